@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// mailsweep command line: argv → command; the one top-level catch → exit codes.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { ConfigError, ExitError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'table | json | markdown | nagios').default('table');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mailsweep')
+    .description('Find hijacked mail accounts across a fleet of sendmail, exim, postfix and qmail servers')
+    .version(pkg.version)
+    .option('--verbose', 'print stack traces of internal errors')
+    .showHelpAfterError();
+
+  program
+    .command('scan')
+    .description('scan every host in the inventory in parallel; exit 0 ok, 1 warning, 2 critical, 3 unknown')
+    .option('-i, --inventory <file>', 'Ansible-style YAML inventory (default: $MAILSWEEP_INVENTORY, ./inventory.yaml)')
+    .option('-l, --limit <pattern>', "host pattern: names, groups, globs, 'a:b', '!excluded', '&both', '~regex', @file")
+    .option('-f, --forks <n>', 'hosts scanned at once', '50')
+    .option('-t, --timeout <seconds>', 'per-command timeout', '30')
+    .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)')
+    .addOption(formatOption())
+    .option('--messages', 'include every queued message in JSON output')
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--no-progress', 'plain lines instead of the live progress view')
+    .action(async (opts) => {
+      const { runScan } = await import('./commands/scan.js');
+      process.exitCode = await runScan({ ...opts, progress: opts.progress === false ? false : undefined });
+    });
+
+  program
+    .command('demo')
+    .description('start a built-in fleet of fake mail servers on loopback (replaying real MTA output) and scan it')
+    .addOption(formatOption())
+    .option('--keep', 'keep the demo fleet running after the scan (Ctrl-C to stop)')
+    .option('--dir <dir>', 'where to write the demo inventory, keys and known_hosts')
+    .action(async (opts) => {
+      const { runDemo } = await import('./commands/demo.js');
+      process.exitCode = await runDemo(opts);
+    });
+
+  return program;
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof ExitError) {
+      if (e.message) process.stderr.write(`mailsweep: ${e.message}\n`);
+      process.exitCode = e.code;
+    } else if (e instanceof ConfigError) {
+      process.stderr.write(`mailsweep: error: ${e.message}\n`);
+      process.exitCode = 3;
+    } else if ((e as Error)?.name === 'ExitPromptError') {
+      process.stderr.write('mailsweep: aborted\n');
+      process.exitCode = 130;
+    } else {
+      const err = e as Error;
+      process.stderr.write(`mailsweep: internal error: ${err?.message ?? String(e)}\n`);
+      if (program.opts().verbose) process.stderr.write(`${err?.stack ?? ''}\n`);
+      else process.stderr.write('(run with --verbose for details; please report this)\n');
+      process.exitCode = 3;
+    }
+  }
+}
+
+await main();

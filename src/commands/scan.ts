@@ -1,0 +1,113 @@
+// `mailsweep scan`: inventory → parallel SSH → queue per host → report + Nagios exit code.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+import { ConfigError } from '../errors.js';
+import { loadInventory } from '../inventory/load.js';
+import { selectHosts } from '../inventory/pattern.js';
+import type { HostSpec } from '../inventory/types.js';
+import { FORMATS, type FormatName } from '../report/index.js';
+import { hostState } from '../report/format.js';
+import { scanFleet, type FleetEvent } from '../scan/fleet.js';
+import type { ScanReport } from '../scan/types.js';
+import { KnownHostsFile } from '../transport/known-hosts.js';
+
+export interface ScanCliOptions {
+  inventory?: string;
+  limit?: string;
+  forks: string;
+  timeout: string;
+  connectTimeout?: string;
+  knownHosts?: string;
+  acceptNewHostkeys?: boolean;
+  format: string;
+  messages?: boolean;
+  output?: string;
+  progress?: boolean;
+}
+
+export const DEFAULT_FORKS = 50;
+
+export function defaultInventory(): string {
+  const candidates = [process.env.MAILSWEEP_INVENTORY, 'inventory.yaml', 'inventory.yml', '/etc/mailsweep/inventory.yaml'];
+  const found = candidates.find((c) => c && existsSync(c));
+  if (!found)
+    throw new ConfigError('no inventory: pass -i FILE (or set MAILSWEEP_INVENTORY, or create ./inventory.yaml); see inventory.example.yaml');
+  return found;
+}
+
+function positiveInt(name: string, v: string, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
+  return n;
+}
+
+export function parseFormat(f: string): FormatName {
+  if (!(f in FORMATS)) throw new ConfigError(`--format must be one of ${Object.keys(FORMATS).join(', ')}, got "${f}"`);
+  return f as FormatName;
+}
+
+/** Progress goes to stderr, so stdout carries only the report (pipes, cron, --format json). */
+async function withProgress(hosts: HostSpec[], tty: boolean, run: (on: (e: FleetEvent) => void) => Promise<ScanReport>): Promise<ScanReport> {
+  if (!tty) {
+    return run((e) => {
+      if (e.kind === 'host-done')
+        process.stderr.write(`[${e.host.name}] ${hostState(e.report)}${e.report.queue ? ` queue=${e.report.queue.total}` : ''}${e.report.status !== 'ok' ? ` ${e.report.reason ?? ''}` : ''}\n`);
+    });
+  }
+  let report!: ScanReport;
+  const out = new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream);
+  await new Listr(
+    [
+      {
+        title: `Scanning ${hosts.length} host(s)`,
+        task: async (_ctx, task) => {
+          let done = 0;
+          let bad = 0;
+          let running = 0;
+          report = await run((e) => {
+            if (e.kind === 'host-start') running++;
+            else {
+              running--;
+              done++;
+              if (hostState(e.report) !== 'OK') bad++;
+              task.output = `${e.host.name}: ${hostState(e.report)}${e.report.queue ? ` (${e.report.queue.total} queued)` : ''}`;
+            }
+            task.title = `Scanning ${hosts.length} host(s): ${done} done, ${running} in flight, ${bad} need attention`;
+          });
+          task.title = `Scanned ${hosts.length} host(s): ${bad} need attention`;
+        },
+      },
+    ],
+    { rendererOptions: { logger: new ListrLogger({ processOutput: out }) } as never, exitOnError: false },
+  ).run();
+  return report;
+}
+
+export async function runScan(o: ScanCliOptions): Promise<number> {
+  const format = parseFormat(o.format);
+  const forks = positiveInt('--forks', o.forks, 1000);
+  const timeoutS = positiveInt('--timeout', o.timeout, 3600);
+  const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
+  const inv = await loadInventory(o.inventory ?? defaultInventory());
+  const hosts = selectHosts(inv, o.limit);
+  const knownHosts = new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'));
+  const tty = o.progress ?? (process.stderr.isTTY === true && !process.env.CI);
+  const report = await withProgress(hosts, tty, (onEvent) =>
+    scanFleet(hosts, {
+      forks,
+      commandTimeoutMs: timeoutS * 1000,
+      connectTimeoutMs: connectS * 1000,
+      knownHosts,
+      hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+      includeMessages: !!o.messages,
+      onEvent,
+    }),
+  );
+  const text = FORMATS[format](report);
+  if (o.output) await writeFile(o.output, text);
+  else process.stdout.write(text);
+  return report.summary.exitCode;
+}

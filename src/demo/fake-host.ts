@@ -1,0 +1,208 @@
+// A fake mail server for the demo, tests and benchmarks: a real SSH server (ssh2 on loopback)
+// that runs each command with the real /bin/sh, where the MTA tools are stub scripts replaying
+// output recorded from real servers. Misbehaving modes model dead, hung and garbage-spewing hosts.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import ssh2 from 'ssh2';
+
+const { Server, utils } = ssh2;
+
+export type FakeMode =
+  | 'normal'
+  /** Nothing listens on the port: connection refused. */
+  | 'dead'
+  /** TCP accepts, never speaks SSH: handshake timeout. */
+  | 'hang-handshake'
+  /** SSH works, commands never return: command timeout. */
+  | 'hang-command'
+  /** TCP accepts and answers random bytes instead of SSH. */
+  | 'garbage-banner'
+  /** SSH works, every command prints random bytes. */
+  | 'garbage-output'
+  /** Rejects the client key. */
+  | 'auth-reject';
+
+/** One stub program: argument string (as "$*") → recorded file (or literal text). */
+export interface StubTool {
+  name: string;
+  cases: Record<string, { file?: string; text?: string; code?: number }>;
+}
+
+export interface FakeHostSpec {
+  name: string;
+  mode: FakeMode;
+  tools: StubTool[];
+}
+
+export interface KeyPair {
+  private: string;
+  public: string;
+}
+
+export interface RunningFakeHost {
+  name: string;
+  port: number;
+  /** OpenSSH public host key line body: "ssh-ed25519 AAAA…". */
+  hostKey: string;
+  /** Number of SSH connections accepted (tests check connection reuse). */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export function generateKeyPair(): KeyPair {
+  const k = utils.generateKeyPairSync('ed25519');
+  return { private: k.private, public: k.public };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** Write the stub scripts for a host; returns the bin dir to put first on PATH. */
+export async function writeStubs(dir: string, tools: StubTool[]): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  for (const t of tools) {
+    const lines = ['#!/bin/sh', 'case "$*" in'];
+    for (const [args, c] of Object.entries(t.cases)) {
+      const body = c.file ? `cat ${shellQuote(c.file)}` : `printf '%s' ${shellQuote(c.text ?? '')}`;
+      lines.push(`  ${args === '*' ? '*' : shellQuote(args)}) ${body}; exit ${c.code ?? 0} ;;`);
+    }
+    lines.push(`  *) echo "${t.name}: this demo host does not support: $*" >&2; exit 64 ;;`, 'esac');
+    const path = join(bin, t.name);
+    await writeFile(path, lines.join('\n') + '\n');
+    await chmod(path, 0o755);
+  }
+  return bin;
+}
+
+function listen(server: NetServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: NetServer, sockets: Set<Socket>): Promise<void> {
+  for (const s of sockets) s.destroy();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+function trackSockets(server: NetServer): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return sockets;
+}
+
+export async function startFakeHost(
+  spec: FakeHostSpec,
+  opts: { workDir: string; hostKey: KeyPair; clientPublicKey: string },
+): Promise<RunningFakeHost> {
+  const hostPub = utils.parseKey(opts.hostKey.public);
+  if (hostPub instanceof Error) throw hostPub;
+  const hostKey = `${hostPub.type} ${hostPub.getPublicSSH().toString('base64')}`;
+
+  if (spec.mode === 'dead') {
+    // Take a free port, then release it: connecting is refused.
+    const probe = createServer();
+    const port = await listen(probe);
+    await new Promise<void>((r) => probe.close(() => r()));
+    return { name: spec.name, port, hostKey, connections: () => 0, close: async () => {} };
+  }
+  if (spec.mode === 'hang-handshake' || spec.mode === 'garbage-banner') {
+    const server = createServer((sock) => {
+      sock.on('error', () => {});
+      if (spec.mode === 'garbage-banner') sock.end(randomBytes(512));
+    });
+    const sockets = trackSockets(server);
+    const port = await listen(server);
+    return { name: spec.name, port, hostKey, connections: () => 0, close: () => closeServer(server, sockets) };
+  }
+
+  const bin = await writeStubs(join(opts.workDir, spec.name), spec.tools);
+  const allowed = utils.parseKey(opts.clientPublicKey);
+  if (allowed instanceof Error) throw allowed;
+  let connections = 0;
+  const children = new Set<number>();
+  const clients = new Set<{ end(): unknown }>();
+
+  const server = new Server({ hostKeys: [opts.hostKey.private] }, (client) => {
+    connections++;
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
+    client.on('error', () => {});
+    client.on('authentication', (ctx) => {
+      if (spec.mode === 'auth-reject' || ctx.method !== 'publickey') return ctx.reject(['publickey']);
+      const ok = ctx.key.algo === allowed.type && ctx.key.data.equals(allowed.getPublicSSH());
+      if (!ok) return ctx.reject(['publickey']);
+      if (!ctx.signature) return ctx.accept();
+      return allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject(['publickey']);
+    });
+    client.on('ready', () => {
+      client.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (accept, _reject, info) => {
+          const stream = accept();
+          if (spec.mode === 'hang-command') return; // never answers
+          if (spec.mode === 'garbage-output') {
+            stream.write(randomBytes(4096));
+            stream.exit(0);
+            return stream.end();
+          }
+          // The real shell runs the real command line: quoting bugs show up here as they would on a server.
+          const child = spawn('/bin/sh', ['-c', info.command], {
+            env: { PATH: `${bin}:/usr/bin:/bin`, LC_ALL: 'C', HOME: join(opts.workDir, spec.name) },
+            detached: true,
+          });
+          if (child.pid) children.add(child.pid);
+          child.stdout.pipe(stream, { end: false });
+          child.stderr.pipe(stream.stderr, { end: false });
+          stream.on('data', (d: Buffer) => child.stdin.write(d));
+          stream.on('end', () => child.stdin.end());
+          child.stdin.on('error', () => {});
+          stream.on('close', () => {
+            if (child.pid && children.has(child.pid)) {
+              try {
+                process.kill(-child.pid, 'SIGKILL');
+              } catch {
+                /* gone */
+              }
+            }
+          });
+          child.on('close', (code) => {
+            if (child.pid) children.delete(child.pid);
+            stream.exit(code ?? 255);
+            stream.end();
+          });
+        });
+      });
+    });
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+  return {
+    name: spec.name,
+    port,
+    hostKey,
+    connections: () => connections,
+    close: async () => {
+      for (const pid of children) {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      for (const c of clients) c.end();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

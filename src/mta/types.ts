@@ -1,0 +1,55 @@
+// The MTA adapter contract: commands are data, parsers are pure functions (no I/O, no clock).
+
+export type MtaName = 'sendmail' | 'exim' | 'postfix' | 'qmail';
+export const MTA_NAMES: readonly MtaName[] = ['sendmail', 'exim', 'postfix', 'qmail'];
+
+/** One queued message as the MTA's own listing shows it. */
+export interface QueueMessage {
+  id: string;
+  /** Envelope sender without angle brackets; '' for the null sender (<>, MAILER-DAEMON). */
+  sender: string;
+  /** Undelivered recipients (exim 'D'-marked delivered ones are left out). */
+  recipients: string[];
+  /** Bytes; null when the listing shows none (or a placeholder). */
+  size: number | null;
+  /** Seconds since arrival; null when the listing cannot tell. */
+  ageSeconds: number | null;
+  frozen: boolean;
+  held: boolean;
+  /** Null-sender message (a bounce / DSN). */
+  bounce: boolean;
+  /** Postfix queue name (active, deferred, hold, …), sendmail queue dir, qmail 'local'/'remote'. */
+  queue?: string;
+  /** Last delivery error / deferral reason when the listing gives one. */
+  reason?: string;
+  /** Authenticated submitter, when attribution found one. */
+  authId?: string;
+}
+
+export interface QueueListing {
+  messages: QueueMessage[];
+  /** What the MTA itself says the total is (exim -bpc, postfix footer, sendmail "N requests"). */
+  reportedTotal: number | null;
+  /** Lines the parser did not understand, with line numbers: never silently dropped. */
+  warnings: string[];
+}
+
+/** Facts about the host the adapter needs to build commands (from detection or inventory). */
+export interface MtaContext {
+  /** Absolute path of the MTA's main binary when known (e.g. /usr/sbin/exim4). */
+  binary?: string;
+  /** Extra per-host settings from the inventory (queue dirs, log paths, config dirs…). */
+  vars?: Record<string, unknown>;
+}
+
+/** A remote read: one shell command, one parser for what it prints. */
+export interface ReadPlan<T> {
+  command: string;
+  parse(stdout: string, stderr: string, code: number | null): T;
+}
+
+export interface MtaAdapter {
+  name: MtaName;
+  /** Read the whole queue in ONE round trip (listing and the MTA's own count together). */
+  queue(ctx: MtaContext): ReadPlan<QueueListing>;
+}

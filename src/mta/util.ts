@@ -1,0 +1,182 @@
+// Helpers shared by the queue parsers: line splitting, warnings, section markers, dates.
+// Everything here is pure: no I/O, no clock.
+
+/** Prefix of the warning an adapter emits when the MTA command itself failed. */
+export const COMMAND_FAILED = 'command failed:';
+
+const MAX_WARNING_LINE = 160;
+
+/** Split output into lines; a final newline does not make an extra empty line. */
+export function splitLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Make a server-supplied line safe to print: no control characters, bounded length. */
+export function printable(line: string, max = MAX_WARNING_LINE): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '?').replace(/\t/g, ' ');
+  return clean.length > max ? `${clean.slice(0, max)}… (${clean.length} chars)` : clean;
+}
+
+/** "line 12: <why>: <the line>" with the line made printable. */
+export function lineWarning(lineNo: number, why: string, line: string): string {
+  return `line ${lineNo}: ${why}: ${printable(line)}`;
+}
+
+/** Width of leading whitespace, tabs expanded to multiples of 8 (how a terminal shows it). */
+export function indentWidth(line: string): number {
+  let col = 0;
+  for (const ch of line) {
+    if (ch === ' ') col += 1;
+    else if (ch === '\t') col = col - (col % 8) + 8;
+    else break;
+  }
+  return col;
+}
+
+// ---------------------------------------------------------------------------
+// Section markers: one round trip runs several commands; each is followed by
+//   __MAILSWEEP_RC__ <name> <exit code>
+// and the optional clock line `__MAILSWEEP_NOW__ <epoch> <+hhmm>` comes first.
+
+export const RC_MARKER = '__MAILSWEEP_RC__';
+export const NOW_MARKER = '__MAILSWEEP_NOW__';
+
+/** Shell fragment printing the server's clock and UTC offset (literal, no interpolation). */
+export const NOW_COMMAND = `date '+${NOW_MARKER} %s %z'`;
+
+/** Shell fragment closing a section: prints the marker with the previous command's exit code. */
+export function rcEcho(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`bad section name ${name}`);
+  return `echo "${RC_MARKER} ${name} $?"`;
+}
+
+export interface Section {
+  name: string;
+  /** Text the command printed (stdout and stderr, merged by the command line). */
+  text: string;
+  /** Exit code the marker reported. */
+  rc: number;
+  /** 1-based line number of the section's first line in the whole output. */
+  firstLine: number;
+}
+
+export interface SplitOutput {
+  sections: Map<string, Section>;
+  /** Server clock, when the NOW line was present and sane. */
+  nowSeconds: number | null;
+  /** Server UTC offset in seconds (from `date +%z`). */
+  tzOffsetSeconds: number | null;
+  /** Text after the last marker (normally empty). */
+  trailing: string;
+  warnings: string[];
+}
+
+const RC_LINE = /^__MAILSWEEP_RC__ ([a-z_]+) (\d{1,3})$/;
+const NOW_LINE = /^__MAILSWEEP_NOW__ (\d{9,12}) ([+-])(\d{2})(\d{2})$/;
+
+/**
+ * Cut the combined output into named sections. Only the expected names are accepted,
+ * in order, and only as whole lines, so data echoed by a command cannot forge one.
+ */
+export function splitSections(stdout: string, expected: readonly string[]): SplitOutput {
+  const lines = splitLines(stdout);
+  const sections = new Map<string, Section>();
+  const warnings: string[] = [];
+  let nowSeconds: number | null = null;
+  let tzOffsetSeconds: number | null = null;
+  let start = 0;
+  let next = 0;
+  if (lines[0] !== undefined && lines[0].startsWith(NOW_MARKER)) {
+    const m = NOW_LINE.exec(lines[0]);
+    if (m) {
+      nowSeconds = Number(m[1]);
+      tzOffsetSeconds = (m[2] === '-' ? -1 : 1) * (Number(m[3]) * 3600 + Number(m[4]) * 60);
+    } else warnings.push(lineWarning(1, 'server clock line not understood', lines[0]));
+    start = 1;
+  }
+  for (let i = start; i < lines.length && next < expected.length; i++) {
+    const m = RC_LINE.exec(lines[i] ?? '');
+    const name = m?.[1];
+    if (name === undefined || name !== expected[next]) continue;
+    sections.set(name, {
+      name,
+      text: lines.slice(start, i).join('\n'),
+      rc: Number(m?.[2]),
+      firstLine: start + 1,
+    });
+    start = i + 1;
+    next++;
+  }
+  const trailing = lines.slice(start).join('\n');
+  return { sections, nowSeconds, tzOffsetSeconds, trailing, warnings };
+}
+
+/** Re-number a sub-parser's "line N:" warnings to positions in the whole output. */
+export function shiftWarnings(warnings: readonly string[], firstLine: number, label: string): string[] {
+  return warnings.map((w) => {
+    const m = /^line (\d+): (.*)$/s.exec(w);
+    return m ? `line ${Number(m[1]) + firstLine - 1} (${label}): ${m[2]}` : `${label}: ${w}`;
+  });
+}
+
+/** The first few non-empty lines of a failed command's output, for a warning. */
+export function failureText(text: string): string {
+  const lines = splitLines(text)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (lines.length === 0) return '(no output)';
+  return printable(lines.slice(0, 3).join(' | '), 300);
+}
+
+// ---------------------------------------------------------------------------
+// Dates printed without a year in the server's local time (postqueue -p, sendmail mailq).
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+export function monthIndex(name: string): number {
+  return MONTHS.indexOf(name);
+}
+
+/**
+ * Epoch seconds of a yearless local time like "Mon Nov 23 04:11:44" (or "Mon Nov 23 04:11").
+ * The year is the latest one not in the future whose weekday matches; without a weekday
+ * match, the latest one not in the future. Null when the text is not such a date.
+ */
+export function yearlessLocalTime(
+  text: string,
+  nowSeconds: number,
+  tzOffsetSeconds = 0,
+): number | null {
+  const m = /^(\w{3})\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
+  if (!m) return null;
+  const wday = DAYS.indexOf(m[1] ?? '');
+  const mon = monthIndex(m[2] ?? '');
+  const day = Number(m[3]);
+  const h = Number(m[4]);
+  const min = Number(m[5]);
+  const s = m[6] === undefined ? 0 : Number(m[6]);
+  if (mon < 0 || day < 1 || day > 31 || h > 23 || min > 59 || s > 60) return null;
+  const localNow = new Date((nowSeconds + tzOffsetSeconds) * 1000);
+  const year0 = localNow.getUTCFullYear();
+  let fallback: number | null = null;
+  for (let y = year0; y >= year0 - 7; y--) {
+    const d = new Date(Date.UTC(y, mon, day, h, min, s));
+    if (d.getUTCMonth() !== mon) continue; // Feb 29 in a non-leap year
+    const t = d.getTime() / 1000 - tzOffsetSeconds;
+    if (t > nowSeconds + 86400) continue; // a day of slack for clock skew
+    if (fallback === null) fallback = t;
+    if (wday < 0 || d.getUTCDay() === wday) return t;
+  }
+  return fallback;
+}
+
+/** Age in whole seconds, never negative. */
+export function ageFrom(epochSeconds: number | null, nowSeconds: number | undefined): number | null {
+  if (epochSeconds === null || nowSeconds === undefined || !Number.isFinite(nowSeconds)) return null;
+  return Math.max(0, Math.round(nowSeconds - epochSeconds));
+}

@@ -1,0 +1,14 @@
+// Reporter registry: --format NAME picks one.
+import type { ScanReport } from '../scan/types.js';
+import { renderMarkdown } from './markdown.js';
+import { renderNagios } from './nagios.js';
+import { renderTable } from './table.js';
+
+export const FORMATS = {
+  table: renderTable,
+  json: (r: ScanReport) => JSON.stringify(r, null, 2) + '\n',
+  markdown: renderMarkdown,
+  nagios: renderNagios,
+} as const;
+
+export type FormatName = keyof typeof FORMATS;

@@ -1,0 +1,91 @@
+// Scan many hosts at once: p-limit pool, a hard deadline per host, events for progress renderers.
+import pLimit from 'p-limit';
+import type { HostSpec } from '../inventory/types.js';
+import { TransportError } from '../transport/errors.js';
+import { transportFor, type ConnectSettings } from './connect.js';
+import { scanHost } from './host.js';
+import { HOST_STATUSES, worstSeverity, type HostReport, type ScanReport, type ScanSummary } from './types.js';
+
+export type FleetEvent =
+  | { kind: 'host-start'; host: HostSpec }
+  | { kind: 'host-done'; host: HostSpec; report: HostReport };
+
+export interface FleetOptions extends ConnectSettings {
+  forks: number;
+  commandTimeoutMs: number;
+  includeMessages: boolean;
+  onEvent?: (e: FleetEvent) => void;
+}
+
+/** Whole-host budget: connect + detect + queue read, with slack; a hung host cannot hold the run. */
+export function hostDeadlineMs(o: Pick<FleetOptions, 'connectTimeoutMs' | 'commandTimeoutMs'>): number {
+  return o.connectTimeoutMs + 2 * o.commandTimeoutMs + 5_000;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const t = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout()), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+function emit(o: FleetOptions, e: FleetEvent): void {
+  try {
+    o.onEvent?.(e);
+  } catch {
+    // A broken progress renderer must not fail the scan.
+  }
+}
+
+export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<ScanReport> {
+  const startedAt = new Date().toISOString();
+  const limit = pLimit(Math.max(1, o.forks));
+  const deadline = hostDeadlineMs(o);
+  const reports = await Promise.all(
+    hosts.map((host) =>
+      limit(async () => {
+        emit(o, { kind: 'host-start', host });
+        const transport = transportFor(host, o);
+        const started = Date.now();
+        const report = await withDeadline(
+          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages }),
+          deadline,
+          (): HostReport => ({
+            name: host.name,
+            address: host.address,
+            status: 'timeout',
+            reason: new TransportError('timeout', `host did not finish within ${Math.round(deadline / 1000)}s`).message,
+            mta: host.mta ?? null,
+            queue: null,
+            thresholds: { warn: host.queueWarn, crit: host.queueCrit },
+            findings: [],
+            durationMs: Date.now() - started,
+          }),
+        );
+        await transport.close().catch(() => {});
+        emit(o, { kind: 'host-done', host, report });
+        return report;
+      }),
+    ),
+  );
+  return { version: 1, startedAt, finishedAt: new Date().toISOString(), hosts: reports, summary: summarizeFleet(reports) };
+}
+
+/** Nagios semantics: any critical → 2, else any warning → 1, else any host not ok → 3 (unknown), else 0. */
+export function summarizeFleet(reports: HostReport[]): ScanSummary {
+  const byStatus = Object.fromEntries(HOST_STATUSES.map((s) => [s, 0])) as ScanSummary['byStatus'];
+  let warning = 0;
+  let critical = 0;
+  let queued = 0;
+  for (const r of reports) {
+    byStatus[r.status]++;
+    const w = worstSeverity(r.findings);
+    if (w === 'critical') critical++;
+    else if (w === 'warning') warning++;
+    queued += r.queue?.total ?? 0;
+  }
+  const failed = reports.length - byStatus.ok;
+  const exitCode = critical ? 2 : warning ? 1 : failed ? 3 : 0;
+  return { hosts: reports.length, byStatus, warning, critical, queued, exitCode };
+}

@@ -1,0 +1,106 @@
+// Scan one host: connect, detect the MTA, read the queue in one round trip, apply the rules.
+// Never throws: every failure becomes a status and a one-line reason.
+import type { HostSpec } from '../inventory/types.js';
+import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
+import { getAdapter } from '../mta/index.js';
+import type { MtaName, QueueListing } from '../mta/types.js';
+import { queueSizeFinding } from '../rules/queue-size.js';
+import { TransportError } from '../transport/errors.js';
+import type { Transport } from '../transport/types.js';
+import type { Finding, HostReport, QueueSummary } from './types.js';
+
+export interface HostScanOptions {
+  commandTimeoutMs: number;
+  includeMessages: boolean;
+}
+
+export function summarize(listing: QueueListing): QueueSummary {
+  const m = listing.messages;
+  let oldest: number | null = null;
+  for (const x of m) if (x.ageSeconds !== null && (oldest === null || x.ageSeconds > oldest)) oldest = x.ageSeconds;
+  return {
+    total: m.length,
+    frozen: m.filter((x) => x.frozen).length,
+    bounces: m.filter((x) => x.bounce).length,
+    held: m.filter((x) => x.held).length,
+    oldestSeconds: oldest,
+    reportedTotal: listing.reportedTotal,
+  };
+}
+
+/** First line of stderr, cleaned of control characters: server text is shown, never trusted. */
+export function oneLine(text: string, max = 200): string {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
+  return clean.length > max ? clean.slice(0, max) + '…' : clean;
+}
+
+export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {
+  const started = Date.now();
+  const report: HostReport = {
+    name: host.name,
+    address: host.address,
+    status: 'ok',
+    mta: host.mta ?? null,
+    queue: null,
+    thresholds: { warn: host.queueWarn, crit: host.queueCrit },
+    findings: [],
+    durationMs: 0,
+  };
+  const done = () => ({ ...report, durationMs: Date.now() - started });
+  try {
+    let mta: MtaName | null = host.mta ?? null;
+    let binary: string | undefined;
+    if (!mta) {
+      const probe = await transport.exec(DETECT_COMMAND, { timeoutMs: opts.commandTimeoutMs, maxBytes: 1024 * 1024 });
+      const d = parseDetect(probe.stdout);
+      if (!d.mta) {
+        report.status = 'error';
+        report.reason = `no MTA detected (${d.evidence.join('; ')})${probe.code ? `; probe: ${oneLine(probe.stderr)}` : ''}`;
+        return done();
+      }
+      mta = d.mta;
+      binary = d.binary;
+    }
+    report.mta = mta;
+    const plan = getAdapter(mta).queue({ binary, vars: host.vars });
+    const res = await transport.exec(plan.command, { timeoutMs: opts.commandTimeoutMs });
+    const listing = plan.parse(res.stdout, res.stderr, res.code);
+    if (res.truncated) listing.warnings.push('output truncated at the size cap');
+    if (listing.warnings.length) report.warnings = listing.warnings.slice(0, 50);
+    if (listing.messages.length === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
+      report.status = 'error';
+      report.reason = res.code !== 0
+        ? `${mta} queue command failed (exit ${res.code}): ${oneLine(res.stderr) || oneLine(res.stdout)}`
+        : `${mta} queue output not understood: ${listing.warnings.length} unparsed line(s), first: ${oneLine(listing.warnings[0] ?? '')}`;
+      return done();
+    }
+    report.queue = summarize(listing);
+    if (opts.includeMessages) report.messages = listing.messages;
+    const findings: Finding[] = [];
+    if (listing.reportedTotal !== null && listing.reportedTotal !== listing.messages.length)
+      findings.push({
+        rule: 'queue-count',
+        severity: 'warning',
+        message: `parsed ${listing.messages.length} messages but ${mta} reports ${listing.reportedTotal} (queue moving, or output not fully understood)`,
+        evidence: { parsed: listing.messages.length, reported: listing.reportedTotal },
+      });
+    const q = queueSizeFinding(
+      { ...report.queue, total: Math.max(report.queue.total, listing.reportedTotal ?? 0) },
+      { warn: host.queueWarn, crit: host.queueCrit },
+    );
+    if (q) findings.unshift(q);
+    report.findings = findings;
+    return done();
+  } catch (e) {
+    if (e instanceof TransportError) {
+      report.status = e.kind;
+      report.reason = e.message;
+    } else {
+      report.status = 'error';
+      report.reason = `internal error: ${(e as Error).message}`;
+    }
+    return done();
+  }
+}

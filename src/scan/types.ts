@@ -1,0 +1,65 @@
+// The scan result: the stable JSON contract (documented in README) and what every reporter renders.
+import type { MtaName, QueueMessage } from '../mta/types.js';
+import type { TransportErrorKind } from '../transport/errors.js';
+
+export type HostStatus = 'ok' | TransportErrorKind;
+export const HOST_STATUSES: readonly HostStatus[] = ['ok', 'unreachable', 'auth-failed', 'hostkey-unknown', 'hostkey-changed', 'timeout', 'error'];
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  /** Counts, sample ids, thresholds: whatever lets an admin check the claim. */
+  evidence?: Record<string, unknown>;
+}
+
+export interface QueueSummary {
+  total: number;
+  frozen: number;
+  bounces: number;
+  held: number;
+  oldestSeconds: number | null;
+  /** The MTA's own count, read in the same round trip (null when it prints none). */
+  reportedTotal: number | null;
+}
+
+export interface HostReport {
+  name: string;
+  address: string;
+  status: HostStatus;
+  reason?: string;
+  mta: MtaName | null;
+  queue: QueueSummary | null;
+  messages?: QueueMessage[];
+  /** Queue thresholds in force for this host (inventory, group or default). */
+  thresholds: { warn: number; crit: number };
+  findings: Finding[];
+  /** Parser warnings: output lines that were not understood. */
+  warnings?: string[];
+  durationMs: number;
+}
+
+export interface ScanSummary {
+  hosts: number;
+  byStatus: Record<HostStatus, number>;
+  warning: number;
+  critical: number;
+  queued: number;
+  exitCode: 0 | 1 | 2 | 3;
+}
+
+export interface ScanReport {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  hosts: HostReport[];
+  summary: ScanSummary;
+}
+
+export function worstSeverity(findings: Finding[]): Severity | null {
+  if (findings.some((f) => f.severity === 'critical')) return 'critical';
+  if (findings.some((f) => f.severity === 'warning')) return 'warning';
+  return findings.length ? 'info' : null;
+}

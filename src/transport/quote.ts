@@ -1,0 +1,42 @@
+// The only way a command line is built: every interpolated value is POSIX single-quoted.
+// Anything read from a server (sender, auth id, queue id) is attacker-controlled.
+
+const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** POSIX shell quoting (shlex.quote): safe words pass, everything else is single-quoted. */
+export function quote(value: string | number): string {
+  const s = String(value);
+  if (s === '') return "''";
+  if (SAFE.test(s)) return s;
+  return `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** A shell fragment that is trusted by construction (came from `sh` or a literal). */
+export class ShellCommand {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+type Arg = string | number | ShellCommand | ReadonlyArray<string | number>;
+
+/**
+ * Tagged template: literal parts are trusted, every `${value}` is quoted;
+ * arrays expand to several quoted words; nested `sh` fragments pass through.
+ */
+export function sh(parts: TemplateStringsArray, ...values: Arg[]): string {
+  let out = parts[0] ?? '';
+  values.forEach((v, i) => {
+    if (v instanceof ShellCommand) out += v.text;
+    else if (Array.isArray(v)) out += v.map((x) => quote(x)).join(' ');
+    else out += quote(v as string | number);
+    out += parts[i + 1] ?? '';
+  });
+  return out;
+}
+
+/** Wrap a built command so it can be nested into another `sh` template unquoted. */
+export function raw(cmd: string): ShellCommand {
+  return new ShellCommand(cmd);
+}

@@ -1,0 +1,249 @@
+// SSH transport on ssh2: one lazily opened connection per host, reused for all its commands.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+import { wrapBecome } from './become.js';
+import { classifySshError, TransportError } from './errors.js';
+import {
+  hostKeyAlgorithmsFor,
+  hostLookupName,
+  KnownHostsFile,
+  knownKeyTypes,
+  verifyHostKey,
+  type HostKeyVerdict,
+} from './known-hosts.js';
+import type { ExecOptions, ExecResult, Transport } from './types.js';
+
+export type HostKeyPolicy = 'strict' | 'accept-new';
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  privateKeyFile?: string;
+}
+
+export interface SshOptions extends SshEndpoint {
+  /** Inventory name, also looked up in known_hosts (as OpenSSH does with HostKeyAlias). */
+  name?: string;
+  jump?: SshEndpoint;
+  become?: boolean;
+  becomeUser?: string;
+  knownHosts: KnownHostsFile;
+  hostKeyPolicy?: HostKeyPolicy;
+  connectTimeoutMs?: number;
+  /** ssh-agent socket; defaults to $SSH_AUTH_SOCK. Set to '' to disable the agent. */
+  agentSocket?: string;
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const MAX_STDERR = 64 * 1024;
+
+async function loadKey(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new TransportError('auth-failed', `cannot read private key ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Auth methods in OpenSSH's order: the agent first, then the configured (or default) key files. */
+async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Promise<Array<AgentAuthMethod | PublicKeyAuthMethod>> {
+  const methods: Array<AgentAuthMethod | PublicKeyAuthMethod> = [];
+  if (agentSocket) methods.push({ type: 'agent' as const, username: ep.user, agent: agentSocket });
+  const files = ep.privateKeyFile
+    ? [ep.privateKeyFile]
+    : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
+  for (const f of files) methods.push({ type: 'publickey' as const, username: ep.user, key: await loadKey(f) });
+  return methods;
+}
+
+function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHostsPath: string): TransportError {
+  if (v.kind === 'unknown')
+    return new TransportError(
+      'hostkey-unknown',
+      `${where}: host key not in ${knownHostsPath} (${v.keyType} ${v.fingerprint}); ` +
+        `check the fingerprint on the server (ssh-keygen -lf /etc/ssh/ssh_host_${v.keyType.replace(/^ssh-/, '').replace(/-.*$/, '')}_key.pub), ` +
+        `then run again with --accept-new-hostkeys to record it`,
+    );
+  if (v.kind === 'revoked')
+    return new TransportError('hostkey-changed', `${where}: host key ${v.fingerprint} is REVOKED (${knownHostsPath}:${v.line})`);
+  if (v.kind === 'changed')
+    return new TransportError(
+      'hostkey-changed',
+      `${where}: HOST KEY CHANGED: server offers ${v.keyType} ${v.fingerprint}, ${knownHostsPath} line ${v.knownAt.join(',')} has another. ` +
+        `Possible man-in-the-middle; if the server was reinstalled, remove the old line (ssh-keygen -R ${name})`,
+    );
+  return new TransportError('error', `${where}: host key check failed`);
+}
+
+export class SshTransport implements Transport {
+  readonly describe: string;
+  private conn: Promise<Client> | null = null;
+  private clients: Client[] = [];
+  private closed = false;
+
+  constructor(private readonly opts: SshOptions) {
+    this.describe = `ssh://${opts.user}@${opts.host}:${opts.port}`;
+  }
+
+  private async open(ep: SshEndpoint, names: string[], sock?: Duplex): Promise<Client> {
+    const timeout = this.opts.connectTimeoutMs ?? 10_000;
+    const where = `${ep.user}@${ep.host}:${ep.port}`;
+    const entries = await this.opts.knownHosts.load();
+    const lookups = names.map((n) => hostLookupName(n, ep.port));
+    const types = knownKeyTypes(entries, lookups);
+    const methods = await authMethods(ep, this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    if (methods.length === 0)
+      throw new TransportError('auth-failed', `${where}: no ssh-agent and no private key (set ansible_ssh_private_key_file)`);
+    let verdict: HostKeyVerdict | null = null;
+
+    const client = new Client();
+    this.clients.push(client);
+    const config: ConnectConfig = {
+      host: ep.host,
+      port: ep.port,
+      username: ep.user,
+      sock,
+      readyTimeout: timeout,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 3,
+      // Offer the key types we already know first, so a host with several keys presents a known one.
+      algorithms: types.length
+        ? { serverHostKey: [...hostKeyAlgorithmsFor(types), 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'].filter((a, i, all) => all.indexOf(a) === i) as never }
+        : undefined,
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        verdict = verifyHostKey(entries, lookups, key);
+        if (verdict.kind === 'match') return verify(true);
+        if (verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new') {
+          this.opts.knownHosts.add(lookups[0] ?? ep.host, key).then(
+            () => verify(true),
+            () => verify(false),
+          );
+          return;
+        }
+        verify(false);
+      },
+      authHandler: methods.slice() as never,
+    };
+
+    return new Promise<Client>((resolve, reject) => {
+      const fail = (err: unknown) => {
+        client.removeAllListeners('ready');
+        client.end();
+        if (verdict && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new'))
+          return reject(hostKeyError(verdict, where, names[0] ?? ep.host, this.opts.knownHosts.path));
+        reject(classifySshError(err, where, timeout));
+      };
+      client.once('ready', () => {
+        client.removeListener('error', fail);
+        client.on('error', () => {}); // later errors surface through pending exec calls
+        resolve(client);
+      });
+      client.once('error', fail);
+      client.connect(config);
+    });
+  }
+
+  private async connect(): Promise<Client> {
+    const o = this.opts;
+    const names = [o.name, o.host].filter((n): n is string => !!n);
+    if (!o.jump) return this.open(o, names);
+    const jump = await this.open(o.jump, [o.jump.host]);
+    const sock = await new Promise<Duplex>((resolve, reject) =>
+      jump.forwardOut('127.0.0.1', 0, o.host, o.port, (err, stream) =>
+        err
+          ? reject(new TransportError('unreachable', `via jump host ${o.jump!.host}: cannot reach ${o.host}:${o.port} (${err.message})`))
+          : resolve(stream),
+      ),
+    );
+    return this.open(o, names, sock);
+  }
+
+  private client(): Promise<Client> {
+    if (this.closed) return Promise.reject(new TransportError('error', `${this.describe}: connection closed`));
+    if (!this.conn) {
+      this.conn = this.connect();
+      this.conn.catch(() => {}); // the rejection is delivered to the caller of exec()
+    }
+    return this.conn;
+  }
+
+  async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const client = await this.client();
+    const full = wrapBecome(cmd, { become: opts.become ?? this.opts.become ?? false, becomeUser: this.opts.becomeUser ?? 'root', user: this.opts.user });
+    const started = Date.now();
+    const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(full, (err, stream) => {
+        if (err) return reject(classifySshError(err, this.describe, 0));
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let outBytes = 0;
+        let errBytes = 0;
+        let truncated = false;
+        let settled = false;
+        const finish = (fn: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          client.removeListener('close', onClose);
+          fn();
+        };
+        const abandon = (why: TransportError) =>
+          finish(() => {
+            stream.close();
+            reject(why);
+          });
+        const timer = opts.timeoutMs
+          ? setTimeout(
+              () => abandon(new TransportError('timeout', `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: ${cmd.slice(0, 80)}`)),
+              opts.timeoutMs,
+            )
+          : undefined;
+        const onAbort = () => abandon(new TransportError('timeout', 'aborted'));
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        const onClose = () => finish(() => reject(new TransportError('unreachable', `${this.describe}: connection lost during a command`)));
+        client.once('close', onClose);
+        stream.on('data', (d: Buffer) => {
+          if (outBytes + d.length > maxBytes) {
+            truncated = true;
+            const room = maxBytes - outBytes;
+            if (room > 0) out.push(d.subarray(0, room));
+            outBytes = maxBytes;
+            return;
+          }
+          out.push(d);
+          outBytes += d.length;
+        });
+        stream.stderr.on('data', (d: Buffer) => {
+          if (errBytes < MAX_STDERR) errs.push(d);
+          errBytes += d.length;
+        });
+        stream.on('close', (code: number | null) =>
+          finish(() =>
+            resolve({
+              code: code ?? null,
+              stdout: Buffer.concat(out).toString('utf8'),
+              stderr: Buffer.concat(errs).toString('utf8').slice(0, MAX_STDERR),
+              durationMs: Date.now() - started,
+              truncated: truncated || undefined,
+            }),
+          ),
+        );
+        if (opts.stdin !== undefined) stream.end(opts.stdin);
+        else stream.end();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.clients) c.end();
+    this.clients = [];
+  }
+}

@@ -1,0 +1,29 @@
+// The connection seam: every remote (or local) command goes through a Transport.
+
+export interface ExecOptions {
+  /** Data written to the command's stdin, then stdin is closed. */
+  stdin?: string | Buffer;
+  /** Per-command deadline; the command is abandoned (and the channel closed) after it. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Cap on captured stdout bytes; output past it is dropped and `truncated` is set. */
+  maxBytes?: number;
+  /** Run through sudo when the connection user is not root (Ansible's become). */
+  become?: boolean;
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  truncated?: boolean;
+}
+
+export interface Transport {
+  /** Human name for messages: "ssh://root@mx1:22" or "local". */
+  readonly describe: string;
+  /** `cmd` is a complete POSIX shell command line, built with `sh` from ./quote.ts. */
+  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
