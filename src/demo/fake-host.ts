@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 
@@ -145,6 +145,18 @@ export async function startFakeHost(
       return allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true ? ctx.accept() : ctx.reject(['publickey']);
     });
     client.on('ready', () => {
+      // Jump-host support (ssh -J): forward only to loopback, where the fake fleet lives.
+      client.on('tcpip', (accept, reject, info) => {
+        if (info.destIP !== '127.0.0.1' && info.destIP !== 'localhost') return reject();
+        const upstream = connect(info.destPort, '127.0.0.1');
+        upstream.once('connect', () => {
+          const ch = accept();
+          ch.pipe(upstream).pipe(ch);
+          ch.on('close', () => upstream.destroy());
+          upstream.on('close', () => ch.close());
+        });
+        upstream.once('error', () => reject());
+      });
       client.on('session', (acceptSession) => {
         const session = acceptSession();
         session.on('exec', (accept, _reject, info) => {

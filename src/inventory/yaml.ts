@@ -63,9 +63,8 @@ export class VaultValue {
 // YAML 1.1 as PyYAML reads it (Ansible's parser): yes/no/on/off are booleans, but y/n are strings.
 function pyyamlTags(tags: Tags): Tags {
   return tags.map((t) => {
-    if (t.tag !== 'tag:yaml.org,2002:bool' || !('test' in t)) return t;
-    const truthy = (t as ScalarTag).test?.test('yes');
-    const test = truthy ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+    if (typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:bool' || !('test' in t) || !t.test) return t;
+    const test = t.test.test('yes') ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
     return { ...(t as ScalarTag), test };
   });
 }
@@ -87,11 +86,17 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
   });
   const lineAt = (offset: number | undefined): number => (offset === undefined ? 1 : lc.linePos(offset).line);
   const lineOf = (node: unknown): number => lineAt((node as Node | null)?.range?.[0]);
+  const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
 
   const err = doc.errors[0];
   if (err) {
+    if (looksLikeIni(text)) fail(file, 1, '', INI_HINT);
     const msg = err.message.split(/ at line \d+, column \d+/)[0] ?? err.message;
-    fail(file, err.linePos?.[0].line ?? 1, '', `YAML syntax error: ${msg}`);
+    let line = err.linePos?.[0].line ?? 1;
+    // The parser notices an unclosed quote at the end of the file; the line that opened it is the useful one.
+    const quote = err.code === 'MISSING_CHAR' ? /closing (["'])/.exec(msg)?.[1] : undefined;
+    if (quote) line = openingQuoteLine(text, quote, line);
+    fail(file, line, '', `YAML syntax error: ${msg}`);
   }
   rejectDuplicateKeys(doc, file, lineOf);
 
@@ -100,21 +105,13 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
     fail(file, 1, '', 'the inventory is empty; expected a mapping that starts with "all:" (with hosts, vars, children)');
   }
   if (!isMap(root)) {
-    const ini = /^\s*\[[^\]]+\]\s*$/m.test(text) || /^\s*[^\s:#]+\s+\w+=/m.test(text);
-    fail(
-      file,
-      lineOf(root),
-      '',
-      `expected a mapping of group names at the top level (normally "all:"), got ${kind(root)}` +
-        (ini ? '; this looks like an INI inventory: convert it with "ansible-inventory -i FILE --list -y"' : ''),
-    );
+    if (looksLikeIni(text)) fail(file, 1, '', INI_HINT);
+    fail(file, lineOf(root), '', `expected a mapping of group names at the top level (normally "all:"), got ${kind(root)}`);
   }
 
   const inv: RawInventory = { file, groups: new Map(), hosts: new Map() };
   // `ansible-inventory --list` output: groups list hosts and children by name, host vars live in _meta.hostvars.
   const listForm = root.items.some((p) => keyOf(p) === '_meta');
-
-  const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
 
   function kind(node: unknown): Kind {
     const n = deref(node);
@@ -177,8 +174,11 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
     }
     for (const name of parsed.names) {
       const h = host(name, line);
-      if (!h.groups.includes(g.name)) h.groups.push(g.name);
-      if (!g.hosts.includes(name)) g.hosts.push(name);
+      // Both lists change together, so the host's (short) list answers for both.
+      if (!h.groups.includes(g.name)) {
+        h.groups.push(g.name);
+        g.hosts.push(name);
+      }
       const prefix = `hosts.${seg(name)}`;
       if (parsed.port !== undefined) h.vars.set('ansible_port', { value: parsed.port, line, path: prefix });
       if (isMap(vars)) addVars(h.vars, vars, prefix);
@@ -311,4 +311,26 @@ function rejectDuplicateKeys(doc: Document, file: string, lineOf: (n: unknown) =
       }
     },
   });
+}
+
+const INI_HINT =
+  'this looks like an INI inventory; mailsweep reads YAML inventories: convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"';
+
+function looksLikeIni(text: string): boolean {
+  const first = text.split('\n').find((l) => l.trim() && !/^\s*[#;]/.test(l));
+  return first !== undefined && (/^\s*\[[\w.:-]+\]\s*$/.test(first) || /^\s*[^\s:#]+\s+\w+=/.test(first));
+}
+
+function openingQuoteLine(text: string, quote: string, fallback: number): number {
+  const lines = text.split('\n');
+  let open = false;
+  let opened = fallback;
+  for (let i = 0; i < Math.min(lines.length, fallback); i++) {
+    const n = (lines[i] ?? '').replace(quote === '"' ? /\\./g : /''/g, '').split(quote).length - 1;
+    if (n % 2 === 1) {
+      if (!open) opened = i + 1;
+      open = !open;
+    }
+  }
+  return open ? opened : fallback;
 }

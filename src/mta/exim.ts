@@ -5,6 +5,7 @@ import { sh } from '../transport/quote.js';
 import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
 import {
   COMMAND_FAILED,
+  capWarnings,
   failureText,
   lineWarning,
   printable,
@@ -14,10 +15,8 @@ import {
   splitSections,
 } from './util.js';
 
-/** A -bp entry, plus the login exim prints when an untrusted local user set the sender. */
-export interface EximQueueMessage extends QueueMessage {
-  login?: string;
-}
+/** A -bp entry (localLogin: the login exim prints when an untrusted local user set the sender). */
+export type EximQueueMessage = QueueMessage;
 
 export interface EximQueueListing extends QueueListing {
   messages: EximQueueMessage[];
@@ -145,7 +144,7 @@ export function parseEximBp(text: string): EximQueueListing {
         held: false,
         bounce: sp?.sender === '',
       };
-      if (sp?.login !== undefined) msg.login = sp.login;
+      if (sp?.login !== undefined) msg.localLogin = sp.login;
       if (sp && sp.sender === null) msg.reason = 'envelope not readable';
       messages.push(msg);
       cur = msg;
@@ -153,7 +152,13 @@ export function parseEximBp(text: string): EximQueueListing {
     }
     const spool = /^\s+(\*\*\* spool (?:read|format) error.*\*\*\*)\s*$/.exec(line);
     if (spool && cur) {
-      cur.reason = spool[1] ?? 'spool error';
+      // After a header (not envelope) error exim still appends the frozen marker here.
+      let why = spool[1] ?? 'spool error';
+      if (why.endsWith(FROZEN)) {
+        cur.frozen = true;
+        why = why.slice(0, -FROZEN.length);
+      }
+      cur.reason = why;
       warnings.push(lineWarning(n, `exim -bp: message ${cur.id} unreadable`, line));
       return;
     }
@@ -167,7 +172,7 @@ export function parseEximBp(text: string): EximQueueListing {
     }
     warnings.push(lineWarning(n, cur ? 'exim -bp: line not understood' : 'exim -bp: line outside any message', line));
   });
-  return { messages, reportedTotal: null, warnings };
+  return { messages, reportedTotal: null, warnings: capWarnings(warnings) };
 }
 
 /** Parse `exim -bpc`: a single number. */

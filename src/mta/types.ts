@@ -22,6 +22,8 @@ export interface QueueMessage {
   queue?: string;
   /** Last delivery error / deferral reason when the listing gives one. */
   reason?: string;
+  /** exim: the local login that set the sender (`<sender> (login)` in -bp), i.e. an untrusted local user. */
+  localLogin?: string;
   /** Authenticated submitter, when attribution found one. */
   authId?: string;
 }

@@ -26,6 +26,14 @@ export function lineWarning(lineNo: number, why: string, line: string): string {
   return `line ${lineNo}: ${why}: ${printable(line)}`;
 }
 
+const MAX_WARNINGS = 100;
+
+/** Keep the first warnings and summarise the rest: a garbage answer must not flood a report. */
+export function capWarnings(warnings: string[], max = MAX_WARNINGS): string[] {
+  if (warnings.length <= max) return warnings;
+  return [...warnings.slice(0, max), `… and ${warnings.length - max} more warning(s)`];
+}
+
 /** Width of leading whitespace, tabs expanded to multiples of 8 (how a terminal shows it). */
 export function indentWidth(line: string): number {
   let col = 0;

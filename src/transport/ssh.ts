@@ -131,19 +131,26 @@ export class SshTransport implements Transport {
     };
 
     return new Promise<Client>((resolve, reject) => {
-      const fail = (err: unknown) => {
-        client.removeAllListeners('ready');
+      let settled = false;
+      // A permanent listener: ssh2 may emit several errors for one failure, and later ones
+      // (connection lost mid-command) reach pending exec calls through the 'close' event.
+      client.on('error', (err) => {
+        if (settled) return;
+        settled = true;
         client.end();
         if (verdict && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new'))
           return reject(hostKeyError(verdict, where, names[0] ?? ep.host, this.opts.knownHosts.path));
         reject(classifySshError(err, where, timeout));
-      };
+      });
       client.once('ready', () => {
-        client.removeListener('error', fail);
-        client.on('error', () => {}); // later errors surface through pending exec calls
+        settled = true;
         resolve(client);
       });
-      client.once('error', fail);
+      client.once('close', () => {
+        if (settled) return;
+        settled = true;
+        reject(new TransportError('unreachable', `${where}: connection closed during the SSH handshake`));
+      });
       client.connect(config);
     });
   }

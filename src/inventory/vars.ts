@@ -1,0 +1,126 @@
+// The vars mailsweep reads: validation (zod), `{{ var }}` references, and the no-secrets rule.
+
+import { z } from 'zod';
+import { MTA_NAMES } from '../mta/types.js';
+import { fail, show } from './fail.js';
+import { VaultValue, type VarDef } from './yaml.js';
+
+const digits = (v: unknown): unknown => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
+const lower = (v: unknown): unknown => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
+// Ansible's boolean(): these and nothing else.
+const TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
+const FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
+const boolish = z.preprocess((v) => {
+  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : v;
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  return TRUE.has(s) ? true : FALSE.has(s) ? false : v;
+}, z.boolean());
+
+const port = z.preprocess(digits, z.number().int().min(1).max(65535));
+const count = z.preprocess(digits, z.number().int().min(0));
+const name = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().trim().min(1));
+const path = z.string().trim().min(1);
+
+const CONNECTIONS: Record<string, 'ssh' | 'local'> = { ssh: 'ssh', paramiko: 'ssh', paramiko_ssh: 'ssh', smart: 'ssh', local: 'local' };
+const connection = z.preprocess(
+  (v) => (typeof v === 'string' ? CONNECTIONS[v.trim().replace(/^ansible\.(builtin|legacy)\./, '')] ?? v : v),
+  z.enum(['ssh', 'local']),
+);
+const mta = z.preprocess(lower, z.enum(['auto', ...MTA_NAMES]));
+
+interface Known {
+  schema: z.ZodTypeAny;
+  expected: string;
+}
+
+export const KNOWN: Record<string, Known> = {
+  ansible_host: { schema: name, expected: 'a host name or IP address' },
+  ansible_ssh_host: { schema: name, expected: 'a host name or IP address' },
+  ansible_port: { schema: port, expected: 'an integer 1-65535' },
+  ansible_ssh_port: { schema: port, expected: 'an integer 1-65535' },
+  ansible_user: { schema: name, expected: 'a user name' },
+  ansible_ssh_user: { schema: name, expected: 'a user name' },
+  ansible_ssh_private_key_file: { schema: path, expected: 'a file path' },
+  ansible_private_key_file: { schema: path, expected: 'a file path' },
+  ansible_connection: { schema: connection, expected: 'ssh, paramiko, smart or local (the connections mailsweep supports)' },
+  ansible_become: { schema: boolish, expected: 'a boolean (true/false, yes/no)' },
+  ansible_sudo: { schema: boolish, expected: 'a boolean (true/false, yes/no)' },
+  ansible_become_user: { schema: name, expected: 'a user name' },
+  ansible_sudo_user: { schema: name, expected: 'a user name' },
+  ansible_ssh_common_args: { schema: z.string(), expected: 'a string of ssh options' },
+  ansible_ssh_extra_args: { schema: z.string(), expected: 'a string of ssh options' },
+  ansible_group_priority: { schema: z.preprocess(digits, z.number().int().min(1)), expected: 'a positive integer' },
+  mta: { schema: mta, expected: `one of ${MTA_NAMES.join(', ')} or auto` },
+  queue_warn: { schema: count, expected: 'a non-negative integer' },
+  queue_crit: { schema: count, expected: 'a non-negative integer' },
+  mailsweep_jump: { schema: z.union([z.string(), z.null(), z.literal(false)]), expected: '"user@host:port" or none' },
+  mailsweep_jump_key_file: { schema: path, expected: 'a file path' },
+};
+
+/** Checks a known var's value and returns it normalised; unknown keys pass through. */
+export function checkVar(file: string, key: string, value: unknown, def: Pick<VarDef, 'line' | 'path'>): unknown {
+  const known = KNOWN[key];
+  if (!known) return value;
+  const r = known.schema.safeParse(value);
+  if (!r.success) fail(file, def.line, def.path, `expected ${known.expected}, got ${show(value)}`);
+  return r.data;
+}
+
+export function isTemplate(v: unknown): v is string {
+  return typeof v === 'string' && /\{\{|\{%/.test(v);
+}
+
+/**
+ * Resolves the `{{ name }}` references Ansible inventories commonly use (inventory_hostname, other vars).
+ * Anything richer (filters, expressions) is refused rather than guessed at.
+ */
+export function render(
+  value: unknown,
+  lookup: (name: string) => unknown,
+  where: { file: string; line: number; path: string },
+  depth = 0,
+): unknown {
+  if (!isTemplate(value)) return value;
+  if (depth > 10) fail(where.file, where.line, where.path, 'template references loop');
+  const get = (n: string): unknown => {
+    const v = lookup(n);
+    if (v === undefined) fail(where.file, where.line, where.path, `template uses undefined variable "${n}"`);
+    return render(v, lookup, where, depth + 1);
+  };
+  const whole = /^\s*\{\{\s*([A-Za-z_]\w*)\s*\}\}\s*$/.exec(value);
+  if (whole?.[1]) return get(whole[1]);
+  const out = value.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (_, n: string) => String(get(n)));
+  if (/\{\{|\{%/.test(value.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, ''))) {
+    fail(where.file, where.line, where.path, `only plain "{{ variable }}" references are supported here, got ${show(value)}`);
+  }
+  return out;
+}
+
+const SECRET = /(?:^|_)(?:pass|passwd|password|passphrase|token|secret|api_?key)$/i;
+
+/** Rejects literal secrets anywhere in a var (nested mappings included); the value is never echoed. */
+export function rejectSecrets(file: string, def: VarDef, key: string): void {
+  walk(key, def.value, def.path);
+  function walk(k: string, v: unknown, path: string): void {
+    if (Array.isArray(v)) return v.forEach((item, i) => walk(k, item, `${path}[${i}]`));
+    if (v !== null && typeof v === 'object' && !(v instanceof VaultValue) && !(v instanceof Date)) {
+      for (const [ck, cv] of Object.entries(v)) walk(ck, cv, `${path}.${ck}`);
+      return;
+    }
+    if (!SECRET.test(k)) return;
+    const literal = (typeof v === 'string' && v.trim() !== '' && !isTemplate(v)) || typeof v === 'number';
+    if (!literal) return;
+    const hint = k.startsWith('ansible_')
+      ? 'mailsweep logs in with SSH keys (ansible_ssh_private_key_file or the ssh agent) and uses sudo without a password'
+      : `name where it is instead, e.g. ${k}_env: ${k.toUpperCase()} or ${k}_file: /etc/mailsweep/${k}`;
+    fail(
+      file,
+      def.line,
+      path,
+      `looks like a secret with its value written in the inventory; secrets belong in the environment or a file: ${hint}` +
+        ' (an Ansible !vault value or a "{{ variable }}" reference is accepted too)',
+    );
+  }
+}

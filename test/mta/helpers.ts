@@ -1,0 +1,46 @@
+// Shared test helpers: fixture loading and hostile input generators.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export function fixture(mta: string, name: string): string {
+  return readFileSync(join(here, '..', 'fixtures', 'mta', mta, name), 'utf8');
+}
+
+/** Deterministic pseudo-random bytes (mulberry32) decoded as latin1: every byte value appears. */
+export function garbage(length: number, seed = 42): string {
+  let a = seed >>> 0;
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    bytes[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  }
+  return bytes.toString('latin1');
+}
+
+/** Inputs no parser may throw on. */
+export const HOSTILE_INPUTS: string[] = [
+  '',
+  '\n\n\n',
+  garbage(4096, 1),
+  garbage(4096, 7),
+  '\u0000\u0001\u001b[31mred\u001b[0m\r\n\u2028',
+  'x'.repeat(200_000),
+  '{"queue_id": ' + '['.repeat(5000),
+  '__MAILSWEEP_RC__ bp 0\n__MAILSWEEP_RC__ bpc 0\n__MAILSWEEP_NOW__ nope\n',
+  '\t\t/var/spool/mqueue (999999999999999999999 requests)\nmessages in queue: -1\n',
+];
+
+/** No control characters and bounded length: safe to print in a terminal report. */
+export function assertPrintable(warnings: string[]): void {
+  for (const w of warnings) {
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(w)) throw new Error(`control character in warning: ${JSON.stringify(w)}`);
+    if (w.length > 600) throw new Error(`warning too long (${w.length})`);
+  }
+}

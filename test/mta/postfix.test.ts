@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parsePostfixQueueOutput,
+  parsePostqueueJson,
+  parsePostqueueP,
+  postfix,
+  postfixQueueCommand,
+} from '../../src/mta/postfix.js';
+import { COMMAND_FAILED, yearlessLocalTime } from '../../src/mta/util.js';
+import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
+
+const NOW = 1700000600; // Tue Nov 14 22:23:20 UTC 2023
+
+describe('parsePostqueueJson', () => {
+  const l = parsePostqueueJson(fixture('postfix', 'postqueue-j.txt'), NOW);
+
+  it('reads every record and turns bad lines into warnings', () => {
+    expect(l.messages.map((m) => m.id)).toEqual(['4F2A81C0E3', '9C1D21C0F1', '4NxYqK1Hj3z9rMT', 'B7E0A1C0F9']);
+    expect(l.warnings).toEqual([
+      'line 5: postqueue -j: not JSON: this is not json at all',
+      'line 6: postqueue -j: record without queue_id: {"queue_name": "active", "sender": "no-id@example.com", "recipients": []}',
+    ]);
+    expect(l.reportedTotal).toBeNull();
+  });
+
+  it('maps queue, hold, age, size and the MAILER-DAEMON / empty null sender', () => {
+    expect(l.messages[0]).toMatchObject({
+      queue: 'active',
+      sender: 'alice@example.com',
+      recipients: ['bob@example.net', 'carol@example.org'],
+      size: 1843,
+      ageSeconds: 600,
+      held: false,
+      bounce: false,
+    });
+    expect(l.messages[1]).toMatchObject({ queue: 'deferred', sender: '', bounce: true, ageSeconds: 10600 });
+    expect(l.messages[1]?.reason).toBe('connect to nowhere.example[192.0.2.9]:25: Connection timed out');
+    expect(l.messages[2]).toMatchObject({ queue: 'hold', held: true, sender: '$(rm -rf /)"\'`;@evil.example' });
+    expect(l.messages[3]).toMatchObject({ forcedExpire: true, sender: '', bounce: true });
+    expect(l.messages[0]?.forcedExpire).toBeUndefined();
+  });
+
+  it('gives null ages without a clock', () => {
+    expect(parsePostqueueJson(fixture('postfix', 'postqueue-j.txt')).messages.every((m) => m.ageSeconds === null)).toBe(true);
+  });
+});
+
+describe('parsePostqueueP', () => {
+  const l = parsePostqueueP(fixture('postfix', 'postqueue-p.txt'), { nowSeconds: NOW });
+
+  it('reads entries, status marks, reasons and the footer total', () => {
+    expect(l.reportedTotal).toBe(4);
+    expect(l.warnings).toEqual([]);
+    expect(l.messages.map((m) => [m.id, m.queue, m.held, m.sender, m.size])).toEqual([
+      ['4F2A81C0E3', 'active', false, 'alice@example.com', 1843],
+      ['9C1D21C0F1', 'deferred', false, '', 5210],
+      ['4NxYqK1Hj3z9rMT', 'hold', true, 'spam@hijacked.example', 912],
+      ['B7E0A1C0F9', 'deferred', false, 'sender@example.com', 300],
+    ]);
+    expect(l.messages[1]).toMatchObject({ bounce: true, reason: 'connect to nowhere.example[192.0.2.9]:25: Connection timed out' });
+    expect(l.messages[3]).toMatchObject({ forcedExpire: true, recipients: ['x@example.net', 'y@example.net'] });
+    expect(l.messages[3]?.reason).toMatch(/^host mx.example.net/);
+  });
+
+  it('computes ages from yearless local times', () => {
+    expect(l.messages.map((m) => m.ageSeconds)).toEqual([600, 10600, 1000600, 2000600]);
+  });
+
+  it('reads "Mail queue is empty" as 0', () => {
+    expect(parsePostqueueP(fixture('postfix', 'postqueue-p-empty.txt'))).toEqual({ messages: [], reportedTotal: 0, warnings: [] });
+  });
+
+  it('warns about garbage and postqueue diagnostics', () => {
+    const g = parsePostqueueP('postqueue: fatal: Queue report unavailable - mail system is down\nhello\n');
+    expect(g.messages).toEqual([]);
+    expect(g.reportedTotal).toBeNull();
+    expect(g.warnings).toEqual([
+      `line 1: ${COMMAND_FAILED} postfix: postqueue: fatal: Queue report unavailable - mail system is down`,
+      'line 2: postqueue -p: line outside any message: hello',
+    ]);
+  });
+});
+
+describe('yearlessLocalTime', () => {
+  it('picks the latest year whose weekday matches', () => {
+    // Dec 31 seen on Jan 2 belongs to last year
+    const jan2 = Date.UTC(2024, 0, 2, 12) / 1000;
+    expect(yearlessLocalTime('Sun Dec 31 10:00:00', jan2)).toBe(Date.UTC(2023, 11, 31, 10) / 1000);
+    // Weekday says 2022, not 2023
+    expect(yearlessLocalTime('Sat Dec 31 10:00:00', jan2)).toBe(Date.UTC(2022, 11, 31, 10) / 1000);
+    // offset: local 10:00 at +0200 is 08:00 UTC
+    expect(yearlessLocalTime('Sun Dec 31 10:00', jan2, 7200)).toBe(Date.UTC(2023, 11, 31, 8) / 1000);
+    expect(yearlessLocalTime('Xyz Foo 99 10:00', jan2)).toBeNull();
+  });
+});
+
+describe('postfix adapter', () => {
+  it('runs -j, then either the -p footer or the full -p, in one command', () => {
+    const cmd = postfix.queue({ binary: '/usr/sbin/postqueue' }).command;
+    expect(cmd).toContain('/usr/sbin/postqueue -j 2>&1; rc=$?; echo "__MAILSWEEP_RC__ json $rc"');
+    expect(cmd).toContain('then /usr/sbin/postqueue -p 2>&1 | tail -n 1; echo "__MAILSWEEP_RC__ footer $?"');
+    expect(cmd).toContain('else /usr/sbin/postqueue -p 2>&1; echo "__MAILSWEEP_RC__ plain $?"; fi');
+    expect(postfixQueueCommand({ vars: { configDir: "/etc/postfix-out'; rm -rf /" } })).toContain(
+      "postqueue -c '/etc/postfix-out'\"'\"'; rm -rf /' -j",
+    );
+    expect(postfixQueueCommand({ binary: '/usr/sbin/postfix' })).toContain('/usr/sbin/postqueue -j');
+  });
+
+  it('-j path: messages from JSON, total from the footer, ages from the server clock', () => {
+    const l = parsePostfixQueueOutput(fixture('postfix', 'adapter-json.txt'), '', 0, 0);
+    expect(l.reportedTotal).toBe(4);
+    expect(l.messages).toHaveLength(4);
+    expect(l.messages[0]?.ageSeconds).toBe(600);
+    expect(l.warnings).toEqual([]);
+  });
+
+  it('old postfix: -j fails quietly and the full -p listing is used, in server-local time', () => {
+    const l = parsePostfixQueueOutput(fixture('postfix', 'adapter-old-postfix.txt'), '', 0, 0);
+    expect(l.reportedTotal).toBe(4);
+    expect(l.messages.map((m) => m.id)).toEqual(['4F2A81C0E3', '9C1D21C0F1', '4NxYqK1Hj3z9rMT', 'B7E0A1C0F9']);
+    expect(l.messages[0]?.ageSeconds).toBe(600 + 3600); // the listing is +0100 local time
+    expect(l.warnings).toEqual([]);
+  });
+
+  it('empty queue', () => {
+    expect(parsePostfixQueueOutput(fixture('postfix', 'adapter-empty.txt'))).toEqual({ messages: [], reportedTotal: 0, warnings: [] });
+  });
+
+  it('mail system down: warnings and no total', () => {
+    const l = parsePostfixQueueOutput(fixture('postfix', 'adapter-down.txt'));
+    expect(l.messages).toEqual([]);
+    expect(l.reportedTotal).toBeNull();
+    expect(l.warnings.some((w) => w.startsWith(`${COMMAND_FAILED} postqueue -p exited 75`))).toBe(true);
+  });
+
+  it('caps the warnings a garbage answer produces', () => {
+    const w = parsePostqueueJson('{oops\n'.repeat(500)).warnings;
+    expect(w).toHaveLength(101);
+    expect(w[100]).toBe('… and 400 more warning(s)');
+  });
+
+  it('never throws on hostile input', () => {
+    for (const input of HOSTILE_INPUTS) {
+      for (const l of [
+        parsePostqueueJson(input, NOW),
+        parsePostqueueP(input, { nowSeconds: NOW }),
+        parsePostfixQueueOutput(input, input, 1, NOW),
+      ]) {
+        expect(Array.isArray(l.messages)).toBe(true);
+        assertPrintable(l.warnings);
+      }
+    }
+    const r = postfix.queue({}).parse(HOSTILE_INPUTS[3] ?? '', '', 0);
+    expect(r.reportedTotal).toBeNull();
+    expect(r.warnings.some((w) => w.startsWith(COMMAND_FAILED))).toBe(true);
+  });
+});
