@@ -126,7 +126,7 @@ for (const [path, exp] of Object.entries(expected.files).sort(([a], [b]) => a.lo
         check(
           'localLoginMarkers',
           exp.localLoginMarkers,
-          tally(ms.flatMap((m) => ('login' in m && typeof m.login === 'string' ? [m.login] : []))),
+          tally(ms.flatMap((m) => (m.localLogin ? [m.localLogin] : []))),
         );
     }
   }
