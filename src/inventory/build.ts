@@ -140,7 +140,7 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
   const invDir = dirname(resolve(file));
 
   // Where Ansible knows two spellings, the legacy ansible_ssh_* one wins (last in its vars list).
-  const connection = value<'ssh' | 'local'>('ansible_connection') ?? 'ssh';
+  const connection = value<'ssh' | 'local' | 'unsupported'>('ansible_connection') ?? 'ssh';
   const address = value<string>('ansible_ssh_host', 'ansible_host') ?? name;
   const user = value<string>('ansible_ssh_user', 'ansible_user') ?? 'root';
   if (connection === 'ssh' && !/^[^\s@/]+$/.test(address)) {

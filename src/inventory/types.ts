@@ -21,8 +21,8 @@ export interface HostSpec {
   user: string;
   /** ansible_ssh_private_key_file: ~ expanded, relative paths resolved against the inventory file's directory. */
   privateKeyFile?: string;
-  /** ansible_connection: ssh|paramiko|smart → 'ssh', local → 'local'. */
-  connection: 'ssh' | 'local';
+  /** ansible_connection: ssh|paramiko|smart → 'ssh', local → 'local', any other plugin → 'unsupported'. */
+  connection: 'ssh' | 'local' | 'unsupported';
   /** ansible_become (yes/no/true/false accepted, as Ansible does). */
   become: boolean;
   /** ansible_become_user, default 'root'. */

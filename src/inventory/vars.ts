@@ -24,9 +24,11 @@ const name = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.stri
 const path = z.string().trim().min(1);
 
 const CONNECTIONS: Record<string, 'ssh' | 'local'> = { ssh: 'ssh', paramiko: 'ssh', paramiko_ssh: 'ssh', smart: 'ssh', local: 'local' };
+// Other plugins (winrm, docker, …) still load, so an existing inventory works unchanged;
+// such hosts end their scan with a clear error instead.
 const connection = z.preprocess(
-  (v) => (typeof v === 'string' ? CONNECTIONS[v.trim().replace(/^ansible\.(builtin|legacy)\./, '')] ?? v : v),
-  z.enum(['ssh', 'local']),
+  (v) => (typeof v === 'string' ? CONNECTIONS[v.trim().replace(/^ansible\.(builtin|legacy)\./, '')] ?? 'unsupported' : v),
+  z.enum(['ssh', 'local', 'unsupported']),
 );
 const mta = z.preprocess(lower, z.enum(['auto', ...MTA_NAMES]));
 
@@ -44,7 +46,7 @@ export const KNOWN: Record<string, Known> = {
   ansible_ssh_user: { schema: name, expected: 'a user name' },
   ansible_ssh_private_key_file: { schema: path, expected: 'a file path' },
   ansible_private_key_file: { schema: path, expected: 'a file path' },
-  ansible_connection: { schema: connection, expected: 'ssh, paramiko, smart or local (the connections mailsweep supports)' },
+  ansible_connection: { schema: connection, expected: 'a connection plugin name (mailsweep scans ssh, paramiko, smart and local hosts)' },
   ansible_become: { schema: boolish, expected: 'a boolean (true/false, yes/no)' },
   ansible_sudo: { schema: boolish, expected: 'a boolean (true/false, yes/no)' },
   ansible_become_user: { schema: name, expected: 'a user name' },

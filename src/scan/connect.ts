@@ -1,5 +1,6 @@
 // HostSpec → Transport: the connection plugin choice (ssh or local), with shared host-key settings.
 import type { HostSpec } from '../inventory/types.js';
+import { TransportError } from '../transport/errors.js';
 import type { KnownHostsFile } from '../transport/known-hosts.js';
 import { LocalTransport } from '../transport/local.js';
 import { SshTransport, type HostKeyPolicy } from '../transport/ssh.js';
@@ -11,7 +12,17 @@ export interface ConnectSettings {
   connectTimeoutMs: number;
 }
 
+/** Stands in for a connection plugin mailsweep does not have: every command fails clearly. */
+class UnsupportedTransport implements Transport {
+  constructor(readonly describe: string) {}
+  async exec(): Promise<never> {
+    throw new TransportError('error', `ansible_connection ${this.describe} is not supported (mailsweep uses ssh or local)`);
+  }
+  async close(): Promise<void> {}
+}
+
 export function transportFor(host: HostSpec, s: ConnectSettings): Transport {
+  if (host.connection === 'unsupported') return new UnsupportedTransport(JSON.stringify(String(host.vars.ansible_connection ?? '?')));
   if (host.connection === 'local') return new LocalTransport({ become: host.become, becomeUser: host.becomeUser });
   return new SshTransport({
     name: host.name,

@@ -57,7 +57,6 @@ const cases: [string, string][] = [
   ],
   ['loop.yaml', '8: groups.b.children.a: group loop: a → b → a'],
   ['ini.yaml', '1: this looks like an INI inventory; mailsweep reads YAML inventories: convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"'],
-  ['winrm.yaml', '4: hosts.win1.ansible_connection: expected ssh, paramiko, smart or local (the connections mailsweep supports), got "winrm"'],
   [
     'bad-jump.yaml',
     '3: groups.all.vars.ansible_ssh_common_args: ProxyCommand "nc -X connect -x proxy:3128 %h %p" is not supported (only "ssh -W %h:%p user@bastion"); set mailsweep_jump: user@host:port, or mailsweep_jump: none',

@@ -255,3 +255,11 @@ describe('the shipped example', () => {
     expect(host(inv, 'mx1.dc1.example.net')).toMatchObject({ become: true, becomeUser: 'root', user: 'mailsweep' });
   });
 });
+
+describe('hosts with connection plugins mailsweep does not have', () => {
+  it('still load (the inventory works unchanged) and are marked unsupported', async () => {
+    const inv = await loadInventory(fx('winrm.yaml'));
+    expect(inv.hosts[0]).toMatchObject({ name: 'win1', connection: 'unsupported' });
+    expect(inv.hosts[0]!.vars.ansible_connection).toBe('winrm');
+  });
+});
