@@ -88,6 +88,16 @@ function arrivalFields(text: string): ArrivalFields {
   return { fields, host, recipients };
 }
 
+/** Where the sender of a `<=` line ends: a quoted local part ("a b"@x) may hold spaces. */
+function senderEnd(body: string): number {
+  let i = 0;
+  if (body.startsWith('"')) {
+    i = 1;
+    while (i < body.length && body[i] !== '"') i += body[i] === '\\' ? 2 : 1;
+  }
+  return body.indexOf(' ', i);
+}
+
 export function createEximLogParser(opts: LogParserOptions = {}): LogLineParser {
   return new EximLogParser(new SyslogClock(opts));
 }
@@ -103,7 +113,7 @@ class EximLogParser extends ParserBase implements LogLineParser {
         return;
       }
       const body = m[2] ?? '';
-      const sp = body.indexOf(' ');
+      const sp = senderEnd(body);
       const senderText = sp < 0 ? body : body.slice(0, sp);
       const { fields, host, recipients } = arrivalFields(sp < 0 ? '' : body.slice(sp + 1));
       const s: Submission = { time: p.time, queueId: m[1], sender: bareSender(senderText), source: 'exim-arrival' };

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { wrapBecome } from './become.js';
 import { TransportError } from './errors.js';
+import { LineSplitter } from './lines.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 
 export class LocalTransport implements Transport {
@@ -40,7 +41,9 @@ export class LocalTransport implements Transport {
             reject(new TransportError('timeout', `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: ${cmd.slice(0, 80)}`));
           }, opts.timeoutMs)
         : undefined;
+      const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;
       child.stdout.on('data', (d: Buffer) => {
+        if (lines) return lines.push(d);
         if (outBytes >= maxBytes) return void (truncated = true);
         out.push(d);
         outBytes += d.length;
@@ -56,6 +59,7 @@ export class LocalTransport implements Transport {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        lines?.end();
         resolve({
           code,
           stdout: Buffer.concat(out).toString('utf8'),

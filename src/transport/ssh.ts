@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
 import { wrapBecome } from './become.js';
+import { LineSplitter } from './lines.js';
 import { classifySshError, TransportError } from './errors.js';
 import {
   hostKeyAlgorithmsFor,
@@ -216,7 +217,9 @@ export class SshTransport implements Transport {
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         const onClose = () => finish(() => reject(new TransportError('unreachable', `${this.describe}: connection lost during a command`)));
         client.once('close', onClose);
+        const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;
         stream.on('data', (d: Buffer) => {
+          if (lines) return lines.push(d);
           if (outBytes + d.length > maxBytes) {
             truncated = true;
             const room = maxBytes - outBytes;
@@ -232,15 +235,16 @@ export class SshTransport implements Transport {
           errBytes += d.length;
         });
         stream.on('close', (code: number | null) =>
-          finish(() =>
+          finish(() => {
+            lines?.end();
             resolve({
               code: code ?? null,
               stdout: Buffer.concat(out).toString('utf8'),
               stderr: Buffer.concat(errs).toString('utf8').slice(0, MAX_STDERR),
               durationMs: Date.now() - started,
               truncated: truncated || undefined,
-            }),
-          ),
+            });
+          }),
         );
         if (opts.stdin !== undefined) stream.end(opts.stdin);
         else stream.end();

@@ -8,6 +8,11 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Cap on captured stdout bytes; output past it is dropped and `truncated` is set. */
   maxBytes?: number;
+  /**
+   * Stream stdout line by line instead of collecting it (ExecResult.stdout is then '').
+   * For logs: memory stays flat however long the output.
+   */
+  onLine?: (line: string) => void;
   /** Run through sudo when the connection user is not root (Ansible's become). */
   become?: boolean;
 }

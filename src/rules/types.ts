@@ -1,0 +1,30 @@
+// What the attribution rules look at, and what they say about an account.
+import type { UserStats } from '../logs/aggregate.js';
+import type { QueueMessage } from '../mta/types.js';
+import type { Finding } from '../scan/types.js';
+import type { RuleSettings } from './settings.js';
+
+export interface HostEvidence {
+  host: string;
+  /** Queued messages, with authId where attribution found one. */
+  queue: QueueMessage[];
+  /** Per-account totals from the log window; null when the log could not be read. */
+  users: UserStats[] | null;
+  /** The local day the window ends on (YYYY-MM-DD). */
+  today: string;
+  /** Past working days' counts of an account, newest first; null = no history for this host. */
+  history: ((authId: string) => number[]) | null;
+  settings: RuleSettings;
+}
+
+/** A finding about one account (or, without authId, about the host). */
+export interface AccountFinding extends Finding {
+  authId?: string;
+}
+
+export type Rule = (e: HostEvidence) => AccountFinding[];
+
+export function domainOf(address: string): string | null {
+  const at = address.lastIndexOf('@');
+  return at > 0 && at < address.length - 1 ? address.slice(at + 1).toLowerCase() : null;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { TransportError } from '../../src/transport/errors.js';
+import { LineSplitter } from '../../src/transport/lines.js';
+import { LocalTransport } from '../../src/transport/local.js';
+
+describe('LocalTransport', () => {
+  const t = new LocalTransport();
+
+  it('runs through /bin/sh with stdin, exit code and stderr', async () => {
+    const r = await t.exec('tr a-z A-Z; echo oops >&2; exit 4', { stdin: 'abc' });
+    expect(r).toMatchObject({ code: 4, stdout: 'ABC', stderr: 'oops\n' });
+  });
+
+  it('kills the whole process group on timeout', async () => {
+    const started = Date.now();
+    await expect(t.exec('sleep 30 | cat', { timeoutMs: 300 })).rejects.toBeInstanceOf(TransportError);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('streams lines without collecting stdout', async () => {
+    const seen: string[] = [];
+    const r = await t.exec("seq 1 20000; printf 'no newline at end'", { onLine: (l) => seen.push(l) });
+    expect(r.stdout).toBe('');
+    expect(seen).toHaveLength(20001);
+    expect(seen[19999]).toBe('20000');
+    expect(seen[20000]).toBe('no newline at end');
+  });
+});
+
+describe('LineSplitter', () => {
+  it('joins multi-byte characters split across chunks and caps hostile line lengths', () => {
+    const out: string[] = [];
+    const s = new LineSplitter((l) => out.push(l), 10);
+    const bytes = Buffer.from('é\n' + 'x'.repeat(50) + '\nend');
+    s.push(bytes.subarray(0, 1));
+    s.push(bytes.subarray(1, 30));
+    s.push(bytes.subarray(30));
+    s.end();
+    expect(out).toEqual(['é', 'x'.repeat(10), 'end']);
+  });
+});
