@@ -412,9 +412,13 @@ function binaryOf(ctx: MtaContext): string {
   return ctx.binary && ctx.binary.trim() !== '' ? ctx.binary : 'exim';
 }
 
-/** Combine the -bpc and -bp sections of the adapter's command into one listing. */
-export function parseEximQueueOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
-  const split = splitSections(stdout, ['bpc', 'bp']);
+/** The -bpc and -bp sections of a split output combined into one listing (no trailing check). */
+function combineBpSections(
+  split: ReturnType<typeof splitSections>,
+  stdout: string,
+  stderr: string,
+  code: number | null,
+): { listing: EximQueueListing; complete: boolean } {
   const warnings = [...split.warnings];
   const bpc = split.sections.get('bpc');
   const bp = split.sections.get('bp');
@@ -422,7 +426,10 @@ export function parseEximQueueOutput(stdout: string, stderr = '', code: number |
     // The command did not run as built (no shell, killed, or not our output at all).
     const listing = parseEximBp(stdout);
     warnings.push(`${COMMAND_FAILED} exim queue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || stdout)}`);
-    return { messages: listing.messages, reportedTotal: null, warnings: [...warnings, ...listing.warnings] };
+    return {
+      listing: { messages: listing.messages, reportedTotal: null, warnings: [...warnings, ...listing.warnings] },
+      complete: false,
+    };
   }
   let reportedTotal: number | null = null;
   if (bpc.rc !== 0) warnings.push(`${COMMAND_FAILED} exim -bpc exited ${bpc.rc}: ${failureText(bpc.text)}`);
@@ -437,9 +444,152 @@ export function parseEximQueueOutput(stdout: string, stderr = '', code: number |
     reportedTotal = null;
   }
   warnings.push(...shiftWarnings(listing.warnings, bp.firstLine, 'exim -bp'));
+  return { listing: { messages: listing.messages, reportedTotal, warnings }, complete: true };
+}
+
+/** Combine the -bpc and -bp sections of the adapter's command into one listing. */
+export function parseEximQueueOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
+  const split = splitSections(stdout, ['bpc', 'bp']);
+  const { listing, complete } = combineBpSections(split, stdout, stderr, code);
+  if (!complete) return listing;
+  const warnings = listing.warnings;
   if (split.trailing.trim() !== '') warnings.push(`unexpected output after the listing: ${printable(split.trailing)}`);
   if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
-  return { messages: listing.messages, reportedTotal, warnings };
+  return listing;
+}
+
+// ---------------------------------------------------------------------------
+// Attribution: the envelope part of every spool -H file, dumped in the same round trip.
+//
+// Each -H file is printed up to its first blank line (the end of the envelope; the headers
+// follow), as "__MAILSWEEP_H__ <path>" and then every line prefixed with "|", so nothing a
+// sender or recipient wrote can pass for a marker. Both spool layouts are covered (flat
+// input/ and split input/<c>/) because find recurses.
+
+export const SPOOL_MARKER = '__MAILSWEEP_H__';
+
+/** Portable awk (mawk, gawk, busybox, BSD): marker per file, envelope lines prefixed. */
+const SPOOL_AWK = `FNR==1{p=1;print "${SPOOL_MARKER} " FILENAME} p&&$0==""{p=0} p{print "|" $0}`;
+
+function spoolDirOf(ctx: MtaContext): string | undefined {
+  const v = ctx.vars?.spool_directory;
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+}
+
+export function eximAttributedCommand(ctx: MtaContext): string {
+  const bin = binaryOf(ctx);
+  const override = spoolDirOf(ctx);
+  const spoolDir = override
+    ? sh`sp=${`spool_directory = ${override}`}; rc=0`
+    : sh`sp=$(${bin} -bP spool_directory 2>&1); rc=$?`;
+  return [
+    sh`${bin} -bpc 2>&1; ` + rcEcho('bpc') + sh`; ${bin} -bp 2>&1; ` + rcEcho('bp'),
+    `${spoolDir}; printf '%s\\n' "$sp"; echo "__MAILSWEEP_RC__ spooldir $rc"`,
+    'sp=${sp#*= }',
+    `if [ "$rc" -ne 0 ]; then echo "spool directory unknown"; false; ` +
+      `elif [ -d "$sp/input" ]; then ( find "$sp/input" -type f -name '*-H' -exec env LC_ALL=C awk '${SPOOL_AWK}' {} + ) 2>&1; ` +
+      `else echo "no directory $sp/input"; false; fi; ${rcEcho('spool')}`,
+  ].join('\n');
+}
+
+export interface EximSpoolDump {
+  /** Parsed -H envelopes by message id. */
+  headers: Map<string, EximSpoolHeader>;
+  warnings: string[];
+}
+
+const SPOOL_FILE = new RegExp(`(?:^|/)(${EXIM_ID.source})-H$`);
+
+/** Parse the spool dump (marker + "|"-prefixed envelope lines per -H file). Never throws. */
+export function parseEximSpoolDump(text: string): EximSpoolDump {
+  const headers = new Map<string, EximSpoolHeader>();
+  const warnings: string[] = [];
+  let curId: string | null = null;
+  let curLine = 0;
+  let buf: string[] = [];
+  const flush = (): void => {
+    if (curId === null) return;
+    const h = parseEximSpoolHeader(`${buf.join('\n')}\n`);
+    if (h.id !== curId) warnings.push(`line ${curLine}: spool file ${curId}-H starts with "${printable(h.id || '?')}": not used`);
+    else if (headers.has(curId)) warnings.push(`line ${curLine}: spool file ${curId}-H seen twice: first kept`);
+    else {
+      headers.set(curId, h);
+      for (const w of h.warnings.slice(0, 3)) warnings.push(`line ${curLine}: ${curId}-H: ${w}`);
+    }
+    curId = null;
+    buf = [];
+  };
+  splitLines(text).forEach((line, i) => {
+    const n = i + 1;
+    if (line.startsWith('|')) {
+      if (curId !== null) buf.push(line.slice(1));
+      return;
+    }
+    if (line.startsWith(`${SPOOL_MARKER} `)) {
+      flush();
+      const m = SPOOL_FILE.exec(line.slice(SPOOL_MARKER.length + 1));
+      if (m) {
+        curId = m[1] ?? null;
+        curLine = n;
+      } else warnings.push(lineWarning(n, 'spool dump: not an exim -H file name', line));
+      return;
+    }
+    if (line.trim() !== '') warnings.push(lineWarning(n, 'spool dump', line));
+  });
+  flush();
+  return { headers, warnings: capWarnings(warnings) };
+}
+
+/** True when exim recorded SMTP authentication (not a local submission's login name). */
+function smtpAuthenticated(h: EximSpoolHeader): boolean {
+  if (h.hostAuth !== undefined && h.hostAuth !== '') return true;
+  return h.hostAddress !== undefined && /a$/i.test(h.receivedProtocol ?? '');
+}
+
+/**
+ * Attach authId / authSender / clientIp from the -H envelopes to the listing's messages.
+ * authId is exim's $authenticated_id (-auth_id or tainted --auth_id) of an SMTP-authenticated
+ * message; for local submissions exim stores the caller's login there, which is not an
+ * SMTP-AUTH account and is left out (exim -bp shows it as localLogin when untrusted).
+ */
+export function attributeEximMessages(messages: EximQueueMessage[], headers: Map<string, EximSpoolHeader>): string[] {
+  const missing: string[] = [];
+  for (const m of messages) {
+    const h = headers.get(m.id);
+    if (!h) {
+      missing.push(m.id);
+      continue;
+    }
+    if (h.hostAddress !== undefined && h.hostAddress !== '') m.clientIp = h.hostAddress;
+    if (smtpAuthenticated(h)) {
+      if (h.authId !== undefined && h.authId !== '') m.authId = h.authId;
+      if (h.authSender !== undefined && h.authSender !== '') m.authSender = h.authSender;
+    }
+  }
+  if (missing.length === 0) return [];
+  const shown = missing.slice(0, 5).join(', ');
+  return [`${missing.length} message(s) without a readable spool -H file, not attributed: ${shown}${missing.length > 5 ? ', …' : ''}`];
+}
+
+export function parseEximAttributedOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
+  const split = splitSections(stdout, ['bpc', 'bp', 'spooldir', 'spool']);
+  const { listing, complete } = combineBpSections(split, stdout, stderr, code);
+  const warnings = listing.warnings;
+  if (complete) {
+    const dir = split.sections.get('spooldir');
+    const spool = split.sections.get('spool');
+    if (!dir || !spool) warnings.push(`${COMMAND_FAILED} exim spool read incomplete: ${failureText(split.trailing || stderr)}`);
+    else {
+      if (dir.rc !== 0) warnings.push(`${COMMAND_FAILED} exim -bP spool_directory exited ${dir.rc}: ${failureText(dir.text)}`);
+      const dump = parseEximSpoolDump(spool.text);
+      if (spool.rc !== 0) warnings.push(`${COMMAND_FAILED} exim spool read exited ${spool.rc}: ${failureText(spool.text)}`);
+      warnings.push(...shiftWarnings(dump.warnings, spool.firstLine, 'exim spool'));
+      warnings.push(...attributeEximMessages(listing.messages, dump.headers));
+      if (split.trailing.trim() !== '') warnings.push(`unexpected output after the spool: ${printable(split.trailing)}`);
+    }
+    if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
+  } else warnings.push('messages not attributed: the queue listing itself is incomplete');
+  return { messages: listing.messages, reportedTotal: listing.reportedTotal, warnings: capWarnings(warnings, 150) };
 }
 
 export const exim = {
@@ -449,6 +599,12 @@ export const exim = {
     return {
       command: sh`${bin} -bpc 2>&1; ` + rcEcho('bpc') + sh`; ${bin} -bp 2>&1; ` + rcEcho('bp'),
       parse: (stdout, stderr, code) => parseEximQueueOutput(stdout, stderr, code),
+    };
+  },
+  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
+    return {
+      command: eximAttributedCommand(ctx),
+      parse: (stdout, stderr, code) => parseEximAttributedOutput(stdout, stderr, code),
     };
   },
 } satisfies MtaAdapter;

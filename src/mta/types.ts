@@ -26,6 +26,10 @@ export interface QueueMessage {
   localLogin?: string;
   /** Authenticated submitter, when attribution found one. */
   authId?: string;
+  /** Address of the SMTP client that submitted the message, when attribution read one. */
+  clientIp?: string;
+  /** exim -auth_sender / postfix sasl_sender: the AUTH= address given on MAIL FROM. */
+  authSender?: string;
 }
 
 export interface QueueListing {
@@ -54,4 +58,9 @@ export interface MtaAdapter {
   name: MtaName;
   /** Read the whole queue in ONE round trip (listing and the MTA's own count together). */
   queue(ctx: MtaContext): ReadPlan<QueueListing>;
+  /**
+   * The queue with each message's authenticated submitter (authId), read in ONE round trip
+   * together with the listing. authId stays undefined when it cannot be established.
+   */
+  attributedQueue?(ctx: MtaContext): ReadPlan<QueueListing>;
 }

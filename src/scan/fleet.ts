@@ -3,14 +3,14 @@ import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
 import { TransportError } from '../transport/errors.js';
 import { transportFor, type ConnectSettings } from './connect.js';
-import { scanHost } from './host.js';
+import { scanHost, type HostScanOptions } from './host.js';
 import { HOST_STATUSES, worstSeverity, type HostReport, type ScanReport, type ScanSummary } from './types.js';
 
 export type FleetEvent =
   | { kind: 'host-start'; host: HostSpec }
   | { kind: 'host-done'; host: HostSpec; report: HostReport };
 
-export interface FleetOptions extends ConnectSettings {
+export interface FleetOptions extends ConnectSettings, Pick<HostScanOptions, 'attribution' | 'since' | 'history'> {
   forks: number;
   commandTimeoutMs: number;
   includeMessages: boolean;
@@ -19,7 +19,7 @@ export interface FleetOptions extends ConnectSettings {
 
 /** Whole-host budget: connect + detect + queue read, with slack; a hung host cannot hold the run. */
 export function hostDeadlineMs(o: Pick<FleetOptions, 'connectTimeoutMs' | 'commandTimeoutMs'>): number {
-  return o.connectTimeoutMs + 2 * o.commandTimeoutMs + 5_000;
+  return o.connectTimeoutMs + 3 * o.commandTimeoutMs + 5_000;
 }
 
 function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
@@ -49,7 +49,7 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
         const transport = transportFor(host, o);
         const started = Date.now();
         const report = await withDeadline(
-          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages }),
+          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages, attribution: o.attribution, since: o.since, history: o.history }),
           deadline,
           (): HostReport => ({
             name: host.name,
@@ -87,5 +87,8 @@ export function summarizeFleet(reports: HostReport[]): ScanSummary {
   }
   const failed = reports.length - byStatus.ok;
   const exitCode = critical ? 2 : warning ? 1 : failed ? 3 : 0;
-  return { hosts: reports.length, byStatus, warning, critical, queued, exitCode };
+  const suspects = reports
+    .flatMap((r) => (r.suspects ?? []).map((s) => ({ host: r.name, ...s })))
+    .sort((a, b) => b.score - a.score || b.messages - a.messages);
+  return { hosts: reports.length, suspects, byStatus, warning, critical, queued, exitCode };
 }

@@ -1,10 +1,18 @@
 // Scan one host: connect, detect the MTA, read the queue in one round trip, apply the rules.
 // Never throws: every failure becomes a status and a one-line reason.
+import { ConfigError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
-import type { MtaName, QueueListing } from '../mta/types.js';
+import type { MtaName, QueueListing, QueueMessage } from '../mta/types.js';
+import type { HistoryStore } from '../history/store.js';
+import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
+import { backscatter } from '../rules/backscatter.js';
 import { queueSizeFinding } from '../rules/queue-size.js';
+import { ruleSettings } from '../rules/settings.js';
+import { rankSuspects } from '../rules/suspects.js';
+import type { AccountFinding, HostEvidence } from '../rules/types.js';
+import { localDay, readLogWindow } from './logs.js';
 import { TransportError } from '../transport/errors.js';
 import type { Transport } from '../transport/types.js';
 import type { Finding, HostReport, QueueSummary } from './types.js';
@@ -12,6 +20,12 @@ import type { Finding, HostReport, QueueSummary } from './types.js';
 export interface HostScanOptions {
   commandTimeoutMs: number;
   includeMessages: boolean;
+  /** Per-message attribution, log window and account rules (default on). */
+  attribution?: boolean;
+  /** Log window start (epoch seconds), or 'today' in the server's time zone. */
+  since?: number | 'today';
+  /** Daily counts store for the baseline rule; without it baseline uses no history. */
+  history?: HistoryStore;
 }
 
 export function summarize(listing: QueueListing): QueueSummary {
@@ -34,6 +48,50 @@ export function oneLine(text: string, max = 200): string {
   // eslint-disable-next-line no-control-regex
   const clean = line.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
   return clean.length > max ? clean.slice(0, max) + '…' : clean;
+}
+
+/** Log window + account rules + suspects; a log that cannot be read degrades to queue-only evidence. */
+async function attribute(
+  host: HostSpec,
+  mta: MtaName,
+  transport: Transport,
+  queue: QueueMessage[],
+  report: HostReport,
+  opts: HostScanOptions,
+): Promise<AccountFinding[]> {
+  const settings = ruleSettings(host.vars, `${host.source.file}:${host.source.line}: ${host.name}`);
+  const win = await readLogWindow(transport, mta, opts.since ?? 'today', host.vars, opts.commandTimeoutMs);
+  const nowSeconds = win.nowSeconds ?? Math.floor(Date.now() / 1000);
+  const today = localDay(nowSeconds, win.tzOffsetMinutes);
+  report.log = { files: win.files, lines: win.lines, since: new Date(win.sinceEpoch * 1000).toISOString(), reason: win.reason };
+  const store = opts.history;
+  const evidence: HostEvidence = {
+    host: host.name,
+    queue,
+    users: win.users,
+    today,
+    settings,
+    history: store
+      ? (authId) => {
+          const days = store.observedDays(host.name, today, 8 * settings.baseline_days).filter(isWeekday).slice(0, settings.baseline_days);
+          return store.userCounts(host.name, authId, days);
+        }
+      : null,
+  };
+  const findings = [...ACCOUNT_RULES.flatMap((r) => r(evidence)), ...backscatter(evidence)];
+  if (win.reason) findings.push({ rule: 'log', severity: 'info', message: win.reason });
+  report.suspects = rankSuspects(findings, win.users, queue);
+  if (store && win.users) {
+    const days = new Set<string>();
+    for (let t = win.sinceEpoch; t <= nowSeconds; t += 86400) days.add(localDay(t, win.tzOffsetMinutes));
+    days.add(today);
+    store.record(
+      host.name,
+      win.users.flatMap((u) => Object.entries(u.perDay).map(([day, messages]) => ({ host: host.name, authId: u.authId, day, messages, recipients: 0 }))),
+      [...days],
+    );
+  }
+  return findings;
 }
 
 export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {
@@ -64,7 +122,10 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
       binary = d.binary;
     }
     report.mta = mta;
-    const plan = getAdapter(mta).queue({ binary, vars: host.vars });
+    const adapter = getAdapter(mta);
+    const attribution = opts.attribution !== false;
+    const ctx = { binary, vars: host.vars };
+    const plan = attribution && adapter.attributedQueue ? adapter.attributedQueue(ctx) : adapter.queue(ctx);
     const res = await transport.exec(plan.command, { timeoutMs: opts.commandTimeoutMs });
     const listing = plan.parse(res.stdout, res.stderr, res.code);
     if (res.truncated) listing.warnings.push('output truncated at the size cap');
@@ -91,11 +152,15 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
       { warn: host.queueWarn, crit: host.queueCrit },
     );
     if (q) findings.unshift(q);
+    if (attribution) findings.push(...(await attribute(host, mta, transport, listing.messages, report, opts)));
     report.findings = findings;
     return done();
   } catch (e) {
     if (e instanceof TransportError) {
       report.status = e.kind;
+      report.reason = e.message;
+    } else if (e instanceof ConfigError) {
+      report.status = 'error';
       report.reason = e.message;
     } else {
       report.status = 'error';

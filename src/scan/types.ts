@@ -1,5 +1,6 @@
 // The scan result: the stable JSON contract (documented in README) and what every reporter renders.
 import type { MtaName, QueueMessage } from '../mta/types.js';
+import type { Suspect } from '../rules/suspects.js';
 import type { TransportErrorKind } from '../transport/errors.js';
 
 export type HostStatus = 'ok' | TransportErrorKind;
@@ -11,6 +12,8 @@ export interface Finding {
   rule: string;
   severity: Severity;
   message: string;
+  /** The account the finding is about, for account rules. */
+  authId?: string;
   /** Counts, sample ids, thresholds: whatever lets an admin check the claim. */
   evidence?: Record<string, unknown>;
 }
@@ -36,13 +39,23 @@ export interface HostReport {
   /** Queue thresholds in force for this host (inventory, group or default). */
   thresholds: { warn: number; crit: number };
   findings: Finding[];
+  /** Accounts the rules point at, most likely hijacked first. */
+  suspects?: Suspect[];
+  /** The log window read for attribution. */
+  log?: { files: string[]; lines: number; since: string; reason?: string };
   /** Parser warnings: output lines that were not understood. */
   warnings?: string[];
   durationMs: number;
 }
 
+export interface FleetSuspect extends Suspect {
+  host: string;
+}
+
 export interface ScanSummary {
   hosts: number;
+  /** Suspects of every host, most likely first. */
+  suspects: FleetSuspect[];
   byStatus: Record<HostStatus, number>;
   warning: number;
   critical: number;

@@ -1,0 +1,58 @@
+// Rank the accounts the rules point at: most likely hijacked first, with the numbers behind it.
+import type { UserStats } from '../logs/aggregate.js';
+import type { QueueMessage } from '../mta/types.js';
+import type { AccountFinding } from './types.js';
+import { domainOf } from './types.js';
+
+export interface Suspect {
+  authId: string;
+  /** Messages sent in the log window (queued ones when the log could not be read). */
+  messages: number;
+  recipients: number;
+  /** Messages of this account still in the queue. */
+  queued: number;
+  senderDomains: Record<string, number>;
+  clientIps: string[];
+  rules: string[];
+  score: number;
+  sampleIds: string[];
+}
+
+const WEIGHT: Record<string, number> = {
+  'user-volume': 3,
+  'sender-mismatch': 3,
+  'mass-recipients': 2,
+  baseline: 2,
+  'many-ips': 2,
+  backscatter: 1,
+};
+const SEVERITY_BONUS = { critical: 1, warning: 0, info: 0 } as const;
+
+export function rankSuspects(findings: AccountFinding[], users: UserStats[] | null, queue: QueueMessage[]): Suspect[] {
+  const byUser = new Map((users ?? []).map((u) => [u.authId, u]));
+  const accounts = new Map<string, AccountFinding[]>();
+  for (const f of findings) if (f.authId) (accounts.get(f.authId) ?? accounts.set(f.authId, []).get(f.authId)!).push(f);
+  const out: Suspect[] = [];
+  for (const [authId, fs] of accounts) {
+    const u = byUser.get(authId);
+    const mine = queue.filter((m) => m.authId === authId);
+    const queuedDomains: Record<string, number> = {};
+    for (const m of mine) {
+      const d = m.sender ? (domainOf(m.sender) ?? '(none)') : '(null)';
+      queuedDomains[d] = (queuedDomains[d] ?? 0) + 1;
+    }
+    const rules = [...new Set(fs.map((f) => f.rule))];
+    out.push({
+      authId,
+      messages: u?.messages ?? mine.length,
+      recipients: u?.recipients ?? mine.reduce((n, m) => n + m.recipients.length, 0),
+      queued: mine.length,
+      senderDomains: u?.senderDomains ?? queuedDomains,
+      clientIps: u?.clientIps.slice(0, 50) ?? [...new Set(mine.map((m) => m.clientIp).filter((x): x is string => !!x))],
+      rules,
+      score: rules.reduce((s, r) => s + (WEIGHT[r] ?? 1), 0) + fs.reduce((s, f) => s + SEVERITY_BONUS[f.severity], 0),
+      sampleIds: [...new Set([...mine.slice(0, 5).map((m) => m.id), ...(u?.sampleQueueIds ?? [])])].slice(0, 10),
+    });
+  }
+  return out.sort((a, b) => b.score - a.score || b.messages - a.messages || a.authId.localeCompare(b.authId));
+}

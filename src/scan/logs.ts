@@ -1,0 +1,105 @@
+// Run the log window read on a host and aggregate per account, streaming (memory stays flat).
+import { AuthAggregator, type FailureStats, type UserStats } from '../logs/aggregate.js';
+import { LOG_PARSERS } from '../logs/index.js';
+import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine } from '../logs/read.js';
+import type { LogLineParser, LogSink } from '../logs/types.js';
+import type { MtaName } from '../mta/types.js';
+import type { Transport } from '../transport/types.js';
+
+export interface LogWindow {
+  /** Files read, oldest first. */
+  files: string[];
+  /** Null when no log file was found (paths tried in `reason`). */
+  users: UserStats[] | null;
+  failures: FailureStats | null;
+  lines: number;
+  warnings: string[];
+  reason?: string;
+  /** Server clock and offset, for "today". */
+  nowSeconds: number | null;
+  tzOffsetMinutes: number;
+}
+
+/** Day of an epoch in a fixed UTC offset, YYYY-MM-DD. */
+export function localDay(epochSeconds: number, tzOffsetMinutes: number): string {
+  return new Date((epochSeconds + tzOffsetMinutes * 60) * 1000).toISOString().slice(0, 10);
+}
+
+/** Start of the local day containing `epoch` (the default window: today). */
+export function startOfLocalDay(epochSeconds: number, tzOffsetMinutes: number): number {
+  const local = epochSeconds + tzOffsetMinutes * 60;
+  return local - (local % 86400) - tzOffsetMinutes * 60;
+}
+
+/**
+ * `since` 'today' means midnight in the server's own time zone (learnt from the command's first
+ * line); rotated files are picked by mtime with a two-day margin, lines by their own timestamps.
+ */
+export async function readLogWindow(
+  transport: Transport,
+  mta: MtaName,
+  since: number | 'today',
+  vars: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<LogWindow & { sinceEpoch: number }> {
+  const out: LogWindow & { sinceEpoch: number } = {
+    files: [], users: null, failures: null, lines: 0, warnings: [], nowSeconds: null, tzOffsetMinutes: 0,
+    sinceEpoch: since === 'today' ? startOfLocalDay(Math.floor(Date.now() / 1000), 0) : since,
+  };
+  const fileCutoff = since === 'today' ? Math.floor(Date.now() / 1000) - 2 * 86400 : since;
+  let sinceEpoch = out.sinceEpoch;
+  let parser: LogLineParser | null = null;
+  let agg: AuthAggregator | null = null;
+  let noLog: string | null = null;
+  const sink: LogSink = {
+    // Lines from rotated files can be older than the window: the window is by time, not by file.
+    submission: (s) => {
+      if (s.time === null || s.time >= sinceEpoch) agg!.add(s);
+    },
+    failure: (f) => {
+      if (f.time === null || f.time >= sinceEpoch) agg!.addFailure(f);
+    },
+    warning: (w) => {
+      if (out.warnings.length < 20) out.warnings.push(w);
+    },
+  };
+  const start = () => {
+    parser ??= LOG_PARSERS[mta].create({ nowSeconds: out.nowSeconds ?? undefined, tzOffsetMinutes: out.tzOffsetMinutes });
+    agg ??= new AuthAggregator({ tzOffsetMinutes: out.tzOffsetMinutes });
+  };
+  const res = await transport.exec(logReadCommand(mta, fileCutoff, vars), {
+    timeoutMs,
+    onLine: (line) => {
+      if (line.startsWith(NOW_MARKER)) {
+        const now = parseNowLine(line.slice(NOW_MARKER.length));
+        if (now) {
+          Object.assign(out, now);
+          if (since === 'today') sinceEpoch = out.sinceEpoch = startOfLocalDay(now.nowSeconds, now.tzOffsetMinutes);
+        }
+        return;
+      }
+      if (line.startsWith(NOLOG_MARKER)) return void (noLog = line.slice(NOLOG_MARKER.length).trim());
+      if (line.startsWith(FILE_MARKER)) {
+        start();
+        out.files.push(line.slice(FILE_MARKER.length).trim());
+        return;
+      }
+      start();
+      out.lines++;
+      parser!.feed(line, sink);
+    },
+  });
+  if (noLog !== null) {
+    out.reason = `no ${mta} log found (tried ${noLog}; set mail_log in the inventory)`;
+    return out;
+  }
+  if (res.code !== 0 && !out.files.length) {
+    out.reason = `reading the ${mta} log failed (exit ${res.code}): ${res.stderr.split('\n')[0] ?? ''}`;
+    return out;
+  }
+  start();
+  parser!.end(sink);
+  out.users = agg!.result();
+  out.failures = agg!.failureStats();
+  return out;
+}
