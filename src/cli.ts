@@ -29,6 +29,10 @@ export function buildProgram(): Command {
     .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)')
     .addOption(formatOption())
     .option('--messages', 'include every queued message in JSON output')
+    .option('--since <when>', 'log window start: today (default, server time), yesterday, 24h, 7d, 2026-11-20')
+    .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
+    .option('--history <file>', 'SQLite file of daily per-account counts for the baseline rule (default ~/.local/state/mailsweep/history.sqlite, $MAILSWEEP_HISTORY)')
+    .option('--no-history', 'do not read or write the history (baseline then treats every account as new)')
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--no-progress', 'plain lines instead of the live progress view')
     .action(async (opts) => {
@@ -45,6 +49,18 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);
+    });
+
+  program
+    .command('parse')
+    .description('run the parsers on a saved queue listing or log (FILE, FILE.gz or - for stdin) and print JSON')
+    .argument('[file]', 'input file; - or none for stdin')
+    .requiredOption('--mta <mta>', 'exim | postfix | sendmail | qmail')
+    .requiredOption('--kind <kind>', 'queue (exim -bp, postqueue -j/-p, mailq, qmail-qread/qstat) | log (mainlog, maillog, qmail logs)')
+    .option('--year <year>', 'year of the first line of a syslog-format log (default: the current year, as the date allows)')
+    .action(async (file, opts) => {
+      const { runParse } = await import('./commands/parse.js');
+      process.exitCode = await runParse(file, opts);
     });
 
   return program;

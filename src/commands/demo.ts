@@ -34,6 +34,7 @@ export async function runDemo(o: { format: string; keep?: boolean; dir?: string 
       timeout: '5',
       connectTimeout: '3',
       format: o.format,
+      history: join(dir, 'history.sqlite'),
     });
     process.stderr.write(
       `\nA real 'mailsweep scan' would exit ${code} here (0 ok, 1 warning, 2 critical, 3 unknown).\n` +

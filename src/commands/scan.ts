@@ -13,6 +13,8 @@ import { hostState } from '../report/format.js';
 import { scanFleet, type FleetEvent } from '../scan/fleet.js';
 import type { ScanReport } from '../scan/types.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
+import { defaultHistoryPath, HistoryStore } from '../history/store.js';
+import { parseSince } from './since.js';
 
 export interface ScanCliOptions {
   inventory?: string;
@@ -26,6 +28,10 @@ export interface ScanCliOptions {
   messages?: boolean;
   output?: string;
   progress?: boolean;
+  since?: string;
+  /** commander's --no-attribution sets attribution: false */
+  attribution?: boolean;
+  history?: string | false;
 }
 
 export const DEFAULT_FORKS = 50;
@@ -95,8 +101,13 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
   const hosts = selectHosts(inv, o.limit);
   const knownHosts = new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'));
   const tty = o.progress ?? (process.stderr.isTTY === true && !process.env.CI);
+  const since = parseSince(o.since);
+  const history = o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
   const report = await withProgress(hosts, tty, (onEvent) =>
     scanFleet(hosts, {
+      attribution: o.attribution !== false,
+      since,
+      history,
       forks,
       commandTimeoutMs: timeoutS * 1000,
       connectTimeoutMs: connectS * 1000,
@@ -106,6 +117,7 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
       onEvent,
     }),
   );
+  history?.close();
   const text = FORMATS[format](report);
   if (o.output) await writeFile(o.output, text);
   else process.stdout.write(text);

@@ -223,6 +223,9 @@ export interface EximSpoolHeader {
 
 /** Split exim's "ip.port" into the address and port. */
 function splitHostPort(value: string): { address: string; port?: number } {
+  // exim 4.96+: "[127.0.0.1]:40250" / "[2001:db8::1]:25"
+  const br = /^\[([0-9A-Fa-f:.]+)\]:(\d{1,5})$/.exec(value);
+  if (br) return { address: br[1] ?? value, port: Number(br[2]) };
   const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})\.(\d{1,5})$/.exec(value);
   if (v4) return { address: v4[1] ?? value, port: Number(v4[2]) };
   const v6 = /^([0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)\.(\d{1,5})$/.exec(value);

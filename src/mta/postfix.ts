@@ -295,6 +295,13 @@ function postfixToolOf(ctx: MtaContext, tool: string): string {
   return slash >= 0 ? `${pq.slice(0, slash + 1)}${tool}` : tool;
 }
 
+/**
+ * Only the lines the join needs cross the wire (postcat prints ~40 lines per message):
+ * file markers, sasl_* and log_client_address attributes, sender, recipients, diagnostics.
+ */
+const POSTCAT_KEEP =
+  '^([*]{3} [A-Z]|named_attribute: (sasl_[a-z]+|log_client_address)=|sender: |recipient: |[^ ]*(postcat|find|sh)(\\[[0-9]+\\])?: )';
+
 export function postfixAttributedCommand(ctx: MtaContext): string {
   const configDir = typeof ctx.vars?.configDir === 'string' ? ctx.vars.configDir : undefined;
   const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== ''
@@ -311,8 +318,8 @@ export function postfixAttributedCommand(ctx: MtaContext): string {
     postfixQueueCommand(ctx),
     `${qd}; printf '%s\\n' "$qd"; echo "__MAILSWEEP_RC__ qdir $rc"`,
     `if [ "$rc" -ne 0 ]; then false; elif cd "$qd"; then ` +
-      sh`( find ${[...POSTFIX_ATTRIBUTION_QUEUES]} -type f -exec sh -c ${cat} postcat {} + ) 2>&1; ` +
-      `else false; fi; ${rcEcho('postcat')}`,
+      sh`( find ${[...POSTFIX_ATTRIBUTION_QUEUES]} -type f -exec sh -c ${cat} postcat {} + ) 2>&1 | grep -E ${POSTCAT_KEEP}; ` +
+      `[ "$?" -le 1 ]; else false; fi; ${rcEcho('postcat')}`,
   ].join('\n');
 }
 

@@ -1,6 +1,37 @@
 // Plain-text table for terminals and cron mail.
 import type { ScanReport } from '../scan/types.js';
-import { hostNote, hostState, humanAge } from './format.js';
+import { hostNote, hostState, humanAge, safeText } from './format.js';
+
+function columns(head: string[], rows: string[][]): string[] {
+  const widths = head.map((c, i) => Math.max(c.length, ...rows.map((row) => (i === head.length - 1 ? 0 : row[i]!.length))));
+  const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(head), ...rows.map(fmt)];
+}
+
+const topDomains = (d: Record<string, number>, n = 3) =>
+  Object.entries(d)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${k}(${v})`)
+    .join(' ') + (Object.keys(d).length > n ? ` +${Object.keys(d).length - n}` : '');
+
+export function renderSuspects(r: ScanReport, limit = 20): string[] {
+  const s = r.summary.suspects;
+  if (!s.length) return [];
+  const rows = s.slice(0, limit).map((x) => [
+    x.host,
+    safeText(x.authId),
+    String(x.messages),
+    String(x.queued),
+    String(x.recipients),
+    String(x.clientIps.length),
+    safeText(topDomains(x.senderDomains)),
+    x.rules.join(','),
+  ]);
+  const lines = ['', 'Suspected hijacked accounts (most likely first):', ...columns(['HOST', 'ACCOUNT', 'SENT', 'QUEUED', 'RCPTS', 'IPS', 'SENDER DOMAINS', 'RULES'], rows)];
+  if (s.length > limit) lines.push(`… and ${s.length - limit} more (--format json lists all)`);
+  return lines;
+}
 
 export function renderTable(r: ScanReport): string {
   const head = ['HOST', 'STATE', 'MTA', 'QUEUE', 'FROZEN', 'BOUNCES', 'OLDEST', 'NOTES'];
@@ -14,11 +45,9 @@ export function renderTable(r: ScanReport): string {
     h.queue ? humanAge(h.queue.oldestSeconds) : '-',
     hostNote(h),
   ]);
-  const widths = head.map((c, i) => Math.max(c.length, ...rows.map((row) => (i === head.length - 1 ? 0 : row[i]!.length))));
-  const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const s = r.summary;
   const failed = s.hosts - s.byStatus.ok;
-  const lines = [fmt(head), ...rows.map(fmt), ''];
+  const lines = [...columns(head, rows), ...renderSuspects(r), ''];
   lines.push(
     `${s.hosts} hosts: ${s.byStatus.ok} scanned (${s.critical} critical, ${s.warning} warning), ${failed} failed` +
       (failed ? ` (${Object.entries(s.byStatus).filter(([k, v]) => k !== 'ok' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : '') +
