@@ -471,8 +471,16 @@ export function parseEximQueueOutput(stdout: string, stderr = '', code: number |
 
 export const SPOOL_MARKER = '__MAILSWEEP_H__';
 
-/** Portable awk (mawk, gawk, busybox, BSD): marker per file, envelope lines prefixed. */
-const SPOOL_AWK = `FNR==1{p=1;print "${SPOOL_MARKER} " FILENAME} p&&$0==""{p=0} p{print "|" $0}`;
+/**
+ * Portable awk (mawk, gawk, busybox, BSD; run with LC_ALL=C so length() counts bytes): marker
+ * per file, envelope lines prefixed. An "-aclc <name> <len>" value spans <len>+1 bytes that
+ * may hold blank lines: those are passed through, not taken for the end of the envelope.
+ */
+const SPOOL_AWK =
+  `FNR==1{p=1;s=0;print "${SPOOL_MARKER} " FILENAME} ` +
+  `p&&s>0{print "|" $0;s-=length($0)+1;next} ` +
+  `p&&$0==""{p=0} ` +
+  `p{print "|" $0;if($0~/^--?acl[cm]? .* [0-9]+$/)s=$NF+1}`;
 
 function spoolDirOf(ctx: MtaContext): string | undefined {
   const v = ctx.vars?.spool_directory;
@@ -585,7 +593,11 @@ export function parseEximAttributedOutput(stdout: string, stderr = '', code: num
     else {
       if (dir.rc !== 0) warnings.push(`${COMMAND_FAILED} exim -bP spool_directory exited ${dir.rc}: ${failureText(dir.text)}`);
       const dump = parseEximSpoolDump(spool.text);
-      if (spool.rc !== 0) warnings.push(`${COMMAND_FAILED} exim spool read exited ${spool.rc}: ${failureText(spool.text)}`);
+      if (spool.rc !== 0) {
+        // Only the diagnostics (awk/find errors), not the envelope data, go into the message.
+        const diag = splitLines(spool.text).filter((x) => !x.startsWith('|') && !x.startsWith(SPOOL_MARKER));
+        warnings.push(`${COMMAND_FAILED} exim spool read exited ${spool.rc}: ${failureText(diag.join('\n'))}`);
+      }
       warnings.push(...shiftWarnings(dump.warnings, spool.firstLine, 'exim spool'));
       warnings.push(...attributeEximMessages(listing.messages, dump.headers));
       if (split.trailing.trim() !== '') warnings.push(`unexpected output after the spool: ${printable(split.trailing)}`);

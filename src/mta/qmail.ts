@@ -186,6 +186,13 @@ export function parseQmailQueueOutput(
   return { messages: l.messages, reportedTotal, warnings };
 }
 
+// No attributedQueue: qmail-qread's ids are inode numbers, and the SMTP AUTH user shows up
+// only in chkuser's "CHKUSER relaying rcpt: from <sender:authuser:…> … rcpt <rcpt>" lines,
+// which carry no queue id, no pid and (under multilog) only a tai64n stamp. Joining them to
+// queued messages by sender + recipients + time would guess whenever two sessions share a
+// sender and a recipient (exactly the spam case: many messages, same forged sender), so
+// qmail messages keep authId undefined. Per-account counts belong to the log scan instead.
+
 export const qmail = {
   name: 'qmail',
   queue(ctx: MtaContext): ReadPlan<QueueListing> {

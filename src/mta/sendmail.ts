@@ -429,7 +429,7 @@ export function parseSendmailAttributedOutput(
   const warnings = listing.warnings;
   const join = parseSendmailAuthLog(log.text);
   if (log.rc !== 0) warnings.push(`${COMMAND_FAILED} mail log not read (exit ${log.rc}): ${failureText(log.text)}`);
-  warnings.push(...shiftWarnings(join.warnings, log.firstLine, 'mail log'));
+  else warnings.push(...shiftWarnings(join.warnings, log.firstLine, 'mail log'));
   let missing = 0;
   for (const m of listing.messages) {
     const r = join.byQid.get(m.id);

@@ -1,0 +1,134 @@
+// End-to-end: the built CLI against the real-server lab (real sshd, real exim/postfix/sendmail).
+// Needs `test/lab/lab up` first (.ci/run does it); without the lab this suite fails, it never skips.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ScanReport } from '../../src/scan/types.js';
+
+const LAB = resolve(process.env.MAILSWEEP_LAB_DIR ?? '.lab');
+const CLI = resolve('dist/cli.js');
+
+interface LabHost {
+  name: string;
+  address: string;
+  mta: 'exim' | 'postfix' | 'sendmail';
+  suite: string;
+  namespace: string;
+  root: string;
+  hostKeyEd25519: string;
+  expected: { total: number; legit: number; spam: number; backscatter: number; backscatterFrozen: number; compromisedAuthId: string; legitUsers: string[] };
+}
+
+let hosts: LabHost[] = [];
+
+/** Ask the MTA itself, inside the lab host, not through mailsweep. */
+function mtaOwnCount(h: LabHost): number {
+  const cmd = { exim: 'exim -bpc', postfix: 'postqueue -p | tail -n 1', sendmail: 'mailq' }[h.mta];
+  const out = execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/sh', '-c', cmd], { encoding: 'utf8' });
+  if (h.mta === 'exim') return Number(out.trim());
+  if (h.mta === 'postfix') return /Mail queue is empty/.test(out) ? 0 : Number(/in (\d+) Requests?\./.exec(out)![1]);
+  const total = /Total requests: (\d+)/.exec(out);
+  return total ? Number(total[1]) : [...out.matchAll(/\((\d+) requests?\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+}
+
+function scan(args: string[]): { code: number; report: ScanReport | null; stderr: string; stdout: string } {
+  const r = spawnSync(process.execPath, [CLI, 'scan', '-i', join(LAB, 'inventory.yaml'), '--no-progress', '--no-history', '--format', 'json', ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, SSH_AUTH_SOCK: '' },
+  });
+  let report: ScanReport | null = null;
+  try {
+    report = JSON.parse(r.stdout) as ScanReport;
+  } catch {
+    /* asserted by the caller */
+  }
+  return { code: r.status ?? -1, report, stderr: r.stderr, stdout: r.stdout };
+}
+
+beforeAll(() => {
+  if (!existsSync(join(LAB, 'hosts.json'))) throw new Error(`lab is not up: ${LAB}/hosts.json missing (run test/lab/lab up)`);
+  hosts = (JSON.parse(readFileSync(join(LAB, 'hosts.json'), 'utf8')) as { hosts: LabHost[] }).hosts;
+  expect(hosts.length).toBeGreaterThanOrEqual(4);
+});
+
+describe('scan against the real-server lab', () => {
+  let result: ReturnType<typeof scan>;
+  beforeAll(() => {
+    result = scan(['--known-hosts', join(LAB, 'known_hosts'), '--messages']);
+  });
+
+  it('reaches every host and detects its MTA', () => {
+    expect(result.report, result.stderr).not.toBeNull();
+    for (const h of hosts) {
+      const r = result.report!.hosts.find((x) => x.name === h.name);
+      expect(r, h.name).toBeDefined();
+      expect(r!.status, `${h.name}: ${r!.reason}`).toBe('ok');
+      expect(r!.mta).toBe(h.mta);
+    }
+  });
+
+  it('reports exact queue totals, equal to the MTA’s own count and to what was seeded', () => {
+    for (const h of hosts) {
+      const r = result.report!.hosts.find((x) => x.name === h.name)!;
+      const own = mtaOwnCount(h);
+      expect(own, `${h.name} own count`).toBe(h.expected.total);
+      expect(r.queue!.total, h.name).toBe(own);
+      expect(r.queue!.reportedTotal, h.name).toBe(own);
+      expect(r.queue!.bounces, h.name).toBe(h.expected.backscatter);
+      expect(r.queue!.frozen, h.name).toBe(h.expected.backscatterFrozen);
+    }
+  });
+
+  it('flags the overflowing queues as critical and exits 2', () => {
+    expect(result.code).toBe(2);
+    for (const h of hosts) {
+      const r = result.report!.hosts.find((x) => x.name === h.name)!;
+      expect(r.findings.find((f) => f.rule === 'queue-size')?.severity).toBe('critical');
+    }
+  });
+
+  it('names the compromised account as the top suspect on every host, and no legitimate user', () => {
+    for (const h of hosts) {
+      const r = result.report!.hosts.find((x) => x.name === h.name)!;
+      expect(r.suspects?.[0]?.authId, h.name).toBe(h.expected.compromisedAuthId);
+      for (const legit of h.expected.legitUsers) expect(r.suspects!.map((s) => s.authId), `${h.name} ${legit}`).not.toContain(legit);
+    }
+  });
+});
+
+describe('host keys against real sshd', () => {
+  it('refuses every host with an empty known_hosts, naming the fingerprint (exit 3)', () => {
+    const empty = join(mkdtempSync(join(tmpdir(), 'ms-e2e-')), 'known_hosts');
+    writeFileSync(empty, '');
+    const r = scan(['--known-hosts', empty, '--no-attribution']);
+    expect(r.code).toBe(3);
+    for (const h of r.report!.hosts) {
+      expect(h.status).toBe('hostkey-unknown');
+      expect(h.reason).toMatch(/SHA256:/);
+    }
+  });
+
+  it('refuses a changed key loudly', () => {
+    const kh = join(mkdtempSync(join(tmpdir(), 'ms-e2e-')), 'known_hosts');
+    // Every address gets the NEXT host's key: same type, wrong key.
+    writeFileSync(kh, hosts.map((h, i) => `${h.address} ${hosts[(i + 1) % hosts.length]!.hostKeyEd25519}`).join('\n') + '\n');
+    const r = scan(['--known-hosts', kh, '--no-attribution']);
+    for (const h of r.report!.hosts) {
+      expect(h.status, h.name).toBe('hostkey-changed');
+      expect(h.reason).toMatch(/HOST KEY CHANGED/);
+    }
+  });
+
+  it('with --accept-new-hostkeys records the real keys, then scans strictly', () => {
+    const kh = join(mkdtempSync(join(tmpdir(), 'ms-e2e-')), 'known_hosts');
+    const first = scan(['--known-hosts', kh, '--accept-new-hostkeys', '--no-attribution']);
+    expect(first.report!.hosts.every((h) => h.status === 'ok')).toBe(true);
+    const text = readFileSync(kh, 'utf8');
+    for (const h of hosts) expect(text).toContain(h.hostKeyEd25519);
+    const second = scan(['--known-hosts', kh, '--no-attribution']);
+    expect(second.report!.hosts.every((h) => h.status === 'ok')).toBe(true);
+  });
+});
