@@ -12,9 +12,11 @@ export const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 /** The manifest names recorded files relative to fixtures/demo; make them absolute for the stubs. */
 export async function loadDemoFleet(dir = DEMO_DIR): Promise<FleetHostEntry[]> {
   const entries = JSON.parse(await readFile(join(dir, 'fleet.json'), 'utf8')) as FleetHostEntry[];
-  for (const e of entries)
-    for (const t of e.tools ?? [])
-      for (const c of Object.values(t.cases)) if (c.file && !isAbsolute(c.file)) c.file = join(dir, c.file);
+  for (const e of entries) {
+    e.tools ??= [];
+    for (const t of e.tools) for (const c of Object.values(t.cases)) if (c.file && !isAbsolute(c.file)) c.file = join(dir, c.file);
+    for (const r of e.replay ?? []) if (r.file && !isAbsolute(r.file)) r.file = join(dir, r.file);
+  }
   return entries;
 }
 

@@ -3,6 +3,7 @@
 // output recorded from real servers. Misbehaving modes model dead, hung and garbage-spewing hosts.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -31,10 +32,20 @@ export interface StubTool {
   cases: Record<string, { file?: string; text?: string; code?: number }>;
 }
 
+/** A whole command answered from a recording: the first entry whose `match` occurs in the command. */
+export interface ReplayEntry {
+  match: string;
+  file?: string;
+  text?: string;
+  code?: number;
+}
+
 export interface FakeHostSpec {
   name: string;
   mode: FakeMode;
   tools: StubTool[];
+  /** Recorded outputs of mailsweep's own commands on a real server, tried before the shell. */
+  replay?: ReplayEntry[];
 }
 
 export interface KeyPair {
@@ -166,6 +177,27 @@ export async function startFakeHost(
             stream.write(randomBytes(4096));
             stream.exit(0);
             return stream.end();
+          }
+          const rec = spec.replay?.find((r) => info.command.includes(r.match));
+          if (rec) {
+            const body = rec.file ? createReadStream(rec.file) : null;
+            const done = () => {
+              stream.exit(rec.code ?? 0);
+              stream.end();
+            };
+            if (body) {
+              body.on('error', (e) => {
+                stream.stderr.write(`replay: ${e.message}\n`);
+                stream.exit(1);
+                stream.end();
+              });
+              body.on('end', done);
+              body.pipe(stream, { end: false });
+            } else {
+              stream.write(rec.text ?? '');
+              done();
+            }
+            return;
           }
           // The real shell runs the real command line: quoting bugs show up here as they would on a server.
           const child = spawn('/bin/sh', ['-c', info.command], {

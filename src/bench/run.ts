@@ -1,0 +1,83 @@
+// `npm run bench`: parser throughput and a fleet scan over real SSH to fake hosts on loopback.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StubTool } from '../demo/fake-host.js';
+import { startFakeFleet, type FleetHostEntry } from '../demo/fleet.js';
+import { loadInventory } from '../inventory/load.js';
+import { AuthAggregator } from '../logs/aggregate.js';
+import { LOG_PARSERS } from '../logs/index.js';
+import { parseEximBp } from '../mta/exim.js';
+import { scanFleet } from '../scan/fleet.js';
+import { KnownHostsFile } from '../transport/known-hosts.js';
+
+function eximListing(n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `1W${String(i % 10000).padStart(4, '0')}-${String(i).padStart(6, '0')}-${String(i % 100).padStart(2, '0')}`;
+    out.push(`${(i % 59) + 1}m  2.${i % 10}K ${id} <user${i % 50}@example.test>`, `          r${i}@remote.test`, `          s${i}@remote.test`, '');
+  }
+  return out.join('\n');
+}
+
+function eximLog(n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(
+      `2026-11-23 04:${String(i % 60).padStart(2, '0')}:00 1W${String(i % 10000).padStart(4, '0')}-${String(i).padStart(6, '0')}-00 <= spam${i}@forged.test H=(x) [192.0.2.${i % 250}]:4242 P=esmtpa A=dovecot_login:user${i % 50}@example.test S=2048 for a@remote.test b@remote.test`,
+    );
+  return out.join('\n');
+}
+
+function time<T>(label: string, bytes: number, fn: () => T): T {
+  const t0 = process.hrtime.bigint();
+  const r = fn();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(`${label.padEnd(36)} ${ms.toFixed(1).padStart(8)} ms  ${((bytes / 1e6 / ms) * 1000).toFixed(1).padStart(7)} MB/s`);
+  return r;
+}
+
+const listing = eximListing(100_000);
+const n = time('exim -bp parse, 100k messages', listing.length, () => parseEximBp(listing).messages.length);
+if (n !== 100_000) throw new Error(`parsed ${n}`);
+
+const log = eximLog(200_000);
+time('exim mainlog attribution, 200k lines', log.length, () => {
+  const p = LOG_PARSERS.exim.create({ nowSeconds: 1_795_000_000 });
+  const agg = new AuthAggregator();
+  const sink = { submission: (s: never) => agg.add(s), failure: (f: never) => agg.addFailure(f), warning: () => {} };
+  for (const line of log.split('\n')) p.feed(line, sink as never);
+  p.end(sink as never);
+  return agg.result().length;
+});
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
+const entries: FleetHostEntry[] = Array.from({ length: HOSTS }, (_, i) => ({
+  name: `mx${i}`,
+  mode: 'normal',
+  tools: [
+    { name: 'ps', cases: { '*': { text: 'exim4\n' } } } as StubTool,
+    { name: 'exim4', cases: { '-bpc': { text: '50\n' }, '-bp': { text: eximListing(50) } } },
+  ],
+}));
+const fleet = await startFakeFleet(mkdtempSync(join(tmpdir(), 'ms-bench-')), entries);
+try {
+  const inv = await loadInventory(fleet.inventoryPath);
+  for (const forks of [5, 50, 200]) {
+    const t0 = Date.now();
+    const r = await scanFleet(inv.hosts, {
+      forks,
+      commandTimeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
+      knownHosts: new KnownHostsFile(fleet.knownHostsPath),
+      hostKeyPolicy: 'strict',
+      includeMessages: false,
+      attribution: false,
+    });
+    const ms = Date.now() - t0;
+    if (r.summary.byStatus.ok !== HOSTS) throw new Error(`only ${r.summary.byStatus.ok} hosts ok`);
+    console.log(`fleet scan ${HOSTS} hosts, forks ${String(forks).padEnd(4)}       ${String(ms).padStart(8)} ms  ${((HOSTS / ms) * 1000).toFixed(1).padStart(7)} hosts/s`);
+  }
+} finally {
+  await fleet.close();
+}

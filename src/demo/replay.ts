@@ -1,0 +1,15 @@
+// Recorded real-server runs of mailsweep's own commands, replayed by fake hosts (demo, tests, bench).
+import { join } from 'node:path';
+import type { ReplayEntry } from './fake-host.js';
+
+/** Substrings that tell the recorded commands apart; tried in this order (detect names every tool). */
+export const REPLAY_KEYS = { detect: 'for b in exim exim4', log: '__MAILSWEEP_LOGNOW__', queue: '__MAILSWEEP_' } as const;
+
+/** The replay table for a directory written by scripts/record-lab.ts. */
+export function replayFrom(dir: string): ReplayEntry[] {
+  return [
+    { match: REPLAY_KEYS.detect, file: join(dir, 'detect.out') },
+    { match: REPLAY_KEYS.log, file: join(dir, 'log.out') },
+    { match: REPLAY_KEYS.queue, file: join(dir, 'queue.out') },
+  ];
+}

@@ -1,0 +1,80 @@
+// The whole host scan on outputs recorded from the real-server lab (scripts/record-lab.ts):
+// real detection, real attributed queue, real log window, replayed over real SSH.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeFleet, type FakeFleet } from '../../src/demo/fleet.js';
+import { replayFrom } from '../../src/demo/replay.js';
+import { loadInventory } from '../../src/inventory/load.js';
+import { scanFleet } from '../../src/scan/fleet.js';
+import type { ScanReport } from '../../src/scan/types.js';
+import { KnownHostsFile } from '../../src/transport/known-hosts.js';
+import { HistoryStore } from '../../src/history/store.js';
+
+const ROOT = 'test/fixtures/lab';
+interface Meta {
+  host: string;
+  mta: string;
+  expected: { total: number; spam: number; backscatter: number; backscatterFrozen: number; compromisedAuthId: string; legitUsers: string[]; legitByUser: Record<string, number> };
+}
+const metas: Meta[] = readdirSync(ROOT, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) => {
+    try {
+      return [JSON.parse(readFileSync(join(ROOT, d.name, 'scan-meta.json'), 'utf8')) as Meta];
+    } catch {
+      return [];
+    }
+  });
+
+let fleet: FakeFleet;
+let report: ScanReport;
+beforeAll(async () => {
+  fleet = await startFakeFleet(
+    mkdtempSync(join(tmpdir(), 'ms-rec-')),
+    metas.map((m) => ({ name: m.host, mode: 'normal' as const, tools: [], replay: replayFrom(join(ROOT, m.host)) })),
+  );
+  const inv = await loadInventory(fleet.inventoryPath);
+  report = await scanFleet(inv.hosts, {
+    forks: 10,
+    commandTimeoutMs: 10_000,
+    connectTimeoutMs: 5_000,
+    knownHosts: new KnownHostsFile(fleet.knownHostsPath),
+    hostKeyPolicy: 'strict',
+    includeMessages: true,
+    history: new HistoryStore(':memory:'),
+  });
+}, 60_000);
+afterAll(() => fleet?.close());
+
+describe('scan of recorded real servers', () => {
+  it('has recordings for exim (Debian 12 and 13), postfix and sendmail', () => {
+    expect(metas.map((m) => m.mta).sort()).toEqual(['exim', 'exim', 'postfix', 'sendmail']);
+  });
+
+  it.each(metas.map((m) => [m.host, m] as const))('%s: exact totals, bounces and frozen backscatter', (name, m) => {
+    const h = report.hosts.find((x) => x.name === name)!;
+    expect(h.status, h.reason).toBe('ok');
+    expect(h.mta).toBe(m.mta);
+    expect(h.queue).toMatchObject({ total: m.expected.total, reportedTotal: m.expected.total, bounces: m.expected.backscatter, frozen: m.expected.backscatterFrozen });
+  });
+
+  it.each(metas.map((m) => [m.host, m] as const))('%s: the compromised account is the top suspect, with its spam, and no legitimate user is flagged', (name, m) => {
+    const h = report.hosts.find((x) => x.name === name)!;
+    const top = h.suspects![0]!;
+    expect(top.authId).toBe(m.expected.compromisedAuthId);
+    expect(top.queued).toBe(m.expected.spam);
+    expect(top.messages).toBeGreaterThanOrEqual(m.expected.spam);
+    expect(top.rules).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients']));
+    const flagged = h.suspects!.map((s) => s.authId);
+    for (const u of m.expected.legitUsers) expect(flagged).not.toContain(u);
+    // Per-message attribution: every queued message of a legitimate user carries its own id.
+    for (const [u, n] of Object.entries(m.expected.legitByUser)) expect(h.messages!.filter((x) => x.authId === u)).toHaveLength(n);
+    expect(h.messages!.filter((x) => x.bounce && x.authId)).toEqual([]);
+  });
+
+  it('ranks the fleet’s suspects with the compromised account first', () => {
+    expect(report.summary.suspects[0]?.authId).toBe(metas[0]?.expected.compromisedAuthId);
+  });
+});
