@@ -56,6 +56,8 @@ export interface ReadPlan<T> {
 
 export interface MtaAdapter {
   name: MtaName;
+  /** Incident operations (restart, purge/hold); absent where an MTA does not support them yet. */
+  ops?: MtaOperations;
   /** Read the whole queue in ONE round trip (listing and the MTA's own count together). */
   queue(ctx: MtaContext): ReadPlan<QueueListing>;
   /**
@@ -63,4 +65,40 @@ export interface MtaAdapter {
    * together with the listing. authId stays undefined when it cannot be established.
    */
   attributedQueue?(ctx: MtaContext): ReadPlan<QueueListing>;
+}
+
+/** Which queued messages a purge may touch: re-checked on the server for every id at delete time. */
+export type PurgeMatch =
+  /** Submitted by this authenticated account (exim -auth_id, postfix sasl_username, sendmail log join). */
+  | { kind: 'auth'; authId: string }
+  /** A null-sender bounce (backscatter). */
+  | { kind: 'bounce' };
+
+export interface PurgeRequest {
+  /** The ids the operator saw and confirmed; nothing else is ever touched. */
+  ids: string[];
+  match: PurgeMatch;
+  /** 'hold' quarantines for review (postsuper -h, exim -Mf, sendmail quarantine) instead of deleting. */
+  mode: 'delete' | 'hold';
+}
+
+export interface PurgeResult {
+  /** Ids deleted or held, as the MTA's tool confirmed. */
+  done: string[];
+  /** Ids left alone, with why (gone already, no longer matching, tool refused). */
+  skipped: { id: string; reason: string }[];
+  warnings: string[];
+}
+
+export interface RestartResult {
+  ok: boolean;
+  /** How it was restarted (systemctl, init script, qmailctl) and the daemon's state after. */
+  detail: string;
+}
+
+export interface MtaOperations {
+  /** Restart the MTA to cut the spammer's open SMTP sessions, and check it is running again. */
+  restart(ctx: MtaContext): ReadPlan<RestartResult>;
+  /** Delete or hold exactly the requested messages, re-checking each one; one round trip. */
+  purge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeResult>;
 }

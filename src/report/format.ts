@@ -23,7 +23,12 @@ export function safeText(s: string): string {
   return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '?');
 }
 
+/** One line per host: the reason it failed, or its most severe finding and how many more. */
 export function hostNote(r: HostReport): string {
   if (r.status !== 'ok') return safeText(r.reason ?? '');
-  return safeText(r.findings.filter((f) => f.severity !== 'info').map((f) => f.message).join('; '));
+  const fs = r.findings.filter((f) => f.severity !== 'info');
+  const first = fs.find((f) => f.severity === 'critical') ?? fs[0];
+  if (!first) return '';
+  const top = r.suspects?.[0];
+  return safeText(`${first.message}${top ? `; top suspect ${top.authId}` : ''}${fs.length > 1 ? ` (+${fs.length - 1} findings)` : ''}`);
 }

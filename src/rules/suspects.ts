@@ -45,7 +45,8 @@ export function rankSuspects(findings: AccountFinding[], users: UserStats[] | nu
     out.push({
       authId,
       messages: u?.messages ?? mine.length,
-      recipients: u?.recipients ?? mine.reduce((n, m) => n + m.recipients.length, 0),
+      // exim logs recipients only with +received_recipients: the queue then knows more.
+      recipients: Math.max(u?.recipients ?? 0, mine.reduce((n, m) => n + m.recipients.length, 0)),
       queued: mine.length,
       senderDomains: u?.senderDomains ?? queuedDomains,
       clientIps: u?.clientIps.slice(0, 50) ?? [...new Set(mine.map((m) => m.clientIp).filter((x): x is string => !!x))],

@@ -1,0 +1,321 @@
+// Run a playbook on one host: steps in order as listr2 tasks, confirmations through the Asker,
+// every command and decision journaled, done steps skipped on --resume.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
+import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@inquirer/prompts';
+import { Listr, type ListrTaskWrapper } from 'listr2';
+import { ConfigError } from '../errors.js';
+import type { HostSpec } from '../inventory/types.js';
+import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
+import { getAdapter } from '../mta/index.js';
+import type { MtaName } from '../mta/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
+import { Journal } from './journal.js';
+import type { Playbook, Step } from './schema.js';
+import { render, truthy } from './template.js';
+import { StepError, type Action, type Asker, type StepContext } from './types.js';
+
+export interface RunOptions {
+  playbook: Playbook;
+  host: HostSpec;
+  transport: Transport;
+  actions: Record<string, Action>;
+  /** Vars from the command line (auth_id, hold…), over the playbook's. */
+  vars: Record<string, unknown>;
+  dryRun: boolean;
+  /** --yes: run without anyone at the keyboard. */
+  unattended: boolean;
+  /** Pre-recorded answers (--answers FILE), keyed by question key. */
+  answers: Record<string, unknown>;
+  skip: Set<string>;
+  runsDir: string;
+  resume?: string;
+  /** Secrets known up front (tokens) so the journal redacts them. */
+  secrets: string[];
+  /** Renderer: listr2's default on a TTY, plain lines otherwise. */
+  tty: boolean;
+  commandTimeoutMs: number;
+}
+
+export interface RunOutcome {
+  runId: string;
+  journalPath: string;
+  status: 'ok' | 'failed' | 'aborted';
+  results: Record<string, unknown>;
+  error?: string;
+}
+
+type Task = ListrTaskWrapper<unknown, never, never>;
+
+export function newRunId(host: string): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${t}-${host.replace(/[^\w.-]/g, '_')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Secrets are replaced wherever they appear, JSON-escaped or not. */
+export function makeRedactor(initial: string[]): { add(s: string): void; redact(text: string): string } {
+  const secrets = new Set(initial.filter((s) => s.length >= 4));
+  return {
+    add: (s) => {
+      if (s.length >= 4) secrets.add(s);
+    },
+    redact: (text) => {
+      let out = text;
+      for (const s of secrets) {
+        out = out.split(s).join('[REDACTED]');
+        const j = JSON.stringify(s).slice(1, -1);
+        if (j !== s) out = out.split(j).join('[REDACTED]');
+      }
+      return out;
+    },
+  };
+}
+
+/** Answers from --answers or flags first; a human prompt only when someone is there. */
+class RunAsker implements Asker {
+  task: Task | null = null;
+  constructor(
+    private readonly o: RunOptions,
+    private readonly journal: () => Journal,
+    private readonly stepId: () => string,
+  ) {}
+
+  private recorded(key: string): { has: boolean; value?: unknown } {
+    return key in this.o.answers ? { has: true, value: this.o.answers[key] } : { has: false };
+  }
+
+  private log(question: string, answer: unknown, by: 'operator' | 'flag' | 'answers-file' | 'default') {
+    this.journal().append({ t: 'decision', step: this.stepId(), question, answer, by });
+  }
+
+  private noHuman(key: string, question: string): never {
+    throw new StepError(`${question} — nobody to ask: give the answer with --answers (key "${key}") or run interactively`);
+  }
+
+  async confirm(key: string, question: string, dflt: boolean): Promise<boolean> {
+    const r = this.recorded(key);
+    if (r.has) {
+      const v = truthy(r.value);
+      this.log(question, v, 'answers-file');
+      return v;
+    }
+    if (this.o.unattended) {
+      this.log(question, true, 'flag');
+      return true;
+    }
+    if (!this.task || !this.o.tty) this.noHuman(key, question);
+    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqConfirm, { message: question, default: dflt });
+    this.log(question, v, 'operator');
+    return v;
+  }
+
+  async select<T extends string>(key: string, question: string, choices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T> {
+    const r = this.recorded(key);
+    if (r.has) {
+      const v = String(r.value) as T;
+      if (!choices.some((c) => c.value === v)) throw new StepError(`answer for "${key}" is ${JSON.stringify(v)}, not one of: ${choices.map((c) => c.value).join(', ')}`);
+      this.log(question, v, 'answers-file');
+      return v;
+    }
+    if (this.o.unattended || !this.task || !this.o.tty) this.noHuman(key, question);
+    const v = (await this.task.prompt(ListrInquirerPromptAdapter).run(inqSelect, { message: question, choices, default: dflt })) as T;
+    this.log(question, v, 'operator');
+    return v;
+  }
+
+  async input(key: string, question: string, dflt?: string): Promise<string> {
+    const r = this.recorded(key);
+    if (r.has) {
+      this.log(question, String(r.value), 'answers-file');
+      return String(r.value);
+    }
+    if (this.o.unattended) {
+      if (dflt !== undefined) {
+        this.log(question, dflt, 'default');
+        return dflt;
+      }
+      this.noHuman(key, question);
+    }
+    if (!this.task || !this.o.tty) this.noHuman(key, question);
+    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqInput, { message: question, default: dflt });
+    this.log(question, v, 'operator');
+    return v;
+  }
+}
+
+async function detectMta(host: HostSpec, t: Transport, timeoutMs: number): Promise<{ mta: MtaName; binary?: string }> {
+  if (host.mta) return { mta: host.mta };
+  const r = await t.exec(DETECT_COMMAND, { timeoutMs });
+  const d = parseDetect(r.stdout);
+  if (!d.mta) throw new StepError(`${host.name}: no MTA detected (${d.evidence.join('; ')})`);
+  return { mta: d.mta, binary: d.binary };
+}
+
+export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
+  const redactor = makeRedactor(o.secrets);
+  let journal: Journal;
+  let runId: string;
+  let vars: Record<string, unknown>;
+  if (o.resume) {
+    journal = Journal.open(o.runsDir, o.resume, redactor.redact);
+    const start = journal.start();
+    if (!start) throw new ConfigError(`run ${o.resume}: journal has no start record`);
+    if (start.host !== o.host.name) throw new ConfigError(`run ${o.resume} was for host ${start.host}, not ${o.host.name}`);
+    if (journal.events.some((e) => e.t === 'run-end' && e.status === 'ok')) throw new ConfigError(`run ${o.resume} already finished`);
+    runId = o.resume;
+    vars = { ...start.vars, ...o.vars };
+    journal.append({ t: 'run-resume', runId });
+  } else {
+    runId = newRunId(o.host.name);
+    journal = Journal.create(o.runsDir, runId, redactor.redact);
+    vars = { ...o.playbook.vars, ...o.vars };
+    journal.append({ t: 'run-start', runId, playbook: o.playbook.file, host: o.host.name, vars, dryRun: o.dryRun, user: process.env.SUDO_USER || process.env.USER || 'unknown' });
+  }
+  const runDir = join(o.runsDir, runId);
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+
+  const { mta, binary } = await detectMta(o.host, o.transport, o.commandTimeoutMs);
+  const adapter = getAdapter(mta);
+  const scope: Record<string, unknown> = {
+    ...vars,
+    vars,
+    host: { name: o.host.name, address: o.host.address, mta, binary },
+    run: { id: runId, dryRun: o.dryRun },
+  };
+  let current = '';
+  const asker = new RunAsker(o, () => journal, () => current);
+
+  const ctxFor = (step: Step, task: Task | null): StepContext => ({
+    step,
+    host: o.host,
+    mta,
+    adapter,
+    transport: o.transport,
+    journal,
+    dryRun: o.dryRun,
+    unattended: o.unattended,
+    ask: asker,
+    say: (m) => {
+      const line = redactor.redact(m);
+      if (task) task.output = line;
+      else process.stderr.write(`${line}\n`);
+    },
+    scope,
+    runDir,
+    runId,
+    secret: (s) => redactor.add(s),
+    skip: o.skip,
+    run: async (cmd, ro): Promise<ExecResult> => {
+      if (o.dryRun && ro.destructive) {
+        journal.append({ t: 'command', step: current, cmd, destructive: true, dryRun: true });
+        if (task) task.output = redactor.redact(`[dry-run] would run: ${cmd.length > 300 ? cmd.slice(0, 300) + '…' : cmd}`);
+        return { code: 0, stdout: '', stderr: '', durationMs: 0 };
+      }
+      const r = await o.transport.exec(cmd, { timeoutMs: ro.timeoutMs ?? o.commandTimeoutMs, stdin: ro.stdin });
+      journal.append({ t: 'command', step: current, cmd, destructive: ro.destructive, dryRun: false, code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs });
+      return r;
+    },
+  });
+
+  const results: Record<string, unknown> = {};
+
+  const runStep = async (step: Step, task: Task | null, instance = step.id): Promise<void> => {
+    current = instance;
+    asker.task = task;
+    const prev = journal.doneResult(instance);
+    if (prev.done) {
+      results[step.id] = scope[step.id] = prev.result;
+      if (task) task.title = `${step.name} (done in an earlier attempt)`;
+      return;
+    }
+    if (step.when !== undefined && !truthy(render(step.when, scope, `${step.id}.when`))) {
+      journal.append({ t: 'step-skip', step: instance, reason: `when: ${step.when}` });
+      results[step.id] = scope[step.id] = { skipped: true };
+      task?.skip(`${step.name}: condition not met`);
+      return;
+    }
+    if (step.skippable && o.skip.has(step.id)) {
+      journal.append({ t: 'step-skip', step: instance, reason: '--skip' });
+      results[step.id] = scope[step.id] = { skipped: true };
+      task?.skip(`${step.name}: skipped by --skip ${step.id}`);
+      return;
+    }
+    if (step.action === 'repeat') return runRepeat(step, task);
+    const action = o.actions[step.action]!;
+    const params = action.params.parse(render(step.params, scope, `${step.id}.params`));
+    const ctx = ctxFor(step, task);
+    journal.append({ t: 'step-start', step: instance, name: step.name });
+    if (step.confirm && !o.dryRun) {
+      const q = typeof step.confirm === 'string' ? String(render(step.confirm, scope, `${step.id}.confirm`)) : `${action.describe(params, ctx)}?`;
+      if (!(await asker.confirm(`confirm.${step.id}`, q, false))) {
+        journal.append({ t: 'step-skip', step: instance, reason: 'declined by the operator' });
+        results[step.id] = scope[step.id] = { skipped: true, declined: true };
+        task?.skip(`${step.name}: declined`);
+        return;
+      }
+    }
+    try {
+      const result = await action.run(params, ctx);
+      results[step.id] = scope[step.id] = result;
+      journal.append({ t: 'step-done', step: instance, result });
+    } catch (e) {
+      journal.append({ t: 'step-fail', step: instance, error: (e as Error).message });
+      throw e;
+    }
+  };
+
+  /**
+   * `repeat`: run earlier steps again (round 2, 3, …) until a condition holds, as the runbook says:
+   * restart, purge, backscatter — until the queue holds none of that account's mail.
+   */
+  const runRepeat = async (step: Step, task: Task | null): Promise<void> => {
+    const p = step.params as { steps?: unknown; until?: unknown; max?: unknown };
+    const ids = Array.isArray(p.steps) ? p.steps.map(String) : [];
+    const max = Number(p.max ?? 3);
+    const byId = new Map(o.playbook.steps.map((x) => [x.id, x]));
+    const rounds: number[] = [];
+    for (let round = 2; round <= max; round++) {
+      if (truthy(render(p.until, scope, `${step.id}.until`))) break;
+      rounds.push(round);
+      for (const id of ids) {
+        const target = byId.get(id)!;
+        if (task) task.output = `round ${round}: ${target.name}`;
+        await runStep(target, task, `${id}@${round}`);
+      }
+    }
+    current = step.id;
+    const clean = truthy(render(p.until, scope, `${step.id}.until`));
+    const result = { rounds: rounds.length, clean };
+    results[step.id] = scope[step.id] = result;
+    journal.append({ t: 'step-done', step: step.id, result });
+    if (!clean && !o.dryRun) throw new StepError(`${step.name}: still not clean after ${max} rounds; look at the queue by hand`);
+  };
+
+  let status: RunOutcome['status'] = 'ok';
+  let error: string | undefined;
+  try {
+    if (o.tty) {
+      await new Listr(
+        o.playbook.steps.map((step) => ({
+          title: step.name,
+          task: (_: unknown, task: Task) => runStep(step, task),
+        })),
+        { exitOnError: true, rendererOptions: { persistentOutput: true, collapseSubtasks: false } as never },
+      ).run();
+    } else {
+      for (const step of o.playbook.steps) {
+        process.stderr.write(`── ${step.name}\n`);
+        await runStep(step, null);
+      }
+    }
+  } catch (e) {
+    const err = e as Error;
+    status = err.name === 'ExitPromptError' ? 'aborted' : 'failed';
+    error = redactor.redact(err.message);
+  }
+  journal.append({ t: 'run-end', status });
+  journal.close();
+  return { runId, journalPath: journal.path, status, results, error };
+}

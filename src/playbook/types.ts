@@ -1,0 +1,56 @@
+// What an action (one playbook step's work) gets and gives.
+import type { z } from 'zod';
+import type { HostSpec } from '../inventory/types.js';
+import type { MtaAdapter, MtaName } from '../mta/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
+import type { Journal } from './journal.js';
+import type { Step } from './schema.js';
+
+/** Questions go through here: a prompt on a TTY, the answers file or flags when unattended. */
+export interface Asker {
+  confirm(key: string, question: string, dflt: boolean): Promise<boolean>;
+  select<T extends string>(key: string, question: string, choices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T>;
+  input(key: string, question: string, dflt?: string): Promise<string>;
+}
+
+export interface StepContext {
+  step: Step;
+  host: HostSpec;
+  mta: MtaName;
+  adapter: MtaAdapter;
+  transport: Transport;
+  journal: Journal;
+  dryRun: boolean;
+  /** --yes: nobody is at the keyboard. */
+  unattended: boolean;
+  ask: Asker;
+  /** A line for the operator (task output on a TTY, a plain line otherwise). */
+  say(message: string): void;
+  /** Earlier steps' results and the playbook vars. */
+  scope: Record<string, unknown>;
+  /** Directory of this run (journal, password hand-over file). */
+  runDir: string;
+  runId: string;
+  /** Register a secret so no output, journal line or report ever shows it. */
+  secret(value: string): void;
+  /** Steps the operator said to skip (--skip reset,notify). */
+  skip: ReadonlySet<string>;
+  /**
+   * Run a command on the host, journaled. Destructive commands are only printed in --dry-run.
+   * Read-only ones run in dry-run too, so the plan shows real counts.
+   */
+  run(cmd: string, o: { destructive: boolean; timeoutMs?: number; stdin?: string }): Promise<ExecResult>;
+}
+
+export interface Action<P extends z.ZodTypeAny = z.ZodTypeAny> {
+  name: string;
+  /** One line for the plan and --dry-run. */
+  describe(params: z.infer<P>, ctx: StepContext): string;
+  params: P;
+  run(params: z.infer<P>, ctx: StepContext): Promise<Record<string, unknown>>;
+}
+
+/** A step refused before anything destructive: the run stops with this message. */
+export class StepError extends Error {
+  override name = 'StepError';
+}
