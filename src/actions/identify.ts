@@ -1,0 +1,70 @@
+// Step a: find the hijacked account with evidence, let the operator pick or confirm it,
+// and show one of its queued messages' headers.
+import { z } from 'zod';
+import { headersCommand, sampleHeaders } from '../mta/headers.js';
+import type { Action } from '../playbook/types.js';
+import { StepError } from '../playbook/types.js';
+import { scanHost } from '../scan/host.js';
+
+const Params = z.object({
+  /** Known already (--auth-id): checked against the evidence, not trusted blindly. */
+  auth_id: z.string().optional(),
+});
+
+export const identify: Action<typeof Params> = {
+  name: 'identify',
+  params: Params,
+  describe: (p) => (p.auth_id ? `confirm ${p.auth_id} as the hijacked account` : 'rank suspects and pick the hijacked account'),
+  async run(p, ctx) {
+    const report = await scanHost(ctx.host, ctx.transport, { commandTimeoutMs: 120_000, includeMessages: true, attribution: true });
+    if (report.status !== 'ok') throw new StepError(`scan of ${ctx.host.name} failed: ${report.reason}`);
+    const suspects = report.suspects ?? [];
+    const queued = report.messages ?? [];
+    for (const s of suspects.slice(0, 5))
+      ctx.say(`${s.authId}: ${s.messages} sent, ${s.queued} queued, ${s.recipients} recipients, ${s.clientIps.length} IP(s) — ${s.rules.join(', ')}`);
+
+    let authId = p.auth_id?.trim();
+    if (authId) {
+      const inQueue = queued.some((m) => m.authId === authId);
+      if (!inQueue && !suspects.some((s) => s.authId === authId)) {
+        const ok = await ctx.ask.confirm('identify.unknown_account', `${authId} has no queued mail and is not a suspect. Continue with it anyway?`, false);
+        if (!ok) throw new StepError(`${authId} is not supported by the evidence on ${ctx.host.name}`);
+      }
+    } else {
+      if (!suspects.length) throw new StepError(`no suspect on ${ctx.host.name}: nothing points at a hijacked account (queue ${report.queue?.total ?? '?'})`);
+      // Unattended, the asker takes only an explicit answer: a purge never runs on a guess.
+      authId = await ctx.ask.select(
+          'identify.account',
+          `Which account is hijacked? (top suspect: ${suspects[0]!.authId}; unattended runs need --auth-id)`,
+          suspects.map((s) => ({
+            value: s.authId,
+            name: `${s.authId}  (${s.messages} sent, ${s.queued} queued, ${s.rules.join(', ')})`,
+          })),
+          suspects[0]!.authId as string,
+        );
+    }
+
+    const mine = queued.filter((m) => m.authId === authId);
+    const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
+    let headers = '';
+    if (sample) {
+      const cmd = headersCommand(ctx.mta, { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars }, sample.id);
+      if (cmd) headers = sampleHeaders((await ctx.run(cmd, { destructive: false })).stdout);
+      ctx.say(`sample ${sample.id} from <${sample.sender}> to ${sample.recipients.length} recipient(s):\n${headers}`);
+      const spam = await ctx.ask.confirm('identify.is_spam', `Is message ${sample.id} (${authId}) spam?`, true);
+      if (!spam) throw new StepError(`operator says ${sample.id} from ${authId} is not spam: stopping before anything changes`);
+    }
+    const at = authId!.lastIndexOf('@');
+    return {
+      authId,
+      domain: at > 0 ? authId!.slice(at + 1) : null,
+      local: at > 0 ? authId!.slice(0, at) : authId,
+      queuedBefore: report.queue?.total ?? 0,
+      accountQueued: mine.length,
+      bouncesBefore: report.queue?.bounces ?? 0,
+      sampleId: sample?.id ?? null,
+      sampleHeaders: headers,
+      suspects: suspects.slice(0, 5).map((s) => ({ authId: s.authId, messages: s.messages, queued: s.queued, rules: s.rules })),
+    };
+  },
+};

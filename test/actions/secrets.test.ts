@@ -1,0 +1,127 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { REDACTED, Redactor, redact, resolveSecret } from '../../src/actions/secrets.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mailsweep-secrets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function secretFile(name: string, content: string, mode: number): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  chmodSync(p, mode);
+  return p;
+}
+
+describe('resolveSecret', () => {
+  it('reads and trims an environment variable', async () => {
+    await expect(resolveSecret({ env: 'WHM_TOKEN' }, 'WHM token', { WHM_TOKEN: '  abc123\n' })).resolves.toBe('abc123');
+  });
+
+  it('explains a missing or empty variable without inventing a value', async () => {
+    await expect(resolveSecret({ env: 'NOPE' }, 'WHM token for web1', {})).rejects.toThrow(
+      /WHM token for web1: environment variable NOPE is not set/,
+    );
+    await expect(resolveSecret({ env: 'E' }, 'x', { E: '  ' })).rejects.toThrow(/is empty/);
+  });
+
+  it('reads and trims a file that only its owner (and group) can read', async () => {
+    const p = secretFile('ok', 'file-secret\n', 0o600);
+    await expect(resolveSecret({ file: p }, 'WHMCS secret')).resolves.toBe('file-secret');
+    const g = secretFile('group', 'group-secret', 0o640);
+    await expect(resolveSecret({ file: g }, 'WHMCS secret')).resolves.toBe('group-secret');
+  });
+
+  it('refuses a world-readable file with a clear message and without its content', async () => {
+    const p = secretFile('open', 'leaky-secret-value', 0o644);
+    const err = await resolveSecret({ file: p }, 'WHM token').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/readable by other users \(mode 644\); run: chmod 600/);
+    expect((err as Error).message).not.toContain('leaky-secret-value');
+  });
+
+  it('reports a missing file, an empty file, and bad source combinations', async () => {
+    await expect(resolveSecret({ file: join(dir, 'missing') }, 't')).rejects.toThrow(/does not exist/);
+    const empty = secretFile('empty', '\n', 0o600);
+    await expect(resolveSecret({ file: empty }, 't')).rejects.toThrow(/is empty/);
+    await expect(resolveSecret({}, 't')).rejects.toThrow(/no secret source/);
+    await expect(resolveSecret({ env: 'A', file: empty }, 't', { A: 'x' })).rejects.toThrow(/not both/);
+  });
+});
+
+describe('redact', () => {
+  it('replaces secrets, also URL-encoded and JSON-escaped', () => {
+    const s = 'p@ss w/rd"x';
+    const text = `a ${s} b ${encodeURIComponent(s)} c ${new URLSearchParams({ q: s }).toString()} d ${JSON.stringify(s)}`;
+    const out = redact(text, [s]);
+    expect(out).not.toContain('p@ss');
+    expect(out).not.toContain('w/rd');
+    expect(out).not.toContain('w%2Frd');
+  });
+
+  it('hides Authorization header values whatever the scheme', () => {
+    expect(redact('Authorization: whm root:ABCDEF123', [])).toBe(`Authorization: whm ${REDACTED}`);
+    expect(redact('{"authorization":"Basic dXNlcjpwYXNz"}', [])).toBe(`{"authorization":"Basic ${REDACTED}"}`);
+    expect(redact('authorization=cpanel bob:TOK', [])).toBe(`authorization=cpanel ${REDACTED}`);
+  });
+
+  it('hides password=, secret= and accesskey= values in URLs and form bodies', () => {
+    const out = redact(
+      'GET /json-api/uapi_cpanel?api.version=1&password=hunter2&email=info action=SendEmail&secret=s3cr3t&accesskey=k3y&id=1',
+      [],
+    );
+    expect(out).toBe(
+      `GET /json-api/uapi_cpanel?api.version=1&password=${REDACTED}&email=info action=SendEmail&secret=${REDACTED}&accesskey=${REDACTED}&id=1`,
+    );
+  });
+
+  it('leaves ordinary text alone', () => {
+    expect(redact('password reset for info@example.com done', ['zzz'])).toBe('password reset for info@example.com done');
+  });
+});
+
+describe('Redactor', () => {
+  it('collects secrets and offers a bound redact function for the journal', () => {
+    const r = new Redactor(['tok-1']).add('pw-2', undefined, '');
+    expect(r.size).toBe(2);
+    const fn = r.redact;
+    expect(fn('tok-1 and pw-2')).toBe(`${REDACTED} and ${REDACTED}`);
+  });
+
+  it('deep-redacts JSON-able values without changing the original', () => {
+    const r = new Redactor(['newpass-123']);
+    const value = {
+      step: 'reset',
+      params: { email: 'info', password: 'anything', domain: 'example.com' },
+      headers: { Authorization: 'whm root:XYZ', accept: 'json' },
+      note: 'set to newpass-123',
+      list: ['newpass-123', 1, null, true],
+      token: '',
+    };
+    const out = r.redactValue(value);
+    expect(out).toEqual({
+      step: 'reset',
+      params: { email: 'info', password: REDACTED, domain: 'example.com' },
+      headers: { Authorization: REDACTED, accept: 'json' },
+      note: `set to ${REDACTED}`,
+      list: [REDACTED, 1, null, true],
+      token: '',
+    });
+    expect(value.params.password).toBe('anything');
+  });
+
+  it('handles errors and cycles, and stringify() never leaks', () => {
+    const r = new Redactor(['s3cret-token']);
+    const err = Object.assign(new Error('failed with s3cret-token'), { code: 'X' });
+    const cyclic: Record<string, unknown> = { err };
+    cyclic.self = cyclic;
+    const out = r.redactValue(cyclic) as Record<string, Record<string, unknown>>;
+    expect(out.err).toEqual({ name: 'Error', message: `failed with ${REDACTED}`, code: 'X' });
+    expect(out.self).toBe('[Circular]');
+    expect(r.stringify({ a: 's3cret-token', url: '/x?secret=abc' })).toBe(
+      `{"a":"${REDACTED}","url":"/x?secret=${REDACTED}"}`,
+    );
+  });
+});
