@@ -29,13 +29,16 @@ function mtaOwnCount(h: LabHost): number {
   const out = execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/sh', '-c', cmd], { encoding: 'utf8' });
   if (h.mta === 'exim') return Number(out.trim());
   if (h.mta === 'postfix') return /Mail queue is empty/.test(out) ? 0 : Number(/in (\d+) Requests?\./.exec(out)![1]);
-  const total = /Total requests: (\d+)/.exec(out);
-  return total ? Number(total[1]) : [...out.matchAll(/\((\d+) requests?\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  // Debian prints an MSP and an MTA section, each with its own "Total requests:".
+  const totals = [...out.matchAll(/Total requests: (\d+)/g)];
+  const dirs = [...out.matchAll(/\((\d+) requests?\)/g)];
+  return (totals.length ? totals : dirs).reduce((n, m) => n + Number(m[1]), 0);
 }
 
 function scan(args: string[]): { code: number; report: ScanReport | null; stderr: string; stdout: string } {
   const r = spawnSync(process.execPath, [CLI, 'scan', '-i', join(LAB, 'inventory.yaml'), '--no-progress', '--no-history', '--format', 'json', ...args], {
     encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
     timeout: 120_000,
     env: { ...process.env, SSH_AUTH_SOCK: '' },
   });
