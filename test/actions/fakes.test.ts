@@ -90,7 +90,7 @@ describe('fake WHMCS', () => {
     const body = new URLSearchParams({
       action: 'SendEmail', identifier: 'id', secret: 'sec', responsetype: 'json', id: '1',
       customtype: 'general', customsubject: 's', custommessage: 'm',
-      customvars: Buffer.from('a:1:{s:9:"too-short";i:1;}').toString('base64'),
+      customvars: Buffer.from('a:1:{s:5:"too-short";i:1;}').toString('base64'),
     }).toString();
     const r = await request(whmcs.url, whmcs.cert, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
     expect(JSON.parse(r.body)).toEqual({ result: 'error', message: 'The custom variables you provided are invalid.' });
