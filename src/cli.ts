@@ -52,6 +52,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('incident')
+    .description('walk through the hijacked-account playbook on one host: identify, reset, restart, purge, notify')
+    .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
+    .option('-i, --inventory <file>', 'inventory (as for scan)')
+    .option('--playbook <file>', 'playbook YAML (default: playbooks/hijacked-account.yaml)')
+    .option('--auth-id <id>', 'the hijacked account, when already known (required with --yes unless --answers gives it)')
+    .option('--dry-run', 'print every command and API call it would make; change nothing')
+    .option('-y, --yes', 'unattended: confirm every step (questions answered by flags or --answers)')
+    .option('--answers <file>', 'YAML/JSON answers keyed by question (identify.account, confirm.purge, notify.customer_email, …)')
+    .option('--resume <run-id>', 'continue a killed or failed run without repeating its done steps')
+    .option('--hold', 'quarantine the spam for review instead of deleting it')
+    .option('--skip <steps>', 'comma-separated steps to skip (e.g. reset,notify)')
+    .option('--set <name=value...>', 'playbook vars (e.g. --set suspend_outgoing=true)')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-hostkeys', 'record the host key if it is seen for the first time')
+    .option('--runs-dir <dir>', 'where run journals go (default ~/.local/state/mailsweep/runs, $MAILSWEEP_RUNS_DIR)')
+    .option('-t, --timeout <seconds>', 'per-command timeout', '120')
+    .action(async (host, opts) => {
+      const { runIncident } = await import('./commands/incident.js');
+      process.exitCode = await runIncident(host, opts);
+    });
+
+  program
     .command('parse')
     .description('run the parsers on a saved queue listing or log (FILE, FILE.gz or - for stdin) and print JSON')
     .argument('[file]', 'input file; - or none for stdin')
@@ -74,6 +97,9 @@ async function main(): Promise<void> {
     if (e instanceof ExitError) {
       if (e.message) process.stderr.write(`mailsweep: ${e.message}\n`);
       process.exitCode = e.code;
+    } else if ((e as Error)?.name === 'StepError') {
+      process.stderr.write(`mailsweep: ${(e as Error).message}\n`);
+      process.exitCode = 1;
     } else if (e instanceof ConfigError) {
       process.stderr.write(`mailsweep: error: ${e.message}\n`);
       process.exitCode = 3;

@@ -80,6 +80,12 @@ export interface PurgeRequest {
   match: PurgeMatch;
   /** 'hold' quarantines for review (postsuper -h, exim -Mf, sendmail quarantine) instead of deleting. */
   mode: 'delete' | 'hold';
+  /**
+   * What the listing showed per id (envelope sender without brackets, '' for <>). Re-checked on
+   * the server so a reused id is never touched: required by sendmail (qf S line) and qmail
+   * (info file), an extra check on exim (-H line 3) and postfix (postcat sender record).
+   */
+  expect?: Record<string, { sender: string }>;
 }
 
 export interface PurgeResult {

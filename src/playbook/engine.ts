@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@inquirer/prompts';
 import { Listr, type ListrTaskWrapper } from 'listr2';
+import { Redactor } from '../actions/secrets.js';
 import { ConfigError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
@@ -32,6 +33,8 @@ export interface RunOptions {
   skip: Set<string>;
   runsDir: string;
   resume?: string;
+  /** Per-action integration checks (src/actions PREFLIGHT): run before the first step. */
+  preflight?: Record<string, (ctx: { host: HostSpec }) => string | null>;
   /** Secrets known up front (tokens) so the journal redacts them. */
   secrets: string[];
   /** Renderer: listr2's default on a TTY, plain lines otherwise. */
@@ -52,25 +55,6 @@ type Task = ListrTaskWrapper<unknown, never, never>;
 export function newRunId(host: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `${t}-${host.replace(/[^\w.-]/g, '_')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Secrets are replaced wherever they appear, JSON-escaped or not. */
-export function makeRedactor(initial: string[]): { add(s: string): void; redact(text: string): string } {
-  const secrets = new Set(initial.filter((s) => s.length >= 4));
-  return {
-    add: (s) => {
-      if (s.length >= 4) secrets.add(s);
-    },
-    redact: (text) => {
-      let out = text;
-      for (const s of secrets) {
-        out = out.split(s).join('[REDACTED]');
-        const j = JSON.stringify(s).slice(1, -1);
-        if (j !== s) out = out.split(j).join('[REDACTED]');
-      }
-      return out;
-    },
-  };
 }
 
 /** Answers from --answers or flags first; a human prompt only when someone is there. */
@@ -101,7 +85,8 @@ class RunAsker implements Asker {
       this.log(question, v, 'answers-file');
       return v;
     }
-    if (this.o.unattended) {
+    // A dry run changes nothing, so without a terminal it may say yes to see the whole plan.
+    if (this.o.unattended || (this.o.dryRun && !this.o.tty)) {
       this.log(question, true, 'flag');
       return true;
     }
@@ -154,7 +139,7 @@ async function detectMta(host: HostSpec, t: Transport, timeoutMs: number): Promi
 }
 
 export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
-  const redactor = makeRedactor(o.secrets);
+  const redactor = new Redactor(o.secrets);
   let journal: Journal;
   let runId: string;
   let vars: Record<string, unknown>;
@@ -205,7 +190,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     scope,
     runDir,
     runId,
-    secret: (s) => redactor.add(s),
+    secret: (s) => void redactor.add(s),
     skip: o.skip,
     run: async (cmd, ro): Promise<ExecResult> => {
       if (o.dryRun && ro.destructive) {
@@ -236,13 +221,21 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       task?.skip(`${step.name}: condition not met`);
       return;
     }
-    if (step.skippable && o.skip.has(step.id)) {
+    if (o.skip.has(step.id)) {
       journal.append({ t: 'step-skip', step: instance, reason: '--skip' });
       results[step.id] = scope[step.id] = { skipped: true };
       task?.skip(`${step.name}: skipped by --skip ${step.id}`);
       return;
     }
     if (step.action === 'repeat') return runRepeat(step, task);
+    const notReady = o.preflight?.[step.action]?.({ host: o.host });
+    if (notReady && o.dryRun) {
+      journal.append({ t: 'step-skip', step: instance, reason: `dry run: would fail: ${notReady}` });
+      results[step.id] = scope[step.id] = { skipped: true, wouldFail: notReady };
+      if (task) task.skip(`${step.name}: would fail: ${notReady}`);
+      else process.stderr.write(`   would fail: ${notReady}\n`);
+      return;
+    }
     const action = o.actions[step.action]!;
     const params = action.params.parse(render(step.params, scope, `${step.id}.params`));
     const ctx = ctxFor(step, task);
@@ -264,6 +257,33 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       journal.append({ t: 'step-fail', step: instance, error: (e as Error).message });
       throw e;
     }
+  };
+
+  /**
+   * Before anything changes: every step whose integration is missing either is skipped by the
+   * operator (--skip, or a yes at the prompt) or stops the run here, naming all such steps at once.
+   */
+  const preflight = async (): Promise<void> => {
+    const problems: string[] = [];
+    for (const step of o.playbook.steps) {
+      const why = o.preflight?.[step.action]?.({ host: o.host });
+      if (!why || journal.doneResult(step.id).done || o.skip.has(step.id)) continue;
+      if (o.dryRun) {
+        process.stderr.write(`note: step "${step.name}" would fail: ${why}\n`);
+        continue;
+      }
+      if (!o.unattended && o.tty) {
+        current = step.id;
+        const skip = await inqConfirm({ message: `${step.name}: ${why}. Skip this step and go on?`, default: false });
+        journal.append({ t: 'decision', step: step.id, question: `skip ${step.id} (${why})`, answer: skip, by: 'operator' });
+        if (skip) {
+          o.skip.add(step.id);
+          continue;
+        }
+      }
+      problems.push(`${step.id}: ${why}${step.skippable ? ` (skip it with --skip ${step.id})` : ''}`);
+    }
+    if (problems.length) throw new StepError(`not configured for ${o.host.name}, nothing was changed:\n  ${problems.join('\n  ')}`);
   };
 
   /**
@@ -296,6 +316,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   let status: RunOutcome['status'] = 'ok';
   let error: string | undefined;
   try {
+    await preflight();
     if (o.tty) {
       await new Listr(
         o.playbook.steps.map((step) => ({

@@ -1,0 +1,106 @@
+// `mailsweep incident HOST`: the hijacked-account playbook on one host, guided or unattended.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../actions/index.js';
+import { ConfigError } from '../errors.js';
+import { loadInventory } from '../inventory/load.js';
+import { selectHosts } from '../inventory/pattern.js';
+import { runPlaybook } from '../playbook/engine.js';
+import { defaultRunsDir } from '../playbook/journal.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { transportFor } from '../scan/connect.js';
+import { KnownHostsFile } from '../transport/known-hosts.js';
+import { defaultInventory } from './scan.js';
+
+export const DEFAULT_PLAYBOOK = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'hijacked-account.yaml');
+
+export interface IncidentCliOptions {
+  inventory?: string;
+  playbook?: string;
+  authId?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  answers?: string;
+  resume?: string;
+  hold?: boolean;
+  skip?: string;
+  set?: string[];
+  knownHosts?: string;
+  acceptNewHostkeys?: boolean;
+  runsDir?: string;
+  timeout: string;
+}
+
+async function readAnswers(file: string | undefined): Promise<Record<string, unknown>> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`--answers ${file}: ${(e as Error).message}`);
+  }
+  const v = parseYaml(text) as unknown;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`--answers ${file}: expected a mapping of question keys to answers`);
+  return v as Record<string, unknown>;
+}
+
+export async function runIncident(hostPattern: string, o: IncidentCliOptions): Promise<number> {
+  const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  if (!tty && !o.yes && !o.dryRun)
+    throw new ConfigError('no terminal to ask questions on: run interactively, or unattended with --yes (and --auth-id or --answers)');
+  const inv = await loadInventory(o.inventory ?? defaultInventory());
+  const hosts = selectHosts(inv, hostPattern);
+  if (hosts.length !== 1) throw new ConfigError(`incident works on one host; "${hostPattern}" matches ${hosts.length}: ${hosts.slice(0, 5).map((h) => h.name).join(', ')}`);
+  const host = hosts[0]!;
+  const playbook = await loadPlaybook(o.playbook ?? DEFAULT_PLAYBOOK, ACTION_NAMES);
+  const vars: Record<string, unknown> = {};
+  for (const kv of o.set ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) throw new ConfigError(`--set expects NAME=VALUE, got "${kv}"`);
+    vars[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  if (o.authId) vars.auth_id = o.authId;
+  if (o.hold) vars.hold = true;
+  const skip = new Set((o.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  for (const s of skip)
+    if (!playbook.steps.some((x) => x.id === s)) throw new ConfigError(`--skip ${s}: no such step (steps: ${playbook.steps.map((x) => x.id).join(', ')})`);
+  const timeoutS = Number(o.timeout);
+  const transport = transportFor(host, {
+    knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
+    hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+    connectTimeoutMs: Math.min(timeoutS, 10) * 1000,
+  });
+  try {
+    const outcome = await runPlaybook({
+      playbook,
+      host,
+      transport,
+      actions: ACTIONS,
+      preflight: PREFLIGHT,
+      vars,
+      dryRun: !!o.dryRun,
+      unattended: !!o.yes,
+      answers: await readAnswers(o.answers),
+      skip,
+      runsDir: o.runsDir ?? defaultRunsDir(),
+      resume: o.resume,
+      secrets: [],
+      tty: tty && !process.env.CI,
+      commandTimeoutMs: timeoutS * 1000,
+    });
+    const out = process.stderr;
+    if (outcome.status === 'ok') out.write(`\nincident run ${outcome.runId}: done${o.dryRun ? ' (dry run: nothing was changed)' : ''}\njournal: ${outcome.journalPath}\n`);
+    else
+      out.write(
+        `\nincident run ${outcome.runId}: ${outcome.status.toUpperCase()}: ${outcome.error}\njournal: ${outcome.journalPath}\n` +
+          `resume with: mailsweep incident ${host.name} --resume ${outcome.runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}\n`,
+      );
+    return outcome.status === 'ok' ? 0 : outcome.status === 'aborted' ? 130 : 1;
+  } finally {
+    await transport.close();
+  }
+}
