@@ -7,7 +7,8 @@ const PART = /\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}/g;
 export function lookup(scope: Record<string, unknown>, path: string): unknown {
   let cur: unknown = scope;
   for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !(key in (cur as object))) return undefined;
+    // Own properties only: no walking into prototypes (constructor, __proto__).
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
