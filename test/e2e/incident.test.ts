@@ -1,0 +1,222 @@
+// The incident playbook end to end on the real lab: unattended on every MTA, interactive through a
+// real pseudo-terminal (tmux), and a run killed with SIGKILL finished with --resume.
+// cPanel/WHM is the local HTTPS fake (test/fakes/fake-whm.ts); the notice goes to a local SMTP sink.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { FakeWhm } from '../fakes/fake-whm.js';
+import { SmtpSink } from '../fakes/smtp-sink.js';
+
+const LAB = resolve(process.env.MAILSWEEP_LAB_DIR ?? '.lab');
+const CLI = resolve('dist/cli.js');
+const TOKEN = 'WHMTOKEN-e2e-0123456789abcdef';
+
+interface LabHost {
+  name: string;
+  address: string;
+  mta: 'exim' | 'postfix' | 'sendmail';
+  namespace: string;
+  root: string;
+  expected: { total: number; legit: number; spam: number; backscatter: number; compromisedAuthId: string; legitByUser: Record<string, number> };
+}
+
+let hosts: LabHost[] = [];
+let whm: FakeWhm;
+let sink: SmtpSink;
+let dir: string;
+let inventory: string;
+
+function reseed(name: string): void {
+  execFileSync(join('test', 'lab', 'lab'), ['reseed', name], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+}
+
+/** The MTA's own count, asked inside the lab host (not through mailsweep). */
+function ownCount(h: LabHost): number {
+  const cmd = { exim: 'exim -bpc', postfix: "postqueue -p | tail -n 1", sendmail: 'mailq' }[h.mta];
+  const out = execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/sh', '-c', cmd], { encoding: 'utf8' });
+  if (h.mta === 'exim') return Number(out.trim());
+  if (h.mta === 'postfix') return /Mail queue is empty/.test(out) ? 0 : Number(/in (\d+) Requests?\./.exec(out)![1]);
+  const totals = [...out.matchAll(/Total requests: (\d+)/g)];
+  const dirs = [...out.matchAll(/\((\d+) requests?\)/g)];
+  return (totals.length ? totals : dirs).reduce((n, m) => n + Number(m[1]), 0);
+}
+
+/** Per-account queued counts by mailsweep's attribution (scan --messages). */
+function byAccount(name: string): Record<string, number> {
+  const r = spawnSync(process.execPath, [CLI, 'scan', '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '-l', name, '--format', 'json', '--messages', '--no-history', '--no-progress'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const rep = JSON.parse(r.stdout) as { hosts: { messages: { authId?: string; bounce: boolean }[] }[] };
+  const out: Record<string, number> = {};
+  for (const m of rep.hosts[0]!.messages) {
+    const k = m.authId ?? (m.bounce ? '(bounce)' : '(none)');
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+function incident(name: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(
+    process.execPath,
+    [CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args],
+    { encoding: 'utf8', timeout: 600_000, env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN, ...env } },
+  );
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(LAB, 'hosts.json'))) throw new Error(`lab is not up: ${LAB}/hosts.json missing (run test/lab/lab up)`);
+  hosts = (JSON.parse(readFileSync(join(LAB, 'hosts.json'), 'utf8')) as { hosts: LabHost[] }).hosts;
+  whm = await FakeWhm.start({ token: TOKEN, domains: { 'example.test': 'examplec', 'shop.test': 'shopc' }, mailboxes: { examplec: ['alice@example.test', 'bob@example.test', 'dave@example.test'], shopc: ['carol@shop.test'] } });
+  sink = await SmtpSink.start();
+  dir = mkdtempSync(join(tmpdir(), 'ms-incident-'));
+  writeFileSync(join(dir, 'whm-ca.pem'), whm.cert);
+  const vars = {
+    ansible_user: 'root',
+    ansible_ssh_private_key_file: join(LAB, 'id_ed25519'),
+    cpanel_url: whm.url,
+    cpanel_token_env: 'WHM_TOKEN',
+    cpanel_ca_file: join(dir, 'whm-ca.pem'),
+    notify_smtp_host: '127.0.0.1',
+    notify_smtp_port: sink.port,
+    notify_from: 'abuse@provider.test',
+    notify_to: 'owner@customer.test',
+  };
+  inventory = join(dir, 'inventory.yaml');
+  writeFileSync(
+    inventory,
+    stringify({ all: { vars, hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, mta: h.mta }])) } }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await whm?.close();
+  await sink?.close();
+  // Leave the lab as the other suites expect it.
+  for (const h of hosts) reseed(h.name);
+}, 900_000);
+
+describe('unattended incident on every lab MTA', () => {
+  it.each(['bookworm-exim', 'trixie-exim', 'bookworm-postfix', 'bookworm-sendmail'])('%s: removes every spam message and the backscatter, not one legitimate message', (name) => {
+    const h = hosts.find((x) => x.name === name)!;
+    reseed(name);
+    expect(ownCount(h)).toBe(h.expected.total);
+    const before = whm.mailbox('bob@example.test')!.passwordChanges;
+    const sent = sink.messages.length;
+    const r = incident(name, ['--yes', '--auth-id', h.expected.compromisedAuthId]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(ownCount(h)).toBe(h.expected.legit);
+    expect(byAccount(name)).toEqual(h.expected.legitByUser);
+    expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
+    expect(sink.messages.length).toBe(sent + 1);
+    expect(sink.messages.at(-1)!.to).toEqual(['owner@customer.test']);
+    const journal = readFileSync(/journal: (\S+)/.exec(r.stderr)![1]!, 'utf8');
+    expect(journal).not.toContain(TOKEN);
+    expect(journal).toMatch(/"t":"effect","step":"purge","key":"delete"/);
+  });
+
+  it('--dry-run changes nothing and shows the commands', () => {
+    const h = hosts.find((x) => x.name === 'bookworm-postfix')!;
+    reseed(h.name);
+    const before = whm.mailbox('bob@example.test')!.passwordChanges;
+    const r = incident(h.name, ['--dry-run', '--auth-id', 'bob@example.test']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/would call WHM/);
+    expect(ownCount(h)).toBe(h.expected.total);
+    expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before);
+  });
+
+  it('stops before anything destructive when WHM rejects the token', () => {
+    const h = hosts.find((x) => x.name === 'bookworm-exim')!;
+    reseed(h.name);
+    const r = incident(h.name, ['--yes', '--auth-id', 'bob@example.test'], { WHM_TOKEN: 'wrong-token-value' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/WHM .* failed: auth error/);
+    expect(r.stderr).not.toContain('wrong-token-value');
+    expect(ownCount(h)).toBe(h.expected.total);
+  });
+});
+
+describe('a run killed with SIGKILL', () => {
+  it('finishes with --resume without resetting the password twice', async () => {
+    const h = hosts.find((x) => x.name === 'bookworm-postfix')!;
+    reseed(h.name);
+    const before = whm.mailbox('bob@example.test')!.passwordChanges;
+    const runs = join(dir, 'runs-kill');
+    const child = spawn(process.execPath, [CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', runs, '--yes', '--auth-id', 'bob@example.test'], {
+      env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN },
+      stdio: 'ignore',
+    });
+    // Kill it as soon as the journal shows the password reset done (before the purge finishes).
+    let journalPath = '';
+    for (let i = 0; i < 600 && !journalPath; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const { readdirSync } = await import('node:fs');
+      const f = existsSync(runs) ? readdirSync(runs).find((x) => x.endsWith('.jsonl')) : undefined;
+      if (f && /"t":"step-done","step":"reset"/.test(readFileSync(join(runs, f), 'utf8'))) journalPath = join(runs, f);
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(journalPath).not.toBe('');
+    expect(readFileSync(journalPath, 'utf8')).not.toMatch(/"t":"run-end"/);
+    expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
+    const runId = journalPath.replace(/^.*\//, '').replace(/\.jsonl$/, '');
+    const r = spawnSync(process.execPath, [CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', runs, '--yes', '--resume', runId], {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN },
+      timeout: 600_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
+    expect(ownCount(h)).toBe(h.expected.legit);
+  });
+});
+
+describe('interactive run in a real terminal (tmux)', () => {
+  it('walks the operator through every step', async () => {
+    const h = hosts.find((x) => x.name === 'bookworm-exim')!;
+    reseed(h.name);
+    const session = `ms-e2e-${process.pid}`;
+    const cmd = [process.execPath, CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs-tty')]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const env = { ...process.env, WHM_TOKEN: TOKEN, CI: '' };
+    delete (env as Record<string, string | undefined>).CI;
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${cmd}; echo EXIT=$?; sleep 30`], { env });
+    const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session, '-S', '-200'], { encoding: 'utf8' });
+    const waitFor = async (re: RegExp, ms = 60_000) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const s = screen();
+        if (re.test(s)) return s;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`timed out waiting for ${re}; screen:\n${screen()}`);
+    };
+    const key = (...k: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...k]);
+    try {
+      await waitFor(/Which account is hijacked\?/);
+      key('Enter'); // the top suspect is preselected
+      await waitFor(/Is message \S+ \(bob@example\.test\) spam\?/);
+      key('y', 'Enter');
+      await waitFor(/Set a new random password on bob@example\.test\?/);
+      key('y', 'Enter');
+      await waitFor(/Restart exim on bookworm-exim\?/);
+      key('y', 'Enter');
+      await waitFor(/Delete these 300 message\(s\) of bob@example\.test\?/);
+      key('y', 'Enter');
+      await waitFor(/Delete these 20 null-sender bounce\(s\)/);
+      key('y', 'Enter');
+      await waitFor(/Customer contact address/);
+      key('Enter'); // default from the inventory
+      const end = await waitFor(/EXIT=\d+/, 120_000);
+      expect(end).toMatch(/EXIT=0/);
+      expect(ownCount(h)).toBe(h.expected.legit);
+    } finally {
+      spawnSync('tmux', ['kill-session', '-t', session]);
+    }
+  });
+});
