@@ -55,7 +55,7 @@ export function eximPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Prepa
     // chk ID [SENDER-LINE]
     `chk() { f=$(hp "$1"); if [ -z "$f" ]; then echo "${PURGE_MARKER} $1 skip gone: no spool -H file"; return; fi; ` +
       `if [ $# -gt 1 ] && [ "$(sed -n 3p "$f")" != "$2" ]; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; ` +
-      `if ${test}; then echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; else echo "${PURGE_MARKER} $1 skip ${req.match.kind === 'auth' ? 'no longer submitted by this auth id' : 'not a null-sender message'}"; fi; }`,
+      `if ${test}; then echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; else echo "${PURGE_MARKER} $1 skip ${req.match.kind === 'auth' ? 'not submitted by this auth id' : 'not a null-sender message'}"; fi; }`,
   ];
   const lines = prep.ids.map((id) => {
     const exp = req.expect?.[id];

@@ -51,7 +51,7 @@ export function postfixPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Pr
     `chk() { e=$(${postcat} -e -q "$1" 2>&1) || { echo "${PURGE_MARKER} $1 skip gone: not in the queue"; return; }; ` +
       `printf '%s\\n' "$e" | grep -q '^[*][*][*] ENVELOPE RECORDS ' || { echo "${PURGE_MARKER} $1 skip queue file not readable"; return; }; ` +
       `if [ $# -gt 1 ] && ! printf '%s\\n' "$e" | grep -qxF -e "$2"; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; ` +
-      `if ${test}; then echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; else echo "${PURGE_MARKER} $1 skip ${req.match.kind === 'auth' ? 'no longer submitted by this auth id' : 'not a null-sender message'}"; fi; }`,
+      `if ${test}; then echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; else echo "${PURGE_MARKER} $1 skip ${req.match.kind === 'auth' ? 'not submitted by this auth id' : 'not a null-sender message'}"; fi; }`,
   ];
   const lines = prep.ids.map((id) => {
     const exp = req.expect?.[id];

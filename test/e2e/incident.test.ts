@@ -4,24 +4,14 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { FakeWhm } from '../fakes/fake-whm.js';
 import { SmtpSink } from '../fakes/smtp-sink.js';
+import { CLI, LAB, labHosts, ownCount, type LabHost } from './lab-host.js';
 
-const LAB = resolve(process.env.MAILSWEEP_LAB_DIR ?? '.lab');
-const CLI = resolve('dist/cli.js');
 const TOKEN = 'WHMTOKEN-e2e-0123456789abcdef';
-
-interface LabHost {
-  name: string;
-  address: string;
-  mta: 'exim' | 'postfix' | 'sendmail';
-  namespace: string;
-  root: string;
-  expected: { total: number; legit: number; spam: number; backscatter: number; compromisedAuthId: string; legitByUser: Record<string, number> };
-}
 
 let hosts: LabHost[] = [];
 let whm: FakeWhm;
@@ -31,17 +21,6 @@ let inventory: string;
 
 function reseed(name: string): void {
   execFileSync(join('test', 'lab', 'lab'), ['reseed', name], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
-}
-
-/** The MTA's own count, asked inside the lab host (not through mailsweep). */
-function ownCount(h: LabHost): number {
-  const cmd = { exim: 'exim -bpc', postfix: "postqueue -p | tail -n 1", sendmail: 'mailq' }[h.mta];
-  const out = execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/sh', '-c', cmd], { encoding: 'utf8' });
-  if (h.mta === 'exim') return Number(out.trim());
-  if (h.mta === 'postfix') return /Mail queue is empty/.test(out) ? 0 : Number(/in (\d+) Requests?\./.exec(out)![1]);
-  const totals = [...out.matchAll(/Total requests: (\d+)/g)];
-  const dirs = [...out.matchAll(/\((\d+) requests?\)/g)];
-  return (totals.length ? totals : dirs).reduce((n, m) => n + Number(m[1]), 0);
 }
 
 /** Per-account queued counts by mailsweep's attribution (scan --messages). */
@@ -68,8 +47,7 @@ function incident(name: string, args: string[], env: Record<string, string> = {}
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(LAB, 'hosts.json'))) throw new Error(`lab is not up: ${LAB}/hosts.json missing (run test/lab/lab up)`);
-  hosts = (JSON.parse(readFileSync(join(LAB, 'hosts.json'), 'utf8')) as { hosts: LabHost[] }).hosts;
+  hosts = labHosts();
   whm = await FakeWhm.start({ token: TOKEN, domains: { 'example.test': 'examplec', 'shop.test': 'shopc' }, mailboxes: { examplec: ['alice@example.test', 'bob@example.test', 'dave@example.test'], shopc: ['carol@shop.test'] } });
   sink = await SmtpSink.start();
   dir = mkdtempSync(join(tmpdir(), 'ms-incident-'));

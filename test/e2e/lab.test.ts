@@ -1,39 +1,14 @@
 // End-to-end: the built CLI against the real-server lab (real sshd, real exim/postfix/sendmail).
 // Needs `test/lab/lab up` first (.ci/run does it); without the lab this suite fails, it never skips.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ScanReport } from '../../src/scan/types.js';
-
-const LAB = resolve(process.env.MAILSWEEP_LAB_DIR ?? '.lab');
-const CLI = resolve('dist/cli.js');
-
-interface LabHost {
-  name: string;
-  address: string;
-  mta: 'exim' | 'postfix' | 'sendmail';
-  suite: string;
-  namespace: string;
-  root: string;
-  hostKeyEd25519: string;
-  expected: { total: number; legit: number; spam: number; backscatter: number; backscatterFrozen: number; compromisedAuthId: string; legitUsers: string[] };
-}
+import { CLI, LAB, labHosts, ownCount, type LabHost } from './lab-host.js';
 
 let hosts: LabHost[] = [];
-
-/** Ask the MTA itself, inside the lab host, not through mailsweep. */
-function mtaOwnCount(h: LabHost): number {
-  const cmd = { exim: 'exim -bpc', postfix: 'postqueue -p | tail -n 1', sendmail: 'mailq' }[h.mta];
-  const out = execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/sh', '-c', cmd], { encoding: 'utf8' });
-  if (h.mta === 'exim') return Number(out.trim());
-  if (h.mta === 'postfix') return /Mail queue is empty/.test(out) ? 0 : Number(/in (\d+) Requests?\./.exec(out)![1]);
-  // Debian prints an MSP and an MTA section, each with its own "Total requests:".
-  const totals = [...out.matchAll(/Total requests: (\d+)/g)];
-  const dirs = [...out.matchAll(/\((\d+) requests?\)/g)];
-  return (totals.length ? totals : dirs).reduce((n, m) => n + Number(m[1]), 0);
-}
 
 function scan(args: string[]): { code: number; report: ScanReport | null; stderr: string; stdout: string } {
   const r = spawnSync(process.execPath, [CLI, 'scan', '-i', join(LAB, 'inventory.yaml'), '--no-progress', '--no-history', '--format', 'json', ...args], {
@@ -52,8 +27,7 @@ function scan(args: string[]): { code: number; report: ScanReport | null; stderr
 }
 
 beforeAll(() => {
-  if (!existsSync(join(LAB, 'hosts.json'))) throw new Error(`lab is not up: ${LAB}/hosts.json missing (run test/lab/lab up)`);
-  hosts = (JSON.parse(readFileSync(join(LAB, 'hosts.json'), 'utf8')) as { hosts: LabHost[] }).hosts;
+  hosts = labHosts();
   expect(hosts.length).toBeGreaterThanOrEqual(4);
 });
 
@@ -76,7 +50,7 @@ describe('scan against the real-server lab', () => {
   it('reports exact queue totals, equal to the MTA’s own count and to what was seeded', () => {
     for (const h of hosts) {
       const r = result.report!.hosts.find((x) => x.name === h.name)!;
-      const own = mtaOwnCount(h);
+      const own = ownCount(h);
       expect(own, `${h.name} own count`).toBe(h.expected.total);
       expect(r.queue!.total, h.name).toBe(own);
       expect(r.queue!.reportedTotal, h.name).toBe(own);
