@@ -120,7 +120,7 @@ export class SshTransport implements Transport {
         verdict = verifyHostKey(entries, lookups, key);
         if (verdict.kind === 'match') return verify(true);
         if (verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new') {
-          this.opts.knownHosts.add(lookups[0] ?? ep.host, key).then(
+          this.opts.knownHosts.add(hostLookupName(ep.host, ep.port), key).then(
             () => verify(true),
             () => verify(false),
           );
