@@ -2,6 +2,7 @@
 // Formats follow Exim's queue.c (queue_list) and spool_in.c (spool_read_header).
 
 import { sh } from '../transport/quote.js';
+import { eximOps } from './exim-ops.js';
 import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
 import {
   COMMAND_FAILED,
@@ -609,6 +610,7 @@ export function parseEximAttributedOutput(stdout: string, stderr = '', code: num
 
 export const exim = {
   name: 'exim',
+  ops: eximOps,
   queue(ctx: MtaContext): ReadPlan<QueueListing> {
     const bin = binaryOf(ctx);
     return {

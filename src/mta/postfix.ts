@@ -1,6 +1,7 @@
 // Postfix: `postqueue -j` (JSON lines, 3.1+) and `postqueue -p` / `mailq` (text, any version).
 
 import { sh } from '../transport/quote.js';
+import { postfixOps } from './postfix-ops.js';
 import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
 import {
   COMMAND_FAILED,
@@ -453,6 +454,7 @@ export function parsePostfixAttributedOutput(
 
 export const postfix = {
   name: 'postfix',
+  ops: postfixOps,
   queue(ctx: MtaContext): ReadPlan<QueueListing> {
     return {
       command: postfixQueueCommand(ctx),

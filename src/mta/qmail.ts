@@ -9,6 +9,7 @@
 
 import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
 import { sh } from '../transport/quote.js';
+import { qmailOps } from './qmail-ops.js';
 import {
   COMMAND_FAILED,
   capWarnings,
@@ -195,6 +196,7 @@ export function parseQmailQueueOutput(
 
 export const qmail = {
   name: 'qmail',
+  ops: qmailOps,
   queue(ctx: MtaContext): ReadPlan<QueueListing> {
     return {
       command: qmailQueueCommand(ctx),

@@ -86,6 +86,7 @@ export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: P
   const sendmail = sh`${sendmailOf(ctx)}`;
   const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== '' ? ctx.vars.queue_directory.trim() : undefined;
   const auth = req.match.kind === 'auth';
+  const authId = req.match.kind === 'auth' ? req.match.authId : '';
   const head: string[] = [
     'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/lib"; export PATH',
     // Queue directory (a "q*" pattern for several queues is expanded by the shell, on purpose).
@@ -103,7 +104,7 @@ export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: P
       `ja='${SENDMAIL_JOIN_AWK}'`,
       `lf=$l; [ -f "$l.1" ] && lf="$l.1 $l"`,
       // Ids are validated ([0-9A-Za-z]), MS_AUTH is quoted: it is compared as a string in awk.
-      sh`joined=" $(grep -hF -e 'AUTH=server, ' -e ': from=' $lf | MS_IDS=${prep.ids.join(' ')} MS_AUTH=${req.match.authId} LC_ALL=C awk "$ja" | tr '\\n' ' ') "`,
+      sh`joined=" $(grep -hF -e 'AUTH=server, ' -e ': from=' $lf | MS_IDS=${prep.ids.join(' ')} MS_AUTH=${authId} LC_ALL=C awk "$ja" | tr '\\n' ' ') "`,
     );
   }
   const kindTest = auth

@@ -13,6 +13,7 @@
 // addresses arrive cut short.
 
 import { sh } from '../transport/quote.js';
+import { sendmailOps } from './sendmail-ops.js';
 import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
 import {
   COMMAND_FAILED,
@@ -448,6 +449,7 @@ export function parseSendmailAttributedOutput(
 
 export const sendmail = {
   name: 'sendmail',
+  ops: sendmailOps,
   queue(ctx: MtaContext): ReadPlan<QueueListing> {
     return {
       command: sendmailQueueCommand(ctx),
