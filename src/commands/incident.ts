@@ -72,6 +72,7 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
   const transport = transportFor(host, {
     knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
     hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+    perHostKnownHosts: !o.knownHosts,
     connectTimeoutMs: Math.min(timeoutS, 10) * 1000,
   });
   try {

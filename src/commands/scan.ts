@@ -113,6 +113,7 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
       connectTimeoutMs: connectS * 1000,
       knownHosts,
       hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+      perHostKnownHosts: !o.knownHosts,
       includeMessages: !!o.messages,
       onEvent,
     }),
