@@ -40,9 +40,9 @@ export async function runDemo(o: { format: string; keep?: boolean; dir?: string 
     });
     process.stderr.write(
       `\nA real 'mailsweep scan' would exit ${code} here (0 ok, 1 warning, 2 critical, 3 unknown).\n` +
-        `Try: mailsweep scan -i ${fleet.inventoryPath} --known-hosts ${fleet.knownHostsPath} --format json` +
-        (o.keep ? '' : '  (with --keep, so the fleet stays up)') +
-        '\n',
+        (o.keep
+          ? `In another terminal: npx mailsweep scan -i ${fleet.inventoryPath} --known-hosts ${fleet.knownHostsPath} --format json\n`
+          : `Run 'npm run demo -- --keep' to keep the fleet up and scan it yourself (npx mailsweep scan -i …/inventory.yaml).\n`),
     );
     if (o.keep) {
       process.stderr.write('Demo fleet is running; press Ctrl-C to stop it.\n');

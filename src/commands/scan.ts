@@ -119,7 +119,8 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
     }),
   );
   history?.close();
-  const text = FORMATS[format](report);
+  const color = !o.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  const text = FORMATS[format](report, { color });
   if (o.output) await writeFile(o.output, text);
   else process.stdout.write(text);
   return report.summary.exitCode;

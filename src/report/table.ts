@@ -33,7 +33,14 @@ export function renderSuspects(r: ScanReport, limit = 20): string[] {
   return lines;
 }
 
-export function renderTable(r: ScanReport): string {
+const PAINT: Record<string, string> = { CRITICAL: '31;1', WARNING: '33;1', OK: '32' };
+/** Colour the STATE column on a terminal (NO_COLOR respected); widths are computed before. */
+function paint(line: string, color: boolean): string {
+  if (!color) return line;
+  return line.replace(/\b(CRITICAL|WARNING|OK|UNREACHABLE|TIMEOUT|ERROR|AUTH-FAILED|HOSTKEY-UNKNOWN|HOSTKEY-CHANGED)\b/, (w) => `\x1b[${PAINT[w] ?? '35'}m${w}\x1b[0m`);
+}
+
+export function renderTable(r: ScanReport, opts: { color?: boolean } = {}): string {
   const head = ['HOST', 'STATE', 'MTA', 'QUEUE', 'FROZEN', 'BOUNCES', 'OLDEST', 'NOTES'];
   const rows = r.hosts.map((h) => [
     h.name,
@@ -47,7 +54,8 @@ export function renderTable(r: ScanReport): string {
   ]);
   const s = r.summary;
   const failed = s.hosts - s.byStatus.ok;
-  const lines = [...columns(head, rows), ...renderSuspects(r), ''];
+  const [header, ...body] = columns(head, rows);
+  const lines = [header!, ...body.map((l) => paint(l, !!opts.color)), ...renderSuspects(r), ''];
   lines.push(
     `${s.hosts} hosts: ${s.byStatus.ok} scanned (${s.critical} critical, ${s.warning} warning), ${failed} failed` +
       (failed ? ` (${Object.entries(s.byStatus).filter(([k, v]) => k !== 'ok' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : '') +
