@@ -158,7 +158,8 @@ export async function startFakeHost(
     client.on('ready', () => {
       // Jump-host support (ssh -J): forward only to loopback, where the fake fleet lives.
       client.on('tcpip', (accept, reject, info) => {
-        if (info.destIP !== '127.0.0.1' && info.destIP !== 'localhost') return reject();
+        // Never into this machine's real services (its port 25 is not the fake host's).
+        if ((info.destIP !== '127.0.0.1' && info.destIP !== 'localhost') || info.destPort < 1024) return reject();
         const upstream = connect(info.destPort, '127.0.0.1');
         upstream.once('connect', () => {
           const ch = accept();

@@ -44,11 +44,20 @@ export function postfixPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Pr
     req.match.kind === 'auth'
       ? sh`printf '%s\\n' "$e" | grep -qxF -e ${`named_attribute: sasl_username=${req.match.authId}`}`
       : `printf '%s\\n' "$e" | grep -qx 'sender: '`;
+  const postconf = sh`${toolOf(ctx, 'postconf')}` + cfg;
+  const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== '' ? ctx.vars.queue_directory.trim() : undefined;
   const head = [
     'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+    qdOverride ? sh`qd=${qdOverride}` : `qd=$(${postconf} -h queue_directory 2>/dev/null)`,
+    `if [ -z "$qd" ] || [ ! -d "$qd" ]; then echo "${PURGE_MARKER} - abort postfix queue directory not found"; exit 0; fi`,
+    // The queue files present, by name (= queue id), in one pass: postcat -q on a missing id
+    // retries for about a second, far too slow for hundreds of gone or deleted ids.
+    `present() { ( cd "$qd" && find incoming active deferred hold maildrop -type f 2>/dev/null ) | sed 's#.*/##' | tr '\n' ' '; }`,
+    `have=" $(present) "`,
     `ok=''`,
-    // chk ID [SENDER-LINE]: postcat fails (fatal: open queue file) when the id is gone.
-    `chk() { e=$(${postcat} -e -q "$1" 2>&1) || { echo "${PURGE_MARKER} $1 skip gone: not in the queue"; return; }; ` +
+    // chk ID [SENDER-LINE]: gone when no queue file has its name; postcat re-reads the envelope.
+    `chk() { case "$have" in *" $1 "*) ;; *) echo "${PURGE_MARKER} $1 skip gone: not in the queue"; return;; esac; ` +
+      `e=$(${postcat} -e -q "$1" 2>&1) || { echo "${PURGE_MARKER} $1 skip gone: not in the queue"; return; }; ` +
       `printf '%s\\n' "$e" | grep -q '^[*][*][*] ENVELOPE RECORDS ' || { echo "${PURGE_MARKER} $1 skip queue file not readable"; return; }; ` +
       `if [ $# -gt 1 ] && ! printf '%s\\n' "$e" | grep -qxF -e "$2"; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; ` +
       `if ${test}; then echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; else echo "${PURGE_MARKER} $1 skip ${req.match.kind === 'auth' ? 'not submitted by this auth id' : 'not a null-sender message'}"; fi; }`,
@@ -59,11 +68,11 @@ export function postfixPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Pr
   });
   const verify =
     req.mode === 'delete'
-      ? `if ${postcat} -e -q "$id" >/dev/null 2>&1; then echo "${PURGE_MARKER} $id fail still in the queue"; else echo "${PURGE_MARKER} $id done removed"; fi`
+      ? `case "$have" in *" $id "*) echo "${PURGE_MARKER} $id fail still in the queue";; *) echo "${PURGE_MARKER} $id done removed";; esac`
       : `if ${postcat} -e -q "$id" 2>/dev/null | grep -q '^[*][*][*] ENVELOPE RECORDS hold/'; then echo "${PURGE_MARKER} $id done held"; else echo "${PURGE_MARKER} $id fail not in the hold queue"; fi`;
   const tail = [
     `if [ -n "$ok" ]; then printf '%s\\n' $ok | ${postsuper} ${req.mode === 'delete' ? '-d' : '-h'} - 2>&1 | sed 's/^/| /'; ` +
-      `for id in $ok; do ${verify}; done; fi`,
+      `have=" $(present) "; for id in $ok; do ${verify}; done; fi`,
   ];
   const fixed = head.join('\n').length + tail.join('\n').length + 2;
   const fit = fitCommand(prep.ids, lines, fixed, prep);

@@ -115,7 +115,9 @@ export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: P
     // chk ID [SENDER]: qf still there, its S line the expected sender, then the kind's test.
     `chk() { if ! loc "$1" qf; then if loc "$1" hf; then echo "${PURGE_MARKER} $1 skip already quarantined"; else echo "${PURGE_MARKER} $1 skip gone: no qf file"; fi; return; fi; ` +
       `sl=$(sed -n '/^S/{p;q;}' "$ld/\${ls}qf$1"); ` +
-      `if [ $# -gt 1 ] && [ "$sl" != "S<$2>" ] && [ "$sl" != "S$2" ]; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; ` +
+      // mailq cuts long senders (no closing ">" then: the listing keeps the "<"): a prefix match.
+      `if [ $# -gt 1 ]; then case "$2" in '<'*) case "$sl" in "S$2"*) se=1;; *) se=0;; esac;; *) se=0; [ "$sl" = "S<$2>" ] || [ "$sl" = "S$2" ] && se=1;; esac; ` +
+      `if [ "$se" = 0 ]; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; fi; ` +
       `${kindTest}; echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; }`,
   );
   const lines = prep.ids.map((id) => {

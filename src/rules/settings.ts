@@ -22,6 +22,8 @@ export const RuleSettingsSchema = z.object({
   backscatter_min: int(1).default(10),
   /** many-ips (seed 004): distinct client IPs for one account in the window. */
   many_ips: int(2).default(5),
+  /** auth-policy (seed 001): probe ports 25 and 587 with EHLO from the host itself. */
+  auth_policy: z.union([z.boolean(), z.enum(['true', 'false', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === 'yes').default(true),
   /** The host's own domains; default: the domains of its authenticated users. */
   local_domains: z.array(z.string()).default([]),
 });

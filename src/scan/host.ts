@@ -7,6 +7,7 @@ import { getAdapter } from '../mta/index.js';
 import type { MtaName, QueueListing, QueueMessage } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
+import { authPolicyFindings, ehlo } from '../rules/auth-policy.js';
 import { backscatter } from '../rules/backscatter.js';
 import { queueSizeFinding } from '../rules/queue-size.js';
 import { ruleSettings } from '../rules/settings.js';
@@ -78,7 +79,11 @@ async function attribute(
         }
       : null,
   };
-  const findings = [...ACCOUNT_RULES.flatMap((r) => r(evidence)), ...backscatter(evidence)];
+  const findings: AccountFinding[] = [...ACCOUNT_RULES.flatMap((r) => r(evidence)), ...backscatter(evidence)];
+  if (settings.auth_policy) {
+    const [p25, p587] = await Promise.all([ehlo(transport, 25), ehlo(transport, 587)]);
+    findings.push(...authPolicyFindings(p25, p587));
+  }
   if (win.reason) findings.push({ rule: 'log', severity: 'info', message: win.reason });
   report.suspects = rankSuspects(findings, win.users, queue);
   if (store && win.users) {

@@ -1,5 +1,7 @@
 // The machine mailsweep runs on (ansible_connection: local): /bin/sh -c, same contract as SSH.
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { userInfo } from 'node:os';
 import { wrapBecome } from './become.js';
 import { TransportError } from './errors.js';
@@ -70,6 +72,14 @@ export class LocalTransport implements Transport {
       });
       child.stdin.on('error', () => {}); // command may exit without reading stdin
       child.stdin.end(opts.stdin ?? '');
+    });
+  }
+
+  openTcp(port: number, host = '127.0.0.1'): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, host);
+      s.once('connect', () => resolve(s));
+      s.once('error', (e) => reject(new TransportError('error', `local: cannot open ${host}:${port} (${e.message})`)));
     });
   }
 

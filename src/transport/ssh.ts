@@ -252,6 +252,15 @@ export class SshTransport implements Transport {
     });
   }
 
+  async openTcp(port: number, host = '127.0.0.1'): Promise<Duplex> {
+    const client = await this.client();
+    return new Promise((resolve, reject) =>
+      client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
+        err ? reject(new TransportError('error', `${this.describe}: cannot open ${host}:${port} on the host (${err.message})`)) : resolve(stream),
+      ),
+    );
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const c of this.clients) c.end();

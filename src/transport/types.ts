@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+
 // The connection seam: every remote (or local) command goes through a Transport.
 
 export interface ExecOptions {
@@ -30,5 +32,10 @@ export interface Transport {
   readonly describe: string;
   /** `cmd` is a complete POSIX shell command line, built with `sh` from ./quote.ts. */
   exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * A TCP connection to a port as seen from the host itself (SSH direct-tcpip to its loopback):
+   * lets mailsweep talk SMTP to the host's own MTA without tools on the host. Optional.
+   */
+  openTcp?(port: number, host?: string): Promise<Duplex>;
   close(): Promise<void>;
 }
