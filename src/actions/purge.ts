@@ -61,7 +61,13 @@ export const purge: Action<typeof Params> = {
     if (!go) return { listed: chosen.length, done: [], skipped: [], remaining: chosen.length, clean: false, declined: true };
     const plan = ops.purge(
       { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars },
-      { ids: chosen.map((m) => m.id), match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' }, mode },
+      {
+        ids: chosen.map((m) => m.id),
+        match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
+        mode,
+        // The sender seen when listing: a reused id with another message behind it is not touched.
+        expect: Object.fromEntries(chosen.map((m) => [m.id, { sender: m.sender }])),
+      },
     );
     const r = await ctx.run(plan.command, { destructive: true, timeoutMs: 600_000 });
     if (ctx.dryRun) return { listed: chosen.length, done: [], skipped: [], remaining: chosen.length, clean: true, dryRun: true, ids: chosen.map((m) => m.id) };

@@ -2,7 +2,8 @@
 // transport against the real-server lab. Destructive: the queues are reseeded
 // (test/lab/lab reseed) before and after, and between the delete and the hold runs.
 // Counts are taken with the MTA's own tools inside the host, never with mailsweep.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,8 +28,9 @@ interface LabHost {
 let hosts: LabHost[] = [];
 const transports = new Map<string, SshTransport>();
 
-function reseed(...names: string[]): void {
-  execFileSync(LAB_SCRIPT, ['reseed', ...names], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+/** Async: a long synchronous call would block the worker's RPC with vitest (onTaskUpdate timeout). */
+async function reseed(...names: string[]): Promise<void> {
+  await promisify(execFile)(LAB_SCRIPT, ['reseed', ...names], { timeout: 600_000 });
 }
 
 function inHost(h: LabHost, cmd: string): string {
@@ -103,16 +105,16 @@ function each(fn: (h: LabHost) => Promise<void>): Promise<void[]> {
   return Promise.all(hosts.map(fn));
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!existsSync(join(LAB, 'hosts.json'))) throw new Error(`lab is not up: ${LAB}/hosts.json missing (run test/lab/lab up)`);
   hosts = (JSON.parse(readFileSync(join(LAB, 'hosts.json'), 'utf8')) as { hosts: LabHost[] }).hosts;
   expect(hosts.length).toBeGreaterThanOrEqual(4);
-  reseed();
+  await reseed();
 }, 600_000);
 
 afterAll(async () => {
   for (const t of transports.values()) await t.close();
-  reseed();
+  await reseed();
 }, 600_000);
 
 describe('purge against the real-server lab', () => {
@@ -200,7 +202,7 @@ describe('purge against the real-server lab', () => {
   });
 
   it("holds bob's 300 on a reseeded queue: all 339 stay, bob's are frozen / held / quarantined", async () => {
-    reseed();
+    await reseed();
     await each(async (h) => {
       expect(ownCounts(h).total, h.name).toBe(339);
       const msgs = await listing(h);
