@@ -1,7 +1,7 @@
 // Steps d and e: list exactly the account's queued messages (or the backscatter), show count and
 // sample, confirm, then delete or hold them with the MTA's own tool — each re-checked at delete time.
 import { z } from 'zod';
-import type { QueueMessage } from '../mta/types.js';
+import type { PurgeResult, QueueMessage } from '../mta/types.js';
 import type { Action, StepContext } from '../playbook/types.js';
 import { StepError } from '../playbook/types.js';
 import { localDomains } from '../rules/backscatter.js';
@@ -38,6 +38,9 @@ export function select(queue: QueueMessage[], p: P, ctx: Pick<StepContext, 'host
   return queue.filter((m) => m.bounce && m.recipients.length > 0 && m.recipients.every((r) => !local.has(domainOf(r) ?? '')));
 }
 
+/** Ids per purge command (ids are ≤ 23 characters: far below the argument limit). */
+const BATCH = 1000;
+
 const hold = (p: P) => p.hold === true || (typeof p.hold === 'string' && ['true', 'yes', '1'].includes(p.hold.toLowerCase()));
 
 export const purge: Action<typeof Params> = {
@@ -59,20 +62,30 @@ export const purge: Action<typeof Params> = {
     const mode = hold(p) ? 'hold' : 'delete';
     const go = await ctx.ask.confirm(`confirm.${ctx.step.id}`, `${mode === 'hold' ? 'Hold' : 'Delete'} these ${chosen.length} ${what}?`, false);
     if (!go) return { listed: chosen.length, done: [], skipped: [], remaining: chosen.length, clean: false, declined: true };
-    const plan = ops.purge(
-      { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars },
-      {
-        ids: chosen.map((m) => m.id),
-        match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
-        mode,
-        // The sender seen when listing: a reused id with another message behind it is not touched.
-        expect: Object.fromEntries(chosen.map((m) => [m.id, { sender: m.sender }])),
-      },
-    );
-    const r = await ctx.run(plan.command, { destructive: true, timeoutMs: 600_000 });
+    // Batches keep each command under the kernel's limit for one `sh -c` argument (128 KiB).
+    const res: PurgeResult = { done: [], skipped: [], warnings: [] };
+    for (let i = 0; i < chosen.length; i += BATCH) {
+      const batch = chosen.slice(i, i + BATCH);
+      const plan = ops.purge(
+        { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars },
+        {
+          ids: batch.map((m) => m.id),
+          match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
+          mode,
+          // The sender seen when listing: a reused id with another message behind it is not touched.
+          expect: Object.fromEntries(batch.map((m) => [m.id, { sender: m.sender }])),
+        },
+      );
+      const r = await ctx.run(plan.command, { destructive: true, timeoutMs: 600_000 });
+      if (ctx.dryRun) continue;
+      const part = plan.parse(r.stdout, r.stderr, r.code);
+      res.done.push(...part.done);
+      res.skipped.push(...part.skipped);
+      res.warnings.push(...part.warnings);
+      // Journal each batch as it lands: a run killed mid-purge still shows what was removed.
+      ctx.journal.append({ t: 'effect', step: ctx.step.id, key: mode, detail: { count: part.done.length, ids: part.done } });
+    }
     if (ctx.dryRun) return { listed: chosen.length, done: [], skipped: [], remaining: chosen.length, clean: true, dryRun: true, ids: chosen.map((m) => m.id) };
-    const res = plan.parse(r.stdout, r.stderr, r.code);
-    ctx.journal.append({ t: 'effect', step: ctx.step.id, key: mode, detail: { count: res.done.length, ids: res.done } });
     for (const w of res.warnings.slice(0, 5)) ctx.say(`warning: ${w}`);
     const after = await readQueue(ctx);
     const remaining = select(after, p, ctx).length;

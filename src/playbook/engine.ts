@@ -116,7 +116,7 @@ class RunAsker implements Asker {
       this.log(question, String(r.value), 'answers-file');
       return String(r.value);
     }
-    if (this.o.unattended) {
+    if (this.o.unattended || (this.o.dryRun && !this.o.tty)) {
       if (dflt !== undefined) {
         this.log(question, dflt, 'default');
         return dflt;
