@@ -9,9 +9,9 @@ const OUT = 'fixtures/demo';
 /** Demo host → recording (test/fixtures/lab/<dir>): every host replays a real server's output. */
 const HOSTS: { name: string; group: string; from?: string; mode?: string; vars?: Record<string, unknown> }[] = [
   { name: 'mx1.dc1.example.net', group: 'dc1', from: 'bookworm-exim' },
-  { name: 'mx2.dc1.example.net', group: 'dc1', from: 'bookworm-postfix-clean' },
-  { name: 'mx3.dc2.example.net', group: 'dc2', from: 'trixie-exim-clean' },
-  { name: 'mx4.dc2.example.net', group: 'dc2', from: 'bookworm-sendmail-clean' },
+  { name: 'mx2.dc1.example.net', group: 'dc1', from: 'bookworm-postfix-quiet' },
+  { name: 'mx3.dc2.example.net', group: 'dc2', from: 'trixie-exim-quiet' },
+  { name: 'mx4.dc2.example.net', group: 'dc2', from: 'bookworm-sendmail-quiet' },
   { name: 'mx5.dc2.example.net', group: 'dc2', mode: 'dead' },
 ];
 
@@ -47,6 +47,6 @@ await writeFile(
   join(OUT, 'README.md'),
   '# Demo fleet\n\nWritten by `scripts/make-demo.ts` from recordings of the real-server lab (`test/lab`, `scripts/record-lab.ts`):\n' +
     'each demo host replays the exact output a real exim, postfix or sendmail server gave to mailsweep\'s commands.\n' +
-    '`*-clean` recordings were taken after a real `mailsweep incident` run removed the spam on that lab host.\n',
+    '`*-quiet` recordings come from the same lab seeded with legitimate mail only (`MAILSWEEP_LAB_SEED=quiet test/lab/lab up`).\n',
 );
 console.log(`wrote ${fleet.length} hosts to ${OUT}/fleet.json`);

@@ -73,5 +73,5 @@ describe('sendmail on bookworm-sendmail', () => {
 });
 
 it('has recordings of every lab host', () => {
-  expect(readdirSync(LAB).sort()).toEqual(['bookworm-exim', 'bookworm-postfix', 'bookworm-sendmail', 'trixie-exim']);
+  expect(readdirSync(LAB).filter((d) => !d.endsWith('-quiet')).sort()).toEqual(['bookworm-exim', 'bookworm-postfix', 'bookworm-sendmail', 'trixie-exim']);
 });

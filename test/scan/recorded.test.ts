@@ -16,9 +16,10 @@ const ROOT = 'test/fixtures/lab';
 interface Meta {
   host: string;
   mta: string;
-  expected: { total: number; spam: number; backscatter: number; backscatterFrozen: number; compromisedAuthId: string; legitUsers: string[]; legitByUser: Record<string, number> };
+  /** Absent for later states (e.g. -quiet: legitimate mail only). */
+  expected?: { total: number; spam: number; backscatter: number; backscatterFrozen: number; compromisedAuthId: string; legitUsers: string[]; legitByUser: Record<string, number> };
 }
-const metas: Meta[] = readdirSync(ROOT, { withFileTypes: true })
+const all: Meta[] = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .flatMap((d) => {
     try {
@@ -28,12 +29,15 @@ const metas: Meta[] = readdirSync(ROOT, { withFileTypes: true })
     }
   });
 
+const metas = all.filter((m) => m.expected) as (Meta & { expected: NonNullable<Meta['expected']> })[];
+const quiet = all.filter((m) => m.host.endsWith('-quiet'));
+
 let fleet: FakeFleet;
 let report: ScanReport;
 beforeAll(async () => {
   fleet = await startFakeFleet(
     mkdtempSync(join(tmpdir(), 'ms-rec-')),
-    metas.map((m) => ({ name: m.host, mode: 'normal' as const, tools: [], replay: replayFrom(join(ROOT, m.host)) })),
+    all.map((m) => ({ name: m.host, mode: 'normal' as const, tools: [], replay: replayFrom(join(ROOT, m.host)) })),
   );
   const inv = await loadInventory(fleet.inventoryPath);
   report = await scanFleet(inv.hosts, {
@@ -72,6 +76,18 @@ describe('scan of recorded real servers', () => {
     // Per-message attribution: every queued message of a legitimate user carries its own id.
     for (const [u, n] of Object.entries(m.expected.legitByUser)) expect(h.messages!.filter((x) => x.authId === u)).toHaveLength(n);
     expect(h.messages!.filter((x) => x.bounce && x.authId)).toEqual([]);
+  });
+
+  it.each(quiet.map((m) => [m.host] as const))('%s (legitimate mail only): no finding, no suspect', (name) => {
+    const h = report.hosts.find((x) => x.name === name)!;
+    expect(h.status, h.reason).toBe('ok');
+    expect(h.queue?.total).toBe(19);
+    expect(h.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(h.suspects).toEqual([]);
+  });
+
+  it('has quiet recordings of each MTA', () => {
+    expect(quiet.map((m) => m.mta).sort()).toEqual(['exim', 'exim', 'postfix', 'sendmail']);
   });
 
   it('ranks the fleet’s suspects with the compromised account first', () => {
