@@ -17,6 +17,7 @@ import {
   splitSections,
   yearlessLocalTime,
 } from './util.js';
+import { planAt } from './plan.js';
 
 export interface PostfixQueueMessage extends QueueMessage {
   /** `#` in -p, forced_expire in -j (3.5+): will bounce at the next delivery attempt. */
@@ -455,16 +456,6 @@ export function parsePostfixAttributedOutput(
 export const postfix = {
   name: 'postfix',
   ops: postfixOps,
-  queue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: postfixQueueCommand(ctx),
-      parse: (stdout, stderr, code) => parsePostfixQueueOutput(stdout, stderr, code, Date.now() / 1000),
-    };
-  },
-  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: postfixAttributedCommand(ctx),
-      parse: (stdout, stderr, code) => parsePostfixAttributedOutput(stdout, stderr, code, Date.now() / 1000),
-    };
-  },
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixQueueCommand(ctx), parsePostfixQueueOutput),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixAttributedCommand(ctx), parsePostfixAttributedOutput),
 } satisfies MtaAdapter;

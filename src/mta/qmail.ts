@@ -24,6 +24,7 @@ import {
   splitLines,
   splitSections,
 } from './util.js';
+import { planAt } from './plan.js';
 
 export interface QmailQueueMessage extends QueueMessage {
   /** qmail-qread's " bouncing": a bounce for this message is being generated. */
@@ -197,10 +198,5 @@ export function parseQmailQueueOutput(
 export const qmail = {
   name: 'qmail',
   ops: qmailOps,
-  queue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: qmailQueueCommand(ctx),
-      parse: (stdout, stderr, code) => parseQmailQueueOutput(stdout, stderr, code, Date.now() / 1000),
-    };
-  },
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(qmailQueueCommand(ctx), parseQmailQueueOutput),
 } satisfies MtaAdapter;

@@ -30,6 +30,7 @@ import {
   splitSections,
   yearlessLocalTime,
 } from './util.js';
+import { planAt } from './plan.js';
 
 export interface SendmailQueueMessage extends QueueMessage {
   /** The character after the id: '*' locked (being delivered), 'X' load too high, '-' too young, '?' lost. */
@@ -450,16 +451,6 @@ export function parseSendmailAttributedOutput(
 export const sendmail = {
   name: 'sendmail',
   ops: sendmailOps,
-  queue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: sendmailQueueCommand(ctx),
-      parse: (stdout, stderr, code) => parseSendmailQueueOutput(stdout, stderr, code, Date.now() / 1000),
-    };
-  },
-  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: sendmailAttributedCommand(ctx),
-      parse: (stdout, stderr, code) => parseSendmailAttributedOutput(stdout, stderr, code, Date.now() / 1000),
-    };
-  },
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailQueueCommand(ctx), parseSendmailQueueOutput),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailAttributedCommand(ctx), parseSendmailAttributedOutput),
 } satisfies MtaAdapter;

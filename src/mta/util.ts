@@ -188,3 +188,4 @@ export function ageFrom(epochSeconds: number | null, nowSeconds: number | undefi
   if (epochSeconds === null || nowSeconds === undefined || !Number.isFinite(nowSeconds)) return null;
   return Math.max(0, Math.round(nowSeconds - epochSeconds));
 }
+
