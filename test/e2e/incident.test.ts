@@ -19,8 +19,12 @@ let sink: SmtpSink;
 let dir: string;
 let inventory: string;
 
-function reseed(name: string): void {
-  execFileSync(join('test', 'lab', 'lab'), ['reseed', name], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
+/** Async: a blocked worker misses vitest's RPC deadline (and the fakes here must keep answering). */
+function reseed(...names: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join('test', 'lab', 'lab'), ['reseed', ...names], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lab reseed ${names.join(' ')} exited ${code}`))));
+  });
 }
 
 /** Per-account queued counts by mailsweep's attribution (scan --messages). */
@@ -82,13 +86,13 @@ afterAll(async () => {
   await whm?.close();
   await sink?.close();
   // Leave the lab as the other suites expect it.
-  for (const h of hosts) reseed(h.name);
+  await reseed(...hosts.map((h) => h.name));
 }, 900_000);
 
 describe('unattended incident on every lab MTA', () => {
   it.each(['bookworm-exim', 'trixie-exim', 'bookworm-postfix', 'bookworm-sendmail'])('%s: removes every spam message and the backscatter, not one legitimate message', async (name) => {
     const h = hosts.find((x) => x.name === name)!;
-    reseed(name);
+    await reseed(name);
     expect(ownCount(h)).toBe(h.expected.total);
     const before = whm.mailbox('bob@example.test')!.passwordChanges;
     const sent = sink.messages.length;
@@ -106,7 +110,7 @@ describe('unattended incident on every lab MTA', () => {
 
   it('--dry-run changes nothing and shows the commands', async () => {
     const h = hosts.find((x) => x.name === 'bookworm-postfix')!;
-    reseed(h.name);
+    await reseed(h.name);
     const before = whm.mailbox('bob@example.test')!.passwordChanges;
     const r = await incident(h.name, ['--dry-run', '--auth-id', 'bob@example.test']);
     expect(r.status, r.stderr).toBe(0);
@@ -117,7 +121,7 @@ describe('unattended incident on every lab MTA', () => {
 
   it('stops before anything destructive when WHM rejects the token', async () => {
     const h = hosts.find((x) => x.name === 'bookworm-exim')!;
-    reseed(h.name);
+    await reseed(h.name);
     const r = await incident(h.name, ['--yes', '--auth-id', 'bob@example.test'], { WHM_TOKEN: 'wrong-token-value' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/WHM .* failed: auth error/);
@@ -129,7 +133,7 @@ describe('unattended incident on every lab MTA', () => {
 describe('a run killed with SIGKILL', () => {
   it('finishes with --resume without resetting the password twice', async () => {
     const h = hosts.find((x) => x.name === 'bookworm-postfix')!;
-    reseed(h.name);
+    await reseed(h.name);
     const before = whm.mailbox('bob@example.test')!.passwordChanges;
     const runs = join(dir, 'runs-kill');
     const child = spawn(process.execPath, [CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', runs, '--yes', '--auth-id', 'bob@example.test'], {
@@ -160,7 +164,7 @@ describe('a run killed with SIGKILL', () => {
 describe('interactive run in a real terminal (tmux)', () => {
   it('walks the operator through every step', async () => {
     const h = hosts.find((x) => x.name === 'bookworm-exim')!;
-    reseed(h.name);
+    await reseed(h.name);
     const session = `ms-e2e-${process.pid}`;
     const cmd = [process.execPath, CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs-tty')]
       .map((a) => `'${a}'`)
