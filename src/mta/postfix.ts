@@ -16,6 +16,7 @@ import {
   splitLines,
   splitSections,
   yearlessLocalTime,
+  openOutput,
 } from './util.js';
 import { planAt } from './plan.js';
 
@@ -226,13 +227,8 @@ export function parsePostfixQueueOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): PostfixQueueListing {
-  const head = splitSections(stdout, ['json']);
+  const { split: head, warnings, nowSeconds, tzOffsetSeconds } = openOutput(stdout, stderr, ['json'], localNowSeconds);
   const json = head.sections.get('json');
-  const warnings = [...head.warnings];
-  const nowSeconds = head.nowSeconds ?? localNowSeconds;
-  const tzOffsetSeconds = head.tzOffsetSeconds ?? 0;
-  if (head.nowSeconds === null) warnings.push('server clock not reported; ages use the local clock and assume UTC');
-  if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
   if (!json) {
     const p = parsePostqueueP(stdout, { nowSeconds, tzOffsetSeconds });
     warnings.push(`${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || stdout)}`);

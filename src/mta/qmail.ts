@@ -22,7 +22,7 @@ import {
   rcEcho,
   shiftWarnings,
   splitLines,
-  splitSections,
+  openOutput,
 } from './util.js';
 import { planAt } from './plan.js';
 
@@ -158,10 +158,8 @@ export function parseQmailQueueOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): QmailQueueListing {
-  const split = splitSections(stdout, ['qstat', 'qread']);
-  const warnings = [...split.warnings];
-  const nowSeconds = split.nowSeconds ?? localNowSeconds;
-  if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
+  // qmail-qread prints GMT dates: the server's zone does not matter, only its clock.
+  const { split, warnings, nowSeconds } = openOutput(stdout, stderr, ['qstat', 'qread'], localNowSeconds, { clockMatters: false });
   const qstat = split.sections.get('qstat');
   const qread = split.sections.get('qread');
   if (!qstat || !qread) {

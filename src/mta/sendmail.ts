@@ -29,6 +29,7 @@ import {
   splitLines,
   splitSections,
   yearlessLocalTime,
+  openOutput,
 } from './util.js';
 import { planAt } from './plan.js';
 
@@ -231,13 +232,8 @@ export function parseSendmailQueueOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): SendmailQueueListing {
-  const split = splitSections(stdout, ['mta', 'msp']);
-  const warnings = [...split.warnings];
-  const nowSeconds = split.nowSeconds ?? localNowSeconds;
-  const tzOffsetSeconds = split.tzOffsetSeconds ?? 0;
+  const { split, warnings, nowSeconds, tzOffsetSeconds } = openOutput(stdout, stderr, ['mta', 'msp'], localNowSeconds);
   const opts = { nowSeconds, tzOffsetSeconds };
-  if (split.nowSeconds === null) warnings.push('server clock not reported; ages use the local clock and assume UTC');
-  if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
   const mta = split.sections.get('mta');
   const msp = split.sections.get('msp');
   if (!mta) {

@@ -189,3 +189,21 @@ export function ageFrom(epochSeconds: number | null, nowSeconds: number | undefi
   return Math.max(0, Math.round(nowSeconds - epochSeconds));
 }
 
+
+/**
+ * The common start of every adapter's parse: split the sections, take the server's clock
+ * (falling back to the caller's), and report stderr and a missing clock as warnings.
+ */
+export function openOutput(
+  stdout: string,
+  stderr: string,
+  expected: readonly string[],
+  localNowSeconds: number,
+  opts: { clockMatters?: boolean } = {},
+): { split: SplitOutput; warnings: string[]; nowSeconds: number; tzOffsetSeconds: number } {
+  const split = splitSections(stdout, expected);
+  const warnings = [...split.warnings];
+  if (split.nowSeconds === null && opts.clockMatters !== false) warnings.push('server clock not reported; ages use the local clock and assume UTC');
+  if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
+  return { split, warnings, nowSeconds: split.nowSeconds ?? localNowSeconds, tzOffsetSeconds: split.tzOffsetSeconds ?? 0 };
+}
