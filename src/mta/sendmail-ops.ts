@@ -23,6 +23,7 @@ import {
   waitRunningFragment,
   type PreparedPurge,
 } from './common-ops.js';
+import { mailLogsOf } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 
 /** 14 characters since 8.12 (12 before); mailq's own parser accepts 6-20. */
@@ -30,17 +31,6 @@ export const SENDMAIL_ID_SHAPE = /[0-9A-Za-z]{8,20}/;
 /** The quarantine reason mailsweep sets (and requires before deleting an hf file). */
 export const SENDMAIL_QUARANTINE_REASON = 'mailsweep';
 
-const DEFAULT_MAIL_LOGS = ['/var/log/mail.log', '/var/log/maillog'];
-
-function mailLogsOf(ctx: MtaContext): string[] {
-  const v = ctx.vars?.mail_log;
-  if (typeof v === 'string' && v.trim() !== '') return [v.trim()];
-  if (Array.isArray(v)) {
-    const list = v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
-    if (list.length > 0) return list;
-  }
-  return DEFAULT_MAIL_LOGS;
-}
 
 function sendmailOf(ctx: MtaContext): string {
   const b = ctx.binary?.trim();

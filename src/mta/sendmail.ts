@@ -30,6 +30,7 @@ import {
   splitSections,
   yearlessLocalTime,
   openOutput,
+  mailLogsOf,
 } from './util.js';
 import { planAt } from './plan.js';
 
@@ -287,17 +288,6 @@ export function parseSendmailQueueOutput(
 // attributed. The server filters the log with grep -F (AUTH lines and from= lines only).
 
 export const SENDMAIL_LOG_MARKER = '__MAILSWEEP_LOGFILE__';
-const DEFAULT_MAIL_LOGS = ['/var/log/mail.log', '/var/log/maillog'];
-
-function mailLogsOf(ctx: MtaContext): string[] {
-  const v = ctx.vars?.mail_log;
-  if (typeof v === 'string' && v.trim() !== '') return [v.trim()];
-  if (Array.isArray(v)) {
-    const list = v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
-    if (list.length > 0) return list;
-  }
-  return DEFAULT_MAIL_LOGS;
-}
 
 /**
  * Shell fragment: the first existing log of `candidates`, its previous rotation (".1",

@@ -207,3 +207,16 @@ export function openOutput(
   if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
   return { split, warnings, nowSeconds: split.nowSeconds ?? localNowSeconds, tzOffsetSeconds: split.tzOffsetSeconds ?? 0 };
 }
+
+const DEFAULT_MAIL_LOGS = ['/var/log/mail.log', '/var/log/maillog'];
+
+/** The syslog mail log(s) to read: the inventory's `mail_log` (one path or a list), else Debian's and RHEL's. */
+export function mailLogsOf(ctx: { vars?: Record<string, unknown> }): string[] {
+  const v = ctx.vars?.mail_log;
+  if (typeof v === 'string' && v.trim() !== '') return [v.trim()];
+  if (Array.isArray(v)) {
+    const list = v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
+    if (list.length > 0) return list;
+  }
+  return DEFAULT_MAIL_LOGS;
+}
