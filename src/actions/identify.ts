@@ -16,7 +16,13 @@ export const identify: Action<typeof Params> = {
   params: Params,
   describe: (p) => (p.auth_id ? `confirm ${p.auth_id} as the hijacked account` : 'rank suspects and pick the hijacked account'),
   async run(p, ctx) {
-    const report = await scanHost(ctx.host, ctx.transport, { commandTimeoutMs: 120_000, includeMessages: true, attribution: true });
+    const binary = (ctx.scope.host as { binary?: string }).binary;
+    const report = await scanHost(ctx.host, ctx.transport, {
+      commandTimeoutMs: 120_000,
+      includeMessages: true,
+      attribution: true,
+      detected: { mta: ctx.mta, binary },
+    });
     if (report.status !== 'ok') throw new StepError(`scan of ${ctx.host.name} failed: ${report.reason}`);
     const suspects = report.suspects ?? [];
     const queued = report.messages ?? [];
@@ -48,7 +54,7 @@ export const identify: Action<typeof Params> = {
     const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
     let headers = '';
     if (sample) {
-      const cmd = headersCommand(ctx.mta, { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars }, sample.id);
+      const cmd = headersCommand(ctx.mta, { binary, vars: ctx.host.vars }, sample.id);
       if (cmd) headers = sampleHeaders((await ctx.run(cmd, { destructive: false })).stdout);
       ctx.say(`sample ${sample.id} from <${sample.sender}> to ${sample.recipients.length} recipient(s):\n${headers}`);
       const spam = await ctx.ask.confirm('identify.is_spam', `Is message ${sample.id} (${authId}) spam?`, true);

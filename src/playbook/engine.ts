@@ -9,9 +9,8 @@ import { Listr, type ListrTaskWrapper } from 'listr2';
 import { Redactor } from '../actions/secrets.js';
 import { ConfigError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
-import type { MtaName } from '../mta/types.js';
+import { detectMta } from '../scan/host.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
@@ -130,14 +129,6 @@ class RunAsker implements Asker {
   }
 }
 
-async function detectMta(host: HostSpec, t: Transport, timeoutMs: number): Promise<{ mta: MtaName; binary?: string }> {
-  if (host.mta) return { mta: host.mta };
-  const r = await t.exec(DETECT_COMMAND, { timeoutMs });
-  const d = parseDetect(r.stdout);
-  if (!d.mta) throw new StepError(`${host.name}: no MTA detected (${d.evidence.join('; ')})`);
-  return { mta: d.mta, binary: d.binary };
-}
-
 export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const redactor = new Redactor(o.secrets);
   let journal: Journal;
@@ -161,7 +152,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const runDir = join(o.runsDir, runId);
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
 
-  const { mta, binary } = await detectMta(o.host, o.transport, o.commandTimeoutMs);
+  const detected = await detectMta(o.host, o.transport, o.commandTimeoutMs);
+  if (!detected.mta) throw new StepError(`${o.host.name}: ${detected.reason}`);
+  const { mta, binary } = detected;
   const adapter = getAdapter(mta);
   const scope: Record<string, unknown> = {
     ...vars,

@@ -25,6 +25,8 @@ export interface HostScanOptions {
   attribution?: boolean;
   /** Log window start (epoch seconds), or 'today' in the server's time zone. */
   since?: number | 'today';
+  /** Already detected (the incident engine did it): skips the probe round trip. */
+  detected?: { mta: MtaName; binary?: string };
   /** Daily counts store for the baseline rule; without it baseline uses no history. */
   history?: HistoryStore;
 }
@@ -99,6 +101,19 @@ async function attribute(
   return findings;
 }
 
+/** The inventory's `mta`, else one probe round trip (binaries, config files, running daemons). */
+export async function detectMta(
+  host: HostSpec,
+  transport: Transport,
+  timeoutMs: number,
+): Promise<{ mta: MtaName; binary?: string } | { mta: null; reason: string }> {
+  if (host.mta) return { mta: host.mta };
+  const probe = await transport.exec(DETECT_COMMAND, { timeoutMs, maxBytes: 1024 * 1024 });
+  const d = parseDetect(probe.stdout);
+  if (d.mta) return { mta: d.mta, binary: d.binary };
+  return { mta: null, reason: `no MTA detected (${d.evidence.join('; ')})${probe.code ? `; probe: ${oneLine(probe.stderr)}` : ''}` };
+}
+
 export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {
   const started = Date.now();
   const report: HostReport = {
@@ -113,19 +128,13 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
   };
   const done = () => ({ ...report, durationMs: Date.now() - started });
   try {
-    let mta: MtaName | null = host.mta ?? null;
-    let binary: string | undefined;
-    if (!mta) {
-      const probe = await transport.exec(DETECT_COMMAND, { timeoutMs: opts.commandTimeoutMs, maxBytes: 1024 * 1024 });
-      const d = parseDetect(probe.stdout);
-      if (!d.mta) {
-        report.status = 'error';
-        report.reason = `no MTA detected (${d.evidence.join('; ')})${probe.code ? `; probe: ${oneLine(probe.stderr)}` : ''}`;
-        return done();
-      }
-      mta = d.mta;
-      binary = d.binary;
+    const d = opts.detected ?? (await detectMta(host, transport, opts.commandTimeoutMs));
+    if (!d.mta) {
+      report.status = 'error';
+      report.reason = d.reason;
+      return done();
     }
+    const { mta, binary } = d;
     report.mta = mta;
     const adapter = getAdapter(mta);
     const attribution = opts.attribution !== false;
