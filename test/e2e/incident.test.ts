@@ -194,16 +194,25 @@ describe('interactive run in a real terminal (tmux)', () => {
       // the playbook's repeat step restarts and purges once more, asking each time.
       const prompt = () => screen().split('\n').map((l) => l.trim()).filter((l) => l.startsWith('? ')).at(-1) ?? '';
       const seen: string[] = [];
+      const sleep = () => new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 20; i++) {
-        const p = await waitFor(/\? (Restart exim on bookworm-exim\?|Delete these \d+ [^?]+\?|Customer contact address)/).then(prompt);
+        // The question on screen now (the last "? " line), not one left in the scrollback.
+        const expected = /^\? (Restart exim on bookworm-exim\?|Delete these \d+ [^?]+\?|Customer contact address)/;
+        let p = '';
+        for (const until = Date.now() + 60_000; Date.now() < until; await sleep()) {
+          p = prompt();
+          if (expected.test(p)) break;
+        }
+        if (!expected.test(p)) throw new Error(`no expected question on screen:\n${screen()}`);
         seen.push(p);
         if (/Customer contact address/.test(p)) {
           key('Enter'); // default from the inventory
           break;
         }
         key('y', 'Enter');
-        const until = Date.now() + 30_000;
-        while (prompt() === p && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        // Answered prompts turn into "✔ …" lines (the typed "y" shows on the line first): wait
+        // until this question is gone before looking again.
+        for (const until = Date.now() + 30_000; prompt().startsWith(p) && Date.now() < until; ) await sleep();
       }
       expect(seen[0]).toMatch(/Restart exim on bookworm-exim\?/);
       expect(seen).toContainEqual(expect.stringMatching(/Delete these 300 message\(s\) of bob@example\.test\?/));
