@@ -14,6 +14,7 @@
 // (or a sender/recipient inside it) can pass for a marker. Ids are validated against the
 // MTA's id shape before they are put in a command, so a marker id is always shell-safe.
 
+import { sh } from '../transport/quote.js';
 import type { PurgeRequest, PurgeResult, RestartResult } from './types.js';
 import { capWarnings, failureText, printable, splitLines } from './util.js';
 
@@ -196,6 +197,29 @@ export function parsePurgeOutput(stdout: string, stderr: string, code: number | 
 // Restart.
 
 /**
+ * Shell fragment that serialises restarts on one host. A run killed mid-restart leaves the
+ * init script running on the server (sshd sends no signal to a command without a tty), and
+ * its --resume restarts again at once: two interleaved `stop; start`s fail ("postmulti already
+ * running") or leave the daemon down. flock(1) waits for the other one; the lock goes with
+ * this shell. Without flock (not util-linux) restarts are not serialised.
+ */
+export function restartLockFragment(seconds = 120, lockPath?: string): string {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`bad lock wait ${seconds}`);
+  return [
+    `if command -v flock >/dev/null 2>&1; then`,
+    // /run is root's own (no symlink games from local users); a non-root login uses its own file.
+    lockPath !== undefined
+      ? sh`  lk=${lockPath}`
+      : `  if [ "$(id -u)" = 0 ] && [ -d /run ] && [ -w /run ]; then lk=/run/mailsweep-restart.lock; else lk="\${TMPDIR:-/tmp}/mailsweep-restart.$(id -u).lock"; fi`,
+    // Probe in a subshell first: a failing `exec` redirection would end this shell.
+    `  if ( : >>"$lk" ) 2>/dev/null; then exec 9>>"$lk"`,
+    `    if ! flock -n 9; then echo "${RESTART_MARKER} waited for another restart"; flock -w ${seconds} 9 || { echo "${RESTART_MARKER} busy ${seconds}"; exit 0; }; fi`,
+    `  fi`,
+    `fi`,
+  ].join('\n');
+}
+
+/**
  * Shell fragment that restarts a service the distribution's way and reports how:
  * systemd when /run/systemd/system exists, else the SysV init script, else `service`.
  * `units` are tried in order (the first one that exists is used). The init script's output
@@ -209,13 +233,13 @@ export function serviceRestartFragment(units: readonly string[]): string {
     `o=$(mktemp 2>/dev/null || echo /tmp/mailsweep-restart.$$); rrc=1; how=''`,
     `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then`,
     `  u=''; for n in ${list}; do if systemctl cat "$n.service" >/dev/null 2>&1; then u=$n; break; fi; done`,
-    `  if [ -n "$u" ]; then how="systemctl restart $u"; systemctl restart "$u.service" </dev/null >"$o" 2>&1; rrc=$?; fi`,
+    `  if [ -n "$u" ]; then how="systemctl restart $u"; systemctl restart "$u.service" </dev/null >"$o" 2>&1 9>&-; rrc=$?; fi`,
     `fi`,
     `if [ -z "$how" ]; then`,
-    `  for n in ${list}; do if [ -x "/etc/init.d/$n" ]; then how="/etc/init.d/$n restart"; "/etc/init.d/$n" restart </dev/null >"$o" 2>&1; rrc=$?; break; fi; done`,
+    `  for n in ${list}; do if [ -x "/etc/init.d/$n" ]; then how="/etc/init.d/$n restart"; "/etc/init.d/$n" restart </dev/null >"$o" 2>&1 9>&-; rrc=$?; break; fi; done`,
     `fi`,
     `if [ -z "$how" ] && command -v service >/dev/null 2>&1; then`,
-    `  for n in ${list}; do how="service $n restart"; service "$n" restart </dev/null >"$o" 2>&1; rrc=$?; [ "$rrc" -eq 0 ] && break; done`,
+    `  for n in ${list}; do how="service $n restart"; service "$n" restart </dev/null >"$o" 2>&1 9>&-; rrc=$?; [ "$rrc" -eq 0 ] && break; done`,
     `fi`,
     `if [ -z "$how" ]; then echo "${RESTART_MARKER} how none"; else echo "${RESTART_MARKER} how $how"; fi`,
     `sed 's/^/| /' "$o" 2>/dev/null | tail -n 20; rm -f "$o"`,
@@ -246,7 +270,7 @@ export function beforeFragment(probe: string): string {
   return `b=$( ${probe} ); echo "${RESTART_MARKER} before \${b:-none}"`;
 }
 
-const R_LINE = /^__MAILSWEEP_RESTART__ (how|rc|running|down|before)(?: (.*))?$/;
+const R_LINE = /^__MAILSWEEP_RESTART__ (how|rc|running|down|before|waited|busy)(?: (.*))?$/;
 
 /** Parse the restart report. ok = the restart command ran and the daemon runs afterwards. */
 export function parseRestartOutput(stdout: string, stderr: string, code: number | null, label: string): RestartResult {
@@ -255,6 +279,8 @@ export function parseRestartOutput(stdout: string, stderr: string, code: number 
   let running: string | null = null;
   let down = false;
   let before: string | null = null;
+  let waited = false;
+  let busy: string | null = null;
   const tool: string[] = [];
   const other: string[] = [];
   for (const line of splitLines(stdout)) {
@@ -273,11 +299,15 @@ export function parseRestartOutput(stdout: string, stderr: string, code: number 
     else if (m[1] === 'running') running = /^\d+$/.test(v) ? v : null;
     else if (m[1] === 'down') down = true;
     else if (m[1] === 'before') before = v;
+    else if (m[1] === 'waited') waited = true;
+    else if (m[1] === 'busy') busy = v;
   }
   const parts: string[] = [];
+  if (busy !== null)
+    return { ok: false, detail: `${label}: not restarted: another restart has held the host's lock for ${busy} s (a killed run's init script still going?); check the MTA, then retry` };
   if (how === null) return { ok: false, detail: `${label}: restart did not run (exit ${code ?? 'none'}): ${failureText(stderr || stdout)}` };
   if (how === 'none') return { ok: false, detail: `${label}: no way to restart found (no systemd unit, init script or service)` };
-  parts.push(`${how} exited ${rc ?? '?'}`);
+  parts.push(`${how} exited ${rc ?? '?'}${waited ? ' (after waiting for another restart to finish)' : ''}`);
   if (running !== null) {
     const changed = before !== null && before !== 'none' && before !== running;
     parts.push(`${label} running, pid ${running}${before && before !== 'none' ? (changed ? ` (was ${before})` : ' (same pid as before)') : ''}`);

@@ -20,6 +20,7 @@ import {
   pidFileProbe,
   preparePurge,
   type PreparedPurge,
+  restartLockFragment,
   serviceRestartFragment,
   waitRunningFragment,
 } from './common-ops.js';
@@ -112,6 +113,7 @@ export function eximRestart(_ctx: MtaContext): ReadPlan<RestartResult> {
   return {
     command: [
       'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+      restartLockFragment(),
       beforeFragment(probe),
       serviceRestartFragment(EXIM_UNITS),
       waitRunningFragment(probe),

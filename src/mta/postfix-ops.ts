@@ -17,6 +17,7 @@ import {
   parsePurgeOutput,
   parseRestartOutput,
   preparePurge,
+  restartLockFragment,
   serviceRestartFragment,
   type PreparedPurge,
 } from './common-ops.js';
@@ -111,6 +112,7 @@ export function postfixRestart(ctx: MtaContext): ReadPlan<RestartResult> {
   return {
     command: [
       'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+      restartLockFragment(),
       beforeFragment(probe),
       serviceRestartFragment(['postfix']),
       `pid=''; i=0`,

@@ -19,6 +19,7 @@ import {
   parseRestartOutput,
   pidFileProbe,
   preparePurge,
+  restartLockFragment,
   serviceRestartFragment,
   waitRunningFragment,
   type PreparedPurge,
@@ -151,6 +152,7 @@ export function sendmailRestart(_ctx: MtaContext): ReadPlan<RestartResult> {
   return {
     command: [
       'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+      restartLockFragment(),
       beforeFragment(probe),
       serviceRestartFragment(['sendmail']),
       waitRunningFragment(probe),

@@ -10,6 +10,7 @@ import {
   authIdProblem,
   parsePurgeOutput,
   parseRestartOutput,
+  restartLockFragment,
   preparePurge,
 } from '../../src/mta/common-ops.js';
 import { EXIM_ID_SHAPE, eximConfirmed } from '../../src/mta/exim-ops.js';
@@ -164,6 +165,71 @@ describe('parseRestartOutput', () => {
       expect(result.detail).toMatch(/service postfix restart|no way/);
     }
     expect(stdout).toMatch(new RegExp(`__MAILSWEEP_RESTART__ before ${process.pid}`));
+  });
+});
+
+describe('restartLockFragment (flock through /bin/sh)', () => {
+  const hasFlock = (() => {
+    try {
+      execFileSync('sh', ['-c', 'command -v flock'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it('a second restart waits for the first (a killed run\'s init script still going), then runs', async () => {
+    expect(hasFlock, 'flock (util-linux) is needed for this test').toBe(true);
+    const d = tmp();
+    const lock = join(d, 'restart.lock');
+    const log = join(d, 'log');
+    // Each "restart" appends start/end with a pause in between: interleaved runs would show start,start.
+    const body = (n: string) => `${restartLockFragment(20, lock)}\necho start ${n} >>'${log}'; sleep 0.6; echo end ${n} >>'${log}'`;
+    const { spawn } = await import('node:child_process');
+    const runSh = (n: string) =>
+      new Promise<string>((resolve) => {
+        const c = spawn('sh', ['-c', body(n)]);
+        let out = '';
+        c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        c.on('close', () => resolve(out));
+      });
+    const first = runSh('1');
+    await new Promise((r) => setTimeout(r, 150));
+    const [o1, o2] = await Promise.all([first, runSh('2')]);
+    expect(readFileSync(log, 'utf8')).toBe('start 1\nend 1\nstart 2\nend 2\n');
+    expect(o1).toBe('');
+    expect(o2).toBe('__MAILSWEEP_RESTART__ waited for another restart\n');
+    const r = parseRestartOutput(`${o2}__MAILSWEEP_RESTART__ how /etc/init.d/postfix restart\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 7\n`, '', 0, 'postfix');
+    expect(r).toEqual({ ok: true, detail: '/etc/init.d/postfix restart exited 0 (after waiting for another restart to finish); postfix running, pid 7' });
+  });
+
+  it('gives up after the wait, restarts nothing and says why', async () => {
+    const d = tmp();
+    const lock = join(d, 'restart.lock');
+    const { spawn } = await import('node:child_process');
+    const holder = spawn('flock', [lock, 'sleep', '5'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const out = execFileSync('sh', ['-c', `${restartLockFragment(1, lock)}\necho RESTARTED`], { encoding: 'utf8' });
+      expect(out).not.toContain('RESTARTED');
+      const r = parseRestartOutput(out, '', 0, 'exim');
+      expect(r.ok).toBe(false);
+      expect(r.detail).toMatch(/not restarted: another restart has held the host's lock for 1 s/);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('an unusable lock path does not stop the restart', () => {
+    const out = execFileSync('sh', ['-c', `${restartLockFragment(1, '/nonexistent-dir/x/lock')}\necho RESTARTED`], { encoding: 'utf8' });
+    expect(out).toBe('RESTARTED\n');
+  });
+
+  it('hostile lock paths stay one word', () => {
+    const d = tmp();
+    const out = execFileSync('sh', ['-c', `${restartLockFragment(1, join(d, "x'; touch pwned; '"))}\necho ok`], { encoding: 'utf8', cwd: d });
+    expect(out).toBe('ok\n');
+    expect(existsSync(join(d, 'pwned'))).toBe(false);
   });
 });
 
