@@ -1,5 +1,6 @@
 // The part of a log line before the message: timestamp, host, program[pid]. Shared by all MTAs.
 
+import { isIPv6 } from 'node:net';
 import { lineWarning, splitLines } from '../mta/util.js';
 import { SyslogClock, tai64nToEpoch } from './time.js';
 import type { LogEvents, LogLineParser, LogSink, ParserStats } from './types.js';
@@ -113,12 +114,32 @@ export class ParserBase {
   }
 }
 
-/** Client IP in brackets: IPv4, IPv6, or sendmail's `IPv6:` form; returns the bare address. */
+/**
+ * Client IP in brackets: IPv4, IPv6, or sendmail's `IPv6:` form; returns the bare address.
+ * IPv6 comes back in its canonical RFC 5952 text (sendmail 8.17 logs ::1 as
+ * `IPv6:0:0:0:0:0:0:0:1`, exim and postfix as `::1`: one client must count once), and an
+ * IPv4-mapped address (`::ffff:192.0.2.1`, dual-stack listeners) as the IPv4 it is.
+ */
 export function bareIp(text: string): string | undefined {
   const t = text.replace(/^IPv6:/i, '');
   if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(t)) return t;
-  if (/^[0-9A-Fa-f:.]+$/.test(t) && t.includes(':')) return t.toLowerCase();
-  return undefined;
+  if (!t.includes(':') || !isIPv6(t)) return undefined;
+  const zone = t.indexOf('%'); // fe80::1%eth0: the URL parser takes no zone; keep it as logged
+  const addr = zone < 0 ? t : t.slice(0, zone);
+  let host: string;
+  try {
+    // The WHATWG URL parser serialises IPv6 hosts canonically (lower case, longest zero run as ::).
+    host = new URL(`http://[${addr}]/`).hostname.slice(1, -1);
+  } catch {
+    return t.toLowerCase();
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (mapped && zone < 0) {
+    const hi = parseInt(mapped[1]!, 16);
+    const lo = parseInt(mapped[2]!, 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return zone < 0 ? host : host + t.slice(zone);
 }
 
 /** Envelope sender as logged (`<a@b>`, `<>`, `a@b`) → without brackets, '' for null. */

@@ -71,6 +71,9 @@ describe('scan against the real-server lab', () => {
     for (const h of hosts) {
       const r = result.report!.hosts.find((x) => x.name === h.name)!;
       expect(r.suspects?.[0]?.authId, h.name).toBe(h.expected.compromisedAuthId);
+      // The lab's botnet: six client addresses, ::1 among them (sendmail's IPv6:0:0:…:1 included).
+      expect(r.suspects?.[0]?.rules, h.name).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients', 'many-ips']));
+      expect(r.suspects?.[0]?.clientIps, h.name).toContain('::1');
       for (const legit of h.expected.legitUsers) expect(r.suspects!.map((s) => s.authId), `${h.name} ${legit}`).not.toContain(legit);
     }
   });

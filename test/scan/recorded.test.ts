@@ -70,7 +70,8 @@ describe('scan of recorded real servers', () => {
     expect(top.authId).toBe(m.expected.compromisedAuthId);
     expect(top.queued).toBe(m.expected.spam);
     expect(top.messages).toBeGreaterThanOrEqual(m.expected.spam);
-    expect(top.rules).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients']));
+    expect(top.rules).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients', 'many-ips']));
+    expect(top.clientIps).toContain('::1');
     const flagged = h.suspects!.map((s) => s.authId);
     for (const u of m.expected.legitUsers) expect(flagged).not.toContain(u);
     // Per-message attribution: every queued message of a legitimate user carries its own id.
