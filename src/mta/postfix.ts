@@ -23,6 +23,12 @@ import { planAt } from './plan.js';
 export interface PostfixQueueMessage extends QueueMessage {
   /** `#` in -p, forced_expire in -j (3.5+): will bounce at the next delivery attempt. */
   forcedExpire?: boolean;
+  /**
+   * A maildrop file showq could not read (postqueue -p before Postfix 3.1 prints "(maildrop
+   * queue, sender UID N)"): the submitting user's UID. The sender is not known until pickup, so
+   * `sender` is '' while `bounce` stays false.
+   */
+  senderUid?: number;
 }
 
 export interface PostfixQueueListing extends QueueListing {
@@ -108,9 +114,13 @@ export function parsePostqueueJson(text: string, nowSeconds?: number): PostfixQu
 // ---------------------------------------------------------------------------
 // postqueue -p
 
-const P_HEADER = /^-Queue ID-\s+--Size--\s+-+Arrival Time-+\s+-+Sender\/Recipient-+\s*$/;
+const P_HEADER = /^-+Queue ID-+\s+--Size--\s+-+Arrival Time-+\s+-+Sender\/Recipient-+\s*$/;
+// id, then "*" (active) or "!" (hold), then "#" (forced to expire): showq_compat.c. Arrival
+// "??" is what showq before 3.1 printed for a queue file without a time record.
 const P_ENTRY =
-  /^([0-9A-Za-z]+)([*!#]?)\s+(\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})\s+(.*)$/;
+  /^([0-9A-Za-z]+)([*!]?)(#?)\s+(\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}|\?\?)\s+(.*)$/;
+/** showq before 3.1 (DROP_FORMAT): a maildrop file it could not open; no sender until pickup. */
+const P_MAILDROP = /^\(maildrop queue, sender UID (\d{1,10})\)$/;
 const P_FOOTER = /^--\s+(\d+)\s+Kbytes?\s+in\s+(\d+)\s+Requests?\.\s*$/;
 const P_EMPTY = /^Mail queue is empty\s*$/;
 const P_REASON = /^\s*\((.*)\)\s*$/;
@@ -123,12 +133,14 @@ export interface PostqueuePOptions {
   tzOffsetSeconds?: number;
 }
 
-const STATUS_QUEUE: Record<string, string> = { '*': 'active', '!': 'hold', '#': 'deferred', '': 'deferred' };
+const STATUS_QUEUE: Record<string, string> = { '*': 'active', '!': 'hold', '': 'deferred' };
 
 /**
  * Parse `postqueue -p` / `mailq`. reportedTotal comes from the footer ("-- N Kbytes in M
  * Requests." or "Mail queue is empty"); without a footer it stays null. Unmarked entries are
- * reported as queue 'deferred' (the text format cannot tell incoming from deferred).
+ * reported as queue 'deferred' (the text format cannot tell maildrop, incoming and deferred
+ * apart), except the "(maildrop queue, sender UID N)" entries of Postfix < 3.1, which the
+ * footer counts too: queue 'maildrop', sender unknown ('', not a bounce), senderUid N.
  */
 export function parsePostqueueP(text: string, opts: PostqueuePOptions = {}): PostfixQueueListing {
   const messages: PostfixQueueMessage[] = [];
@@ -160,23 +172,27 @@ export function parsePostqueueP(text: string, opts: PostqueuePOptions = {}): Pos
     const e = P_ENTRY.exec(line);
     if (e) {
       const mark = e[2] ?? '';
-      const rawSender = (e[5] ?? '').trim();
-      const sender = nullSender(rawSender) ? '' : rawSender;
+      const rawSender = (e[6] ?? '').trim();
+      const drop = mark === '' && e[3] === '' ? P_MAILDROP.exec(rawSender) : null;
+      const sender = drop || nullSender(rawSender) ? '' : rawSender;
+      const when = e[5] ?? '';
       const arrival =
-        opts.nowSeconds === undefined ? null : yearlessLocalTime(e[4] ?? '', opts.nowSeconds, opts.tzOffsetSeconds ?? 0);
-      if (opts.nowSeconds !== undefined && arrival === null) warnings.push(lineWarning(n, 'postqueue -p: arrival time not understood', line));
+        opts.nowSeconds === undefined || when === '??' ? null : yearlessLocalTime(when, opts.nowSeconds, opts.tzOffsetSeconds ?? 0);
+      if (opts.nowSeconds !== undefined && arrival === null && when !== '??')
+        warnings.push(lineWarning(n, 'postqueue -p: arrival time not understood', line));
       const msg: PostfixQueueMessage = {
         id: e[1] ?? '',
         sender,
         recipients: [],
-        size: Number(e[3]),
+        size: Number(e[4]),
         ageSeconds: ageFrom(arrival, opts.nowSeconds),
         frozen: false,
         held: mark === '!',
-        bounce: sender === '',
-        queue: STATUS_QUEUE[mark] ?? 'deferred',
+        bounce: sender === '' && !drop,
+        queue: drop ? 'maildrop' : (STATUS_QUEUE[mark] ?? 'deferred'),
       };
-      if (mark === '#') msg.forcedExpire = true;
+      if (e[3] === '#') msg.forcedExpire = true;
+      if (drop) msg.senderUid = Number(drop[1]);
       messages.push(msg);
       cur = msg;
       return;
@@ -399,13 +415,16 @@ export function parsePostcatEnvelopes(text: string): { envelopes: Map<string, Po
   return { envelopes, warnings: capWarnings(warnings) };
 }
 
-/** Attach authId / authSender / clientIp from the envelopes; returns warnings. */
+/**
+ * Attach authId / authSender / clientIp from the envelopes; returns warnings. Maildrop messages
+ * (local postdrop submissions, never SASL) are not read and not reported missing.
+ */
 export function attributePostfixMessages(messages: QueueMessage[], envelopes: Map<string, PostcatEnvelope>): string[] {
   const missing: string[] = [];
   for (const m of messages) {
     const e = envelopes.get(m.id);
     if (!e) {
-      missing.push(m.id);
+      if (m.queue !== 'maildrop') missing.push(m.id);
       continue;
     }
     if (e.saslUsername !== undefined && e.saslUsername !== '') m.authId = e.saslUsername;

@@ -154,6 +154,13 @@ export function monthIndex(name: string): number {
  * Epoch seconds of a yearless local time like "Mon Nov 23 04:11:44" (or "Mon Nov 23 04:11").
  * The year is the latest one not in the future whose weekday matches; without a weekday
  * match, the latest one not in the future. Null when the text is not such a date.
+ *
+ * Error bound: `tzOffsetSeconds` is the server's offset *now* (`date +%z`), applied to every
+ * date. A date from before the server's last DST change is off by that change (1 h; 30 min on
+ * Lord Howe): after the autumn change such ages come out 1 h too small, after the spring one
+ * 1 h too large; a time in the repeated autumn hour is ambiguous anyway. Exact would need the
+ * server's zone rules (its IANA name), which the NOW line does not carry. Minute-only times
+ * (sendmail) add up to 59 s. postqueue -j gives epoch times and is not affected.
  */
 export function yearlessLocalTime(
   text: string,

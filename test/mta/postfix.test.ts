@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  attributePostfixMessages,
   parsePostfixQueueOutput,
   parsePostqueueJson,
   parsePostqueueP,
@@ -81,6 +82,65 @@ describe('parsePostqueueP', () => {
   });
 });
 
+describe('maildrop and other showq states', () => {
+  it('postqueue -p before 3.1: "(maildrop queue, sender UID N)" is a queued message the footer counts', () => {
+    const p = parsePostqueueP(fixture('postfix', 'postqueue-p-maildrop.txt'), { nowSeconds: NOW });
+    expect(p.reportedTotal).toBe(4);
+    expect(p.messages).toHaveLength(4);
+    expect(p.warnings).toEqual([]);
+    expect(p.messages.map((m) => [m.id, m.queue, m.sender, m.bounce, m.senderUid, m.ageSeconds])).toEqual([
+      ['D0E1F2A3B4', 'maildrop', '', false, 33, 600],
+      ['E5F6A7B8C9', 'deferred', 'www-data@web01.example', false, undefined, 600],
+      ['1A2B3C4D5E', 'active', 'alice@example.com', false, undefined, null], // arrival "??"
+      ['6F7A8B9C0D', 'hold', '', true, undefined, 10600],
+    ]);
+    expect(p.messages[0]?.recipients).toEqual([]);
+    expect(p.messages[1]?.recipients).toEqual(['customer@example.net']);
+    expect(p.messages[3]).toMatchObject({ held: true, recipients: ['gone@nowhere.example'] });
+    expect(p.messages[3]?.reason).toBe('connect to nowhere.example[192.0.2.9]:25: Connection timed out');
+  });
+
+  it('a sender that reads like the maildrop note is quoted by showq, so it stays a sender', () => {
+    const p = parsePostqueueP(
+      '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n' +
+        'D0E1F2A3B4*    512 Tue Nov 14 22:13:20  "(maildrop queue, sender UID 0)"\n                                         x@y.example\n\n-- 0 Kbytes in 1 Request.\n',
+      { nowSeconds: NOW },
+    );
+    expect(p.messages[0]).toMatchObject({ queue: 'active', sender: '"(maildrop queue, sender UID 0)"', bounce: false });
+    expect(p.messages[0]?.senderUid).toBeUndefined();
+  });
+
+  it('postqueue -p (3.1+, long ids): "*#" and "!#" marks, the long header', () => {
+    const p = parsePostqueueP(
+      [
+        '----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------',
+        '4NxYqK1Hj3z9rMT*#     912 Tue Nov 14 22:13:20 spam@hijacked.example',
+        '                                            victim@example.net',
+        '',
+        '4NxYqK1Hj3z9rMU!#     913 Tue Nov 14 22:13:20 spam@hijacked.example',
+        '                                            victim2@example.net',
+        '',
+        '-- 1 Kbytes in 2 Requests.',
+      ].join('\n'),
+    );
+    expect(p.warnings).toEqual([]);
+    expect(p.messages.map((m) => [m.id, m.queue, m.held, m.forcedExpire])).toEqual([
+      ['4NxYqK1Hj3z9rMT', 'active', false, true],
+      ['4NxYqK1Hj3z9rMU', 'hold', true, true],
+    ]);
+  });
+
+  it('postqueue -j: a maildrop record is a queued message; attribution does not look for its envelope', () => {
+    const j = parsePostqueueJson(fixture('postfix', 'postqueue-j-maildrop.txt'), NOW);
+    expect(j.warnings).toEqual([]);
+    expect(j.messages.map((m) => [m.id, m.queue, m.sender, m.held, m.bounce, m.ageSeconds])).toEqual([
+      ['3F1C2A0E45', 'maildrop', 'www-data@web01.example', false, false, 30],
+      ['9C1D21C0F1', 'deferred', '', false, true, 10600],
+    ]);
+    expect(attributePostfixMessages(j.messages, new Map())).toEqual(['1 message(s) without readable queue file envelope, not attributed: 9C1D21C0F1']);
+  });
+});
+
 describe('yearlessLocalTime', () => {
   it('picks the latest year whose weekday matches', () => {
     // Dec 31 seen on Jan 2 belongs to last year
@@ -91,6 +151,13 @@ describe('yearlessLocalTime', () => {
     // offset: local 10:00 at +0200 is 08:00 UTC
     expect(yearlessLocalTime('Sun Dec 31 10:00', jan2, 7200)).toBe(Date.UTC(2023, 11, 31, 8) / 1000);
     expect(yearlessLocalTime('Xyz Foo 99 10:00', jan2)).toBeNull();
+  });
+
+  it('applies the offset of now to every date: across a DST change it is off by that change (documented bound)', () => {
+    // now: Tue Nov 14 2023 22:23:20 UTC, server in CET (+0100); the message arrived on
+    // Fri Oct 20 10:00 CEST (+0200) = 08:00 UTC, but is read as 10:00 +0100 = 09:00 UTC
+    const t = yearlessLocalTime('Fri Oct 20 10:00:00', NOW, 3600);
+    expect(t).toBe(Date.UTC(2023, 9, 20, 8) / 1000 + 3600);
   });
 });
 
