@@ -2,6 +2,7 @@
 // sample, confirm, then delete or hold them with the MTA's own tool — each re-checked at delete time.
 import { z } from 'zod';
 import type { PurgeResult, QueueMessage } from '../mta/types.js';
+import { recipientWhole } from '../mta/types.js';
 import type { Action, StepContext } from '../playbook/types.js';
 import { StepError } from '../playbook/types.js';
 import { localDomains } from '../rules/backscatter.js';
@@ -35,7 +36,9 @@ export function select(queue: QueueMessage[], p: P, ctx: Pick<StepContext, 'host
   const local = localDomains({ host: ctx.host.name, queue, users: null, today: '', history: null, settings });
   const own = domainOf(p.account);
   if (own) local.add(own);
-  return queue.filter((m) => m.bounce && m.recipients.length > 0 && m.recipients.every((r) => !local.has(domainOf(r) ?? '')));
+  // Every recipient known and foreign: a bounce to a local address, or to one the listing cut
+  // short (domain unknown), stays.
+  return queue.filter((m) => m.bounce && m.recipients.length > 0 && m.recipients.every((r, i) => recipientWhole(m, i) && !local.has(domainOf(r) ?? '')));
 }
 
 /** Ids per purge command (ids are ≤ 23 characters: far below the argument limit). */

@@ -50,13 +50,8 @@ export interface SendmailQueueMessage extends QueueMessage {
   mark?: string;
   bodyType?: string;
   quarantine?: string;
-  /**
-   * mailq cut the sender short (or may have: an unbracketed one as long as the budget). `sender`
-   * is then only a prefix (a bracketed one keeps its "<"): its domain is unknown, never compare it.
-   */
-  senderTruncated?: true;
-  /** Indexes into `recipients` of the addresses mailq cut short (their domains are unknown). */
-  truncatedRecipients?: number[];
+  // senderTruncated / truncatedRecipients (QueueMessage): mailq cut the address short (or may
+  // have: an unbracketed one as long as the budget); a bracketed one keeps its "<".
   /** The sender was completed from the mail log's from= line (attributed listing only). */
   senderSource?: 'mail log';
 }

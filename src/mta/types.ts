@@ -30,6 +30,18 @@ export interface QueueMessage {
   clientIp?: string;
   /** exim -auth_sender / postfix sasl_sender: the AUTH= address given on MAIL FROM. */
   authSender?: string;
+  /**
+   * The listing cut the sender short (sendmail mailq prints 39 characters): `sender` is only a
+   * prefix and its domain is unknown. Rules must not compare it.
+   */
+  senderTruncated?: true;
+  /** Indexes into `recipients` of addresses the listing cut short (domains unknown). */
+  truncatedRecipients?: number[];
+}
+
+/** Whether recipient `i` of `m` is whole (its domain can be trusted for local/foreign). */
+export function recipientWhole(m: Pick<QueueMessage, 'truncatedRecipients'>, i: number): boolean {
+  return !m.truncatedRecipients?.includes(i);
 }
 
 export interface QueueListing {

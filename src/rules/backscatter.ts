@@ -2,6 +2,7 @@
 // tied to the account whose forged senders they are going back to.
 import type { AccountFinding, HostEvidence } from './types.js';
 import { domainOf } from './types.js';
+import { recipientWhole } from '../mta/types.js';
 
 /** The host's own domains: configured, else the domains its authenticated accounts belong to. */
 export function localDomains(e: HostEvidence): Set<string> {
@@ -20,7 +21,8 @@ export function localDomains(e: HostEvidence): Set<string> {
 
 export function backscatter(e: HostEvidence): AccountFinding[] {
   const local = localDomains(e);
-  const bounces = e.queue.filter((m) => m.bounce && m.recipients.some((r) => !local.has(domainOf(r) ?? '')));
+  // A recipient the listing cut short (sendmail mailq) has an unknown domain: never proof of foreign.
+  const bounces = e.queue.filter((m) => m.bounce && m.recipients.some((r, i) => recipientWhole(m, i) && !local.has(domainOf(r) ?? '')));
   if (bounces.length < e.settings.backscatter_min) return [];
   // Which account's spam caused them: bounces go back to the spam's (forged) envelope senders.
   const senderOwner = new Map<string, string>();

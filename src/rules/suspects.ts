@@ -38,7 +38,8 @@ export function rankSuspects(findings: AccountFinding[], users: UserStats[] | nu
     const mine = queue.filter((m) => m.authId === authId);
     const queuedDomains: Record<string, number> = {};
     for (const m of mine) {
-      const d = m.sender ? (domainOf(m.sender) ?? '(none)') : '(null)';
+      // A sender the listing cut short has no known domain: counted apart, never as a domain.
+      const d = m.senderTruncated ? '(cut short)' : m.sender ? (domainOf(m.sender) ?? '(none)') : '(null)';
       queuedDomains[d] = (queuedDomains[d] ?? 0) + 1;
     }
     const rules = [...new Set(fs.map((f) => f.rule))];

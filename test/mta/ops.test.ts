@@ -450,14 +450,20 @@ function qmailQueue(): { d: string; bin: string } {
   const q = join(d, 'queue');
   for (const sub of ['mess', 'info', 'local', 'remote']) for (const n of ['0', '5']) mkdirSync(join(q, sub, n), { recursive: true });
   for (const sub of ['intd', 'todo', 'bounce']) mkdirSync(join(q, sub), { recursive: true });
-  const msg = (id: string, split: string, sender: string, remote = true): void => {
-    writeFileSync(join(q, 'mess', split, id), 'body');
+  // The mess file begins with qmail-queue's and qmail-smtpd's Received headers (qmail-ops.ts).
+  const D = '14 Nov 2023 22:13:20 -0000';
+  const smtpd = (login: string, via = 'invoked from network') =>
+    `Received: (qmail 4242 ${via}); ${D}\nReceived: from unknown (HELO x) (${login}@203.0.113.9)\n  by mail.example.com with ESMTPA; ${D}\nSubject: hi\n\nbody\n`;
+  const msg = (id: string, split: string, sender: string, head: string, remote = true): void => {
+    writeFileSync(join(q, 'mess', split, id), head);
     writeFileSync(join(q, 'info', split, id), `F${sender}\u0000`);
     writeFileSync(join(q, remote ? 'remote' : 'local', split, id), 'Tx@y\u0000');
   };
-  msg('1000', '5', 'spam@x.invalid');
-  msg('1001', '0', 'alice@example.test', false);
-  msg('1002', '5', '');
+  msg('1000', '5', 'spam@x.invalid', smtpd(BOB));
+  msg('1001', '0', 'alice@example.test', smtpd('alice@example.test'), false);
+  msg('1002', '5', '', `Received: (qmail 9 invoked for bounce); ${D}\nbody\n`);
+  // A local program's forged copy of bob's header: qmail-queue ran as uid 48, not qmaild.
+  msg('1003', '0', 'spam@x.invalid', smtpd(BOB, 'invoked by uid 48'));
   writeFileSync(join(q, 'bounce', '1000'), 'x');
   script(join(bin, 'qmailctl'), `echo "qmailctl $1" >>${d}/qmailctl.log`);
   return { d, bin };
@@ -468,17 +474,29 @@ describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
 
   it('stops qmail-send, removes every file of the matching ids only, starts it again', () => {
     const { d, bin } = qmailQueue();
-    const expect_ = { '1000': { sender: 'spam@x.invalid' }, '1001': { sender: 'not-alice@x' } };
-    const { result } = runPlan(qmail.ops!.purge(ctx(d), { ids: ['1000', '1001', '9999'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expect_ }), d, bin);
+    const expect_ = { '1000': { sender: 'spam@x.invalid' }, '1001': { sender: 'not-alice@x' }, '1003': { sender: 'spam@x.invalid' } };
+    const { result } = runPlan(qmail.ops!.purge(ctx(d), { ids: ['1000', '1001', '1003', '9999'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expect_ }), d, bin);
     expect(result.done).toEqual(['1000']);
     expect(result.skipped.map((s) => [s.id, s.reason])).toEqual([
       ['9999', 'no expected sender for this id (request.expect): cannot re-check it'],
       ['1001', 'envelope sender changed: id reused?'],
+      ['1003', 'not submitted by this auth id'],
     ]);
     const q = join(d, 'queue');
     for (const p of ['mess/5/1000', 'info/5/1000', 'remote/5/1000', 'bounce/1000']) expect(existsSync(join(q, p)), p).toBe(false);
-    for (const p of ['mess/0/1001', 'info/0/1001', 'local/0/1001', 'mess/5/1002', 'info/5/1002']) expect(existsSync(join(q, p)), p).toBe(true);
+    for (const p of ['mess/0/1001', 'info/0/1001', 'local/0/1001', 'mess/5/1002', 'info/5/1002', 'mess/0/1003', 'info/0/1003']) expect(existsSync(join(q, p)), p).toBe(true);
     expect(readFileSync(join(d, 'qmailctl.log'), 'utf8')).toBe('qmailctl stop\nqmailctl start\n');
+  });
+
+  it('kind auth needs the mess file proof, not just the sender: alice is alice, bob is not alice', () => {
+    const { d, bin } = qmailQueue();
+    const all = { '1000': { sender: 'spam@x.invalid' }, '1001': { sender: 'alice@example.test' }, '1003': { sender: 'spam@x.invalid' } };
+    const a = runPlan(qmail.ops!.purge(ctx(d), { ids: Object.keys(all), match: { kind: 'auth', authId: 'alice@example.test' }, mode: 'delete', expect: all }), d, bin).result;
+    expect(a.done).toEqual(['1001']);
+    expect(a.skipped.map((s) => s.reason)).toEqual(['not submitted by this auth id', 'not submitted by this auth id']);
+    // Listing qmail-queue's uid 48 as qmail-smtpd's makes the forged copy count (the operator's call).
+    const b = runPlan(qmail.ops!.purge({ vars: { ...ctx(d).vars, qmail_smtpd_uids: [48] } }, { ids: ['1000', '1003'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: all }), d, bin).result;
+    expect(b.done).toEqual(['1000', '1003']);
   });
 
   it('bounces by the empty info sender; hostile senders and hold touch nothing', () => {

@@ -112,3 +112,22 @@ describe('suspects', () => {
     expect(ranked[0]).toMatchObject({ messages: 600, rules: ['user-volume', 'sender-mismatch'] });
   });
 });
+
+describe('addresses a queue listing cut short (sendmail mailq: 39/38 characters)', () => {
+  const cut = (id: string, over: Partial<QueueMessage>) => msg(id, { authId: 'bob@example.test', ...over });
+  it('a truncated sender never counts as a foreign domain', () => {
+    const queue = [1, 2, 3, 4, 5].map((i) => cut(`q${i}`, { sender: '<bob.longname.for.the.customer@example.te', senderTruncated: true }));
+    expect(senderMismatch(evidence({ users: null, queue }))).toEqual([]);
+    const suspects = rankSuspects([{ authId: 'bob@example.test', rule: 'mass-recipients', severity: 'warning', message: 'x', evidence: {} }], null, queue);
+    expect(suspects[0]?.senderDomains).toEqual({ '(cut short)': 5 });
+  });
+  it('a bounce whose only foreign-looking recipient was cut short is not backscatter', () => {
+    const b = (id: string, over: Partial<QueueMessage> = {}) => msg(id, { sender: '', bounce: true, frozen: true, recipients: ['<customer.with.long.name@example.te'], truncatedRecipients: [0], ...over });
+    const queue = Array.from({ length: 20 }, (_, i) => b(`b${i}`));
+    const e = evidence({ queue, settings: ruleSettings({ local_domains: ['example.test'] }) });
+    expect(backscatter(e)).toEqual([]);
+    // the same bounces with whole foreign recipients are backscatter
+    const whole = queue.map((m) => ({ ...m, recipients: ['x@forged.invalid'], truncatedRecipients: undefined }));
+    expect(backscatter({ ...e, queue: whole })).toHaveLength(1);
+  });
+});
