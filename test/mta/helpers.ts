@@ -1,7 +1,10 @@
 // Shared test helpers: fixture loading and hostile input generators.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ReadPlan } from '../../src/mta/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -43,4 +46,31 @@ export function assertPrintable(warnings: string[]): void {
     if (/[\u0000-\u001f\u007f-\u009f]/.test(w)) throw new Error(`control character in warning: ${JSON.stringify(w)}`);
     if (w.length > 600) throw new Error(`warning too long (${w.length})`);
   }
+}
+
+/** A fresh temporary directory. */
+export function tmp(prefix = 'ms-mta-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** An executable /bin/sh stub at `path`. */
+export function script(path: string, body: string): void {
+  writeFileSync(path, `#!/bin/sh\n${body}\n`);
+  chmodSync(path, 0o755);
+}
+
+/** Run a plan's command through the real /bin/sh in `cwd`, with `bin` first on PATH; parse it as mailsweep would. */
+export function runPlan<T>(plan: ReadPlan<T>, cwd: string, bin: string): { result: T; stdout: string } {
+  let stdout = '';
+  let stderr = '';
+  let code: number | null = 0;
+  try {
+    stdout = execFileSync('/bin/sh', ['-c', plan.command], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; status?: number };
+    stdout = err.stdout ?? '';
+    stderr = err.stderr ?? '';
+    code = err.status ?? null;
+  }
+  return { result: plan.parse(stdout, stderr, code), stdout };
 }

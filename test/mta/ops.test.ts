@@ -2,8 +2,7 @@
 // commands run through the real /bin/sh against stub MTA tools and fake spools, with hostile
 // ids and auth ids, to prove nothing is injected and nothing outside the match is touched.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,7 +17,8 @@ import { exim } from '../../src/mta/exim.js';
 import { postfix } from '../../src/mta/postfix.js';
 import { qmail } from '../../src/mta/qmail.js';
 import { sendmail } from '../../src/mta/sendmail.js';
-import type { PurgeRequest, PurgeResult, ReadPlan } from '../../src/mta/types.js';
+import type { PurgeRequest, PurgeResult } from '../../src/mta/types.js';
+import { runPlan, script, tmp } from './helpers.js';
 
 const BOB = 'bob@example.test';
 const HOSTILE_AUTH = [
@@ -33,30 +33,6 @@ const HOSTILE_AUTH = [
 ];
 const HOSTILE_IDS = [`'; touch PWNED; '`, '$(touch PWNED)', '-Mrm', 'a b', '../../../etc/passwd', '1WDQrg-0001Wf-1W\n1WDQrg-0001Wf-1X', '*'];
 
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'ms-ops-'));
-}
-
-function script(path: string, body: string): void {
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-}
-
-/** Run a plan's command through the real /bin/sh in `cwd`, with `bin` first on PATH. */
-function runPlan<T>(plan: ReadPlan<T>, cwd: string, bin: string): { result: T; stdout: string } {
-  let stdout = '';
-  let stderr = '';
-  let code: number | null = 0;
-  try {
-    stdout = execFileSync('/bin/sh', ['-c', plan.command], { cwd, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; status?: number };
-    stdout = err.stdout ?? '';
-    stderr = err.stderr ?? '';
-    code = err.status ?? null;
-  }
-  return { result: plan.parse(stdout, stderr, code), stdout };
-}
 
 // ---------------------------------------------------------------------------
 describe('request checks', () => {

@@ -2,8 +2,7 @@
 // server-side awk twin (QMAIL_PROOF_AWK) and the built commands run through the real /bin/sh
 // against a fake queue tree, scan and purge agreeing on every message.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -17,7 +16,7 @@ import {
 import { QMAIL_PROOF_AWK, qmailPurgeCommand, qmailSmtpdUids, qmailSubmitter, type QmailProof } from '../../src/mta/qmail-ops.js';
 import type { PurgeRequest, QueueListing, ReadPlan } from '../../src/mta/types.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
-import { HOSTILE_INPUTS, assertPrintable, fixture, garbage } from './helpers.js';
+import { HOSTILE_INPUTS, assertPrintable, fixture, garbage, runPlan as run, script, tmp } from './helpers.js';
 
 const BOB = 'bob@example.test';
 const DATE = '14 Nov 2023 22:13:20 -0000';
@@ -267,30 +266,6 @@ describe('parseQmailAttributedOutput (recorded shape)', () => {
 // ---------------------------------------------------------------------------
 // Through the real /bin/sh: a fake queue tree (split 23), stub qmail-qstat / qmail-qread / qmailctl.
 
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'ms-qmail-'));
-}
-
-function script(path: string, body: string): void {
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-}
-
-function run<T>(plan: ReadPlan<T>, cwd: string, bin: string): { result: T; stdout: string } {
-  let stdout = '';
-  let stderr = '';
-  let code: number | null = 0;
-  try {
-    stdout = execFileSync('/bin/sh', ['-c', plan.command], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; status?: number };
-    stdout = err.stdout ?? '';
-    stderr = err.stderr ?? '';
-    code = err.status ?? null;
-  }
-  return { result: plan.parse(stdout, stderr, code), stdout };
-}
-
 interface Tree {
   d: string;
   bin: string;
@@ -302,7 +277,7 @@ interface Tree {
 
 /** Every case as a queued message (ids 5000…), listed by the stub qmail-qread. */
 function queueTree(cases: Case[] = CASES): Tree {
-  const d = tmp();
+  const d = tmp('ms-qmail-');
   const bin = join(d, 'bin');
   mkdirSync(bin);
   const q = join(d, 'queue');
