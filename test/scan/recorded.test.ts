@@ -34,6 +34,7 @@ const quiet = all.filter((m) => m.host.endsWith('-quiet'));
 
 let fleet: FakeFleet;
 let report: ScanReport;
+let strict: ScanReport;
 beforeAll(async () => {
   fleet = await startFakeFleet(
     mkdtempSync(join(tmpdir(), 'ms-rec-')),
@@ -49,6 +50,11 @@ beforeAll(async () => {
     includeMessages: true,
     history: new HistoryStore(':memory:'),
   });
+  // The same recordings with a tighter daily limit (group/host var): user-volume on real lines.
+  strict = await scanFleet(
+    inv.hosts.map((h) => ({ ...h, vars: { ...h.vars, user_volume_limit: 100 } })),
+    { forks: 10, commandTimeoutMs: 10_000, connectTimeoutMs: 5_000, knownHosts: new KnownHostsFile(fleet.knownHostsPath), hostKeyPolicy: 'strict', history: new HistoryStore(':memory:') },
+  );
 }, 60_000);
 afterAll(() => fleet?.close());
 
@@ -94,4 +100,12 @@ describe('scan of recorded real servers', () => {
   it('ranks the fleet’s suspects with the compromised account first', () => {
     expect(report.summary.suspects[0]?.authId).toBe(metas[0]?.expected.compromisedAuthId);
   });
+
+  it.each(metas.map((m) => [m.host, m] as const))('%s: user-volume over a per-host limit of 100/day fires for the compromised account only', (name, m) => {
+    const h = strict.hosts.find((x) => x.name === name)!;
+    const volume = h.findings.filter((f) => f.rule === 'user-volume');
+    expect(volume.map((f) => (f as { authId?: string }).authId)).toEqual([m.expected.compromisedAuthId]);
+    expect(report.hosts.find((x) => x.name === name)!.findings.filter((f) => f.rule === 'user-volume')).toEqual([]);
+  });
 });
+
