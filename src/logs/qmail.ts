@@ -33,6 +33,15 @@ interface Group {
   clientIp?: string;
   clientHost?: string;
   rcpts: number;
+  /**
+   * A recipient of the group was relayed (CHKUSER "relaying rcpt": the client may relay, i.e.
+   * SMTP AUTH or RELAYCLIENT) or eMPF said AUTHENTICATED SENDER. Only then is the user field an
+   * auth id: on "accepted rcpt" lines alone it may be tcpserver's TCPREMOTEINFO (identd, answered
+   * by the client's own host) or a MAIL FROM AUTH= value, both chosen by an unauthenticated
+   * client, who could otherwise pin mail on a customer (chkuser.c realrcpt: RELAYING is returned
+   * only for a non-rcpthosts domain with relayclient set).
+   */
+  relayed: boolean;
 }
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; other addresses as bareIp. */
@@ -119,14 +128,14 @@ class QmailLogParser extends ParserBase implements LogLineParser {
       const title = m[1] ?? '';
       if (!/^(?:accepted(?: any)? rcpt|relaying rcpt)$/.test(title)) return;
       const c = parseChkuser(m[2] ?? '', m[3] ?? '');
-      this.addRcpt('chkuser', time, c.sender, c.authId, c.ip, c.host, sink);
+      this.addRcpt('chkuser', time, c.sender, c.authId, c.ip, c.host, title === 'relaying rcpt', sink);
       return;
     }
 
     m = POLICY.exec(rest);
     if (m) {
       const sender = m[1] ?? '';
-      this.addRcpt('policy', time, sender, sender, undefined, undefined, sink);
+      this.addRcpt('policy', time, sender, sender, undefined, undefined, true, sink);
       return;
     }
 
@@ -138,7 +147,7 @@ class QmailLogParser extends ParserBase implements LogLineParser {
       const s: Submission = { time, sender, source: 'qmail-recv' };
       if (g && key !== undefined) {
         this.drop(key, g);
-        if (g.authId !== undefined) s.authId = g.authId;
+        if (g.authId !== undefined && g.relayed) s.authId = g.authId;
         if (g.clientIp !== undefined) s.clientIp = g.clientIp;
         if (g.clientHost !== undefined) s.clientHost = g.clientHost;
         s.recipients = g.rcpts;
@@ -177,12 +186,14 @@ class QmailLogParser extends ParserBase implements LogLineParser {
     authId: string | undefined,
     ip: string | undefined,
     host: string | undefined,
+    relayed: boolean,
     sink: LogSink,
   ): void {
     const key = `${kind}\u0000${sender}\u0000${authId ?? ''}\u0000${ip ?? ''}`;
     const g = this.groups.get(key);
     if (g && !(time !== null && g.last !== null && time - g.last > GROUP_GAP)) {
       g.rcpts++;
+      if (relayed) g.relayed = true;
       if (time !== null) g.last = time;
       return;
     }
@@ -190,7 +201,7 @@ class QmailLogParser extends ParserBase implements LogLineParser {
       this.drop(key, g);
       this.close(g, sink);
     }
-    const fresh: Group = { kind, time, last: time, sender, rcpts: 1 };
+    const fresh: Group = { kind, time, last: time, sender, rcpts: 1, relayed };
     if (authId !== undefined) fresh.authId = authId;
     if (ip !== undefined) fresh.clientIp = ip;
     if (host !== undefined) fresh.clientHost = host;
@@ -215,7 +226,7 @@ class QmailLogParser extends ParserBase implements LogLineParser {
       source: g.kind === 'chkuser' ? 'qmail-chkuser' : 'qmail-policy',
     };
     if (g.kind === 'policy') s.unconfirmed = true;
-    if (g.authId !== undefined) s.authId = g.authId;
+    if (g.authId !== undefined && g.relayed) s.authId = g.authId;
     if (g.clientIp !== undefined) s.clientIp = g.clientIp;
     if (g.clientHost !== undefined) s.clientHost = g.clientHost;
     this.emit(s, sink);

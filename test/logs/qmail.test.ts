@@ -73,3 +73,27 @@ describe('parseChkuser', () => {
     expect(parseChkuser('a@b::', 'h:unknown:2001:DB8::7')).toEqual({ sender: 'a@b', ip: '2001:db8::7', host: 'unknown' });
   });
 });
+
+describe('qmail CHKUSER: the user field is an auth id only where the client could relay', () => {
+  const line = (stamp: string, state: string, user: string, rcpt: string, tail: string) =>
+    `@4000000069557${stamp}00000000 CHKUSER ${state}: from <x@forged.example:${user}:> remote <helo:host.example:198.51.100.9> rcpt <${rcpt}> : ${tail}`;
+
+  it('an unauthenticated client naming a customer through identd (accepted rcpt only) pins nothing on it', () => {
+    // tcpserver's default -r fills TCPREMOTEINFO from the client's own identd: the client chooses it.
+    const ev = parseQmailLog(
+      [line('000', 'accepted rcpt', 'bob@example.com', 'alice@example.com', 'found existing recipient'), line('001', 'accepted rcpt', 'bob@example.com', 'carol@example.com', 'found existing recipient')].join('\n'),
+    );
+    expect(ev.submissions).toHaveLength(1);
+    expect(ev.submissions[0]).toMatchObject({ sender: 'x@forged.example', recipients: 2 });
+    expect(ev.submissions[0]?.authId).toBeUndefined();
+  });
+
+  it('a session that relayed (SMTP AUTH) keeps its auth id for its local recipients too', () => {
+    const ev = parseQmailLog(
+      [line('000', 'accepted rcpt', 'bob@example.com', 'alice@example.com', 'found existing recipient'), line('001', 'relaying rcpt', 'bob@example.com', 'v1@victims.example', 'client allowed to relay')].join('\n'),
+    );
+    expect(ev.submissions).toHaveLength(1);
+    expect(ev.submissions[0]).toMatchObject({ authId: 'bob@example.com', recipients: 2 });
+  });
+});
+
