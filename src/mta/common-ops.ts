@@ -16,7 +16,7 @@
 
 import { sh } from '../transport/quote.js';
 import type { PurgeRequest, PurgeResult, RestartResult } from './types.js';
-import { capWarnings, failureText, printable, splitLines } from './util.js';
+import { capWarnings, failureText, pathLine, printable, splitLines } from './util.js';
 
 export const PURGE_MARKER = '__MAILSWEEP_PURGE__';
 export const RESTART_MARKER = '__MAILSWEEP_RESTART__';
@@ -263,6 +263,14 @@ export function waitRunningFragment(probe: string, seconds = 20): string {
 export function pidFileProbe(files: readonly string[]): string {
   for (const f of files) if (!/^\/[A-Za-z0-9._/-]+$/.test(f)) throw new Error(`bad pid file ${f}`);
   return `for f in ${files.join(' ')}; do if [ -s "$f" ]; then p=$(head -n 1 "$f" | tr -d ' \\t\\r'); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "$p"; break; fi; fi; done`;
+}
+
+/**
+ * The start of every restart command: PATH, the host's restart lock (restartLockFragment), and
+ * the daemon's pid before. Whatever the command then starts must run with fd 9 closed.
+ */
+export function restartPrologue(probe: string, path = pathLine()): string[] {
+  return [path, restartLockFragment(), beforeFragment(probe)];
 }
 
 /** Probe the pid before the restart (printed as "before <pid>"), for the report. */

@@ -1,5 +1,6 @@
 // Which MTA does a host run? One probe round trip: installed binaries, config files, running daemons.
 import type { MtaName } from './types.js';
+import { pathLine } from './util.js';
 
 export interface Detection {
   mta: MtaName | null;
@@ -31,7 +32,7 @@ const FILES = [
 
 /** A fixed script: nothing host-specific is interpolated into it. */
 export const DETECT_COMMAND = [
-  'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin:/var/qmail/bin"; export PATH',
+  pathLine('/var/qmail/bin'),
   `for b in ${CANDIDATES.join(' ')}; do p=$(command -v "$b" 2>/dev/null) && echo "bin $b $p"; done`,
   `for f in ${FILES.join(' ')}; do [ -e "$f" ] && echo "file $f"; done`,
   "ps -e -o comm= 2>/dev/null | sort -u | sed 's/^/proc /'",

@@ -13,17 +13,17 @@
 import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
-  beforeFragment,
   fitCommand,
   parsePurgeOutput,
   parseRestartOutput,
   pidFileProbe,
   preparePurge,
-  type PreparedPurge,
-  restartLockFragment,
+  restartPrologue,
   serviceRestartFragment,
   waitRunningFragment,
+  type PreparedPurge,
 } from './common-ops.js';
+import { pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 
 const B62 = '[0-9A-Za-z]';
@@ -46,7 +46,7 @@ export function eximPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Prepa
       ? sh`LC_ALL=C awk "$aw" "$f" | grep -qxF -e ${`-auth_id ${req.match.authId}`} -e ${`--auth_id ${req.match.authId}`}`
       : `[ "$(sed -n 3p "$f")" = '<>' ]`;
   const head = [
-    'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+    pathLine(),
     spoolOverride ? sh`sp=${spoolOverride}` : sh`sp=$(${bin} -bP spool_directory 2>/dev/null) || sp=''; sp=\${sp#*= }`,
     `if [ -z "$sp" ] || [ ! -d "$sp/input" ]; then echo "${PURGE_MARKER} - abort exim spool directory not found"; exit 0; fi`,
     `aw='${ENVELOPE_AWK}'`,
@@ -112,9 +112,7 @@ export function eximRestart(_ctx: MtaContext): ReadPlan<RestartResult> {
   const probe = eximProbe();
   return {
     command: [
-      'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
-      restartLockFragment(),
-      beforeFragment(probe),
+      ...restartPrologue(probe),
       serviceRestartFragment(EXIM_UNITS),
       waitRunningFragment(probe),
     ].join('\n'),

@@ -11,16 +11,16 @@
 import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
-  RESTART_MARKER,
-  beforeFragment,
   fitCommand,
   parsePurgeOutput,
   parseRestartOutput,
   preparePurge,
-  restartLockFragment,
+  restartPrologue,
   serviceRestartFragment,
+  waitRunningFragment,
   type PreparedPurge,
 } from './common-ops.js';
+import { pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 
 /** Short (hex) and long (enable_long_queue_ids) queue ids. */
@@ -48,7 +48,7 @@ export function postfixPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Pr
   const postconf = sh`${toolOf(ctx, 'postconf')}` + cfg;
   const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== '' ? ctx.vars.queue_directory.trim() : undefined;
   const head = [
-    'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+    pathLine(),
     qdOverride ? sh`qd=${qdOverride}` : `qd=$(${postconf} -h queue_directory 2>/dev/null)`,
     `if [ -z "$qd" ] || [ ! -d "$qd" ]; then echo "${PURGE_MARKER} - abort postfix queue directory not found"; exit 0; fi`,
     // The queue files present, by name (= queue id), in one pass: postcat -q on a missing id
@@ -111,13 +111,9 @@ export function postfixRestart(ctx: MtaContext): ReadPlan<RestartResult> {
   const probe = `q=$(${postconf} -h queue_directory 2>/dev/null); p=$(head -n 1 "$q/pid/master.pid" 2>/dev/null | tr -d ' '); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null && ${postfix} status >/dev/null 2>&1; then echo "$p"; fi`;
   return {
     command: [
-      'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
-      restartLockFragment(),
-      beforeFragment(probe),
+      ...restartPrologue(probe),
       serviceRestartFragment(['postfix']),
-      `pid=''; i=0`,
-      `while [ "$i" -lt 40 ]; do pid=$( ${probe} ); [ -n "$pid" ] && break; i=$((i+1)); sleep 0.5; done`,
-      `if [ -n "$pid" ]; then echo "${RESTART_MARKER} running $pid"; else echo "${RESTART_MARKER} down"; fi`,
+      waitRunningFragment(probe),
     ].join('\n'),
     parse: (stdout, stderr, code) => parseRestartOutput(stdout, stderr, code, 'postfix'),
   };

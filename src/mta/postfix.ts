@@ -17,6 +17,7 @@ import {
   splitSections,
   yearlessLocalTime,
   openOutput,
+  pathLine,
 } from './util.js';
 import { planAt } from './plan.js';
 
@@ -229,7 +230,7 @@ export function postfixQueueCommand(ctx: MtaContext): string {
   const configDir = typeof ctx.vars?.configDir === 'string' ? ctx.vars.configDir : undefined;
   const pqc = configDir ? sh`${pq} -c ${configDir}` : sh`${pq}`;
   return [
-    'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
+    pathLine(),
     NOW_COMMAND,
     `${pqc} -j 2>&1; rc=$?; echo "__MAILSWEEP_RC__ json $rc"`,
     `if [ "$rc" -eq 0 ]; then ${pqc} -p 2>&1 | tail -n 1; ${rcEcho('footer')}; ` +

@@ -20,13 +20,15 @@ import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
   RESTART_MARKER,
-  beforeFragment,
   fitCommand,
   parsePurgeOutput,
   parseRestartOutput,
   preparePurge,
+  restartPrologue,
+  waitRunningFragment,
   type PreparedPurge,
 } from './common-ops.js';
+import { pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 
 /** qmail-qread's "#<inode>". */
@@ -36,6 +38,11 @@ export const QMAIL_SUBDIRS = ['mess', 'info', 'local', 'remote', 'intd', 'todo',
 function qmailHome(ctx: MtaContext): string {
   const v = ctx.vars?.qmailDir;
   return (typeof v === 'string' && v.trim() !== '' ? v.trim() : '/var/qmail').replace(/\/+$/, '');
+}
+
+/** PATH with qmail's own bin directory (qmail-qread, qmailctl) and the usual sbin ones. */
+function qmailPath(ctx: MtaContext): string {
+  return pathLine(`${qmailHome(ctx)}/bin`, '/usr/local/bin');
 }
 
 /** The queue directory: `queue_directory`, else `<qmailDir>/queue`. The scan reads the one the purge touches. */
@@ -262,7 +269,7 @@ export function qmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: Prep
   const q = qmailQueueDir(ctx);
   const auth = req.match.kind === 'auth';
   const head = [
-    `PATH="$PATH:${qmailHome(ctx).replace(/[^A-Za-z0-9_./-]/g, '')}/bin:/usr/sbin:/sbin:/usr/local/sbin:/usr/local/bin"; export PATH`,
+    qmailPath(ctx),
     sh`q=${q}`,
     `if [ ! -d "$q/info" ] || [ ! -d "$q/mess" ]; then echo "${PURGE_MARKER} - abort qmail queue $q not found"; exit 0; fi`,
     ...CONTROL,
@@ -339,16 +346,14 @@ export function qmailRestart(ctx: MtaContext): ReadPlan<RestartResult> {
   const probe = `pgrep -x qmail-send 2>/dev/null | head -n 1`;
   return {
     command: [
-      `PATH="$PATH:${qmailHome(ctx).replace(/[^A-Za-z0-9_./-]/g, '')}/bin:/usr/sbin:/sbin:/usr/local/sbin:/usr/local/bin"; export PATH`,
+      ...restartPrologue(probe, qmailPath(ctx)),
       ...CONTROL,
-      beforeFragment(probe),
       `o=$(mktemp 2>/dev/null || echo /tmp/mailsweep-restart.$$)`,
       `if command -v qmailctl >/dev/null 2>&1; then how='qmailctl restart'; elif [ -d /service/qmail-send ]; then how='svc -t /service/qmail-send'; elif [ -x /etc/init.d/qmail ]; then how='/etc/init.d/qmail restart'; else how=none; fi`,
       `echo "${RESTART_MARKER} how $how"`,
-      `if [ "$how" != none ]; then qctl restart </dev/null >"$o" 2>&1; rrc=$?; sed 's/^/| /' "$o" | tail -n 20; fi; rm -f "$o"`,
+      `if [ "$how" != none ]; then qctl restart </dev/null >"$o" 2>&1 9>&-; rrc=$?; sed 's/^/| /' "$o" | tail -n 20; fi; rm -f "$o"`,
       `echo "${RESTART_MARKER} rc \${rrc:-1}"`,
-      `pid=''; i=0; while [ "$i" -lt 40 ]; do pid=$( ${probe} ); [ -n "$pid" ] && break; i=$((i+1)); sleep 0.5; done`,
-      `if [ -n "$pid" ]; then echo "${RESTART_MARKER} running $pid"; else echo "${RESTART_MARKER} down"; fi`,
+      waitRunningFragment(probe),
     ].join('\n'),
     parse: (stdout, stderr, code) => parseRestartOutput(stdout, stderr, code, 'qmail-send'),
   };

@@ -13,18 +13,17 @@
 import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
-  beforeFragment,
   fitCommand,
   parsePurgeOutput,
   parseRestartOutput,
   pidFileProbe,
   preparePurge,
-  restartLockFragment,
+  restartPrologue,
   serviceRestartFragment,
   waitRunningFragment,
   type PreparedPurge,
 } from './common-ops.js';
-import { mailLogsOf } from './util.js';
+import { mailLogsOf, pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 
 /** 14 characters since 8.12 (12 before); mailq's own parser accepts 6-20. */
@@ -79,7 +78,7 @@ export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: P
   const auth = req.match.kind === 'auth';
   const authId = req.match.kind === 'auth' ? req.match.authId : '';
   const head: string[] = [
-    'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/lib"; export PATH',
+    pathLine('/usr/lib'),
     // Queue directory (a "q*" pattern for several queues is expanded by the shell, on purpose).
     qdOverride
       ? sh`qd=${qdOverride}`
@@ -151,9 +150,7 @@ export function sendmailRestart(_ctx: MtaContext): ReadPlan<RestartResult> {
   const probe = pidFileProbe(SENDMAIL_PID_FILES);
   return {
     command: [
-      'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin"; export PATH',
-      restartLockFragment(),
-      beforeFragment(probe),
+      ...restartPrologue(probe),
       serviceRestartFragment(['sendmail']),
       waitRunningFragment(probe),
     ].join('\n'),

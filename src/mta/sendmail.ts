@@ -41,6 +41,7 @@ import {
   splitSections,
   yearlessLocalTime,
   openOutput,
+  pathLine,
   mailLogsOf,
 } from './util.js';
 import { planAt } from './plan.js';
@@ -347,7 +348,7 @@ function mailqOf(ctx: MtaContext): { main: string; msp: string } {
 export function sendmailQueueCommand(ctx: MtaContext): string {
   const { main, msp } = mailqOf(ctx);
   return [
-    'PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/lib"; export PATH',
+    pathLine('/usr/lib'),
     NOW_COMMAND,
     `${main} 2>&1; ${rcEcho('mta')}`,
     `${msp} 2>&1; ${rcEcho('msp')}`,

@@ -53,6 +53,14 @@ export function indentWidth(line: string): number {
 export const RC_MARKER = '__MAILSWEEP_RC__';
 export const NOW_MARKER = '__MAILSWEEP_NOW__';
 
+/**
+ * Shell line appending the sbin directories (and `extra`, each quoted) to PATH: the MTA tools
+ * live there, and a non-login SSH session's PATH often lacks them.
+ */
+export function pathLine(...extra: string[]): string {
+  return `PATH="$PATH"${['/usr/sbin', '/sbin', '/usr/local/sbin', ...extra].map((d) => `:${quote(d)}`).join('')}; export PATH`;
+}
+
 /** Shell fragment printing the server's clock and UTC offset (literal, no interpolation). */
 export const NOW_COMMAND = `date '+${NOW_MARKER} %s %z'`;
 
@@ -226,4 +234,5 @@ export function mailLogsOf(ctx: { vars?: Record<string, unknown> }): string[] {
     if (list.length > 0) return list;
   }
   return DEFAULT_MAIL_LOGS;
-}
+}import { quote } from '../transport/quote.js';
+

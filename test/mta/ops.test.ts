@@ -18,6 +18,7 @@ import { postfix } from '../../src/mta/postfix.js';
 import { qmail } from '../../src/mta/qmail.js';
 import { sendmail } from '../../src/mta/sendmail.js';
 import type { PurgeRequest, PurgeResult } from '../../src/mta/types.js';
+import { pathLine } from '../../src/mta/util.js';
 import { runPlan, script, tmp } from './helpers.js';
 
 const BOB = 'bob@example.test';
@@ -497,5 +498,21 @@ describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
   it('stdout of a purge result is a PurgeResult shape', () => {
     const r: PurgeResult = parsePurgeOutput('', '', 0, { sent: [], preSkipped: [], tool: 't' });
     expect(r).toEqual({ done: [], skipped: [], warnings: [] });
+  });
+});
+
+describe('pathLine and restartPrologue', () => {
+  it('puts the sbin directories and a quoted extra one on PATH, injecting nothing', () => {
+    const d = tmp();
+    const out = execFileSync('sh', ['-c', `${pathLine(join(d, "q'; touch pwned; '"), '/var/qmail/bin')}\necho "$PATH"`], { encoding: 'utf8', cwd: d, env: { PATH: '/usr/bin:/bin' } });
+    expect(out.trim()).toBe(`/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/sbin:${join(d, "q'; touch pwned; '")}:/var/qmail/bin`);
+    expect(existsSync(join(d, 'pwned'))).toBe(false);
+  });
+  it('every adapter restart takes the host lock before it acts (qmail included)', () => {
+    for (const a of [exim, postfix, sendmail, qmail]) {
+      const cmd = a.ops!.restart({}).command;
+      expect(cmd.indexOf('flock'), a.name).toBeGreaterThan(-1);
+      expect(cmd.indexOf('flock'), a.name).toBeLessThan(cmd.indexOf(`${'__MAILSWEEP_RESTART__'} how`));
+    }
   });
 });
