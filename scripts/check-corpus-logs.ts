@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LOG_PARSERS } from '../src/logs/index.js';
 import { isAuthenticated, type LogEvents, type Submission } from '../src/logs/types.js';
 import { MTA_NAMES, type MtaName } from '../src/mta/types.js';
+import { same, tally } from './corpus-compare.js';
 
 interface Expected {
   mta: string;
@@ -38,20 +39,6 @@ const FIELDS = [
 const ACCEPTANCE = new Set<Submission['source']>(['exim-arrival', 'postfix-qmgr', 'sendmail-from', 'qmail-send']);
 /** qmail SMTP-daemon transactions (smtpTransactions of an smtp-log). */
 const SMTP_TRANSACTION = new Set<Submission['source']>(['qmail-recv', 'qmail-smtpd', 'qmail-chkuser']);
-
-function tally(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
-}
-
-function same(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
-      : v;
-  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
-}
 
 /** The facts expected.json describes, computed from what the parser emitted. */
 export function facts(kind: string, ev: LogEvents): Record<(typeof FIELDS)[number], unknown> {

@@ -9,6 +9,7 @@ import { parsePostqueueJson, parsePostqueueP } from '../src/mta/postfix.js';
 import { parseQmailQstat } from '../src/mta/qmail.js';
 import { parseMailq } from '../src/mta/sendmail.js';
 import type { QueueListing, QueueMessage } from '../src/mta/types.js';
+import { same, tally } from './corpus-compare.js';
 
 interface Expected {
   mta: string;
@@ -46,20 +47,6 @@ function normalSender(mta: string, s: string): string {
   if (s === '<>') return '';
   const m = /^<(.*)>$/.exec(s);
   return m ? (m[1] ?? '') : s;
-}
-
-function tally(values: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const v of values) out[v] = (out[v] ?? 0) + 1;
-  return out;
-}
-
-function same(a: unknown, b: unknown): boolean {
-  const norm = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
-      : v;
-  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
 function parseFor(path: string, exp: Expected, text: string): QueueListing | null {
