@@ -1,27 +1,18 @@
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, WhmClient, generatePassword } from '../../src/actions/whm.js';
+import { WhmClient, generatePassword } from '../../src/actions/whm.js';
 import { FakeWhm } from '../fakes/fake-whm.js';
+import { LeakCheck } from './leak-check.js';
 
 const TOKEN = 'U7HMR63FHY282DQZ4H5BIH16JLYSO01M';
 const PASSWORD = 'N3w-Mailbox.Pass:word@x';
 
 let fake: FakeWhm;
-const thrown: unknown[] = [];
+const leaks = new LeakCheck();
+const apiError = (p: Promise<unknown>) => leaks.apiError(p);
 
 function client(over: Partial<ConstructorParameters<typeof WhmClient>[0]> = {}): WhmClient {
   return new WhmClient({ baseUrl: fake.url, user: 'root', token: TOKEN, ca: fake.cert, timeoutMs: 5_000, ...over });
-}
-
-/** Run `p`, expect an ApiError, keep it for the leak checks. */
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  thrown.push(err);
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
 }
 
 beforeAll(async () => {
@@ -33,15 +24,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // No error message, no error JSON and no recorded call may contain the token or a password.
-  expect(thrown.length).toBeGreaterThan(5);
-  for (const e of thrown) {
-    const text = `${(e as Error).message} ${JSON.stringify(e)} ${String(e)}`;
-    expect(text).not.toContain(TOKEN);
-    expect(text).not.toContain(PASSWORD);
-  }
-  const calls = JSON.stringify(fake.calls);
-  expect(calls).not.toContain(TOKEN);
-  expect(calls).not.toContain(PASSWORD);
+  leaks.check([TOKEN, PASSWORD], fake.calls, 5);
   await fake.close();
 });
 beforeEach(() => fake.fail(null));

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError, WhmcsClient, phpSerialize } from '../../src/actions/whmcs.js';
+import { WhmcsClient, phpSerialize } from '../../src/actions/whmcs.js';
 import { FakeWhmcs } from '../fakes/fake-whmcs.js';
+import { LeakCheck } from './leak-check.js';
 
 const IDENTIFIER = 'D4j1dKYE3g40VROOPCGyJ9zRwP0ADJIv';
 const SECRET = 'F1CKGXRIpylMfsrig3mwwdSdYUdLiFlo';
 const ACCESSKEY = 'acc3ss!key@#';
 
 let fake: FakeWhmcs;
-const thrown: unknown[] = [];
+const leaks = new LeakCheck();
+const apiError = (p: Promise<unknown>) => leaks.apiError(p);
 
 function client(over: Partial<ConstructorParameters<typeof WhmcsClient>[0]> = {}): WhmcsClient {
   return new WhmcsClient({
@@ -19,16 +21,6 @@ function client(over: Partial<ConstructorParameters<typeof WhmcsClient>[0]> = {}
     timeoutMs: 5_000,
     ...over,
   });
-}
-
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  thrown.push(err);
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
 }
 
 beforeAll(async () => {
@@ -45,13 +37,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  expect(thrown.length).toBeGreaterThan(4);
-  for (const e of thrown) {
-    const text = `${(e as Error).message} ${JSON.stringify(e)}`;
-    for (const s of [SECRET, ACCESSKEY, IDENTIFIER]) expect(text).not.toContain(s);
-  }
-  const calls = JSON.stringify(fake.calls);
-  for (const s of [SECRET, ACCESSKEY, IDENTIFIER]) expect(calls).not.toContain(s);
+  leaks.check([SECRET, ACCESSKEY, IDENTIFIER], fake.calls, 4);
   await fake.close();
 });
 beforeEach(() => fake.fail(null));
