@@ -41,20 +41,17 @@ beforeAll(async () => {
     all.map((m) => ({ name: m.host, mode: 'normal' as const, tools: [], replay: replayFrom(join(ROOT, m.host)) })),
   );
   const inv = await loadInventory(fleet.inventoryPath);
-  report = await scanFleet(inv.hosts, {
+  const options = () => ({
     forks: 10,
     commandTimeoutMs: 10_000,
     connectTimeoutMs: 5_000,
     knownHosts: new KnownHostsFile(fleet.knownHostsPath),
-    hostKeyPolicy: 'strict',
-    includeMessages: true,
+    hostKeyPolicy: 'strict' as const,
     history: new HistoryStore(':memory:'),
   });
+  report = await scanFleet(inv.hosts, { ...options(), includeMessages: true });
   // The same recordings with a tighter daily limit (group/host var): user-volume on real lines.
-  strict = await scanFleet(
-    inv.hosts.map((h) => ({ ...h, vars: { ...h.vars, user_volume_limit: 100 } })),
-    { forks: 10, commandTimeoutMs: 10_000, connectTimeoutMs: 5_000, knownHosts: new KnownHostsFile(fleet.knownHostsPath), hostKeyPolicy: 'strict', history: new HistoryStore(':memory:') },
-  );
+  strict = await scanFleet(inv.hosts.map((h) => ({ ...h, vars: { ...h.vars, user_volume_limit: 100 } })), options());
 }, 60_000);
 afterAll(() => fleet?.close());
 
