@@ -44,12 +44,6 @@ interface Group {
   relayed: boolean;
 }
 
-/** `::ffff:1.2.3.4` → `1.2.3.4`; other addresses as bareIp. */
-function qmailIp(text: string): string | undefined {
-  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(text);
-  return m ? m[1] : bareIp(text);
-}
-
 /** Split CHKUSER's `from <…>` and `remote <…>` in either the `:` or the `|` layout. */
 export function parseChkuser(from: string, remote: string): { sender: string; authId?: string; ip?: string; host?: string } {
   let sender: string;
@@ -67,7 +61,7 @@ export function parseChkuser(from: string, remote: string): { sender: string; au
   let host: string | undefined;
   if (remote.includes('|remotehostip:')) {
     for (const part of remote.split('|')) {
-      if (part.startsWith('remotehostip:')) ip = qmailIp(part.slice('remotehostip:'.length));
+      if (part.startsWith('remotehostip:')) ip = bareIp(part.slice('remotehostip:'.length));
       if (part.startsWith('remotehostname:')) host = part.slice('remotehostname:'.length);
     }
   } else {
@@ -75,7 +69,7 @@ export function parseChkuser(from: string, remote: string): { sender: string; au
     const first = remote.indexOf(':');
     const second = first < 0 ? -1 : remote.indexOf(':', first + 1);
     if (second >= 0) {
-      ip = qmailIp(remote.slice(second + 1));
+      ip = bareIp(remote.slice(second + 1));
       host = remote.slice(first + 1, second);
     }
   }
@@ -158,7 +152,7 @@ class QmailLogParser extends ParserBase implements LogLineParser {
 
     m = INDIMAIL.exec(rest);
     if (m) {
-      const ip = qmailIp(m[2] ?? '');
+      const ip = bareIp(m[2] ?? '');
       const rcpts = (m[4] ?? '').match(/<[^>]*>/g)?.length ?? 0;
       const s: Submission = { time, sender: m[3] ?? '', size: Number(m[6]), source: 'qmail-smtpd' };
       if (ip !== undefined) s.clientIp = ip;

@@ -16,6 +16,7 @@
 //   4. start qmail-send again.
 // There is no hold.
 
+import { bareIp } from '../logs/line.js';
 import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
@@ -212,7 +213,7 @@ export function qmailSubmitter(lines: readonly string[], atEof: boolean, uids: r
   const at = p.lastIndexOf('@');
   const login = at >= 0 ? p.slice(0, at) : '';
   const tail = at >= 0 ? p.slice(at + 1) : p;
-  if (isIp(tail)) return at >= 0 && login !== '' ? { authId: login, clientIp: tail.replace(/^::ffff:(?=[0-9.]+$)/i, '') } : no('ambiguous');
+  if (isIp(tail)) return at >= 0 && login !== '' ? { authId: login, clientIp: bareIp(tail) ?? tail } : no('ambiguous');
   if (tail === 'unknown') return no('ambiguous');
   return { authId: p };
 }
