@@ -226,12 +226,13 @@ export function restartLockFragment(seconds = 120, lockPath?: string): string {
  * goes to a temporary file, never to the channel: a daemon that inherits the channel's
  * stdout would keep the command from ever finishing.
  */
-export function serviceRestartFragment(units: readonly string[]): string {
+export function serviceRestartFragment(units: readonly string[], systemdMarker = '/run/systemd/system'): string {
   for (const u of units) if (!/^[a-z0-9][a-z0-9@._-]*$/.test(u)) throw new Error(`bad unit name ${u}`);
   const list = units.join(' ');
   return [
     `o=$(mktemp 2>/dev/null || echo /tmp/mailsweep-restart.$$); rrc=1; how=''`,
-    `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then`,
+    // systemd is running when this directory exists (sd_booted(3)); a parameter only for tests.
+    sh`if [ -d ${systemdMarker} ] && command -v systemctl >/dev/null 2>&1; then`,
     `  u=''; for n in ${list}; do if systemctl cat "$n.service" >/dev/null 2>&1; then u=$n; break; fi; done`,
     `  if [ -n "$u" ]; then how="systemctl restart $u"; systemctl restart "$u.service" </dev/null >"$o" 2>&1 9>&-; rrc=$?; fi`,
     `fi`,

@@ -10,6 +10,7 @@ import {
   parsePurgeOutput,
   parseRestartOutput,
   restartLockFragment,
+  serviceRestartFragment,
   preparePurge,
 } from '../../src/mta/common-ops.js';
 import { EXIM_ID_SHAPE, eximConfirmed } from '../../src/mta/exim-ops.js';
@@ -126,22 +127,29 @@ describe('parseRestartOutput', () => {
     expect(parseRestartOutput('', 'sh: 1: bad', 2, 'x')).toEqual({ ok: false, detail: 'x: restart did not run (exit 2): sh: 1: bad' });
   });
 
-  it('restart commands run against stubs (no systemd: init script), and report the new pid', () => {
+  it('restart commands run against stubs (no systemd, no init script: service), and report the pid', () => {
     const d = tmp();
     const bin = join(d, 'bin');
     mkdirSync(bin);
-    // The init-script path is fixed (/etc/init.d): run the built command with a fake `service`.
     const plan = postfix.ops!.restart({ binary: join(bin, 'postqueue') });
+    // The built command names absolute host paths (systemd marker, init scripts, the lock): point
+    // them into the temp dir, so this test can never restart the machine's own MTA.
+    const command = plan.command
+      .replaceAll('/run/systemd/system', join(d, 'no-systemd'))
+      .replaceAll('/etc/init.d/', `${join(d, 'init.d')}/`)
+      .replaceAll('/run/mailsweep-restart.lock', join(d, 'restart.lock'));
+    expect(command).not.toMatch(/\/etc\/init\.d|\/run\/systemd|\/run\/mailsweep/);
     script(join(bin, 'postconf'), `echo ${d}`);
     script(join(bin, 'postfix'), 'exit 0');
+    script(join(bin, 'systemctl'), `echo "$*" >>'${join(d, 'systemctl-calls')}'; exit 1`);
+    script(join(bin, 'service'), `echo "$*" >>'${join(d, 'service-calls')}'`);
     mkdirSync(join(d, 'pid'));
     writeFileSync(join(d, 'pid', 'master.pid'), `   ${process.pid}\n`);
-    const { result, stdout } = runPlan(plan, d, bin);
-    expect(stdout).toMatch(/__MAILSWEEP_RESTART__ how /);
-    if (!existsSync('/etc/init.d/postfix') && !existsSync('/run/systemd/system')) {
-      expect(result.detail).toMatch(/service postfix restart|no way/);
-    }
+    const { result, stdout } = runPlan({ ...plan, command }, d, bin);
     expect(stdout).toMatch(new RegExp(`__MAILSWEEP_RESTART__ before ${process.pid}`));
+    expect(readFileSync(join(d, 'service-calls'), 'utf8')).toBe('postfix restart\n');
+    expect(existsSync(join(d, 'systemctl-calls'))).toBe(false);
+    expect(result).toEqual({ ok: true, detail: `service postfix restart exited 0; postfix running, pid ${process.pid} (same pid as before)` });
   });
 });
 
@@ -514,5 +522,51 @@ describe('pathLine and restartPrologue', () => {
       expect(cmd.indexOf('flock'), a.name).toBeGreaterThan(-1);
       expect(cmd.indexOf('flock'), a.name).toBeLessThan(cmd.indexOf(`${'__MAILSWEEP_RESTART__'} how`));
     }
+  });
+});
+
+describe('serviceRestartFragment: the systemd path (stub systemctl; the lab has no systemd)', () => {
+  function systemdHost(units: string[], restartRc = 0) {
+    const d = tmp();
+    const bin = join(d, 'bin');
+    mkdirSync(bin);
+    mkdirSync(join(d, 'systemd'));
+    // `systemctl cat U.service` succeeds only for the installed units; every call is logged.
+    script(
+      join(bin, 'systemctl'),
+      `echo "$*" >>'${join(d, 'calls')}'
+case "$1" in cat) case " ${units.join(' ')} " in *" \${2%.service} "*) exit 0;; esac; exit 1;;
+restart) echo "Job for $2 done."; exit ${restartRc};; esac; exit 2`,
+    );
+    return { d, bin };
+  }
+  const run = (cmd: string, d: string, bin: string) =>
+    execFileSync('sh', ['-c', cmd], { cwd: d, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+
+  it('restarts the first unit that exists (exim4 before exim) and reports how', () => {
+    const { d, bin } = systemdHost(['exim']);
+    const out = run(serviceRestartFragment(['exim4', 'exim'], join(d, 'systemd')), d, bin);
+    expect(readFileSync(join(d, 'calls'), 'utf8')).toBe('cat exim4.service\ncat exim.service\nrestart exim.service\n');
+    const r = parseRestartOutput(`${out}__MAILSWEEP_RESTART__ running 99\n`, '', 0, 'exim');
+    expect(r).toEqual({ ok: true, detail: 'systemctl restart exim exited 0; exim running, pid 99' });
+  });
+
+  it('a failing systemctl restart is a failure, with its words', () => {
+    const { d, bin } = systemdHost(['postfix'], 1);
+    const out = run(serviceRestartFragment(['postfix'], join(d, 'systemd')), d, bin);
+    const r = parseRestartOutput(`${out}__MAILSWEEP_RESTART__ down\n`, '', 0, 'postfix');
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/^systemctl restart postfix exited 1; postfix NOT running.*Job for postfix.service done/);
+  });
+
+  it('without the systemd marker directory, systemctl is never asked (init script, then service)', () => {
+    // A unit name no host has, so no real /etc/init.d script runs; `service` is a stub too.
+    const unit = 'mailsweep-test-no-such-mta';
+    const { d, bin } = systemdHost([unit]);
+    script(join(bin, 'service'), `echo "$*" >>'${join(d, 'service-calls')}'`);
+    const out = run(serviceRestartFragment([unit], join(d, 'no-systemd')), d, bin);
+    expect(existsSync(join(d, 'calls'))).toBe(false);
+    expect(readFileSync(join(d, 'service-calls'), 'utf8')).toBe(`${unit} restart\n`);
+    expect(out).toContain(`__MAILSWEEP_RESTART__ how service ${unit} restart`);
   });
 });
