@@ -55,7 +55,11 @@ export const senderMismatch: Rule = (e) => {
   // Queue-only view (no readable log): count queued senders.
   for (const [authId, msgs] of queuedBy(e)) {
     const domains: Record<string, number> = {};
-    for (const m of msgs) if (m.sender && !m.senderTruncated) domains[domainOf(m.sender) ?? '(none)'] = (domains[domainOf(m.sender) ?? '(none)'] ?? 0) + 1;
+    for (const m of msgs) {
+      if (!m.sender || m.senderTruncated) continue; // a cut-short sender has no known domain
+      const d = domainOf(m.sender) ?? '(none)';
+      domains[d] = (domains[d] ?? 0) + 1;
+    }
     consider(authId, domains, msgs.map((m) => m.id));
   }
   return out;
