@@ -1,6 +1,8 @@
 // Helpers shared by the queue parsers: line splitting, warnings, section markers, dates.
 // Everything here is pure: no I/O, no clock.
 
+import { quote } from '../transport/quote.js';
+
 /** Prefix of the warning an adapter emits when the MTA command itself failed. */
 export const COMMAND_FAILED = 'command failed:';
 
@@ -234,5 +236,5 @@ export function mailLogsOf(ctx: { vars?: Record<string, unknown> }): string[] {
     if (list.length > 0) return list;
   }
   return DEFAULT_MAIL_LOGS;
-}import { quote } from '../transport/quote.js';
+}
 
