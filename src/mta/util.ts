@@ -237,4 +237,3 @@ export function mailLogsOf(ctx: { vars?: Record<string, unknown> }): string[] {
   }
   return DEFAULT_MAIL_LOGS;
 }
-
