@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, ExitError } from './errors.js';
+import { printable } from './text/printable.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -59,7 +60,8 @@ export function buildProgram(): Command {
     .option('--playbook <file>', 'playbook YAML (default: playbooks/hijacked-account.yaml)')
     .option('--auth-id <id>', 'the hijacked account, when already known (required with --yes unless --answers gives it)')
     .option('--dry-run', 'print every command and API call it would make; change nothing')
-    .option('-y, --yes', 'unattended: confirm every step (questions answered by flags or --answers)')
+    .option('-y, --yes', 'unattended: go ahead with every planned step; a safety question (safe answer "no") stops the run unless a flag or --answers says yes')
+    .option('--force-account', 'act on --auth-id even when no rule points at it (otherwise the run stops before anything changes)')
     .option('--answers <file>', 'YAML/JSON answers keyed by question (identify.account, confirm.purge, notify.customer_email, …)')
     .option('--resume <run-id>', 'continue a killed or failed run without repeating its done steps')
     .option('--hold', 'quarantine the spam for review instead of deleting it')
@@ -89,26 +91,35 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Error text can quote server output (stderr, ids, paths): shown, never interpreted by the terminal. */
+const shown = (text: string) => printable(text, { multiline: true });
+
 async function main(): Promise<void> {
   const program = buildProgram();
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
     if (e instanceof ExitError) {
-      if (e.message) process.stderr.write(`mailsweep: ${e.message}\n`);
+      if (e.message) process.stderr.write(`mailsweep: ${shown(e.message)}\n`);
       process.exitCode = e.code;
     } else if ((e as Error)?.name === 'StepError') {
-      process.stderr.write(`mailsweep: ${(e as Error).message}\n`);
+      process.stderr.write(`mailsweep: ${shown((e as Error).message)}\n`);
       process.exitCode = 1;
+    } else if ((e as Error)?.name === 'TransportError') {
+      // A host that cannot be reached is not a bug: its status word (as in scan), the reason, and
+      // incident's exit code for it (scan never lets one through: its hosts end with a status).
+      const t = e as Error & { kind?: string };
+      process.stderr.write(`mailsweep: ${t.kind ?? 'error'}: ${shown(t.message)}\n`);
+      process.exitCode = 2;
     } else if (e instanceof ConfigError) {
-      process.stderr.write(`mailsweep: error: ${e.message}\n`);
+      process.stderr.write(`mailsweep: error: ${shown(e.message)}\n`);
       process.exitCode = 3;
     } else if ((e as Error)?.name === 'ExitPromptError') {
       process.stderr.write('mailsweep: aborted\n');
       process.exitCode = 130;
     } else {
       const err = e as Error;
-      process.stderr.write(`mailsweep: internal error: ${err?.message ?? String(e)}\n`);
+      process.stderr.write(`mailsweep: internal error: ${shown(err?.message ?? String(e))}\n`);
       if (program.opts().verbose) process.stderr.write(`${err?.stack ?? ''}\n`);
       else process.stderr.write('(run with --verbose for details; please report this)\n');
       process.exitCode = 3;

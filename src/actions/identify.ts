@@ -5,6 +5,7 @@ import { headersCommand, sampleHeaders } from '../mta/headers.js';
 import type { Action } from '../playbook/types.js';
 import { StepError } from '../playbook/types.js';
 import { scanHost } from '../scan/host.js';
+import { printable } from '../text/printable.js';
 
 const Params = z.object({
   /** Known already (--auth-id): checked against the evidence, not trusted blindly. */
@@ -26,15 +27,19 @@ export const identify: Action<typeof Params> = {
     if (report.status !== 'ok') throw new StepError(`scan of ${ctx.host.name} failed: ${report.reason}`);
     const suspects = report.suspects ?? [];
     const queued = report.messages ?? [];
+    // Why the evidence may be partial (log timed out, unreadable, …): the operator weighs the suspects with it.
+    for (const f of report.findings.filter((x) => x.rule === 'log' || x.rule === 'attribution')) ctx.say(`note: ${f.message}`);
     for (const s of suspects.slice(0, 5))
-      ctx.say(`${s.authId}: ${s.messages} sent, ${s.queued} queued, ${s.recipients} recipients, ${s.clientIps.length} IP(s) — ${s.rules.join(', ')}`);
+      ctx.say(`${printable(s.authId, { max: 120 })}: ${s.messages} sent, ${s.queued} queued, ${s.recipients} recipients, ${s.clientIps.length} IP(s) — ${s.rules.join(', ')}`);
 
     let authId = p.auth_id?.trim();
     if (authId) {
-      const inQueue = queued.some((m) => m.authId === authId);
-      if (!inQueue && !suspects.some((s) => s.authId === authId)) {
-        const ok = await ctx.ask.confirm('identify.unknown_account', `${authId} has no queued mail and is not a suspect. Continue with it anyway?`, false);
-        if (!ok) throw new StepError(`${authId} is not supported by the evidence on ${ctx.host.name}`);
+      // Evidence is a rule pointing at the account; queued mail alone is what every customer has.
+      if (!suspects.some((s) => s.authId === authId)) {
+        const n = queued.filter((m) => m.authId === authId).length;
+        const why = n ? `${authId} has ${n} queued message(s) but no rule points at it` : `${authId} has no queued mail and no rule points at it`;
+        const ok = await ctx.ask.confirm('identify.unknown_account', `${why} on ${ctx.host.name}. Act on it anyway?`, false, { kind: 'override', flag: '--force-account' });
+        if (!ok) throw new StepError(`${authId} is not supported by the evidence on ${ctx.host.name}: nothing was changed`);
       }
     } else {
       if (!suspects.length) throw new StepError(`no suspect on ${ctx.host.name}: nothing points at a hijacked account (queue ${report.queue?.total ?? '?'})`);
@@ -56,7 +61,7 @@ export const identify: Action<typeof Params> = {
     if (sample) {
       const cmd = headersCommand(ctx.mta, { binary, vars: ctx.host.vars }, sample.id);
       if (cmd) headers = sampleHeaders((await ctx.run(cmd, { destructive: false })).stdout);
-      ctx.say(`sample ${sample.id} from <${sample.sender}> to ${sample.recipients.length} recipient(s):\n${headers}`);
+      ctx.say(`sample ${sample.id} from <${printable(sample.sender, { max: 200 })}> to ${sample.recipients.length} recipient(s):\n${printable(headers, { multiline: true })}`);
       const spam = await ctx.ask.confirm('identify.is_spam', `Is message ${sample.id} (${authId}) spam?`, true);
       if (!spam) throw new StepError(`operator says ${sample.id} from ${authId} is not spam: stopping before anything changes`);
     }
@@ -71,6 +76,8 @@ export const identify: Action<typeof Params> = {
       sampleId: sample?.id ?? null,
       sampleHeaders: headers,
       suspects: suspects.slice(0, 5).map((s) => ({ authId: s.authId, messages: s.messages, queued: s.queued, rules: s.rules })),
+      // Whose bounces are this account's backscatter: the senders its mail used (log and queue).
+      forgedSenders: [...new Set([...(suspects.find((s) => s.authId === authId)?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())])],
     };
   },
 };

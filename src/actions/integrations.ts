@@ -2,7 +2,7 @@
 // Secrets are named (env var or file), never given: resolveSecret() reads them when needed.
 import { readFileSync } from 'node:fs';
 import type { SmtpSettings } from './mail.js';
-import type { SecretSource } from './secrets.js';
+import { safeUrl, type SecretSource } from './secrets.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 const bool = (v: unknown): boolean => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase()));
@@ -10,7 +10,7 @@ const bool = (v: unknown): boolean => v === true || (typeof v === 'string' && ['
 function source(vars: Record<string, unknown>, prefix: string): SecretSource | undefined {
   const env = str(vars[`${prefix}_env`]);
   const file = str(vars[`${prefix}_file`]);
-  return env || file ? { ...(env ? { env } : {}), ...(file ? { file } : {}) } : undefined;
+  return env || file ? { ...(env ? { env, key: `${prefix}_env` } : {}), ...(file ? { file } : {}) } : undefined;
 }
 
 const ca = (vars: Record<string, unknown>, key: string) => {
@@ -28,8 +28,10 @@ export interface WhmConfig {
 
 /** cpanel_url (WHM, https://host:2087), cpanel_user (default root), cpanel_token_env | cpanel_token_file. */
 export function whmConfig(vars: Record<string, unknown>): WhmConfig | string {
-  const baseUrl = str(vars.cpanel_url);
-  if (!baseUrl) return 'no cpanel_url';
+  // user:password@ in the URL is never used (the token is) and never shown.
+  const raw = str(vars.cpanel_url);
+  if (!raw) return 'no cpanel_url';
+  const baseUrl = safeUrl(raw);
   const token = source(vars, 'cpanel_token');
   if (!token) return 'cpanel_url is set but neither cpanel_token_env nor cpanel_token_file';
   return { baseUrl, user: str(vars.cpanel_user) ?? 'root', token, ca: ca(vars, 'cpanel_ca_file'), insecure: bool(vars.cpanel_insecure) };
@@ -48,8 +50,9 @@ export interface WhmcsConfig {
 
 /** whmcs_url (…/includes/api.php), whmcs_identifier_env|_file, whmcs_secret_env|_file, whmcs_template. */
 export function whmcsConfig(vars: Record<string, unknown>): WhmcsConfig | string {
-  const url = str(vars.whmcs_url);
-  if (!url) return 'no whmcs_url';
+  const raw = str(vars.whmcs_url);
+  if (!raw) return 'no whmcs_url';
+  const url = safeUrl(raw);
   const identifier = source(vars, 'whmcs_identifier');
   const secret = source(vars, 'whmcs_secret');
   if (!identifier || !secret) return 'whmcs_url is set but whmcs_identifier_env/_file or whmcs_secret_env/_file is missing';

@@ -60,7 +60,7 @@ export async function sendNotice(msg: NoticeMessage): Promise<NoticeResult> {
   let pass: string | undefined;
   if (smtp.passEnv || smtp.passFile) {
     pass = await resolveSecret(
-      { ...(smtp.passEnv ? { env: smtp.passEnv } : {}), ...(smtp.passFile ? { file: smtp.passFile } : {}) },
+      { ...(smtp.passEnv ? { env: smtp.passEnv, key: 'notify_smtp_pass_env' } : {}), ...(smtp.passFile ? { file: smtp.passFile } : {}) },
       `SMTP password for ${smtp.user ?? '(no user)'}@${smtp.host}`,
       msg.env ?? process.env,
     );

@@ -9,7 +9,7 @@ import { StepError } from '../playbook/types.js';
 import { sh } from '../transport/quote.js';
 import { ApiError } from './api-error.js';
 import { resetCommand, whmConfig } from './integrations.js';
-import { resolveSecret } from './secrets.js';
+import { resolveSecret, safeUrl } from './secrets.js';
 import { generatePassword, WhmClient } from './whm.js';
 
 const flag = z.union([z.boolean(), z.string()]).transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
@@ -49,9 +49,12 @@ export const resetPassword: Action<typeof Params> = {
     const domain = p.account.slice(at + 1);
     const password = generatePassword(20);
     ctx.secret(password);
-    // Hand-over file first: if the run dies after the API call, the new password is not lost.
+    // The hand-over file is written only once the reset is confirmed, before the effect is
+    // journaled: a `new-password` file always holds the password the mailbox really has. If the
+    // run dies between the two, the journal has no effect and a resume resets again (the
+    // mailbox is locked either way), so nothing is lost that matters.
     const passwordFile = join(ctx.runDir, 'new-password');
-    if (!ctx.dryRun) writeFileSync(passwordFile, `${p.account}\t${password}\n`, { mode: 0o600 });
+    const handOver = () => writeFileSync(passwordFile, `${p.account}\t${password}\n`, { mode: 0o600 });
 
     const whm = whmConfig(ctx.host.vars);
     if (typeof whm !== 'string') {
@@ -61,7 +64,7 @@ export const resetPassword: Action<typeof Params> = {
       if (ctx.dryRun) {
         for (const c of calls) {
           ctx.journal.append({ t: 'api', step: ctx.step.id, service: 'whm', call: c, dryRun: true });
-          ctx.say(`[dry-run] would call WHM ${whm.baseUrl}: ${c}`);
+          ctx.say(`[dry-run] would call WHM ${safeUrl(whm.baseUrl)}: ${c}`);
         }
         return { reset: false, dryRun: true, via: 'whm' };
       }
@@ -80,6 +83,7 @@ export const resetPassword: Action<typeof Params> = {
       };
       const cpUser = await call(calls[0]!, () => client.getDomainOwner(domain));
       await call(calls[1]!, () => client.setMailboxPassword(cpUser, p.account, password));
+      handOver();
       const detail = { via: 'whm', cpanelUser: cpUser, passwordFile };
       ctx.journal.append({ t: 'effect', step: ctx.step.id, key: 'password-set', detail });
       if (p.suspend_outgoing) await call(calls[2]!, () => client.suspendOutgoing(cpUser, p.account));
@@ -93,7 +97,8 @@ export const resetPassword: Action<typeof Params> = {
     const full = sh`MAILSWEEP_ACCOUNT=${p.account} /bin/sh -c ${cmd}`;
     const r = await ctx.run(full, { destructive: true, stdin: `${password}\n` });
     if (ctx.dryRun) return { reset: false, dryRun: true, via: 'command' };
-    if (r.code !== 0) throw new StepError(`password_reset_command failed (exit ${r.code}): ${r.stderr.split('\n')[0]}`);
+    if (r.code !== 0) throw new StepError(`password_reset_command failed (exit ${r.code}): ${r.stderr.split('\n')[0]}; no password was set`);
+    handOver();
     const detail = { via: 'command', passwordFile };
     ctx.journal.append({ t: 'effect', step: ctx.step.id, key: 'password-set', detail });
     ctx.say(`new password set on ${p.account}; it is in ${passwordFile} (mode 600)`);

@@ -13,6 +13,9 @@
 // - Email::suspend_outgoing / unsuspend_outgoing, suspend_login / unsuspend_login: email.
 // - Email::list_pops: regex, skip_main, no_validate → data [{email, login, suspended_incoming,
 //   suspended_login}].
+// - accountsummary(user | domain) → {"data":{"acct":[{domain, email (the account's contact
+//   address), user, owner, suspended, …}]},"metadata":{…}} (api.docs.cpanel.net, WHM API 1,
+//   "Return cPanel account summary"). The 2009 API-0 example shows "email":"*unknown*" when unset.
 //
 // UNCONFIRMED (not found in the documents; handled defensively, see comments below):
 // - the HTTP status and body cpsrvd returns for a bad/expired token (401 and 403 both → 'auth');
@@ -282,6 +285,19 @@ export class WhmClient {
 
   async unsuspendLogin(cpanelUser: string, email: string): Promise<void> {
     await this.uapi(cpanelUser, 'Email', 'unsuspend_login', { email });
+  }
+
+  /**
+   * WHM API 1 accountsummary(user): the cPanel account's summary; `email` is its contact address
+   * (documented shape: data.acct[] with domain, email, user, suspended, …; older versions show
+   * "*unknown*" when none is set). Returns null when the account has no usable contact address.
+   */
+  async accountContact(cpanelUser: string): Promise<{ email: string | null; domain?: string }> {
+    const res = await this.call<{ acct?: { email?: unknown; domain?: unknown }[] } | null>('accountsummary', { user: cpanelUser });
+    const acct = Array.isArray(res.data?.acct) ? res.data.acct[0] : undefined;
+    if (!acct) throw new ApiError('not-found', `accountsummary: no cPanel account ${cpanelUser}`, { service: 'whm', call: 'accountsummary', status: 200 });
+    const email = typeof acct.email === 'string' && acct.email.includes('@') ? acct.email.trim() : null;
+    return { email, ...(typeof acct.domain === 'string' ? { domain: acct.domain } : {}) };
   }
 
   /** UAPI Email::list_pops (regex is a PCRE applied by cPanel). */

@@ -235,9 +235,18 @@ export class WhmcsClient {
    * for"). Returns null when WHMCS says "Client Not Found".
    */
   async findClientByEmail(email: string): Promise<WhmcsClientSummary | null> {
+    return this.clientDetails({ email }, email);
+  }
+
+  /** GetClientsDetails with `clientid`: the client's own contact address. null: "Client Not Found". */
+  async getClient(clientid: number): Promise<WhmcsClientSummary | null> {
+    return this.clientDetails({ clientid }, '');
+  }
+
+  private async clientDetails(params: WhmcsParams, email: string): Promise<WhmcsClientSummary | null> {
     let r: Record<string, unknown>;
     try {
-      r = await this.call('GetClientsDetails', { email });
+      r = await this.call('GetClientsDetails', params);
     } catch (err) {
       if (err instanceof ApiError && err.kind === 'not-found') return null;
       throw err;

@@ -14,7 +14,9 @@ import { defaultRunsDir } from '../playbook/journal.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { transportFor } from '../scan/connect.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
-import { defaultInventory } from './scan.js';
+import { incidentalSecrets } from '../actions/secrets.js';
+import { printable } from '../text/printable.js';
+import { defaultInventory, positiveInt } from './scan.js';
 
 export const DEFAULT_PLAYBOOK = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'hijacked-account.yaml');
 
@@ -31,6 +33,7 @@ export interface IncidentCliOptions {
   set?: string[];
   knownHosts?: string;
   acceptNewHostkeys?: boolean;
+  forceAccount?: boolean;
   runsDir?: string;
   timeout: string;
 }
@@ -48,7 +51,12 @@ async function readAnswers(file: string | undefined): Promise<Record<string, unk
   return v as Record<string, unknown>;
 }
 
+/** Exit codes of `mailsweep incident` (the table in the README's incident section). */
+export const INCIDENT_EXIT = { ok: 0, failed: 1, connection: 2, config: 3, aborted: 130 } as const;
+
 export async function runIncident(hostPattern: string, o: IncidentCliOptions): Promise<number> {
+  // Validated as scan does: "abc" or 0 must not silently disable every timeout.
+  const timeoutS = positiveInt('--timeout', o.timeout, 3600);
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (!tty && !o.yes && !o.dryRun)
     throw new ConfigError('no terminal to ask questions on: run interactively, or unattended with --yes (and --auth-id or --answers)');
@@ -68,7 +76,6 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
   const skip = new Set((o.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   for (const s of skip)
     if (!playbook.steps.some((x) => x.id === s)) throw new ConfigError(`--skip ${s}: no such step (steps: ${playbook.steps.map((x) => x.id).join(', ')})`);
-  const timeoutS = Number(o.timeout);
   const transport = transportFor(host, {
     knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
     hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
@@ -85,22 +92,28 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
       vars,
       dryRun: !!o.dryRun,
       unattended: !!o.yes,
+      forced: new Map(o.forceAccount ? [['identify.unknown_account', '--force-account']] : []),
       answers: await readAnswers(o.answers),
       skip,
       runsDir: o.runsDir ?? defaultRunsDir(),
       resume: o.resume,
-      secrets: [],
+      // URL userinfo and tokens pasted where a variable's name belongs: never shown, never journaled.
+      secrets: incidentalSecrets(host.vars),
       tty: tty && !process.env.CI,
       commandTimeoutMs: timeoutS * 1000,
     });
     const out = process.stderr;
+    const error = printable(outcome.error ?? '', { multiline: true });
     if (outcome.status === 'ok') out.write(`\nincident run ${outcome.runId}: done${o.dryRun ? ' (dry run: nothing was changed)' : ''}\njournal: ${outcome.journalPath}\n`);
     else
       out.write(
-        `\nincident run ${outcome.runId}: ${outcome.status.toUpperCase()}: ${outcome.error}\njournal: ${outcome.journalPath}\n` +
+        // A connection failure ends with the scan's status word (unreachable, auth-failed, …).
+        `\nincident run ${outcome.runId}: ${outcome.connection ? `${host.name} ${outcome.connection}` : outcome.status.toUpperCase()}: ${error}\njournal: ${outcome.journalPath}\n` +
           `resume with: mailsweep incident ${host.name} --resume ${outcome.runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}\n`,
       );
-    return outcome.status === 'ok' ? 0 : outcome.status === 'aborted' ? 130 : 1;
+    if (outcome.status === 'ok') return INCIDENT_EXIT.ok;
+    if (outcome.status === 'aborted') return INCIDENT_EXIT.aborted;
+    return outcome.connection ? INCIDENT_EXIT.connection : INCIDENT_EXIT.failed;
   } finally {
     await transport.close();
   }

@@ -1,7 +1,7 @@
 // `mailsweep parse`: the scan's parsers on a saved queue listing or log (file or stdin) → JSON.
 // For pipelines (`exim -bp | mailsweep parse --mta exim --kind queue`) and odd server output.
+// The JSON keeps the server's bytes; C1, bidi and invisible characters are \u escapes (text/json.ts).
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
@@ -10,9 +10,12 @@ import { LOG_PARSERS } from '../logs/index.js';
 import type { LogSink } from '../logs/types.js';
 import { parseEximBp } from '../mta/exim.js';
 import { parsePostqueueJson, parsePostqueueP } from '../mta/postfix.js';
-import { parseQmailQread, parseQmailQstat } from '../mta/qmail.js';
+import { parseQmailQueueText } from '../mta/qmail.js';
 import { parseMailq } from '../mta/sendmail.js';
 import { MTA_NAMES, type MtaName, type QueueListing } from '../mta/types.js';
+import { jsonText } from '../text/json.js';
+import { printable } from '../text/printable.js';
+import { LineSplitter } from '../transport/lines.js';
 
 export interface ParseCliOptions {
   mta: string;
@@ -41,13 +44,9 @@ export function parseQueueText(mta: MtaName, text: string, nowSeconds: number): 
       return text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds });
     case 'sendmail':
       return parseMailq(text, { nowSeconds });
-    case 'qmail': {
-      if (/^messages in queue/m.test(text)) {
-        const q = parseQmailQstat(text);
-        return { messages: [], reportedTotal: q.inQueue, warnings: q.warnings };
-      }
-      return parseQmailQread(text, nowSeconds);
-    }
+    case 'qmail':
+      // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
+      return parseQmailQueueText(text, nowSeconds);
   }
 }
 
@@ -57,7 +56,7 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
   if (o.kind !== 'queue' && o.kind !== 'log') throw new ConfigError(`--kind must be queue or log, got "${o.kind}"`);
   const stream = input(file);
   stream.on('error', (e) => {
-    process.stderr.write(`mailsweep: error: cannot read ${file}: ${e.message}\n`);
+    process.stderr.write(`mailsweep: error: cannot read ${printable(String(file))}: ${printable(e.message)}\n`);
     process.exit(3);
   });
   const nowSeconds = Math.floor(Date.now() / 1000);
@@ -68,9 +67,10 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
       total: l.messages.length,
       reportedTotal: l.reportedTotal,
       messages: l.messages.map((m) => ({ id: m.id, sender: m.sender, recipients: m.recipients, frozen: m.frozen, bounce: m.bounce, held: m.held, size: m.size, ageSeconds: m.ageSeconds, ...(m.authId ? { authId: m.authId } : {}) })),
+      ...('services' in l && Array.isArray(l.services) ? { services: l.services } : {}),
       warnings: l.warnings,
     };
-    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    process.stdout.write(jsonText(out, 2) + '\n');
     return l.warnings.length && !l.messages.length && l.reportedTotal === null ? 3 : 0;
   }
 
@@ -80,8 +80,11 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
   const agg = new AuthAggregator();
   const warnings: string[] = [];
   const sink: LogSink = { submission: (s) => agg.add(s), failure: (f) => agg.addFailure(f), warning: (w) => warnings.length < 50 && warnings.push(w) };
-  // Stream line by line: a multi-gigabyte log never sits in memory.
-  for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) parser.feed(line, sink);
+  // Stream line by line: a multi-gigabyte log never sits in memory. Lines end at \n only, as in
+  // the scan's log read (a CR inside a line is server text, not a line break; a CRLF file's CR goes).
+  const splitter = new LineSplitter((line) => parser.feed(line.endsWith('\r') ? line.slice(0, -1) : line, sink));
+  for await (const chunk of stream) splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  splitter.end();
   parser.end(sink);
   const out = {
     users: agg.result().map((u) => ({
@@ -99,6 +102,6 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
     summary: { ...agg.summary(), lines: parser.stats().lines },
     warnings,
   };
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  process.stdout.write(jsonText(out, 2) + '\n');
   return 0;
 }

@@ -9,7 +9,7 @@ import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { HostSpec } from '../inventory/types.js';
 import { FORMATS, type FormatName } from '../report/index.js';
-import { hostState } from '../report/format.js';
+import { hostState, safeText } from '../report/format.js';
 import { scanFleet, type FleetEvent } from '../scan/fleet.js';
 import type { ScanReport } from '../scan/types.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
@@ -44,7 +44,7 @@ export function defaultInventory(): string {
   return found;
 }
 
-function positiveInt(name: string, v: string, max: number): number {
+export function positiveInt(name: string, v: string, max: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
   return n;
@@ -57,10 +57,11 @@ export function parseFormat(f: string): FormatName {
 
 /** Progress goes to stderr, so stdout carries only the report (pipes, cron, --format json). */
 async function withProgress(hosts: HostSpec[], tty: boolean, run: (on: (e: FleetEvent) => void) => Promise<ScanReport>): Promise<ScanReport> {
+  // Names come from the inventory, reasons quote the server: both shown, never interpreted.
   if (!tty) {
     return run((e) => {
       if (e.kind === 'host-done')
-        process.stderr.write(`[${e.host.name}] ${hostState(e.report)}${e.report.queue ? ` queue=${e.report.queue.total}` : ''}${e.report.status !== 'ok' ? ` ${e.report.reason ?? ''}` : ''}\n`);
+        process.stderr.write(`[${safeText(e.host.name)}] ${hostState(e.report)}${e.report.queue ? ` queue=${e.report.queue.total}` : ''}${e.report.status !== 'ok' ? ` ${safeText(e.report.reason ?? '')}` : ''}\n`);
     });
   }
   let report!: ScanReport;
@@ -79,7 +80,7 @@ async function withProgress(hosts: HostSpec[], tty: boolean, run: (on: (e: Fleet
               running--;
               done++;
               if (hostState(e.report) !== 'OK') bad++;
-              task.output = `${e.host.name}: ${hostState(e.report)}${e.report.queue ? ` (${e.report.queue.total} queued)` : ''}`;
+              task.output = `${safeText(e.host.name)}: ${hostState(e.report)}${e.report.queue ? ` (${e.report.queue.total} queued)` : ''}${e.report.status !== 'ok' ? ` ${safeText(e.report.reason ?? '')}` : ''}`;
             }
             task.title = `Scanning ${hosts.length} host(s): ${done} done, ${running} in flight, ${bad} need attention`;
           });

@@ -29,7 +29,8 @@ export type FakeMode =
 /** One stub program: argument string (as "$*") → recorded file (or literal text). */
 export interface StubTool {
   name: string;
-  cases: Record<string, { file?: string; text?: string; code?: number }>;
+  /** `sleep`: seconds the tool then hangs before exiting (a slow disk, a huge gzipped log). */
+  cases: Record<string, { file?: string; text?: string; code?: number; sleep?: number }>;
 }
 
 /** A whole command answered from a recording: the first entry whose `match` occurs in the command. */
@@ -46,6 +47,8 @@ export interface FakeHostSpec {
   tools: StubTool[];
   /** Recorded outputs of mailsweep's own commands on a real server, tried before the shell. */
   replay?: ReplayEntry[];
+  /** Run the shell as this user (the server process must be root): permission checks apply as on a server. */
+  runAs?: { uid: number; gid: number };
 }
 
 export interface KeyPair {
@@ -86,7 +89,8 @@ export async function writeStubs(dir: string, tools: StubTool[]): Promise<string
     const lines = ['#!/bin/sh', 'case "$*" in'];
     for (const [args, c] of Object.entries(t.cases)) {
       const body = c.file ? `cat ${shellQuote(c.file)}` : `printf '%s' ${shellQuote(c.text ?? '')}`;
-      lines.push(`  ${args === '*' ? '*' : shellQuote(args)}) ${body}; exit ${c.code ?? 0} ;;`);
+      const hang = c.sleep ? `; sleep ${Math.max(0, Math.floor(c.sleep))}` : '';
+      lines.push(`  ${args === '*' ? '*' : shellQuote(args)}) ${body}${hang}; exit ${c.code ?? 0} ;;`);
     }
     lines.push(`  *) echo "${t.name}: this demo host does not support: $*" >&2; exit 64 ;;`, 'esac');
     const path = join(bin, t.name);
@@ -210,6 +214,7 @@ export async function startFakeHost(
           const child = spawn('/bin/sh', ['-c', info.command], {
             env: { PATH: `${bin}:/usr/bin:/bin`, LC_ALL: 'C', HOME: join(opts.workDir, spec.name) },
             detached: true,
+            ...(spec.runAs ? { uid: spec.runAs.uid, gid: spec.runAs.gid } : {}),
           });
           if (child.pid) children.add(child.pid);
           child.stdout.pipe(stream, { end: false });

@@ -3,6 +3,7 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { MtaName } from '../mta/types.js';
+import { RULE_KEYS } from '../rules/settings.js';
 import { fail, seg } from './fail.js';
 import { jumpFromSshArgs, parseJump } from './jump.js';
 import type { HostSpec, Inventory, JumpHost } from './types.js';
@@ -179,6 +180,9 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
 
   const vars: Record<string, unknown> = {};
   for (const [k, d] of merged) vars[k] = d.value;
+  // Rule settings written as "{{ var }}": resolved and checked for this host now, so the scan never
+  // meets a bad value (plain values were checked where they are written, above).
+  for (const k of RULE_KEYS) if (isTemplate(merged.get(k)?.value)) vars[k] = value(k);
   return {
     name,
     address,

@@ -36,7 +36,7 @@ export interface HostSpec {
   queueCrit: number;
   /** Every group the host belongs to, 'all' and ancestors included, in precedence order (lowest first). */
   groups: string[];
-  /** All merged vars, host vars winning; values as written (templates unresolved). */
+  /** All merged vars, host vars winning; values as written (templates unresolved, except in rule settings). */
   vars: Record<string, unknown>;
   /** Where the host is first defined. */
   source: { file: string; line: number };

@@ -2,7 +2,8 @@
 
 import { z } from 'zod';
 import { MTA_NAMES } from '../mta/types.js';
-import { fail, show } from './fail.js';
+import { RULE_VARS } from '../rules/settings.js';
+import { fail, seg, show } from './fail.js';
 import { VaultValue, type VarDef } from './yaml.js';
 
 const digits = (v: unknown): unknown => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
@@ -59,6 +60,8 @@ export const KNOWN: Record<string, Known> = {
   queue_crit: { schema: count, expected: 'a non-negative integer' },
   mailsweep_jump: { schema: z.union([z.string(), z.null(), z.literal(false)]), expected: '"user@host:port" or none' },
   mailsweep_jump_key_file: { schema: path, expected: 'a file path' },
+  // Detection rule settings (user_volume_limit, baseline_*, local_domains …): checked here, at load.
+  ...RULE_VARS,
 };
 
 /** Checks a known var's value and returns it normalised; unknown keys pass through. */
@@ -66,7 +69,13 @@ export function checkVar(file: string, key: string, value: unknown, def: Pick<Va
   const known = KNOWN[key];
   if (!known) return value;
   const r = known.schema.safeParse(value);
-  if (!r.success) fail(file, def.line, def.path, `expected ${known.expected}, got ${show(value)}`);
+  if (!r.success) {
+    // Inside a mapping or list (sender_allow, local_domains): name the entry that is wrong.
+    const at = r.error.issues[0]?.path ?? [];
+    const bad = at.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], value);
+    const where = def.path + at.map((k) => (typeof k === 'number' ? `[${k}]` : `.${seg(k)}`)).join('');
+    fail(file, def.line, where, `expected ${known.expected}, got ${show(bad)}`);
+  }
   return r.data;
 }
 
@@ -100,7 +109,12 @@ export function render(
   return out;
 }
 
-const SECRET = /(?:^|_)(?:pass|passwd|password|passphrase|token|secret|api_?key)$/i;
+const SECRET = /(?:^|_)(?:pass|passwd|password|passphrase|token|api_?token|auth_?token|access_?token|secret|client_?secret|api_?key|access_?key)$/i;
+
+/** Secret-looking key names in any style: db_password, cpanelToken, whm_apitoken, smtp-pass, apiKey. */
+export function isSecretName(k: string): boolean {
+  return SECRET.test(k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[-.\s]+/g, '_'));
+}
 
 /** Rejects literal secrets anywhere in a var (nested mappings included); the value is never echoed. */
 export function rejectSecrets(file: string, def: VarDef, key: string): void {
@@ -111,7 +125,7 @@ export function rejectSecrets(file: string, def: VarDef, key: string): void {
       for (const [ck, cv] of Object.entries(v)) walk(ck, cv, `${path}.${ck}`);
       return;
     }
-    if (!SECRET.test(k)) return;
+    if (!isSecretName(k)) return;
     const literal = (typeof v === 'string' && v.trim() !== '' && !isTemplate(v)) || typeof v === 'number';
     if (!literal) return;
     const hint = k.startsWith('ansible_')

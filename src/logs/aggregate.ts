@@ -19,6 +19,8 @@ export interface UserStats {
   /** Envelope sender domain → messages ('(none)' for a sender without @). */
   senderDomains: Record<string, number>;
   nullSenders: number;
+  /** Distinct envelope senders, lower-case (at most MAX_SENDERS_PER_USER): whose bounces are this account's backscatter. */
+  senders?: string[];
   firstSeen: number | null;
   lastSeen: number | null;
   /** Up to 10 queue ids, first seen first. */
@@ -50,11 +52,13 @@ export interface AggregateSummary {
 export const MAX_SAMPLE_IDS = 10;
 export const MAX_IPS_PER_USER = 10_000;
 export const MAX_DOMAINS_PER_USER = 1_000;
+export const MAX_SENDERS_PER_USER = 10_000;
 export const MAX_FAILURE_KEYS = 100_000;
 const OTHER = '(other)';
 
-interface UserState extends Omit<UserStats, 'clientIps' | 'failures'> {
+interface UserState extends Omit<UserStats, 'clientIps' | 'failures' | 'senders'> {
   ips: Set<string>;
+  senderSet: Set<string>;
 }
 
 export interface AggregatorOptions {
@@ -99,6 +103,7 @@ export class AuthAggregator implements LogSink {
         recipients: 0,
         unconfirmed: 0,
         ips: new Set(),
+        senderSet: new Set(),
         clientIpsTruncated: false,
         senderDomains: {},
         nullSenders: 0,
@@ -129,6 +134,7 @@ export class AuthAggregator implements LogSink {
       const domain = at < 0 ? '(none)' : s.sender.slice(at + 1).toLowerCase();
       const key = domain in u.senderDomains || Object.keys(u.senderDomains).length < MAX_DOMAINS_PER_USER ? domain : OTHER;
       u.senderDomains[key] = (u.senderDomains[key] ?? 0) + 1;
+      if (u.senderSet.size < MAX_SENDERS_PER_USER) u.senderSet.add(s.sender.toLowerCase());
     }
     if (s.queueId !== undefined && u.sampleQueueIds.length < MAX_SAMPLE_IDS) u.sampleQueueIds.push(s.queueId);
     if (s.time !== null) {
@@ -159,8 +165,8 @@ export class AuthAggregator implements LogSink {
   result(): UserStats[] {
     const out: UserStats[] = [];
     for (const u of this.users.values()) {
-      const { ips, ...rest } = u;
-      out.push({ ...rest, clientIps: [...ips], failures: this.failuresByUser.get(u.authId) ?? 0 });
+      const { ips, senderSet, ...rest } = u;
+      out.push({ ...rest, clientIps: [...ips], senders: [...senderSet], failures: this.failuresByUser.get(u.authId) ?? 0 });
     }
     return out.sort((a, b) => b.messages - a.messages || b.unconfirmed - a.unconfirmed || a.authId.localeCompare(b.authId));
   }

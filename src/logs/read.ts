@@ -22,6 +22,8 @@ export const LOG_FILTERS: Record<MtaName, string[]> = {
 export const FILE_MARKER = '__MAILSWEEP_LOGFILE__';
 export const NOW_MARKER = '__MAILSWEEP_LOGNOW__';
 export const NOLOG_MARKER = '__MAILSWEEP_NOLOG__';
+/** A log file the window needs that the command's user cannot read (permissions). */
+export const UNREADABLE_MARKER = '__MAILSWEEP_UNREADABLE__';
 
 /**
  * The shell command. Rotations (`log.1`, `log.2.gz`, `log-20261122[.gz]`, multilog `@….s`) are read
@@ -35,7 +37,8 @@ export function logReadCommand(mta: MtaName, sinceEpoch: number, vars: Record<st
   return [
     sh`echo ${NOW_MARKER} "$(date '+%s %z')"`,
     sh`log=; for f in ${candidates}; do if [ -e "$f" ]; then log=$f; break; fi; done`,
-    sh`if [ -z "$log" ]; then echo ${NOLOG_MARKER} ${candidates.join(' ')}; exit 0; fi`,
+    // A log directory the user may not enter (Debian's /var/log/exim4 is 2750) hides the log: say so.
+    sh`if [ -z "$log" ]; then for f in ${candidates}; do d=$(dirname -- "$f"); if [ -d "$d" ] && [ ! -x "$d" ]; then echo ${UNREADABLE_MARKER} "$d"; fi; done; echo ${NOLOG_MARKER} ${candidates.join(' ')}; exit 0; fi`,
     // Oldest first: ls -tr on the base name and its rotations (multilog keeps @timestamp.s beside current).
     sh`dir=$(dirname -- "$log"); base=$(basename -- "$log")`,
     sh`case "$base" in current) pat="@*.s @*.u current" ;; *) pat="$base $base.* $base-*" ;; esac`,
@@ -43,6 +46,7 @@ export function logReadCommand(mta: MtaName, sinceEpoch: number, vars: Record<st
     sh`for f in $(ls -1tr -- $pat 2>/dev/null); do`,
     sh`  [ -f "$f" ] || continue`,
     sh`  if [ "$f" != "$base" ] && [ "$(stat -c %Y -- "$f" 2>/dev/null || echo 0)" -lt ${sinceEpoch} ]; then continue; fi`,
+    sh`  if [ ! -r "$f" ]; then echo ${UNREADABLE_MARKER} "$dir/$f"; continue; fi`,
     sh`  echo ${FILE_MARKER} "$dir/$f"`,
     sh`  case "$f" in *.gz) gzip -dc -- "$f" ;; *.bz2) bzip2 -dc -- "$f" ;; *.xz) xz -dc -- "$f" ;; *) cat -- "$f" ;; esac | grep -a -F ${greps}`,
     sh`done; exit 0`,

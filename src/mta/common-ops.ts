@@ -116,7 +116,7 @@ export function fitCommand(ids: string[], lines: string[], fixed: number, prep: 
   return { ids: ids.slice(0, n), lines: lines.slice(0, n) };
 }
 
-const LINE = /^__MAILSWEEP_PURGE__ (\S+) (match|skip|done|fail|abort)(?: (.*))?$/;
+const LINE = /^__MAILSWEEP_PURGE__ (\S+) (match|skip|done|fail|abort|paused|resumed|notresumed)(?: (.*))?$/;
 
 export interface PurgeParseOptions {
   /** The ids that went into the command (after preparePurge / fitCommand). */
@@ -139,6 +139,7 @@ export function parsePurgeOutput(stdout: string, stderr: string, code: number | 
   const verdict = new Map<string, { state: 'match' | 'skip' | 'done' | 'fail'; text: string }>();
   const toolLines: string[] = [];
   let abort: string | null = null;
+  const pause: { state: 'paused' | 'resumed' | 'notresumed'; text: string }[] = [];
   const other: string[] = [];
   for (const line of splitLines(stdout)) {
     if (line.startsWith('| ')) {
@@ -155,10 +156,16 @@ export function parsePurgeOutput(stdout: string, stderr: string, code: number | 
       continue;
     }
     const id = m[1] ?? '';
-    const state = m[2] as 'match' | 'skip' | 'done' | 'fail' | 'abort';
+    const state = m[2] as 'match' | 'skip' | 'done' | 'fail' | 'abort' | 'paused' | 'resumed' | 'notresumed';
     const text = m[3] ?? '';
     if (state === 'abort') {
       abort = text || 'aborted';
+      continue;
+    }
+    // "- paused <how>" / "- resumed <how>": the queue runner was stopped for the removal and
+    // started again; "- notresumed <why>": it was not (a warning: the MTA may be down).
+    if (state === 'paused' || state === 'resumed' || state === 'notresumed') {
+      pause.push({ state, text: printable(text || state) });
       continue;
     }
     if (!sent.has(id)) {
@@ -190,7 +197,12 @@ export function parsePurgeOutput(stdout: string, stderr: string, code: number | 
     }
   }
   if (abort && opts.sent.length > 0 && done.length === 0 && verdict.size === 0) warnings.push(`aborted: ${abort}`);
-  return { done, skipped, warnings: capWarnings(warnings) };
+  const paused = pause.filter((p) => p.state === 'paused');
+  for (const p of pause) if (p.state === 'notresumed') warnings.push(`NOT resumed: ${p.text}`);
+  if (paused.length > 0 && !pause.some((p) => p.state !== 'paused'))
+    warnings.push(`paused (${paused.map((p) => p.text).join('; ')}) and no report that it was resumed: check the MTA`);
+  const notes = pause.map((p) => `${p.state === 'notresumed' ? 'not resumed' : p.state}: ${p.text}`);
+  return notes.length > 0 ? { done, skipped, warnings: capWarnings(warnings), notes } : { done, skipped, warnings: capWarnings(warnings) };
 }
 
 // ---------------------------------------------------------------------------
@@ -303,7 +315,7 @@ export function parseRestartOutput(stdout: string, stderr: string, code: number 
       continue;
     }
     const v = m[2] ?? '';
-    if (m[1] === 'how') how = v;
+    if (m[1] === 'how') how = printable(v); // server text, on its way to the screen and journal
     else if (m[1] === 'rc') rc = /^\d+$/.test(v) ? Number(v) : null;
     else if (m[1] === 'running') running = /^\d+$/.test(v) ? v : null;
     else if (m[1] === 'down') down = true;
@@ -324,4 +336,172 @@ export function parseRestartOutput(stdout: string, stderr: string, code: number 
   if ((rc ?? 1) !== 0 && tool.length > 0) parts.push(`output: ${failureText(tool.join('\n'))}`);
   if (other.length > 0) parts.push(`unexpected output: ${failureText(other.join('\n'))}`);
   return { ok: running !== null && rc === 0, detail: parts.join('; ') };
+}
+
+// ---------------------------------------------------------------------------
+// Purge requests on stdin (issue #8): the command is a fixed script; ids, expected senders and
+// recipients and the auth id travel on its stdin, each value hex-encoded, and the server compares
+// them as hex with the hex of what it reads (od). No quoting, no argv growth (sudo re-quotes
+// argv, not stdin), and a value holding ESC, CR, quotes or `$(…)` is compared byte for byte.
+//
+// The request text, one record a line:
+//   A <hex auth id>                          kind auth only, first
+//   <id> <S> <R>                             one per id, ids validated against the MTA's shape
+//       S: "-" (no expected sender) or "s" + hex of the sender ("s" alone: the null sender)
+//       R: "-" (no recipient check) or "r" + the expected recipients, each "x" + hex, joined
+//          by "," ("r" alone: the empty set, which no message passes)
+//   . <number of id lines>                   last: a request cut short in transit is refused
+
+/** Lowercase hex of the UTF-8 bytes of `s`, as `od -An -v -tx1 | tr -d ' \n'` prints them. */
+export function hexOf(s: string): string {
+  return Buffer.from(s, 'utf8').toString('hex');
+}
+
+/** The stdin text for a purge of `ids` (already validated by prepareStdinPurge). */
+export function purgeStdinText(req: PurgeRequest, ids: readonly string[]): string {
+  const out: string[] = [];
+  if (req.match.kind === 'auth') out.push(`A ${hexOf(req.match.authId)}`);
+  for (const id of ids) {
+    const exp = req.expect?.[id];
+    const s = exp === undefined ? '-' : `s${hexOf(exp.sender)}`;
+    const r = exp?.recipients === undefined ? '-' : `r${exp.recipients.map((x) => `x${hexOf(x)}`).join(',')}`;
+    out.push(`${id} ${s} ${r}`);
+  }
+  out.push(`. ${ids.length}`);
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * preparePurge for commands that take their data on stdin: no control-character refusal for
+ * senders (they are compared as bytes), and kind bounce needs the expected recipients of every
+ * id (the delete-time re-check that a reused id, or a bounce whose recipients changed, is not
+ * touched).
+ */
+export function prepareStdinPurge(
+  req: PurgeRequest,
+  idShape: RegExp,
+  mtaLabel: string,
+  needSender: (req: PurgeRequest) => boolean = () => false,
+): PreparedPurge {
+  // The senders are replaced by '' only for the shared checks; the request itself is unchanged.
+  const expect = req.expect === undefined ? undefined : Object.fromEntries(Object.entries(req.expect).map(([id, e]) => [id, { ...e, sender: '' }]));
+  const prep = preparePurge({ ...req, ...(expect === undefined ? {} : { expect }) }, idShape, mtaLabel, needSender);
+  if (req.match.kind !== 'bounce' || prep.refusal !== undefined) return prep;
+  const ids: string[] = [];
+  for (const id of prep.ids) {
+    const r = req.expect?.[id]?.recipients;
+    if (r === undefined || !Array.isArray(r)) prep.skipped.push({ id, reason: 'no expected recipients for this bounce (request.expect): cannot re-check it' });
+    else ids.push(id);
+  }
+  prep.ids = ids;
+  return prep;
+}
+
+/**
+ * The start of a stdin purge script: the request goes to a private temporary file ($t; every
+ * "$t.*" is removed on exit, also on HUP/INT/TERM/PIPE), and a request that is not whole (no
+ * final ". N" line, or N id lines missing) aborts before anything is read from the queue.
+ * `fin` is the EXIT handler: a script that must undo something on exit redefines it and calls
+ * `fin_files`.
+ */
+export function stdinPrologue(): string[] {
+  return [
+    `t=$(mktemp 2>/dev/null) || { echo "${PURGE_MARKER} - abort cannot create a temporary file"; exit 0; }`,
+    `fin_files() { rm -f "$t" "$t".*; }; fin() { fin_files; }`,
+    `trap 'fin' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
+    `cat >"$t" || { echo "${PURGE_MARKER} - abort cannot read the request on stdin"; exit 0; }`,
+    `if ! awk '$1 == "A" { a++ } $1 == "." { n = $2; e = NR } END { exit !(NR > 0 && e == NR && n == NR - 1 - a) }' "$t"; then echo "${PURGE_MARKER} - abort the request on stdin is missing or incomplete"; exit 0; fi`,
+  ];
+}
+
+/** The ids of the request file $t, one a line (shell fragment). */
+export const STDIN_IDS = `awk '$1 != "A" && $1 != "." { print $1 }' "$t"`;
+
+// ---------------------------------------------------------------------------
+// Pausing the queue runners for the purge window (issue #8, exim and sendmail).
+//
+// A queue run (the restart's, cron's, the daemon's -q interval) holds the lock of the message
+// it is delivering; with a relay that stalls it holds it for minutes, and `exim -Mrm` /
+// `sendmail -Q` leave a locked message alone. So, for the window of one purge command:
+//   1. the daemon is stopped with SIGSTOP (no new queue run, no immediate delivery starts;
+//      connections wait in the listen backlog) — before the re-check, so what is re-checked
+//      stays true;
+//   2. a process holding one of the matched messages open (found through /proc/PID/fd) that
+//      runs the MTA's own binary (/proc/PID/exe) in this root (/proc/PID/root: not another
+//      container's or chroot's) is killed (SIGTERM, then SIGKILL); its parent,
+//      when that is another MTA process (a queue runner walking the queue), is paused with
+//      SIGSTOP so it does not take the next matched message. Nothing else is ever signalled;
+//   3. on exit — normal, error, HUP/INT/TERM/PIPE — every paused process gets SIGCONT and the
+//      daemon is checked alive; a watchdog does the same after `watchdogSeconds` when the
+//      script itself was killed (SIGKILL runs no trap).
+// Each step prints "__MAILSWEEP_PURGE__ - paused …" / "- resumed …" / "- notresumed …" lines
+// (PurgeResult.notes; a pause without a resume is a warning).
+
+export interface RunnerPauseOptions {
+  /** Shell fragment printing the daemon's pid, or nothing. */
+  probe: string;
+  /** Basenames of /proc/PID/exe that are the MTA's own processes (shell `case` globs). */
+  exe: readonly string[];
+  /** A watchdog resumes whatever is still paused after this long (a killed script). */
+  watchdogSeconds?: number;
+}
+
+/**
+ * Shell functions ms_pause, ms_free FILE, ms_resume, and an EXIT handler (`fin`) that resumes.
+ * Goes after stdinPrologue(). FILE holds "<id> <path>" lines: the matched messages' lock files.
+ */
+export function runnerPauseFragment(o: RunnerPauseOptions): string {
+  for (const e of o.exe) if (!/^[A-Za-z0-9._*-]+$/.test(e)) throw new Error(`bad exe pattern ${e}`);
+  const wd = o.watchdogSeconds ?? 300;
+  if (!Number.isInteger(wd) || wd < 10) throw new Error(`bad watchdog ${wd}`);
+  const M = PURGE_MARKER;
+  return [
+    `ms_st="$t.paused"; msd=''; ms_said=''`,
+    // Process state / parent from /proc/PID/stat (the comm field may hold ") ": the last one counts).
+    `ms_state() { sed -n 's/^.*) \\(.\\).*/\\1/p' "/proc/$1/stat" 2>/dev/null; }`,
+    `ms_ppid() { sed -n 's/^.*) . \\([0-9]*\\).*/\\1/p' "/proc/$1/stat" 2>/dev/null; }`,
+    `ms_alive() { ms_s=$(ms_state "$1"); [ -n "$ms_s" ] && [ "$ms_s" != Z ]; }`,
+    `ms_exe() { ms_e=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1; ms_e=\${ms_e% (deleted)}; echo "\${ms_e##*/}"; }`,
+    `ms_mta() { [ "$(readlink "/proc/$1/root" 2>/dev/null)" = / ] || return 1; case "$(ms_exe "$1")" in ${o.exe.join('|')}) return 0;; esac; return 1; }`,
+    `ms_stop() { kill -STOP "$1" 2>/dev/null && echo "$1" >>"$ms_st"; }`,
+    // The watchdog: detached from the channel, gone within a second once $ms_st is removed.
+    `ms_pause() {`,
+    `  : >"$ms_st" || { echo "${M} - abort cannot write $ms_st"; exit 0; }`,
+    `  ( i=0; while [ "$i" -lt ${wd} ] && [ -f "$ms_st" ]; do sleep 1; i=$((i+1)); done; if [ -f "$ms_st" ]; then while read -r p; do kill -CONT "$p"; done <"$ms_st"; rm -f "$t" "$t".*; fi ) </dev/null >/dev/null 2>&1 9>&- &`,
+    `  msd=$( ${o.probe} )`,
+    `  if [ -n "$msd" ] && ms_mta "$msd"; then ms_stop "$msd" && echo "${M} - paused daemon $msd ($(ms_exe "$msd"), SIGSTOP: no queue run starts during the purge)"; else msd=''; fi`,
+    `}`,
+    // ms_free FILE: kill the MTA processes that hold a matched message open; pause their runner.
+    `ms_free() {`,
+    `  ls -l /proc/[0-9]*/fd 2>/dev/null | LC_ALL=C awk -v me="$$" 'FNR == NR { i = index($0, " "); want[substr($0, i + 1)] = substr($0, 1, i - 1); next }` +
+      ` /^\\/proc\\/[0-9]+\\/fd:$/ { split($0, a, "/"); pid = a[3]; next }` +
+      ` { i = index($0, " -> "); if (i && pid != me && (substr($0, i + 4) in want)) print pid, want[substr($0, i + 4)] }' "$1" - | sort -u >"$t.holders"`,
+    `  : >"$t.killed"`,
+    `  while read -r p id; do`,
+    `    if [ "$p" = "$msd" ]; then grep -qx "$p $id" "$t.noted" 2>/dev/null || { echo "$p $id" >>"$t.noted"; echo "${M} - paused nothing for $id: the daemon itself ($p) holds it"; }; ms_said=1; continue; fi`,
+    `    if ! ms_mta "$p"; then grep -qx "$p $id" "$t.noted" 2>/dev/null || { echo "$p $id" >>"$t.noted"; echo "${M} - paused nothing for $id: process $p ($(ms_exe "$p" || echo gone)) holds it and is not the MTA: not signalled"; }; ms_said=1; continue; fi`,
+    `    pp=$(ms_ppid "$p")`,
+    `    if [ -n "$pp" ] && [ "$pp" != 1 ] && [ "$pp" != "$msd" ] && ! grep -qx "$pp" "$ms_st" && ! grep -q "^$pp " "$t.holders" && ms_mta "$pp"; then ms_stop "$pp" && echo "${M} - paused runner $pp ($(ms_exe "$pp"), SIGSTOP: parent of $p)"; fi`,
+    `    grep -qx "$p" "$t.killed" && continue`,
+    `    e=$(ms_exe "$p"); if kill -TERM "$p" 2>/dev/null; then echo "$p" >>"$t.killed"; ms_said=1; echo "${M} - paused killed $p ($e, SIGTERM): it held $id"; fi`,
+    `  done <"$t.holders"`,
+    `  [ -s "$t.killed" ] || return 0`,
+    `  i=0; while [ "$i" -lt 12 ]; do a=''; while read -r p; do ms_alive "$p" && a=1; done <"$t.killed"; [ -z "$a" ] && return 0; sleep 0.25; i=$((i+1)); done`,
+    `  while read -r p; do if ms_alive "$p" && ms_mta "$p"; then kill -KILL "$p" 2>/dev/null && echo "${M} - paused killed $p (SIGKILL: SIGTERM did not end it)"; fi; done <"$t.killed"`,
+    `  i=0; while [ "$i" -lt 20 ]; do a=''; while read -r p; do ms_alive "$p" && a=1; done <"$t.killed"; [ -z "$a" ] && return 0; sleep 0.25; i=$((i+1)); done`,
+    `}`,
+    // SIGCONT first (before any output: the channel may be gone), then report.
+    `ms_resume() {`,
+    `  [ -f "$ms_st" ] || return 0`,
+    `  n=0; while read -r p; do kill -CONT "$p" 2>/dev/null; n=$((n+1)); done <"$ms_st"`,
+    `  left=''; while read -r p; do [ "$(ms_state "$p")" = T ] && left="$left $p"; done <"$ms_st"`,
+    `  rm -f "$ms_st"`,
+    `  [ "$n" -gt 0 ] || [ -n "$ms_said" ] || return 0`,
+    `  if [ -n "$left" ]; then echo "${M} - notresumed still stopped after SIGCONT:$left"; return 0; fi`,
+    `  if [ -z "$msd" ]; then echo "${M} - resumed $n process(es) (SIGCONT)";`,
+    `  elif ms_alive "$msd"; then echo "${M} - resumed $n process(es) (SIGCONT); daemon running, pid $msd";`,
+    `  else echo "${M} - notresumed daemon $msd is gone after the purge: the MTA is down"; fi`,
+    `}`,
+    `fin() { ms_resume; fin_files; }`,
+  ].join('\n');
 }

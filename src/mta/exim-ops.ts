@@ -1,27 +1,34 @@
 // Exim incident operations: purge / hold by re-checking each spool -H file on the server,
 // then `exim -Mrm` (delete) or `exim -Mf` (freeze); restart through systemd / init script.
 //
-// Re-check per id, in the same command as the removal:
-//   - the -H file exists (flat input/ or split input/<6th char of the id>/);
-//   - kind auth: one of the envelope's hyphen lines is exactly "-auth_id <authId>" or
-//     "--auth_id <authId>" (tainted), compared with grep -qxF (fixed strings, whole line);
-//   - kind bounce: line 3 (the sender) is exactly "<>";
-//   - with request.expect: line 3 is exactly "<sender>".
+// The command is a fixed script; the request (ids, expected senders and recipients, the auth id)
+// comes on its stdin, hex-encoded (common-ops.ts purgeStdinText). One awk reads every -H file
+// (flat input/ or split input/<6th char of the id>/) and compares, as hex of the file's bytes:
+//   - line 1 names the id (a file that is not this message's is never trusted);
+//   - with request.expect: line 3 is "<sender>", byte for byte (ESC, CR, quotes included);
+//   - kind auth: an envelope hyphen line "-auth_id <id>" / "--auth_id <id>" carries the auth id;
+//   - kind bounce: line 3 is "<>" and every undelivered recipient (the recipient list minus the
+//     non-recipients tree, each line's trailing errors_to / DSN fields stripped as spool_in.c
+//     does) is one of request.expect[id].recipients, and there is at least one.
 // Only the envelope (lines 5.. up to the first non-hyphen line, -acl values skipped by their
-// byte length) is compared, so a header or recipient cannot pass for an -auth_id line.
+// byte length) is searched, so a header or recipient cannot pass for an -auth_id line.
+// Queue runners are paused for the window (common-ops.ts runnerPauseFragment): a delivery
+// process holding a matched message's -D lock is killed, its queue runner stopped and resumed.
+// A value holding NUL or a newline cannot be in one -H line: such an id never matches.
 
 import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
-  fitCommand,
   parsePurgeOutput,
   parseRestartOutput,
   pidFileProbe,
-  preparePurge,
+  prepareStdinPurge,
+  purgeStdinText,
   restartPrologue,
+  runnerPauseFragment,
   serviceRestartFragment,
+  stdinPrologue,
   waitRunningFragment,
-  type PreparedPurge,
 } from './common-ops.js';
 import { pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
@@ -37,45 +44,77 @@ function binaryOf(ctx: MtaContext): string {
 /** The envelope's hyphen lines (from line 5), -acl values skipped; LC_ALL=C so length() is bytes. */
 const ENVELOPE_AWK = `NR<5{next} s>0{s-=length($0)+1;next} !/^-/{exit} {print; if($0~/^--?acl[cm]? .* [0-9]+$/)s=$NF+1}`;
 
-export function eximPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: PreparedPurge): { command: string; ids: string[] } {
-  const bin = binaryOf(ctx);
-  const spoolOverride = typeof ctx.vars?.spool_directory === 'string' && ctx.vars.spool_directory.trim() !== '' ? ctx.vars.spool_directory.trim() : undefined;
-  const tool = req.mode === 'delete' ? '-Mrm' : '-Mf';
-  const test =
-    req.match.kind === 'auth'
-      ? sh`LC_ALL=C awk "$aw" "$f" | grep -qxF -e ${`-auth_id ${req.match.authId}`} -e ${`--auth_id ${req.match.authId}`}`
-      : `[ "$(sed -n 3p "$f")" = '<>' ]`;
-  const head = [
-    pathLine(),
-    spoolOverride ? sh`sp=${spoolOverride}` : sh`sp=$(${bin} -bP spool_directory 2>/dev/null) || sp=''; sp=\${sp#*= }`,
-    `if [ -z "$sp" ] || [ ! -d "$sp/input" ]; then echo "${PURGE_MARKER} - abort exim spool directory not found"; exit 0; fi`,
-    `aw='${ENVELOPE_AWK}'`,
-    // hp ID: the -H path (flat, else split by the id's 6th character), or '' when neither exists.
-    `hp() { t=\${1#?????}; c=\${t%"\${t#?}"}; if [ -f "$sp/input/$1-H" ]; then echo "$sp/input/$1-H"; elif [ -f "$sp/input/$c/$1-H" ]; then echo "$sp/input/$c/$1-H"; fi; }`,
-    `ok=''`,
-    // chk ID [SENDER-LINE]
-    `chk() { f=$(hp "$1"); if [ -z "$f" ]; then echo "${PURGE_MARKER} $1 skip gone: no spool -H file"; return; fi; ` +
-      `if [ $# -gt 1 ] && [ "$(sed -n 3p "$f")" != "$2" ]; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; ` +
-      `if ${test}; then echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; else echo "${PURGE_MARKER} $1 skip ${req.match.kind === 'auth' ? 'not submitted by this auth id' : 'not a null-sender message'}"; fi; }`,
-  ];
-  const lines = prep.ids.map((id) => {
-    const exp = req.expect?.[id];
-    return exp === undefined ? sh`chk ${id}` : sh`chk ${id} ${`<${exp.sender}>`}`;
-  });
-  const verify =
-    req.mode === 'delete'
-      ? `if [ -z "$(hp "$id")" ]; then echo "${PURGE_MARKER} $id done removed"; else echo "${PURGE_MARKER} $id fail -H file still in the spool"; fi`
-      : `f=$(hp "$id"); if [ -n "$f" ] && LC_ALL=C awk "$aw" "$f" | grep -q '^-frozen '; then echo "${PURGE_MARKER} $id done frozen"; else echo "${PURGE_MARKER} $id fail not frozen"; fi`;
-  const tail = [
-    // Ids are validated ([0-9A-Za-z-], never a leading '-'): safe as unquoted words for xargs.
-    `if [ -n "$ok" ]; then printf '%s\\n' $ok | xargs ${sh`${bin}`} ${tool} 2>&1 | sed 's/^/| /'; ` +
-      `for id in $ok; do ${verify}; done; fi`,
-  ];
-  const fixed = head.join('\n').length + tail.join('\n').length + 2;
-  const fit = fitCommand(prep.ids, lines, fixed, prep);
-  return { command: [...head, ...fit.lines, ...tail].join('\n'), ids: fit.ids };
-}
+/** Hex of a string's bytes (LC_ALL=C: one character is one byte); HX is filled in BEGIN. */
+export const AWK_HEX = 'function hx(s,  i, n, o) { o = ""; n = length(s); for (i = 1; i <= n; i++) o = o HX[substr(s, i, 1)]; return o }';
+export const AWK_HEX_BEGIN = 'for (i = 1; i < 256; i++) HX[sprintf("%c", i)] = sprintf("%02x", i)';
 
+/**
+ * The re-check of every requested id, in portable awk. Input: the request file (stdin format).
+ * ENVIRON: MS_SP spool directory, MS_KIND auth|bounce, MS_OK file for "<id> <-D path>" lines
+ * of the matched ids. Prints one marker line (match / skip) per id.
+ */
+export const EXIM_CHECK_AWK = [
+  AWK_HEX,
+  'function ch(s, k) { return substr(s, k + 1, 1) }',
+  // One "<text> <len>,<n>" block ending before index e (0-based): where <text> starts, or -1.
+  'function blk(l, e,   q, n) { q = e; while (q > 0 && ch(l, q - 1) ~ /[0-9,-]/) q--; n = substr(l, q + 1, e - q); sub(/,.*/, "", n)',
+  '  if (n !~ /^[0-9]+$/ || ch(l, q - 1) != " ") return -1; n = q - 1 - n; return n >= 1 ? n : -1 }',
+  // A recipient line without exim's trailing data (spool_in.c; mirrors recipientAddress in exim.ts).
+  'function raddr(l,   n, p, f, e, s) { n = length(l); p = n - 1',
+  '  while (p >= 0 && ch(l, p) ~ /[0-9]/) p--',
+  '  if (p < 0 || p == n - 1) return l',
+  '  if (ch(l, p) == ",") { while (p >= 0 && ch(l, p) ~ /[0-9,]/) p--; return ch(l, p) == " " ? substr(l, 1, p) : l }',
+  '  if (ch(l, p) == " ") return substr(l, 1, p)',
+  '  if (ch(l, p) != "#") return l',
+  '  f = substr(l, p + 2) + 0; e = p',
+  '  if (f % 2 == 1) { s = blk(l, e); if (s < 0) return l; e = s - 1 } else e = p - 1',
+  '  if (int(f / 2) % 2 == 1) { s = blk(l, e); if (s < 0) return l; e = s - 1 }',
+  '  return substr(l, 1, e > 0 ? e : 0) }',
+  `function skip(id, why) { print "${PURGE_MARKER} " id " skip " why }`,
+  `BEGIN { ${AWK_HEX_BEGIN}; sp = ENVIRON["MS_SP"]; kind = ENVIRON["MS_KIND"]; okf = ENVIRON["MS_OK"] }`,
+  '$1 == "A" { auth = substr($2, 1); next }',
+  '$1 == "." { next }',
+  '{ id = $1; es = $2; er = $3',
+  '  if (id !~ /^[0-9A-Za-z]+-[0-9A-Za-z]+-[0-9A-Za-z]+$/) next',
+  '  split("", want); if (er != "-") { n = split(substr(er, 2), w, ","); for (k = 1; k <= n; k++) want[w[k]] = 1 }',
+  '  f = sp "/input/" id "-H"',
+  '  if ((getline line < f) <= 0) { close(f); f = sp "/input/" substr(id, 6, 1) "/" id "-H"',
+  '    if ((getline line < f) <= 0) { close(f); skip(id, "gone: no spool -H file"); next } }',
+  '  ln = 1; okid = (line == id "-H"); snd = ""; authok = 0; st = "env"; sk = 0; pend = 0; nr = -1; rc = 0; nu = 0; rbad = 0; bad = ""; split("", dl)',
+  '  while ((getline line < f) > 0) { ln++',
+  '    if (ln == 3) { snd = line; continue }',
+  '    if (ln < 5) continue',
+  '    if (st == "env") {',
+  '      if (sk > 0) { sk -= length(line) + 1; continue }',
+  '      if (line ~ /^-/) {',
+  '        if (line ~ /^--?auth_id /) { v = line; sub(/^--?auth_id /, "", v); if (auth != "" && hx(v) == auth) authok = 1 }',
+  '        if (line ~ /^--?acl[cm]? .* [0-9]+$/) { n = split(line, w, " "); sk = w[n] + 1 }',
+  '        continue }',
+  '      st = "tree" }',
+  '    if (st == "tree") {',
+  '      if (pend == 0 && line == "XX") { st = "count"; continue }',
+  '      if (line !~ /^[YN][YN] /) { bad = "non-recipients tree not understood"; break }',
+  '      if (pend == 0) pend = 1',
+  '      pend--; if (substr(line, 1, 1) == "Y") pend++; if (substr(line, 2, 1) == "Y") pend++',
+  '      dl[substr(line, 4)] = 1; if (pend == 0) st = "count"; continue }',
+  '    if (st == "count") { if (line !~ /^[0-9]+$/) { bad = "recipient count not understood"; break } nr = line + 0; st = "rcpt"; if (nr == 0) break; continue }',
+  '    a = raddr(line); if (!(a in dl)) { nu++; if (!(("x" hx(a)) in want)) rbad = 1 }',
+  '    if (++rc == nr) break }',
+  '  close(f)',
+  '  if (!okid) { skip(id, "spool -H file does not name this id"); next }',
+  '  if (bad != "") { skip(id, "spool -H file not understood: " bad); next }',
+  '  if (nr < 0 || rc < nr) { skip(id, "spool -H file ends before its recipients"); next }',
+  '  if (es != "-" && hx(snd) != "3c" substr(es, 2) "3e") { skip(id, "envelope sender changed: id reused?"); next }',
+  '  if (kind == "auth" && !authok) { skip(id, "not submitted by this auth id"); next }',
+  '  if (kind == "bounce") {',
+  '    if (snd != "<>") { skip(id, "not a null-sender message"); next }',
+  '    if (er == "-") { skip(id, "no expected recipients: cannot re-check"); next }',
+  '  }',
+  '  if (er != "-" && nu == 0) { skip(id, "recipients changed: none is left undelivered"); next }',
+  '  if (er != "-" && rbad) { skip(id, "recipients changed: an undelivered recipient is not among the expected ones"); next }',
+  '  print "' + PURGE_MARKER + ' " id " match"; d = f; sub(/-H$/, "-D", d); print id, d > okf',
+  '}',
+].join('\n');
 /** exim's own words: "Message X has been removed" (…"or did not exist"), "is now frozen", "is already frozen". */
 export function eximConfirmed(mode: 'delete' | 'hold'): (id: string, lines: string[]) => boolean {
   return (id, lines) =>
@@ -86,22 +125,79 @@ export function eximConfirmed(mode: 'delete' | 'hold'): (id: string, lines: stri
     );
 }
 
+/** Basenames of exim's binaries (/proc/PID/exe): the only processes a purge may signal. */
+export function eximExeNames(ctx: MtaContext): string[] {
+  const own = binaryOf(ctx).replace(/^.*\//, '');
+  return [...new Set(['exim', 'exim4', 'exim-*', 'exim4-*', ...(/^[A-Za-z0-9._-]+$/.test(own) ? [own] : [])])];
+}
+
+/**
+ * The fixed purge script (its size does not depend on the request): request on stdin, runners
+ * paused, every id re-checked by EXIM_CHECK_AWK, lock holders of matched ids killed, the tool run
+ * (up to 3 rounds for messages a process locked again), each id verified.
+ */
+export function eximPurgeCommand(ctx: MtaContext, req: PurgeRequest): string {
+  const bin = binaryOf(ctx);
+  const spoolOverride = typeof ctx.vars?.spool_directory === 'string' && ctx.vars.spool_directory.trim() !== '' ? ctx.vars.spool_directory.trim() : undefined;
+  const tool = req.mode === 'delete' ? '-Mrm' : '-Mf';
+  const M = PURGE_MARKER;
+  // pending ID: the tool has not taken effect yet (delete: -H still there; hold: not frozen).
+  const pending =
+    req.mode === 'delete'
+      ? `pending() { grep -q "^$1 " "$t.ok" && [ -f "$(sed -n "s/^$1 \\(.*\\)-D$/\\1-H/p" "$t.ok")" ]; }`
+      : `pending() { f=$(sed -n "s/^$1 \\(.*\\)-D$/\\1-H/p" "$t.ok"); [ -f "$f" ] && ! LC_ALL=C awk "$aw" "$f" | grep -q '^-frozen '; }`;
+  const verify =
+    req.mode === 'delete'
+      ? `if pending "$id"; then echo "${M} $id fail -H file still in the spool"; else echo "${M} $id done removed"; fi`
+      : `if pending "$id"; then echo "${M} $id fail not frozen"; else echo "${M} $id done frozen"; fi`;
+  return [
+    pathLine(),
+    spoolOverride ? sh`sp=${spoolOverride}` : sh`sp=$(${bin} -bP spool_directory 2>/dev/null) || sp=''; sp=\${sp#*= }`,
+    `if [ -z "$sp" ] || [ ! -d "$sp/input" ]; then echo "${M} - abort exim spool directory not found"; exit 0; fi`,
+    // The spool's real path: /proc/PID/fd links name it so.
+    `sp=$(cd "$sp" && pwd -P) || { echo "${M} - abort exim spool directory not readable"; exit 0; }`,
+    ...stdinPrologue(),
+    `aw='${ENVELOPE_AWK}'`,
+    `ca='${EXIM_CHECK_AWK}'`,
+    runnerPauseFragment({ probe: eximPurgeProbe(ctx), exe: eximExeNames(ctx) }),
+    pending,
+    // Pause first: what is re-checked stays true until the tool has run.
+    `ms_pause`,
+    `: >"$t.ok"; LC_ALL=C MS_SP="$sp" MS_KIND=${req.match.kind === 'auth' ? 'auth' : 'bounce'} MS_OK="$t.ok" awk "$ca" "$t"`,
+    `if [ -s "$t.ok" ]; then`,
+    `  cp "$t.ok" "$t.todo"; r=0`,
+    `  while [ -s "$t.todo" ] && [ "$r" -lt 3 ]; do r=$((r+1))`,
+    `    ms_free "$t.todo"`,
+    // Ids are validated ([0-9A-Za-z-], never a leading '-'): safe as words for xargs.
+    `    cut -d' ' -f1 "$t.todo" | xargs ${sh`${bin}`} ${tool} 2>&1 | sed 's/^/| /'`,
+    `    : >"$t.left"; while read -r id f; do if pending "$id"; then echo "$id $f" >>"$t.left"; fi; done <"$t.todo"; mv "$t.left" "$t.todo"`,
+    `  done`,
+    `  while read -r id f; do ${verify}; done <"$t.ok"`,
+    `fi`,
+  ].join('\n');
+}
+
 export function eximPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeResult> {
-  const prep = preparePurge(req, EXIM_ID_SHAPE, 'exim');
-  const skippedBefore = prep.skipped;
-  const { command, ids } =
-    prep.ids.length === 0 ? { command: 'true', ids: [] as string[] } : eximPurgeCommand(ctx, req, prep);
+  const prep = prepareStdinPurge(req, EXIM_ID_SHAPE, 'exim');
   const tool = `exim ${req.mode === 'delete' ? '-Mrm' : '-Mf'}`;
+  const ids = prep.ids;
   return {
-    command,
+    command: ids.length === 0 ? 'true' : eximPurgeCommand(ctx, req),
+    ...(ids.length === 0 ? {} : { stdin: purgeStdinText(req, ids) }),
     parse: (stdout, stderr, code) =>
-      parsePurgeOutput(stdout, stderr, code, { sent: ids, preSkipped: skippedBefore, confirmed: eximConfirmed(req.mode), tool }),
+      parsePurgeOutput(stdout, stderr, code, { sent: ids, preSkipped: prep.skipped, confirmed: eximConfirmed(req.mode), tool }),
   };
 }
 
 /** Debian/Ubuntu: exim4; RHEL, cPanel, source builds: exim. */
 export const EXIM_UNITS = ['exim4', 'exim'] as const;
 export const EXIM_PID_FILES = ['/run/exim4/exim.pid', '/var/run/exim4/exim.pid', '/run/exim.pid', '/var/run/exim.pid', '/var/spool/exim/exim-daemon.pid', '/var/spool/exim4/exim-daemon.pid'];
+
+/** The daemon for the purge's pause: the inventory's `mta_pid_file` when set, else eximProbe(). */
+function eximPurgeProbe(ctx: MtaContext): string {
+  const f = ctx.vars?.mta_pid_file;
+  return typeof f === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(f.trim()) ? pidFileProbe([f.trim()]) : eximProbe();
+}
 
 /** Pid of the listening daemon: a pid file, else the oldest exim process running -bd. */
 function eximProbe(): string {

@@ -110,26 +110,126 @@ export interface QmailQstat {
   warnings: string[];
 }
 
-/** Parse `qmail-qstat` (also inside `qmailctl stat`, whose svstat lines are recognised). */
+/** One supervised service as `qmailctl stat` shows it (svstat or runit's `sv stat`). */
+export interface QmailService {
+  /** The service directory as printed (printable). */
+  service: string;
+  state: 'up' | 'down' | 'finish' | 'fail' | 'not running' | 'unknown';
+  pid?: number;
+  seconds?: number;
+  /** The rest of the line (", normally up", "want down", runit's log part, the error). */
+  note?: string;
+}
+
+// daemontools / daemontools-encore svstat: "<dir>: up (pid N) S seconds[, normally down][, want down]",
+// "<dir>: down S seconds[, normally up]", "<dir>: supervise not running", "<dir>: unable to …".
+const SVSTAT = /^(\S+): (up|down) (?:\(pid (\d+)(?: pgid \d+)?\) )?(\d+) seconds?(?:, (.+))?$/;
+const SVSTAT_OTHER = /^(\S+): (supervise not running|unable to .+|bad format in .+)$/;
+// runit sv stat: "run: <dir>: (pid N) Ss[; run: log: (pid M) Ss]", "down: <dir>: Ss, normally up", "fail: <dir>: …".
+const SV_STAT = /^(run|down|finish|fail|warning): (\S+?): (?:\(pid (\d+)\) )?(?:(\d+)s\b)?[,;]? ?(.*)$/;
+
+/** A `qmailctl stat` service line, or null. */
+export function parseQmailServiceLine(line: string): QmailService | null {
+  const t = line.trim();
+  let m = SVSTAT.exec(t);
+  if (m) {
+    const s: QmailService = { service: printable(m[1] ?? ''), state: m[2] === 'up' ? 'up' : 'down' };
+    if (m[3] !== undefined) s.pid = Number(m[3]);
+    s.seconds = Number(m[4]);
+    if (m[5] !== undefined) s.note = printable(m[5]);
+    return s;
+  }
+  m = SVSTAT_OTHER.exec(t);
+  if (m) return m[2] === 'supervise not running' ? { service: printable(m[1] ?? ''), state: 'not running' } : { service: printable(m[1] ?? ''), state: 'unknown', note: printable(m[2] ?? '') };
+  m = SV_STAT.exec(t);
+  if (m) {
+    const state = ({ run: 'up', down: 'down', finish: 'finish', fail: 'fail', warning: 'unknown' } as const)[m[1] as 'run'];
+    const s: QmailService = { service: printable(m[2] ?? ''), state };
+    if (m[3] !== undefined) s.pid = Number(m[3]);
+    if (m[4] !== undefined) s.seconds = Number(m[4]);
+    if ((m[5] ?? '') !== '') s.note = printable(m[5] ?? '');
+    return s;
+  }
+  return null;
+}
+
+const QSTAT_TOTAL = /^messages in queue: (\d+)$/;
+const QSTAT_TODO = /^messages in queue but not yet preprocessed: (\d+)$/;
+
+/** Parse `qmail-qstat` (also inside `qmailctl stat`, whose service lines are recognised and skipped). */
 export function parseQmailQstat(text: string): QmailQstat {
   const out: QmailQstat = { inQueue: null, notPreprocessed: null, warnings: [] };
   splitLines(text).forEach((line, i) => {
     const t = line.trim();
     if (t === '') return;
-    let m = /^messages in queue: (\d+)$/.exec(t);
+    let m = QSTAT_TOTAL.exec(t);
     if (m) {
       out.inQueue = Number(m[1]);
       return;
     }
-    m = /^messages in queue but not yet preprocessed: (\d+)$/.exec(t);
+    m = QSTAT_TODO.exec(t);
     if (m) {
       out.notPreprocessed = Number(m[1]);
       return;
     }
-    if (/^\S+: (?:up|down) /.test(t)) return; // svstat line from qmailctl stat
+    if (parseQmailServiceLine(t)) return;
     out.warnings.push(lineWarning(i + 1, 'qmail-qstat: line not understood', line));
   });
   out.warnings = capWarnings(out.warnings);
+  return out;
+}
+
+export interface QmailQueueText extends QmailQueueListing {
+  /** The service lines of `qmailctl stat`, when there were any. */
+  services?: QmailService[];
+}
+
+/**
+ * Saved qmail queue output for `mailsweep parse`: `qmail-qstat`, `qmailctl stat` (service lines,
+ * then qmail-qstat's), `qmail-qread`, or counts followed by a listing. Service lines are reported
+ * in `services`, never counted. reportedTotal: "messages in queue" when there is no listing; with
+ * a listing, the preprocessed count (what qmail-qread lists), as the scan reports it.
+ */
+export function parseQmailQueueText(text: string, nowSeconds?: number): QmailQueueText {
+  const services: QmailService[] = [];
+  const warnings: string[] = [];
+  let inQueue: number | null = null;
+  let todo: number | null = null;
+  let listing = false;
+  // What is not a count or a service line goes to qmail-qread's parser, on its own line number.
+  const rest = splitLines(text).map((line) => {
+    const t = line.trim();
+    if (t === '') return '';
+    let m = QSTAT_TOTAL.exec(t);
+    if (m) {
+      inQueue = Number(m[1]);
+      return '';
+    }
+    m = QSTAT_TODO.exec(t);
+    if (m) {
+      todo = Number(m[1]);
+      return '';
+    }
+    const s = parseQmailServiceLine(t);
+    if (s) {
+      services.push(s);
+      return '';
+    }
+    listing = true;
+    return line;
+  });
+  const l = listing ? parseQmailQread(rest.join('\n'), nowSeconds) : { messages: [], warnings: [] as string[] };
+  const total = inQueue as number | null;
+  const pre = todo as number | null;
+  let reportedTotal: number | null = total;
+  if (total !== null && l.messages.length > 0) {
+    reportedTotal = total - (pre ?? 0);
+    if (pre) warnings.push(`${pre} message(s) not yet preprocessed: counted by qmail-qstat, not listed by qmail-qread`);
+  }
+  for (const s of services) if (s.state !== 'up') warnings.push(`service ${s.service} is ${s.state}${s.note ? ` (${s.note})` : ''}`);
+  warnings.push(...l.warnings);
+  const out: QmailQueueText = { messages: l.messages, reportedTotal, warnings: capWarnings(warnings) };
+  if (services.length > 0) out.services = services;
   return out;
 }
 

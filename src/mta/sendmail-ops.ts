@@ -1,28 +1,37 @@
 // Sendmail incident operations. Sendmail has no delete command, so a purge is:
-//   1. re-check every id on the server: its qf file still exists, its S line is the sender
-//      the listing showed (request.expect: a reused id is never touched), and for kind auth
-//      the mail-log join (AUTH=server line of the same pid and relay → from= line of the id,
-//      the same rule as attribution, done in awk on the server) still names the auth id;
-//      for kind bounce the S line is the null sender;
-//   2. quarantine the matching ids with sendmail's own `sendmail -qI<id>… -Qmailsweep`
-//      (qf → hf: no queue runner picks them up any more; a job that is being delivered is
-//      locked and left alone by sendmail);
-//   3. delete: remove hf + df (+ xf) of the jobs WE quarantined (hf carries "qmailsweep");
-//      hold: leave them quarantined (mailq -qQ lists them; sendmail -qQ -qI<id> -Q releases).
+//   1. pause the queue runners (common-ops.ts runnerPauseFragment: the daemon SIGSTOPped for the
+//      window, a queue runner holding a matched qf lock killed — sendmail -Q skips a locked job);
+//   2. re-check every id on the server (request on stdin, hex-encoded; one awk over the qf files):
+//      its qf file still exists, its S line is the sender the listing showed, byte for byte
+//      (request.expect: a reused id is never touched), and for kind auth the mail-log join
+//      (AUTH=server line of the same pid and relay → from= line of the id, the same rule as
+//      attribution, done in awk on the server) still names the auth id; for kind bounce the S
+//      line is the null sender and every R line (its undelivered recipients: sendmail drops the
+//      delivered ones from the qf) is one of request.expect[id].recipients;
+//   3. quarantine the matching ids with sendmail's own `sendmail -qI<id>… -Qmailsweep`
+//      (qf → hf: no queue runner picks them up any more; a job another process locked again is
+//      freed and tried again, 3 rounds at most);
+//   4. delete: remove hf + df (+ xf) of the jobs WE quarantined (hf carries "qmailsweep");
+//      hold: leave them quarantined (mailq -qQ lists them; sendmail -qQ -qI<id> -Q releases);
+//   5. resume the runners (SIGCONT; also on error, and by a watchdog if the script is killed).
+// The command text is fixed: no id, sender or auth id is in it.
 
 import { sh } from '../transport/quote.js';
 import {
   PURGE_MARKER,
-  fitCommand,
   parsePurgeOutput,
   parseRestartOutput,
   pidFileProbe,
-  preparePurge,
+  prepareStdinPurge,
+  purgeStdinText,
   restartPrologue,
+  runnerPauseFragment,
   serviceRestartFragment,
+  STDIN_IDS,
+  stdinPrologue,
   waitRunningFragment,
-  type PreparedPurge,
 } from './common-ops.js';
+import { AWK_HEX, AWK_HEX_BEGIN } from './exim-ops.js';
 import { mailLogsOf, pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 
@@ -44,12 +53,14 @@ function sendmailOf(ctx: MtaContext): string {
  * AUTH=server and from= lines. ENVIRON: MS_IDS (space-separated ids), MS_AUTH (the auth id,
  * compared as a string, never as a pattern). Prints each wanted id whose LATEST from= line
  * joins (same pid, same relay, authenticated protocol or none named) to an AUTH=server line
- * naming exactly MS_AUTH. Mirrors parseSendmailAuthLog in sendmail.ts.
+ * naming exactly the auth id whose hex is MS_AUTH (compared as bytes, never as a pattern).
+ * Mirrors parseSendmailAuthLog in sendmail.ts.
  */
 export const SENDMAIL_JOIN_AWK = [
+  AWK_HEX,
   'function last(s, t,  i, p) { p = 0; while ((i = index(substr(s, p + 1), t)) > 0) p += i; return p }',
   'function norm(r) { sub(/[ ]*\\(may be forged\\)[ ]*$/, "", r); sub(/^[ ]+/, "", r); sub(/[ ]+$/, "", r); return r }',
-  'BEGIN { n = split(ENVIRON["MS_IDS"], a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1; who = ENVIRON["MS_AUTH"] }',
+  `BEGIN { ${AWK_HEX_BEGIN}; n = split(ENVIRON["MS_IDS"], a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1; who = ENVIRON["MS_AUTH"] }`,
   '{ if (!match($0, / [A-Za-z][A-Za-z0-9_.-]*\\[[0-9]+\\]: /)) next',
   '  pre = substr($0, RSTART + 1, RLENGTH - 1); body = substr($0, RSTART + RLENGTH)',
   '  prog = pre; sub(/\\[.*$/, "", prog)',
@@ -67,80 +78,126 @@ export const SENDMAIL_JOIN_AWK = [
   '  p = last(rest, ", proto="); proto = ""',
   '  if (p) { proto = substr(rest, p + 8); sub(/,.*$/, "", proto) }',
   '  authp = (proto == "" || toupper(proto) ~ /^E?SMTPS?A$/)',
-  '  res[q] = ((pid in aid) && has && arelay[pid] == relay && authp && aid[pid] != "" && aid[pid] == who) ? 1 : 0',
+  '  res[q] = ((pid in aid) && has && arelay[pid] == relay && authp && aid[pid] != "" && hx(aid[pid]) == who) ? 1 : 0',
   '}',
   'END { for (q in res) if (res[q]) print q }',
 ].join('\n');
 
-export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, prep: PreparedPurge): { command: string; ids: string[] } {
+/**
+ * The re-check of every located id, in portable awk. Input: "<id> <S> <R> <qf path>" lines (the
+ * request's fields, common-ops.ts purgeStdinText). ENVIRON: MS_KIND auth|bounce, MS_JOINED
+ * " id id … " (kind auth: the ids the log join ties to the auth id), MS_OK file for the
+ * "<id> <qf path>" lines of the matched ids. Prints one marker line (match / skip) per id.
+ */
+export const SENDMAIL_CHECK_AWK = [
+  AWK_HEX,
+  `function skip(id, why) { print "${PURGE_MARKER} " id " skip " why }`,
+  `BEGIN { ${AWK_HEX_BEGIN}; kind = ENVIRON["MS_KIND"]; joined = ENVIRON["MS_JOINED"]; okf = ENVIRON["MS_OK"] }`,
+  '{ id = $1; es = $2; er = $3; f = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", f)',
+  '  split("", want); if (er != "-") { n = split(substr(er, 2), w, ","); for (k = 1; k <= n; k++) want[w[k]] = 1 }',
+  '  snd = ""; hs = 0; nu = 0; rbad = 0',
+  '  while ((getline line < f) > 0) {',
+  '    if (!hs && line ~ /^S/) { snd = substr(line, 2); hs = 1; continue }',
+  // R<flags>:<address>, the address maybe in angle brackets (older qf files: R<address>).
+  '    if (line ~ /^R/) { a = substr(line, 2); if (a ~ /^[A-Za-z]*:/) sub(/^[A-Za-z]*:/, "", a); if (a ~ /^<.*>$/) a = substr(a, 2, length(a) - 2)',
+  '      nu++; if (!(("x" hx(a)) in want)) rbad = 1; continue }',
+  '    if (line ~ /^H/ || line == ".") break }',
+  '  close(f)',
+  '  if (!hs) { skip(id, "qf file has no sender line (being written?)"); next }',
+  // mailq cuts long senders (no closing ">" then: the listing keeps the "<"): a prefix match.
+  '  if (es != "-") { e = substr(es, 2); h = hx(snd)',
+  '    if (substr(e, 1, 2) == "3c") ok = (index(h, e) == 1); else ok = (h == "3c" e "3e" || h == e)',
+  '    if (!ok) { skip(id, "envelope sender changed: id reused?"); next } }',
+  '  if (kind == "auth" && index(joined, " " id " ") == 0) { skip(id, "not submitted by this auth id (mail log join)"); next }',
+  '  if (kind == "bounce") {',
+  '    if (snd != "<>" && snd != "") { skip(id, "not a null-sender message"); next }',
+  '    if (er == "-") { skip(id, "no expected recipients: cannot re-check"); next } }',
+  '  if (er != "-" && nu == 0) { skip(id, "recipients changed: none is left undelivered"); next }',
+  '  if (er != "-" && rbad) { skip(id, "recipients changed: an undelivered recipient is not among the expected ones"); next }',
+  `  print "${PURGE_MARKER} " id " match"; print id, f > okf`,
+  '}',
+].join('\n');
+
+/** Basenames of sendmail's binaries (/proc/PID/exe; Debian's is /usr/lib/sm.bin/sendmail). */
+export function sendmailExeNames(ctx: MtaContext): string[] {
+  const own = sendmailOf(ctx).replace(/^.*\//, '');
+  return [...new Set(['sendmail', 'sendmail-mta', 'sendmail.sendmail', 'sm-mta', ...(/^[A-Za-z0-9._-]+$/.test(own) ? [own] : [])])];
+}
+
+/** The daemon for the purge's pause: the inventory's `mta_pid_file` when set, else the usual pid files. */
+function sendmailPurgeProbe(ctx: MtaContext): string {
+  const f = ctx.vars?.mta_pid_file;
+  return pidFileProbe(typeof f === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(f.trim()) ? [f.trim()] : SENDMAIL_PID_FILES);
+}
+
+/** The fixed purge script (its size does not depend on the request; the request is on stdin). */
+export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest): string {
   const sendmail = sh`${sendmailOf(ctx)}`;
   const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== '' ? ctx.vars.queue_directory.trim() : undefined;
   const auth = req.match.kind === 'auth';
-  const authId = req.match.kind === 'auth' ? req.match.authId : '';
-  const head: string[] = [
+  const M = PURGE_MARKER;
+  const reason = SENDMAIL_QUARANTINE_REASON;
+  const lines: string[] = [
     pathLine('/usr/lib'),
     // Queue directory (a "q*" pattern for several queues is expanded by the shell, on purpose).
     qdOverride
       ? sh`qd=${qdOverride}`
       : `qd=$(sed -n 's/^O QueueDirectory=//p' /etc/mail/sendmail.cf 2>/dev/null | head -n 1); [ -n "$qd" ] || qd=/var/spool/mqueue`,
-    `for d in $qd; do [ -d "$d" ] && qok=1; done; if [ -z "\${qok:-}" ]; then echo "${PURGE_MARKER} - abort sendmail queue directory $qd not found"; exit 0; fi`,
+    `for d in $qd; do [ -d "$d" ] && qok=1; done; if [ -z "\${qok:-}" ]; then echo "${M} - abort sendmail queue directory $qd not found"; exit 0; fi`,
+    ...stdinPrologue(),
     // loc ID: directory and subdir ("" or "qf/") holding a file with prefix $2 (qf or hf).
     `loc() { for d in $qd; do for s in '' qf/; do if [ -f "$d/$s$2$1" ]; then ld=$d; ls=$s; return 0; fi; done; done; return 1; }`,
+    `joined=' '`,
   ];
   if (auth) {
-    head.push(
+    lines.push(
       sh`l=''; for f in ${mailLogsOf(ctx)}; do if [ -f "$f" ]; then l=$f; break; fi; done`,
-      `if [ -z "$l" ]; then echo "${PURGE_MARKER} - abort no mail log found: the auth join cannot be re-checked"; exit 0; fi`,
+      `if [ -z "$l" ]; then echo "${M} - abort no mail log found: the auth join cannot be re-checked"; exit 0; fi`,
       `ja='${SENDMAIL_JOIN_AWK}'`,
       `lf=$l; [ -f "$l.1" ] && lf="$l.1 $l"`,
-      // Ids are validated ([0-9A-Za-z]), MS_AUTH is quoted: it is compared as a string in awk.
-      sh`joined=" $(grep -hF -e 'AUTH=server, ' -e ': from=' $lf | MS_IDS=${prep.ids.join(' ')} MS_AUTH=${authId} LC_ALL=C awk "$ja" | tr '\\n' ' ') "`,
+      // Ids and the auth id's hex come from the request file: environment values, never code.
+      `joined=" $(grep -hF -e 'AUTH=server, ' -e ': from=' $lf | MS_IDS="$(${STDIN_IDS} | tr '\n' ' ')" MS_AUTH="$(sed -n 's/^A //p' "$t")" LC_ALL=C awk "$ja" | tr '\n' ' ') "`,
     );
   }
-  const kindTest = auth
-    ? `case "$joined" in *" $1 "*) ;; *) echo "${PURGE_MARKER} $1 skip not submitted by this auth id (mail log join)"; return;; esac`
-    : `if [ "$sl" != 'S<>' ] && [ "$sl" != 'S' ]; then echo "${PURGE_MARKER} $1 skip not a null-sender message"; return; fi`;
-  head.push(
-    `ok=''`,
-    // chk ID [SENDER]: qf still there, its S line the expected sender, then the kind's test.
-    `chk() { if ! loc "$1" qf; then if loc "$1" hf; then echo "${PURGE_MARKER} $1 skip already quarantined"; else echo "${PURGE_MARKER} $1 skip gone: no qf file"; fi; return; fi; ` +
-      `sl=$(sed -n '/^S/{p;q;}' "$ld/\${ls}qf$1"); ` +
-      // mailq cuts long senders (no closing ">" then: the listing keeps the "<"): a prefix match.
-      `if [ $# -gt 1 ]; then case "$2" in '<'*) case "$sl" in "S$2"*) se=1;; *) se=0;; esac;; *) se=0; [ "$sl" = "S<$2>" ] || [ "$sl" = "S$2" ] && se=1;; esac; ` +
-      `if [ "$se" = 0 ]; then echo "${PURGE_MARKER} $1 skip envelope sender changed: id reused?"; return; fi; fi; ` +
-      `${kindTest}; echo "${PURGE_MARKER} $1 match"; ok="$ok $1"; }`,
-  );
-  const lines = prep.ids.map((id) => {
-    const exp = req.expect?.[id];
-    return exp === undefined ? sh`chk ${id}` : sh`chk ${id} ${exp.sender}`;
-  });
-  const reason = SENDMAIL_QUARANTINE_REASON;
   const after =
     req.mode === 'hold'
-      ? `echo "${PURGE_MARKER} $id done quarantined"`
+      ? `echo "${M} $id done quarantined"`
       : `rm -f "$ld/\${ls}hf$id" "$ld/df$id" "$ld/df/df$id" "$ld/xf$id" "$ld/xf/xf$id"; ` +
-        `if [ -e "$ld/\${ls}hf$id" ] || [ -e "$ld/df$id" ] || [ -e "$ld/df/df$id" ]; then echo "${PURGE_MARKER} $id fail queue files still there"; else echo "${PURGE_MARKER} $id done removed"; fi`;
-  const tail = [
-    `if [ -n "$ok" ]; then printf -- '-qI%s\\n' $ok | xargs ${sendmail} -Q${reason} 2>&1 | sed 's/^/| /'; ` +
-      `for id in $ok; do if loc "$id" qf; then echo "${PURGE_MARKER} $id fail not quarantined (being delivered?): left in the queue"; ` +
-      `elif ! loc "$id" hf; then echo "${PURGE_MARKER} $id fail gone while quarantining (delivered?)"; ` +
-      `elif ! grep -qx 'q${reason}' "$ld/\${ls}hf$id"; then echo "${PURGE_MARKER} $id fail quarantined with another reason: not touched"; ` +
-      `else ${after}; fi; done; fi`,
-  ];
-  const fixed = head.join('\n').length + tail.join('\n').length + 2;
-  const fit = fitCommand(prep.ids, lines, fixed, prep);
-  return { command: [...head, ...fit.lines, ...tail].join('\n'), ids: fit.ids };
+        `if [ -e "$ld/\${ls}hf$id" ] || [ -e "$ld/df$id" ] || [ -e "$ld/df/df$id" ]; then echo "${M} $id fail queue files still there"; else echo "${M} $id done removed"; fi`;
+  lines.push(
+    `ca='${SENDMAIL_CHECK_AWK}'`,
+    runnerPauseFragment({ probe: sendmailPurgeProbe(ctx), exe: sendmailExeNames(ctx) }),
+    // Pause first: what is re-checked stays true until the quarantine has run.
+    `ms_pause`,
+    `: >"$t.loc"; while read -r id es er; do case "$id" in A|.|'') continue;; *[!0-9A-Za-z]*) continue;; esac; ` +
+      `if loc "$id" qf; then echo "$id $es $er $ld/\${ls}qf$id" >>"$t.loc"; elif loc "$id" hf; then echo "${M} $id skip already quarantined"; else echo "${M} $id skip gone: no qf file"; fi; done <"$t"`,
+    `: >"$t.ok"; LC_ALL=C MS_KIND=${auth ? 'auth' : 'bounce'} MS_JOINED="$joined" MS_OK="$t.ok" awk "$ca" "$t.loc"`,
+    `if [ -s "$t.ok" ]; then`,
+    `  cp "$t.ok" "$t.todo"; r=0`,
+    `  while [ -s "$t.todo" ] && [ "$r" -lt 3 ]; do r=$((r+1))`,
+    `    ms_free "$t.todo"`,
+    // Ids are validated ([0-9A-Za-z]): safe as words for xargs.
+    `    cut -d' ' -f1 "$t.todo" | sed 's/^/-qI/' | xargs ${sendmail} -Q${reason} 2>&1 | sed 's/^/| /'`,
+    `    : >"$t.left"; while read -r id f; do if loc "$id" qf; then echo "$id $f" >>"$t.left"; fi; done <"$t.todo"; mv "$t.left" "$t.todo"`,
+    `  done`,
+    `  while read -r id f; do if loc "$id" qf; then echo "${M} $id fail not quarantined (locked by a process that is not the MTA's, or taken again): left in the queue"; ` +
+      `elif ! loc "$id" hf; then echo "${M} $id fail gone while quarantining (delivered?)"; ` +
+      `elif ! grep -qx 'q${reason}' "$ld/\${ls}hf$id"; then echo "${M} $id fail quarantined with another reason: not touched"; ` +
+      `else ${after}; fi; done <"$t.ok"`,
+    `fi`,
+  );
+  return lines.join('\n');
 }
 
 export function sendmailPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeResult> {
   // kind auth needs the listed sender per id (qf S line); for bounces it is '<>' anyway.
-  const prep = preparePurge(req, SENDMAIL_ID_SHAPE, 'sendmail', (r) => r.match.kind === 'auth');
-  const pre = prep.skipped;
-  const { command, ids } = prep.ids.length === 0 ? { command: 'true', ids: [] as string[] } : sendmailPurgeCommand(ctx, req, prep);
+  const prep = prepareStdinPurge(req, SENDMAIL_ID_SHAPE, 'sendmail', (r) => r.match.kind === 'auth');
+  const ids = prep.ids;
   return {
-    command,
+    command: ids.length === 0 ? 'true' : sendmailPurgeCommand(ctx, req),
+    ...(ids.length === 0 ? {} : { stdin: purgeStdinText(req, ids) }),
     parse: (stdout, stderr, code) =>
-      parsePurgeOutput(stdout, stderr, code, { sent: ids, preSkipped: pre, tool: `sendmail -Q${SENDMAIL_QUARANTINE_REASON}` }),
+      parsePurgeOutput(stdout, stderr, code, { sent: ids, preSkipped: prep.skipped, tool: `sendmail -Q${SENDMAIL_QUARANTINE_REASON}` }),
   };
 }
 

@@ -132,9 +132,13 @@ function splitIdMark(rawId: string, rawMark: string): { id: string; mark: string
   return { id: rawId, mark };
 }
 
-/** Server text made safe to keep as an address: no control characters, no line breaks. */
+/**
+ * Server text made safe to keep as an address: no control characters, no line breaks. This is
+ * data (compared with the log's sender), so it keeps its own '?' rule; display goes through printable().
+ */
 function cleanAddress(s: string): string {
-  return printable(s.replace(/\n/g, '?'), Number.POSITIVE_INFINITY);
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, '?').replace(/\t/g, ' ');
 }
 
 export interface MailqAddress {

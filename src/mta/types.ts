@@ -63,6 +63,11 @@ export interface MtaContext {
 /** A remote read: one shell command, one parser for what it prints. */
 export interface ReadPlan<T> {
   command: string;
+  /**
+   * Data for the command's stdin. Server-derived values (ids, senders, recipients, auth ids) go
+   * here, never into `command`: no quoting growth, no argv limit, nothing a spammer chose on argv.
+   */
+  stdin?: string;
   parse(stdout: string, stderr: string, code: number | null): T;
 }
 
@@ -96,8 +101,11 @@ export interface PurgeRequest {
    * What the listing showed per id (envelope sender without brackets, '' for <>). Re-checked on
    * the server so a reused id is never touched: required by sendmail (qf S line) and qmail
    * (info file), an extra check on exim (-H line 3) and postfix (postcat sender record).
+   * `recipients` (set for backscatter): the message's undelivered recipients at delete time must
+   * all be among these (exact strings), else it is skipped — the caller proved each of them
+   * foreign and tied to the account from the listing it saw.
    */
-  expect?: Record<string, { sender: string }>;
+  expect?: Record<string, { sender: string; recipients?: string[] }>;
 }
 
 export interface PurgeResult {
@@ -106,6 +114,11 @@ export interface PurgeResult {
   /** Ids left alone, with why (gone already, no longer matching, tool refused). */
   skipped: { id: string; reason: string }[];
   warnings: string[];
+  /**
+   * What the purge did to the MTA around the removal, in order ("paused: qmail-send stopped
+   * (…)", "resumed: qmail-send running, pid N"); absent when nothing was paused.
+   */
+  notes?: string[];
 }
 
 export interface RestartResult {

@@ -1,6 +1,7 @@
 // Helpers shared by the queue parsers: line splitting, warnings, section markers, dates.
 // Everything here is pure: no I/O, no clock.
 
+import { printable as printableText } from '../text/printable.js';
 import { quote } from '../transport/quote.js';
 
 /** Prefix of the warning an adapter emits when the MTA command itself failed. */
@@ -16,11 +17,9 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-/** Make a server-supplied line safe to print: no control characters, bounded length. */
+/** Make a server-supplied line safe to print (src/text/printable.ts), bounded length. */
 export function printable(line: string, max = MAX_WARNING_LINE): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, '?').replace(/\t/g, ' ');
-  return clean.length > max ? `${clean.slice(0, max)}… (${clean.length} chars)` : clean;
+  return printableText(line, { max });
 }
 
 /** "line 12: <why>: <the line>" with the line made printable. */

@@ -5,17 +5,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@inquirer/prompts';
-import { Listr, type ListrTaskWrapper } from 'listr2';
+import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from 'listr2';
 import { Redactor } from '../actions/secrets.js';
 import { ConfigError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
 import { detectMta } from '../scan/host.js';
+import { TransportError, type TransportErrorKind } from '../transport/errors.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
 import { render, truthy } from './template.js';
-import { StepError, type Action, type Asker, type StepContext } from './types.js';
+import { StepError, type Action, type Asker, type ConfirmKind, type StepContext } from './types.js';
+import { printable } from '../text/printable.js';
 
 export interface RunOptions {
   playbook: Playbook;
@@ -32,6 +34,8 @@ export interface RunOptions {
   skip: Set<string>;
   runsDir: string;
   resume?: string;
+  /** Override questions answered yes by a command-line flag (key → flag), e.g. --force-account. */
+  forced?: Map<string, string>;
   /** Per-action integration checks (src/actions PREFLIGHT): run before the first step. */
   preflight?: Record<string, (ctx: { host: HostSpec }) => string | null>;
   /** Secrets known up front (tokens) so the journal redacts them. */
@@ -47,9 +51,11 @@ export interface RunOutcome {
   status: 'ok' | 'failed' | 'aborted';
   results: Record<string, unknown>;
   error?: string;
+  /** The run stopped because the host could not be reached or the connection broke: the scan's status word. */
+  connection?: TransportErrorKind;
 }
 
-type Task = ListrTaskWrapper<unknown, never, never>;
+type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
 
 export function newRunId(host: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
@@ -77,25 +83,41 @@ class RunAsker implements Asker {
     throw new StepError(`${question} — nobody to ask: give the answer with --answers (key "${key}") or run interactively`);
   }
 
-  async confirm(key: string, question: string, dflt: boolean): Promise<boolean> {
+  async confirm(key: string, question: string, dflt: boolean, kind?: ConfirmKind): Promise<boolean> {
+    const k: ConfirmKind = kind ?? (dflt ? { kind: 'plan' } : { kind: 'override' });
+    const q = printable(question);
     const r = this.recorded(key);
     if (r.has) {
       const v = truthy(r.value);
-      this.log(question, v, 'answers-file');
+      this.log(q, v, 'answers-file');
       return v;
     }
-    // A dry run changes nothing, so without a terminal it may say yes to see the whole plan.
-    if (this.o.unattended || (this.o.dryRun && !this.o.tty)) {
-      this.log(question, true, 'flag');
+    if (k.kind === 'override' && this.o.forced?.has(key)) {
+      this.log(q, true, 'flag');
       return true;
     }
-    if (!this.task || !this.o.tty) this.noHuman(key, question);
-    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqConfirm, { message: question, default: dflt });
-    this.log(question, v, 'operator');
+    const nobody = this.o.unattended || (this.o.dryRun && !this.o.tty);
+    if (nobody && k.kind === 'override') {
+      // The safe answer is no: --yes never says yes here, and a dry run shows where a real run stops.
+      this.log(q, false, 'default');
+      const how = [k.flag, `--answers with "${key}: yes"`].filter(Boolean).join(' or ');
+      throw new StepError(`${q} — an unattended run never answers yes to this; stopping before anything changes (to go on anyway: ${how})`);
+    }
+    // A dry run changes nothing, so without a terminal it may say yes to see the whole plan.
+    if (nobody) {
+      this.log(q, true, 'flag');
+      return true;
+    }
+    if (!this.task || !this.o.tty) this.noHuman(key, q);
+    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqConfirm, { message: q, default: dflt });
+    this.log(q, v, 'operator');
     return v;
   }
 
-  async select<T extends string>(key: string, question: string, choices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T> {
+  async select<T extends string>(key: string, rawQuestion: string, rawChoices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T> {
+    // Choices carry server text (auth ids): shown made printable, returned as the exact value.
+    const question = printable(rawQuestion);
+    const choices = rawChoices.map((c) => ({ ...c, name: printable(c.name), ...(c.description === undefined ? {} : { description: printable(c.description) }) }));
     const r = this.recorded(key);
     if (r.has) {
       const v = String(r.value) as T;
@@ -109,7 +131,8 @@ class RunAsker implements Asker {
     return v;
   }
 
-  async input(key: string, question: string, dflt?: string): Promise<string> {
+  async input(key: string, rawQuestion: string, dflt?: string): Promise<string> {
+    const question = printable(rawQuestion);
     const r = this.recorded(key);
     if (r.has) {
       this.log(question, String(r.value), 'answers-file');
@@ -152,8 +175,27 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const runDir = join(o.runsDir, runId);
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
 
-  const detected = await detectMta(o.host, o.transport, o.commandTimeoutMs);
-  if (!detected.mta) throw new StepError(`${o.host.name}: ${detected.reason}`);
+  /** Every way out of a run that has a journal writes its end record (the audit log is complete). */
+  const end = (status: RunOutcome['status'], e?: unknown): RunOutcome => {
+    const error = e === undefined ? undefined : redactor.redact((e as Error)?.message ?? String(e));
+    const connection = e instanceof TransportError ? e.kind : undefined;
+    journal.append({ t: 'run-end', status, ...(error !== undefined ? { error } : {}), ...(connection ? { connection } : {}) });
+    journal.close();
+    // The error may quote server text (stderr, ids): the screen gets it made printable.
+    return { runId, journalPath: journal.path, status, results, ...(error !== undefined ? { error: printable(error, { multiline: true }) } : {}), ...(connection ? { connection } : {}) };
+  };
+  const results: Record<string, unknown> = {};
+
+  let detected: Awaited<ReturnType<typeof detectMta>>;
+  try {
+    detected = await detectMta(o.host, o.transport, o.commandTimeoutMs);
+    if (!detected.mta) throw new StepError(`${o.host.name}: ${detected.reason}`);
+    // With `mta:` in the inventory detection ran nothing: connect now, so an unreachable host ends
+    // here with its status word, not later inside a step.
+    if (o.host.mta) await o.transport.exec('true', { timeoutMs: o.commandTimeoutMs });
+  } catch (e) {
+    return end('failed', e);
+  }
   const { mta, binary } = detected;
   const adapter = getAdapter(mta);
   const scope: Record<string, unknown> = {
@@ -176,7 +218,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     unattended: o.unattended,
     ask: asker,
     say: (m) => {
-      const line = redactor.redact(m);
+      // Everything a step says may quote server text (senders, headers): shown, never interpreted.
+      const line = printable(redactor.redact(m), { multiline: true });
       if (task) task.output = line;
       else process.stderr.write(`${line}\n`);
     },
@@ -186,18 +229,20 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     secret: (s) => void redactor.add(s),
     skip: o.skip,
     run: async (cmd, ro): Promise<ExecResult> => {
+      const stdin = ro.stdin === undefined || ro.stdin === '' ? {} : { stdin: ro.stdin };
       if (o.dryRun && ro.destructive) {
-        journal.append({ t: 'command', step: current, cmd, destructive: true, dryRun: true });
-        if (task) task.output = redactor.redact(`[dry-run] would run: ${cmd.length > 300 ? cmd.slice(0, 300) + '…' : cmd}`);
+        journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: true, dryRun: true });
+        // The plan in full, TTY or not: every command and what it would get on stdin.
+        const out = printable(redactor.redact(dryRunPlan(cmd, ro.stdin)), { multiline: true });
+        if (task) task.output = out;
+        else process.stderr.write(`${out}\n`);
         return { code: 0, stdout: '', stderr: '', durationMs: 0 };
       }
       const r = await o.transport.exec(cmd, { timeoutMs: ro.timeoutMs ?? o.commandTimeoutMs, stdin: ro.stdin });
-      journal.append({ t: 'command', step: current, cmd, destructive: ro.destructive, dryRun: false, code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs });
+      journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: ro.destructive, dryRun: false, code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs });
       return r;
     },
   });
-
-  const results: Record<string, unknown> = {};
 
   const runStep = async (step: Step, task: Task | null, instance = step.id): Promise<void> => {
     current = instance;
@@ -235,7 +280,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     journal.append({ t: 'step-start', step: instance, name: step.name });
     if (step.confirm && !o.dryRun) {
       const q = typeof step.confirm === 'string' ? String(render(step.confirm, scope, `${step.id}.confirm`)) : `${action.describe(params, ctx)}?`;
-      if (!(await asker.confirm(`confirm.${step.id}`, q, false))) {
+      if (!(await asker.confirm(`confirm.${step.id}`, q, false, { kind: 'plan' }))) {
         journal.append({ t: 'step-skip', step: instance, reason: 'declined by the operator' });
         results[step.id] = scope[step.id] = { skipped: true, declined: true };
         task?.skip(`${step.name}: declined`);
@@ -306,17 +351,18 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     if (!clean && !o.dryRun) throw new StepError(`${step.name}: still not clean after ${max} rounds; look at the queue by hand`);
   };
 
-  let status: RunOutcome['status'] = 'ok';
-  let error: string | undefined;
   try {
     await preflight();
     if (o.tty) {
+      // Per task (listr2 9): keep every output line (evidence, sample, plan, summary) on screen
+      // after the step ends, not only the last one while it runs.
       await new Listr(
         o.playbook.steps.map((step) => ({
           title: step.name,
           task: (_: unknown, task: Task) => runStep(step, task),
+          rendererOptions: { persistentOutput: true, outputBar: Infinity },
         })),
-        { exitOnError: true, rendererOptions: { persistentOutput: true, collapseSubtasks: false } as never },
+        { exitOnError: true, rendererOptions: { collapseSubtasks: false, collapseSkips: false } },
       ).run();
     } else {
       for (const step of o.playbook.steps) {
@@ -325,11 +371,17 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       }
     }
   } catch (e) {
-    const err = e as Error;
-    status = err.name === 'ExitPromptError' ? 'aborted' : 'failed';
-    error = redactor.redact(err.message);
+    return end((e as Error)?.name === 'ExitPromptError' ? 'aborted' : 'failed', e);
   }
-  journal.append({ t: 'run-end', status });
-  journal.close();
-  return { runId, journalPath: journal.path, status, results, error };
+  return end('ok');
+}
+
+/** How a destructive command reads in a dry run: whole, with its stdin data (ids, senders) under it. */
+export function dryRunPlan(cmd: string, stdin?: string): string {
+  const lines = [`[dry-run] would run: ${cmd}`];
+  if (stdin !== undefined && stdin !== '') {
+    const data = stdin.endsWith('\n') ? stdin.slice(0, -1) : stdin;
+    lines.push(`  on stdin (${data.split('\n').length} line(s)):`, ...data.split('\n').map((l) => `  | ${l}`));
+  }
+  return lines.join('\n');
 }

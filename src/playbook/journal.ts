@@ -13,11 +13,12 @@ export type JournalEvent =
   | { t: 'step-done'; step: string; result: unknown }
   | { t: 'step-fail'; step: string; error: string }
   | { t: 'decision'; step: string; question: string; answer: unknown; by: 'operator' | 'flag' | 'answers-file' | 'default' }
-  | { t: 'command'; step: string; cmd: string; destructive: boolean; dryRun: boolean; code?: number | null; stdout?: string; stderr?: string; durationMs?: number }
+  | { t: 'command'; step: string; cmd: string; stdin?: string; destructive: boolean; dryRun: boolean; code?: number | null; stdout?: string; stderr?: string; durationMs?: number }
   | { t: 'api'; step: string; service: string; call: string; params?: unknown; ok?: boolean; error?: string; dryRun: boolean }
   | { t: 'effect'; step: string; key: string; detail?: unknown }
   | { t: 'note'; step?: string; message: string }
-  | { t: 'run-end'; status: 'ok' | 'failed' | 'aborted' };
+  /** `connection`: the host could not be reached (or the link broke), as the scan's status word. */
+  | { t: 'run-end'; status: 'ok' | 'failed' | 'aborted'; error?: string; connection?: string };
 
 export type Stamped = JournalEvent & { at: string };
 
@@ -71,6 +72,7 @@ export class Journal {
     if (stamped.t === 'command') {
       stamped.stdout = clip(stamped.stdout);
       stamped.stderr = clip(stamped.stderr);
+      if (stamped.stdin !== undefined) stamped.stdin = clip(stamped.stdin);
     }
     const line = this.redact(JSON.stringify(stamped)) + '\n';
     writeSync(this.fd, line);

@@ -6,9 +6,19 @@ import type { ExecResult, Transport } from '../transport/types.js';
 import type { Journal } from './journal.js';
 import type { Step } from './schema.js';
 
+/**
+ * How an unattended run (--yes) treats a yes/no question:
+ * - 'plan': going ahead with the step the operator asked for (reset, restart, delete what was shown);
+ *   --yes answers yes.
+ * - 'override': going past a safety check (act on an account nothing points at); the safe answer
+ *   is no, so --yes never answers it: only an answers-file entry or the named flag does.
+ */
+export type ConfirmKind = { kind: 'plan' } | { kind: 'override'; flag?: string };
+
 /** Questions go through here: a prompt on a TTY, the answers file or flags when unattended. */
 export interface Asker {
-  confirm(key: string, question: string, dflt: boolean): Promise<boolean>;
+  /** `dflt` is the interactive default; `kind` (default: 'plan' when dflt is yes, else 'override') rules --yes. */
+  confirm(key: string, question: string, dflt: boolean, kind?: ConfirmKind): Promise<boolean>;
   select<T extends string>(key: string, question: string, choices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T>;
   input(key: string, question: string, dflt?: string): Promise<string>;
 }

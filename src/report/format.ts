@@ -1,6 +1,7 @@
 // Small shared helpers for the text reporters.
 import type { HostReport } from '../scan/types.js';
 import { worstSeverity } from '../scan/types.js';
+import { printable } from '../text/printable.js';
 
 export function humanAge(seconds: number | null): string {
   if (seconds === null) return '-';
@@ -17,10 +18,14 @@ export function hostState(r: HostReport): string {
   return w === 'critical' ? 'CRITICAL' : w === 'warning' ? 'WARNING' : 'OK';
 }
 
-/** Strip control characters from server-supplied text before it reaches a terminal. */
-export function safeText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '?');
+/** Longest note, account or domain a text report shows (the JSON keeps everything). */
+export const MAX_NOTE = 300;
+export const MAX_ACCOUNT = 80;
+export const MAX_DOMAIN = 60;
+
+/** Server-supplied text for one line of a report: controls, escapes and bidi made visible, cut at `max`. */
+export function safeText(s: string, max = MAX_NOTE): string {
+  return printable(s, { max });
 }
 
 /** One line per host: the reason it failed, or its most severe finding and how many more. */
@@ -30,5 +35,5 @@ export function hostNote(r: HostReport): string {
   const first = fs.find((f) => f.severity === 'critical') ?? fs[0];
   if (!first) return '';
   const top = r.suspects?.[0];
-  return safeText(`${first.message}${top ? `; top suspect ${top.authId}` : ''}${fs.length > 1 ? ` (+${fs.length - 1} findings)` : ''}`);
+  return `${safeText(first.message)}${top ? `; top suspect ${safeText(top.authId, MAX_ACCOUNT)}` : ''}${fs.length > 1 ? ` (+${fs.length - 1} findings)` : ''}`;
 }

@@ -1,5 +1,6 @@
 // Reporter registry: --format NAME picks one.
 import type { ScanReport } from '../scan/types.js';
+import { jsonText } from '../text/json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderNagios } from './nagios.js';
 import { renderTable } from './table.js';
@@ -10,7 +11,8 @@ export interface RenderOptions {
 
 export const FORMATS: Record<'table' | 'json' | 'markdown' | 'nagios', (r: ScanReport, o?: RenderOptions) => string> = {
   table: renderTable,
-  json: (r: ScanReport) => JSON.stringify(r, null, 2) + '\n',
+  // Data: every byte of server text kept, C1/bidi/invisible characters as \u escapes (src/text/json.ts).
+  json: (r: ScanReport) => jsonText(r, 2) + '\n',
   markdown: renderMarkdown,
   nagios: renderNagios,
 };

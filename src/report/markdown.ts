@@ -1,8 +1,10 @@
 // Markdown table for tickets and chat.
 import type { ScanReport } from '../scan/types.js';
-import { hostNote, hostState, humanAge } from './format.js';
+import { markdownText } from '../text/printable.js';
+import { hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_NOTE } from './format.js';
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Server text as one table cell: no links, HTML, code or emphasis, no `|` or line break that splits the row. */
+const cell = (s: string, max = MAX_NOTE) => markdownText(s, { max });
 
 export function renderMarkdown(r: ScanReport): string {
   const lines = [
@@ -13,13 +15,13 @@ export function renderMarkdown(r: ScanReport): string {
   ];
   for (const h of r.hosts)
     lines.push(
-      `| ${cell(h.name)} | ${hostState(h)} | ${h.mta ?? '-'} | ${h.queue?.total ?? '-'} | ${h.queue?.frozen ?? '-'} | ${h.queue?.bounces ?? '-'} | ${h.queue ? humanAge(h.queue.oldestSeconds) : '-'} | ${cell(hostNote(h))} |`,
+      `| ${cell(h.name)} | ${hostState(h)} | ${h.mta ?? '-'} | ${h.queue?.total ?? '-'} | ${h.queue?.frozen ?? '-'} | ${h.queue?.bounces ?? '-'} | ${h.queue ? humanAge(h.queue.oldestSeconds) : '-'} | ${cell(hostNote(h), Infinity)} |`,
     );
   const s = r.summary;
   if (s.suspects.length) {
     lines.push('', '## Suspected hijacked accounts', '', '| Host | Account | Sent | Queued | Recipients | IPs | Rules |', '|---|---|---:|---:|---:|---:|---|');
     for (const x of s.suspects.slice(0, 50))
-      lines.push(`| ${cell(x.host)} | ${cell(x.authId)} | ${x.messages} | ${x.queued} | ${x.recipients} | ${x.clientIps.length} | ${x.rules.join(', ')} |`);
+      lines.push(`| ${cell(x.host)} | ${cell(x.authId, MAX_ACCOUNT)} | ${x.messages} | ${x.queued} | ${x.recipients} | ${x.clientIps.length} | ${x.rules.join(', ')} |`);
   }
   lines.push('', `**${s.hosts} hosts**: ${s.critical} critical, ${s.warning} warning, ${s.hosts - s.byStatus.ok} failed; ${s.queued} messages queued.`);
   return lines.join('\n') + '\n';

@@ -1,6 +1,6 @@
 // Plain-text table for terminals and cron mail.
 import type { ScanReport } from '../scan/types.js';
-import { hostNote, hostState, humanAge, safeText } from './format.js';
+import { hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_DOMAIN, safeText } from './format.js';
 
 function columns(head: string[], rows: string[][]): string[] {
   const widths = head.map((c, i) => Math.max(c.length, ...rows.map((row) => (i === head.length - 1 ? 0 : row[i]!.length))));
@@ -12,20 +12,20 @@ const topDomains = (d: Record<string, number>, n = 3) =>
   Object.entries(d)
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
-    .map(([k, v]) => `${k}(${v})`)
+    .map(([k, v]) => `${safeText(k, MAX_DOMAIN)}(${v})`)
     .join(' ') + (Object.keys(d).length > n ? ` +${Object.keys(d).length - n}` : '');
 
 export function renderSuspects(r: ScanReport, limit = 20): string[] {
   const s = r.summary.suspects;
   if (!s.length) return [];
   const rows = s.slice(0, limit).map((x) => [
-    x.host,
-    safeText(x.authId),
+    safeText(x.host),
+    safeText(x.authId, MAX_ACCOUNT),
     String(x.messages),
     String(x.queued),
     String(x.recipients),
     String(x.clientIps.length),
-    safeText(topDomains(x.senderDomains)),
+    topDomains(x.senderDomains),
     x.rules.join(','),
   ]);
   const lines = ['', 'Suspected hijacked accounts (most likely first):', ...columns(['HOST', 'ACCOUNT', 'SENT', 'QUEUED', 'RCPTS', 'IPS', 'SENDER DOMAINS', 'RULES'], rows)];
@@ -43,7 +43,7 @@ function paint(line: string, color: boolean): string {
 export function renderTable(r: ScanReport, opts: { color?: boolean } = {}): string {
   const head = ['HOST', 'STATE', 'MTA', 'QUEUE', 'FROZEN', 'BOUNCES', 'OLDEST', 'NOTES'];
   const rows = r.hosts.map((h) => [
-    h.name,
+    safeText(h.name),
     hostState(h),
     h.mta ?? '-',
     h.queue ? String(h.queue.total) : '-',

@@ -13,6 +13,8 @@ export interface Suspect {
   queued: number;
   senderDomains: Record<string, number>;
   clientIps: string[];
+  /** Envelope senders the account used (log window, then queue), lower-case, at most MAX_SUSPECT_SENDERS: its bounces are its backscatter. */
+  senders: string[];
   rules: string[];
   score: number;
   sampleIds: string[];
@@ -26,6 +28,7 @@ const WEIGHT: Record<string, number> = {
   'many-ips': 2,
   backscatter: 1,
 };
+export const MAX_SUSPECT_SENDERS = 10_000;
 const SEVERITY_BONUS = { critical: 1, warning: 0, info: 0 } as const;
 
 export function rankSuspects(findings: AccountFinding[], users: UserStats[] | null, queue: QueueMessage[]): Suspect[] {
@@ -51,6 +54,7 @@ export function rankSuspects(findings: AccountFinding[], users: UserStats[] | nu
       queued: mine.length,
       senderDomains: u?.senderDomains ?? queuedDomains,
       clientIps: u?.clientIps.slice(0, 50) ?? [...new Set(mine.map((m) => m.clientIp).filter((x): x is string => !!x))],
+      senders: [...new Set([...(u?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())])].slice(0, MAX_SUSPECT_SENDERS),
       rules,
       score: rules.reduce((s, r) => s + (WEIGHT[r] ?? 1), 0) + fs.reduce((s, f) => s + SEVERITY_BONUS[f.severity], 0),
       sampleIds: [...new Set([...mine.slice(0, 5).map((m) => m.id), ...(u?.sampleQueueIds ?? [])])].slice(0, 10),

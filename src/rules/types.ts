@@ -1,5 +1,6 @@
 // What the attribution rules look at, and what they say about an account.
 import type { UserStats } from '../logs/aggregate.js';
+import type { LocalDomains } from '../mta/local-domains.js';
 import type { QueueMessage } from '../mta/types.js';
 import type { Finding } from '../scan/types.js';
 import type { RuleSettings } from './settings.js';
@@ -15,6 +16,8 @@ export interface HostEvidence {
   /** Past working days' counts of an account, newest first; null = no history for this host. */
   history: ((authId: string) => number[]) | null;
   settings: RuleSettings;
+  /** The MTA's own local domains (read over SSH); null = could not be read, undefined = not asked. */
+  localDomains?: LocalDomains | null;
 }
 
 /** A finding about one account (or, without authId, about the host). */

@@ -1,6 +1,7 @@
 // Scan many hosts at once: p-limit pool, a hard deadline per host, events for progress renderers.
 import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
+import { printable } from '../text/printable.js';
 import { TransportError } from '../transport/errors.js';
 import { transportFor, type ConnectSettings } from './connect.js';
 import { scanHost, type HostScanOptions } from './host.js';
@@ -17,7 +18,10 @@ export interface FleetOptions extends ConnectSettings, Pick<HostScanOptions, 'at
   onEvent?: (e: FleetEvent) => void;
 }
 
-/** Whole-host budget: connect + detect + queue read, with slack; a hung host cannot hold the run. */
+/**
+ * Whole-host budget: connect + detect + queue read + log read, with slack; a hung host cannot hold the
+ * run. scanHost fits the log read and the auth-policy probe inside it, so they degrade on their own first.
+ */
 export function hostDeadlineMs(o: Pick<FleetOptions, 'connectTimeoutMs' | 'commandTimeoutMs'>): number {
   return o.connectTimeoutMs + 3 * o.commandTimeoutMs + 5_000;
 }
@@ -48,8 +52,8 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
         emit(o, { kind: 'host-start', host });
         const transport = transportFor(host, o);
         const started = Date.now();
-        const report = await withDeadline(
-          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages, attribution: o.attribution, since: o.since, history: o.history }),
+        const report = printableMessages(await withDeadline(
+          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages, attribution: o.attribution, since: o.since, history: o.history, deadlineMs: deadline }),
           deadline,
           (): HostReport => ({
             name: host.name,
@@ -62,7 +66,7 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
             findings: [],
             durationMs: Date.now() - started,
           }),
-        );
+        ));
         await transport.close().catch(() => {});
         emit(o, { kind: 'host-done', host, report });
         return report;
@@ -70,6 +74,23 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
     ),
   );
   return { version: 1, startedAt, finishedAt: new Date().toISOString(), hosts: reports, summary: summarizeFleet(reports) };
+}
+
+/**
+ * The report's sentences for people (reason, finding messages, log note, parser warnings) may
+ * quote server text: made printable here, so every format and every consumer of the JSON
+ * (`jq -r .hosts[].reason`) shows them safely. Data fields (auth ids, senders, recipients,
+ * domains, evidence) keep the server's bytes; each renderer makes those printable itself.
+ */
+export function printableMessages(r: HostReport): HostReport {
+  const line = (s: string) => printable(s, { max: 1000 });
+  return {
+    ...r,
+    ...(r.reason !== undefined ? { reason: line(r.reason) } : {}),
+    findings: r.findings.map((f) => ({ ...f, message: line(f.message) })),
+    ...(r.log ? { log: { ...r.log, ...(r.log.reason !== undefined ? { reason: line(r.log.reason) } : {}) } } : {}),
+    ...(r.warnings ? { warnings: r.warnings.map(line) } : {}),
+  };
 }
 
 /** Nagios semantics: any critical → 2, else any warning → 1, else any host not ok → 3 (unknown), else 0. */

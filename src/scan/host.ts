@@ -4,16 +4,18 @@ import { ConfigError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
+import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import type { MtaName, QueueListing, QueueMessage } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
-import { authPolicyFindings, ehlo } from '../rules/auth-policy.js';
+import { authPolicyFindings, ehlo, type EhloResult } from '../rules/auth-policy.js';
 import { backscatter } from '../rules/backscatter.js';
 import { queueSizeFinding } from '../rules/queue-size.js';
 import { ruleSettings } from '../rules/settings.js';
 import { rankSuspects } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
-import { localDay, readLogWindow } from './logs.js';
+import { localDay, readLogWindow, unreadWindow } from './logs.js';
+import { printable } from '../text/printable.js';
 import { TransportError } from '../transport/errors.js';
 import type { Transport } from '../transport/types.js';
 import type { Finding, HostReport, QueueSummary } from './types.js';
@@ -29,6 +31,11 @@ export interface HostScanOptions {
   detected?: { mta: MtaName; binary?: string };
   /** Daily counts store for the baseline rule; without it baseline uses no history. */
   history?: HistoryStore;
+  /**
+   * The caller's whole-host deadline (the fleet's): the log read and the auth-policy probe are fitted
+   * inside it, so a slow log degrades to queue-only attribution instead of the host timing out.
+   */
+  deadlineMs?: number;
 }
 
 export function summarize(listing: QueueListing): QueueSummary {
@@ -45,15 +52,71 @@ export function summarize(listing: QueueListing): QueueSummary {
   };
 }
 
-/** First line of stderr, cleaned of control characters: server text is shown, never trusted. */
+/** First line of stderr, made printable (src/text/printable.ts): server text is shown, never trusted. */
 export function oneLine(text: string, max = 200): string {
   const line = text.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
-  return clean.length > max ? clean.slice(0, max) + '…' : clean;
+  return printable(line, { max });
 }
 
-/** Log window + account rules + suspects; a log that cannot be read degrades to queue-only evidence. */
+/** Kept free before the caller's deadline, to finish the report. */
+const DEADLINE_MARGIN_MS = 1_000;
+/** A log read with less time than this is not started. */
+const MIN_LOG_MS = 1_000;
+/** Per SMTP reply of the auth-policy EHLO probe. */
+const EHLO_REPLY_MS = 10_000;
+
+function why(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The probe's result, or a "no answer" one once `ms` has passed (a wedged channel cannot hold the host). */
+function within(p: Promise<EhloResult>, ms: number, port: number): Promise<EhloResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<EhloResult>((resolve) => {
+    timer = setTimeout(() => resolve({ port, banner: null, auth: null, error: `no answer within ${Math.round(ms / 100) / 10} s` }), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** EHLO on 25 and 587 from the host itself; never throws (a socket error is an answer too). */
+async function probeAuthPolicy(transport: Transport, ms: number): Promise<[EhloResult, EhloResult]> {
+  const quiet: Transport = {
+    describe: transport.describe,
+    exec: (cmd, o) => transport.exec(cmd, o),
+    close: () => transport.close(),
+    ...(transport.openTcp
+      ? {
+          openTcp: async (port: number, host?: string) => {
+            const sock = await transport.openTcp!(port, host);
+            sock.on('error', () => {}); // a reset channel ends the probe, not the process
+            return sock;
+          },
+        }
+      : {}),
+  };
+  const one = (port: number) =>
+    within(
+      ehlo(quiet, port, Math.min(EHLO_REPLY_MS, ms)).catch((e: unknown): EhloResult => ({ port, banner: null, auth: null, error: why(e) })),
+      ms,
+      port,
+    );
+  return Promise.all([one(25), one(587)]);
+}
+
+/** The MTA's configured local domains, or null when they cannot be read (then no bounce is proven foreign). */
+async function readLocalDomainsOf(transport: Transport, mta: MtaName, vars: Record<string, unknown>, timeoutMs: number): Promise<LocalDomains | null> {
+  try {
+    return await readLocalDomains(mta, { vars }, { exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }) });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Log window + account rules + suspects. The queue is already read when this runs: what fails here
+ * (log timed out, missing or unreadable, probe, history store, a rule) becomes an info finding
+ * saying why attribution is partial; the rest of the evidence is still used.
+ */
 async function attribute(
   host: HostSpec,
   mta: MtaName,
@@ -61,44 +124,78 @@ async function attribute(
   queue: QueueMessage[],
   report: HostReport,
   opts: HostScanOptions,
+  leftMs: () => number,
 ): Promise<AccountFinding[]> {
   const settings = ruleSettings(host.vars, `${host.source.file}:${host.source.line}: ${host.name}`);
-  const win = await readLogWindow(transport, mta, opts.since ?? 'today', host.vars, opts.commandTimeoutMs);
+  const notes: AccountFinding[] = [];
+  const note = (message: string) => notes.push({ rule: 'attribution', severity: 'info', message });
+  const since = opts.since ?? 'today';
+  // Never the whole host budget: the log read times out on its own and degrades, before the fleet's deadline.
+  const logMs = Math.min(opts.commandTimeoutMs, leftMs());
+  const probeMs = Math.min(2 * EHLO_REPLY_MS, leftMs());
+  if (settings.auth_policy && probeMs < MIN_LOG_MS) note("auth-policy probe skipped: the host's deadline was nearly spent");
+  // The log read and the EHLO probes use channels of their own: side by side, each within the budget.
+  const [win, probes, localDomains] = await Promise.all([
+    logMs >= MIN_LOG_MS
+      ? readLogWindow(transport, mta, since, host.vars, logMs)
+      : unreadWindow(since, "log not read: the host's deadline was nearly spent before it: attribution from the queue only"),
+    settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs) : null,
+    // The MTA's own local domains: only bounces need them (is a recipient foreign?).
+    queue.some((m) => m.bounce) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, host.vars, logMs) : undefined,
+  ]);
   const nowSeconds = win.nowSeconds ?? Math.floor(Date.now() / 1000);
   const today = localDay(nowSeconds, win.tzOffsetMinutes);
   report.log = { files: win.files, lines: win.lines, since: new Date(win.sinceEpoch * 1000).toISOString(), reason: win.reason };
   const store = opts.history;
+  let historyFailed: string | null = null;
   const evidence: HostEvidence = {
     host: host.name,
     queue,
     users: win.users,
     today,
     settings,
+    localDomains,
     history: store
       ? (authId) => {
-          const days = store.observedDays(host.name, today, 8 * settings.baseline_days).filter(isWeekday).slice(0, settings.baseline_days);
-          return store.userCounts(host.name, authId, days);
+          if (historyFailed) return [];
+          try {
+            const days = store.observedDays(host.name, today, 8 * settings.baseline_days).filter(isWeekday).slice(0, settings.baseline_days);
+            return store.userCounts(host.name, authId, days);
+          } catch (e) {
+            historyFailed = why(e);
+            return [];
+          }
         }
       : null,
   };
-  const findings: AccountFinding[] = [...ACCOUNT_RULES.flatMap((r) => r(evidence)), ...backscatter(evidence)];
-  if (settings.auth_policy) {
-    const [p25, p587] = await Promise.all([ehlo(transport, 25), ehlo(transport, 587)]);
-    findings.push(...authPolicyFindings(p25, p587));
+  const findings: AccountFinding[] = [];
+  for (const rule of [...ACCOUNT_RULES, backscatter]) {
+    try {
+      findings.push(...rule(evidence));
+    } catch (e) {
+      note(`rule ${rule.name || '(unnamed)'} could not run (${why(e)}): its findings are missing`);
+    }
   }
+  if (historyFailed) note(`history store unreadable (${historyFailed}): baseline judged without history`);
+  if (probes) findings.push(...authPolicyFindings(probes[0], probes[1]));
   if (win.reason) findings.push({ rule: 'log', severity: 'info', message: win.reason });
+  // With users null (log unread), suspects come from the queue's evidence alone.
   report.suspects = rankSuspects(findings, win.users, queue);
   if (store && win.users) {
-    const days = new Set<string>();
-    for (let t = win.sinceEpoch; t <= nowSeconds; t += 86400) days.add(localDay(t, win.tzOffsetMinutes));
-    days.add(today);
-    store.record(
-      host.name,
-      win.users.flatMap((u) => Object.entries(u.perDay).map(([day, messages]) => ({ host: host.name, authId: u.authId, day, messages, recipients: 0 }))),
-      [...days],
-    );
+    try {
+      const days = new Set<string>();
+      for (let t = win.sinceEpoch; t <= nowSeconds; t += 86400) days.add(localDay(t, win.tzOffsetMinutes));
+      days.add(today);
+      store.record(
+        host.name,
+        win.users.flatMap((u) => Object.entries(u.perDay).map(([day, messages]) => ({ host: host.name, authId: u.authId, day, messages, recipients: 0 }))),
+        [...days],
+      );
+    } catch (e) {
+      note(`history not recorded (${why(e)}): tomorrow's baseline misses today`);
+    }
   }
-  return findings;
+  return [...findings, ...notes];
 }
 
 /** The inventory's `mta`, else one probe round trip (binaries, config files, running daemons). */
@@ -127,6 +224,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     durationMs: 0,
   };
   const done = () => ({ ...report, durationMs: Date.now() - started });
+  const deadlineAt = opts.deadlineMs ? started + opts.deadlineMs - DEADLINE_MARGIN_MS : Infinity;
+  const leftMs = () => deadlineAt - Date.now();
   try {
     const d = opts.detected ?? (await detectMta(host, transport, opts.commandTimeoutMs));
     if (!d.mta) {
@@ -166,7 +265,15 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
       { warn: host.queueWarn, crit: host.queueCrit },
     );
     if (q) findings.unshift(q);
-    if (attribution) findings.push(...(await attribute(host, mta, transport, listing.messages, report, opts)));
+    if (attribution) {
+      try {
+        findings.push(...(await attribute(host, mta, transport, listing.messages, report, opts, leftMs)));
+      } catch (e) {
+        // Attribution is extra: whatever breaks in it, the queue's findings and the host's status stand.
+        const expected = e instanceof TransportError || e instanceof ConfigError;
+        findings.push({ rule: 'attribution', severity: 'info', message: `attribution failed (${expected ? '' : 'internal error: '}${why(e)}): queue findings only` });
+      }
+    }
     report.findings = findings;
     return done();
   } catch (e) {

@@ -1,19 +1,21 @@
 // Run the log window read on a host and aggregate per account, streaming (memory stays flat).
 import { AuthAggregator, type FailureStats, type UserStats } from '../logs/aggregate.js';
 import { LOG_PARSERS } from '../logs/index.js';
-import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine } from '../logs/read.js';
+import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine, UNREADABLE_MARKER } from '../logs/read.js';
 import type { LogLineParser, LogSink } from '../logs/types.js';
 import type { MtaName } from '../mta/types.js';
-import type { Transport } from '../transport/types.js';
+import { TransportError } from '../transport/errors.js';
+import type { ExecResult, Transport } from '../transport/types.js';
 
 export interface LogWindow {
   /** Files read, oldest first. */
   files: string[];
-  /** Null when no log file was found (paths tried in `reason`). */
+  /** Null when the log could not be read whole (missing, unreadable, timed out: why in `reason`). */
   users: UserStats[] | null;
   failures: FailureStats | null;
   lines: number;
   warnings: string[];
+  /** Why attribution is partial; shown as an info finding (rule `log`). */
   reason?: string;
   /** Server clock and offset, for "today". */
   nowSeconds: number | null;
@@ -67,34 +69,55 @@ export async function readLogWindow(
     parser ??= LOG_PARSERS[mta].create({ nowSeconds: out.nowSeconds ?? undefined, tzOffsetMinutes: out.tzOffsetMinutes });
     agg ??= new AuthAggregator({ tzOffsetMinutes: out.tzOffsetMinutes });
   };
-  const res = await transport.exec(logReadCommand(mta, fileCutoff, vars), {
-    timeoutMs,
-    onLine: (line) => {
-      if (line.startsWith(NOW_MARKER)) {
-        const now = parseNowLine(line.slice(NOW_MARKER.length));
-        if (now) {
-          Object.assign(out, now);
-          if (since === 'today') sinceEpoch = out.sinceEpoch = startOfLocalDay(now.nowSeconds, now.tzOffsetMinutes);
+  const unreadable: string[] = [];
+  let res: ExecResult;
+  try {
+    res = await transport.exec(logReadCommand(mta, fileCutoff, vars), {
+      timeoutMs,
+      onLine: (line) => {
+        if (line.startsWith(NOW_MARKER)) {
+          const now = parseNowLine(line.slice(NOW_MARKER.length));
+          if (now) {
+            Object.assign(out, now);
+            if (since === 'today') sinceEpoch = out.sinceEpoch = startOfLocalDay(now.nowSeconds, now.tzOffsetMinutes);
+          }
+          return;
         }
-        return;
-      }
-      if (line.startsWith(NOLOG_MARKER)) return void (noLog = line.slice(NOLOG_MARKER.length).trim());
-      if (line.startsWith(FILE_MARKER)) {
+        if (line.startsWith(NOLOG_MARKER)) return void (noLog = line.slice(NOLOG_MARKER.length).trim());
+        if (line.startsWith(UNREADABLE_MARKER)) return void unreadable.push(line.slice(UNREADABLE_MARKER.length).trim());
+        if (line.startsWith(FILE_MARKER)) {
+          start();
+          out.files.push(line.slice(FILE_MARKER.length).trim());
+          return;
+        }
         start();
-        out.files.push(line.slice(FILE_MARKER.length).trim());
-        return;
-      }
-      start();
-      out.lines++;
-      parser!.feed(line, sink);
-    },
-  });
+        out.lines++;
+        parser!.feed(line, sink);
+      },
+    });
+  } catch (e) {
+    // The queue is already read: a log that cannot be read costs attribution, never the host.
+    if (!(e instanceof TransportError)) throw e;
+    const at = out.files.length ? ` (reading ${out.files[out.files.length - 1]}, ${out.lines} lines so far)` : '';
+    out.reason =
+      e.kind === 'timeout'
+        ? `log read timed out after ${seconds(timeoutMs)}${at}: ${QUEUE_ONLY}`
+        : `log read failed${at}: ${e.message}: ${QUEUE_ONLY}`;
+    return out;
+  }
   if (noLog !== null) {
-    out.reason = `no ${mta} log found (tried ${noLog}; set mail_log in the inventory)`;
+    out.reason = unreadable.length
+      ? `cannot read the ${mta} log: ${unreadable.join(', ')} is not accessible (permission denied; run as root or set ansible_become): ${QUEUE_ONLY}`
+      : `no ${mta} log found (tried ${noLog}; set mail_log in the inventory): ${QUEUE_ONLY}`;
     return out;
   }
   if (res.code !== 0 && !out.files.length) {
-    out.reason = `reading the ${mta} log failed (exit ${res.code}): ${res.stderr.split('\n')[0] ?? ''}`;
+    out.reason = `reading the ${mta} log failed (exit ${res.code}): ${res.stderr.split('\n')[0] ?? ''}: ${QUEUE_ONLY}`;
+    return out;
+  }
+  if (unreadable.length) {
+    // Counts without a file of the window would be too low, and would be recorded as the baseline.
+    out.reason = `cannot read ${unreadable.join(', ')} (permission denied; run as root or set ansible_become): ${QUEUE_ONLY}`;
     return out;
   }
   start();
@@ -102,4 +125,20 @@ export async function readLogWindow(
   out.users = agg!.result();
   out.failures = agg!.failureStats();
   return out;
+}
+
+/** What attribution falls back to when the log is out of reach. */
+const QUEUE_ONLY = 'attribution from the queue only';
+
+/** "30 s", "1.5 s". */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** The window when the log was not read at all (no time left): queue-only attribution. */
+export function unreadWindow(since: number | 'today', reason: string): LogWindow & { sinceEpoch: number } {
+  return {
+    files: [], users: null, failures: null, lines: 0, warnings: [], nowSeconds: null, tzOffsetMinutes: 0, reason,
+    sinceEpoch: since === 'today' ? startOfLocalDay(Math.floor(Date.now() / 1000), 0) : since,
+  };
 }

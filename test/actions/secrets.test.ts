@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { REDACTED, Redactor, redact, resolveSecret } from '../../src/actions/secrets.js';
+import { REDACTED, Redactor, incidentalSecrets, looksLikeSecret, redact, resolveSecret, safeUrl } from '../../src/actions/secrets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailsweep-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,5 +123,47 @@ describe('Redactor', () => {
     expect(r.stringify({ a: 's3cret-token', url: '/x?secret=abc' })).toBe(
       `{"a":"${REDACTED}","url":"/x?secret=${REDACTED}"}`,
     );
+  });
+});
+
+describe('secrets that are not secrets by name', () => {
+  const CPANEL_TOKEN = 'U7BKQX0LXUE8CNPZ1J3D44Y2JT9ER0AF';
+  it('a token pasted where the variable name belongs is refused and never echoed', async () => {
+    for (const name of [CPANEL_TOKEN, 'tok en with spaces', 'abc$def', 'whmcs-Sk3yR4nD0mV4lu3xx']) {
+      const err = (await resolveSecret({ env: name, key: 'cpanel_token_env' }, 'WHM token for mx1', { [name]: 'x' }).catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.message).toMatch(/cpanel_token_env must name an environment variable .*its value is not shown/);
+      expect(err.message).not.toContain(name);
+    }
+    // A real name is still named when it is missing.
+    await expect(resolveSecret({ env: 'WHM_TOKEN_DC1', key: 'cpanel_token_env' }, 'WHM token', {})).rejects.toThrow(/WHM_TOKEN_DC1 is not set \(named by cpanel_token_env\)/);
+  });
+
+  it('tells names from tokens', () => {
+    for (const n of ['WHM_TOKEN', 'MAILSWEEP_WHM_TOKEN_DC1', 'T_WHMCS_SECRET', 'notify_smtp_pass', '/etc/mailsweep/whm.token']) expect(looksLikeSecret(n), n).toBe(false);
+    for (const t of [CPANEL_TOKEN, 'a1B2c3D4e5F6g7H8i9J0']) expect(looksLikeSecret(t), t).toBe(true);
+  });
+
+  it('strips URL userinfo for display', () => {
+    expect(safeUrl('https://user:secret@whm.example:2087/')).toBe('https://whm.example:2087/');
+    expect(safeUrl('https://whm.example:2087')).toBe('https://whm.example:2087');
+    expect(safeUrl('https://us er:pa ss@not a url')).toBe('https://not a url');
+  });
+
+  it('collects URL passwords and pasted tokens from host vars for the redactor', () => {
+    const found = incidentalSecrets({
+      cpanel_url: 'https://root:p%40ss-W0rd@whm.example:2087',
+      whmcs_url: 'https://whmcs.example/includes/api.php',
+      cpanel_token_env: CPANEL_TOKEN,
+      whmcs_secret_env: 'WHMCS_SECRET',
+      notify_smtp_pass_env: 'SMTP_PASS',
+      jump: 'https://root@host',
+    });
+    expect(found).toEqual(expect.arrayContaining(['p%40ss-W0rd', 'p@ss-W0rd', CPANEL_TOKEN]));
+    expect(found).not.toContain('WHMCS_SECRET');
+    expect(found).not.toContain('SMTP_PASS');
+    expect(found).not.toContain('root');
+    const r = new Redactor(found);
+    expect(r.redact(`GET https://root:p%40ss-W0rd@whm.example ${CPANEL_TOKEN}`)).not.toMatch(/W0rd|U7BKQX/);
   });
 });

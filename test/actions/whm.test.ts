@@ -20,6 +20,7 @@ beforeAll(async () => {
     token: TOKEN,
     domains: { 'example.com': 'exampleco', 'example.net': 'exampleco', 'other.org': 'otherorg' },
     mailboxes: { exampleco: ['info@example.com', 'sales@example.com', 'info@example.net'], otherorg: ['a@other.org'] },
+    contacts: { exampleco: 'owner@customer.example' },
   });
 });
 afterAll(async () => {
@@ -35,6 +36,15 @@ describe('WhmClient against the fake WHM', () => {
     const call = fake.calls.at(-1);
     expect(call).toMatchObject({ fn: 'getdomainowner', apiVersion: '1', authorized: true, method: 'GET' });
     expect(call?.params.domain).toBe('example.com');
+  });
+
+  it('accountContact reads the contact address from accountsummary (data.acct[0].email)', async () => {
+    await expect(client().accountContact('exampleco')).resolves.toEqual({ email: 'owner@customer.example', domain: 'example.com' });
+    expect(fake.calls.at(-1)).toMatchObject({ fn: 'accountsummary', apiVersion: '1', params: { user: 'exampleco' } });
+    // No contact set: WHM shows "*unknown*", which is not an address.
+    await expect(client().accountContact('otherorg')).resolves.toEqual({ email: null, domain: 'other.org' });
+    const err = await apiError(client().accountContact('ghost'));
+    expect(err.message).toMatch(/accountsummary: WHM API error: .*ghost.* does not exist/);
   });
 
   it('unknown domain → not-found', async () => {

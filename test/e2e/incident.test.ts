@@ -99,7 +99,8 @@ describe('unattended incident on every lab MTA', () => {
     const r = await incident(name, ['--yes', '--auth-id', h.expected.compromisedAuthId]);
     expect(r.status, r.stderr).toBe(0);
     expect(ownCount(h)).toBe(h.expected.legit);
-    expect(byAccount(name)).toEqual(h.expected.legitByUser);
+    // The unrelated bounces stay: foreign, but not to any sender the account's spam used.
+    expect(byAccount(name)).toEqual({ ...h.expected.legitByUser, ...(h.expected.unrelatedBounces ? { '(bounce)': h.expected.unrelatedBounces } : {}) });
     expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
     expect(sink.messages.length).toBe(sent + 1);
     expect(sink.messages.at(-1)!.to).toEqual(['owner@customer.test']);

@@ -21,6 +21,11 @@ export interface LabHost {
     spam: number;
     backscatter: number;
     backscatterFrozen: number;
+    /** Every queued bounce: the account's backscatter plus unrelated ones (absent in older recordings). */
+    bounces?: number;
+    bouncesFrozen?: number;
+    /** Foreign bounces not caused by the spam run: the incident must leave them. */
+    unrelatedBounces?: number;
     compromisedAuthId: string;
     legitUsers: string[];
   };

@@ -7,6 +7,8 @@
 //   an API-0-looking body that has no `metadata`);
 // - {"data":…,"metadata":{"command","reason","result":1|0,"version":1}};
 // - getdomainowner → data.user;
+// - accountsummary (user or domain) → data.acct = [{user, domain, email, owner, suspended, …}]
+//   ("Return cPanel account summary"; the contact address is `email`);
 // - uapi_cpanel (cpanel.user, cpanel.module, cpanel.function) → data.uapi = UAPI result
 //   {status, errors, messages, warnings, metadata, data}; UAPI failures are HTTP 200 + status 0;
 // - Email::passwd_pop (email = user or full address, password, domain), suspend_outgoing,
@@ -16,6 +18,8 @@
 // Invented by the fake (the documents do not show them; marked UNCONFIRMED):
 // - bad token → HTTP 403, text/plain "Access denied";
 // - unknown domain in getdomainowner → metadata.result 0 and a "does not exist" reason;
+// - accountsummary of an unknown user → metadata.result 0 and a "does not exist" reason; an
+//   unset contact address → "*unknown*" (as the old API-0 example shows);
 // - the wording of every error string.
 //
 // Passwords are never stored: the fake keeps a SHA-256 of each new mailbox password and records
@@ -35,6 +39,8 @@ export interface FakeWhmOptions {
   domains?: Record<string, string>;
   /** cPanel user → full mailbox addresses. */
   mailboxes?: Record<string, string[]>;
+  /** cPanel user → the account's contact e-mail (accountsummary `email`); unset: "*unknown*". */
+  contacts?: Record<string, string>;
 }
 
 export type FakeWhmFailure = 'bad-token' | 'api-error' | 'timeout' | 'http-500';
@@ -173,6 +179,8 @@ export class FakeWhm {
     switch (fn) {
       case 'getdomainowner':
         return this.getDomainOwner(res, params);
+      case 'accountsummary':
+        return this.accountSummary(res, params);
       case 'uapi_cpanel':
         return this.uapiCpanel(res, params);
       default:
@@ -186,6 +194,25 @@ export class FakeWhm {
     const user = this.domains.get(domain);
     if (!user) return this.whm(res, 'getdomainowner', 0, `The domain “${domain}” does not exist.`, null);
     return this.whm(res, 'getdomainowner', 1, 'OK', { user });
+  }
+
+  private accountSummary(res: ServerResponse, p: URLSearchParams): void {
+    const byDomain = p.get('domain') ? this.domains.get((p.get('domain') ?? '').toLowerCase()) : undefined;
+    const user = p.get('user') ?? byDomain ?? '';
+    if (!user) return this.whm(res, 'accountsummary', 0, 'You must specify the “user” or “domain” parameter.', null);
+    if (![...this.domains.values()].includes(user)) return this.whm(res, 'accountsummary', 0, `The account “${user}” does not exist.`, null);
+    const acct = {
+      user,
+      domain: this.mainDomain(user),
+      email: this.opts.contacts?.[user] ?? '*unknown*',
+      owner: 'root',
+      suspended: 0,
+      suspendreason: 'not suspended',
+      plan: 'default',
+      diskused: '14M',
+      disklimit: 'unlimited',
+    };
+    return this.whm(res, 'accountsummary', 1, 'OK', { acct: [acct] });
   }
 
   private mainDomain(cpUser: string): string | undefined {

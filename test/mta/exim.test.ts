@@ -102,7 +102,7 @@ describe('parseEximBp', () => {
     expect(l.messages).toHaveLength(1);
     expect(l.warnings).toEqual([
       'line 3: exim -bp: line not understood: random words here',
-      'line 4: exim -bp: line not understood: ?[2Jboom',
+      'line 4: exim -bp: line not understood: ^[[2Jboom',
     ]);
   });
 

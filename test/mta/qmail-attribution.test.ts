@@ -13,7 +13,8 @@ import {
   qmailAttributedCommand,
   type QmailQueueMessage,
 } from '../../src/mta/qmail.js';
-import { QMAIL_PROOF_AWK, qmailPurgeCommand, qmailSmtpdUids, qmailSubmitter, type QmailProof } from '../../src/mta/qmail-ops.js';
+import { QMAIL_PROOF_AWK, qmailProofFragment, qmailSmtpdUids, qmailSubmitter, type QmailProof } from '../../src/mta/qmail-ops.js';
+import { sh } from '../../src/transport/quote.js';
 import type { PurgeRequest, QueueListing, ReadPlan } from '../../src/mta/types.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture, garbage, runPlan as run, script, tmp } from './helpers.js';
@@ -308,8 +309,7 @@ const ctxOf = (t: Tree, vars: Record<string, unknown> = {}) => ({ binary: join(t
 
 /** The purge command's own who() over every id: the login the server-side awk proves. */
 function serverVerdicts(t: Tree, vars: Record<string, unknown> = {}): Map<string, string> {
-  const req: PurgeRequest = { ids: [], match: { kind: 'auth', authId: BOB }, mode: 'delete' };
-  const base = qmailPurgeCommand(ctxOf(t, vars), req, { ids: [], skipped: [] }).command;
+  const base = [sh`q=${t.q}`, ...qmailProofFragment(ctxOf(t, vars))].join('\n');
   const cmd = `${base}\nfor id in ${[...t.ids.keys()].join(' ')}; do printf '%s:%s\\n' "$id" "$(who "$id")"; done`;
   const out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, PATH: `${t.bin}:${process.env.PATH}` } });
   return new Map(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));

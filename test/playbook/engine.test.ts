@@ -46,6 +46,14 @@ const actions: Record<string, Action> = {
       return { out: r.stdout.trim() };
     },
   },
+  plan: {
+    name: 'plan', params: z.object({}), describe: () => 'plan', async run(_p, ctx) {
+      // A long destructive command with server data on stdin (ids, a hostile sender).
+      const cmd = `${'x'.repeat(400)} && echo END-OF-COMMAND`;
+      await ctx.run(cmd, { destructive: true, stdin: 'id1\tspam@evil.test\nid2\tbad\u001b[2J\r\u202esender\n' });
+      return {};
+    },
+  },
   count: {
     name: 'count', params: z.object({}), describe: () => 'count', async run(_p, ctx) {
       const n = Number(ctx.scope.n ?? 0) + 1;
@@ -105,6 +113,38 @@ describe('playbook engine', () => {
     expect(out.status, out.error).toBe('ok');
     expect(existsSync(file)).toBe(false);
     expect(journal(out.journalPath).find((e) => e.t === 'command')).toMatchObject({ destructive: true, dryRun: true });
+  });
+
+  it('dry run shows every destructive command in full, with its stdin made printable, without a terminal', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
+    const pb = parsePlaybook('name: p\nsteps:\n  - { name: Plan, id: plan, action: plan }\n', 'p.yaml', [...Object.keys(actions), 'repeat']);
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
+    let out;
+    try {
+      out = await runPlaybook({ ...opts({ file }), playbook: pb, dryRun: true });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(out.status, out.error).toBe('ok');
+    const text = lines.join('');
+    expect(text).toContain(`[dry-run] would run: ${'x'.repeat(400)} && echo END-OF-COMMAND`);
+    expect(text).toContain('  on stdin (2 line(s)):\n  | id1 spam@evil.test\n  | id2 bad^[[2J^M<U+202E>sender');
+    expect(text).not.toMatch(/[\u001b\r\u202e]/);
+    const cmd = journal(out.journalPath).find((e) => e.t === 'command')!;
+    expect(cmd).toMatchObject({ destructive: true, dryRun: true, stdin: 'id1\tspam@evil.test\nid2\tbad\u001b[2J\r\u202esender\n' });
+  });
+
+  it('a host whose MTA cannot be found still ends its journal, with the reason', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
+    // A host whose detection probe finds nothing (what the probe prints on a box without an MTA).
+    const empty = { describe: 'empty', exec: async () => ({ code: 0, stdout: '', stderr: '', durationMs: 0 }), close: async () => {} };
+    const out = await runPlaybook({ ...opts({ file }), host: { ...host, mta: undefined }, transport: empty });
+    expect(out.status).toBe('failed');
+    const ev = journal(out.journalPath);
+    expect(ev.at(-1)).toMatchObject({ t: 'run-end', status: 'failed' });
+    expect(String(ev.at(-1)!.error)).toMatch(/no MTA detected/);
   });
 
   it('resume continues a failed run without repeating done steps or effects', async () => {

@@ -42,7 +42,7 @@ describe('formats', () => {
   it('table: no terminal escape from server text reaches the screen', () => {
     const out = FORMATS.table(r);
     expect(out).not.toContain('\x1b]0;');
-    expect(out).toContain('exim said ?]0;pwned? hi');
+    expect(out).toContain('exim said ^[]0;pwned^G hi');
     expect(out).toMatch(/Suspected hijacked accounts/);
   });
   it('markdown: pipes in server text cannot break the table', () => {
@@ -55,5 +55,77 @@ describe('formats', () => {
     expect(j.hosts[0]).toMatchObject({ name: 'mx1', status: 'ok', mta: 'exim', queue: { total: 339 }, findings: [{ rule: 'queue-size', severity: 'critical' }] });
     expect(j.summary).toMatchObject({ hosts: 4, critical: 1, warning: 1, queued: 419, exitCode: 2, byStatus: { ok: 2, unreachable: 1, error: 1 } });
     expect(j.summary.suspects[0]).toMatchObject({ host: 'mx1', authId: 'bob|x@example.test' });
+  });
+});
+
+// A spammer picks the auth id (a mailbox name), the forged sender domains and every other string a
+// server hands back. None of it may act on the terminal, the ticket or the monitoring screen.
+describe('hostile server text in every format', () => {
+  const ESC = '\x1b[2J\x1b]8;;http://evil.test\x07click\x1b]8;;\x07';
+  const authId = `bob${ESC}\r\x00\u009b31m\u202eevil\u2066|[bank](http://evil.test)<b>x</b>\`c\`@example.test`;
+  const domain = `evil\u202e\x1b[5m[x](http://evil.test)<i>.invalid`;
+  const bad = host('mx9', {
+    queue: q(500),
+    findings: [{ rule: 'queue-size', severity: 'critical', message: `500 queued; ${authId} sent them` }],
+    suspects: [{ authId, messages: 500, recipients: 900, queued: 500, senderDomains: { [domain]: 500 }, clientIps: ['192.0.2.9'], rules: ['sender-mismatch'], score: 9, sampleIds: [] }],
+    warnings: [`line 1: not understood: ${ESC}`],
+    log: { files: ['/var/log/exim4/mainlog'], lines: 1, since: '2026-11-23T00:00:00.000Z', reason: `log said ${ESC}` },
+  });
+  const failed = host('mx10', { status: 'error', reason: `exim queue command failed (exit 1): ${ESC}\u202e\u0085`, mta: null });
+  const r = report([bad, failed]);
+  // eslint-disable-next-line no-control-regex
+  const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/u;
+  const raw = (s: string) => RAW.exec(s)?.[0].codePointAt(0)?.toString(16) ?? null;
+
+  it.each(['table', 'markdown', 'nagios', 'json'] as const)('%s: no control, C1 or bidi character', (f) => {
+    const out = FORMATS[f](r);
+    expect(raw(out)).toBeNull();
+  });
+
+  it('table: the account and domains are shown, made visible, and the columns hold', () => {
+    const out = FORMATS.table(r);
+    expect(out).toContain('bob^[[2J^[]8;;http://evil.test^Gclick');
+    expect(out).toContain('<U+202E>evil<U+2066>');
+    expect(out).toContain('evil<U+202E>^[[5m');
+    const lines = out.split('\n');
+    const head = lines.find((l) => l.startsWith('HOST '))!;
+    expect(lines.find((l) => l.startsWith('mx9 '))!.indexOf('CRITICAL')).toBe(head.indexOf('STATE'));
+  });
+
+  it('table: an endless auth id is cut in the table (the JSON keeps it whole)', () => {
+    const long = 'a'.repeat(5000) + '@example.test';
+    const rep = report([host('mx1', { ...crit, suspects: [{ ...crit.suspects![0]!, authId: long }] })]);
+    const out = FORMATS.table(rep);
+    expect(out).toContain('… (5013 chars)');
+    expect(out.length).toBeLessThan(2000);
+    expect((JSON.parse(FORMATS.json(rep)) as ScanReport).summary.suspects[0]!.authId).toBe(long);
+  });
+
+  it('markdown: no link, image, HTML or code from server text, and every row keeps its cells', () => {
+    const out = FORMATS.markdown(r);
+    expect(out).not.toMatch(/(?<!\\)[[<`]/);
+    expect(out).toContain('\\[bank\\](http://evil.test)\\<b\\>x\\</b\\>\\`c\\`');
+    for (const l of out.split('\n').filter((x) => x.startsWith('| mx'))) {
+      // Cells are split by unescaped pipes only: 8 columns per host row, 7 per suspect row.
+      const cells = l.split(/(?<!\\)\|/).length - 2;
+      expect([7, 8]).toContain(cells);
+    }
+  });
+
+  it('nagios: one line, the perfdata still starts at the one `|`', () => {
+    const out = FORMATS.nagios(r);
+    expect(out.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(out.split('|')).toHaveLength(2);
+    expect(out).toMatch(/\| queued=500 'mx9'=500;75;100;0\n$/);
+    expect(out).toContain('top suspect bob^[[2J^[]8;;http://evil.test^Gclick');
+  });
+
+  it('json: the exact server text survives a round trip, and the output holds it only as escapes', () => {
+    const out = FORMATS.json(r);
+    const j = JSON.parse(out) as ScanReport;
+    expect(j.summary.suspects[0]!.authId).toBe(authId);
+    expect(Object.keys(j.summary.suspects[0]!.senderDomains)).toEqual([domain]);
+    expect(out).toContain('\\u001b[2J');
+    expect(out).toContain('\\u009b31m\\u202eevil\\u2066');
   });
 });

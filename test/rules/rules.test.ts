@@ -103,6 +103,28 @@ describe('mass-recipients, many-ips, backscatter', () => {
   });
 });
 
+describe('backscatter tied to the account (one judgement for the scan and the purge)', () => {
+  const spam = Array.from({ length: 6 }, (_, i) => msg(`s${i}`, { authId: 'bob@example.test', sender: `forged${i}@hotmail.test` }));
+  const tied = Array.from({ length: 6 }, (_, i) => msg(`b${i}`, { sender: '', bounce: true, recipients: [`Forged${i}@hotmail.test`] }));
+  const unrelated = Array.from({ length: 5 }, (_, i) => msg(`u${i}`, { sender: '', bounce: true, recipients: [`old${i}@partner.test`] }));
+  it('counts every foreign bounce, blames the account only for bounces to its own senders', () => {
+    const f = backscatter(evidence({ queue: [...spam, ...tied, ...unrelated] }));
+    expect(f[0]).toMatchObject({ rule: 'backscatter', evidence: { messages: 11, untied: 5 } });
+    expect(f.filter((x) => x.authId)).toEqual([expect.objectContaining({ authId: 'bob@example.test', evidence: { messages: 6 } })]);
+  });
+  it("senders from the log window tie bounces of spam that has already left the queue", () => {
+    const late = Array.from({ length: 10 }, (_, i) => msg(`l${i}`, { sender: '', bounce: true, recipients: [`gone${i}@relayed.test`] }));
+    const users = [user('bob@example.test', { senders: Array.from({ length: 10 }, (_, i) => `gone${i}@relayed.test`) })];
+    expect(backscatter(evidence({ queue: late, users })).find((x) => x.authId)).toMatchObject({ authId: 'bob@example.test', evidence: { messages: 10 } });
+  });
+  it("the MTA's own local domains keep bounces to hosted customers out", () => {
+    const toCustomers = Array.from({ length: 10 }, (_, i) => msg(`c${i}`, { sender: '', bounce: true, recipients: [`user${i}@hosted-customer.test`] }));
+    expect(backscatter(evidence({ queue: toCustomers }))).not.toEqual([]);
+    const localDomains = { exact: new Set(['hosted-customer.test']), suffixes: [], unknown: [], sources: ['exim -bP +local_domains'] };
+    expect(backscatter(evidence({ queue: toCustomers, localDomains }))).toEqual([]);
+  });
+});
+
 describe('suspects', () => {
   it('ranks the account hit by more rules first and keeps legitimate accounts out', () => {
     const users = [user('bob@example.test', { messages: 600, senderDomains: { 'hotmail.com': 600 } }), user('alice@example.test', { messages: 600, senderDomains: { 'example.test': 600 } }), user('carol@shop.test')];

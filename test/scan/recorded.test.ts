@@ -17,7 +17,7 @@ interface Meta {
   host: string;
   mta: string;
   /** Absent for later states (e.g. -quiet: legitimate mail only). */
-  expected?: { total: number; spam: number; backscatter: number; backscatterFrozen: number; compromisedAuthId: string; legitUsers: string[]; legitByUser: Record<string, number> };
+  expected?: { total: number; spam: number; backscatter: number; backscatterFrozen: number; bounces?: number; bouncesFrozen?: number; compromisedAuthId: string; legitUsers: string[]; legitByUser: Record<string, number> };
 }
 const all: Meta[] = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -64,7 +64,7 @@ describe('scan of recorded real servers', () => {
     const h = report.hosts.find((x) => x.name === name)!;
     expect(h.status, h.reason).toBe('ok');
     expect(h.mta).toBe(m.mta);
-    expect(h.queue).toMatchObject({ total: m.expected.total, reportedTotal: m.expected.total, bounces: m.expected.backscatter, frozen: m.expected.backscatterFrozen });
+    expect(h.queue).toMatchObject({ total: m.expected.total, reportedTotal: m.expected.total, bounces: m.expected.bounces ?? m.expected.backscatter, frozen: m.expected.bouncesFrozen ?? m.expected.backscatterFrozen });
   });
 
   it.each(metas.map((m) => [m.host, m] as const))('%s: the compromised account is the top suspect, with its spam, and no legitimate user is flagged', (name, m) => {
