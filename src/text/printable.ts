@@ -1,0 +1,70 @@
+// Server text (senders, recipients, auth ids, log lines, tool output) is chosen by whoever sent the
+// mail. Before it reaches a terminal, a report or a notice it goes through here: C0 and C1
+// controls, DEL, ESC sequences and bidi/format controls are made visible, never interpreted.
+
+/**
+ * One character that must not reach a screen as it is:
+ * - Cc: C0 (ESC, BEL, CR, NUL …), DEL and C1 (U+0080–009F: CSI U+009B, OSC U+009D, NEL U+0085);
+ * - Cf: bidi embeddings/overrides/isolates (U+202A–202E, U+2066–2069, U+061C, U+200E/F),
+ *   zero-width and invisible marks (U+200B–200D, U+2060–2064, U+FEFF, soft hyphen), tag
+ *   characters (U+E0000–E007F, which hide text), interlinear annotations;
+ * - Zl/Zp: U+2028/2029, line breaks to some terminals and editors;
+ * - Cs: a lone surrogate (no character at all);
+ * - the Hangul fillers, letters that draw nothing (used to fake blank names).
+ */
+const UNSAFE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0]$/u;
+
+/** How one control is shown: C0 in caret notation (^[ for ESC), DEL as ^?, others as <U+XXXX>. */
+function visible(ch: string): string {
+  const c = ch.codePointAt(0)!;
+  if (c < 0x20) return `^${String.fromCharCode(c + 0x40)}`;
+  if (c === 0x7f) return '^?';
+  return `<U+${c.toString(16).toUpperCase().padStart(4, '0')}>`;
+}
+
+export interface PrintableOptions {
+  /** Keep line breaks (\n) as they are: for multi-line screens. Tabs become spaces. */
+  multiline?: boolean;
+  /** Cut longer text (counted after cleaning) with an ellipsis and the original length. */
+  max?: number;
+}
+
+/**
+ * Text safe for a terminal, report or notice: every control (C0 but \n when multiline, DEL, C1,
+ * U+2028/2029) and every bidi/invisible format character is replaced by a visible token.
+ * Idempotent: the tokens are plain ASCII. A cut never splits a token or a surrogate pair.
+ */
+export function printable(text: string, o: PrintableOptions = {}): string {
+  const s = String(text);
+  const pieces: string[] = [];
+  let length = 0;
+  let clean = true;
+  for (const ch of s) {
+    let p = ch;
+    if (ch === '\n' && o.multiline) p = ch;
+    else if (ch === '\t') p = ' ';
+    else if (UNSAFE.test(ch)) p = visible(ch);
+    if (p !== ch) clean = false;
+    pieces.push(p);
+    length += p.length;
+  }
+  const max = o.max === undefined || Number.isNaN(o.max) ? Infinity : Math.max(0, Math.floor(o.max));
+  if (length <= max) return clean ? s : pieces.join('');
+  let out = '';
+  for (const p of pieces) {
+    if (out.length + p.length > max) break;
+    out += p;
+  }
+  return `${out}… (${pieces.length} chars)`;
+}
+
+/**
+ * printable(), then Markdown's active characters escaped, so server text cannot make links,
+ * images, autolinks, HTML, entities, code spans, emphasis, math, headings, lists or table cells.
+ * Bare URLs may still be autolinked by GFM: they show the URL itself, so they cannot deceive.
+ */
+export function markdownText(text: string, o: PrintableOptions = {}): string {
+  return printable(text, o)
+    .replace(/[\\`*_[\]<>|#!~&$]/g, (ch) => `\\${ch}`)
+    .replace(/^( *)([-+=]|\d+(?=[.)]))/gm, (_m, sp: string, mark: string) => (/^\d/.test(mark) ? `${sp}${mark}\\` : `${sp}\\${mark}`));
+}
