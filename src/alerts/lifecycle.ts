@@ -65,8 +65,14 @@ export function findingRows(hosts: HostReport[]): FindingRow[] {
   return [...byFp.values()];
 }
 
-/** Warning and critical findings grouped: per account across hosts, per host for the rest. */
-export function groupFindings(hosts: HostReport[]): Group[] {
+/**
+ * Warning and critical findings grouped: per account across hosts; a host's own findings (queue
+ * size, backscatter, auth policy) go with the account most likely causing them on that host (its
+ * top-ranked flagged suspect), so one hijack is one alert, not one per symptom. They form a host
+ * incident when no account is flagged there, or when that host incident is already open (it then
+ * keeps firing instead of being resolved while the queue is still full).
+ */
+export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string> = new Set()): Group[] {
   const groups = new Map<string, Group>();
   const add = (key: string, kind: IncidentKind, subject: string, host: HostReport, severity: 'warning' | 'critical', rule: string, message: string) => {
     const g = groups.get(key) ?? groups.set(key, { key, kind, subject, evidence: new Map() }).get(key)!;
@@ -86,7 +92,8 @@ export function groupFindings(hosts: HostReport[]): Group[] {
             sampleIds: s.sampleIds.slice(0, 3),
           });
         }
-      } else if (host.queue) e.queueTotal = host.queue.total;
+      }
+      if (host.queue) e.queueTotal = host.queue.total;
       g.evidence.set(host.name, e);
     }
     e.severity = worse(e.severity, severity);
@@ -95,9 +102,12 @@ export function groupFindings(hosts: HostReport[]): Group[] {
   };
   for (const h of hosts) {
     if (h.status !== 'ok') add(hostKey(h.name), 'host', h.name, h, HOST_STATUS_SEVERITY[h.status], 'host-status', `${h.status}: ${h.reason ?? ''}`.trim());
-    for (const f of h.findings) {
-      if (f.severity === 'info') continue;
+    const alerting = h.findings.filter((f) => f.severity !== 'info');
+    const flagged = new Set(alerting.flatMap((f) => (f.authId ? [f.authId] : [])));
+    const culprit = openKeys.has(hostKey(h.name)) ? undefined : (h.suspects?.find((s) => flagged.has(s.authId))?.authId ?? [...flagged][0]);
+    for (const f of alerting) {
       if (f.authId) add(accountKey(f.authId), 'account', f.authId, h, f.severity, f.rule, f.message);
+      else if (culprit) add(accountKey(culprit), 'account', culprit, h, f.severity, f.rule, f.message);
       else add(hostKey(h.name), 'host', h.name, h, f.severity, f.rule, f.message);
     }
   }
@@ -124,7 +134,7 @@ export interface Decision {
  */
 export function decide(hosts: HostReport[], open: Incident[], now: number, s: LifecycleSettings, inventory?: string): Decision {
   const scannedOk = new Set(hosts.filter((h) => h.status === 'ok').map((h) => h.name));
-  const groups = groupFindings(hosts);
+  const groups = groupFindings(hosts, new Set(open.map((i) => i.key)));
   const openByKey = new Map(open.map((i) => [i.key, i]));
   const out: Decision = { create: [], update: [], notices: [] };
   const notice = (incident: Incident, reason: NoticeReason): Notice => ({

@@ -41,7 +41,8 @@ export function title(n: Notice): string {
 export function topRules(i: Incident): [string, number][] {
   const n = new Map<string, number>();
   for (const e of i.evidence) for (const r of e.rules) n.set(r, (n.get(r) ?? 0) + 1);
-  return [...n].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  // Ties keep the order the hosts' findings came in: the scan lists the weightier rules first.
+  return [...n].sort((a, b) => b[1] - a[1]);
 }
 
 function hostLines(i: Incident, e: HostEvidence, inventory?: string): string[] {
