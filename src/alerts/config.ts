@@ -7,11 +7,11 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseDuration } from './duration.js';
 
-const duration = (what: string) =>
+const duration = () =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
     if (ms === null || ms <= 0) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${what}: expected a duration like 30s, 15m, 4h or 90d, got ${JSON.stringify(v)}` });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a duration like 30s, 15m, 4h or 90d, got ${JSON.stringify(v)}` });
       return z.NEVER;
     }
     return ms;
@@ -26,11 +26,11 @@ const common = {
   min_severity: severity.default('warning'),
   /** Overrides the top-level send_resolved for this channel. */
   send_resolved: z.boolean().optional(),
-  timeout: duration('timeout').default('10s'),
+  timeout: duration().default('10s'),
   /** Attempts after the first one within a run; what still fails is kept and retried next run. */
   retries: z.number().int().min(0).max(10).default(2),
   /** First pause between attempts; doubles each time. */
-  backoff: duration('backoff').default('2s'),
+  backoff: duration().default('2s'),
 };
 
 const secretPair = <K extends string>(key: K) =>
@@ -77,10 +77,10 @@ const channel = z.discriminatedUnion('type', [smtp, webhook, slack]);
 
 const configSchema = z
   .object({
-    repeat_interval: duration('repeat_interval').default('4h'),
+    repeat_interval: duration().default('4h'),
     send_resolved: z.boolean().default(true),
     /** Retention of runs, resolved incidents and delivered notices (--keep wins). */
-    keep: duration('keep').optional(),
+    keep: duration().optional(),
     channels: z.record(name, channel).default({}),
   })
   .strict();
@@ -111,13 +111,13 @@ function unknownKeyMessage(key: string, type: unknown): string {
 
 export function parseReportConfig(text: string, file: string): ReportConfig {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   const lineOf = (node: unknown): number => {
     const off = (node as Node | null | undefined)?.range?.[0];
     return off === undefined ? 1 : lc.linePos(off).line;
   };
   const err = doc.errors[0];
-  if (err) throw new ConfigError(`${file}:${err.linePos?.[0].line ?? 1}: YAML syntax error: ${err.message.split(/ at line \d+/)[0]}`);
+  if (err) throw new ConfigError(`${file}:${err.linePos?.[0].line ?? 1}: YAML syntax error: ${err.message.split('\n')[0]!.split(/ at line \d+/)[0]}`);
   if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) return { ...DEFAULT_CONFIG, file };
   if (!isMap(doc.contents)) throw new ConfigError(`${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels)`);
   const raw = doc.toJS() as Record<string, unknown>;
@@ -134,7 +134,7 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
       message = unknownKeyMessage(key, type);
     } else if (issue.code === 'invalid_union_discriminator') {
       message = `"type" must be one of smtp, webhook, slack`;
-      path = [...path, 'type'];
+      if (path[path.length - 1] !== 'type') path = [...path, 'type'];
     }
     // Point at the key when there is one (a missing field: at its parent).
     let node: unknown;

@@ -2,7 +2,7 @@
 // across the fleet, one per host for host-level problems), compared with the open incidents, and
 // turned into notices only when something changed or repeat_interval has passed. Pure: no I/O.
 import { createHash } from 'node:crypto';
-import type { HostReport, HostStatus } from '../scan/types.js';
+import type { Finding, HostReport, HostStatus } from '../scan/types.js';
 import type { FindingRow, HostEvidence, Incident, IncidentKind, Notice, NoticeReason } from './store.js';
 
 export interface LifecycleSettings {
@@ -102,7 +102,7 @@ export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string>
   };
   for (const h of hosts) {
     if (h.status !== 'ok') add(hostKey(h.name), 'host', h.name, h, HOST_STATUS_SEVERITY[h.status], 'host-status', `${h.status}: ${h.reason ?? ''}`.trim());
-    const alerting = h.findings.filter((f) => f.severity !== 'info');
+    const alerting = h.findings.filter((f): f is Finding & { severity: 'warning' | 'critical' } => f.severity !== 'info');
     const flagged = new Set(alerting.flatMap((f) => (f.authId ? [f.authId] : [])));
     const culprit = openKeys.has(hostKey(h.name)) ? undefined : (h.suspects?.find((s) => flagged.has(s.authId))?.authId ?? [...flagged][0]);
     for (const f of alerting) {
