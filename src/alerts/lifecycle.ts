@@ -14,7 +14,7 @@ export function fingerprint(host: string, subject: string, rule: string): string
   return createHash('sha256').update(`${host}\0${subject}\0${rule}`).digest('hex').slice(0, 16);
 }
 
-/** A host that could not be scanned is itself a problem worth one alert (not one per run). */
+/** A host that could not be scanned is itself a problem worth an alert (once, not every run). */
 const HOST_STATUS_SEVERITY: Record<Exclude<HostStatus, 'ok'>, 'warning' | 'critical'> = {
   unreachable: 'warning',
   'auth-failed': 'warning',
@@ -42,6 +42,10 @@ export function accountKey(authId: string): string {
 
 export function hostKey(host: string): string {
   return `host:${host}`;
+}
+
+export function statusKey(status: string): string {
+  return `status:${status}`;
 }
 
 /** Every finding of the run as stored rows (info included), host failures as `host-status`. */
@@ -101,7 +105,8 @@ export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string>
     if (e.messages.length < 6) e.messages.push(message);
   };
   for (const h of hosts) {
-    if (h.status !== 'ok') add(hostKey(h.name), 'host', h.name, h, HOST_STATUS_SEVERITY[h.status], 'host-status', `${h.status}: ${h.reason ?? ''}`.trim());
+    // Hosts that could not be scanned are grouped by status: a network outage is one alert, not 200.
+    if (h.status !== 'ok') add(statusKey(h.status), 'status', h.status, h, HOST_STATUS_SEVERITY[h.status], 'host-status', `${h.status}: ${h.reason ?? ''}`.trim());
     const alerting = h.findings.filter((f): f is Finding & { severity: 'warning' | 'critical' } => f.severity !== 'info');
     const flagged = new Set(alerting.flatMap((f) => (f.authId ? [f.authId] : [])));
     const culprit = openKeys.has(hostKey(h.name)) ? undefined : (h.suspects?.find((s) => flagged.has(s.authId))?.authId ?? [...flagged][0]);
@@ -134,6 +139,9 @@ export interface Decision {
  */
 export function decide(hosts: HostReport[], open: Incident[], now: number, s: LifecycleSettings, inventory?: string): Decision {
   const scannedOk = new Set(hosts.filter((h) => h.status === 'ok').map((h) => h.name));
+  // A status incident is about reaching the host: any answer this run (even another failure) settles it there.
+  const reached = new Set(hosts.map((h) => h.name));
+  const checked = (i: Pick<Incident, 'kind'>) => (i.kind === 'status' ? reached : scannedOk);
   const groups = groupFindings(hosts, new Set(open.map((i) => i.key)));
   const openByKey = new Map(open.map((i) => [i.key, i]));
   const out: Decision = { create: [], update: [], notices: [] };
@@ -168,7 +176,7 @@ export function decide(hosts: HostReport[], open: Incident[], now: number, s: Li
     }
     openByKey.delete(g.key);
     // Hosts where it fires now, plus those it was on that this run could not look at.
-    const kept = prev.evidence.filter((e) => !g.evidence.has(e.host) && !scannedOk.has(e.host));
+    const kept = prev.evidence.filter((e) => !g.evidence.has(e.host) && !checked(prev).has(e.host));
     const evidence = [...ev, ...kept];
     const allSeverity = evidence.reduce<'warning' | 'critical'>((w, e) => worse(w, e.severity), 'warning');
     const next: Incident = { ...prev, severity: allSeverity, lastSeenAt: now, hosts: evidence.map((e) => e.host), evidence };
@@ -182,7 +190,7 @@ export function decide(hosts: HostReport[], open: Incident[], now: number, s: Li
   }
 
   for (const prev of openByKey.values()) {
-    const unseen = prev.evidence.filter((e) => !scannedOk.has(e.host));
+    const unseen = prev.evidence.filter((e) => !checked(prev).has(e.host));
     if (unseen.length) {
       // Not firing where it could be checked; still unknown elsewhere: keep it open there only.
       if (unseen.length !== prev.evidence.length) out.update.push({ ...prev, hosts: unseen.map((e) => e.host), evidence: unseen });

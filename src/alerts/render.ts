@@ -11,7 +11,8 @@ const p = (s: string | number, max = 200) => printable(String(s), { max });
 
 /** The command an admin runs next, shell-quoted for copy and paste, then made printable. */
 export function incidentCommand(incident: Incident, host: string, inventory?: string): string {
-  const words = ['mailsweep', 'incident', quote(host)];
+  // A host that could not be scanned: scan it alone to see why; otherwise the guided playbook.
+  const words = incident.kind === 'status' ? ['mailsweep', 'scan', '--limit', quote(host)] : ['mailsweep', 'incident', quote(host)];
   if (incident.kind === 'account') words.push('--auth-id', quote(incident.subject));
   if (inventory) words.push('-i', quote(inventory));
   return p(words.join(' '), 1000);
@@ -31,9 +32,10 @@ export function title(n: Notice): string {
   const i = n.incident;
   const hosts = i.hosts.map((h) => p(h, 80));
   const where = hosts.length > 3 ? `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more` : hosts.join(', ');
-  const what = i.kind === 'account' ? `account ${p(i.subject)}` : `host ${p(i.subject)}`;
+  const plural = hosts.length === 1 ? '' : 's';
+  const what = i.kind === 'account' ? `account ${p(i.subject)}` : i.kind === 'status' ? `host${plural} ${p(i.subject)}` : `host ${p(i.subject)}`;
   if (n.status === 'resolved') return `[mailsweep] RESOLVED: ${what} (${where})`;
-  const count = i.kind === 'account' ? ` flagged on ${hosts.length} host${hosts.length === 1 ? '' : 's'}:` : ':';
+  const count = i.kind === 'account' ? ` flagged on ${hosts.length} host${plural}:` : i.kind === 'status' ? ` (${hosts.length}):` : ':';
   return `[mailsweep] ${i.severity.toUpperCase()}: ${what}${count} ${where}${n.reason === 'new' ? '' : ` (${REASON[n.reason]})`}`;
 }
 
@@ -71,7 +73,8 @@ export function textBody(n: Notice): string {
     const sent = i.evidence.reduce((s, e) => s + (e.sent ?? 0), 0);
     const queued = i.evidence.reduce((s, e) => s + (e.queued ?? 0), 0);
     lines.push(`The account ${p(i.subject)} looks hijacked: ${sent} message(s) sent and ${queued} queued across ${i.hosts.length} host(s). Open since ${since}.`);
-  } else lines.push(`Host ${p(i.subject)} needs attention. Open since ${since}.`);
+  } else if (i.kind === 'status') lines.push(`${i.hosts.length} host(s) could not be scanned (${p(i.subject)}); their other alerts stay open until they are. Open since ${since}.`);
+  else lines.push(`Host ${p(i.subject)} needs attention. Open since ${since}.`);
   lines.push(`Top rules: ${topRules(i).map(([r, c]) => `${p(r, 60)} (${c} host${c === 1 ? '' : 's'})`).join(', ')}`, '');
   for (const e of i.evidence) lines.push(...hostLines(i, e, n.inventory), '');
   return lines.join('\n');
@@ -83,7 +86,7 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function alertmanagerPayload(n: Notice, receiver: string): Record<string, unknown> {
   const i = n.incident;
   const status = n.status;
-  const alertname = i.kind === 'account' ? 'MailsweepHijackedAccount' : 'MailsweepHostProblem';
+  const alertname = i.kind === 'account' ? 'MailsweepHijackedAccount' : i.kind === 'status' ? 'MailsweepHostUnscanned' : 'MailsweepHostProblem';
   const common: Record<string, string> = { alertname, incident: p(i.key), severity: i.severity };
   if (i.kind === 'account') common.account = p(i.subject);
   const alerts = i.evidence.map((e) => ({

@@ -26,7 +26,8 @@ export interface FindingRow {
   message: string;
 }
 
-export type IncidentKind = 'account' | 'host';
+/** account: one account across hosts; host: one host's own findings; status: hosts that could not be scanned, by status. */
+export type IncidentKind = 'account' | 'host' | 'status';
 
 /** Per host evidence of an incident, as the last run that saw it there found it. */
 export interface HostEvidence {
@@ -48,10 +49,10 @@ export interface HostEvidence {
 
 export interface Incident {
   id: number;
-  /** "account:<auth id>" or "host:<host>": one open incident per key. */
+  /** "account:<auth id>", "host:<host>" or "status:<host status>": one open incident per key. */
   key: string;
   kind: IncidentKind;
-  /** The account or the host name (server text: made printable where shown). */
+  /** The account, the host name or the status (server text: made printable where shown). */
   subject: string;
   severity: 'warning' | 'critical';
   openedAt: number;

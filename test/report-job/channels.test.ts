@@ -100,6 +100,20 @@ describe('a failing channel', () => {
   });
 });
 
+describe('without channels', () => {
+  it('stdout is the channel: the whole notice once (cron mails it), then silence', async () => {
+    const opts: ReportCliOptions = { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state: join(dir, 'plain.sqlite'), history: false, now: '2026-11-23T08:00:00Z' };
+    const c1 = capture({ ...process.env, MAILSWEEP_REPORT_CONFIG: '' });
+    expect((await runReport(opts, c1.io)).code).toBe(2);
+    expect(c1.err()).toBe('');
+    expect(c1.out()).toMatch(/^CRITICAL: account bob@example\.test flagged on 1 host: mx1\.example\.net\n\nThe account bob@example\.test looks hijacked: 300 message\(s\) sent and 300 queued across 1 host\(s\)\./);
+    expect(c1.out()).toContain(`  next: mailsweep incident mx1.example.net --auth-id bob@example.test -i ${fleet.inventoryPath}\n`);
+    const c2 = capture({ ...process.env, MAILSWEEP_REPORT_CONFIG: '' });
+    expect((await runReport({ ...opts, now: '2026-11-23T09:00:00Z' }, c2.io)).code).toBe(2);
+    expect(c2.out() + c2.err()).toBe('');
+  });
+});
+
 describe('--test-channel', () => {
   it('sends a test notice through each channel type', async () => {
     const secretFile = join(dir, 'slack-url');

@@ -47,7 +47,7 @@ describe('incident lifecycle', () => {
     open = apply(open, d);
     // mx1 is clean now but mx2 is unreachable: bob stays open on mx2 only; mx2 itself is a host incident.
     d = decide([host('mx1'), host('mx2', [], { status: 'unreachable', reason: 'ECONNREFUSED', queue: null })], open, H, S);
-    expect(d.notices.map((n) => [n.reason, n.incident.key])).toEqual([['new', 'host:mx2']]);
+    expect(d.notices.map((n) => [n.reason, n.incident.key])).toEqual([['new', 'status:unreachable']]);
     open = apply(open, d);
     expect(open.find((i) => i.key === 'account:bob@x.test')?.hosts).toEqual(['mx2']);
     expect(exitCodeFor(open)).toBe(2);
@@ -58,9 +58,29 @@ describe('incident lifecycle', () => {
     d = decide([host('mx1'), host('mx2')], open, 3 * H, S);
     expect(d.notices.map((n) => [n.status, n.incident.key]).sort()).toEqual([
       ['resolved', 'account:bob@x.test'],
-      ['resolved', 'host:mx2'],
+      ['resolved', 'status:unreachable'],
     ]);
     expect(exitCodeFor(apply(open, d))).toBe(0);
+  });
+
+  it('an outage is one alert for all unreachable hosts, not one per host', () => {
+    const down = (name: string) => host(name, [], { status: 'unreachable', reason: 'ECONNREFUSED', queue: null });
+    let d = decide([down('mx1'), down('mx2'), down('mx3')], [], 0, S);
+    expect(d.notices.map((n) => [n.incident.key, n.incident.hosts, title(n)])).toEqual([
+      ['status:unreachable', ['mx1', 'mx2', 'mx3'], '[mailsweep] WARNING: hosts unreachable (3): mx1, mx2, mx3'],
+    ]);
+    expect(textBody(d.notices[0]!)).toContain('next: mailsweep scan --limit mx1');
+    let open = apply([], d);
+    // mx1 is back, mx2 now times out: the unreachable alert shrinks silently, the timeout one opens.
+    d = decide([host('mx1'), host('mx2', [], { status: 'timeout', reason: 't', queue: null }), down('mx3')], open, H, S);
+    expect(d.notices.map((n) => [n.incident.key, n.incident.hosts])).toEqual([['status:timeout', ['mx2']]]);
+    open = apply(open, d);
+    expect(open.find((i) => i.key === 'status:unreachable')?.hosts).toEqual(['mx3']);
+    d = decide([host('mx1'), host('mx2'), host('mx3')], open, 2 * H, S);
+    expect(d.notices.map((n) => [n.status, n.incident.key]).sort()).toEqual([
+      ['resolved', 'status:timeout'],
+      ['resolved', 'status:unreachable'],
+    ]);
   });
 
   it('re-announces when it gets worse or spreads, otherwise only after repeat_interval', () => {
