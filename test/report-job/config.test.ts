@@ -69,3 +69,16 @@ describe('report config', () => {
     expect(e.startsWith(`ConfigError: ${message}`), e).toBe(true);
   });
 });
+
+describe('contrib/report.example.yaml', () => {
+  it('is a valid config', async () => {
+    const { loadReportConfig } = await import('../../src/alerts/config.js');
+    const c = await loadReportConfig('contrib/report.example.yaml');
+    expect(c.channels.map((x) => [x.name, x.type])).toEqual([
+      ['noc-mail', 'smtp'],
+      ['pager-sms', 'smtp'],
+      ['alertmanager', 'webhook'],
+      ['chat', 'slack'],
+    ]);
+  });
+});
