@@ -110,19 +110,23 @@ describe('report run lock across processes (the CLI, as cron and systemd start i
     const state = join(dir, 'cli.sqlite');
     const common = ['-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--state', state, '--no-history', '--now', '2026-11-23T09:00:00Z'];
     const before = quiet();
-    const a = cli([...common, '--deadline', '6s', '--timeout', '10']);
+    const a = cli([...common, '--deadline', '6s', '--timeout', '30']);
     await until(() => existsSync(`${state}.lock.owner`), 20_000);
     const b = await cli([...common, '--limit', 'quiet.example.net']).done;
     expect(b.code).toBe(3);
+    expect(b.ms).toBeLessThan(10_000); // node + tsx start-up; no waiting for the first run
     expect(b.out).toBe('');
     expect(b.err).toMatch(/^mailsweep: another report run holds the lock .*cli\.sqlite\.lock \(pid \d+ on .*, started 2026-11-23T09:00:00\.000Z\); not scanning/);
     const c = cli([...common, '--limit', 'quiet.example.net', '--wait']);
     const ra = await a.done;
     expect(ra.code).toBe(0);
+    // Ends at its deadline although the hung command alone would hold the host for 30 s.
+    expect(ra.ms).toBeGreaterThanOrEqual(6000);
+    expect(ra.ms).toBeLessThan(6000 + 8000);
     expect(ra.err).toBe('mailsweep: run deadline (6s) reached: 1 host(s) unfinished: hung.example.net\n');
     expect(ra.out).toBe('');
     const rc = await c.done;
     expect(rc).toMatchObject({ code: 0, out: '', err: '' });
     expect(quiet() - before).toBe(2);
-  }, 60_000);
+  }, 90_000);
 });
