@@ -123,11 +123,12 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
   const raw = doc.toJS() as Record<string, unknown>;
   const r = configSchema.safeParse(raw);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    // A secret written in clear is the error to show first, whatever else is missing.
+    const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys' && i.keys.some((k) => SECRET_KEY.test(k))) ?? r.error.issues[0]!;
     let path: (string | number)[] = issue.path;
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
-      const key = issue.keys[0]!;
+      const key = issue.keys.find((k) => SECRET_KEY.test(k)) ?? issue.keys[0]!;
       const parent = doc.getIn(path, true) as Node | undefined;
       const type = isMap(parent) ? parent.get('type') : undefined;
       path = [...path, key];
