@@ -33,8 +33,10 @@ const common = {
   backoff: duration().default('2s'),
 };
 
+// The message never repeats the value: a secret pasted where the variable's name belongs stays unseen.
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must name an environment variable (letters, digits, _), not hold the secret itself; the value is not shown');
 const secretPair = <K extends string>(key: K) =>
-  ({ [`${key}_env`]: z.string().min(1).optional(), [`${key}_file`]: z.string().min(1).optional() }) as Record<`${K}_env` | `${K}_file`, z.ZodOptional<z.ZodString>>;
+  ({ [`${key}_env`]: envName.optional(), [`${key}_file`]: z.string().min(1).optional() }) as Record<`${K}_env` | `${K}_file`, z.ZodOptional<z.ZodString>>;
 
 const smtp = z
   .object({

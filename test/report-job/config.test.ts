@@ -51,6 +51,7 @@ describe('report config', () => {
   it.each([
     [['channels:', '  m:', '    type: smtp', '    host: h', '    from: a@b.c', '    to: x@y.z', '    password: hunter2'], 'report.yaml:7: channels.m.password: "password": secrets are never written in the config; name an environment variable (password_env) or a file (password_file)'],
     [['channels:', '  m:', '    type: smtp', '    colour: red', '    pass: x'], 'report.yaml:5: channels.m.pass: "pass": secrets are never written in the config'],
+    [['channels:', '  s:', '    type: slack', '    url_env: https://hooks.slack.com/services/T/B/X'], 'report.yaml:4: channels.s.url_env: must name an environment variable (letters, digits, _), not hold the secret itself; the value is not shown'],
     [['channels:', '  s:', '    type: slack', '    url: https://hooks.slack.com/services/T/B/X'], 'report.yaml:4: channels.s.url: "url": a Slack webhook URL is a secret; give url_env or url_file'],
     [['channels:', '  h:', '    type: webhook', '    url: http://x/', '    token: abc'], 'report.yaml:5: channels.h.token: "token": secrets are never written in the config'],
     [['repeat_interval: 4 hours'], 'report.yaml:1: repeat_interval: expected a duration like 30s, 15m, 4h or 90d, got "4 hours"'],
@@ -68,6 +69,7 @@ describe('report config', () => {
   ])('%j → %s', (lines, message) => {
     const e = err(lines);
     expect(e.startsWith(`ConfigError: ${message}`), e).toBe(true);
+    expect(e).not.toMatch(/hunter2|hooks\.slack\.com|: x$|abc/);
   });
 });
 
