@@ -42,6 +42,35 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('report')
+    .description('scheduled run (cron, systemd timer): scan, track incidents, notify channels; silent when nothing is new; exit 0 none open, 1 warning, 2 critical, 3 could not run')
+    .option('-i, --inventory <file>', 'Ansible-style YAML inventory (as for scan)')
+    .option('-l, --limit <pattern>', 'host pattern (as for scan)')
+    .option('--since <when>', 'log window start (as for scan; default today)')
+    .option('--config <file>', 'report config: repeat_interval, send_resolved, channels (default $MAILSWEEP_REPORT_CONFIG; none: notices go to stdout)')
+    .option('--state <file>', 'report state, SQLite (default ~/.local/state/mailsweep/report.sqlite, $MAILSWEEP_REPORT_STATE)')
+    .option('--keep <duration>', 'forget runs, resolved incidents and sent notices older than this (default 90d)')
+    .option('--deadline <duration>', 'the run ends by then; hosts not done are reported unfinished (default 55m)')
+    .option('--wait', 'if another run holds the lock, wait for it (up to the deadline) instead of exiting 3')
+    .option('--test-channel <name>', 'send a test notice through one channel of --config and exit')
+    .option('-f, --forks <n>', 'hosts scanned at once', '50')
+    .option('-t, --timeout <seconds>', 'per-command timeout', '30')
+    .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)')
+    .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
+    .option('--history <file>', 'baseline history SQLite file (as for scan)')
+    .option('--no-history', 'do not read or write the baseline history')
+    .addOption(new Option('--now <iso-time>', 'tests only: the run clock ($MAILSWEEP_NOW)').hideHelp())
+    .action(async (opts) => {
+      const { runReport } = await import('./commands/report.js');
+      const r = await runReport(opts);
+      process.exitCode = r.code;
+      // Scans cut by --deadline may still hold sockets open: the run ends now, as promised.
+      if (r.unfinished.length) process.exit(r.code);
+    });
+
+  program
     .command('demo')
     .description('start a built-in fleet of fake mail servers on loopback (replaying real MTA output) and scan it')
     .addOption(formatOption())

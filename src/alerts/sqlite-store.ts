@@ -1,0 +1,236 @@
+// The embedded ReportStore: one SQLite file, created on first use, schema versioned with
+// PRAGMA user_version and migrated forward in a transaction.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConfigError } from '../errors.js';
+import type { FindingRow, Incident, Notice, OutboxItem, PruneResult, ReportStore, RunHostRow, RunSummaryRow } from './store.js';
+
+/** Migration N brings the schema from version N to N+1. Never edit a shipped one: append. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     started_at INTEGER NOT NULL, finished_at INTEGER, hosts INTEGER NOT NULL DEFAULT 0,
+     unfinished INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, channel_errors TEXT NOT NULL DEFAULT '{}'
+   );
+   CREATE TABLE run_hosts (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, host TEXT NOT NULL,
+     status TEXT NOT NULL, reason TEXT, mta TEXT, queue TEXT, duration_ms INTEGER NOT NULL,
+     PRIMARY KEY (run_id, host)
+   );
+   CREATE TABLE findings (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, fingerprint TEXT NOT NULL,
+     host TEXT NOT NULL, subject TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
+     PRIMARY KEY (run_id, fingerprint)
+   );
+   CREATE INDEX findings_fingerprint ON findings (fingerprint);
+   CREATE TABLE incidents (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
+     severity TEXT NOT NULL, opened_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
+     last_notified_at INTEGER, resolved_at INTEGER, hosts TEXT NOT NULL, evidence TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX incidents_open_key ON incidents (key) WHERE resolved_at IS NULL;
+   CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, notice TEXT NOT NULL,
+     created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+     last_attempt_at INTEGER, sent_at INTEGER
+   );
+   CREATE INDEX outbox_pending ON outbox (channel, id) WHERE sent_at IS NULL;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+interface IncidentRow {
+  id: number;
+  key: string;
+  kind: string;
+  subject: string;
+  severity: string;
+  opened_at: number;
+  last_seen_at: number;
+  last_notified_at: number | null;
+  resolved_at: number | null;
+  hosts: string;
+  evidence: string;
+}
+
+function toIncident(r: IncidentRow): Incident {
+  return {
+    id: r.id,
+    key: r.key,
+    kind: r.kind as Incident['kind'],
+    subject: r.subject,
+    severity: r.severity as Incident['severity'],
+    openedAt: r.opened_at,
+    lastSeenAt: r.last_seen_at,
+    lastNotifiedAt: r.last_notified_at,
+    resolvedAt: r.resolved_at,
+    hosts: JSON.parse(r.hosts) as string[],
+    evidence: JSON.parse(r.evidence) as Incident['evidence'],
+  };
+}
+
+export class SqliteReportStore implements ReportStore {
+  private db: Database.Database;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      throw new ConfigError(`report state ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION)
+      throw new ConfigError(`report state ${this.path}: schema version ${version} was written by a newer mailsweep (this one knows ${SCHEMA_VERSION}); upgrade mailsweep or use another --state file`);
+    this.db.transaction(() => {
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }
+    }).immediate();
+  }
+
+  async beginRun(startedAt: number): Promise<number> {
+    return Number(this.db.prepare('INSERT INTO runs (started_at) VALUES (?)').run(startedAt).lastInsertRowid);
+  }
+
+  async recordHosts(runId: number, hosts: RunHostRow[]): Promise<void> {
+    const ins = this.db.prepare('INSERT OR REPLACE INTO run_hosts (run_id, host, status, reason, mta, queue, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const h of hosts) ins.run(runId, h.host, h.status, h.reason ?? null, h.mta, h.queue ? JSON.stringify(h.queue) : null, Math.round(h.durationMs));
+      this.db.prepare('UPDATE runs SET hosts = (SELECT count(*) FROM run_hosts WHERE run_id = ?) WHERE id = ?').run(runId, runId);
+    })();
+  }
+
+  async recordFindings(runId: number, findings: FindingRow[]): Promise<void> {
+    const ins = this.db.prepare('INSERT OR REPLACE INTO findings (run_id, fingerprint, host, subject, rule, severity, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const f of findings) ins.run(runId, f.fingerprint, f.host, f.subject, f.rule, f.severity, f.message);
+    })();
+  }
+
+  async finishRun(runId: number, r: { finishedAt: number; exitCode: number; unfinished: number; channelErrors: Record<string, string> }): Promise<void> {
+    this.db
+      .prepare('UPDATE runs SET finished_at = ?, exit_code = ?, unfinished = ?, channel_errors = ? WHERE id = ?')
+      .run(r.finishedAt, r.exitCode, r.unfinished, JSON.stringify(r.channelErrors), runId);
+  }
+
+  async runs(limit: number): Promise<RunSummaryRow[]> {
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as {
+      id: number;
+      started_at: number;
+      finished_at: number | null;
+      hosts: number;
+      unfinished: number;
+      exit_code: number | null;
+      channel_errors: string;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      hosts: r.hosts,
+      unfinished: r.unfinished,
+      exitCode: r.exit_code,
+      channelErrors: JSON.parse(r.channel_errors) as Record<string, string>,
+    }));
+  }
+
+  async runHosts(runId: number): Promise<RunHostRow[]> {
+    const rows = this.db.prepare('SELECT * FROM run_hosts WHERE run_id = ? ORDER BY host').all(runId) as {
+      host: string;
+      status: RunHostRow['status'];
+      reason: string | null;
+      mta: string | null;
+      queue: string | null;
+      duration_ms: number;
+    }[];
+    return rows.map((r) => ({
+      host: r.host,
+      status: r.status,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      mta: r.mta,
+      queue: r.queue ? (JSON.parse(r.queue) as RunHostRow['queue']) : null,
+      durationMs: r.duration_ms,
+    }));
+  }
+
+  async runFindings(runId: number): Promise<FindingRow[]> {
+    return this.db
+      .prepare('SELECT fingerprint, host, subject, rule, severity, message FROM findings WHERE run_id = ? ORDER BY host, subject, rule')
+      .all(runId) as FindingRow[];
+  }
+
+  async openIncidents(): Promise<Incident[]> {
+    return (this.db.prepare('SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY id').all() as IncidentRow[]).map(toIncident);
+  }
+
+  async incidents(): Promise<Incident[]> {
+    return (this.db.prepare('SELECT * FROM incidents ORDER BY id').all() as IncidentRow[]).map(toIncident);
+  }
+
+  async createIncident(i: Omit<Incident, 'id'>): Promise<number> {
+    const r = this.db
+      .prepare(
+        `INSERT INTO incidents (key, kind, subject, severity, opened_at, last_seen_at, last_notified_at, resolved_at, hosts, evidence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(i.key, i.kind, i.subject, i.severity, i.openedAt, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence));
+    return Number(r.lastInsertRowid);
+  }
+
+  async updateIncident(i: Incident): Promise<void> {
+    this.db
+      .prepare('UPDATE incidents SET severity = ?, last_seen_at = ?, last_notified_at = ?, resolved_at = ?, hosts = ?, evidence = ? WHERE id = ?')
+      .run(i.severity, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence), i.id);
+  }
+
+  async enqueue(channel: string, notice: Notice, at: number): Promise<void> {
+    this.db.prepare('INSERT INTO outbox (channel, notice, created_at) VALUES (?, ?, ?)').run(channel, JSON.stringify(notice), at);
+  }
+
+  async pending(channel?: string): Promise<OutboxItem[]> {
+    const rows = (
+      channel === undefined
+        ? this.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id').all()
+        : this.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND channel = ? ORDER BY id').all(channel)
+    ) as { id: number; channel: string; notice: string; created_at: number; attempts: number; last_error: string | null }[];
+    return rows.map((r) => ({ id: r.id, channel: r.channel, notice: JSON.parse(r.notice) as Notice, createdAt: r.created_at, attempts: r.attempts, lastError: r.last_error }));
+  }
+
+  async markSent(id: number, at: number): Promise<void> {
+    this.db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_attempt_at = ?, last_error = NULL WHERE id = ?').run(at, at, id);
+  }
+
+  async markFailed(id: number, error: string, at: number): Promise<void> {
+    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ? WHERE id = ?').run(at, error, id);
+  }
+
+  async prune(before: number): Promise<PruneResult> {
+    return this.db.transaction(() => ({
+      runs: this.db.prepare('DELETE FROM runs WHERE started_at < ?').run(before).changes,
+      incidents: this.db.prepare('DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes,
+      notices: this.db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?').run(before).changes,
+    }))();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+/** The store for a --state value: a file path (SQLite). URLs are for server databases, not built yet. */
+export function openReportStore(state: string): ReportStore {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(state))
+    throw new ConfigError(`--state ${state.replace(/\/\/[^@/]*@/, '//…@')}: only a SQLite file path is supported in this version (server databases come later)`);
+  return new SqliteReportStore(state);
+}

@@ -1,0 +1,137 @@
+// What `mailsweep report` keeps between runs, behind one small interface: SQLite is the embedded
+// default (sqlite-store.ts); a server database (several controllers) can implement the same methods.
+// Every method is async so such an implementation fits without changing callers.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { HostStatus, QueueSummary, Severity } from '../scan/types.js';
+
+/** A host as one run saw it. `unfinished`: the run's deadline came before the host was done. */
+export interface RunHostRow {
+  host: string;
+  status: HostStatus | 'unfinished';
+  reason?: string;
+  mta: string | null;
+  queue: QueueSummary | null;
+  durationMs: number;
+}
+
+/** One finding of one run: its fingerprint is stable across runs (host, account or '' for the host, rule). */
+export interface FindingRow {
+  fingerprint: string;
+  host: string;
+  /** The account (auth id), or '' for host-level findings (queue size, host status, auth policy). */
+  subject: string;
+  rule: string;
+  severity: Severity;
+  message: string;
+}
+
+/** account: one account across hosts; host: one host's own findings; status: hosts that could not be scanned, by status. */
+export type IncidentKind = 'account' | 'host' | 'status';
+
+/** Per host evidence of an incident, as the last run that saw it there found it. */
+export interface HostEvidence {
+  host: string;
+  severity: 'warning' | 'critical';
+  rules: string[];
+  messages: string[];
+  /** Account incidents: what the scan's suspect ranking knows about the account on this host. */
+  sent?: number;
+  recipients?: number;
+  queued?: number;
+  senderDomains?: [string, number][];
+  clientIps?: string[];
+  clientIpCount?: number;
+  /** Queue ids of some of the account's messages (the scan reads no subjects: `exim -Mvh ID`, `postcat -hq ID`). */
+  sampleIds?: string[];
+  queueTotal?: number;
+}
+
+export interface Incident {
+  id: number;
+  /** "account:<auth id>", "host:<host>" or "status:<host status>": one open incident per key. */
+  key: string;
+  kind: IncidentKind;
+  /** The account, the host name or the status (server text: made printable where shown). */
+  subject: string;
+  severity: 'warning' | 'critical';
+  openedAt: number;
+  lastSeenAt: number;
+  lastNotifiedAt: number | null;
+  resolvedAt: number | null;
+  /** Hosts the incident is (or was last) seen on. */
+  hosts: string[];
+  evidence: HostEvidence[];
+}
+
+export type NoticeStatus = 'firing' | 'resolved';
+/** Why a notice goes out: new incident, repeat after repeat_interval, worse severity, new hosts, cleared. */
+export type NoticeReason = 'new' | 'repeat' | 'escalated' | 'spread' | 'resolved' | 'test';
+
+/** What a channel renders: a snapshot of the incident at the time of the run. */
+export interface Notice {
+  status: NoticeStatus;
+  reason: NoticeReason;
+  incident: Incident;
+  /** The run that produced it (ms since epoch). */
+  at: number;
+  /** `-i FILE` to put into the suggested `mailsweep incident` command, when the run had one. */
+  inventory?: string;
+}
+
+export interface OutboxItem {
+  id: number;
+  channel: string;
+  notice: Notice;
+  createdAt: number;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface RunSummaryRow {
+  id: number;
+  startedAt: number;
+  finishedAt: number | null;
+  hosts: number;
+  unfinished: number;
+  exitCode: number | null;
+  /** Channels that failed in this run, with their (secret-free) error. */
+  channelErrors: Record<string, string>;
+}
+
+export interface PruneResult {
+  runs: number;
+  incidents: number;
+  notices: number;
+}
+
+export interface ReportStore {
+  beginRun(startedAt: number): Promise<number>;
+  recordHosts(runId: number, hosts: RunHostRow[]): Promise<void>;
+  recordFindings(runId: number, findings: FindingRow[]): Promise<void>;
+  finishRun(runId: number, r: { finishedAt: number; exitCode: number; unfinished: number; channelErrors: Record<string, string> }): Promise<void>;
+  runs(limit: number): Promise<RunSummaryRow[]>;
+  runHosts(runId: number): Promise<RunHostRow[]>;
+  runFindings(runId: number): Promise<FindingRow[]>;
+
+  openIncidents(): Promise<Incident[]>;
+  incidents(): Promise<Incident[]>;
+  /** Creates the incident and returns its id. */
+  createIncident(i: Omit<Incident, 'id'>): Promise<number>;
+  updateIncident(i: Incident): Promise<void>;
+
+  enqueue(channel: string, notice: Notice, at: number): Promise<void>;
+  /** Notices not yet delivered, oldest first. */
+  pending(channel?: string): Promise<OutboxItem[]>;
+  markSent(id: number, at: number): Promise<void>;
+  markFailed(id: number, error: string, at: number): Promise<void>;
+
+  /** Forget runs, resolved incidents and delivered notices older than `before` (pending notices are kept). */
+  prune(before: number): Promise<PruneResult>;
+  close(): Promise<void>;
+}
+
+export function defaultReportStatePath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return env.MAILSWEEP_REPORT_STATE || join(base, 'mailsweep', 'report.sqlite');
+}

@@ -1,0 +1,252 @@
+// `mailsweep report`: the scheduled job. Scan the fleet (same engine as `scan`), record the run,
+// turn findings into incidents, send what is new to the configured channels, keep what could not
+// be sent for the next run. Silent when there is nothing new (cron mails any output).
+// Exit: 0 nothing open, 1 open warnings, 2 an open critical, 3 could not run.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { channelWants, deliver } from '../alerts/channels.js';
+import { DEFAULT_CONFIG, loadReportConfig, type ChannelConfig, type ReportConfig } from '../alerts/config.js';
+import { formatDuration, parseDuration } from '../alerts/duration.js';
+import { decide, exitCodeFor, findingRows } from '../alerts/lifecycle.js';
+import { acquireRunLock, type RunLock } from '../alerts/lock.js';
+import { textBody, title } from '../alerts/render.js';
+import { openReportStore } from '../alerts/sqlite-store.js';
+import { defaultReportStatePath, type Notice, type ReportStore, type RunHostRow } from '../alerts/store.js';
+import { ConfigError } from '../errors.js';
+import { defaultHistoryPath, HistoryStore } from '../history/store.js';
+import { loadInventory } from '../inventory/load.js';
+import { selectHosts } from '../inventory/pattern.js';
+import { scanFleetUntil } from '../scan/deadline.js';
+import { printable } from '../text/printable.js';
+import { KnownHostsFile } from '../transport/known-hosts.js';
+import { defaultInventory } from './scan.js';
+import { parseSince } from './since.js';
+
+export interface ReportCliOptions {
+  inventory?: string;
+  limit?: string;
+  since?: string;
+  state?: string;
+  config?: string;
+  keep?: string;
+  forks?: string;
+  timeout?: string;
+  connectTimeout?: string;
+  knownHosts?: string;
+  acceptNewHostkeys?: boolean;
+  /** commander's --no-attribution sets attribution: false */
+  attribution?: boolean;
+  history?: string | false;
+  wait?: boolean;
+  deadline?: string;
+  testChannel?: string;
+  /** For tests: the run's clock (ISO time); also $MAILSWEEP_NOW. Never set in production. */
+  now?: string;
+}
+
+export interface ReportIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ReportOutcome {
+  code: number;
+  /** Notices this run created (delivered or kept pending). */
+  notices: Notice[];
+  /** Hosts the deadline cut. */
+  unfinished: string[];
+  /** Channel name → the error that kept its notices pending. */
+  channelErrors: Record<string, string>;
+  /** False when another run held the lock (nothing was scanned). */
+  scanned: boolean;
+}
+
+export const DEFAULT_KEEP = '90d';
+export const DEFAULT_DEADLINE = '55m';
+
+const processIo: ReportIo = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  env: process.env,
+};
+
+function positiveInt(name: string, v: string, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
+  return n;
+}
+
+function durationFlag(name: string, v: string): number {
+  const ms = parseDuration(v);
+  if (ms === null || ms <= 0) throw new ConfigError(`${name}: expected a duration like 30s, 50m, 4h or 90d, got "${v}"`);
+  return ms;
+}
+
+function clock(o: ReportCliOptions, env: NodeJS.ProcessEnv): number {
+  const text = o.now ?? env.MAILSWEEP_NOW;
+  if (!text) return Date.now();
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new ConfigError(`--now / MAILSWEEP_NOW: expected an ISO date and time, got "${text}"`);
+  return t;
+}
+
+async function config(o: ReportCliOptions, env: NodeJS.ProcessEnv): Promise<ReportConfig> {
+  const file = o.config ?? env.MAILSWEEP_REPORT_CONFIG;
+  return file ? loadReportConfig(file) : DEFAULT_CONFIG;
+}
+
+/** `--test-channel NAME`: one test notice through one channel, result on stdout; no scan, no lock. */
+async function testChannel(cfg: ReportConfig, name: string, now: number, io: ReportIo): Promise<number> {
+  const ch = cfg.channels.find((c) => c.name === name);
+  if (!ch) {
+    const known = cfg.channels.map((c) => c.name).join(', ');
+    throw new ConfigError(`--test-channel ${name}: no such channel${cfg.file ? ` in ${cfg.file}` : ' (no --config given)'}${known ? `; channels: ${known}` : ''}`);
+  }
+  const notice: Notice = {
+    status: 'firing',
+    reason: 'test',
+    at: now,
+    incident: {
+      id: 0,
+      key: 'test:mailsweep',
+      kind: 'host',
+      subject: 'mailsweep-test',
+      severity: 'warning',
+      openedAt: now,
+      lastSeenAt: now,
+      lastNotifiedAt: now,
+      resolvedAt: null,
+      hosts: ['mailsweep-test'],
+      evidence: [{ host: 'mailsweep-test', severity: 'warning', rules: ['test'], messages: [`test notice from mailsweep report --test-channel ${name}: the channel works`] }],
+    },
+  };
+  const r = await deliver(ch, notice, { env: io.env });
+  if (!r.ok) {
+    io.stderr(`mailsweep: channel ${name} (${ch.type}) failed after ${r.attempts} attempt(s): ${printable(r.detail, { max: 500 })}\n`);
+    return 3;
+  }
+  io.stdout(`channel ${name} (${ch.type}): test notice delivered (${printable(r.detail, { max: 200 })})\n`);
+  return 0;
+}
+
+/** Send every pending notice, channel by channel, oldest first; a failing channel stops for this run. */
+async function flush(store: ReportStore, channels: ChannelConfig[], now: number, io: ReportIo): Promise<{ errors: Record<string, string>; sent: Map<number, string[]> }> {
+  const errors: Record<string, string> = {};
+  const sent = new Map<number, string[]>();
+  for (const ch of channels) {
+    for (const item of await store.pending(ch.name)) {
+      const r = await deliver(ch, item.notice, { env: io.env });
+      if (!r.ok) {
+        await store.markFailed(item.id, r.detail, now);
+        errors[ch.name] = r.detail;
+        break;
+      }
+      await store.markSent(item.id, now);
+      sent.set(item.id, [...(sent.get(item.id) ?? []), ch.name]);
+    }
+  }
+  return { errors, sent };
+}
+
+export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): Promise<ReportOutcome> {
+  const started = Date.now();
+  const now = clock(o, io.env);
+  const cfg = await config(o, io.env);
+  if (o.testChannel !== undefined) return { code: await testChannel(cfg, o.testChannel, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
+
+  const deadlineMs = durationFlag('--deadline', o.deadline ?? DEFAULT_DEADLINE);
+  const keepMs = o.keep !== undefined ? durationFlag('--keep', o.keep) : (cfg.keepMs ?? parseDuration(DEFAULT_KEEP)!);
+  const forks = positiveInt('--forks', o.forks ?? '50', 1000);
+  const timeoutS = positiveInt('--timeout', o.timeout ?? '30', 3600);
+  const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
+  const since = parseSince(o.since);
+  const inventoryPath = o.inventory ?? defaultInventory();
+  const inv = await loadInventory(inventoryPath);
+  const hosts = selectHosts(inv, o.limit);
+  const statePath = o.state ?? defaultReportStatePath(io.env);
+
+  const deadlineAt = started + deadlineMs;
+  let lock: RunLock;
+  try {
+    lock = await acquireRunLock(`${statePath}.lock`, { ...(o.wait ? { waitMs: Math.max(0, deadlineAt - Date.now()) } : {}), now: new Date(now) });
+  } catch (e) {
+    if ((e as Error).name !== 'ExitError') throw e;
+    io.stderr(`mailsweep: ${(e as Error).message}\n`);
+    return { code: 3, notices: [], unfinished: [], channelErrors: {}, scanned: false };
+  }
+  let store: ReportStore | undefined;
+  let history: HistoryStore | undefined;
+  try {
+    store = openReportStore(statePath);
+    history = o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
+    const runId = await store.beginRun(now);
+    const scan = await scanFleetUntil(
+      hosts,
+      {
+        attribution: o.attribution !== false,
+        since,
+        ...(history ? { history } : {}),
+        forks,
+        commandTimeoutMs: timeoutS * 1000,
+        connectTimeoutMs: connectS * 1000,
+        knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
+        hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+        perHostKnownHosts: !o.knownHosts,
+        includeMessages: false,
+      },
+      deadlineAt,
+    );
+    const rows: RunHostRow[] = [
+      ...scan.reports.map((h) => ({ host: h.name, status: h.status, ...(h.reason ? { reason: h.reason } : {}), mta: h.mta, queue: h.queue, durationMs: h.durationMs })),
+      ...scan.unfinished.map((u) => ({
+        host: u.host.name,
+        status: 'unfinished' as const,
+        reason: u.started ? `still scanning at the run deadline (${formatDuration(deadlineMs)})` : `not started before the run deadline (${formatDuration(deadlineMs)})`,
+        mta: u.host.mta ?? null,
+        queue: null,
+        durationMs: 0,
+      })),
+    ];
+    await store.recordHosts(runId, rows);
+    await store.recordFindings(runId, findingRows(scan.reports));
+
+    const decision = decide(scan.reports, await store.openIncidents(), now, { repeatIntervalMs: cfg.repeatIntervalMs }, o.inventory);
+    for (const inc of decision.create) {
+      const id = await store.createIncident(inc);
+      for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
+    }
+    for (const inc of decision.update) await store.updateIncident(inc);
+    for (const n of decision.notices) for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
+
+    const { errors, sent } = await flush(store, cfg.channels, now, io);
+    await store.prune(now - keepMs);
+    const open = await store.openIncidents();
+    const code = exitCodeFor(open);
+    await store.finishRun(runId, { finishedAt: now + (Date.now() - started), exitCode: code, unfinished: scan.unfinished.length, channelErrors: errors });
+
+    // Output only when there is something to say: cron mails whatever is printed.
+    if (!cfg.channels.length) for (const n of decision.notices) io.stdout(`${textBody(n)}\n`);
+    else if (decision.notices.length) {
+      const delivered = new Set([...sent.values()].flat());
+      for (const n of decision.notices) io.stdout(`${title(n)}\n`);
+      if (delivered.size) io.stdout(`sent to: ${[...delivered].join(', ')}\n`);
+    }
+    for (const [name, why] of Object.entries(errors)) {
+      const kept = (await store.pending(name)).length;
+      io.stderr(`mailsweep: channel ${name} failed: ${printable(why, { max: 500 })}; ${kept} notice(s) kept, retried next run\n`);
+    }
+    const known = new Set(cfg.channels.map((c) => c.name));
+    const orphans = [...new Set((await store.pending()).map((p) => p.channel))].filter((c) => !known.has(c));
+    if (orphans.length) io.stderr(`mailsweep: notices are pending for channel(s) no longer configured: ${orphans.map((c) => printable(c)).join(', ')}\n`);
+    if (scan.unfinished.length) {
+      const names = scan.unfinished.map((u) => printable(u.host.name, { max: 100 }));
+      io.stderr(`mailsweep: run deadline (${formatDuration(deadlineMs)}) reached: ${names.length} host(s) unfinished: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}\n`);
+    }
+    return { code, notices: decision.notices, unfinished: scan.unfinished.map((u) => u.host.name), channelErrors: errors, scanned: true };
+  } finally {
+    history?.close();
+    await store?.close();
+    lock.release();
+  }
+}
