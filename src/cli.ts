@@ -53,6 +53,8 @@ export function buildProgram(): Command {
     .option('--deadline <duration>', 'the run ends by then; hosts not done are reported unfinished (default 55m)')
     .option('--wait', 'if another run holds the lock, wait for it (up to the deadline) instead of exiting 3')
     .option('--test-channel <name>', 'send a test notice through one channel of --config and exit')
+    .option('--html <file>', 'also write the self-contained HTML report to this file after each run')
+    .option('--html-days <n>', 'days the HTML report charts cover (default 14)')
     .option('-f, --forks <n>', 'hosts scanned at once', '50')
     .option('-t, --timeout <seconds>', 'per-command timeout', '30')
     .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
@@ -68,6 +70,21 @@ export function buildProgram(): Command {
       process.exitCode = r.code;
       // Scans cut by --deadline may still hold sockets open: the run ends now, as promised.
       if (r.unfinished.length) process.exit(r.code);
+    });
+
+  program
+    .command('html')
+    .description('write the self-contained HTML report (incidents, hosts, queue and per-account charts) from what `report` recorded; no scan')
+    .option('-o, --output <file>', 'the HTML file (default: stdout)')
+    .option('--state <file>', 'report state written by `mailsweep report` (default as for report)')
+    .option('--history <file>', 'baseline history SQLite file (as for scan)')
+    .option('--no-history', 'leave out the per-account charts')
+    .option('--days <n>', 'days the charts cover (default 14)')
+    .option('-i, --inventory <file>', 'inventory to name in the suggested commands')
+    .addOption(new Option('--now <iso-time>', 'tests only: the page clock ($MAILSWEEP_NOW)').hideHelp())
+    .action(async (opts) => {
+      const { runHtml } = await import('./commands/html.js');
+      process.exitCode = await runHtml(opts, { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
     });
 
   program

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
-import type { FindingRow, Incident, Notice, OutboxItem, PruneResult, ReportStore, RunHostRow, RunSummaryRow } from './store.js';
+import type { FindingRow, HostQueuePoint, Incident, Notice, OutboxItem, PruneResult, ReportStore, RunHostRow, RunSummaryRow } from './store.js';
 
 /** Migration N brings the schema from version N to N+1. Never edit a shipped one: append. */
 const MIGRATIONS: string[] = [
@@ -168,6 +168,15 @@ export class SqliteReportStore implements ReportStore {
     return this.db
       .prepare('SELECT fingerprint, host, subject, rule, severity, message FROM findings WHERE run_id = ? ORDER BY host, subject, rule')
       .all(runId) as FindingRow[];
+  }
+
+  async hostQueueSeries(since: number): Promise<HostQueuePoint[]> {
+    return this.db
+      .prepare(
+        `SELECT h.host AS host, r.started_at AS at, h.status AS status, json_extract(h.queue, '$.total') AS total
+         FROM run_hosts h JOIN runs r ON r.id = h.run_id WHERE r.started_at >= ? ORDER BY h.host, r.started_at`,
+      )
+      .all(since) as HostQueuePoint[];
   }
 
   async openIncidents(): Promise<Incident[]> {

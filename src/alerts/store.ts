@@ -99,6 +99,15 @@ export interface RunSummaryRow {
   channelErrors: Record<string, string>;
 }
 
+/** One host's queue size as one run saw it (null: no queue read, the host failed or was cut). */
+export interface HostQueuePoint {
+  host: string;
+  /** The run's start (ms since epoch). */
+  at: number;
+  status: RunHostRow['status'];
+  total: number | null;
+}
+
 export interface PruneResult {
   runs: number;
   incidents: number;
@@ -113,6 +122,8 @@ export interface ReportStore {
   runs(limit: number): Promise<RunSummaryRow[]>;
   runHosts(runId: number): Promise<RunHostRow[]>;
   runFindings(runId: number): Promise<FindingRow[]>;
+  /** Every host's queue size in every run started at or after `since`, by host then time (HTML report). */
+  hostQueueSeries(since: number): Promise<HostQueuePoint[]>;
 
   openIncidents(): Promise<Incident[]>;
   incidents(): Promise<Incident[]>;

@@ -20,6 +20,7 @@ import { scanFleetUntil } from '../scan/deadline.js';
 import { printable } from '../text/printable.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { defaultInventory } from './scan.js';
+import { buildHtml, htmlDays, writeAtomic } from './html.js';
 import { parseSince } from './since.js';
 
 export interface ReportCliOptions {
@@ -40,6 +41,10 @@ export interface ReportCliOptions {
   wait?: boolean;
   deadline?: string;
   testChannel?: string;
+  /** Write the HTML report (html.ts) to this file at the end of the run. */
+  html?: string;
+  /** Days the HTML report's charts cover (default 14). */
+  htmlDays?: string;
   /** For tests: the run's clock (ISO time); also $MAILSWEEP_NOW. Never set in production. */
   now?: string;
 }
@@ -161,6 +166,7 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const timeoutS = positiveInt('--timeout', o.timeout ?? '30', 3600);
   const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
   const since = parseSince(o.since);
+  const pageDays = htmlDays(o.htmlDays);
   const inventoryPath = o.inventory ?? defaultInventory();
   const inv = await loadInventory(inventoryPath);
   const hosts = selectHosts(inv, o.limit);
@@ -224,6 +230,15 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     const open = await store.openIncidents();
     const code = exitCodeFor(open);
     await store.finishRun(runId, { finishedAt: now + (Date.now() - started), exitCode: code, unfinished: scan.unfinished.length, channelErrors: errors });
+    // The page is written even when nothing is new (it shows the trend); a failure to write it is
+    // said on stderr but does not hide the alerts' exit code.
+    if (o.html) {
+      try {
+        writeAtomic(o.html, await buildHtml(store, history, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }));
+      } catch (e) {
+        io.stderr(`mailsweep: ${printable((e as Error).message, { max: 500 })}\n`);
+      }
+    }
 
     // Output only when there is something to say: cron mails whatever is printed.
     if (!cfg.channels.length) for (const n of decision.notices) io.stdout(`${textBody(n)}\n`);

@@ -73,6 +73,16 @@ export class HistoryStore {
     return days.map((d) => byDay.get(d) ?? 0);
   }
 
+  /** Accounts by their busiest day since `fromDay` (inclusive): the HTML report's candidates to chart. */
+  topSenders(fromDay: string, limit: number): { host: string; authId: string; peak: number; total: number; days: number }[] {
+    return this.db
+      .prepare(
+        `SELECT host, auth_id AS authId, max(messages) AS peak, sum(messages) AS total, count(*) AS days
+         FROM user_day WHERE day >= ? GROUP BY host, auth_id ORDER BY peak DESC, total DESC, host, auth_id LIMIT ?`,
+      )
+      .all(fromDay, limit) as { host: string; authId: string; peak: number; total: number; days: number }[];
+  }
+
   close(): void {
     this.db.close();
   }

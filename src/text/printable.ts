@@ -65,3 +65,11 @@ export function markdownText(text: string, o: PrintableOptions = {}): string {
     .replace(/[\\`*_[\]<>|#!~&$]/g, (ch) => `\\${ch}`)
     .replace(/^( *)([-+=]|\d+(?=[.)]))/gm, (_m, sp: string, mark: string) => (/^\d/.test(mark) ? `${sp}${mark}\\` : `${sp}\\${mark}`));
 }
+
+/**
+ * printable(), then HTML's active characters as character references: safe as element text, inside
+ * SVG, and in a double- or single-quoted attribute value. The HTML report's one way to show server text.
+ */
+export function htmlText(text: string, o: PrintableOptions = {}): string {
+  return printable(text, o).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

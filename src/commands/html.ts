@@ -1,0 +1,86 @@
+// `mailsweep html -o FILE`: the HTML report from what `mailsweep report` recorded, without scanning
+// (cheap enough to run from a web server's cron, or by hand). `report --html FILE` writes the same
+// page at the end of each run.
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { openReportStore } from '../alerts/sqlite-store.js';
+import { defaultReportStatePath, type ReportStore } from '../alerts/store.js';
+import { ConfigError } from '../errors.js';
+import { defaultHistoryPath, HistoryStore } from '../history/store.js';
+import { collectHtmlData } from '../html/data.js';
+import { renderHtml } from '../html/render.js';
+
+export interface HtmlCliOptions {
+  output?: string;
+  state?: string;
+  history?: string | false;
+  days?: string;
+  inventory?: string;
+  /** Tests only: the page's clock (ISO time); also $MAILSWEEP_NOW. */
+  now?: string;
+}
+
+export interface HtmlIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_HTML_DAYS = 14;
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '';
+  }
+}
+
+export function htmlDays(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_HTML_DAYS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 400) throw new ConfigError(`--days must be a whole number of days from 1 to 400, got "${v}"`);
+  return n;
+}
+
+/** Write next to the target, then rename: a reader (web server, browser) never sees half a page. */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new ConfigError(`HTML report ${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Render the page from open stores (used by `report --html` while it still holds its lock). */
+export async function buildHtml(store: ReportStore, history: HistoryStore | undefined, o: { now: number; days: number; inventory?: string }): Promise<string> {
+  const data = await collectHtmlData(store, history, { now: o.now, days: o.days, ...(o.inventory ? { inventory: o.inventory } : {}) });
+  return renderHtml(data, version());
+}
+
+export async function runHtml(o: HtmlCliOptions, io: HtmlIo): Promise<number> {
+  const days = htmlDays(o.days);
+  const nowText = o.now ?? io.env.MAILSWEEP_NOW;
+  const now = nowText ? Date.parse(nowText) : Date.now();
+  if (Number.isNaN(now)) throw new ConfigError(`--now / MAILSWEEP_NOW: expected an ISO date and time, got "${nowText}"`);
+  const statePath = o.state ?? defaultReportStatePath(io.env);
+  // Reading must not create an empty state file where the admin mistyped a path.
+  if (!existsSync(statePath)) throw new ConfigError(`--state ${statePath}: no such file (run \`mailsweep report\` first, or give --state)`);
+  const historyPath = o.history === false ? undefined : (o.history ?? defaultHistoryPath());
+  const store = openReportStore(statePath);
+  let history: HistoryStore | undefined;
+  try {
+    // A missing history is not an error: the page says there is none.
+    if (historyPath && existsSync(historyPath)) history = new HistoryStore(historyPath);
+    const page = await buildHtml(store, history, { now, days, ...(o.inventory ? { inventory: o.inventory } : {}) });
+    if (!o.output || o.output === '-') io.stdout(page);
+    else writeAtomic(o.output, page);
+    return 0;
+  } finally {
+    history?.close();
+    await store.close();
+  }
+}
