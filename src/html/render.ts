@@ -155,7 +155,7 @@ function queueChart(s: QueueSeries, from: number, to: number): string {
     xLabels: [when(from).slice(0, 10), when(to).slice(0, 10)],
   });
   const missed = s.missed ? `; queue not read in ${s.missed} run(s)` : '';
-  return `<figure data-host="${h(s.host, 120)}">${chart}<figcaption><b>${h(s.host, 120)}</b> — peak ${s.peak}, last ${s.points.at(-1)?.total ?? '–'}${missed}</figcaption></figure>`;
+  return `<figure data-host="${h(s.host, 120)}">${chart}<figcaption><b>${h(s.host, 120)}</b> — peak ${s.peak}, last read ${s.points.at(-1)?.total ?? "–"}${missed}</figcaption></figure>`;
 }
 
 function accountChart(a: AccountSeries): string {

@@ -24,8 +24,8 @@ export const HOSTILE = {
 
 export const BOB = 'bob@example.test';
 export const HOSTS = ['mx1.dc1.example.net', 'mx7.dc2.example.net', 'mx3.dc1.example.net'] as const;
-/** Runs (0-based, oldest first) in which mx3 could not be reached: gaps in its queue chart. */
-export const MX3_DOWN = [28, 29];
+/** Runs (0-based, oldest first) in which mx3 could not be reached: gaps in its queue chart; the last run too. */
+export const MX3_DOWN = [28, 29, RUNS - 1];
 
 /** Queue size of host `h` in run `k` (0 oldest … 39 newest): quiet, then bob's burst on mx1 and mx7. */
 function queue(h: number, k: number): number {
