@@ -36,10 +36,10 @@ function version(): string {
   }
 }
 
-export function htmlDays(v: string | undefined): number {
+export function htmlDays(v: string | undefined, flag = '--days'): number {
   if (v === undefined) return DEFAULT_HTML_DAYS;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 400) throw new ConfigError(`--days must be a whole number of days from 1 to 400, got "${v}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 400) throw new ConfigError(`${flag} must be a whole number of days from 1 to 400, got "${v}"`);
   return n;
 }
 

@@ -124,10 +124,10 @@ describe('mailsweep report --html over real runs against the fake fleet', () => 
     await fleet?.close();
   });
 
-  const run = async (at: number, html: string) => {
+  const run = async (at: number, html: string, htmlDays?: string) => {
     const c = io();
     const r = await runReport(
-      { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state: join(fdir, 'report.sqlite'), history: join(fdir, 'history.sqlite'), forks: '4', timeout: '10', connectTimeout: '5', html, now: new Date(at).toISOString() },
+      { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state: join(fdir, 'report.sqlite'), history: join(fdir, 'history.sqlite'), forks: '4', timeout: '10', connectTimeout: '5', html, ...(htmlDays ? { htmlDays } : {}), now: new Date(at).toISOString() },
       c.io,
     );
     return { code: r.code, out: c.out.join(''), err: c.err.join('') };
@@ -147,6 +147,11 @@ describe('mailsweep report --html over real runs against the fake fleet', () => 
     expect(html).toContain('mailsweep incident mx1.dc1.example.net --auth-id bob@example.test -i ');
     expect([...html.matchAll(/data-kind="queue" data-points="(\d+)"/g)].map((m) => m[1])).toEqual(['2', '2']);
   }, 60_000);
+
+  it('a bad --html-days is refused before anything runs (exit 3 through the CLI catch)', async () => {
+    await expect(run(T0, join(fdir, 'x.html'), '0')).rejects.toThrow('--html-days must be a whole number of days from 1 to 400, got "0"');
+    expect(existsSync(join(fdir, 'x.html'))).toBe(false);
+  });
 
   it('a page that cannot be written is said on stderr; the alerts\' exit code stands', async () => {
     const r = await run(T0 + 2 * 3_600_000, join(fdir, 'missing-dir', 'fleet.html'));
