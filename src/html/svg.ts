@@ -69,8 +69,10 @@ export function lineChart(c: ChartSpec): string {
   ];
   for (const l of c.lines ?? []) if (l.points.length) out.push(`<polyline class="${l.className}" points="${poly(l.points)}"/>`);
   if (c.series.length) out.push(`<polyline class="series" points="${poly(c.series)}"/>`);
+  // Dense series (hourly runs over weeks) get smaller dots, so the line stays readable.
+  const r = c.series.length > 60 ? 1.2 : 2;
   for (const p of c.series)
-    out.push(`<circle class="pt${p.alarm ? ' alarm' : ''}" cx="${px(p.x)}" cy="${py(p.y)}" r="${p.alarm ? 3 : 2}"><title>${htmlText(p.label, { max: 300 })}</title></circle>`);
+    out.push(`<circle class="pt${p.alarm ? ' alarm' : ''}" cx="${px(p.x)}" cy="${py(p.y)}" r="${p.alarm ? 3 : r}"><title>${htmlText(p.label, { max: 300 })}</title></circle>`);
   out.push('</svg>');
   return out.join('');
 }
