@@ -14,7 +14,8 @@ import { lineChart } from './svg.js';
 const h = (s: string | number, max = 200) => htmlText(String(s), { max });
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 const sevClass = (s: string) => (s === 'critical' ? 'critical' : 'warning');
-const num = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(n));
+/** A number from the store as text: Number() so a tampered JSON blob cannot smuggle markup in as a "count". */
+const num = (n: number | null | undefined) => (n === null || n === undefined ? '' : String(Number(n)));
 
 const STYLE = `
 :root{--fg:#1b1f24;--muted:#5b6470;--line:#d0d7de;--bg:#fff;--card:#f6f8fa;--crit:#b42318;--warn:#b54708;--ok:#067647;--accent:#1f5fbf}
@@ -27,7 +28,7 @@ h1{font-size:1.4em;margin:.2em 0}#accounts h3{margin-top:1.2em}h2{font-size:1.15
 .cards b{display:block;font-size:1.5em}
 .critical{color:var(--crit)}.warning{color:var(--warn)}.ok{color:var(--ok)}.bad{color:var(--crit)}
 .incident{border:1px solid var(--line);border-left:5px solid var(--warn);border-radius:6px;padding:8px 10px;margin:8px 0;overflow-wrap:anywhere}
-.incident.critical{border-left-color:var(--crit)}.incident{color:var(--fg)}
+.incident.critical{border-left-color:var(--crit)}.incident.critical,.incident.warning{color:var(--fg)}
 .badge{display:inline-block;font-size:.75em;font-weight:700;padding:1px 6px;border-radius:4px;color:#fff;background:var(--warn);vertical-align:middle}
 .badge.critical{background:var(--crit)}
 details{margin:6px 0}summary{cursor:pointer}
@@ -37,7 +38,7 @@ code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;backgrou
 table{border-collapse:collapse;width:100%;font-size:.92em}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-td.wrap{overflow-wrap:anywhere;min-width:10em}
+td.wrap{overflow-wrap:anywhere;min-width:10em}td.name{white-space:nowrap}
 th button{all:inherit;cursor:pointer;font-weight:700}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:10px}
@@ -103,11 +104,11 @@ function overview(d: HtmlReportData): string {
 
 function evidenceItem(i: Incident, e: HostEvidence, inventory?: string): string {
   const li: string[] = [];
-  if (e.sent !== undefined) li.push(`sent ${e.sent} message(s) to ${e.recipients ?? 0} recipient(s); ${e.queued ?? 0} still queued`);
-  if (e.senderDomains?.length) li.push(`sender domains: ${e.senderDomains.map(([dom, c]) => `${h(dom, 100)} (${c})`).join(', ')}`);
-  if (e.clientIps?.length) li.push(`client IPs (${e.clientIpCount ?? e.clientIps.length}): ${e.clientIps.map((ip) => h(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`);
+  if (e.sent !== undefined) li.push(`sent ${num(e.sent)} message(s) to ${num(e.recipients ?? 0)} recipient(s); ${num(e.queued ?? 0)} still queued`);
+  if (e.senderDomains?.length) li.push(`sender domains: ${e.senderDomains.map(([dom, c]) => `${h(dom, 100)} (${num(c)})`).join(', ')}`);
+  if (e.clientIps?.length) li.push(`client IPs (${num(e.clientIpCount ?? e.clientIps.length)}): ${e.clientIps.map((ip) => h(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`);
   if (e.sampleIds?.length) li.push(`sample queued messages: ${e.sampleIds.map((x) => `<code>${h(x, 40)}</code>`).join(' ')}`);
-  if (e.queueTotal !== undefined) li.push(`queue: ${e.queueTotal} message(s)`);
+  if (e.queueTotal !== undefined) li.push(`queue: ${num(e.queueTotal)} message(s)`);
   for (const m of e.messages) li.push(h(m, 300));
   // incidentCommand() is already printable and shell-quoted; htmlText() only escapes it for HTML.
   li.push(`next: <code>${htmlText(incidentCommand(i, e.host, inventory))}</code>`);
@@ -123,7 +124,7 @@ function incidents(d: HtmlReportData): string {
       const what = i.kind === 'account' ? `account ${h(i.subject)}` : i.kind === 'status' ? `hosts ${h(i.subject)}` : `host ${h(i.subject)}`;
       const rules = topRules(i).map(([r, c]) => `${h(r, 60)} (${c} host${c === 1 ? '' : 's'})`).join(', ');
       return [
-        `<article class="incident ${sev}" data-incident="${i.id}">`,
+        `<article class="incident ${sev}" data-incident="${num(i.id)}">`,
         `<h3><span class="badge ${sev}">${sev.toUpperCase()}</span> ${what} on ${i.hosts.length} host${i.hosts.length === 1 ? '' : 's'}</h3>`,
         `<p class="meta">Open since ${when(i.openedAt)} (${formatDuration(Math.max(0, d.generatedAt - i.openedAt))}), last seen ${when(i.lastSeenAt)}. Top rules: ${rules}.</p>`,
         ...i.evidence.map((e) => evidenceItem(i, e, d.inventory)),
@@ -140,7 +141,7 @@ function hostsTable(hosts: RunHostRow[]): string {
     const q = x.queue;
     const cls = x.status === 'ok' ? 'ok' : 'bad';
     const oldest = q?.oldestSeconds ?? null;
-    return `<tr><td class="wrap">${h(x.host, 120)}</td><td class="${cls}">${h(x.status, 40)}</td><td>${h(x.mta ?? '', 20)}</td><td class="n" data-v="${q?.total ?? -1}">${num(q?.total)}</td><td class="n" data-v="${q?.frozen ?? -1}">${num(q?.frozen)}</td><td class="n" data-v="${q?.bounces ?? -1}">${num(q?.bounces)}</td><td class="n" data-v="${oldest ?? -1}">${oldest === null ? '' : formatDuration(oldest * 1000)}</td><td class="n" data-v="${x.durationMs}">${(x.durationMs / 1000).toFixed(1)} s</td><td class="wrap">${h(x.reason ?? '', 300)}</td></tr>`;
+    return `<tr><td class="name">${h(x.host, 120)}</td><td class="${cls}">${h(x.status, 40)}</td><td>${h(x.mta ?? '', 20)}</td><td class="n" data-v="${q?.total ?? -1}">${num(q?.total)}</td><td class="n" data-v="${q?.frozen ?? -1}">${num(q?.frozen)}</td><td class="n" data-v="${q?.bounces ?? -1}">${num(q?.bounces)}</td><td class="n" data-v="${oldest ?? -1}">${oldest === null ? '' : formatDuration(oldest * 1000)}</td><td class="n" data-v="${x.durationMs}">${(x.durationMs / 1000).toFixed(1)} s</td><td class="wrap">${h(x.reason ?? '', 300)}</td></tr>`;
   });
   return `<div class="table-wrap"><table class="sortable" id="hosts"><thead><tr><th>host</th><th>status</th><th>MTA</th><th class="n">queue</th><th class="n">frozen</th><th class="n">bounces</th><th class="n">oldest</th><th class="n">scan</th><th>reason</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
@@ -187,7 +188,7 @@ function accountChart(a: AccountSeries): string {
 function sendersTable(d: HtmlReportData): string {
   if (!d.senders.length) return '';
   const rows = d.senders.map(
-    (s) => `<tr><td class="wrap">${h(s.authId)}</td><td class="wrap">${h(s.host, 120)}</td><td class="n" data-v="${s.total}">${s.total}</td><td class="n" data-v="${s.peak}">${s.peak}</td><td class="n" data-v="${s.days}">${s.days}</td></tr>`,
+    (s) => `<tr><td class="wrap">${h(s.authId)}</td><td class="name">${h(s.host, 120)}</td><td class="n" data-v="${s.total}">${s.total}</td><td class="n" data-v="${s.peak}">${s.peak}</td><td class="n" data-v="${s.days}">${s.days}</td></tr>`,
   );
   return `<h3>Busiest accounts since ${d.fromDay}</h3><div class="table-wrap"><table class="sortable" id="senders"><thead><tr><th>account</th><th>host</th><th class="n">sent</th><th class="n">peak day</th><th class="n">days</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
