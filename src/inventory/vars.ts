@@ -4,20 +4,10 @@ import { z } from 'zod';
 import { MTA_NAMES } from '../mta/types.js';
 import { RULE_VARS } from '../rules/settings.js';
 import { fail, seg, show } from './fail.js';
+import { boolish, digits } from './scalars.js';
 import { VaultValue, type VarDef } from './yaml.js';
 
-const digits = (v: unknown): unknown => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.trim().toLowerCase() : v);
-
-// Ansible's boolean(): these and nothing else.
-const TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
-const FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
-const boolish = z.preprocess((v) => {
-  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : v;
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  return TRUE.has(s) ? true : FALSE.has(s) ? false : v;
-}, z.boolean());
 
 const port = z.preprocess(digits, z.number().int().min(1).max(65535));
 const count = z.preprocess(digits, z.number().int().min(0));

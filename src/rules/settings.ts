@@ -4,20 +4,9 @@
 // defensive for HostSpecs built elsewhere.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { boolish, digits } from '../inventory/scalars.js';
 
-// Whole numbers as YAML writes them, or as strings of digits; nothing else (no "", null or [] as 0).
-const digits = (v: unknown): unknown => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
 const int = (min: number) => z.preprocess(digits, z.number().int().min(min));
-
-// Ansible's boolean(): these and nothing else.
-const TRUE = new Set(['y', 'yes', 'on', '1', 'true', 't']);
-const FALSE = new Set(['n', 'no', 'off', '0', 'false', 'f']);
-const boolish = z.preprocess((v) => {
-  if (typeof v === 'number') return v === 1 ? true : v === 0 ? false : v;
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  return TRUE.has(s) ? true : FALSE.has(s) ? false : v;
-}, z.boolean());
 
 const domain = z.string().trim().min(1).regex(/^[^\s@]+$/);
 const authOrDomain = z.string().trim().min(1).regex(/^\S+$/);
