@@ -129,8 +129,10 @@ export const purge: Action<typeof Params> = {
       res.done.push(...part.done);
       res.skipped.push(...part.skipped);
       res.warnings.push(...part.warnings);
+      // What the server did around the removal (queue runners paused / ended / resumed): shown and journaled.
+      for (const n of part.notes ?? []) ctx.say(n);
       // Journal each batch as it lands: a run killed mid-purge still shows what was removed.
-      ctx.journal.append({ t: 'effect', step: ctx.step.id, key: mode, detail: { count: part.done.length, ids: part.done } });
+      ctx.journal.append({ t: 'effect', step: ctx.step.id, key: mode, detail: { count: part.done.length, ids: part.done, ...(part.notes?.length ? { notes: part.notes } : {}) } });
     }
     if (ctx.dryRun) return { listed: chosen.length, done: 0, skipped: [], remaining: chosen.length, clean: true, dryRun: true, ids: chosen.map((m) => m.id) };
     for (const w of res.warnings.slice(0, 5)) ctx.say(`warning: ${w}`);

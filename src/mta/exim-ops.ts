@@ -24,6 +24,7 @@ import {
   pidFileProbe,
   prepareStdinPurge,
   purgeStdinText,
+  RESUME_DAEMON,
   restartPrologue,
   runnerPauseFragment,
   serviceRestartFragment,
@@ -209,6 +210,9 @@ export function eximRestart(_ctx: MtaContext): ReadPlan<RestartResult> {
   return {
     command: [
       ...restartPrologue(probe),
+      // A purge killed outright (SIGKILL: no trap) may have left the daemon SIGSTOPped until its
+      // watchdog fires: a stopped daemon ignores the init script's SIGTERM. Wake it first.
+      RESUME_DAEMON,
       serviceRestartFragment(EXIM_UNITS),
       waitRunningFragment(probe),
     ].join('\n'),

@@ -4,37 +4,21 @@
 // The incident must still remove every spam and backscatter message of the account, leave every
 // legitimate message and unrelated bounce, and leave the MTA running with no process paused.
 // Everything is checked with the MTA's own tools and spool inside the host, never with mailsweep.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { KnownHostsFile } from '../../src/transport/known-hosts.js';
 import { SshTransport } from '../../src/transport/ssh.js';
-import { FakeWhm } from '../fakes/fake-whm.js';
-import { SmtpSink } from '../fakes/smtp-sink.js';
-import { CLI, LAB, labHosts, ownCount, type LabHost } from './lab-host.js';
+import { incidentEnv, lab, type IncidentEnv } from './incident-env.js';
+import { LAB, labHosts, ownCount, type LabHost } from './lab-host.js';
 
 const TOKEN = 'WHMTOKEN-busy-0123456789abcdef';
 const BOB = 'bob@example.test';
 const BUSY_HOSTS = ['bookworm-sendmail', 'bookworm-exim', 'trixie-exim'];
 
 let hosts: LabHost[] = [];
-let whm: FakeWhm;
-let sink: SmtpSink;
-let dir: string;
-let inventory: string;
-let answers: string;
+let env: IncidentEnv;
 const transports = new Map<string, SshTransport>();
-
-/** test/lab/lab, asynchronously (the fakes in this process must keep answering). */
-function lab(...args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join('test', 'lab', 'lab'), args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lab ${args.join(' ')} exited ${code}`))));
-  });
-}
 
 /** A root shell on the host over SSH: the processes it starts live in the server's own namespaces, as an admin's would. */
 async function onHost(h: LabHost, cmd: string): Promise<string> {
@@ -46,20 +30,6 @@ async function onHost(h: LabHost, cmd: string): Promise<string> {
   const r = await t.exec(cmd, { timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`${h.name}: ${cmd}: exit ${r.code}: ${r.stderr}`);
   return r.stdout;
-}
-
-function incident(name: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args], {
-      env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 // Per MTA: the spool, the spam's files, how a queue run is started, and each message's envelope
@@ -110,31 +80,12 @@ function tally(out: string): Record<string, number> {
 
 beforeAll(async () => {
   hosts = labHosts();
-  whm = await FakeWhm.start({ token: TOKEN, domains: { 'example.test': 'examplec', 'shop.test': 'shopc' }, mailboxes: { examplec: ['alice@example.test', 'bob@example.test', 'dave@example.test'], shopc: ['carol@shop.test'] } });
-  sink = await SmtpSink.start();
-  dir = mkdtempSync(join(tmpdir(), 'ms-busy-'));
-  writeFileSync(join(dir, 'whm-ca.pem'), whm.cert);
-  const vars = {
-    ansible_user: 'root',
-    ansible_ssh_private_key_file: join(LAB, 'id_ed25519'),
-    cpanel_url: whm.url,
-    cpanel_token_env: 'WHM_TOKEN',
-    cpanel_ca_file: join(dir, 'whm-ca.pem'),
-    notify_smtp_host: '127.0.0.1',
-    notify_smtp_port: sink.port,
-    notify_from: 'abuse@provider.test',
-    notify_to: 'owner@customer.test',
-  };
-  answers = join(dir, 'answers.yaml');
-  writeFileSync(answers, stringify({ 'confirm.purge': 'yes', 'confirm.backscatter': 'yes' }));
-  inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, stringify({ all: { vars, hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, mta: h.mta }])) } }));
+  env = await incidentEnv(hosts, TOKEN);
 }, 120_000);
 
 afterAll(async () => {
   for (const t of transports.values()) await t.close();
-  await whm?.close();
-  await sink?.close();
+  await env?.close();
   // The relay closed again (the runners' deliveries fail at once) and the queues as seeded.
   for (const name of BUSY_HOSTS) await lab('busy', name, 'off').catch(() => undefined);
   await lab('reseed', ...BUSY_HOSTS);
@@ -157,11 +108,10 @@ describe('unattended incident while queue runners hold the spam (stalling relay)
       for (const end = Date.now() + 30_000; Date.now() < end && held.size < 3; await new Promise((r) => setTimeout(r, 250))) held = await holders(h, spamFiles);
       expect(held.size, `${name}: spam messages held by a delivery`).toBeGreaterThanOrEqual(3);
 
-      const before = whm.mailbox(BOB)!.passwordChanges;
-      // Deleting is a question whose safe answer is no: the unattended run is told yes explicitly.
-      const r = await incident(name, ['--yes', '--auth-id', BOB, '--answers', answers]);
+      const before = env.whm.mailbox(BOB)!.passwordChanges;
+      const r = await env.incident(name, ['--yes', '--auth-id', BOB]);
       expect(r.status, r.stderr).toBe(0);
-      expect(whm.mailbox(BOB)!.passwordChanges).toBe(before + 1);
+      expect(env.whm.mailbox(BOB)!.passwordChanges).toBe(before + 1);
 
       // The MTA's own count, and its spool by envelope sender: only the legitimate mail and the
       // unrelated bounces (null sender, to former customers of partners) are left.
@@ -179,9 +129,13 @@ describe('unattended incident while queue runners hold the spam (stalling relay)
       expect(await onHost(h, `kill -0 ${pid} && echo alive`)).toBe('alive\n');
       const banner = await onHost(h, `bash -c 'exec 3<>/dev/tcp/127.0.0.1/25; head -n 1 <&3; printf "QUIT\\r\\n" >&3'`);
       expect(banner, name).toMatch(/^220 /);
-      // The run says what it paused and resumed.
       const journal = readFileSync(/journal: (\S+)/.exec(r.stderr)![1]!, 'utf8');
       expect(journal).toMatch(/"t":"effect","step":"purge","key":"delete"/);
+      // The purge says what it did to the runners: ended the deliveries that held the spam, and
+      // resumed what it paused with the daemon running.
+      expect(journal).toMatch(/paused: killed \d+ \((exim4|sendmail), SIGTERM\): it held /);
+      expect(journal).toMatch(/resumed: \d+ process\(es\) \(SIGCONT\); daemon running, pid \d+/);
+      expect(r.stderr).toMatch(/paused: daemon \d+/);
     } finally {
       await lab('busy', name, 'off');
     }
