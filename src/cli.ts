@@ -53,6 +53,13 @@ export function buildProgram(): Command {
     .option('--deadline <duration>', 'the run ends by then; hosts not done are reported unfinished (default 55m)')
     .option('--wait', 'if another run holds the lock, wait for it (up to the deadline) instead of exiting 3')
     .option('--test-channel <name>', 'send a test notice through one channel of --config and exit')
+    .option('--prometheus <file>', 'after the run, write a node_exporter textfile (queue sizes, open incidents, sends today) atomically')
+    .option('--digest <period>', 'print the digest of a period from --state and exit (no scan): daily | weekly')
+    .option('--day <day>', 'digest: last day of the period, YYYY-MM-DD | today | yesterday (UTC; default yesterday)')
+    .option('--format <format>', 'digest: text (default) | markdown | json | csv')
+    .option('--table <name>', 'digest as csv: one table on stdout: problems | accounts | hosts | qshape')
+    .option('-o, --output <path>', 'digest: write to this file (csv without --table: a directory, one file per table)')
+    .option('--top <n>', 'digest: rows per table in text and markdown (default 50)')
     .option('-f, --forks <n>', 'hosts scanned at once', '50')
     .option('-t, --timeout <seconds>', 'per-command timeout', '30')
     .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
@@ -68,6 +75,19 @@ export function buildProgram(): Command {
       process.exitCode = r.code;
       // Scans cut by --deadline may still hold sockets open: the run ends now, as promised.
       if (r.unfinished.length) process.exit(r.code);
+    });
+
+  program
+    .command('history')
+    .description("per-day trend from the report state (sends, queue, findings) for the fleet, one host or one account")
+    .argument('[subject]', 'a host name or an account (auth id); none: the whole fleet')
+    .option('--state <file>', 'report state, SQLite (as for report)')
+    .option('--days <n>', 'days to show, ending today (default 14)')
+    .option('--format <format>', 'table (default) | json')
+    .addOption(new Option('--now <iso-time>', 'tests only: the clock ($MAILSWEEP_NOW)').hideHelp())
+    .action(async (subject, opts) => {
+      const { runHistory } = await import('./commands/history.js');
+      process.exitCode = await runHistory(subject, opts);
     });
 
   program
