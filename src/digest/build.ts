@@ -107,15 +107,15 @@ function accountFigures(rows: AccountDayRow[]) {
 }
 
 function incidentProblem(i: Incident, to: number): DigestProblem {
-  const what = i.kind === 'account' ? `account ${i.subject}` : i.kind === 'host' ? `host ${i.subject}` : `hosts ${i.subject}`;
+  const hosts = [...i.hosts].sort(byText);
   const state = i.resolvedAt !== null && i.resolvedAt < to ? `resolved ${iso(i.resolvedAt)}` : 'still open';
-  return {
-    severity: i.severity,
-    kind: 'incident',
-    subject: i.subject,
-    hosts: [...i.hosts].sort(byText),
-    message: `${what} flagged on ${i.hosts.length} host(s) since ${iso(i.openedAt)}, ${state}`,
-  };
+  const what =
+    i.kind === 'account'
+      ? `account ${i.subject} flagged on ${hosts.length} host(s)`
+      : i.kind === 'host'
+        ? `host ${i.subject} flagged`
+        : `${hosts.length} host(s) not scanned (${i.subject}): ${hosts.slice(0, 10).join(', ')}${hosts.length > 10 ? ', …' : ''};`;
+  return { severity: i.severity, kind: 'incident', subject: i.subject, hosts, message: `${what} since ${iso(i.openedAt)}, ${state}` };
 }
 
 export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay: string, now: number): Promise<Digest> {
@@ -140,15 +140,35 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
   // Accounts: the period's figures, its change vs the days before.
   const flagged = new Map<string, Set<string>>();
   for (const f of findings) if (f.subject && f.severity !== 'info') (flagged.get(f.subject) ?? flagged.set(f.subject, new Set()).get(f.subject)!).add(f.rule);
-  const daysOf = (ws: { host: string; day: string }[], hosts: Set<string>) => new Set(ws.filter((w) => hosts.has(w.host)).map((w) => w.day)).size;
-  const baseByAccount = new Map<string, number>();
-  for (const r of baseRows) baseByAccount.set(r.authId, (baseByAccount.get(r.authId) ?? 0) + r.messages);
+  // Per host: observed days, and the account's messages there; the change is judged host by host
+  // (hosts seen in the period only), so a host that could not be read does not look like a drop.
+  const observed = (ws: { host: string; day: string }[]) => {
+    const m = new Map<string, Set<string>>();
+    for (const w of ws) (m.get(w.host) ?? m.set(w.host, new Set()).get(w.host)!).add(w.day);
+    return m;
+  };
+  const seenP = observed(windows);
+  const seenB = observed(baseWindows);
+  const baseMsgs = new Map<string, number>();
+  for (const r of baseRows) baseMsgs.set(`${r.host}\n${r.authId}`, (baseMsgs.get(`${r.host}\n${r.authId}`) ?? 0) + r.messages);
+  const periodMsgs = new Map<string, number>();
+  for (const r of rows) periodMsgs.set(`${r.host}\n${r.authId}`, (periodMsgs.get(`${r.host}\n${r.authId}`) ?? 0) + r.messages);
   const accounts: AccountDigest[] = [];
   for (const [account, a] of accountFigures(rows)) {
-    const observed = Math.max(1, daysOf(windows, a.hosts));
-    const baselineDays = daysOf(baseWindows, a.hosts);
-    const baselinePerDay = baselineDays ? (baseByAccount.get(account) ?? 0) / baselineDays : null;
-    const perDay = a.messages / observed;
+    let perDay = 0;
+    let baselinePerDay: number | null = null;
+    const pDays = new Set<string>();
+    const bDays = new Set<string>();
+    for (const h of a.hosts) {
+      const p = seenP.get(h);
+      p?.forEach((d) => pDays.add(d));
+      perDay += (periodMsgs.get(`${h}\n${account}`) ?? 0) / Math.max(1, p?.size ?? 0);
+      const b = seenB.get(h);
+      if (!b?.size) continue;
+      b.forEach((d) => bDays.add(d));
+      baselinePerDay = (baselinePerDay ?? 0) + (baseMsgs.get(`${h}\n${account}`) ?? 0) / b.size;
+    }
+    const baselineDays = bDays.size;
     accounts.push({
       account,
       hosts: [...a.hosts].sort(byText),
@@ -158,7 +178,7 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
       clientIpsTruncated: a.truncated,
       senderDomains: [...a.domains].sort((x, y) => y[1] - x[1] || byText(x[0], y[0])),
       failures: a.failures,
-      daysObserved: observed,
+      daysObserved: Math.max(1, pDays.size),
       perDay: round1(perDay),
       baselinePerDay: baselinePerDay === null ? null : round1(baselinePerDay),
       baselineDays,

@@ -3,7 +3,6 @@
 // get a leading ' (OWASP's advice), after printable() has made controls visible.
 import { printable } from '../text/printable.js';
 import type { Digest } from './build.js';
-import { changeText } from './render.js';
 
 export const CSV_TABLES = ['problems', 'accounts', 'hosts', 'qshape'] as const;
 export type CsvTable = (typeof CSV_TABLES)[number];
@@ -33,7 +32,7 @@ export function renderCsv(d: Digest, table: CsvTable): string {
       return csv(['severity', 'kind', 'subject', 'hosts', 'message'], d.problems.map((p) => [p.severity, p.kind, p.subject, p.hosts.join(' '), p.message]));
     case 'accounts':
       return csv(
-        ['account', 'hosts', 'messages', 'recipients', 'client_ips', 'client_ips_truncated', 'failures', 'days_observed', 'per_day', 'baseline_per_day', 'baseline_days', 'change_pct', 'change', 'sender_domains', 'flagged'],
+        ['account', 'hosts', 'messages', 'recipients', 'client_ips', 'client_ips_truncated', 'failures', 'days_observed', 'per_day', 'baseline_per_day', 'baseline_days', 'change_pct', 'sender_domains', 'flagged'],
         d.accounts.map((a) => [
           a.account,
           a.hosts.join(' '),
@@ -47,7 +46,6 @@ export function renderCsv(d: Digest, table: CsvTable): string {
           a.baselinePerDay,
           a.baselineDays,
           a.changePct,
-          changeText(a),
           a.senderDomains.map(([k, v]) => `${k}:${v}`).join(' '),
           a.flagged.join(' '),
         ]),
