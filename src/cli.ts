@@ -60,6 +60,7 @@ export function buildProgram(): Command {
     .option('--table <name>', 'digest as csv: one table on stdout: problems | accounts | hosts | qshape')
     .option('-o, --output <path>', 'digest: write to this file (csv without --table: a directory, one file per table)')
     .option('--top <n>', 'digest: rows per table in text and markdown (default 50)')
+    .option('--mail <channel>', 'digest: send it through this smtp channel of --config instead of printing it')
     .option('-f, --forks <n>', 'hosts scanned at once', '50')
     .option('-t, --timeout <seconds>', 'per-command timeout', '30')
     .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')

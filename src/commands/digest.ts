@@ -4,7 +4,10 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openReportStore } from '../alerts/sqlite-store.js';
 import { defaultReportStatePath } from '../alerts/store.js';
-import { buildDigest, DIGEST_DAYS, periodEnd, type DigestKind } from '../digest/build.js';
+import { sendMailVia } from '../alerts/channels.js';
+import type { ReportConfig } from '../alerts/config.js';
+import { printable } from '../text/printable.js';
+import { buildDigest, DIGEST_DAYS, periodEnd, type Digest, type DigestKind } from '../digest/build.js';
 import { CSV_TABLES, renderCsv, type CsvTable } from '../digest/csv.js';
 import { writeAtomically } from '../digest/prometheus.js';
 import { renderJson, renderMarkdown, renderText } from '../digest/render.js';
@@ -22,7 +25,30 @@ async function writeOut(file: string, text: string): Promise<void> {
   }
 }
 
-export async function runDigest(o: ReportCliOptions, now: number, io: ReportIo): Promise<number> {
+/** The digest by mail through an smtp channel of --config, with that channel's retries; 0 sent, 3 not. */
+async function mailDigest(cfg: ReportConfig, name: string, d: Digest, text: string, io: ReportIo): Promise<number> {
+  const ch = cfg.channels.find((c) => c.name === name);
+  if (!ch) throw new ConfigError(`--mail ${name}: no such channel${cfg.file ? ` in ${cfg.file}` : ' (no --config given)'}`);
+  if (ch.type !== 'smtp') throw new ConfigError(`--mail ${name}: channel is ${ch.type}; the digest goes by mail only (type: smtp)`);
+  const when = d.period.from === d.period.to ? d.period.from : `${d.period.from} to ${d.period.to}`;
+  const crit = d.problems.filter((p) => p.severity === 'critical').length;
+  const subject = `[mailsweep] ${d.kind} digest ${when}: ${d.problems.length ? `${d.problems.length} problem(s)${crit ? `, ${crit} critical` : ''}` : 'no problems'}`;
+  let last = '';
+  for (let i = 0; i <= ch.retries; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, ch.backoff * 2 ** (i - 1)));
+    try {
+      await sendMailVia(ch, subject, text, io.env);
+      return 0;
+    } catch (e) {
+      last = (e as Error).message;
+      if ((e as Error).name === 'ConfigError') break;
+    }
+  }
+  io.stderr(`mailsweep: digest not sent through channel ${name}: ${printable(last, { max: 500 })}\n`);
+  return 3;
+}
+
+export async function runDigest(o: ReportCliOptions, cfg: ReportConfig, now: number, io: ReportIo): Promise<number> {
   const kind = o.digest as DigestKind;
   if (!(kind in DIGEST_DAYS)) throw new ConfigError(`--digest: expected daily or weekly, got "${o.digest}"`);
   const lastDay = periodEnd(o.day, now);
@@ -34,6 +60,7 @@ export async function runDigest(o: ReportCliOptions, now: number, io: ReportIo):
   if (o.table !== undefined && !(CSV_TABLES as readonly string[]).includes(o.table))
     throw new ConfigError(`--table: expected one of ${CSV_TABLES.join(', ')}; got "${o.table}"`);
   if (o.table !== undefined && format !== 'csv') throw new ConfigError('--table goes with --format csv');
+  if (o.mail !== undefined && (format === 'csv' || format === 'json')) throw new ConfigError(`--mail sends the text or markdown digest, not ${format}`);
   if (format === 'csv' && o.table === undefined && o.output === undefined)
     throw new ConfigError('--format csv writes one table: give --table NAME (stdout) or -o DIR (one file per table)');
 
@@ -56,6 +83,7 @@ export async function runDigest(o: ReportCliOptions, now: number, io: ReportIo):
       return 0;
     }
     const text = format === 'json' ? renderJson(d) : format === 'markdown' ? renderMarkdown(d, top) : renderText(d, top);
+    if (o.mail !== undefined) return await mailDigest(cfg, o.mail, d, text, io);
     if (o.output !== undefined) await writeOut(o.output, text);
     else io.stdout(text);
     return 0;

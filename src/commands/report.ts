@@ -56,6 +56,8 @@ export interface ReportCliOptions {
   table?: string;
   /** Digest: write to this file (or, for CSV, this directory: one file per table). */
   output?: string;
+  /** Digest: send it (text) through this smtp channel of --config instead of printing it. */
+  mail?: string;
   /** Digest: rows per table in text and markdown (default 50, like eximstats -t50). */
   top?: string;
   /** For tests: the run's clock (ISO time); also $MAILSWEEP_NOW. Never set in production. */
@@ -174,7 +176,7 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   if (o.testChannel !== undefined) return { code: await testChannel(cfg, o.testChannel, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
   if (o.digest !== undefined) {
     const { runDigest } = await import('./digest.js');
-    return { code: await runDigest(o, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
+    return { code: await runDigest(o, cfg, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
   }
 
   const deadlineMs = durationFlag('--deadline', o.deadline ?? DEFAULT_DEADLINE);

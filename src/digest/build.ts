@@ -192,7 +192,7 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
   // Hosts: queue over the period's runs, failures by status.
   const hostMap = new Map<string, typeof hostRuns>();
   for (const h of hostRuns) (hostMap.get(h.host) ?? hostMap.set(h.host, []).get(h.host)!).push(h);
-  const hosts: HostDigest[] = [...hostMap].sort((x, y) => byText(x[0], y[0])).map(([host, hs]) => {
+  const hosts: HostDigest[] = [...hostMap].map(([host, hs]) => {
     const failed: Record<string, number> = {};
     for (const h of hs) if (h.status !== 'ok') failed[h.status] = (failed[h.status] ?? 0) + 1;
     const qs = hs.filter((h) => h.queue).map((h) => ({ ...h.queue!, total: Math.max(h.queue!.total, h.queue!.reportedTotal ?? 0) }));
@@ -217,6 +217,10 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
         : null,
     };
   });
+
+  // Problems first: hosts that could not always be scanned, then the biggest queues.
+  const failedRuns = (h: HostDigest) => Object.values(h.failed).reduce((s, n) => s + n, 0);
+  hosts.sort((x, y) => failedRuns(y) - failedRuns(x) || (y.queue?.max ?? -1) - (x.queue?.max ?? -1) || byText(x.host, y.host));
 
   // qshape: each host's latest scanned queue in the period.
   const hostTables: QshapeTable[] = [];

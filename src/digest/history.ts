@@ -102,7 +102,7 @@ export function renderHistoryTable(v: HistoryView): string {
     String(d.findings),
     d.sends === null ? NO_DATA : BARS[maxSends === 0 ? 0 : Math.round((d.sends / maxSends) * (BARS.length - 1))]!,
   ]);
-  const head = ['DAY', 'RUNS', 'SENDS', 'QUEUE', 'FINDINGS', 'SENDS'];
+  const head = ['DAY', 'RUNS', 'SENDS', 'QUEUE', 'FINDINGS', 'TREND'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
   return [

@@ -1,7 +1,7 @@
 // The digest, the history view and the Prometheus file over a multi-day history built by real
 // `report` runs (injected clock) against the fake SSH fleet replaying real servers' recordings, the
 // recordings moved day by day: six quiet days, then bob hijacked on mx1 and mx7 for two days.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { startFakeFleet, type FakeFleet, type FleetHostEntry } from '../../src/d
 import { REPLAY_KEYS } from '../../src/demo/replay.js';
 import type { Digest } from '../../src/digest/build.js';
 import type { HistoryView } from '../../src/digest/history.js';
+import { SmtpSinkProcess } from './receivers.js';
 
 const LAB = 'test/fixtures/lab';
 const DAY = 86_400_000;
@@ -216,6 +217,8 @@ describe('digest over eight days of report runs', () => {
     expect(d.accounts[0]!.messages).toBe(1200);
     const mx3 = d.problems.find((p) => p.kind === 'host' && p.subject === MX3)!;
     expect(mx3.message).toMatch(/not scanned in 1 of 8 run\(s\): error 1/);
+    // Hosts: the one not always scanned first, then by biggest queue.
+    expect(d.hosts.map((h) => h.host)).toEqual([MX3, MX1, MX7]);
     expect(d.problems.findIndex((p) => p.severity === 'critical')).toBe(0);
     // baseline: the one quiet day before the week.
     expect(d.accounts.find((a) => a.account === 'alice@example.test')!.baselineDays).toBe(1);
@@ -259,6 +262,29 @@ describe('digest over eight days of report runs', () => {
   });
 });
 
+describe('digest by mail (--mail CHANNEL)', () => {
+  it('goes through the smtp channel to a real SMTP server process, subject naming the problems', async () => {
+    const sink = await SmtpSinkProcess.start(join(dir, 'digest-mail.jsonl'));
+    try {
+      const config = join(dir, 'digest.yaml');
+      writeFileSync(config, ['channels:', '  ops-mail:', '    type: smtp', '    host: 127.0.0.1', `    port: ${sink.port}`, '    from: mailsweep@controller.example.net', '    to: [noc@example.net]', '  hook:', '    type: webhook', '    url: http://127.0.0.1:9/x', ''].join('\n'));
+      expect(await digest({ digest: 'daily', day: DAYS[7], config, mail: 'ops-mail' })).toBe('');
+      const mails = sink.messages();
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.to).toEqual(['noc@example.net']);
+      const data = mails[0]!.data.replace(/=\r\n/g, '');
+      expect(data).toMatch(/Subject: \[mailsweep\] daily digest 2026-11-23: 2 problem\(s\), 1 critical/);
+      expect(data).toContain('QUEUE SHAPE, mx1.dc1.example.net');
+      const r = (o: Partial<ReportCliOptions>) => runReport({ ...base, config, digest: 'daily', ...o }, { stdout: () => {}, stderr: () => {}, env: {} });
+      await expect(r({ mail: 'hook' })).rejects.toThrow('--mail hook: channel is webhook; the digest goes by mail only');
+      await expect(r({ mail: 'nope' })).rejects.toThrow('--mail nope: no such channel in');
+      await expect(r({ mail: 'ops-mail', format: 'json' })).rejects.toThrow('--mail sends the text or markdown digest, not json');
+    } finally {
+      await sink.stop();
+    }
+  });
+});
+
 describe('history view', () => {
   it('fleet: per day sends, peak queue and findings, with sparklines', async () => {
     const v = JSON.parse(await history(undefined)) as HistoryView;
@@ -287,6 +313,7 @@ describe('history view', () => {
     expect(a.sparklines.sends).toBe('▁▁▁▁▁▁██');
     const table = await history('bob@example.test', 'table');
     expect(table).toContain('sends     ▁▁▁▁▁▁██');
+    expect(table).toMatch(/^DAY\s+RUNS\s+SENDS\s+QUEUE\s+FINDINGS\s+TREND$/m);
     expect(table).toMatch(new RegExp(`^${DAYS[6]}\\s+1\\s+600\\s+600\\s+\\d+\\s+█$`, 'm'));
   });
 
