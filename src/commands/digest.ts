@@ -50,7 +50,7 @@ async function mailDigest(cfg: ReportConfig, name: string, d: Digest, text: stri
 
 export async function runDigest(o: ReportCliOptions, cfg: ReportConfig, now: number, io: ReportIo): Promise<number> {
   const kind = o.digest as DigestKind;
-  if (!(kind in DIGEST_DAYS)) throw new ConfigError(`--digest: expected daily or weekly, got "${o.digest}"`);
+  if (!Object.hasOwn(DIGEST_DAYS, kind)) throw new ConfigError(`--digest: expected daily or weekly, got "${o.digest}"`);
   const lastDay = periodEnd(o.day, now);
   if (!lastDay) throw new ConfigError(`--day: expected YYYY-MM-DD, today or yesterday, got "${o.day}"`);
   const format = o.format ?? 'text';

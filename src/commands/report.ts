@@ -174,6 +174,9 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const now = clock(o, io.env);
   const cfg = await config(o, io.env);
   if (o.testChannel !== undefined) return { code: await testChannel(cfg, o.testChannel, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
+  const digestOnly = (['day', 'format', 'table', 'output', 'top', 'mail'] as const).filter((k) => o[k] !== undefined);
+  if (o.digest === undefined && digestOnly.length)
+    throw new ConfigError(`${digestOnly.map((k) => (k === 'output' ? '-o' : `--${k}`)).join(', ')}: only with --digest daily|weekly`);
   if (o.digest !== undefined) {
     const { runDigest } = await import('./digest.js');
     return { code: await runDigest(o, cfg, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };

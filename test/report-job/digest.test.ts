@@ -255,6 +255,8 @@ describe('digest over eight days of report runs', () => {
   it('bad digest flags are clear errors', async () => {
     const r = (o: Partial<ReportCliOptions>) => runReport({ ...base, ...o }, { stdout: () => {}, stderr: () => {}, env: {} });
     await expect(r({ digest: 'monthly' })).rejects.toThrow('--digest: expected daily or weekly, got "monthly"');
+    await expect(r({ digest: 'constructor' })).rejects.toThrow('--digest: expected daily or weekly');
+    await expect(r({ format: 'json', output: 'x.json' })).rejects.toThrow('--format, -o: only with --digest daily|weekly');
     await expect(r({ digest: 'daily', day: '2026-02-30' })).rejects.toThrow('--day: expected YYYY-MM-DD');
     await expect(r({ digest: 'daily', format: 'csv' })).rejects.toThrow('give --table NAME (stdout) or -o DIR');
     await expect(r({ digest: 'daily', format: 'csv', table: 'users' })).rejects.toThrow('--table: expected one of problems, accounts, hosts, qshape');
