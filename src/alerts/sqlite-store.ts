@@ -265,7 +265,14 @@ export class SqliteReportStore implements ReportStore {
   async recordQueueShape(runId: number, host: string, shape: QueueShapeRow[], accounts: Record<string, number>): Promise<void> {
     const ins = this.db.prepare('INSERT OR REPLACE INTO queue_shape (run_id, host, domain, total, buckets, unknown_age) VALUES (?, ?, ?, ?, ?, ?)');
     const acc = this.db.prepare('INSERT OR REPLACE INTO queue_account (run_id, host, auth_id, queued) VALUES (?, ?, ?, ?)');
+    // A digest reads the last snapshot of a (UTC) day: earlier runs' shapes of the same day are dropped.
+    const started = (this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as { started_at: number } | undefined)?.started_at;
+    const dayStart = started === undefined ? null : started - (started % 86_400_000);
     this.db.transaction(() => {
+      if (dayStart !== null)
+        this.db
+          .prepare('DELETE FROM queue_shape WHERE host = ? AND run_id IN (SELECT id FROM runs WHERE started_at >= ? AND started_at < ? AND id != ?)')
+          .run(host, dayStart, dayStart + 86_400_000, runId);
       for (const r of shape) ins.run(runId, host, r.domain, r.total, JSON.stringify(r.buckets), r.unknownAge);
       for (const [authId, n] of Object.entries(accounts)) acc.run(runId, host, authId, n);
     })();

@@ -7,6 +7,18 @@ import type { AccountDigest, Digest, QshapeTable } from './build.js';
 import { humanAge } from '../report/format.js';
 
 const MAX_ACCOUNT = 80;
+/** Text and Markdown show the per-host queue shape of the biggest queues only (JSON and CSV: all). */
+export const QSHAPE_HOSTS_SHOWN = 20;
+const QSHAPE_ROWS_PER_HOST = 10;
+
+/** The fleet table (top rows), then the biggest queues' tables, and a note on the rest. */
+function shownShapes(d: Digest, top: number): { tables: [QshapeTable, number][]; more: number } {
+  const busy = d.qshape.hosts.filter((t) => t.rows[0]!.total > 0);
+  return {
+    tables: [[d.qshape.fleet, top], ...busy.slice(0, QSHAPE_HOSTS_SHOWN).map((t): [QshapeTable, number] => [t, Math.min(top, QSHAPE_ROWS_PER_HOST)])],
+    more: Math.max(0, busy.length - QSHAPE_HOSTS_SHOWN),
+  };
+}
 const MAX_DOMAIN = 60;
 
 export function changeText(a: Pick<AccountDigest, 'changePct' | 'baselinePerDay' | 'perDay'>): string {
@@ -99,10 +111,12 @@ export function renderText(d: Digest, top = 50): string {
   out.push('', `HOSTS: queue over the period's runs (${d.hosts.length})`);
   if (d.hosts.length) out.push(...columns(HOST_HEAD, d.hosts.map((h) => hostCells(h, t)), (i) => i === 1 || (i >= 3 && i <= 8)));
   else out.push('  no runs in the period');
-  for (const q of [d.qshape.fleet, ...d.qshape.hosts]) {
+  const shapes = shownShapes(d, top);
+  for (const [q, rows] of shapes.tables) {
     out.push('', `QUEUE SHAPE, ${q.host === null ? 'fleet' : t(q.host)}: sender domain × minutes in queue${q.at ? ` (scan of ${q.at}${q.host === null ? ', newest' : ''})` : ''}`);
-    out.push(...columns(qshapeHead(d, q), qshapeCells(q, top, (s) => t(s, MAX_DOMAIN)), (i) => i > 0));
+    out.push(...columns(qshapeHead(d, q), qshapeCells(q, rows, (s) => t(s, MAX_DOMAIN)), (i) => i > 0));
   }
+  if (shapes.more) out.push('', `… ${shapes.more} more host(s) with a queue (--format json or csv --table qshape lists all)`);
   return `${out.join('\n')}\n`;
 }
 
@@ -123,13 +137,15 @@ export function renderMarkdown(d: Digest, top = 50): string {
   } else out.push('No authenticated sending recorded in the period.');
   out.push('', `## Hosts (${d.hosts.length})`, '');
   if (d.hosts.length) out.push(...mdTable(HOST_HEAD, d.hosts.map((h) => hostCells(h, m))));
-  for (const q of [d.qshape.fleet, ...d.qshape.hosts]) {
+  const shapes = shownShapes(d, top);
+  for (const [q, rows] of shapes.tables) {
     out.push('', `## Queue shape, ${q.host === null ? 'fleet' : m(q.host)}`, '');
     if (q.at) out.push(`Sender domain × minutes in queue, scan of ${q.at}.`, '');
     const head = qshapeHead(d, q);
     head[0] = 'sender domain';
-    out.push(...mdTable(head, qshapeCells(q, top, (s) => m(s, MAX_DOMAIN))));
+    out.push(...mdTable(head, qshapeCells(q, rows, (s) => m(s, MAX_DOMAIN))));
   }
+  if (shapes.more) out.push('', `… ${shapes.more} more host(s) with a queue.`);
   return `${out.join('\n')}\n`;
 }
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeDay } from '../../src/alerts/sqlite-store.js';
+import { mergeDay, SqliteReportStore } from '../../src/alerts/sqlite-store.js';
 import { AGE_LABELS, MAX_DAY_IPS, type AccountDayRow } from '../../src/alerts/store.js';
 import { runReport } from '../../src/commands/report.js';
 import type { AccountDigest, Digest } from '../../src/digest/build.js';
@@ -143,6 +143,21 @@ describe('hostile text in the digest', () => {
   });
 });
 
+describe('text digest size', () => {
+  it('shows the 20 biggest queues per host (10 domains each) and says how many more', () => {
+    const shape = (n: number) => withTotal(Array.from({ length: 15 }, (_, k) => ({ domain: `d${k}.test`, total: n, buckets: [n, 0, 0, 0, 0, 0, 0, 0, 0, 0], unknownAge: 0 })));
+    const hosts = Array.from({ length: 26 }, (_, i) => ({ host: `mx${i}`, at: '2026-11-23T08:00:00.000Z', rows: shape(i === 25 ? 0 : 100 - i) }));
+    const t = renderText({ ...digest, qshape: { fleet: digest.qshape.fleet, hosts } });
+    expect(t.match(/^QUEUE SHAPE, mx\d+:/gm)).toHaveLength(20);
+    expect(t).toContain('QUEUE SHAPE, mx19:');
+    expect(t).not.toContain('QUEUE SHAPE, mx20:');
+    expect(t).toContain('… 5 more host(s) with a queue');
+    const mx0 = t.slice(t.indexOf('QUEUE SHAPE, mx0:')).split('\n\n')[0]!.split('\n');
+    expect(mx0.at(-1)).toMatch(/^… 5 more domains/);
+    expect(mx0).toHaveLength(1 + 1 + 1 + 10 + 1); // title, head, TOTAL, 10 domains, more
+  });
+});
+
 describe('Prometheus textfile', () => {
   it('escapes label values (\\ " and line breaks) so a hostile account is one sample', () => {
     expect(labelValue('a"b\\c')).toBe('a\\"b\\\\c');
@@ -227,6 +242,25 @@ describe('store: one account-day merged across the day’s runs', () => {
     const full = mergeDay(day({ clientIps: Array.from({ length: MAX_DAY_IPS }, (_, i) => `10.0.${i >> 8}.${i & 255}`) }), day({ clientIps: ['192.0.2.1'] }));
     expect(full.clientIps).toHaveLength(MAX_DAY_IPS);
     expect(full.ipsTruncated).toBe(true);
+  });
+});
+
+describe('store: queue shapes', () => {
+  it('keeps the last snapshot of each host and UTC day (what a digest reads), and every queued-per-account row', async () => {
+    const s = new SqliteReportStore(':memory:');
+    const row = (total: number) => [{ domain: 'a.test', total, buckets: [total, 0, 0, 0, 0, 0, 0, 0, 0, 0], unknownAge: 0 }];
+    const at = (iso: string) => s.beginRun(Date.parse(iso));
+    const [r1, r2, r3] = [await at('2026-11-23T08:00:00Z'), await at('2026-11-23T20:00:00Z'), await at('2026-11-24T01:00:00Z')];
+    await s.recordQueueShape(r1, 'mx1', row(1), { bob: 1 });
+    await s.recordQueueShape(r1, 'mx2', row(5), {});
+    await s.recordQueueShape(r2, 'mx1', row(2), { bob: 2 });
+    await s.recordQueueShape(r3, 'mx1', row(3), { bob: 3 });
+    expect(await s.queueShapes(r1, 'mx1')).toEqual([]);
+    expect((await s.queueShapes(r1, 'mx2'))[0]!.total).toBe(5);
+    expect((await s.queueShapes(r2, 'mx1'))[0]!.total).toBe(2);
+    expect((await s.queueShapes(r3, 'mx1'))[0]!.total).toBe(3);
+    expect((await s.queueAccounts(0, Date.parse('2026-11-25T00:00:00Z'))).map((q) => q.queued)).toEqual([1, 2, 3]);
+    await s.close();
   });
 });
 
