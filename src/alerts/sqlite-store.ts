@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
-import { MAX_DAY_DOMAINS, MAX_DAY_IPS, type AccountDayRow, type QueueShapeRow } from './store.js';
+import { mergeDay, type AccountDayRow, type QueueShapeRow } from './store.js';
 import type { FindingRow, Incident, Notice, OutboxItem, PruneResult, ReportStore, RunHostRow, RunSummaryRow } from './store.js';
 
 /** Migration N brings the schema from version N to N+1. Never edit a shipped one: append. */
@@ -375,40 +375,6 @@ function toAccountDay(r: AccountDayDb): AccountDayRow {
     ipsTruncated: r.ips_truncated === 1,
     senderDomains: JSON.parse(r.sender_domains) as Record<string, number>,
   };
-}
-
-/**
- * A later run of the same day reads a window that holds the earlier one (since midnight), unless a
- * log rotated or could only be read in part: counts keep the larger value, sets are joined (capped).
- */
-export function mergeDay(a: AccountDayRow, b: AccountDayRow): AccountDayRow {
-  const ips = new Set(a.clientIps);
-  let ipsTruncated = a.ipsTruncated || b.ipsTruncated;
-  for (const ip of b.clientIps) {
-    if (ips.has(ip)) continue;
-    if (ips.size >= MAX_DAY_IPS) ipsTruncated = true;
-    else ips.add(ip);
-  }
-  const domains: Record<string, number> = { ...a.senderDomains };
-  for (const [d, n] of Object.entries(b.senderDomains)) domains[d] = Math.max(domains[d] ?? 0, n);
-  return {
-    ...b,
-    messages: Math.max(a.messages, b.messages),
-    recipients: Math.max(a.recipients, b.recipients),
-    failures: Math.max(a.failures, b.failures),
-    clientIps: [...ips],
-    ipsTruncated,
-    senderDomains: capDomains(domains),
-  };
-}
-
-/** The MAX_DAY_DOMAINS biggest domains; the rest summed into "(other)". */
-export function capDomains(d: Record<string, number>): Record<string, number> {
-  const e = Object.entries(d).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
-  if (e.length <= MAX_DAY_DOMAINS) return Object.fromEntries(e);
-  const keep = e.slice(0, MAX_DAY_DOMAINS - 1);
-  const rest = e.slice(MAX_DAY_DOMAINS - 1).reduce((s, [, n]) => s + n, 0);
-  return Object.fromEntries([...keep, ['(other)', rest]]);
 }
 
 /** The store for a --state value: a file path (SQLite). URLs are for server databases, not built yet. */

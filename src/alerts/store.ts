@@ -188,3 +188,37 @@ export function defaultReportStatePath(env: NodeJS.ProcessEnv = process.env): st
   const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   return env.MAILSWEEP_REPORT_STATE || join(base, 'mailsweep', 'report.sqlite');
 }
+
+/**
+ * A later run of the same day reads a window that holds the earlier one (since midnight), unless a
+ * log rotated or could only be read in part: counts keep the larger value, sets are joined (capped).
+ */
+export function mergeDay(a: AccountDayRow, b: AccountDayRow): AccountDayRow {
+  const ips = new Set(a.clientIps);
+  let ipsTruncated = a.ipsTruncated || b.ipsTruncated;
+  for (const ip of b.clientIps) {
+    if (ips.has(ip)) continue;
+    if (ips.size >= MAX_DAY_IPS) ipsTruncated = true;
+    else ips.add(ip);
+  }
+  const domains: Record<string, number> = { ...a.senderDomains };
+  for (const [d, n] of Object.entries(b.senderDomains)) domains[d] = Math.max(domains[d] ?? 0, n);
+  return {
+    ...b,
+    messages: Math.max(a.messages, b.messages),
+    recipients: Math.max(a.recipients, b.recipients),
+    failures: Math.max(a.failures, b.failures),
+    clientIps: [...ips],
+    ipsTruncated,
+    senderDomains: capDomains(domains),
+  };
+}
+
+/** The MAX_DAY_DOMAINS biggest domains; the rest summed into "(other)". */
+export function capDomains(d: Record<string, number>): Record<string, number> {
+  const e = Object.entries(d).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+  if (e.length <= MAX_DAY_DOMAINS) return Object.fromEntries(e);
+  const keep = e.slice(0, MAX_DAY_DOMAINS - 1);
+  const rest = e.slice(MAX_DAY_DOMAINS - 1).reduce((s, [, n]) => s + n, 0);
+  return Object.fromEntries([...keep, ['(other)', rest]]);
+}

@@ -47,6 +47,8 @@ export interface AccountWindow {
   today: string;
   days: string[];
   users: UserStats[];
+  /** Failed logins per attempted user name (names that never logged in included). */
+  failuresByUser: Record<string, number>;
 }
 
 export function summarize(listing: QueueListing): QueueSummary {
@@ -195,7 +197,7 @@ async function attribute(
   if (win.users && opts.onAccounts) {
     const days: string[] = [];
     for (let t = win.sinceEpoch; localDay(t, win.tzOffsetMinutes) < today; t += 86400) days.push(localDay(t, win.tzOffsetMinutes));
-    opts.onAccounts({ host: host.name, today, days: [...new Set([...days, today])], users: win.users });
+    opts.onAccounts({ host: host.name, today, days: [...new Set([...days, today])], users: win.users, failuresByUser: win.failures?.byUser ?? {} });
   }
   if (store && win.users) {
     try {

@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeDay, SqliteReportStore } from '../../src/alerts/sqlite-store.js';
-import { AGE_LABELS, MAX_DAY_IPS, type AccountDayRow } from '../../src/alerts/store.js';
+import { SqliteReportStore } from '../../src/alerts/sqlite-store.js';
+import { AGE_LABELS, MAX_DAY_IPS, mergeDay, type AccountDayRow } from '../../src/alerts/store.js';
 import { runReport } from '../../src/commands/report.js';
 import type { AccountDigest, Digest } from '../../src/digest/build.js';
 import { csvText, renderCsv } from '../../src/digest/csv.js';
@@ -15,6 +15,8 @@ import { labelValue, prometheusText, writeAtomically } from '../../src/digest/pr
 import { bucketOf, mergeShapes, queueShape, withTotal } from '../../src/digest/qshape.js';
 import { renderMarkdown, renderText } from '../../src/digest/render.js';
 import type { QueueMessage } from '../../src/mta/types.js';
+import type { UserStats } from '../../src/logs/aggregate.js';
+import { accountDayRows, MAX_FAILED_ONLY } from '../../src/digest/record.js';
 
 const msg = (sender: string, ageSeconds: number | null, extra: Partial<QueueMessage> = {}): QueueMessage => ({
   id: `id${Math.random()}`,
@@ -242,6 +244,34 @@ describe('store: one account-day merged across the day’s runs', () => {
     const full = mergeDay(day({ clientIps: Array.from({ length: MAX_DAY_IPS }, (_, i) => `10.0.${i >> 8}.${i & 255}`) }), day({ clientIps: ['192.0.2.1'] }));
     expect(full.clientIps).toHaveLength(MAX_DAY_IPS);
     expect(full.ipsTruncated).toBe(true);
+  });
+});
+
+describe('what a run records per account and day', () => {
+  const user = (authId: string, o: Partial<UserStats> = {}): UserStats => ({
+    authId, messages: 0, recipients: 0, unconfirmed: 0, clientIps: [], clientIpsTruncated: false, senderDomains: {}, nullSenders: 0,
+    firstSeen: null, lastSeen: null, sampleQueueIds: [], perDay: {}, failures: 0, ...o,
+  });
+  it('one-day window: every figure; names that only failed to log in kept too, the 100 most tried', () => {
+    const failuresByUser: Record<string, number> = { 'bob@x.test': 2, '(other)': 999 };
+    for (let i = 0; i < 150; i++) failuresByUser[`spray${i}@x.test`] = i + 1;
+    const rows = accountDayRows({
+      host: 'mx1', today: '2026-11-23', days: ['2026-11-23'], failuresByUser,
+      users: [user('bob@x.test', { messages: 5, recipients: 9, failures: 2, clientIps: ['192.0.2.1'], senderDomains: { 'spam.invalid': 5 }, perDay: { '2026-11-23': 5 } }), user('carol@x.test', { unconfirmed: 1 })],
+    });
+    expect(rows.find((r) => r.authId === 'bob@x.test')).toEqual({ host: 'mx1', authId: 'bob@x.test', day: '2026-11-23', messages: 5, recipients: 9, failures: 2, clientIps: ['192.0.2.1'], ipsTruncated: false, senderDomains: { 'spam.invalid': 5 } });
+    expect(rows.find((r) => r.authId === 'carol@x.test')).toMatchObject({ messages: 0, day: '2026-11-23' });
+    const sprayed = rows.filter((r) => r.authId.startsWith('spray'));
+    expect(sprayed).toHaveLength(MAX_FAILED_ONLY);
+    expect(sprayed[0]).toMatchObject({ authId: 'spray149@x.test', failures: 150, messages: 0 });
+    expect(rows.some((r) => r.authId === '(other)')).toBe(false);
+  });
+  it('a longer window (--since 2d): messages per day only', () => {
+    const rows = accountDayRows({
+      host: 'mx1', today: '2026-11-23', days: ['2026-11-22', '2026-11-23'], failuresByUser: { 'x@x.test': 3 },
+      users: [user('bob@x.test', { messages: 7, recipients: 9, clientIps: ['192.0.2.1'], perDay: { '2026-11-22': 3, '2026-11-23': 4, '2026-11-01': 9 } })],
+    });
+    expect(rows.map((r) => [r.day, r.messages, r.recipients, r.clientIps.length])).toEqual([['2026-11-22', 3, 0, 0], ['2026-11-23', 4, 0, 0]]);
   });
 });
 

@@ -1,7 +1,7 @@
 // The digest, the history view and the Prometheus file over a multi-day history built by real
 // `report` runs (injected clock) against the fake SSH fleet replaying real servers' recordings, the
 // recordings moved day by day: six quiet days, then bob hijacked on mx1 and mx7 for two days.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +95,6 @@ async function history(subject: string | undefined, format = 'json'): Promise<st
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ms-digest-'));
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(dir, 'prom'));
   entries = [
     { name: MX1, mode: 'normal', tools: [], replay: [] },
