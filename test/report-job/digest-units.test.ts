@@ -2,6 +2,7 @@
 // Prometheus exposition and its atomic write, the per-day merge of the store.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -272,6 +273,28 @@ describe('what a run records per account and day', () => {
       users: [user('bob@x.test', { messages: 7, recipients: 9, clientIps: ['192.0.2.1'], perDay: { '2026-11-22': 3, '2026-11-23': 4, '2026-11-01': 9 } })],
     });
     expect(rows.map((r) => [r.day, r.messages, r.recipients, r.clientIps.length])).toEqual([['2026-11-22', 3, 0, 0], ['2026-11-23', 4, 0, 0]]);
+  });
+});
+
+describe('store: schema version 2', () => {
+  it('a version 1 state file is migrated forward, its runs kept', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ms-mig-')), 'report.sqlite');
+    const s = new SqliteReportStore(path);
+    await s.beginRun(1000);
+    await s.close();
+    // Make it what the first release wrote: no version-2 tables, user_version 1.
+    const db = new Database(path);
+    db.exec('DROP TABLE account_day; DROP TABLE window_day; DROP TABLE queue_shape; DROP TABLE queue_account; DROP INDEX runs_started;');
+    db.pragma('user_version = 1');
+    db.close();
+    const again = new SqliteReportStore(path);
+    expect((await again.runs(10)).map((r) => r.startedAt)).toEqual([1000]);
+    await again.recordWindowDays('mx1', ['2026-11-23']);
+    expect(await again.windowDays('2026-11-01', '2026-11-30')).toEqual([{ host: 'mx1', day: '2026-11-23' }]);
+    await again.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
   });
 });
 
