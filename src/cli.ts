@@ -55,6 +55,14 @@ export function buildProgram(): Command {
     .option('--test-channel <name>', 'send a test notice through one channel of --config and exit')
     .option('--html <file>', 'also write the self-contained HTML report to this file after each run')
     .option('--html-days <n>', 'days the HTML report charts cover (default 14)')
+    .option('--prometheus <file>', 'after the run, write a node_exporter textfile (queue sizes, open incidents, sends today) atomically')
+    .option('--digest <period>', 'print the digest of a period from --state and exit (no scan): daily | weekly')
+    .option('--day <day>', 'digest: last day of the period, YYYY-MM-DD | today | yesterday (UTC; default yesterday)')
+    .option('--format <format>', 'digest: text (default) | markdown | json | csv')
+    .option('--table <name>', 'digest as csv: one table on stdout: problems | accounts | hosts | qshape')
+    .option('-o, --output <path>', 'digest: write to this file (csv without --table: a directory, one file per table)')
+    .option('--top <n>', 'digest: rows per table in text and markdown (default 50)')
+    .option('--mail <channel>', 'digest: send it through this smtp channel of --config instead of printing it')
     .option('-f, --forks <n>', 'hosts scanned at once', '50')
     .option('-t, --timeout <seconds>', 'per-command timeout', '30')
     .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
@@ -85,6 +93,19 @@ export function buildProgram(): Command {
     .action(async (opts) => {
       const { runHtml } = await import('./commands/html.js');
       process.exitCode = await runHtml(opts, { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+    });
+
+  program
+    .command('history')
+    .description("per-day trend from the report state (sends, queue, findings) for the fleet, one host or one account")
+    .argument('[subject]', 'a host name or an account (auth id); none: the whole fleet')
+    .option('--state <file>', 'report state, SQLite (as for report)')
+    .option('--days <n>', 'days to show, ending today (default 14)')
+    .option('--format <format>', 'table (default) | json')
+    .addOption(new Option('--now <iso-time>', 'tests only: the clock ($MAILSWEEP_NOW)').hideHelp())
+    .action(async (subject, opts) => {
+      const { runHistory } = await import('./commands/history.js');
+      process.exitCode = await runHistory(subject, opts);
     });
 
   program

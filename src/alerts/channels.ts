@@ -4,7 +4,7 @@
 // channel and what went wrong, never a secret (webhook URLs from *_env/*_file count as secrets).
 import { sendNotice } from '../actions/mail.js';
 import { Redactor, resolveSecret } from '../actions/secrets.js';
-import type { ChannelConfig } from './config.js';
+import type { ChannelConfig, SmtpChannel } from './config.js';
 import { alertmanagerPayload, slackPayload, textBody, title } from './render.js';
 import type { Notice } from './store.js';
 
@@ -60,30 +60,33 @@ function safeUrl(url: string, redactor: Redactor): string {
   }
 }
 
+/** One mail through an smtp channel (notices, and the digest with `report --digest --mail`). */
+export async function sendMailVia(ch: SmtpChannel, subject: string, text: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const r = await sendNotice({
+    smtp: {
+      host: ch.host,
+      port: ch.port,
+      secure: ch.secure,
+      requireTLS: ch.require_tls,
+      timeoutMs: ch.timeout,
+      ...(ch.user ? { user: ch.user } : {}),
+      ...(ch.password_env ? { passEnv: ch.password_env } : {}),
+      ...(ch.password_file ? { passFile: ch.password_file } : {}),
+    },
+    from: ch.from,
+    to: ch.to,
+    subject,
+    text,
+    env,
+  });
+  if (r.rejected.length) throw new Error(`SMTP ${ch.host}:${ch.port}: recipients refused: ${r.rejected.join(', ')}`);
+  return r.response;
+}
+
 /** One attempt. Returns a short receipt (for the run's log). */
 async function attempt(ch: ChannelConfig, n: Notice, env: NodeJS.ProcessEnv): Promise<string> {
   const redactor = new Redactor();
-  if (ch.type === 'smtp') {
-    const r = await sendNotice({
-      smtp: {
-        host: ch.host,
-        port: ch.port,
-        secure: ch.secure,
-        requireTLS: ch.require_tls,
-        timeoutMs: ch.timeout,
-        ...(ch.user ? { user: ch.user } : {}),
-        ...(ch.password_env ? { passEnv: ch.password_env } : {}),
-        ...(ch.password_file ? { passFile: ch.password_file } : {}),
-      },
-      from: ch.from,
-      to: ch.to,
-      subject: title(n),
-      text: textBody(n),
-      env,
-    });
-    if (r.rejected.length) throw new Error(`SMTP ${ch.host}:${ch.port}: recipients refused: ${r.rejected.join(', ')}`);
-    return r.response;
-  }
+  if (ch.type === 'smtp') return sendMailVia(ch, title(n), textBody(n), env);
   const fromSecret = await secret(ch, 'url', env);
   if (fromSecret) redactor.add(fromSecret);
   const url = fromSecret ?? (ch.type === 'webhook' ? ch.url : undefined);

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
+import { mergeDay, type AccountDayRow, type QueueShapeRow } from './store.js';
 import type { FindingRow, HostQueuePoint, Incident, Notice, OutboxItem, PruneResult, ReportStore, RunHostRow, RunSummaryRow } from './store.js';
 
 /** Migration N brings the schema from version N to N+1. Never edit a shipped one: append. */
@@ -36,6 +37,25 @@ const MIGRATIONS: string[] = [
      last_attempt_at INTEGER, sent_at INTEGER
    );
    CREATE INDEX outbox_pending ON outbox (channel, id) WHERE sent_at IS NULL;`,
+  // 2: what the digest, the history view and the Prometheus file need.
+  `CREATE TABLE account_day (
+     host TEXT NOT NULL, auth_id TEXT NOT NULL, day TEXT NOT NULL,
+     messages INTEGER NOT NULL, recipients INTEGER NOT NULL, failures INTEGER NOT NULL,
+     client_ips TEXT NOT NULL, ips_truncated INTEGER NOT NULL, sender_domains TEXT NOT NULL,
+     PRIMARY KEY (host, auth_id, day)
+   );
+   CREATE INDEX account_day_day ON account_day (day);
+   CREATE TABLE window_day (host TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (host, day));
+   CREATE TABLE queue_shape (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, host TEXT NOT NULL, domain TEXT NOT NULL,
+     total INTEGER NOT NULL, buckets TEXT NOT NULL, unknown_age INTEGER NOT NULL,
+     PRIMARY KEY (run_id, host, domain)
+   );
+   CREATE TABLE queue_account (
+     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, host TEXT NOT NULL, auth_id TEXT NOT NULL,
+     queued INTEGER NOT NULL, PRIMARY KEY (run_id, host, auth_id)
+   );
+   CREATE INDEX runs_started ON runs (started_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -125,24 +145,7 @@ export class SqliteReportStore implements ReportStore {
   }
 
   async runs(limit: number): Promise<RunSummaryRow[]> {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as {
-      id: number;
-      started_at: number;
-      finished_at: number | null;
-      hosts: number;
-      unfinished: number;
-      exit_code: number | null;
-      channel_errors: string;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      hosts: r.hosts,
-      unfinished: r.unfinished,
-      exitCode: r.exit_code,
-      channelErrors: JSON.parse(r.channel_errors) as Record<string, string>,
-    }));
+    return (this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as RunDb[]).map(toRun);
   }
 
   async runHosts(runId: number): Promise<RunHostRow[]> {
@@ -225,8 +228,10 @@ export class SqliteReportStore implements ReportStore {
   }
 
   async prune(before: number): Promise<PruneResult> {
+    const day = new Date(before).toISOString().slice(0, 10);
     return this.db.transaction(() => ({
       runs: this.db.prepare('DELETE FROM runs WHERE started_at < ?').run(before).changes,
+      accountDays: this.db.prepare('DELETE FROM account_day WHERE day < ?').run(day).changes + this.db.prepare('DELETE FROM window_day WHERE day < ?').run(day).changes,
       incidents: this.db.prepare('DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes,
       notices: this.db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?').run(before).changes,
     }))();
@@ -235,6 +240,150 @@ export class SqliteReportStore implements ReportStore {
   async close(): Promise<void> {
     this.db.close();
   }
+
+  async recordAccountDays(host: string, rows: AccountDayRow[]): Promise<void> {
+    const get = this.db.prepare('SELECT * FROM account_day WHERE host = ? AND auth_id = ? AND day = ?');
+    const put = this.db.prepare(
+      `INSERT OR REPLACE INTO account_day (host, auth_id, day, messages, recipients, failures, client_ips, ips_truncated, sender_domains)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) {
+        const old = get.get(host, r.authId, r.day) as AccountDayDb | undefined;
+        const m = old ? mergeDay(toAccountDay(old), r) : r;
+        put.run(host, m.authId, m.day, m.messages, m.recipients, m.failures, JSON.stringify(m.clientIps), m.ipsTruncated ? 1 : 0, JSON.stringify(m.senderDomains));
+      }
+    })();
+  }
+
+  async recordWindowDays(host: string, days: string[]): Promise<void> {
+    const ins = this.db.prepare('INSERT OR IGNORE INTO window_day (host, day) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const d of days) ins.run(host, d);
+    })();
+  }
+
+  async accountDays(fromDay: string, toDay: string): Promise<AccountDayRow[]> {
+    return (this.db.prepare('SELECT * FROM account_day WHERE day >= ? AND day <= ? ORDER BY day, host, auth_id').all(fromDay, toDay) as AccountDayDb[]).map(toAccountDay);
+  }
+
+  async windowDays(fromDay: string, toDay: string): Promise<{ host: string; day: string }[]> {
+    return this.db.prepare('SELECT host, day FROM window_day WHERE day >= ? AND day <= ? ORDER BY day, host').all(fromDay, toDay) as { host: string; day: string }[];
+  }
+
+  async recordQueueShape(runId: number, host: string, shape: QueueShapeRow[], accounts: Record<string, number>): Promise<void> {
+    const ins = this.db.prepare('INSERT OR REPLACE INTO queue_shape (run_id, host, domain, total, buckets, unknown_age) VALUES (?, ?, ?, ?, ?, ?)');
+    const acc = this.db.prepare('INSERT OR REPLACE INTO queue_account (run_id, host, auth_id, queued) VALUES (?, ?, ?, ?)');
+    // A digest reads the last snapshot of a (UTC) day: earlier runs' shapes of the same day are dropped.
+    const started = (this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as { started_at: number } | undefined)?.started_at;
+    const dayStart = started === undefined ? null : started - (started % 86_400_000);
+    this.db.transaction(() => {
+      if (dayStart !== null)
+        this.db
+          .prepare('DELETE FROM queue_shape WHERE host = ? AND run_id IN (SELECT id FROM runs WHERE started_at >= ? AND started_at < ? AND id != ?)')
+          .run(host, dayStart, dayStart + 86_400_000, runId);
+      for (const r of shape) ins.run(runId, host, r.domain, r.total, JSON.stringify(r.buckets), r.unknownAge);
+      for (const [authId, n] of Object.entries(accounts)) acc.run(runId, host, authId, n);
+    })();
+  }
+
+  async queueShapes(runId: number, host?: string): Promise<QueueShapeRow[]> {
+    const rows = (
+      host === undefined
+        ? this.db.prepare('SELECT * FROM queue_shape WHERE run_id = ? ORDER BY total DESC, domain').all(runId)
+        : this.db.prepare('SELECT * FROM queue_shape WHERE run_id = ? AND host = ? ORDER BY total DESC, domain').all(runId, host)
+    ) as { domain: string; total: number; buckets: string; unknown_age: number }[];
+    return rows.map((r) => ({ domain: r.domain, total: r.total, buckets: JSON.parse(r.buckets) as number[], unknownAge: r.unknown_age }));
+  }
+
+  async queueAccounts(from: number, to: number): Promise<{ runId: number; startedAt: number; host: string; authId: string; queued: number }[]> {
+    return this.db
+      .prepare(
+        `SELECT q.run_id AS runId, r.started_at AS startedAt, q.host AS host, q.auth_id AS authId, q.queued AS queued
+         FROM queue_account q JOIN runs r ON r.id = q.run_id WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, q.host, q.auth_id`,
+      )
+      .all(from, to) as { runId: number; startedAt: number; host: string; authId: string; queued: number }[];
+  }
+
+  async hostRuns(from: number, to: number): Promise<(RunHostRow & { runId: number; startedAt: number })[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT h.*, r.started_at AS started_at FROM run_hosts h JOIN runs r ON r.id = h.run_id
+         WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, r.id, h.host`,
+      )
+      .all(from, to) as { run_id: number; started_at: number; host: string; status: RunHostRow['status']; reason: string | null; mta: string | null; queue: string | null; duration_ms: number }[];
+    return rows.map((r) => ({
+      runId: r.run_id,
+      startedAt: r.started_at,
+      host: r.host,
+      status: r.status,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      mta: r.mta,
+      queue: r.queue ? (JSON.parse(r.queue) as RunHostRow['queue']) : null,
+      durationMs: r.duration_ms,
+    }));
+  }
+
+  async findingsBetween(from: number, to: number): Promise<(FindingRow & { runId: number; startedAt: number })[]> {
+    return this.db
+      .prepare(
+        `SELECT f.run_id AS runId, r.started_at AS startedAt, f.fingerprint, f.host, f.subject, f.rule, f.severity, f.message
+         FROM findings f JOIN runs r ON r.id = f.run_id WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, f.host, f.subject, f.rule`,
+      )
+      .all(from, to) as (FindingRow & { runId: number; startedAt: number })[];
+  }
+
+  async runsBetween(from: number, to: number): Promise<RunSummaryRow[]> {
+    return (this.db.prepare('SELECT * FROM runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id').all(from, to) as RunDb[]).map(toRun);
+  }
+}
+
+interface RunDb {
+  id: number;
+  started_at: number;
+  finished_at: number | null;
+  hosts: number;
+  unfinished: number;
+  exit_code: number | null;
+  channel_errors: string;
+}
+
+function toRun(r: RunDb): RunSummaryRow {
+  return {
+    id: r.id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    hosts: r.hosts,
+    unfinished: r.unfinished,
+    exitCode: r.exit_code,
+    channelErrors: JSON.parse(r.channel_errors) as Record<string, string>,
+  };
+}
+
+interface AccountDayDb {
+  host: string;
+  auth_id: string;
+  day: string;
+  messages: number;
+  recipients: number;
+  failures: number;
+  client_ips: string;
+  ips_truncated: number;
+  sender_domains: string;
+}
+
+function toAccountDay(r: AccountDayDb): AccountDayRow {
+  return {
+    host: r.host,
+    authId: r.auth_id,
+    day: r.day,
+    messages: r.messages,
+    recipients: r.recipients,
+    failures: r.failures,
+    clientIps: JSON.parse(r.client_ips) as string[],
+    ipsTruncated: r.ips_truncated === 1,
+    senderDomains: JSON.parse(r.sender_domains) as Record<string, number>,
+  };
 }
 
 /** The store for a --state value: a file path (SQLite). URLs are for server databases, not built yet. */

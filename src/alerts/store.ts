@@ -110,6 +110,8 @@ export interface HostQueuePoint {
 
 export interface PruneResult {
   runs: number;
+  /** account_day and window_day rows (days before the cut). */
+  accountDays: number;
   incidents: number;
   notices: number;
 }
@@ -140,9 +142,94 @@ export interface ReportStore {
   /** Forget runs, resolved incidents and delivered notices older than `before` (pending notices are kept). */
   prune(before: number): Promise<PruneResult>;
   close(): Promise<void>;
+
+  // Digest, history view and Prometheus figures (schema version 2).
+  /** Merge one host's log-window figures for `day` (a later run of the same day sees at least as much). */
+  recordAccountDays(host: string, rows: AccountDayRow[]): Promise<void>;
+  /** Days of `host` whose log window was read (a day with no row for an account is a day it sent 0). */
+  recordWindowDays(host: string, days: string[]): Promise<void>;
+  accountDays(fromDay: string, toDay: string): Promise<AccountDayRow[]>;
+  windowDays(fromDay: string, toDay: string): Promise<{ host: string; day: string }[]>;
+  /** One run's queue snapshot of a host: sender domain × age bucket, and queued messages per account. */
+  recordQueueShape(runId: number, host: string, shape: QueueShapeRow[], accounts: Record<string, number>): Promise<void>;
+  queueShapes(runId: number, host?: string): Promise<QueueShapeRow[]>;
+  /** Per run and host: queued messages per account (accounts with none are absent). */
+  queueAccounts(from: number, to: number): Promise<{ runId: number; startedAt: number; host: string; authId: string; queued: number }[]>;
+  /** Each host of each run started in [from, to), oldest run first. */
+  hostRuns(from: number, to: number): Promise<(RunHostRow & { runId: number; startedAt: number })[]>;
+  /** Findings of the runs started in [from, to). */
+  findingsBetween(from: number, to: number): Promise<(FindingRow & { runId: number; startedAt: number })[]>;
+  /** Runs started in [from, to), oldest first. */
+  runsBetween(from: number, to: number): Promise<RunSummaryRow[]>;
+}
+
+/** One account on one host on one day, as the last run that read that day's log saw it. */
+export interface AccountDayRow {
+  host: string;
+  authId: string;
+  /** The server's local day, YYYY-MM-DD. */
+  day: string;
+  messages: number;
+  recipients: number;
+  /** Failed logins that named the account. */
+  failures: number;
+  /** Distinct client IPs (at most MAX_DAY_IPS kept; `ipsTruncated` when there were more). */
+  clientIps: string[];
+  ipsTruncated: boolean;
+  /** Envelope sender domain → messages (at most MAX_DAY_DOMAINS kept). */
+  senderDomains: Record<string, number>;
+}
+
+export const MAX_DAY_IPS = 1000;
+export const MAX_DAY_DOMAINS = 200;
+
+/** qshape's geometric age buckets (minutes): a message younger than 5 min is in "5", older than 1280 in "1280+". */
+export const AGE_BUCKETS = [5, 10, 20, 40, 80, 160, 320, 640, 1280] as const;
+export const AGE_LABELS = [...AGE_BUCKETS.map(String), '1280+'] as const;
+
+/** One sender domain's queued messages by age bucket (AGE_LABELS order), plus those of unknown age. */
+export interface QueueShapeRow {
+  domain: string;
+  total: number;
+  buckets: number[];
+  unknownAge: number;
 }
 
 export function defaultReportStatePath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
   return env.MAILSWEEP_REPORT_STATE || join(base, 'mailsweep', 'report.sqlite');
+}
+
+/**
+ * A later run of the same day reads a window that holds the earlier one (since midnight), unless a
+ * log rotated or could only be read in part: counts keep the larger value, sets are joined (capped).
+ */
+export function mergeDay(a: AccountDayRow, b: AccountDayRow): AccountDayRow {
+  const ips = new Set(a.clientIps);
+  let ipsTruncated = a.ipsTruncated || b.ipsTruncated;
+  for (const ip of b.clientIps) {
+    if (ips.has(ip)) continue;
+    if (ips.size >= MAX_DAY_IPS) ipsTruncated = true;
+    else ips.add(ip);
+  }
+  const domains: Record<string, number> = { ...a.senderDomains };
+  for (const [d, n] of Object.entries(b.senderDomains)) domains[d] = Math.max(domains[d] ?? 0, n);
+  return {
+    ...b,
+    messages: Math.max(a.messages, b.messages),
+    recipients: Math.max(a.recipients, b.recipients),
+    failures: Math.max(a.failures, b.failures),
+    clientIps: [...ips],
+    ipsTruncated,
+    senderDomains: capDomains(domains),
+  };
+}
+
+/** The MAX_DAY_DOMAINS biggest domains; the rest summed into "(other)". */
+export function capDomains(d: Record<string, number>): Record<string, number> {
+  const e = Object.entries(d).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
+  if (e.length <= MAX_DAY_DOMAINS) return Object.fromEntries(e);
+  const keep = e.slice(0, MAX_DAY_DOMAINS - 1);
+  const rest = e.slice(MAX_DAY_DOMAINS - 1).reduce((s, [, n]) => s + n, 0);
+  return Object.fromEntries([...keep, ['(other)', rest]]);
 }

@@ -1,10 +1,10 @@
 // `mailsweep html -o FILE`: the HTML report from what `mailsweep report` recorded, without scanning
 // (cheap enough to run from a web server's cron, or by hand). `report --html FILE` writes the same
 // page at the end of each run.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { openReportStore } from '../alerts/sqlite-store.js';
 import { defaultReportStatePath, type ReportStore } from '../alerts/store.js';
+import { writeAtomically } from '../files/write-atomically.js';
 import { ConfigError } from '../errors.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { collectHtmlData } from '../html/data.js';
@@ -43,14 +43,11 @@ export function htmlDays(v: string | undefined, flag = '--days'): number {
   return n;
 }
 
-/** Write next to the target, then rename: a reader (web server, browser) never sees half a page. */
-export function writeAtomic(file: string, text: string): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+/** Written atomically: a reader (web server, browser) never sees half a page. */
+export async function writeAtomic(file: string, text: string): Promise<void> {
   try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, file);
+    await writeAtomically(file, text);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new ConfigError(`HTML report ${file}: ${(e as Error).message}`);
   }
 }
@@ -77,7 +74,7 @@ export async function runHtml(o: HtmlCliOptions, io: HtmlIo): Promise<number> {
     if (historyPath && existsSync(historyPath)) history = new HistoryStore(historyPath);
     const page = await buildHtml(store, history, { now, days, ...(o.inventory ? { inventory: o.inventory } : {}) });
     if (!o.output || o.output === '-') io.stdout(page);
-    else writeAtomic(o.output, page);
+    else await writeAtomic(o.output, page);
     return 0;
   } finally {
     history?.close();

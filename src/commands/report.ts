@@ -3,7 +3,8 @@
 // be sent for the next run. Silent when there is nothing new (cron mails any output).
 // Exit: 0 nothing open, 1 open warnings, 2 an open critical, 3 could not run.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { channelWants, deliver } from '../alerts/channels.js';
 import { DEFAULT_CONFIG, loadReportConfig, type ChannelConfig, type ReportConfig } from '../alerts/config.js';
 import { formatDuration, parseDuration } from '../alerts/duration.js';
@@ -17,6 +18,10 @@ import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { scanFleetUntil } from '../scan/deadline.js';
+import { prometheusText } from '../digest/prometheus.js';
+import { writeAtomically } from '../files/write-atomically.js';
+import { recordDigestFigures, sendsToday } from '../digest/record.js';
+import type { AccountWindow } from '../scan/host.js';
 import { printable } from '../text/printable.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { defaultInventory } from './scan.js';
@@ -45,6 +50,22 @@ export interface ReportCliOptions {
   html?: string;
   /** Days the HTML report's charts cover (default 14). */
   htmlDays?: string;
+  /** node_exporter textfile written (atomically) after the run. */
+  prometheus?: string;
+  /** Print the digest of a period from the state instead of running (daily | weekly). */
+  digest?: string;
+  /** Digest: last day of the period (YYYY-MM-DD, today, yesterday; default yesterday). */
+  day?: string;
+  /** Digest: text (default) | markdown | json | csv. */
+  format?: string;
+  /** Digest as CSV: one table on stdout. */
+  table?: string;
+  /** Digest: write to this file (or, for CSV, this directory: one file per table). */
+  output?: string;
+  /** Digest: send it (text) through this smtp channel of --config instead of printing it. */
+  mail?: string;
+  /** Digest: rows per table in text and markdown (default 50, like eximstats -t50). */
+  top?: string;
   /** For tests: the run's clock (ISO time); also $MAILSWEEP_NOW. Never set in production. */
   now?: string;
 }
@@ -159,6 +180,13 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const now = clock(o, io.env);
   const cfg = await config(o, io.env);
   if (o.testChannel !== undefined) return { code: await testChannel(cfg, o.testChannel, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
+  const digestOnly = (['day', 'format', 'table', 'output', 'top', 'mail'] as const).filter((k) => o[k] !== undefined);
+  if (o.digest === undefined && digestOnly.length)
+    throw new ConfigError(`${digestOnly.map((k) => (k === 'output' ? '-o' : `--${k}`)).join(', ')}: only with --digest daily|weekly`);
+  if (o.digest !== undefined) {
+    const { runDigest } = await import('./digest.js');
+    return { code: await runDigest(o, cfg, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
+  }
 
   const deadlineMs = durationFlag('--deadline', o.deadline ?? DEFAULT_DEADLINE);
   const keepMs = o.keep !== undefined ? durationFlag('--keep', o.keep) : (cfg.keepMs ?? parseDuration(DEFAULT_KEEP)!);
@@ -171,6 +199,11 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const inv = await loadInventory(inventoryPath);
   const hosts = selectHosts(inv, o.limit);
   const statePath = o.state ?? defaultReportStatePath(io.env);
+
+  if (o.prometheus !== undefined) {
+    const dir = dirname(resolve(o.prometheus));
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--prometheus ${o.prometheus}: directory ${dir} does not exist`);
+  }
 
   const deadlineAt = started + deadlineMs;
   let lock: RunLock;
@@ -187,6 +220,7 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     store = openReportStore(statePath);
     history = o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
     const runId = await store.beginRun(now);
+    const windows: AccountWindow[] = [];
     const scan = await scanFleetUntil(
       hosts,
       {
@@ -199,10 +233,13 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
         knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
         hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
         perHostKnownHosts: !o.knownHosts,
-        includeMessages: false,
+        // The queue's shape (sender domain × age) is recorded, then the messages are dropped.
+        includeMessages: true,
+        onAccounts: (w) => void windows.push(w),
       },
       deadlineAt,
     );
+    await recordDigestFigures(store, runId, windows, scan.reports);
     const rows: RunHostRow[] = [
       ...scan.reports.map((h) => ({ host: h.name, status: h.status, ...(h.reason ? { reason: h.reason } : {}), mta: h.mta, queue: h.queue, durationMs: h.durationMs })),
       ...scan.unfinished.map((u) => ({
@@ -234,9 +271,24 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     // said on stderr but does not hide the alerts' exit code.
     if (o.html) {
       try {
-        writeAtomic(o.html, await buildHtml(store, history, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }));
+        await writeAtomic(o.html, await buildHtml(store, history, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }));
       } catch (e) {
         io.stderr(`mailsweep: ${printable((e as Error).message, { max: 500 })}\n`);
+      }
+    }
+    if (o.prometheus) {
+      const text = prometheusText({
+        startedAt: now,
+        durationMs: Date.now() - started,
+        exitCode: code,
+        hosts: rows.map((h) => ({ host: h.host, status: h.status, queue: h.queue ? Math.max(h.queue.total, h.queue.reportedTotal ?? 0) : null })),
+        openIncidents: { warning: open.filter((i) => i.severity === 'warning').length, critical: open.filter((i) => i.severity === 'critical').length },
+        sendsToday: sendsToday(windows),
+      });
+      try {
+        await writeAtomically(o.prometheus, text);
+      } catch (e) {
+        io.stderr(`mailsweep: --prometheus ${printable(o.prometheus)}: not written: ${printable((e as Error).message, { max: 300 })}\n`);
       }
     }
 

@@ -268,13 +268,6 @@ export const QMAIL_PROOF_AWK = [
 if (QMAIL_PROOF_AWK.includes("'")) throw new Error('QMAIL_PROOF_AWK must not contain a single quote');
 
 /**
- * `qctl stop|start|restart` (0 = done, non-zero = could not; the way it took in $qsv_how) and
- * `qsend` (qmail-send's pid, or nothing): found from how the running qmail-send is supervised,
- * see qmail-supervise.ts.
- */
-const CONTROL = [qmailSuperviseFragment()];
-
-/**
  * The verdict for every id, in one awk run (POSIX awk; LC_ALL=C). Input: the dump, per id
  * "@ <id>", then "I <hex of the info file>", "T <hex of a local/remote file>" (each), and for
  * kind auth "W <hex of the login the mess file proves>"; nothing after "@" when the info file is

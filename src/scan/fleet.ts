@@ -11,7 +11,7 @@ export type FleetEvent =
   | { kind: 'host-start'; host: HostSpec }
   | { kind: 'host-done'; host: HostSpec; report: HostReport };
 
-export interface FleetOptions extends ConnectSettings, Pick<HostScanOptions, 'attribution' | 'since' | 'history'> {
+export interface FleetOptions extends ConnectSettings, Pick<HostScanOptions, 'attribution' | 'since' | 'history' | 'onAccounts'> {
   forks: number;
   commandTimeoutMs: number;
   includeMessages: boolean;
@@ -53,7 +53,7 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
         const transport = transportFor(host, o);
         const started = Date.now();
         const report = printableMessages(await withDeadline(
-          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages, attribution: o.attribution, since: o.since, history: o.history, deadlineMs: deadline }),
+          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages, attribution: o.attribution, since: o.since, history: o.history, onAccounts: o.onAccounts, deadlineMs: deadline }),
           deadline,
           (): HostReport => ({
             name: host.name,

@@ -14,6 +14,7 @@ import { queueSizeFinding } from '../rules/queue-size.js';
 import { ruleSettings } from '../rules/settings.js';
 import { rankSuspects } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
+import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
 import { printable } from '../text/printable.js';
 import { TransportError } from '../transport/errors.js';
@@ -36,6 +37,18 @@ export interface HostScanOptions {
    * inside it, so a slow log degrades to queue-only attribution instead of the host timing out.
    */
   deadlineMs?: number;
+  /** The log window's per-account totals, for a caller that keeps them (the report job's digest). */
+  onAccounts?: (w: AccountWindow) => void;
+}
+
+/** What one host's log window showed per account; `days` the server-local days it covers, `today` last. */
+export interface AccountWindow {
+  host: string;
+  today: string;
+  days: string[];
+  users: UserStats[];
+  /** Failed logins per attempted user name (names that never logged in included). */
+  failuresByUser: Record<string, number>;
 }
 
 export function summarize(listing: QueueListing): QueueSummary {
@@ -181,6 +194,11 @@ async function attribute(
   if (win.reason) findings.push({ rule: 'log', severity: 'info', message: win.reason });
   // With users null (log unread), suspects come from the queue's evidence alone.
   report.suspects = rankSuspects(findings, win.users, queue);
+  if (win.users && opts.onAccounts) {
+    const days: string[] = [];
+    for (let t = win.sinceEpoch; localDay(t, win.tzOffsetMinutes) < today; t += 86400) days.push(localDay(t, win.tzOffsetMinutes));
+    opts.onAccounts({ host: host.name, today, days: [...new Set([...days, today])], users: win.users, failuresByUser: win.failures?.byUser ?? {} });
+  }
   if (store && win.users) {
     try {
       const days = new Set<string>();

@@ -242,7 +242,7 @@ describe('mailsweep report over simulated hourly runs', () => {
       expect(fp(runs[0]!.id)?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
       expect(fp(runs[1]!.id)?.fingerprint).toBe(fp(runs[0]!.id)?.fingerprint);
       expect(fp(runs[4]!.id)).toBeUndefined();
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
     } finally {
       db.close();
     }

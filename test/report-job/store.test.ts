@@ -56,7 +56,7 @@ describe('SqliteReportStore', () => {
     await s.enqueue('hook', n, 0);
     const [sent] = await s.pending('mail');
     await s.markSent(sent!.id, 0);
-    expect(await s.prune(10 * DAY)).toEqual({ runs: 1, incidents: 1, notices: 1 });
+    expect(await s.prune(10 * DAY)).toEqual({ runs: 1, accountDays: 0, incidents: 1, notices: 1 });
     expect(await s.runFindings(old)).toEqual([]);
     expect((await s.runs(10)).length).toBe(1);
     expect((await s.openIncidents()).map((i) => i.id)).toEqual([openId]);
