@@ -94,6 +94,7 @@ export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string>
             clientIps: s.clientIps.slice(0, 10),
             clientIpCount: s.clientIps.length,
             sampleIds: s.sampleIds.slice(0, 3),
+            ...(s.sampleSubject ? { sampleSubject: s.sampleSubject } : {}),
           });
         }
       }

@@ -52,6 +52,7 @@ function hostLines(i: Incident, e: HostEvidence, inventory?: string): string[] {
   if (e.sent !== undefined) out.push(`  sent ${e.sent} message(s) to ${e.recipients ?? 0} recipient(s); ${e.queued ?? 0} still queued`);
   if (e.senderDomains?.length) out.push(`  sender domains: ${e.senderDomains.map(([d, c]) => `${p(d, 100)} (${c})`).join(', ')}`);
   if (e.clientIps?.length) out.push(`  client IPs (${e.clientIpCount ?? e.clientIps.length}): ${e.clientIps.map((ip) => p(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`);
+  if (e.sampleSubject) out.push(`  sample subject: "${p(e.sampleSubject.subject, 200)}" (${p(e.sampleSubject.id, 40)})`);
   if (e.sampleIds?.length) out.push(`  sample queued messages: ${e.sampleIds.map((x) => p(x, 40)).join(', ')}`);
   if (e.queueTotal !== undefined) out.push(`  queue: ${e.queueTotal} message(s)`);
   for (const m of e.messages) out.push(`  - ${p(m, 300)}`);

@@ -42,8 +42,10 @@ export interface HostEvidence {
   senderDomains?: [string, number][];
   clientIps?: string[];
   clientIpCount?: number;
-  /** Queue ids of some of the account's messages (the scan reads no subjects: `exim -Mvh ID`, `postcat -hq ID`). */
+  /** Queue ids of some of the account's messages (`exim -Mvh ID`, `postcat -hq ID` show them). */
   sampleIds?: string[];
+  /** The Subject of one queued message of the account (the scan reads it for a host's top suspect). */
+  sampleSubject?: { id: string; subject: string };
   queueTotal?: number;
 }
 

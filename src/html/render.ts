@@ -107,6 +107,7 @@ function evidenceItem(i: Incident, e: HostEvidence, inventory?: string): string 
   if (e.sent !== undefined) li.push(`sent ${num(e.sent)} message(s) to ${num(e.recipients ?? 0)} recipient(s); ${num(e.queued ?? 0)} still queued`);
   if (e.senderDomains?.length) li.push(`sender domains: ${e.senderDomains.map(([dom, c]) => `${h(dom, 100)} (${num(c)})`).join(', ')}`);
   if (e.clientIps?.length) li.push(`client IPs (${num(e.clientIpCount ?? e.clientIps.length)}): ${e.clientIps.map((ip) => h(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`);
+  if (e.sampleSubject) li.push(`sample subject: “${h(e.sampleSubject.subject, 200)}” (<code>${h(e.sampleSubject.id, 40)}</code>)`);
   if (e.sampleIds?.length) li.push(`sample queued messages: ${e.sampleIds.map((x) => `<code>${h(x, 40)}</code>`).join(' ')}`);
   if (e.queueTotal !== undefined) li.push(`queue: ${num(e.queueTotal)} message(s)`);
   for (const m of e.messages) li.push(h(m, 300));

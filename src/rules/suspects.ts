@@ -16,6 +16,8 @@ export interface Suspect {
   /** Envelope senders the account used (log window, then queue), lower-case, at most MAX_SUSPECT_SENDERS: its bounces are its backscatter. */
   senders: string[];
   rules: string[];
+  /** The Subject of one of its queued messages (read for the top suspect only). */
+  sampleSubject?: { id: string; subject: string };
   score: number;
   sampleIds: string[];
 }

@@ -5,14 +5,16 @@ import type { HostSpec } from '../inventory/types.js';
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
-import type { MtaName, QueueListing, QueueMessage } from '../mta/types.js';
+import { headersCommand } from '../mta/headers.js';
+import { subjectOf } from '../mta/subject.js';
+import type { MtaContext, MtaName, QueueListing, QueueMessage } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
 import { authPolicyFindings, ehlo, type EhloResult } from '../rules/auth-policy.js';
 import { backscatter } from '../rules/backscatter.js';
 import { queueSizeFinding } from '../rules/queue-size.js';
 import { ruleSettings } from '../rules/settings.js';
-import { rankSuspects } from '../rules/suspects.js';
+import { rankSuspects, type Suspect } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
@@ -114,6 +116,21 @@ async function probeAuthPolicy(transport: Transport, ms: number): Promise<[EhloR
       port,
     );
   return Promise.all([one(25), one(587)]);
+}
+
+/** One queued message's Subject for the top suspect's evidence; evidence is extra, so failure is silent. */
+async function addSampleSubject(s: Suspect, mta: MtaName, ctx: MtaContext, transport: Transport, queue: QueueMessage[], timeoutMs: number): Promise<void> {
+  const mine = queue.filter((m) => m.authId === s.authId);
+  const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
+  const cmd = sample ? headersCommand(mta, ctx, sample.id) : null;
+  if (!sample || !cmd) return;
+  try {
+    const r = await transport.exec(cmd, { timeoutMs, maxBytes: 256 * 1024 });
+    const subject = r.code === 0 ? subjectOf(r.stdout) : null;
+    if (subject !== null) s.sampleSubject = { id: sample.id, subject: subject.slice(0, 300) };
+  } catch {
+    // The queue and the findings stand without it.
+  }
 }
 
 /** The MTA's configured local domains, or null when they cannot be read (then no bounce is proven foreign). */
@@ -293,6 +310,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
       }
     }
     report.findings = findings;
+    const top = report.suspects?.[0];
+    if (top && leftMs() > 2000) await addSampleSubject(top, mta, { binary, vars: host.vars }, transport, listing.messages, Math.min(opts.commandTimeoutMs, leftMs() - 1000));
     return done();
   } catch (e) {
     if (e instanceof TransportError) {

@@ -75,6 +75,18 @@ describe('scan against the real-server lab', () => {
       expect(r.suspects?.[0]?.rules, h.name).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients', 'many-ips']));
       expect(r.suspects?.[0]?.clientIps, h.name).toContain('::1');
       for (const legit of h.expected.legitUsers) expect(r.suspects!.map((s) => s.authId), `${h.name} ${legit}`).not.toContain(legit);
+      // Evidence an admin reads: the subject of one of its queued messages (the lab's spam subject).
+      expect((r.suspects?.[0] as { sampleSubject?: { subject: string } }).sampleSubject?.subject, h.name).toMatch(/^You have won! Claim \d+ now$/);
+    }
+  });
+
+  it("ties exactly the account's backscatter to it: the unrelated foreign bounces are counted, not blamed", () => {
+    for (const h of hosts) {
+      const r = result.report!.hosts.find((x) => x.name === h.name)!;
+      const all = r.findings.find((f) => f.rule === 'backscatter' && !(f as { authId?: string }).authId);
+      const bob = r.findings.find((f) => f.rule === 'backscatter' && (f as { authId?: string }).authId === h.expected.compromisedAuthId);
+      expect(all?.evidence, h.name).toMatchObject({ messages: h.expected.bounces ?? h.expected.backscatter, untied: h.expected.unrelatedBounces ?? 0 });
+      expect(bob?.evidence, h.name).toMatchObject({ messages: h.expected.backscatter });
     }
   });
 });
