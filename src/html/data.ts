@@ -4,6 +4,7 @@ import type { Incident, ReportStore, RunHostRow, RunSummaryRow } from '../alerts
 import type { HistoryStore } from '../history/store.js';
 import { baselineAllowed, isWeekday } from '../rules/account-rules.js';
 import { ruleSettings } from '../rules/settings.js';
+import { buildHistory, type HistoryView } from '../digest/history.js';
 
 const DAY = 86_400_000;
 /** Charts drawn at most; the tables list everything. Keeps a 200-host report a few hundred kB. */
@@ -68,6 +69,8 @@ export interface HtmlReportData {
   inventory?: string;
   /** False when no history was given (--no-history): the account charts say so. */
   hasHistory: boolean;
+  /** The fleet's per-day trend: the same view `mailsweep history` prints. */
+  trend: HistoryView | null;
 }
 
 export interface CollectOptions {
@@ -165,6 +168,7 @@ export async function collectHtmlData(store: ReportStore, history: HistoryStore 
     accounts,
     senders,
     hasHistory: history !== undefined,
+    trend: await buildHistory(store, undefined, o.days, o.now),
     ...(o.inventory ? { inventory: o.inventory } : {}),
   };
 }

@@ -194,6 +194,14 @@ function sendersTable(d: HtmlReportData): string {
   return `<h3>Busiest accounts since ${d.fromDay}</h3><div class="table-wrap"><table class="sortable" id="senders"><thead><tr><th>account</th><th>host</th><th class="n">sent</th><th class="n">peak day</th><th class="n">days</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
+/** The fleet's days, as `mailsweep history` prints them (the command named so one can dig per host or account). */
+function trendTable(d: HtmlReportData): string {
+  if (!d.trend || !d.trend.days.length) return '<p class="note">No runs recorded in this window.</p>';
+  const cell = (v: number | null) => (v === null ? `<td class="n" data-v="-1">·</td>` : `<td class="n" data-v="${v}">${v}</td>`);
+  const rows = d.trend.days.map((x) => `<tr><td>${h(x.day, 12)}</td><td class="n" data-v="${x.runs}">${x.runs}</td>${cell(x.sends)}${cell(x.queue)}<td class="n" data-v="${x.findings}">${x.findings}</td></tr>`);
+  return `<p class="note">The same figures as <code>mailsweep history</code> (add a host or an account: <code>mailsweep history mx1</code>, <code>mailsweep history bob@example.com</code>). Sends ${h(d.trend.sparklines.sends, 400)}; queue ${h(d.trend.sparklines.queue, 400)}.</p><div class="table-wrap"><table class="sortable" id="trend"><thead><tr><th>day</th><th class="n">runs</th><th class="n">sent</th><th class="n">peak queue</th><th class="n">findings</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+}
+
 export function renderHtml(d: HtmlReportData, version = ''): string {
   const from = d.generatedAt - d.windowDays * 86_400_000;
   const queue = d.queue.length
@@ -231,6 +239,9 @@ ${queue}
 <section id="accounts"><h2>Daily sends per account vs baseline</h2>
 ${accounts}
 ${sendersTable(d)}
+</section>
+<section id="history"><h2>Fleet history per day</h2>
+${trendTable(d)}
 </section>
 <footer><p class="note">mailsweep ${h(version, 40)} — one self-contained file: no external fonts, scripts or requests. Sorting the tables needs JavaScript; everything else does not.</p></footer>
 <script>${SCRIPT}</script>

@@ -15,7 +15,7 @@ import { replayFrom } from '../../src/demo/replay.js';
 import { bucketPeaks } from '../../src/html/data.js';
 import { htmlText, printable } from '../../src/text/printable.js';
 import { Browser, findChromium } from './browser.js';
-import { BOB, buildFixture, EXPECTED, HOSTILE, HOSTS, T_END, type Fixture } from './html-fixture.js';
+import { BOB, buildFixture, EXPECTED, HOSTILE, HOSTS, RUNS, T_END, type Fixture } from './html-fixture.js';
 
 let dir: string;
 let fx: Fixture;
@@ -234,7 +234,10 @@ describe('HTML report in headless Chromium', () => {
     expect(dom.text).toContain('invoice<U+202E>gpj.exe@example.test');
     expect(dom.text).toContain('esc^[[2J^[]0;owned^G@example.test');
     expect(dom.text).not.toMatch(/[\u001b\u202e]/);
-    expect(dom.sortButtons).toBe(9 + 5);
+    expect(dom.sortButtons).toBe(9 + 5 + 5); // hosts, busiest accounts, fleet history per day
+    // The fleet's days (what `mailsweep history` prints): every recorded run counted once.
+    const trendRuns = await tab.eval<number[]>(`[...document.getElementById('trend').tBodies[0].rows].map((r) => Number(r.cells[1].textContent))`);
+    expect(trendRuns.reduce((a, b) => a + b, 0)).toBe(RUNS);
 
     const png = await tab.screenshot();
     expect(size(png).width).toBeGreaterThan(1200); // 1280 less the scrollbar
