@@ -2,7 +2,7 @@
 // mailsweep command line: argv → command; the one top-level catch → exit codes.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ConfigError, ExitError } from './errors.js';
+import { EXIT, isPromptAbort, MailsweepError } from './errors.js';
 import { printable } from './text/printable.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -166,22 +166,14 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    if (e instanceof ExitError) {
-      if (e.message) process.stderr.write(`mailsweep: ${shown(e.message)}\n`);
-      process.exitCode = e.code;
-    } else if ((e as Error)?.name === 'StepError') {
-      process.stderr.write(`mailsweep: ${shown((e as Error).message)}\n`);
-      process.exitCode = 1;
-    } else if ((e as Error)?.name === 'TransportError') {
-      // A host that cannot be reached is not a bug: its status word (as in scan), the reason, and
-      // incident's exit code for it (scan never lets one through: its hosts end with a status).
-      const t = e as Error & { kind?: string };
-      process.stderr.write(`mailsweep: ${t.kind ?? 'error'}: ${shown(t.message)}\n`);
-      process.exitCode = 2;
-    } else if (e instanceof ConfigError) {
-      process.stderr.write(`mailsweep: error: ${shown(e.message)}\n`);
-      process.exitCode = 3;
-    } else if ((e as Error)?.name === 'ExitPromptError') {
+    if (e instanceof MailsweepError) {
+      // Each kind carries its documented exit code (README: scan's and incident's tables). A host
+      // that cannot be reached (TransportError) is not a bug: its status word, as in scan, then
+      // the reason; scan never lets one through (its hosts end with a status).
+      const line = e.headline();
+      if (line) process.stderr.write(`mailsweep: ${shown(line)}\n`);
+      process.exitCode = e.exitCode;
+    } else if (isPromptAbort(e)) {
       process.stderr.write('mailsweep: aborted\n');
       process.exitCode = 130;
     } else {
@@ -189,7 +181,7 @@ async function main(): Promise<void> {
       process.stderr.write(`mailsweep: internal error: ${shown(err?.message ?? String(e))}\n`);
       if (program.opts().verbose) process.stderr.write(`${err?.stack ?? ''}\n`);
       else process.stderr.write('(run with --verbose for details; please report this)\n');
-      process.exitCode = 3;
+      process.exitCode = EXIT.unknown;
     }
   }
 }

@@ -4,7 +4,7 @@
 
 import https from 'node:https';
 import tls from 'node:tls';
-import { ApiError, type ApiService } from './api-error.js';
+import { ApiError, type ApiService } from '../errors.js';
 
 export interface TlsOptions {
   /** Extra trusted CA certificate(s), PEM. Added to (not replacing) Node's default roots. */

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { headersCommand, sampleHeaders } from '../mta/headers.js';
 import type { Action } from '../playbook/types.js';
-import { StepError } from '../playbook/types.js';
+import { StepError } from '../errors.js';
 import { scanHost } from '../scan/host.js';
 import { printable } from '../text/printable.js';
 

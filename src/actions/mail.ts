@@ -4,7 +4,7 @@
 
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { ApiError, type ApiErrorKind } from './api-error.js';
+import { ApiError, type ApiErrorKind } from '../errors.js';
 import { isTlsErrorCode } from './http.js';
 import { Redactor, resolveSecret } from './secrets.js';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PurgeResult, QueueMessage } from '../mta/types.js';
 import { addDomains, readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import type { Action, StepContext } from '../playbook/types.js';
-import { StepError } from '../playbook/types.js';
+import { StepError } from '../errors.js';
 import { backscatterOf, classifyBounces, hostLocalDomains, senderOwners } from '../rules/backscatter.js';
 import { ruleSettings } from '../rules/settings.js';
 import { printable } from '../text/printable.js';

@@ -27,12 +27,9 @@
 
 import { randomInt } from 'node:crypto';
 import type https from 'node:https';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../errors.js';
 import { excerpt, httpsRequest, makeAgent } from './http.js';
 import { Redactor } from './secrets.js';
-
-export { ApiError } from './api-error.js';
-export type { ApiErrorKind } from './api-error.js';
 
 export interface WhmClientOptions {
   /** e.g. https://host.example.com:2087 */

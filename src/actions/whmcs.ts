@@ -27,13 +27,12 @@
 // - Booleans are sent as http_build_query does ("1"/"0"), as in the docs' PHP examples.
 
 import type https from 'node:https';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../errors.js';
 import { excerpt, httpsRequest, makeAgent } from './http.js';
 import { phpSerializeBase64 } from './php-serialize.js';
 import { Redactor } from './secrets.js';
 
 export { phpSerialize, phpSerializeBase64 } from './php-serialize.js';
-export { ApiError } from './api-error.js';
 
 export interface WhmcsClientOptions {
   /** Full URL of api.php, e.g. https://billing.example.com/includes/api.php */

@@ -2,6 +2,7 @@
 // which may be the broken one), a generic JSON webhook (Alertmanager v4 body) or a Slack webhook.
 // Each attempt has a timeout; failed attempts are retried with doubling pauses. Errors name the
 // channel and what went wrong, never a secret (webhook URLs from *_env/*_file count as secrets).
+import { ConfigError } from '../errors.js';
 import { sendNotice } from '../actions/mail.js';
 import { Redactor, resolveSecret } from '../actions/secrets.js';
 import type { ChannelConfig, SmtpChannel } from './config.js';
@@ -117,7 +118,7 @@ export async function deliver(ch: ChannelConfig, n: Notice, d: DeliveryEnv = {})
     } catch (e) {
       last = (e as Error).message;
       // A missing secret or a bad URL will not fix itself within this run.
-      if ((e as Error).name === 'ConfigError') break;
+      if (e instanceof ConfigError) break;
     }
   }
   return { ok: false, attempts: ch.retries + 1, detail: last };

@@ -41,7 +41,7 @@ async function mailDigest(cfg: ReportConfig, name: string, d: Digest, text: stri
       return 0;
     } catch (e) {
       last = (e as Error).message;
-      if ((e as Error).name === 'ConfigError') break;
+      if (e instanceof ConfigError) break;
     }
   }
   io.stderr(`mailsweep: digest not sent through channel ${name}: ${printable(last, { max: 500 })}\n`);

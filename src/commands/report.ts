@@ -13,7 +13,7 @@ import { acquireRunLock, type RunLock } from '../alerts/lock.js';
 import { textBody, title } from '../alerts/render.js';
 import { openReportStore } from '../alerts/sqlite-store.js';
 import { defaultReportStatePath, type Notice, type ReportStore, type RunHostRow } from '../alerts/store.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ExitError } from '../errors.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
@@ -210,7 +210,7 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   try {
     lock = await acquireRunLock(`${statePath}.lock`, { ...(o.wait ? { waitMs: Math.max(0, deadlineAt - Date.now()) } : {}), now: new Date(now) });
   } catch (e) {
-    if ((e as Error).name !== 'ExitError') throw e;
+    if (!(e instanceof ExitError)) throw e;
     io.stderr(`mailsweep: ${(e as Error).message}\n`);
     return { code: 3, notices: [], unfinished: [], channelErrors: {}, scanned: false };
   }

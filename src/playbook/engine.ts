@@ -7,16 +7,15 @@ import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
 import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@inquirer/prompts';
 import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from 'listr2';
 import { Redactor } from '../actions/secrets.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, isPromptAbort, StepError, TransportError, type TransportErrorKind } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
 import { detectMta } from '../scan/host.js';
-import { TransportError, type TransportErrorKind } from '../transport/errors.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
 import { render, truthy } from './template.js';
-import { StepError, type Action, type Asker, type ConfirmKind, type StepContext } from './types.js';
+import { type Action, type Asker, type ConfirmKind, type StepContext } from './types.js';
 import { printable } from '../text/printable.js';
 
 export interface RunOptions {
@@ -371,7 +370,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       }
     }
   } catch (e) {
-    return end((e as Error)?.name === 'ExitPromptError' ? 'aborted' : 'failed', e);
+    return end(isPromptAbort(e) ? 'aborted' : 'failed', e);
   }
   return end('ok');
 }

@@ -59,8 +59,3 @@ export interface Action<P extends z.ZodTypeAny = z.ZodTypeAny> {
   params: P;
   run(params: z.infer<P>, ctx: StepContext): Promise<Record<string, unknown>>;
 }
-
-/** A step refused before anything destructive: the run stops with this message. */
-export class StepError extends Error {
-  override name = 'StepError';
-}

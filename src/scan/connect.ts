@@ -1,6 +1,6 @@
 // HostSpec → Transport: the connection plugin choice (ssh or local), with shared host-key settings.
 import type { HostSpec } from '../inventory/types.js';
-import { TransportError } from '../transport/errors.js';
+import { TransportError } from '../errors.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { LocalTransport } from '../transport/local.js';
 import { SshTransport, type HostKeyPolicy } from '../transport/ssh.js';

@@ -2,7 +2,7 @@
 import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
 import { printable } from '../text/printable.js';
-import { TransportError } from '../transport/errors.js';
+import { TransportError } from '../errors.js';
 import { transportFor, type ConnectSettings } from './connect.js';
 import { scanHost, type HostScanOptions } from './host.js';
 import { HOST_STATUSES, worstSeverity, type HostReport, type ScanReport, type ScanSummary } from './types.js';

@@ -1,6 +1,6 @@
 // Scan one host: connect, detect the MTA, read the queue in one round trip, apply the rules.
 // Never throws: every failure becomes a status and a one-line reason.
-import { ConfigError } from '../errors.js';
+import { ConfigError, TransportError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
@@ -19,7 +19,6 @@ import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
 import { printable } from '../text/printable.js';
-import { TransportError } from '../transport/errors.js';
 import type { Transport } from '../transport/types.js';
 import type { Finding, HostReport, QueueSummary } from './types.js';
 

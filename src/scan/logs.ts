@@ -4,7 +4,7 @@ import { LOG_PARSERS } from '../logs/index.js';
 import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine, UNREADABLE_MARKER } from '../logs/read.js';
 import type { LogLineParser, LogSink } from '../logs/types.js';
 import type { MtaName } from '../mta/types.js';
-import { TransportError } from '../transport/errors.js';
+import { TransportError } from '../errors.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 
 export interface LogWindow {

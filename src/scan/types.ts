@@ -1,7 +1,7 @@
 // The scan result: the stable JSON contract (documented in README) and what every reporter renders.
 import type { MtaName, QueueMessage } from '../mta/types.js';
 import type { Suspect } from '../rules/suspects.js';
-import type { TransportErrorKind } from '../transport/errors.js';
+import type { TransportErrorKind } from '../errors.js';
 
 export type HostStatus = 'ok' | TransportErrorKind;
 export const HOST_STATUSES: readonly HostStatus[] = ['ok', 'unreachable', 'auth-failed', 'hostkey-unknown', 'hostkey-changed', 'timeout', 'error'];

@@ -1,22 +1,5 @@
-// Connection failures as data: each maps 1:1 to a host status in the scan report.
-
-export type TransportErrorKind =
-  | 'unreachable'
-  | 'auth-failed'
-  | 'hostkey-unknown'
-  | 'hostkey-changed'
-  | 'timeout'
-  | 'error';
-
-export class TransportError extends Error {
-  override name = 'TransportError';
-  constructor(
-    readonly kind: TransportErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// ssh2 / socket errors translated at the edge into TransportError (one kind per scan status word).
+import { TransportError } from '../errors.js';
 
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { userInfo } from 'node:os';
 import { wrapBecome } from './become.js';
-import { TransportError } from './errors.js';
+import { TransportError } from '../errors.js';
 import { LineSplitter } from './lines.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 

@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
 import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
 import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
-import { classifySshError, TransportError } from './errors.js';
+import { TransportError } from '../errors.js';
+import { classifySshError } from './errors.js';
 import {
   hostKeyAlgorithmsFor,
   hostLookupName,

@@ -1,7 +1,7 @@
 // For the API client tests: every ApiError a test provokes is kept, and at the end none of them,
 // nor any call the fake recorded, may contain a secret (token, password, API key).
 import { expect } from 'vitest';
-import { ApiError } from '../../src/actions/api-error.js';
+import { ApiError } from '../../src/errors.js';
 
 export class LeakCheck {
   private readonly thrown: unknown[] = [];

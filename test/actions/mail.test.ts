@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/actions/api-error.js';
+import { ApiError } from '../../src/errors.js';
 import { sendNotice } from '../../src/actions/mail.js';
 import { SmtpSink } from '../fakes/smtp-sink.js';
 

@@ -8,7 +8,7 @@ import type { HostSpec } from '../../src/inventory/types.js';
 import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import type { Action } from '../../src/playbook/types.js';
-import { StepError } from '../../src/playbook/types.js';
+import { StepError } from '../../src/errors.js';
 import { sh } from '../../src/transport/quote.js';
 import { LocalTransport } from '../../src/transport/local.js';
 

@@ -17,7 +17,7 @@ import { transportFor, type ConnectSettings } from '../../src/scan/connect.js';
 import { hostDeadlineMs, scanFleet } from '../../src/scan/fleet.js';
 import { scanHost } from '../../src/scan/host.js';
 import type { HostReport, ScanReport } from '../../src/scan/types.js';
-import { TransportError } from '../../src/transport/errors.js';
+import { TransportError } from '../../src/errors.js';
 import { KnownHostsFile } from '../../src/transport/known-hosts.js';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransportError } from '../../src/transport/errors.js';
+import { TransportError } from '../../src/errors.js';
 import { LineSplitter } from '../../src/transport/lines.js';
 import { LocalTransport } from '../../src/transport/local.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, startFakeHost, type KeyPair, type RunningFakeHost } from '../../src/demo/fake-host.js';
-import { TransportError } from '../../src/transport/errors.js';
+import { TransportError } from '../../src/errors.js';
 import { KnownHostsFile } from '../../src/transport/known-hosts.js';
 import { SshTransport } from '../../src/transport/ssh.js';
 
