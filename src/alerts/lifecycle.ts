@@ -2,7 +2,8 @@
 // across the fleet, one per host for host-level problems), compared with the open incidents, and
 // turned into notices only when something changed or repeat_interval has passed. Pure: no I/O.
 import { createHash } from 'node:crypto';
-import type { Finding, HostReport, HostStatus } from '../scan/types.js';
+import type { Finding } from '../rules/types.js';
+import type { HostReport, HostStatus } from '../scan/types.js';
 import type { FindingRow, HostEvidence, Incident, IncidentKind, Notice, NoticeReason } from './store.js';
 
 export interface LifecycleSettings {

@@ -3,7 +3,8 @@
 // Every method is async so such an implementation fits without changing callers.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { HostStatus, QueueSummary, Severity } from '../scan/types.js';
+import type { Severity } from '../rules/types.js';
+import type { HostStatus, QueueSummary } from '../scan/types.js';
 
 /** A host as one run saw it. `unfinished`: the run's deadline came before the host was done. */
 export interface RunHostRow {

@@ -12,7 +12,7 @@ import { CSV_TABLES, renderCsv, type CsvTable } from '../digest/csv.js';
 import { writeAtomically } from '../files/write-atomically.js';
 import { renderJson, renderMarkdown, renderText } from '../digest/render.js';
 import { ConfigError } from '../errors.js';
-import type { ReportCliOptions, ReportIo } from './report.js';
+import type { ReportCliOptions, ReportIo } from './report-options.js';
 
 export const DIGEST_FORMATS = ['text', 'markdown', 'json', 'csv'] as const;
 

@@ -6,7 +6,7 @@ import { defaultReportStatePath } from '../alerts/store.js';
 import { buildHistory, renderHistoryJson, renderHistoryTable } from '../digest/history.js';
 import { ConfigError } from '../errors.js';
 import { printable } from '../text/printable.js';
-import type { ReportIo } from './report.js';
+import type { ReportIo } from './report-options.js';
 
 export interface HistoryCliOptions {
   state?: string;

@@ -1,6 +1,6 @@
 // Small shared helpers for the text reporters.
 import type { HostReport } from '../scan/types.js';
-import { worstSeverity } from '../scan/types.js';
+import { worstSeverity } from '../rules/types.js';
 import { printable } from '../text/printable.js';
 
 export function humanAge(seconds: number | null): string {

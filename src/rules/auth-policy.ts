@@ -2,7 +2,7 @@
 // and 587 should offer it (and so require it). Probed from the host itself: EHLO through SSH.
 import type { Duplex } from 'node:stream';
 import type { Transport } from '../transport/types.js';
-import type { Finding } from '../scan/types.js';
+import type { Finding } from './types.js';
 
 export interface EhloResult {
   port: number;

@@ -1,5 +1,6 @@
 // queue-size: the seeds' first alarm (warn 75, crit 100 by default; per group/host in the inventory).
-import type { Finding, QueueSummary } from '../scan/types.js';
+import type { QueueSummary } from '../scan/types.js';
+import type { Finding } from './types.js';
 
 export interface QueueThresholds {
   warn: number;

@@ -1,9 +1,20 @@
-// What the attribution rules look at, and what they say about an account.
+// What the rules look at, and what they say: findings and their severity (the scan report carries them).
 import type { UserStats } from '../logs/aggregate.js';
 import type { LocalDomains } from '../mta/local-domains.js';
 import type { QueueMessage } from '../mta/types.js';
-import type { Finding } from '../scan/types.js';
 import type { RuleSettings } from './settings.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  /** The account the finding is about, for account rules. */
+  authId?: string;
+  /** Counts, sample ids, thresholds: whatever lets an admin check the claim. */
+  evidence?: Record<string, unknown>;
+}
 
 export interface HostEvidence {
   host: string;
@@ -30,4 +41,10 @@ export type Rule = (e: HostEvidence) => AccountFinding[];
 export function domainOf(address: string): string | null {
   const at = address.lastIndexOf('@');
   return at > 0 && at < address.length - 1 ? address.slice(at + 1).toLowerCase() : null;
+}
+
+export function worstSeverity(findings: Finding[]): Severity | null {
+  if (findings.some((f) => f.severity === 'critical')) return 'critical';
+  if (findings.some((f) => f.severity === 'warning')) return 'warning';
+  return findings.length ? 'info' : null;
 }

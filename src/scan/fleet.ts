@@ -5,7 +5,8 @@ import { printable } from '../text/printable.js';
 import { TransportError } from '../errors.js';
 import { transportFor, type ConnectSettings } from './connect.js';
 import { scanHost, type HostScanOptions } from './host.js';
-import { HOST_STATUSES, worstSeverity, type HostReport, type ScanReport, type ScanSummary } from './types.js';
+import { worstSeverity } from '../rules/types.js';
+import { HOST_STATUSES, type HostReport, type ScanReport, type ScanSummary } from './types.js';
 
 export type FleetEvent =
   | { kind: 'host-start'; host: HostSpec }

@@ -20,7 +20,8 @@ import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
 import { printable } from '../text/printable.js';
 import type { Transport } from '../transport/types.js';
-import type { Finding, HostReport, QueueSummary } from './types.js';
+import type { Finding } from '../rules/types.js';
+import type { HostReport, QueueSummary } from './types.js';
 
 export interface HostScanOptions {
   commandTimeoutMs: number;

@@ -1,22 +1,11 @@
 // The scan result: the stable JSON contract (documented in README) and what every reporter renders.
 import type { MtaName, QueueMessage } from '../mta/types.js';
 import type { Suspect } from '../rules/suspects.js';
+import type { Finding } from '../rules/types.js';
 import type { TransportErrorKind } from '../errors.js';
 
 export type HostStatus = 'ok' | TransportErrorKind;
 export const HOST_STATUSES: readonly HostStatus[] = ['ok', 'unreachable', 'auth-failed', 'hostkey-unknown', 'hostkey-changed', 'timeout', 'error'];
-
-export type Severity = 'info' | 'warning' | 'critical';
-
-export interface Finding {
-  rule: string;
-  severity: Severity;
-  message: string;
-  /** The account the finding is about, for account rules. */
-  authId?: string;
-  /** Counts, sample ids, thresholds: whatever lets an admin check the claim. */
-  evidence?: Record<string, unknown>;
-}
 
 export interface QueueSummary {
   total: number;
@@ -69,10 +58,4 @@ export interface ScanReport {
   finishedAt: string;
   hosts: HostReport[];
   summary: ScanSummary;
-}
-
-export function worstSeverity(findings: Finding[]): Severity | null {
-  if (findings.some((f) => f.severity === 'critical')) return 'critical';
-  if (findings.some((f) => f.severity === 'warning')) return 'warning';
-  return findings.length ? 'info' : null;
 }

@@ -6,7 +6,8 @@ import type { ChannelConfig } from '../../src/alerts/config.js';
 import { decide, exitCodeFor, findingRows, fingerprint } from '../../src/alerts/lifecycle.js';
 import { alertmanagerPayload, slackPayload, textBody, title } from '../../src/alerts/render.js';
 import type { Incident, Notice } from '../../src/alerts/store.js';
-import type { Finding, HostReport } from '../../src/scan/types.js';
+import type { Finding } from '../../src/rules/types.js';
+import type { HostReport } from '../../src/scan/types.js';
 
 const H = 3_600_000;
 const S = { repeatIntervalMs: 4 * H };

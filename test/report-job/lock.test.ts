@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runReport, type ReportCliOptions } from '../../src/commands/report.js';
+import type { ReportCliOptions } from '../../src/commands/report-options.js';
+import { runReport } from '../../src/commands/report.js';
 import { startFakeFleet, type FakeFleet } from '../../src/demo/fleet.js';
 import { replayFrom } from '../../src/demo/replay.js';
 
