@@ -1,6 +1,7 @@
-// Structure rules the compiler does not check: no import cycles (madge, as zx's test:circular).
+// Structure rules the compiler does not check: no import cycles (madge, as zx's test:circular);
+// MTA knowledge stays in src/mta.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,5 +43,14 @@ describe('import graph', () => {
     const r = madge(tmp, '--circular');
     expect(JSON.parse(r.out)).toEqual([['a.ts', 'b.ts']]);
     expect(r.code).toBe(1);
+  });
+});
+
+describe('MTA knowledge', () => {
+  it('nothing outside src/mta branches on the MTA name: the adapter answers', () => {
+    const branch = /switch \(mta|mta === '/;
+    const files = (readdirSync('src', { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.startsWith('mta/'));
+    expect(files.length).toBeGreaterThan(50);
+    expect(files.filter((f) => branch.test(readFileSync(join('src', f), 'utf8')))).toEqual([]);
   });
 });

@@ -8,11 +8,8 @@ import { ConfigError } from '../errors.js';
 import { AuthAggregator } from '../logs/aggregate.js';
 import { LOG_PARSERS } from '../logs/index.js';
 import type { LogSink } from '../logs/types.js';
-import { parseEximBp } from '../mta/exim.js';
-import { parsePostqueueJson, parsePostqueueP } from '../mta/postfix.js';
-import { parseQmailQueueText } from '../mta/qmail.js';
-import { parseMailq } from '../mta/sendmail.js';
-import { MTA_NAMES, type MtaName, type QueueListing } from '../mta/types.js';
+import { ADAPTERS } from '../mta/index.js';
+import { MTA_NAMES, type MtaName } from '../mta/types.js';
 import { jsonText } from '../text/json.js';
 import { printable } from '../text/printable.js';
 import { LineSplitter } from '../transport/lines.js';
@@ -35,21 +32,6 @@ async function readAll(s: Readable): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Pick the listing parser from the text itself where an MTA has several formats. */
-export function parseQueueText(mta: MtaName, text: string, nowSeconds: number): QueueListing {
-  switch (mta) {
-    case 'exim':
-      return parseEximBp(text);
-    case 'postfix':
-      return text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds });
-    case 'sendmail':
-      return parseMailq(text, { nowSeconds });
-    case 'qmail':
-      // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
-      return parseQmailQueueText(text, nowSeconds);
-  }
-}
-
 export async function runParse(file: string | undefined, o: ParseCliOptions): Promise<number> {
   if (!MTA_NAMES.includes(o.mta as MtaName)) throw new ConfigError(`--mta must be one of ${MTA_NAMES.join(', ')}, got "${o.mta}"`);
   const mta = o.mta as MtaName;
@@ -62,7 +44,7 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
   const nowSeconds = Math.floor(Date.now() / 1000);
 
   if (o.kind === 'queue') {
-    const l = parseQueueText(mta, await readAll(stream), nowSeconds);
+    const l = ADAPTERS[mta].parseListing(await readAll(stream), nowSeconds);
     const out = {
       total: l.messages.length,
       reportedTotal: l.reportedTotal,

@@ -611,6 +611,7 @@ export function parseEximAttributedOutput(stdout: string, stderr = '', code: num
 export const exim = {
   name: 'exim',
   ops: eximOps,
+  parseListing: (text: string): QueueListing => parseEximBp(text),
   queue(ctx: MtaContext): ReadPlan<QueueListing> {
     const bin = binaryOf(ctx);
     return {

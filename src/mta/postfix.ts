@@ -474,4 +474,7 @@ export const postfix = {
   ops: postfixOps,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixQueueCommand(ctx), parsePostfixQueueOutput),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixAttributedCommand(ctx), parsePostfixAttributedOutput),
+  // postqueue -j (JSON lines) or postqueue -p / mailq.
+  parseListing: (text: string, nowSeconds: number): QueueListing =>
+    text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),
 } satisfies MtaAdapter;

@@ -517,6 +517,8 @@ export const qmail = {
   name: 'qmail',
   ops: qmailOps,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(qmailQueueCommand(ctx), parseQmailQueueOutput),
+  // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
+  parseListing: (text: string, nowSeconds: number): QueueListing => parseQmailQueueText(text, nowSeconds),
   attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
     const { uids, bad } = qmailSmtpdUids(ctx);
     return planAt(qmailAttributedCommand(ctx), (stdout, stderr, code, now) => {

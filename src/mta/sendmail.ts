@@ -646,4 +646,5 @@ export const sendmail = {
   ops: sendmailOps,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailQueueCommand(ctx), parseSendmailQueueOutput),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailAttributedCommand(ctx), parseSendmailAttributedOutput),
+  parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),
 } satisfies MtaAdapter;

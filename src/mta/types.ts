@@ -82,6 +82,11 @@ export interface MtaAdapter {
    * together with the listing. authId stays undefined when it cannot be established.
    */
   attributedQueue?(ctx: MtaContext): ReadPlan<QueueListing>;
+  /**
+   * A saved queue listing (`mailsweep parse --kind queue`): the format is picked from the text
+   * where the MTA has several. Pure, like every parser: the clock comes in.
+   */
+  parseListing(text: string, nowSeconds: number): QueueListing;
 }
 
 /** Which queued messages a purge may touch: re-checked on the server for every id at delete time. */
