@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       process.exitCode = e.exitCode;
     } else if (isPromptAbort(e)) {
       process.stderr.write('mailsweep: aborted\n');
-      process.exitCode = 130;
+      process.exitCode = EXIT.aborted;
     } else {
       const err = e as Error;
       process.stderr.write(`mailsweep: internal error: ${shown(err?.message ?? String(e))}\n`);

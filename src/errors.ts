@@ -2,7 +2,7 @@
 // level is a bug. This module imports nothing, so every layer can throw these.
 
 /** Exit codes shared by the commands (README: scan's and incident's tables). */
-export const EXIT = { failed: 1, connection: 2, unknown: 3 } as const;
+export const EXIT = { failed: 1, connection: 2, unknown: 3, aborted: 130 } as const;
 
 /** Base of every error mailsweep expects: cli.ts prints `headline()` and exits with `exitCode`. */
 export abstract class MailsweepError extends Error {

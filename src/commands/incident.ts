@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../actions/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, EXIT } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { runPlaybook } from '../playbook/engine.js';
@@ -52,7 +52,7 @@ async function readAnswers(file: string | undefined): Promise<Record<string, unk
 }
 
 /** Exit codes of `mailsweep incident` (the table in the README's incident section). */
-export const INCIDENT_EXIT = { ok: 0, failed: 1, connection: 2, config: 3, aborted: 130 } as const;
+export const INCIDENT_EXIT = { ok: 0, failed: EXIT.failed, connection: EXIT.connection, config: EXIT.unknown, aborted: EXIT.aborted } as const;
 
 export async function runIncident(hostPattern: string, o: IncidentCliOptions): Promise<number> {
   // Validated as scan does: "abc" or 0 must not silently disable every timeout.
