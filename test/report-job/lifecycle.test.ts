@@ -101,7 +101,7 @@ describe('incident lifecycle', () => {
   });
 
   it('host symptoms go with the account causing them; alone, or already open, they are a host incident', () => {
-    const withBob = decide([host('mx1', [queue, spam('bob@x.test')], { suspects: [{ authId: 'bob@x.test', messages: 300, recipients: 900, queued: 300, senderDomains: { 'spam.test': 300 }, clientIps: ['203.0.113.9'], rules: ['sender-mismatch'], score: 4, sampleIds: ['1abc'] }] })], [], 0, S);
+    const withBob = decide([host('mx1', [queue, spam('bob@x.test')], { suspects: [{ authId: 'bob@x.test', messages: 300, recipients: 900, queued: 300, senderDomains: { 'spam.test': 300 }, clientIps: ['203.0.113.9'], rules: ['sender-mismatch'], score: 4, senders: [], sampleIds: ['1abc'] }] })], [], 0, S);
     expect(withBob.notices).toHaveLength(1);
     expect(withBob.notices[0]!.incident.evidence[0]!.rules).toEqual(['queue-size', 'sender-mismatch']);
     const alone = decide([host('mx2', [queue, { rule: 'auth-policy', severity: 'info', message: 'nothing on 587' }])], [], 0, S);
@@ -125,7 +125,7 @@ describe('incident lifecycle', () => {
 describe('hostile server text in notices', () => {
   const evil = "bob\u001b]8;;http://evil/\u0007@x.test'$(rm -rf ~)\u202e";
   const n: Notice = decide(
-    [host('mx1\u001b[2J', [{ ...spam(evil), message: `${evil} sent <b>&</b>` }], { suspects: [{ authId: evil, messages: 1, recipients: 1, queued: 1, senderDomains: { 'a\u0000.test': 1 }, clientIps: ['<@U123>'], rules: ['sender-mismatch'], score: 3, sampleIds: ['x\r\nBcc: victim@x'] }] })],
+    [host('mx1\u001b[2J', [{ ...spam(evil), message: `${evil} sent <b>&</b>` }], { suspects: [{ authId: evil, messages: 1, recipients: 1, queued: 1, senderDomains: { 'a\u0000.test': 1 }, clientIps: ['<@U123>'], rules: ['sender-mismatch'], score: 3, senders: [], sampleIds: ['x\r\nBcc: victim@x'] }] })],
     [],
     0,
     S,
