@@ -29,6 +29,8 @@ for (const h of HOSTS) {
   }
   await mkdir(join(OUT, h.name), { recursive: true });
   for (const f of ['detect.out', 'queue.out', 'log.out', 'scan-meta.json']) await copyFile(join(src, f), join(OUT, h.name, f));
+  const ld = existsSync(join(src, 'local-domains.out'));
+  if (ld) await copyFile(join(src, 'local-domains.out'), join(OUT, h.name, 'local-domains.out'));
   fleet.push({
     name: h.name,
     group: h.group,
@@ -38,6 +40,7 @@ for (const h of HOSTS) {
     replay: [
       { match: REPLAY_KEYS.detect, file: `${h.name}/detect.out` },
       { match: REPLAY_KEYS.log, file: `${h.name}/log.out` },
+      ...(ld ? [{ match: REPLAY_KEYS.localDomains, file: `${h.name}/local-domains.out` }] : []),
       { match: REPLAY_KEYS.queue, file: `${h.name}/queue.out` },
     ],
   });

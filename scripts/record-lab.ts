@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { FILE_MARKER, logReadCommand } from '../src/logs/read.js';
 import { DETECT_COMMAND, parseDetect } from '../src/mta/detect.js';
 import { getAdapter } from '../src/mta/index.js';
+import { localDomainsCommand } from '../src/mta/local-domains.js';
 import { KnownHostsFile } from '../src/transport/known-hosts.js';
 import { SshTransport } from '../src/transport/ssh.js';
 
@@ -36,11 +37,14 @@ for (const h of hosts) {
   const plan = (adapter.attributedQueue ?? adapter.queue)({ binary: d.binary, vars: {} });
   const queue = await t.exec(plan.command, { timeoutMs: 120_000 });
   const log = await t.exec(logReadCommand(d.mta, Math.floor(Date.now() / 1000) - 2 * 86400), { timeoutMs: 120_000 });
+  // The MTA's own local domains (the lab's lists are literal: no second round trip to record).
+  const ld = await t.exec(localDomainsCommand(d.mta, { binary: d.binary, vars: {} }), { timeoutMs: 30_000 });
   await t.close();
   if (queue.code !== 0 || log.code !== 0) throw new Error(`${h.name}: queue exit ${queue.code}, log exit ${log.code}: ${queue.stderr}${log.stderr}`);
   await writeFile(join(dir, 'detect.out'), detect.stdout);
   await writeFile(join(dir, 'queue.out'), queue.stdout);
   await writeFile(join(dir, 'log.out'), log.stdout);
+  await writeFile(join(dir, 'local-domains.out'), ld.stdout);
   const meta = {
     host: h.name + suffix,
     mta: h.mta,

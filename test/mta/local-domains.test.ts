@@ -189,3 +189,21 @@ describe('second round trip: the lists\' files, through the real shell, paths on
     expect(sh(`ls`).stdout).not.toContain('pwned');
   });
 });
+
+describe('recorded from the real lab (test/lab): every MTA reports the two seeded domains', () => {
+  it.each([
+    ['bookworm-exim', 'exim'],
+    ['trixie-exim', 'exim'],
+    ['bookworm-postfix', 'postfix'],
+    ['bookworm-sendmail', 'sendmail'],
+  ] as const)('%s', async (dir, mta) => {
+    const { readFileSync } = await import('node:fs');
+    const out = readFileSync(join('test/fixtures/lab', dir, 'local-domains.out'), 'utf8');
+    const { ld, fetch } = parseConfiguredLists(mta, out);
+    expect(fetch).toEqual([]);
+    expect(ld.unknown).toEqual([]);
+    for (const d of ['example.test', 'shop.test', 'localhost']) expect(ld.exact.has(d), d).toBe(true);
+    expect([...ld.exact].some((d) => d.endsWith('.lab.test')), 'the host name').toBe(true);
+    expect(provenForeign(ld, 'lottery-win.invalid')).toBe(true);
+  });
+});
