@@ -3,9 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
-import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@inquirer/prompts';
-import { Listr, type ListrDefaultRenderer, type ListrSimpleRenderer, type ListrTaskWrapper } from 'listr2';
+import { Listr } from 'listr2';
 import { Redactor } from '../actions/secrets.js';
 import { ConfigError, isPromptAbort, StepError, TransportError, type TransportErrorKind } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -15,7 +13,8 @@ import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
 import { render, truthy } from './template.js';
-import { type Action, type Asker, type ConfirmKind, type StepContext } from './types.js';
+import { type Action, type StepContext } from './types.js';
+import { RunAsker, type Task } from './asker.js';
 import { printable } from '../text/printable.js';
 
 export interface RunOptions {
@@ -54,101 +53,9 @@ export interface RunOutcome {
   connection?: TransportErrorKind;
 }
 
-type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
-
 export function newRunId(host: string): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
   return `${t}-${host.replace(/[^\w.-]/g, '_')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** Answers from --answers or flags first; a human prompt only when someone is there. */
-class RunAsker implements Asker {
-  task: Task | null = null;
-  constructor(
-    private readonly o: RunOptions,
-    private readonly journal: () => Journal,
-    private readonly stepId: () => string,
-  ) {}
-
-  private recorded(key: string): { has: boolean; value?: unknown } {
-    return key in this.o.answers ? { has: true, value: this.o.answers[key] } : { has: false };
-  }
-
-  private log(question: string, answer: unknown, by: 'operator' | 'flag' | 'answers-file' | 'default') {
-    this.journal().append({ t: 'decision', step: this.stepId(), question, answer, by });
-  }
-
-  private noHuman(key: string, question: string): never {
-    throw new StepError(`${question} — nobody to ask: give the answer with --answers (key "${key}") or run interactively`);
-  }
-
-  async confirm(key: string, question: string, dflt: boolean, kind?: ConfirmKind): Promise<boolean> {
-    const k: ConfirmKind = kind ?? (dflt ? { kind: 'plan' } : { kind: 'override' });
-    const q = printable(question);
-    const r = this.recorded(key);
-    if (r.has) {
-      const v = truthy(r.value);
-      this.log(q, v, 'answers-file');
-      return v;
-    }
-    if (k.kind === 'override' && this.o.forced?.has(key)) {
-      this.log(q, true, 'flag');
-      return true;
-    }
-    const nobody = this.o.unattended || (this.o.dryRun && !this.o.tty);
-    if (nobody && k.kind === 'override') {
-      // The safe answer is no: --yes never says yes here, and a dry run shows where a real run stops.
-      this.log(q, false, 'default');
-      const how = [k.flag, `--answers with "${key}: yes"`].filter(Boolean).join(' or ');
-      throw new StepError(`${q} — an unattended run never answers yes to this; stopping before anything changes (to go on anyway: ${how})`);
-    }
-    // A dry run changes nothing, so without a terminal it may say yes to see the whole plan.
-    if (nobody) {
-      this.log(q, true, 'flag');
-      return true;
-    }
-    if (!this.task || !this.o.tty) this.noHuman(key, q);
-    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqConfirm, { message: q, default: dflt });
-    this.log(q, v, 'operator');
-    return v;
-  }
-
-  async select<T extends string>(key: string, rawQuestion: string, rawChoices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T> {
-    // Choices carry server text (auth ids): shown made printable, returned as the exact value.
-    const question = printable(rawQuestion);
-    const choices = rawChoices.map((c) => ({ ...c, name: printable(c.name), ...(c.description === undefined ? {} : { description: printable(c.description) }) }));
-    const r = this.recorded(key);
-    if (r.has) {
-      const v = String(r.value) as T;
-      if (!choices.some((c) => c.value === v)) throw new StepError(`answer for "${key}" is ${JSON.stringify(v)}, not one of: ${choices.map((c) => c.value).join(', ')}`);
-      this.log(question, v, 'answers-file');
-      return v;
-    }
-    if (this.o.unattended || !this.task || !this.o.tty) this.noHuman(key, question);
-    const v = (await this.task.prompt(ListrInquirerPromptAdapter).run(inqSelect, { message: question, choices, default: dflt })) as T;
-    this.log(question, v, 'operator');
-    return v;
-  }
-
-  async input(key: string, rawQuestion: string, dflt?: string): Promise<string> {
-    const question = printable(rawQuestion);
-    const r = this.recorded(key);
-    if (r.has) {
-      this.log(question, String(r.value), 'answers-file');
-      return String(r.value);
-    }
-    if (this.o.unattended || (this.o.dryRun && !this.o.tty)) {
-      if (dflt !== undefined) {
-        this.log(question, dflt, 'default');
-        return dflt;
-      }
-      this.noHuman(key, question);
-    }
-    if (!this.task || !this.o.tty) this.noHuman(key, question);
-    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqInput, { message: question, default: dflt });
-    this.log(question, v, 'operator');
-    return v;
-  }
 }
 
 export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
@@ -309,14 +216,18 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
         process.stderr.write(`note: step "${step.name}" would fail: ${why}\n`);
         continue;
       }
-      if (!o.unattended && o.tty) {
-        current = step.id;
-        const skip = await inqConfirm({ message: `${step.name}: ${why}. Skip this step and go on?`, default: false });
-        journal.append({ t: 'decision', step: step.id, question: `skip ${step.id} (${why})`, answer: skip, by: 'operator' });
-        if (skip) {
-          o.skip.add(step.id);
-          continue;
-        }
+      current = step.id;
+      // Going on without a step is past a safety check: --yes never says yes, --skip or an answer does.
+      const skip = await asker
+        .confirm(`preflight.${step.id}`, `${step.name}: ${why}. Skip this step and go on?`, false, { kind: 'override', flag: `--skip ${step.id}` })
+        // Nobody to ask: the step joins the list below, so the operator sees every such step at once.
+        .catch((e: unknown) => {
+          if (e instanceof StepError) return false;
+          throw e;
+        });
+      if (skip) {
+        o.skip.add(step.id);
+        continue;
       }
       problems.push(`${step.id}: ${why}${step.skippable ? ` (skip it with --skip ${step.id})` : ''}`);
     }

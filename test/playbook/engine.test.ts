@@ -174,4 +174,26 @@ describe('playbook engine', () => {
     expect(skipped.status, skipped.error).toBe('ok');
     expect(existsSync(file)).toBe(false);
   });
+
+  it('the preflight question goes through the Asker: an answers-file entry skips, --yes alone never does', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
+    const preflight = { touch: () => 'no touch service configured' };
+    const pb = parsePlaybook(PB.replace('vars: { who: "" }', 'vars: { who: "", file: "" }').replace('action: touch,', 'action: touch, skippable: true,'), 'test.yaml', [...Object.keys(actions), 'repeat']);
+    const question = 'Touch: no touch service configured. Skip this step and go on?';
+    const stopped = await runPlaybook({ ...opts({ file, preflight, vars: { file, who: 'bob@x.test' } }), playbook: pb });
+    expect(stopped.status).toBe('failed');
+    expect(stopped.error).toMatch(/nothing was changed:\n  touch: no touch service configured \(skip it with --skip touch\)/);
+    expect(journal(stopped.journalPath).find((e) => e.t === 'decision')).toMatchObject({ step: 'touch', question, answer: false, by: 'default' });
+    expect(journal(stopped.journalPath).some((e) => e.t === 'step-start')).toBe(false);
+    const answered = await runPlaybook({ ...opts({ file, preflight, answers: { 'preflight.touch': 'yes' }, vars: { file, who: 'bob@x.test' } }), playbook: pb });
+    expect(answered.status, answered.error).toBe('ok');
+    expect(existsSync(file)).toBe(false);
+    const ev = journal(answered.journalPath);
+    expect(ev.find((e) => e.t === 'decision' && e.question === question)).toMatchObject({ answer: true, by: 'answers-file' });
+    expect(ev.find((e) => e.t === 'step-skip' && e.step === 'touch')).toMatchObject({ reason: '--skip' });
+    // "no" in the answers file is the safe answer: the run stops as unattended.
+    const declined = await runPlaybook({ ...opts({ file, preflight, answers: { 'preflight.touch': false }, vars: { file, who: 'bob@x.test' } }), playbook: pb });
+    expect(declined.status).toBe('failed');
+    expect(declined.error).toMatch(/touch: no touch service configured/);
+  });
 });
