@@ -100,6 +100,7 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
       // URL userinfo and tokens pasted where a variable's name belongs: never shown, never journaled.
       secrets: incidentalSecrets(host.vars),
       tty: tty && !process.env.CI,
+      out: (line) => void process.stderr.write(`${line}\n`),
       commandTimeoutMs: timeoutS * 1000,
     });
     const out = process.stderr;

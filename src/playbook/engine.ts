@@ -40,6 +40,8 @@ export interface RunOptions {
   secrets: string[];
   /** Renderer: listr2's default on a TTY, plain lines otherwise. */
   tty: boolean;
+  /** Where plain-mode lines go (no TTY): one line per call, without its newline. */
+  out: (line: string) => void;
   commandTimeoutMs: number;
 }
 
@@ -127,7 +129,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       // Everything a step says may quote server text (senders, headers): shown, never interpreted.
       const line = printable(redactor.redact(m), { multiline: true });
       if (task) task.output = line;
-      else process.stderr.write(`${line}\n`);
+      else o.out(line);
     },
     scope,
     runDir,
@@ -141,7 +143,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
         // The plan in full, TTY or not: every command and what it would get on stdin.
         const out = printable(redactor.redact(dryRunPlan(cmd, ro.stdin)), { multiline: true });
         if (task) task.output = out;
-        else process.stderr.write(`${out}\n`);
+        else o.out(out);
         return { code: 0, stdout: '', stderr: '', durationMs: 0 };
       }
       const r = await o.transport.exec(cmd, { timeoutMs: ro.timeoutMs ?? o.commandTimeoutMs, stdin: ro.stdin });
@@ -177,7 +179,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       journal.append({ t: 'step-skip', step: instance, reason: `dry run: would fail: ${notReady}` });
       results[step.id] = scope[step.id] = { skipped: true, wouldFail: notReady };
       if (task) task.skip(`${step.name}: would fail: ${notReady}`);
-      else process.stderr.write(`   would fail: ${notReady}\n`);
+      else o.out(`   would fail: ${notReady}`);
       return;
     }
     const action = o.actions[step.action]!;
@@ -213,7 +215,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       const why = o.preflight?.[step.action]?.({ host: o.host });
       if (!why || journal.doneResult(step.id).done || o.skip.has(step.id)) continue;
       if (o.dryRun) {
-        process.stderr.write(`note: step "${step.name}" would fail: ${why}\n`);
+        o.out(`note: step "${step.name}" would fail: ${why}`);
         continue;
       }
       current = step.id;
@@ -276,7 +278,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       ).run();
     } else {
       for (const step of o.playbook.steps) {
-        process.stderr.write(`── ${step.name}\n`);
+        o.out(`── ${step.name}`);
         await runStep(step, null);
       }
     }

@@ -42,19 +42,13 @@ const WHM = () => ({ cpanel_url: whm.url, cpanel_token_env: 'T_RESET_TOKEN', cpa
 
 async function run(vars: Record<string, unknown>, account: string, o: Partial<RunOptions> = {}) {
   const lines: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    const out = await runPlaybook({
-      playbook: parsePlaybook(PB, 'r.yaml', ACTION_NAMES), host: host(vars), transport: new LocalTransport(), actions: ACTIONS, preflight: PREFLIGHT,
-      vars: { account }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [], tty: false,
-      commandTimeoutMs: 10_000, ...o,
-    });
-    const runDir = join(out.journalPath.replace(/\.jsonl$/, ''));
-    return { out, text: lines.join(''), file: join(runDir, 'new-password'), journal: readFileSync(out.journalPath, 'utf8') };
-  } finally {
-    process.stderr.write = write;
-  }
+  const out = await runPlaybook({
+    playbook: parsePlaybook(PB, 'r.yaml', ACTION_NAMES), host: host(vars), transport: new LocalTransport(), actions: ACTIONS, preflight: PREFLIGHT,
+    vars: { account }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [], tty: false,
+    out: (l) => lines.push(`${l}\n`), commandTimeoutMs: 10_000, ...o,
+  });
+  const runDir = join(out.journalPath.replace(/\.jsonl$/, ''));
+  return { out, text: lines.join(''), file: join(runDir, 'new-password'), journal: readFileSync(out.journalPath, 'utf8') };
 }
 
 describe('reset-password hand-over file', () => {

@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { HostSpec } from '../../src/inventory/types.js';
@@ -77,7 +78,7 @@ function opts(over: Partial<RunOptions> & { file: string }): RunOptions {
   const pb = parsePlaybook(PB.replace('vars: { who: "" }', `vars: { who: "", file: "" }`), 'test.yaml', [...Object.keys(actions), 'repeat']);
   return {
     playbook: pb, host, transport: new LocalTransport(), actions, vars: { file: over.file }, dryRun: false, unattended: true,
-    answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-runs-')), secrets: [], tty: false, commandTimeoutMs: 10_000, ...over,
+    answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-runs-')), secrets: [], tty: false, out: () => {}, commandTimeoutMs: 10_000, ...over,
   };
 }
 const journal = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -119,14 +120,7 @@ describe('playbook engine', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
     const pb = parsePlaybook('name: p\nsteps:\n  - { name: Plan, id: plan, action: plan }\n', 'p.yaml', [...Object.keys(actions), 'repeat']);
     const lines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
-    let out;
-    try {
-      out = await runPlaybook({ ...opts({ file }), playbook: pb, dryRun: true });
-    } finally {
-      process.stderr.write = write;
-    }
+    const out = await runPlaybook({ ...opts({ file }), playbook: pb, dryRun: true, out: (l) => lines.push(`${l}\n`) });
     expect(out.status, out.error).toBe('ok');
     const text = lines.join('');
     expect(text).toContain(`[dry-run] would run: ${'x'.repeat(400)} && echo END-OF-COMMAND`);
@@ -173,6 +167,12 @@ describe('playbook engine', () => {
     const skipped = await runPlaybook(opts({ file, preflight, skip: new Set(['touch']), vars: { file, who: 'bob@x.test' } }));
     expect(skipped.status, skipped.error).toBe('ok');
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('the engine writes nothing to the terminal itself: plain lines through RunOptions.out, prompts only in the Asker', () => {
+    const src = (f: string) => readFileSync(fileURLToPath(new URL(`../../src/playbook/${f}`, import.meta.url)), 'utf8');
+    expect(src('engine.ts')).not.toMatch(/process\.std(err|out)|@inquirer\/prompts|prompt-adapter/);
+    expect(src('asker.ts')).not.toMatch(/process\.std(err|out)/);
   });
 
   it('the preflight question goes through the Asker: an answers-file entry skips, --yes alone never does', async () => {

@@ -103,7 +103,7 @@ async function run(vars: Record<string, unknown>, o: Partial<RunOptions> & { pb?
   return runPlaybook({
     playbook: pb, host: host(vars), transport: new LocalTransport(), actions, preflight: PREFLIGHT,
     vars: { account: account ?? 'bob@example.test', ...(runVars ?? {}) }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')),
-    secrets: [], tty: false, commandTimeoutMs: 10_000, ...rest,
+    secrets: [], tty: false, out: () => {}, commandTimeoutMs: 10_000, ...rest,
   });
 }
 
@@ -171,15 +171,9 @@ describe('the customer address', () => {
 
   it('a hostile contact address from WHM is not used, and shown made printable', async () => {
     const lines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
-    try {
-      const out = await run({ ...WHM(), ...MAIL() }, { account: 'x@evil.test', skip: new Set(['reset']) });
-      expect(out.status).toBe('failed');
-      expect(out.error).toMatch(/nobody to ask: give the answer with --answers \(key "notify.customer_email"\)/);
-    } finally {
-      process.stderr.write = write;
-    }
+    const out = await run({ ...WHM(), ...MAIL() }, { account: 'x@evil.test', skip: new Set(['reset']), out: (l) => lines.push(`${l}\n`) });
+    expect(out.status).toBe('failed');
+    expect(out.error).toMatch(/nobody to ask: give the answer with --answers \(key "notify.customer_email"\)/);
     const text = lines.join('');
     expect(text).toMatch(/not an e-mail address, not used/);
     expect(text).not.toMatch(/[\u001b\u0007]/);
@@ -308,14 +302,7 @@ describe('dry run', () => {
   it('looks the address up, shows the notice, sends nothing', async () => {
     const sent = sink.messages.length;
     const lines: string[] = [];
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (lines.push(String(s)), true)) as typeof process.stderr.write;
-    let out;
-    try {
-      out = await run({ ...WHM(), ...MAIL() }, { dryRun: true });
-    } finally {
-      process.stderr.write = write;
-    }
+    const out = await run({ ...WHM(), ...MAIL() }, { dryRun: true, out: (l) => lines.push(`${l}\n`) });
     expect(out.status, out.error).toBe('ok');
     expect(sink.messages.length).toBe(sent);
     const text = lines.join('');

@@ -49,7 +49,7 @@ function opts(steps: string, over: Partial<RunOptions> = {}): { o: RunOptions; f
   const pb = parsePlaybook(`name: t\nvars: { file: "" }\nsteps:\n${steps}`, 't.yaml', [...Object.keys(actions), 'repeat']);
   return {
     file,
-    o: { playbook: pb, host, transport: new LocalTransport(), actions, vars: { file }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-qr-')), secrets: [], tty: false, commandTimeoutMs: 10_000, ...over },
+    o: { playbook: pb, host, transport: new LocalTransport(), actions, vars: { file }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-qr-')), secrets: [], tty: false, out: () => {}, commandTimeoutMs: 10_000, ...over },
   };
 }
 const GATED = `  - { name: Gate, id: gate, action: gate }\n  - { name: Act, id: act, action: act, params: { file: "{{ file }}" } }\n`;
