@@ -5,17 +5,25 @@ import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@
 import type { ListrDefaultRenderer, ListrSimpleRenderer, ListrTaskWrapper } from 'listr2';
 import { StepError } from '../errors.js';
 import { printable } from '../text/printable.js';
-import type { RunOptions } from './engine.js';
 import type { Journal } from './journal.js';
 import { truthy } from './template.js';
 import type { Asker, ConfirmKind } from './types.js';
 
 export type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
 
+/** What the asker needs of the run's options (RunOptions has them). */
+export interface AskerOptions {
+  answers: Record<string, unknown>;
+  forced?: Map<string, string>;
+  unattended: boolean;
+  dryRun: boolean;
+  tty: boolean;
+}
+
 export class RunAsker implements Asker {
   task: Task | null = null;
   constructor(
-    private readonly o: RunOptions,
+    private readonly o: AskerOptions,
     private readonly journal: () => Journal,
     private readonly stepId: () => string,
   ) {}
