@@ -18,8 +18,9 @@ export const identify: Action<typeof Params> = {
   describe: (p) => (p.auth_id ? `confirm ${p.auth_id} as the hijacked account` : 'rank suspects and pick the hijacked account'),
   async run(p, ctx) {
     const binary = (ctx.scope.host as { binary?: string }).binary;
-    const report = await scanHost(ctx.host, ctx.transport, {
-      commandTimeoutMs: 120_000,
+    // Through the run's journaled view: every scan command is in the journal, within --timeout.
+    const report = await scanHost(ctx.host, ctx.journaled, {
+      commandTimeoutMs: ctx.commandTimeoutMs,
       includeMessages: true,
       attribution: true,
       detected: { mta: ctx.mta, binary },

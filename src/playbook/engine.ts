@@ -13,7 +13,7 @@ import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
 import { render, truthy } from './template.js';
-import { type Action, type StepContext } from './types.js';
+import { type Action, type RunCommandOptions, type StepContext } from './types.js';
 import { RunAsker, type Task } from './asker.js';
 import { printable } from '../text/printable.js';
 
@@ -115,42 +115,66 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   let current = '';
   const asker = new RunAsker(o, () => journal, () => current);
 
-  const ctxFor = (step: Step, task: Task | null): StepContext => ({
-    step,
-    host: o.host,
-    mta,
-    adapter,
-    transport: o.transport,
-    journal,
-    dryRun: o.dryRun,
-    unattended: o.unattended,
-    ask: asker,
-    say: (m) => {
-      // Everything a step says may quote server text (senders, headers): shown, never interpreted.
-      const line = printable(redactor.redact(m), { multiline: true });
-      if (task) task.output = line;
-      else o.out(line);
-    },
-    scope,
-    runDir,
-    runId,
-    secret: (s) => void redactor.add(s),
-    skip: o.skip,
-    run: async (cmd, ro): Promise<ExecResult> => {
-      const stdin = ro.stdin === undefined || ro.stdin === '' ? {} : { stdin: ro.stdin };
-      if (o.dryRun && ro.destructive) {
-        journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: true, dryRun: true });
-        // The plan in full, TTY or not: every command and what it would get on stdin.
-        const out = printable(redactor.redact(dryRunPlan(cmd, ro.stdin)), { multiline: true });
-        if (task) task.output = out;
-        else o.out(out);
-        return { code: 0, stdout: '', stderr: '', durationMs: 0 };
-      }
-      const r = await o.transport.exec(cmd, { timeoutMs: ro.timeoutMs ?? o.commandTimeoutMs, stdin: ro.stdin });
-      journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: ro.destructive, dryRun: false, code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs });
-      return r;
-    },
-  });
+  /** Every command of a step, journaled; destructive ones only shown in a dry run. */
+  const runCommand = async (cmd: string, ro: RunCommandOptions, task: Task | null): Promise<ExecResult> => {
+    const { destructive, ...eo } = ro;
+    const text = eo.stdin === undefined ? '' : String(eo.stdin);
+    const stdin = text === '' ? {} : { stdin: text };
+    if (o.dryRun && destructive) {
+      journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: true, dryRun: true });
+      // The plan in full, TTY or not: every command and what it would get on stdin.
+      const out = printable(redactor.redact(dryRunPlan(cmd, text)), { multiline: true });
+      if (task) task.output = out;
+      else o.out(out);
+      return { code: 0, stdout: '', stderr: '', durationMs: 0 };
+    }
+    const timeoutMs = eo.timeoutMs ?? o.commandTimeoutMs;
+    // Streamed output (a log window) goes to its reader; the journal gets how many lines, not them.
+    let lines = 0;
+    const onLine = eo.onLine;
+    const streamed = onLine ? { onLine: (l: string) => (lines++, onLine(l)) } : {};
+    const base = { t: 'command' as const, step: current, cmd, ...stdin, destructive, dryRun: false, timeoutMs };
+    let r: ExecResult;
+    try {
+      r = await o.transport.exec(cmd, { ...eo, timeoutMs, ...streamed });
+    } catch (e) {
+      journal.append({ ...base, ...(onLine ? { lines } : {}), error: (e as Error)?.message ?? String(e) });
+      throw e;
+    }
+    journal.append({
+      ...base, code: r.code, stdout: r.stdout, stderr: r.stderr, ...(onLine ? { lines } : {}), ...(r.truncated ? { truncated: true } : {}), durationMs: r.durationMs,
+    });
+    return r;
+  };
+
+  const ctxFor = (step: Step, task: Task | null): StepContext => {
+    const run = (cmd: string, ro: RunCommandOptions) => runCommand(cmd, ro, task);
+    return {
+      step,
+      host: o.host,
+      mta,
+      adapter,
+      transport: o.transport,
+      journal,
+      dryRun: o.dryRun,
+      unattended: o.unattended,
+      ask: asker,
+      say: (m) => {
+        // Everything a step says may quote server text (senders, headers): shown, never interpreted.
+        const line = printable(redactor.redact(m), { multiline: true });
+        if (task) task.output = line;
+        else o.out(line);
+      },
+      scope,
+      runDir,
+      runId,
+      secret: (s) => void redactor.add(s),
+      skip: o.skip,
+      run,
+      journaled: journaledView(o.transport, run, o.commandTimeoutMs, (message) => void journal.append({ t: 'note', step: current, message })),
+      commandTimeoutMs: o.commandTimeoutMs,
+    };
+  };
 
   const runStep = async (step: Step, task: Task | null, instance = step.id): Promise<void> => {
     current = instance;
@@ -296,4 +320,22 @@ export function dryRunPlan(cmd: string, stdin?: string): string {
     lines.push(`  on stdin (${data.split('\n').length} line(s)):`, ...data.split('\n').map((l) => `  | ${l}`));
   }
   return lines.join('\n');
+}
+
+/**
+ * The host's transport seen through a step's `run`, for code written against a Transport
+ * (scanHost): every command non-destructive and journaled, none longer than the run's timeout.
+ */
+export function journaledView(t: Transport, run: StepContext['run'], timeoutMs: number, note: (message: string) => void): Transport {
+  const view: Transport = {
+    describe: t.describe,
+    exec: (cmd, eo = {}) => run(cmd, { ...eo, destructive: false, timeoutMs: Math.min(eo.timeoutMs ?? timeoutMs, timeoutMs) }),
+    // The run owns the connection: a step is done with its view, not with the host.
+    close: async () => {},
+  };
+  if (t.openTcp) {
+    const open = t.openTcp.bind(t);
+    view.openTcp = (port, host) => (note(`TCP connection from the host to ${host ?? 'its loopback'}:${port}`), open(port, host));
+  }
+  return view;
 }

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { HostSpec } from '../inventory/types.js';
 import type { MtaAdapter, MtaName } from '../mta/types.js';
-import type { ExecResult, Transport } from '../transport/types.js';
+import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
 import type { Journal } from './journal.js';
 import type { Step } from './schema.js';
 
@@ -22,6 +22,9 @@ export interface Asker {
   select<T extends string>(key: string, question: string, choices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T>;
   input(key: string, question: string, dflt?: string): Promise<string>;
 }
+
+/** `run`'s options: the transport's, and whether the command changes anything. */
+export type RunCommandOptions = ExecOptions & { destructive: boolean };
 
 export interface StepContext {
   step: Step;
@@ -49,7 +52,14 @@ export interface StepContext {
    * Run a command on the host, journaled. Destructive commands are only printed in --dry-run.
    * Read-only ones run in dry-run too, so the plan shows real counts.
    */
-  run(cmd: string, o: { destructive: boolean; timeoutMs?: number; stdin?: string }): Promise<ExecResult>;
+  run(cmd: string, o: RunCommandOptions): Promise<ExecResult>;
+  /**
+   * The host seen through `run`, for code that takes a Transport (scanHost): every command
+   * non-destructive, journaled, within the run's command timeout. Closing it closes nothing.
+   */
+  journaled: Transport;
+  /** The run's per-command deadline (--timeout). */
+  commandTimeoutMs: number;
 }
 
 export interface Action<P extends z.ZodTypeAny = z.ZodTypeAny> {

@@ -87,6 +87,14 @@ describe('incident --timeout', () => {
     expect(r.stderr).toMatch(/--timeout must be a whole number from 1 to 3600/);
     expect(r.events).toEqual([]);
   });
+
+  it('reaches the identify step: its scan commands are journaled with that deadline', async () => {
+    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '-t', '7'], join(dir, 'runs-timeout-7'));
+    const scan = r.events.filter((e) => e.t === 'command' && e.step === 'identify');
+    expect(scan.length, r.stderr).toBeGreaterThanOrEqual(2);
+    for (const c of scan) expect(c.timeoutMs, String(c.cmd).slice(0, 60)).toBeLessThanOrEqual(7000);
+    expect(scan[0]).toMatchObject({ timeoutMs: 7000, destructive: false });
+  }, 60_000);
 });
 
 describe('secrets in the inventory that are not secrets by name', () => {
