@@ -2,7 +2,7 @@
 // then `exim -Mrm` (delete) or `exim -Mf` (freeze); restart through systemd / init script.
 //
 // The command is a fixed script; the request (ids, expected senders and recipients, the auth id)
-// comes on its stdin, hex-encoded (common-ops.ts purgeStdinText). One awk reads every -H file
+// comes on its stdin, hex-encoded (purge-stdin.ts purgeStdinText). One awk reads every -H file
 // (flat input/ or split input/<6th char of the id>/) and compares, as hex of the file's bytes:
 //   - line 1 names the id (a file that is not this message's is never trusted);
 //   - with request.expect: line 3 is "<sender>", byte for byte (ESC, CR, quotes included);
@@ -12,25 +12,15 @@
 //     does) is one of request.expect[id].recipients, and there is at least one.
 // Only the envelope (lines 5.. up to the first non-hyphen line, -acl values skipped by their
 // byte length) is searched, so a header or recipient cannot pass for an -auth_id line.
-// Queue runners are paused for the window (common-ops.ts runnerPauseFragment): a delivery
+// Queue runners are paused for the window (runner-pause.ts runnerPauseFragment): a delivery
 // process holding a matched message's -D lock is killed, its queue runner stopped and resumed.
 // A value holding NUL or a newline cannot be in one -H line: such an id never matches.
 
 import { sh } from '../transport/quote.js';
-import {
-  PURGE_MARKER,
-  parsePurgeOutput,
-  parseRestartOutput,
-  pidFileProbe,
-  prepareStdinPurge,
-  purgeStdinText,
-  RESUME_DAEMON,
-  restartPrologue,
-  runnerPauseFragment,
-  serviceRestartFragment,
-  stdinPrologue,
-  waitRunningFragment,
-} from './common-ops.js';
+import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
+import { prepareStdinPurge, purgeStdinText, stdinPrologue } from './purge-stdin.js';
+import { parseRestartOutput, pidFileProbe, restartPrologue, serviceRestartFragment, waitRunningFragment } from './restart-fragments.js';
+import { RESUME_DAEMON, runnerPauseFragment } from './runner-pause.js';
 import { pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 

@@ -3,7 +3,7 @@
 // restart through systemd / init script, checked with `postfix status`.
 //
 // The purge command is a fixed script: ids, expected senders and recipients and the auth id come
-// on its stdin, hex-encoded (common-ops.ts, purgeStdinText), and are compared as hex with the hex
+// on its stdin, hex-encoded (purge-stdin.ts, purgeStdinText), and are compared as hex with the hex
 // of postcat's output (od), line by line, so every byte counts and nothing is re-quoted.
 // postcat -e prints envelope records only (never headers or body), one "name: value" line each,
 // in file order; smtpd writes the sasl_* attributes before the one sender record, recipients
@@ -28,19 +28,9 @@
 // an attempt already under way has the file open and may still complete that one delivery.
 
 import { sh } from '../transport/quote.js';
-import {
-  PURGE_MARKER,
-  STDIN_IDS,
-  hexOf,
-  parsePurgeOutput,
-  parseRestartOutput,
-  prepareStdinPurge,
-  purgeStdinText,
-  restartPrologue,
-  serviceRestartFragment,
-  stdinPrologue,
-  waitRunningFragment,
-} from './common-ops.js';
+import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
+import { STDIN_IDS, hexOf, prepareStdinPurge, purgeStdinText, stdinPrologue } from './purge-stdin.js';
+import { parseRestartOutput, restartPrologue, serviceRestartFragment, waitRunningFragment } from './restart-fragments.js';
 import { pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
 

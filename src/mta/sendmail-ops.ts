@@ -1,5 +1,5 @@
 // Sendmail incident operations. Sendmail has no delete command, so a purge is:
-//   1. pause the queue runners (common-ops.ts runnerPauseFragment: the daemon SIGSTOPped for the
+//   1. pause the queue runners (runner-pause.ts runnerPauseFragment: the daemon SIGSTOPped for the
 //      window, a queue runner holding a matched qf lock killed — sendmail -Q skips a locked job);
 //   2. re-check every id on the server (request on stdin, hex-encoded; one awk over the qf files):
 //      its qf file still exists, its S line is the sender the listing showed, byte for byte
@@ -17,21 +17,10 @@
 // The command text is fixed: no id, sender or auth id is in it.
 
 import { sh } from '../transport/quote.js';
-import {
-  PURGE_MARKER,
-  parsePurgeOutput,
-  parseRestartOutput,
-  pidFileProbe,
-  prepareStdinPurge,
-  purgeStdinText,
-  RESUME_DAEMON,
-  restartPrologue,
-  runnerPauseFragment,
-  serviceRestartFragment,
-  STDIN_IDS,
-  stdinPrologue,
-  waitRunningFragment,
-} from './common-ops.js';
+import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
+import { prepareStdinPurge, purgeStdinText, STDIN_IDS, stdinPrologue } from './purge-stdin.js';
+import { parseRestartOutput, pidFileProbe, restartPrologue, serviceRestartFragment, waitRunningFragment } from './restart-fragments.js';
+import { RESUME_DAEMON, runnerPauseFragment } from './runner-pause.js';
 import { AWK_HEX, AWK_HEX_BEGIN } from './exim-ops.js';
 import { mailLogsOf, pathLine } from './util.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
@@ -86,7 +75,7 @@ export const SENDMAIL_JOIN_AWK = [
 
 /**
  * The re-check of every located id, in portable awk. Input: "<id> <S> <R> <qf path>" lines (the
- * request's fields, common-ops.ts purgeStdinText). ENVIRON: MS_KIND auth|bounce, MS_JOINED
+ * request's fields, purge-stdin.ts purgeStdinText). ENVIRON: MS_KIND auth|bounce, MS_JOINED
  * " id id … " (kind auth: the ids the log join ties to the auth id), MS_OK file for the
  * "<id> <qf path>" lines of the matched ids. Prints one marker line (match / skip) per id.
  */

@@ -1,0 +1,299 @@
+// qmail queue read: `qmail-qstat` counts and `qmail-qread` listing (notqmail qmail-qread.c),
+// `qmailctl stat` service lines, and the queue command; apart from qmail.ts so the mess-file
+// attribution (qmail-mess.ts) builds on it without an import cycle.
+//
+//   14 Jan 2005 19:33:56 GMT  #1234567  2345  <alice@example.com>  bouncing
+//   \tremote\tbob@example.net
+//     done\tlocal\tcarol@example.org
+//
+// qmail-qread lists only preprocessed messages (queue/info); qmail-qstat's "messages in queue"
+// also counts those still in queue/todo, so the adapter's reportedTotal is the difference.
+
+import type { MtaContext, QueueListing, QueueMessage } from './types.js';
+import { sh } from '../transport/quote.js';
+import {
+  COMMAND_FAILED,
+  capWarnings,
+  NOW_COMMAND,
+  ageFrom,
+  failureText,
+  lineWarning,
+  monthIndex,
+  printable,
+  rcEcho,
+  shiftWarnings,
+  splitLines,
+  openOutput,
+} from './util.js';
+
+export interface QmailQueueMessage extends QueueMessage {
+  /** qmail-qread's " bouncing": a bounce for this message is being generated. */
+  bouncing?: boolean;
+  /** Recipients already delivered ("  done" lines). */
+  delivered?: string[];
+}
+
+export interface QmailQueueListing extends QueueListing {
+  messages: QmailQueueMessage[];
+}
+
+const QREAD_ENTRY =
+  /^(\d{1,2}) (\w{3}) (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) GMT {2}#(\d+) {2}(\d+) {2}<(.*)> ?( bouncing)?\s*$/;
+const QREAD_RCPT = /^( {2}done)?\t(local|remote)\t(.*)$/;
+const QREAD_DIAG = /^(warning|fatal): (.*)$/;
+
+/** Parse `qmail-qread`. `nowSeconds` (epoch) gives ageSeconds; dates are printed in GMT. */
+export function parseQmailQread(text: string, nowSeconds?: number): QmailQueueListing {
+  const messages: QmailQueueMessage[] = [];
+  const warnings: string[] = [];
+  let cur: QmailQueueMessage | null = null;
+  const channels = new Map<QmailQueueMessage, Set<string>>();
+  splitLines(text).forEach((line, i) => {
+    const n = i + 1;
+    if (line.trim() === '') return;
+    const e = QREAD_ENTRY.exec(line);
+    if (e) {
+      const mon = monthIndex(e[2] ?? '');
+      const t =
+        mon < 0
+          ? null
+          : Date.UTC(Number(e[3]), mon, Number(e[1]), Number(e[4]), Number(e[5]), Number(e[6])) / 1000;
+      const sender = e[9] ?? '';
+      const msg: QmailQueueMessage = {
+        id: e[7] ?? '',
+        sender,
+        recipients: [],
+        size: Number(e[8]),
+        ageSeconds: ageFrom(t, nowSeconds),
+        frozen: false,
+        held: false,
+        bounce: sender === '',
+      };
+      if (e[10]) {
+        msg.bouncing = true;
+        msg.reason = 'bouncing';
+      }
+      messages.push(msg);
+      channels.set(msg, new Set());
+      cur = msg;
+      return;
+    }
+    const r = QREAD_RCPT.exec(line);
+    if (r && cur) {
+      const c: QmailQueueMessage = cur;
+      if (r[1]) (c.delivered ??= []).push(r[3] ?? '');
+      else {
+        c.recipients.push(r[3] ?? '');
+        channels.get(c)?.add(r[2] ?? '');
+      }
+      return;
+    }
+    const d = QREAD_DIAG.exec(line);
+    if (d) {
+      warnings.push(lineWarning(n, d[1] === 'fatal' ? `${COMMAND_FAILED} qmail-qread` : 'qmail-qread', line));
+      return;
+    }
+    warnings.push(lineWarning(n, cur ? 'qmail-qread: line not understood' : 'qmail-qread: line outside any message', line));
+  });
+  for (const [m, ch] of channels) {
+    if (ch.size === 1) m.queue = [...ch][0] ?? '';
+    else if (ch.size > 1) m.queue = 'local+remote';
+  }
+  return { messages, reportedTotal: null, warnings: capWarnings(warnings) };
+}
+
+export interface QmailQstat {
+  /** "messages in queue: N" (all messages, preprocessed or not). */
+  inQueue: number | null;
+  /** "messages in queue but not yet preprocessed: N". */
+  notPreprocessed: number | null;
+  warnings: string[];
+}
+
+/** One supervised service as `qmailctl stat` shows it (svstat or runit's `sv stat`). */
+export interface QmailService {
+  /** The service directory as printed (printable). */
+  service: string;
+  state: 'up' | 'down' | 'finish' | 'fail' | 'not running' | 'unknown';
+  pid?: number;
+  seconds?: number;
+  /** The rest of the line (", normally up", "want down", runit's log part, the error). */
+  note?: string;
+}
+
+// daemontools / daemontools-encore svstat: "<dir>: up (pid N) S seconds[, normally down][, want down]",
+// "<dir>: down S seconds[, normally up]", "<dir>: supervise not running", "<dir>: unable to …".
+const SVSTAT = /^(\S+): (up|down) (?:\(pid (\d+)(?: pgid \d+)?\) )?(\d+) seconds?(?:, (.+))?$/;
+const SVSTAT_OTHER = /^(\S+): (supervise not running|unable to .+|bad format in .+)$/;
+// runit sv stat: "run: <dir>: (pid N) Ss[; run: log: (pid M) Ss]", "down: <dir>: Ss, normally up", "fail: <dir>: …".
+const SV_STAT = /^(run|down|finish|fail|warning): (\S+?): (?:\(pid (\d+)\) )?(?:(\d+)s\b)?[,;]? ?(.*)$/;
+
+/** A `qmailctl stat` service line, or null. */
+export function parseQmailServiceLine(line: string): QmailService | null {
+  const t = line.trim();
+  let m = SVSTAT.exec(t);
+  if (m) {
+    const s: QmailService = { service: printable(m[1] ?? ''), state: m[2] === 'up' ? 'up' : 'down' };
+    if (m[3] !== undefined) s.pid = Number(m[3]);
+    s.seconds = Number(m[4]);
+    if (m[5] !== undefined) s.note = printable(m[5]);
+    return s;
+  }
+  m = SVSTAT_OTHER.exec(t);
+  if (m) return m[2] === 'supervise not running' ? { service: printable(m[1] ?? ''), state: 'not running' } : { service: printable(m[1] ?? ''), state: 'unknown', note: printable(m[2] ?? '') };
+  m = SV_STAT.exec(t);
+  if (m) {
+    const state = ({ run: 'up', down: 'down', finish: 'finish', fail: 'fail', warning: 'unknown' } as const)[m[1] as 'run'];
+    const s: QmailService = { service: printable(m[2] ?? ''), state };
+    if (m[3] !== undefined) s.pid = Number(m[3]);
+    if (m[4] !== undefined) s.seconds = Number(m[4]);
+    if ((m[5] ?? '') !== '') s.note = printable(m[5] ?? '');
+    return s;
+  }
+  return null;
+}
+
+const QSTAT_TOTAL = /^messages in queue: (\d+)$/;
+const QSTAT_TODO = /^messages in queue but not yet preprocessed: (\d+)$/;
+
+/** Parse `qmail-qstat` (also inside `qmailctl stat`, whose service lines are recognised and skipped). */
+export function parseQmailQstat(text: string): QmailQstat {
+  const out: QmailQstat = { inQueue: null, notPreprocessed: null, warnings: [] };
+  splitLines(text).forEach((line, i) => {
+    const t = line.trim();
+    if (t === '') return;
+    let m = QSTAT_TOTAL.exec(t);
+    if (m) {
+      out.inQueue = Number(m[1]);
+      return;
+    }
+    m = QSTAT_TODO.exec(t);
+    if (m) {
+      out.notPreprocessed = Number(m[1]);
+      return;
+    }
+    if (parseQmailServiceLine(t)) return;
+    out.warnings.push(lineWarning(i + 1, 'qmail-qstat: line not understood', line));
+  });
+  out.warnings = capWarnings(out.warnings);
+  return out;
+}
+
+export interface QmailQueueText extends QmailQueueListing {
+  /** The service lines of `qmailctl stat`, when there were any. */
+  services?: QmailService[];
+}
+
+/**
+ * Saved qmail queue output for `mailsweep parse`: `qmail-qstat`, `qmailctl stat` (service lines,
+ * then qmail-qstat's), `qmail-qread`, or counts followed by a listing. Service lines are reported
+ * in `services`, never counted. reportedTotal: "messages in queue" when there is no listing; with
+ * a listing, the preprocessed count (what qmail-qread lists), as the scan reports it.
+ */
+export function parseQmailQueueText(text: string, nowSeconds?: number): QmailQueueText {
+  const services: QmailService[] = [];
+  const warnings: string[] = [];
+  let inQueue: number | null = null;
+  let todo: number | null = null;
+  let listing = false;
+  // What is not a count or a service line goes to qmail-qread's parser, on its own line number.
+  const rest = splitLines(text).map((line) => {
+    const t = line.trim();
+    if (t === '') return '';
+    let m = QSTAT_TOTAL.exec(t);
+    if (m) {
+      inQueue = Number(m[1]);
+      return '';
+    }
+    m = QSTAT_TODO.exec(t);
+    if (m) {
+      todo = Number(m[1]);
+      return '';
+    }
+    const s = parseQmailServiceLine(t);
+    if (s) {
+      services.push(s);
+      return '';
+    }
+    listing = true;
+    return line;
+  });
+  const l = listing ? parseQmailQread(rest.join('\n'), nowSeconds) : { messages: [], warnings: [] as string[] };
+  const total = inQueue as number | null;
+  const pre = todo as number | null;
+  let reportedTotal: number | null = total;
+  if (total !== null && l.messages.length > 0) {
+    reportedTotal = total - (pre ?? 0);
+    if (pre) warnings.push(`${pre} message(s) not yet preprocessed: counted by qmail-qstat, not listed by qmail-qread`);
+  }
+  for (const s of services) if (s.state !== 'up') warnings.push(`service ${s.service} is ${s.state}${s.note ? ` (${s.note})` : ''}`);
+  warnings.push(...l.warnings);
+  const out: QmailQueueText = { messages: l.messages, reportedTotal, warnings: capWarnings(warnings) };
+  if (services.length > 0) out.services = services;
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Adapter: qmail-qstat, marker, qmail-qread.
+
+function binDir(ctx: MtaContext): string {
+  const b = ctx.binary?.trim();
+  if (b && b.includes('/')) return b.slice(0, b.lastIndexOf('/'));
+  const home = typeof ctx.vars?.qmailDir === 'string' ? ctx.vars.qmailDir : '/var/qmail';
+  return `${home.replace(/\/+$/, '')}/bin`;
+}
+
+export function qmailQueueCommand(ctx: MtaContext): string {
+  const dir = binDir(ctx);
+  return [
+    NOW_COMMAND,
+    sh`${`${dir}/qmail-qstat`} 2>&1; ` + rcEcho('qstat'),
+    sh`${`${dir}/qmail-qread`} 2>&1; ` + rcEcho('qread'),
+  ].join('\n');
+}
+
+/** The qstat and qread sections of a split output combined into one listing (no trailing check). */
+export function combineQstatQread(
+  opened: ReturnType<typeof openOutput>,
+  stdout: string,
+  stderr: string,
+  code: number | null,
+): { listing: QmailQueueListing; complete: boolean } {
+  const { split, warnings, nowSeconds } = opened;
+  const qstat = split.sections.get('qstat');
+  const qread = split.sections.get('qread');
+  if (!qstat || !qread) {
+    const l = parseQmailQread(stdout, nowSeconds);
+    warnings.push(`${COMMAND_FAILED} qmail queue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || stdout)}`);
+    return { listing: { messages: l.messages, reportedTotal: null, warnings: [...warnings, ...l.warnings] }, complete: false };
+  }
+  let reportedTotal: number | null = null;
+  const s = parseQmailQstat(qstat.text);
+  if (qstat.rc !== 0 || s.inQueue === null) {
+    warnings.push(`${COMMAND_FAILED} qmail-qstat exited ${qstat.rc}: ${failureText(qstat.text)}`);
+  } else {
+    reportedTotal = s.inQueue - (s.notPreprocessed ?? 0);
+    if (s.notPreprocessed) warnings.push(`${s.notPreprocessed} message(s) not yet preprocessed: counted by qmail-qstat, not listed by qmail-qread`);
+  }
+  warnings.push(...shiftWarnings(s.warnings, qstat.firstLine, 'qmail-qstat'));
+  const l = parseQmailQread(qread.text, nowSeconds);
+  if (qread.rc !== 0) {
+    warnings.push(`${COMMAND_FAILED} qmail-qread exited ${qread.rc}: ${failureText(qread.text)}`);
+    reportedTotal = null;
+  }
+  warnings.push(...shiftWarnings(l.warnings, qread.firstLine, 'qmail-qread'));
+  return { listing: { messages: l.messages, reportedTotal, warnings }, complete: true };
+}
+
+export function parseQmailQueueOutput(
+  stdout: string,
+  stderr = '',
+  code: number | null = 0,
+  localNowSeconds = Date.now() / 1000,
+): QmailQueueListing {
+  // qmail-qread prints GMT dates: the server's zone does not matter, only its clock.
+  const opened = openOutput(stdout, stderr, ['qstat', 'qread'], localNowSeconds, { clockMatters: false });
+  const { listing, complete } = combineQstatQread(opened, stdout, stderr, code);
+  if (complete && opened.split.trailing.trim() !== '') listing.warnings.push(`unexpected output after the listing: ${printable(opened.split.trailing)}`);
+  return listing;
+}
