@@ -7,6 +7,16 @@ import { printable } from './text/printable.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/** What every command that connects to a fleet takes: parallelism, timeouts, host keys. */
+function fleetOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --forks <n>', 'hosts scanned at once', '50')
+    .option('-t, --timeout <seconds>', 'per-command timeout', '30')
+    .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)');
+}
+
 function formatOption(): Option {
   return new Option('--format <format>', 'table | json | markdown | nagios').default('table');
 }
@@ -18,16 +28,10 @@ export function buildProgram(): Command {
     .option('--verbose', 'print stack traces of internal errors')
     .showHelpAfterError();
 
-  program
-    .command('scan')
+  fleetOptions(program.command('scan'))
     .description('scan every host in the inventory in parallel; exit 0 ok, 1 warning, 2 critical, 3 unknown')
     .option('-i, --inventory <file>', 'Ansible-style YAML inventory (default: $MAILSWEEP_INVENTORY, ./inventory.yaml)')
     .option('-l, --limit <pattern>', "host pattern: names, groups, globs, 'a:b', '!excluded', '&both', '~regex', @file")
-    .option('-f, --forks <n>', 'hosts scanned at once', '50')
-    .option('-t, --timeout <seconds>', 'per-command timeout', '30')
-    .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
-    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
-    .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)')
     .addOption(formatOption())
     .option('--messages', 'include every queued message in JSON output')
     .option('--since <when>', 'log window start: today (default, server time), yesterday, 24h, 7d, 2026-11-20')
@@ -41,8 +45,7 @@ export function buildProgram(): Command {
       process.exitCode = await runScan({ ...opts, progress: opts.progress === false ? false : undefined });
     });
 
-  program
-    .command('report')
+  fleetOptions(program.command('report'))
     .description('scheduled run (cron, systemd timer): scan, track incidents, notify channels; silent when nothing is new; exit 0 none open, 1 warning, 2 critical, 3 could not run')
     .option('-i, --inventory <file>', 'Ansible-style YAML inventory (as for scan)')
     .option('-l, --limit <pattern>', 'host pattern (as for scan)')
@@ -63,11 +66,6 @@ export function buildProgram(): Command {
     .option('-o, --output <path>', 'digest: write to this file (csv without --table: a directory, one file per table)')
     .option('--top <n>', 'digest: rows per table in text and markdown (default 50)')
     .option('--mail <channel>', 'digest: send it through this smtp channel of --config instead of printing it')
-    .option('-f, --forks <n>', 'hosts scanned at once', '50')
-    .option('-t, --timeout <seconds>', 'per-command timeout', '30')
-    .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
-    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
-    .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)')
     .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
     .option('--history <file>', 'baseline history SQLite file (as for scan)')
     .option('--no-history', 'do not read or write the baseline history')
