@@ -14,8 +14,8 @@ export interface IncidentEnv {
   sink: SmtpSink;
   dir: string;
   inventory: string;
-  /** Deleting is a question whose safe answer is no: unattended runs are told yes explicitly. */
-  incident(name: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }>;
+  /** `mailsweep incident NAME ARGS` against the lab; `env` over the default (WHM_TOKEN, CI). */
+  incident(name: string, args: string[], env?: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }>;
   close(): Promise<void>;
 }
 
@@ -49,10 +49,10 @@ export async function incidentEnv(hosts: LabHost[], token: string, login: { user
     dir,
     inventory,
     // Asynchronous: the fakes live in this process and must keep answering.
-    incident: (name, args) =>
+    incident: (name, args, env = {}) =>
       new Promise((resolve) => {
         const child = spawn(process.execPath, [CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args], {
-          env: { ...process.env, CI: 'true', WHM_TOKEN: token },
+          env: { ...process.env, CI: 'true', WHM_TOKEN: token, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let stdout = '';

@@ -2,31 +2,25 @@
 // real pseudo-terminal (tmux), and a run killed with SIGKILL finished with --resume.
 // cPanel/WHM is the local HTTPS fake (test/fakes/fake-whm.ts); the notice goes to a local SMTP sink.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { FakeWhm } from '../fakes/fake-whm.js';
-import { SmtpSink } from '../fakes/smtp-sink.js';
+import type { FakeWhm } from '../fakes/fake-whm.js';
+import type { SmtpSink } from '../fakes/smtp-sink.js';
+import { incidentEnv, lab, type IncidentEnv } from './incident-env.js';
 import { CLI, LAB, labHosts, ownCount, type LabHost } from './lab-host.js';
 
 const TOKEN = 'WHMTOKEN-e2e-0123456789abcdef';
 
 let hosts: LabHost[] = [];
+let env: IncidentEnv;
 let whm: FakeWhm;
 let sink: SmtpSink;
 let dir: string;
 let inventory: string;
-/** Deleting is a question whose safe answer is no: unattended runs are told yes explicitly. */
 
 /** Async: a blocked worker misses vitest's RPC deadline (and the fakes here must keep answering). */
-function reseed(...names: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join('test', 'lab', 'lab'), ['reseed', ...names], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`lab reseed ${names.join(' ')} exited ${code}`))));
-  });
-}
+const reseed = (...names: string[]) => lab('reseed', ...names);
 
 /** Per-account queued counts by mailsweep's attribution (scan --messages). */
 function byAccount(name: string): Record<string, number> {
@@ -55,37 +49,16 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ status
   });
 }
 
-function incident(name: string, args: string[], env: Record<string, string> = {}) {
-  return run([CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args], env);
-}
+const incident = (name: string, args: string[], extra: Record<string, string> = {}) => env.incident(name, args, extra);
 
 beforeAll(async () => {
   hosts = labHosts();
-  whm = await FakeWhm.start({ token: TOKEN, domains: { 'example.test': 'examplec', 'shop.test': 'shopc' }, mailboxes: { examplec: ['alice@example.test', 'bob@example.test', 'dave@example.test'], shopc: ['carol@shop.test'] } });
-  sink = await SmtpSink.start();
-  dir = mkdtempSync(join(tmpdir(), 'ms-incident-'));
-  writeFileSync(join(dir, 'whm-ca.pem'), whm.cert);
-  const vars = {
-    ansible_user: 'root',
-    ansible_ssh_private_key_file: join(LAB, 'id_ed25519'),
-    cpanel_url: whm.url,
-    cpanel_token_env: 'WHM_TOKEN',
-    cpanel_ca_file: join(dir, 'whm-ca.pem'),
-    notify_smtp_host: '127.0.0.1',
-    notify_smtp_port: sink.port,
-    notify_from: 'abuse@provider.test',
-    notify_to: 'owner@customer.test',
-  };
-  inventory = join(dir, 'inventory.yaml');
-  writeFileSync(
-    inventory,
-    stringify({ all: { vars, hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, mta: h.mta }])) } }),
-  );
+  env = await incidentEnv(hosts, TOKEN);
+  ({ whm, sink, dir, inventory } = env);
 }, 120_000);
 
 afterAll(async () => {
-  await whm?.close();
-  await sink?.close();
+  await env?.close();
   // Leave the lab as the other suites expect it.
   await reseed(...hosts.map((h) => h.name));
 }, 900_000);
