@@ -159,6 +159,12 @@ export function buildProgram(): Command {
 /** Error text can quote server output (stderr, ids, paths): shown, never interpreted by the terminal. */
 const shown = (text: string) => printable(text, { multiline: true });
 
+/** A failed file-system call: Node's system errors carry a code and the path they were about. */
+function isFileError(e: unknown): e is Error & { code: string; path: string } {
+  const x = e as { code?: unknown; path?: unknown };
+  return e instanceof Error && typeof x.code === 'string' && typeof x.path === 'string' && /^E[A-Z]+$/.test(x.code);
+}
+
 async function main(): Promise<void> {
   const program = buildProgram();
   try {
@@ -171,6 +177,11 @@ async function main(): Promise<void> {
       const line = e.headline();
       if (line) process.stderr.write(`mailsweep: ${shown(line)}\n`);
       process.exitCode = e.exitCode;
+    } else if (isFileError(e)) {
+      // A file the operator named (-o, --html, a state or history path) that cannot be written or
+      // read is an ordinary failure, not a bug: the system's own words, exit 3.
+      process.stderr.write(`mailsweep: error: ${shown(e.message)}\n`);
+      process.exitCode = EXIT.unknown;
     } else if (isPromptAbort(e)) {
       process.stderr.write('mailsweep: aborted\n');
       process.exitCode = EXIT.aborted;
