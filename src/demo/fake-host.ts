@@ -11,6 +11,9 @@ import ssh2 from 'ssh2';
 
 const { Server, utils } = ssh2;
 
+/** Where a 'dead' host "listens": nothing does, so connecting is refused. */
+export const DEAD_PORT = 1;
+
 export type FakeMode =
   | 'normal'
   /** Nothing listens on the port: connection refused. */
@@ -130,11 +133,9 @@ export async function startFakeHost(
   const hostKey = `${hostPub.type} ${hostPub.getPublicSSH().toString('base64')}`;
 
   if (spec.mode === 'dead') {
-    // Take a free port, then release it: connecting is refused.
-    const probe = createServer();
-    const port = await listen(probe);
-    await new Promise<void>((r) => probe.close(() => r()));
-    return { name: spec.name, port, hostKey, connections: () => 0, close: async () => {} };
+    // Port 1 (tcpmux, unused): below the ephemeral range, so no other fake host or test server
+    // can be handed it later — a port taken and released could be, and the "dead" host answer.
+    return { name: spec.name, port: DEAD_PORT, hostKey, connections: () => 0, close: async () => {} };
   }
   if (spec.mode === 'hang-handshake' || spec.mode === 'garbage-banner') {
     const server = createServer((sock) => {
