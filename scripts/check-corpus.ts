@@ -4,10 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEximBp } from '../src/mta/exim.js';
-import { parsePostqueueJson, parsePostqueueP } from '../src/mta/postfix.js';
-import { parseQmailQstat } from '../src/mta/qmail.js';
-import { parseMailq } from '../src/mta/sendmail.js';
+import { parseEximBp } from '../src/mta/exim/listing.js';
+import { parsePostqueueJson, parsePostqueueP } from '../src/mta/postfix/listing.js';
+import { parseQmailQstat } from '../src/mta/qmail/listing.js';
+import { parseMailq } from '../src/mta/sendmail/listing.js';
 import type { QueueListing, QueueMessage } from '../src/mta/types.js';
 import { same, tally } from './corpus-compare.js';
 

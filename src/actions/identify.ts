@@ -1,7 +1,8 @@
 // Step a: find the hijacked account with evidence, let the operator pick or confirm it,
 // and show one of its queued messages' headers.
 import { z } from 'zod';
-import { headersCommand, sampleHeaders } from '../mta/headers.js';
+import { sampleHeaders } from '../mta/headers.js';
+import { mtaHostOf } from './mta-host.js';
 import type { Action } from '../playbook/types.js';
 import { StepError } from '../errors.js';
 import { scanHost } from '../scan/host.js';
@@ -60,7 +61,7 @@ export const identify: Action<typeof Params> = {
     const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
     let headers = '';
     if (sample) {
-      const cmd = headersCommand(ctx.mta, { binary, vars: ctx.host.vars }, sample.id);
+      const cmd = ctx.adapter.headersCommand(mtaHostOf(ctx), sample.id);
       if (cmd) headers = sampleHeaders((await ctx.run(cmd, { destructive: false })).stdout);
       ctx.say(`sample ${sample.id} from <${printable(sample.sender, { max: 200 })}> to ${sample.recipients.length} recipient(s):\n${printable(headers, { multiline: true })}`);
       const spam = await ctx.ask.confirm('identify.is_spam', `Is message ${sample.id} (${authId}) spam?`, true);

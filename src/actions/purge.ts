@@ -1,5 +1,6 @@
 // Steps d and e: list exactly the account's queued messages (or the backscatter), show count and
 // sample, confirm, then delete or hold them with the MTA's own tool — each re-checked at delete time.
+import { mtaHostOf } from './mta-host.js';
 import { z } from 'zod';
 import type { PurgeResult, QueueMessage } from '../mta/types.js';
 import { addDomains, readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
@@ -24,7 +25,7 @@ type P = z.infer<typeof Params>;
 
 async function readQueue(ctx: StepContext): Promise<QueueMessage[]> {
   const a = ctx.adapter;
-  const plan = (a.attributedQueue ?? a.queue).call(a, { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars });
+  const plan = a.attributedQueue(mtaHostOf(ctx));
   const r = await ctx.run(plan.command, { destructive: false, timeoutMs: 300_000 });
   const listing = plan.parse(r.stdout, r.stderr, r.code);
   if (!listing.messages.length && listing.reportedTotal === null && listing.warnings.length)
@@ -40,7 +41,7 @@ export interface BounceEvidence {
 
 /** The host's local domains from the MTA's own configuration (two read-only round trips). */
 async function bounceEvidence(queue: QueueMessage[], p: P, ctx: StepContext): Promise<BounceEvidence> {
-  const mctx = { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars };
+  const mctx = mtaHostOf(ctx);
   const configured = await readLocalDomains(ctx.mta, mctx, {
     exec: async (command, stdin) => {
       const r = await ctx.run(command, { destructive: false, timeoutMs: 60_000, stdin });
@@ -113,7 +114,7 @@ export const purge: Action<typeof Params> = {
     for (let i = 0; i < chosen.length; i += BATCH) {
       const batch = chosen.slice(i, i + BATCH);
       const plan = ops.purge(
-        { binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars },
+        mtaHostOf(ctx),
         {
           ids: batch.map((m) => m.id),
           match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
@@ -154,7 +155,7 @@ export const restartMta: Action<z.ZodObject<Record<string, never>>> = {
   async run(_p, ctx) {
     const ops = ctx.adapter.ops;
     if (!ops) throw new StepError(`${ctx.mta}: restart is not supported yet on this MTA`);
-    const plan = ops.restart({ binary: (ctx.scope.host as { binary?: string }).binary, vars: ctx.host.vars });
+    const plan = ops.restart(mtaHostOf(ctx));
     const r = await ctx.run(plan.command, { destructive: true, timeoutMs: 180_000 });
     if (ctx.dryRun) return { ok: true, dryRun: true };
     const res = plan.parse(r.stdout, r.stderr, r.code);

@@ -6,8 +6,8 @@ import type { StubTool } from '../demo/fake-host.js';
 import { startFakeFleet, type FleetHostEntry } from '../demo/fleet.js';
 import { loadInventory } from '../inventory/load.js';
 import { AuthAggregator } from '../logs/aggregate.js';
-import { LOG_PARSERS } from '../logs/index.js';
-import { parseEximBp } from '../mta/exim.js';
+import { ADAPTERS } from '../mta/index.js';
+import { parseEximBp } from '../mta/exim/listing.js';
 import { scanFleet } from '../scan/fleet.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 
@@ -43,7 +43,7 @@ if (n !== 100_000) throw new Error(`parsed ${n}`);
 
 const log = eximLog(200_000);
 time('exim mainlog attribution, 200k lines', log.length, () => {
-  const p = LOG_PARSERS.exim.create({ nowSeconds: 1_795_000_000 });
+  const p = ADAPTERS.exim.logs.create({ nowSeconds: 1_795_000_000 });
   const agg = new AuthAggregator();
   const sink = { submission: (s: never) => agg.add(s), failure: (f: never) => agg.addFailure(f), warning: () => {} };
   for (const line of log.split('\n')) p.feed(line, sink as never);

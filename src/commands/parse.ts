@@ -6,7 +6,6 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import { AuthAggregator } from '../logs/aggregate.js';
-import { LOG_PARSERS } from '../logs/index.js';
 import type { LogSink } from '../logs/types.js';
 import { ADAPTERS } from '../mta/index.js';
 import { MTA_NAMES, type MtaName } from '../mta/types.js';
@@ -58,7 +57,7 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
 
   const year = o.year ? Number(o.year) : undefined;
   if (o.year && (!Number.isInteger(year) || year! < 1970 || year! > 9999)) throw new ConfigError(`--year must be a year, got "${o.year}"`);
-  const parser = LOG_PARSERS[mta].create(year ? { year } : { nowSeconds });
+  const parser = ADAPTERS[mta].logs.create(year ? { year } : { nowSeconds });
   const agg = new AuthAggregator();
   const warnings: string[] = [];
   const sink: LogSink = { submission: (s) => agg.add(s), failure: (f) => agg.addFailure(f), warning: (w) => warnings.length < 50 && warnings.push(w) };

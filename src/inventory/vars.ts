@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { MTA_NAMES } from '../mta/types.js';
+import { MTA_HOST_ALIASES, MTA_HOST_VARS } from '../mta/host.js';
 import { RULE_VARS } from '../rules/settings.js';
 import { fail, seg, show } from './fail.js';
 import { boolish, digits } from './scalars.js';
@@ -52,6 +53,9 @@ export const KNOWN: Record<string, Known> = {
   mailsweep_jump_key_file: { schema: path, expected: 'a file path' },
   // Detection rule settings (user_volume_limit, baseline_*, local_domains …): checked here, at load.
   ...RULE_VARS,
+  // Where the MTA's binary, configuration, queue and logs are (src/mta/host.ts): checked here, at load.
+  ...MTA_HOST_VARS,
+  ...Object.fromEntries(Object.entries(MTA_HOST_ALIASES).map(([old, now]) => [old, MTA_HOST_VARS[now]])),
 };
 
 /** Checks a known var's value and returns it normalised; unknown keys pass through. */

@@ -1,7 +1,7 @@
 // The part of a log line before the message: timestamp, host, program[pid]. Shared by all MTAs.
 
 import { isIPv6 } from 'node:net';
-import { lineWarning, splitLines } from '../mta/util.js';
+import { lineWarning, splitLines } from '../text/lines.js';
 import { SyslogClock, tai64nToEpoch } from './time.js';
 import type { LogEvents, LogLineParser, LogSink, ParserStats } from './types.js';
 

@@ -1,23 +1,7 @@
 // Read an MTA's log over a time window in one streamed command: find the log (and its rotations),
 // decompress what needs it, and filter on the server so only relevant lines cross the network.
-import type { MtaName } from '../mta/types.js';
+import type { MtaLogFormat } from './types.js';
 import { sh } from '../transport/quote.js';
-
-/** Where each MTA logs on Debian/Ubuntu, RHEL/cPanel and qmail toasters (first existing wins). */
-export const LOG_CANDIDATES: Record<MtaName, string[]> = {
-  exim: ['/var/log/exim4/mainlog', '/var/log/exim_mainlog', '/var/log/exim/main.log', '/var/log/exim/mainlog'],
-  postfix: ['/var/log/mail.log', '/var/log/maillog', '/var/log/postfix.log'],
-  sendmail: ['/var/log/mail.log', '/var/log/maillog'],
-  qmail: ['/var/log/qmail/submission/current', '/var/log/qmail/smtp/current', '/var/log/qmail/current', '/var/log/maillog'],
-};
-
-/** Fixed strings (grep -F) that every line any parser needs contains. */
-export const LOG_FILTERS: Record<MtaName, string[]> = {
-  exim: [' <= ', 'authenticator failed'],
-  postfix: ['sasl_username=', ': from=<', 'authentication failed', ': removed'],
-  sendmail: ['AUTH=server', 'from=', 'AUTH failure'],
-  qmail: ['CHKUSER', 'mail recv', 'policy_check', 'info msg', 'MAIL from', 'AUTH'],
-};
 
 export const FILE_MARKER = '__MAILSWEEP_LOGFILE__';
 export const NOW_MARKER = '__MAILSWEEP_LOGNOW__';
@@ -28,12 +12,11 @@ export const UNREADABLE_MARKER = '__MAILSWEEP_UNREADABLE__';
 /**
  * The shell command. Rotations (`log.1`, `log.2.gz`, `log-20261122[.gz]`, multilog `@….s`) are read
  * oldest first when modified at or after `since`, so joins across a rotation still work; the
- * current file is always read. Every path in it comes from the list above or the inventory, quoted.
+ * current file is always read. Every path in it comes from the MTA's list or the inventory, quoted.
  */
-export function logReadCommand(mta: MtaName, sinceEpoch: number, vars: Record<string, unknown> = {}): string {
-  const override = typeof vars.mail_log === 'string' && vars.mail_log ? [vars.mail_log] : null;
-  const candidates = override ?? LOG_CANDIDATES[mta];
-  const greps = LOG_FILTERS[mta].flatMap((p) => ['-e', p]);
+export function logReadCommand(format: Pick<MtaLogFormat, 'candidates' | 'filters'>, sinceEpoch: number, mailLog?: readonly string[]): string {
+  const candidates = [...(mailLog ?? format.candidates)];
+  const greps = format.filters.flatMap((p) => ['-e', p]);
   return [
     sh`echo ${NOW_MARKER} "$(date '+%s %z')"`,
     sh`log=; for f in ${candidates}; do if [ -e "$f" ]; then log=$f; break; fi; done`,

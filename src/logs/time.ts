@@ -1,6 +1,6 @@
 // Timestamps as mail logs write them. Pure: the "now" used to guess a syslog year is passed in.
 
-import { monthIndex } from '../mta/util.js';
+import { monthIndex } from '../text/lines.js';
 import type { LogParserOptions } from './types.js';
 
 const TAI64_EPOCH = (1n << 62n) + 10n;

@@ -1,8 +1,6 @@
 // What the log parsers produce: accepted messages (with the SMTP-AUTH identity when the log
 // shows it) and failed logins. Parsers are streaming and pure: no I/O, no clock.
 
-import type { MtaName } from '../mta/types.js';
-
 /** How the record that produced a submission looks in the log (for counting and debugging). */
 export type SubmissionSource =
   | 'exim-arrival' // exim `<=` line
@@ -94,8 +92,12 @@ export interface LogLineParser {
 
 export type LogParserFactory = (opts?: LogParserOptions) => LogLineParser;
 
-export interface LogParserEntry {
-  mta: MtaName;
+/** How one MTA logs: where, which lines matter, and the parser for them. */
+export interface MtaLogFormat {
+  /** Where it logs on Debian/Ubuntu, RHEL/cPanel, toasters (first existing wins; `mail_log` overrides). */
+  candidates: readonly string[];
+  /** Fixed strings (grep -F) that every line the parser needs contains: filtered on the server. */
+  filters: readonly string[];
   create: LogParserFactory;
   parse(text: string, opts?: LogParserOptions): LogEvents;
 }

@@ -1,10 +1,10 @@
 // The adapter registry: one adapter per MTA, looked up by name.
 
 import { ConfigError } from '../errors.js';
-import { exim } from './exim.js';
-import { postfix } from './postfix.js';
-import { qmail } from './qmail.js';
-import { sendmail } from './sendmail.js';
+import { exim } from './exim/adapter.js';
+import { postfix } from './postfix/adapter.js';
+import { qmail } from './qmail/adapter.js';
+import { sendmail } from './sendmail/adapter.js';
 import { MTA_NAMES, type MtaAdapter, type MtaName } from './types.js';
 
 export const ADAPTERS: Record<MtaName, MtaAdapter> = { sendmail, exim, postfix, qmail };

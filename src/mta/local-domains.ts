@@ -61,11 +61,6 @@ const SECTION = '__MAILSWEEP_LD__';
 /** cPanel keeps its domain lists here (exim reads them with lsearch); harmless where absent. */
 const CPANEL_FILES = ['/etc/localdomains', '/etc/virtualdomains', '/etc/secondarymx'];
 
-function qmailHome(ctx: MtaContext): string {
-  const v = ctx.vars?.qmailDir;
-  return (typeof v === 'string' && v.trim() !== '' ? v.trim() : '/var/qmail').replace(/\/+$/, '');
-}
-
 /** Print each cPanel-style file as a section (its name, then its lines). */
 const catFiles = (files: string[]) => files.map((f) => `if [ -r '${f}' ]; then echo '${SECTION} file ${f}'; cat '${f}'; fi`).join('\n');
 
@@ -89,7 +84,7 @@ export function localDomainsCommand(mta: MtaName, ctx: MtaContext): string {
     // -bt ends on a bare "> " prompt: the echo ends that line so the next marker stands alone.
     lines.push(`echo '${SECTION} sendmail'`, `printf '$=w\\n$=R\\n' | ${sm} -bt 2>&1; echo`);
   } else {
-    const c = `${qmailHome(ctx)}/control`;
+    const c = `${ctx.qmailDir}/control`;
     if (!/^\/[\w./-]+$/.test(c)) throw new Error(`bad qmail directory ${c}`);
     lines.push(catFiles(['me', 'locals', 'virtualdomains', 'rcpthosts', 'morercpthosts'].map((f) => `${c}/${f}`)));
   }

@@ -1,5 +1,8 @@
 // The MTA adapter contract: commands are data, parsers are pure functions (no I/O, no clock).
 
+import type { MtaLogFormat } from '../logs/types.js';
+import type { MtaHost } from './host.js';
+
 export type MtaName = 'sendmail' | 'exim' | 'postfix' | 'qmail';
 export const MTA_NAMES: readonly MtaName[] = ['sendmail', 'exim', 'postfix', 'qmail'];
 
@@ -52,13 +55,8 @@ export interface QueueListing {
   warnings: string[];
 }
 
-/** Facts about the host the adapter needs to build commands (from detection or inventory). */
-export interface MtaContext {
-  /** Absolute path of the MTA's main binary when known (e.g. /usr/sbin/exim4). */
-  binary?: string;
-  /** Extra per-host settings from the inventory (queue dirs, log paths, config dirs…). */
-  vars?: Record<string, unknown>;
-}
+/** What the adapter knows of the host to build commands: its resolved MTA settings (host.ts). */
+export type MtaContext = MtaHost;
 
 /** A remote read: one shell command, one parser for what it prints. */
 export interface ReadPlan<T> {
@@ -73,20 +71,27 @@ export interface ReadPlan<T> {
 
 export interface MtaAdapter {
   name: MtaName;
-  /** Incident operations (restart, purge/hold); absent where an MTA does not support them yet. */
-  ops?: MtaOperations;
+  /** Incident operations: restart, purge/hold. */
+  ops: MtaOperations;
+  /** Where and how it logs, and the log parser. */
+  logs: MtaLogFormat;
   /** Read the whole queue in ONE round trip (listing and the MTA's own count together). */
   queue(ctx: MtaContext): ReadPlan<QueueListing>;
   /**
    * The queue with each message's authenticated submitter (authId), read in ONE round trip
    * together with the listing. authId stays undefined when it cannot be established.
    */
-  attributedQueue?(ctx: MtaContext): ReadPlan<QueueListing>;
+  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing>;
   /**
    * A saved queue listing (`mailsweep parse --kind queue`): the format is picked from the text
    * where the MTA has several. Pure, like every parser: the clock comes in.
    */
   parseListing(text: string, nowSeconds: number): QueueListing;
+  /**
+   * The command printing one queued message's headers (for the operator and the evidence), or
+   * null where the MTA has no such view or `id` is not one of its ids (ids are server data).
+   */
+  headersCommand(ctx: MtaContext, id: string): string | null;
 }
 
 /** Which queued messages a purge may touch: re-checked on the server for every id at delete time. */

@@ -3,28 +3,16 @@
 
 import { printable as printableText } from '../text/printable.js';
 import { quote } from '../transport/quote.js';
+import { lineWarning, MAX_WARNING_LINE, monthIndex, splitLines } from '../text/lines.js';
 
 /** Prefix of the warning an adapter emits when the MTA command itself failed. */
 export const COMMAND_FAILED = 'command failed:';
 
-const MAX_WARNING_LINE = 160;
-
-/** Split output into lines; a final newline does not make an extra empty line. */
-export function splitLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split(/\r?\n/);
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
+export { lineWarning, monthIndex, splitLines } from '../text/lines.js';
 
 /** Make a server-supplied line safe to print (src/text/printable.ts), bounded length. */
 export function printable(line: string, max = MAX_WARNING_LINE): string {
   return printableText(line, { max });
-}
-
-/** "line 12: <why>: <the line>" with the line made printable. */
-export function lineWarning(lineNo: number, why: string, line: string): string {
-  return `line ${lineNo}: ${why}: ${printable(line)}`;
 }
 
 const MAX_WARNINGS = 100;
@@ -152,12 +140,7 @@ export function failureText(text: string): string {
 // ---------------------------------------------------------------------------
 // Dates printed without a year in the server's local time (postqueue -p, sendmail mailq).
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-
-export function monthIndex(name: string): number {
-  return MONTHS.indexOf(name);
-}
 
 /**
  * Epoch seconds of a yearless local time like "Mon Nov 23 04:11:44" (or "Mon Nov 23 04:11").
@@ -224,15 +207,3 @@ export function openOutput(
   return { split, warnings, nowSeconds: split.nowSeconds ?? localNowSeconds, tzOffsetSeconds: split.tzOffsetSeconds ?? 0 };
 }
 
-const DEFAULT_MAIL_LOGS = ['/var/log/mail.log', '/var/log/maillog'];
-
-/** The syslog mail log(s) to read: the inventory's `mail_log` (one path or a list), else Debian's and RHEL's. */
-export function mailLogsOf(ctx: { vars?: Record<string, unknown> }): string[] {
-  const v = ctx.vars?.mail_log;
-  if (typeof v === 'string' && v.trim() !== '') return [v.trim()];
-  if (Array.isArray(v)) {
-    const list = v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
-    if (list.length > 0) return list;
-  }
-  return DEFAULT_MAIL_LOGS;
-}

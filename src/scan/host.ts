@@ -5,9 +5,9 @@ import type { HostSpec } from '../inventory/types.js';
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
-import { headersCommand } from '../mta/headers.js';
+import { mtaHost } from '../mta/host.js';
 import { subjectOf } from '../mta/subject.js';
-import type { MtaContext, MtaName, QueueListing, QueueMessage } from '../mta/types.js';
+import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
 import { authPolicyFindings, ehlo, type EhloResult } from '../rules/auth-policy.js';
@@ -119,10 +119,10 @@ async function probeAuthPolicy(transport: Transport, ms: number): Promise<[EhloR
 }
 
 /** One queued message's Subject for the top suspect's evidence; evidence is extra, so failure is silent. */
-async function addSampleSubject(s: Suspect, mta: MtaName, ctx: MtaContext, transport: Transport, queue: QueueMessage[], timeoutMs: number): Promise<void> {
+async function addSampleSubject(s: Suspect, adapter: MtaAdapter, ctx: MtaContext, transport: Transport, queue: QueueMessage[], timeoutMs: number): Promise<void> {
   const mine = queue.filter((m) => m.authId === s.authId);
   const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
-  const cmd = sample ? headersCommand(mta, ctx, sample.id) : null;
+  const cmd = sample ? adapter.headersCommand(ctx, sample.id) : null;
   if (!sample || !cmd) return;
   try {
     const r = await transport.exec(cmd, { timeoutMs, maxBytes: 256 * 1024 });
@@ -134,9 +134,9 @@ async function addSampleSubject(s: Suspect, mta: MtaName, ctx: MtaContext, trans
 }
 
 /** The MTA's configured local domains, or null when they cannot be read (then no bounce is proven foreign). */
-async function readLocalDomainsOf(transport: Transport, mta: MtaName, vars: Record<string, unknown>, timeoutMs: number): Promise<LocalDomains | null> {
+async function readLocalDomainsOf(transport: Transport, mta: MtaName, ctx: MtaContext, timeoutMs: number): Promise<LocalDomains | null> {
   try {
-    return await readLocalDomains(mta, { vars }, { exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }) });
+    return await readLocalDomains(mta, ctx, { exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }) });
   } catch {
     return null;
   }
@@ -150,6 +150,7 @@ async function readLocalDomainsOf(transport: Transport, mta: MtaName, vars: Reco
 async function attribute(
   host: HostSpec,
   mta: MtaName,
+  ctx: MtaContext,
   transport: Transport,
   queue: QueueMessage[],
   report: HostReport,
@@ -167,11 +168,11 @@ async function attribute(
   // The log read and the EHLO probes use channels of their own: side by side, each within the budget.
   const [win, probes, localDomains] = await Promise.all([
     logMs >= MIN_LOG_MS
-      ? readLogWindow(transport, mta, since, host.vars, logMs)
+      ? readLogWindow(transport, mta, getAdapter(mta).logs, ctx.mailLog, since, logMs)
       : unreadWindow(since, "log not read: the host's deadline was nearly spent before it: attribution from the queue only"),
     settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs) : null,
     // The MTA's own local domains: only bounces need them (is a recipient foreign?).
-    queue.some((m) => m.bounce) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, host.vars, logMs) : undefined,
+    queue.some((m) => m.bounce) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, ctx, logMs) : undefined,
   ]);
   const nowSeconds = win.nowSeconds ?? Math.floor(Date.now() / 1000);
   const today = localDay(nowSeconds, win.tzOffsetMinutes);
@@ -272,8 +273,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     report.mta = mta;
     const adapter = getAdapter(mta);
     const attribution = opts.attribution !== false;
-    const ctx = { binary, vars: host.vars };
-    const plan = attribution && adapter.attributedQueue ? adapter.attributedQueue(ctx) : adapter.queue(ctx);
+    const ctx = mtaHost(binary, host.vars);
+    const plan = attribution ? adapter.attributedQueue(ctx) : adapter.queue(ctx);
     const res = await transport.exec(plan.command, { timeoutMs: opts.commandTimeoutMs });
     const listing = plan.parse(res.stdout, res.stderr, res.code);
     if (res.truncated) listing.warnings.push('output truncated at the size cap');
@@ -302,7 +303,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     if (q) findings.unshift(q);
     if (attribution) {
       try {
-        findings.push(...(await attribute(host, mta, transport, listing.messages, report, opts, leftMs)));
+        findings.push(...(await attribute(host, mta, ctx, transport, listing.messages, report, opts, leftMs)));
       } catch (e) {
         // Attribution is extra: whatever breaks in it, the queue's findings and the host's status stand.
         const expected = e instanceof TransportError || e instanceof ConfigError;
@@ -311,7 +312,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     }
     report.findings = findings;
     const top = report.suspects?.[0];
-    if (top && leftMs() > 2000) await addSampleSubject(top, mta, { binary, vars: host.vars }, transport, listing.messages, Math.min(opts.commandTimeoutMs, leftMs() - 1000));
+    if (top && leftMs() > 2000) await addSampleSubject(top, adapter, ctx, transport, listing.messages, Math.min(opts.commandTimeoutMs, leftMs() - 1000));
     return done();
   } catch (e) {
     if (e instanceof TransportError) {

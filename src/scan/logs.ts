@@ -1,9 +1,8 @@
 // Run the log window read on a host and aggregate per account, streaming (memory stays flat).
-import { AuthAggregator, type FailureStats, type UserStats } from '../logs/aggregate.js';
-import { LOG_PARSERS } from '../logs/index.js';
-import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine, UNREADABLE_MARKER } from '../logs/read.js';
-import type { LogLineParser, LogSink } from '../logs/types.js';
 import type { MtaName } from '../mta/types.js';
+import { AuthAggregator, type FailureStats, type UserStats } from '../logs/aggregate.js';
+import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine, UNREADABLE_MARKER } from '../logs/read.js';
+import type { LogLineParser, LogSink, MtaLogFormat } from '../logs/types.js';
 import { TransportError } from '../errors.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 
@@ -40,8 +39,9 @@ export function startOfLocalDay(epochSeconds: number, tzOffsetMinutes: number): 
 export async function readLogWindow(
   transport: Transport,
   mta: MtaName,
+  format: MtaLogFormat,
+  mailLog: readonly string[] | undefined,
   since: number | 'today',
-  vars: Record<string, unknown>,
   timeoutMs: number,
 ): Promise<LogWindow & { sinceEpoch: number }> {
   const out: LogWindow & { sinceEpoch: number } = {
@@ -66,13 +66,13 @@ export async function readLogWindow(
     },
   };
   const start = () => {
-    parser ??= LOG_PARSERS[mta].create({ nowSeconds: out.nowSeconds ?? undefined, tzOffsetMinutes: out.tzOffsetMinutes });
+    parser ??= format.create({ nowSeconds: out.nowSeconds ?? undefined, tzOffsetMinutes: out.tzOffsetMinutes });
     agg ??= new AuthAggregator({ tzOffsetMinutes: out.tzOffsetMinutes });
   };
   const unreadable: string[] = [];
   let res: ExecResult;
   try {
-    res = await transport.exec(logReadCommand(mta, fileCutoff, vars), {
+    res = await transport.exec(logReadCommand(format, fileCutoff, mailLog), {
       timeoutMs,
       onLine: (line) => {
         if (line.startsWith(NOW_MARKER)) {

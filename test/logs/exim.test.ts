@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator } from '../../src/logs/aggregate.js';
-import { parseEximLog, parseHostField } from '../../src/logs/exim.js';
+import { parseEximLog, parseHostField } from '../../src/mta/exim/logs.js';
 import { fixture, iso, NOW } from './helpers.js';
 
 describe('exim log parser', () => {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator } from '../../src/logs/aggregate.js';
-import { LOG_PARSERS } from '../../src/logs/index.js';
+import { ADAPTERS } from '../../src/mta/index.js';
 import type { MtaName } from '../../src/mta/types.js';
 
 const LAB = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'lab');
@@ -31,7 +31,7 @@ describe('real lab logs', () => {
 
   it.each(metas.map((m) => [m.host, m] as const))('%s: authenticated messages per account, exactly', (host, m) => {
     const agg = new AuthAggregator();
-    const parser = LOG_PARSERS[m.mta].create({ year: 2026 });
+    const parser = ADAPTERS[m.mta].logs.create({ year: 2026 });
     for (const line of readFileSync(join(LAB, host, m.log.file), 'utf8').split('\n')) parser.feed(line, agg);
     parser.end(agg);
     // The excerpt is cut (first 300 + last 150 lines): a login whose from= line fell in the cut
@@ -45,7 +45,7 @@ describe('real lab logs', () => {
     const plan = m.clientAddressesByAuthId;
     expect(plan, 'meta.json from a lab that seeds from several client addresses').toBeDefined();
     const agg = new AuthAggregator();
-    const parser = LOG_PARSERS[m.mta].create({ year: 2026 });
+    const parser = ADAPTERS[m.mta].logs.create({ year: 2026 });
     for (const line of readFileSync(join(LAB, host, m.log.file), 'utf8').split('\n')) parser.feed(line, agg);
     parser.end(agg);
     for (const u of agg.result()) {

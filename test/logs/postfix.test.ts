@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator } from '../../src/logs/aggregate.js';
-import { createPostfixLogParser, parsePostfixLog } from '../../src/logs/postfix.js';
+import { createPostfixLogParser, parsePostfixLog } from '../../src/mta/postfix/logs.js';
 import type { Submission } from '../../src/logs/types.js';
 import { fixture, iso, NOW } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator } from '../../src/logs/aggregate.js';
-import { parseChkuser, parseQmailLog } from '../../src/logs/qmail.js';
+import { parseChkuser, parseQmailLog } from '../../src/mta/qmail/logs.js';
 import { fixture, iso } from './helpers.js';
 
 describe('qmail smtpd log parser (CHKUSER, eMPF, mail recv)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator, MAX_SAMPLE_IDS } from '../../src/logs/aggregate.js';
-import { LOG_PARSERS } from '../../src/logs/index.js';
+import { ADAPTERS } from '../../src/mta/index.js';
 import { MTA_NAMES } from '../../src/mta/types.js';
 import { fixture, NOW } from './helpers.js';
 
@@ -25,7 +25,7 @@ const NASTY = [
 describe('hostile input', () => {
   for (const mta of MTA_NAMES) {
     it(`${mta}: never throws, bounded warnings`, () => {
-      const ev = LOG_PARSERS[mta].parse(NASTY.join('\n'), { nowSeconds: NOW });
+      const ev = ADAPTERS[mta].logs.parse(NASTY.join('\n'), { nowSeconds: NOW });
       expect(ev.warnings.length).toBeLessThanOrEqual(52);
       for (const w of ev.warnings) expect(w).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     });
@@ -33,17 +33,17 @@ describe('hostile input', () => {
       for (const other of MTA_NAMES) {
         if (other === mta) continue;
         const file = { exim: 'mainlog', postfix: 'maillog', sendmail: 'maillog', qmail: 'smtpd.current' }[other];
-        expect(() => LOG_PARSERS[mta].parse(fixture(other, file), { nowSeconds: NOW })).not.toThrow();
+        expect(() => ADAPTERS[mta].logs.parse(fixture(other, file), { nowSeconds: NOW })).not.toThrow();
       }
     });
   }
   it('a yearless syslog stamp without now/year gives time null and one warning', () => {
-    const ev = LOG_PARSERS.postfix.parse(fixture('postfix', 'maillog'));
+    const ev = ADAPTERS.postfix.logs.parse(fixture('postfix', 'maillog'));
     expect(ev.submissions.find((s) => s.queueId === '5B2C3D4E5F')?.time).toBeNull();
     expect(ev.warnings).toHaveLength(1);
   });
   it('a truncated exim <= line is reported, not guessed', () => {
-    const ev = LOG_PARSERS.exim.parse('2026-01-01 00:00:00 1vZa0A <= a@b');
+    const ev = ADAPTERS.exim.logs.parse('2026-01-01 00:00:00 1vZa0A <= a@b');
     expect(ev.submissions).toEqual([]);
     expect(ev.warnings[0]).toMatch(/^line 1: exim arrival not understood/);
   });

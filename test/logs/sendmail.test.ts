@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator } from '../../src/logs/aggregate.js';
-import { parseRelay, parseSendmailLog } from '../../src/logs/sendmail.js';
+import { parseRelay, parseSendmailLog } from '../../src/mta/sendmail/logs.js';
 import { fixture, iso, NOW } from './helpers.js';
 
 describe('sendmail log parser', () => {

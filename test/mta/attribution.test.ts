@@ -7,25 +7,20 @@
 // The exim lab hosts were recorded while their seeding had failed at SMTP AUTH (only the 20
 // bounces were queued), so exim's authenticated case is covered by a synthetic dump in the
 // same (4.96+) format.
+import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  exim,
-  eximAttributedCommand,
-  parseEximAttributedOutput,
-  parseEximSpoolDump,
-  parseEximSpoolHeader,
-} from '../../src/mta/exim.js';
-import { parsePostcatEnvelopes, parsePostfixAttributedOutput, postfix, postfixAttributedCommand } from '../../src/mta/postfix.js';
-import {
-  parseSendmailAttributedOutput,
-  parseSendmailAuthLog,
-  sendmail,
-  sendmailAttributedCommand,
-} from '../../src/mta/sendmail.js';
+import { eximAttributedCommand, parseEximAttributedOutput } from '../../src/mta/exim/listing.js';
+import { exim } from '../../src/mta/exim/adapter.js';
+import { parseEximSpoolDump, parseEximSpoolHeader } from '../../src/mta/exim/attribution.js';
+import { parsePostfixAttributedOutput, postfixAttributedCommand } from '../../src/mta/postfix/listing.js';
+import { parsePostcatEnvelopes } from '../../src/mta/postfix/attribution.js';
+import { postfix } from '../../src/mta/postfix/adapter.js';
+import { sendmail } from '../../src/mta/sendmail/adapter.js';
+import { parseSendmailAttributedOutput, parseSendmailAuthLog, sendmailAttributedCommand } from '../../src/mta/sendmail/attribution.js';
 import type { QueueListing, QueueMessage } from '../../src/mta/types.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
@@ -64,7 +59,7 @@ function expectLabAttribution(l: QueueListing): void {
 // ---------------------------------------------------------------------------
 describe('exim attributedQueue', () => {
   it('is one command: listing, spool_directory and one find|awk over every -H file', () => {
-    const cmd = exim.attributedQueue({ binary: '/usr/sbin/exim4' }).command;
+    const cmd = exim.attributedQueue(mtaHost('/usr/sbin/exim4')).command;
     expect(cmd).toContain('/usr/sbin/exim4 -bpc');
     expect(cmd).toContain('/usr/sbin/exim4 -bp 2>&1');
     expect(cmd).toContain('/usr/sbin/exim4 -bP spool_directory');
@@ -73,7 +68,7 @@ describe('exim attributedQueue', () => {
   });
 
   it('quotes the binary and an inventory spool_directory', () => {
-    const cmd = eximAttributedCommand({ binary: '/opt/ex im/exim', vars: { spool_directory: "/x'; rm -rf / #" } });
+    const cmd = eximAttributedCommand(mtaHost('/opt/ex im/exim', { spool_directory: "/x'; rm -rf / #" }));
     expect(cmd).toContain(`'/opt/ex im/exim' -bpc`);
     expect(cmd).toContain(`sp='spool_directory = /x'"'"'; rm -rf / #'; rc=0`);
     expect(cmd).not.toContain('-bP spool_directory');
@@ -165,7 +160,7 @@ describe('exim attributedQueue', () => {
         join(spool, 'input', 'b', '1xVLbB-000000000BB-0BBB-H'),
         '1xVLbB-000000000BB-0BBB-H\nDebian-exim 1 1\n<alice@example.test>\n1 0\n-host_address 127.0.0.1.2\n-host_auth login\n-auth_id alice@example.test\nXX\n1\np@f\n\n__MAILSWEEP_RC__ spool 0\n',
       );
-      const plan = exim.attributedQueue({ binary: bin });
+      const plan = exim.attributedQueue(mtaHost(bin));
       const out = execFileSync('sh', ['-c', plan.command], { encoding: 'utf8' });
       const l = plan.parse(out, '', 0);
       expect(l.warnings).toEqual([]);
@@ -190,7 +185,7 @@ describe('exim attributedQueue', () => {
 // ---------------------------------------------------------------------------
 describe('postfix attributedQueue', () => {
   it('is one command: postqueue, postconf queue_directory, one find|postcat -e over all queues', () => {
-    const cmd = postfix.attributedQueue({}).command;
+    const cmd = postfix.attributedQueue(mtaHost()).command;
     expect(cmd).toContain('postqueue -j');
     expect(cmd).toContain('postconf -h queue_directory');
     expect(cmd).toContain('find incoming active deferred hold -type f -exec sh -c');
@@ -199,7 +194,7 @@ describe('postfix attributedQueue', () => {
   });
 
   it('quotes inventory paths', () => {
-    const cmd = postfixAttributedCommand({ binary: '/opt/pf x/sbin/postqueue', vars: { queue_directory: '/q; reboot' } });
+    const cmd = postfixAttributedCommand(mtaHost('/opt/pf x/sbin/postqueue', { queue_directory: '/q; reboot' }));
     expect(cmd).toContain(`qd='/q; reboot'; rc=0`);
     expect(cmd).toContain(`'/opt/pf x/sbin/postcat'`);
   });
@@ -265,14 +260,14 @@ describe('postfix attributedQueue', () => {
 // ---------------------------------------------------------------------------
 describe('sendmail attributedQueue', () => {
   it('is one command: mailq, mailq -Ac, and one grep -F over the mail log', () => {
-    const cmd = sendmail.attributedQueue({}).command;
+    const cmd = sendmail.attributedQueue(mtaHost()).command;
     expect(cmd).toContain('mailq 2>&1');
     expect(cmd).toContain("grep -F -e 'AUTH=server, ' -e ': from='");
     expect(cmd).toContain('/var/log/mail.log /var/log/maillog');
   });
 
   it('quotes an inventory mail_log', () => {
-    const cmd = sendmailAttributedCommand({ vars: { mail_log: '/var/log/$(id)' } });
+    const cmd = sendmailAttributedCommand(mtaHost(undefined, { mail_log: '/var/log/$(id)' }));
     expect(cmd).toContain(`for f in '/var/log/$(id)'; do`);
   });
 

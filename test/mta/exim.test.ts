@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  exim,
-  parseEximAge,
-  parseEximBp,
-  parseEximBpc,
-  parseEximQueueOutput,
-  parseEximSize,
-  parseEximSpoolHeader,
-  recipientAddress,
-} from '../../src/mta/exim.js';
+import { mtaHost } from '../../src/mta/host.js';
+import { parseEximAge, parseEximBp, parseEximBpc, parseEximQueueOutput, parseEximSize } from '../../src/mta/exim/listing.js';
+import { exim } from '../../src/mta/exim/adapter.js';
+import { parseEximSpoolHeader, recipientAddress } from '../../src/mta/exim/attribution.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
 
@@ -127,16 +121,16 @@ describe('parseEximBpc', () => {
 
 describe('exim adapter', () => {
   it('builds one round trip with the binary quoted', () => {
-    const plan = exim.queue({ binary: '/usr/sbin/exim4' });
+    const plan = exim.queue(mtaHost('/usr/sbin/exim4'));
     expect(plan.command).toBe(
       '/usr/sbin/exim4 -bpc 2>&1; echo "__MAILSWEEP_RC__ bpc $?"; /usr/sbin/exim4 -bp 2>&1; echo "__MAILSWEEP_RC__ bp $?"',
     );
-    expect(exim.queue({}).command.startsWith('exim -bpc')).toBe(true);
-    expect(exim.queue({ binary: '/opt/my exim/bin/exim;reboot' }).command).toContain("'/opt/my exim/bin/exim;reboot' -bpc");
+    expect(exim.queue(mtaHost()).command.startsWith('exim -bpc')).toBe(true);
+    expect(exim.queue(mtaHost('/opt/my exim/bin/exim;reboot')).command).toContain("'/opt/my exim/bin/exim;reboot' -bpc");
   });
 
   it('takes reportedTotal from -bpc and the messages from -bp', () => {
-    const l = exim.queue({}).parse(fixture('exim', 'adapter-ok.txt'), '', 0);
+    const l = exim.queue(mtaHost()).parse(fixture('exim', 'adapter-ok.txt'), '', 0);
     expect(l.reportedTotal).toBe(3);
     expect(l.messages).toHaveLength(3);
     expect(l.messages[2]).toMatchObject({ sender: 'spam@hijacked.example', ageSeconds: 5 * 3600, size: 3072 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { mtaHost } from '../../src/mta/host.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { ADAPTERS, getAdapter } from '../../src/mta/index.js';
@@ -16,7 +17,7 @@ describe('adapter registry', () => {
   });
   it('every queue command is one shell line set with markers and no unquoted context values', () => {
     for (const name of MTA_NAMES) {
-      const cmd = getAdapter(name).queue({ binary: '/x/$(touch pwned)/bin', vars: { configDir: '`id`', qmailDir: '$(id)' } }).command;
+      const cmd = getAdapter(name).queue(mtaHost('/x/$(touch pwned)/bin', { configDir: '`id`', qmailDir: '$(id)' })).command;
       expect(cmd).toContain('__MAILSWEEP_RC__');
       expect(cmd).toContain('$(touch pwned)');
       // Outside single-quoted words, none of the hostile values may appear.

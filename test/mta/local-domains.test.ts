@@ -1,6 +1,7 @@
 // The host's own domains from the MTA's configuration: list syntax per MTA, lookups listed in a
 // second round trip (run here through the real /bin/sh), and "unknown" whenever a list cannot be
 // enumerated — then no domain is proven foreign.
+import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,7 +153,7 @@ describe('qmail', () => {
     mkdirSync(join(dir, 'control'));
     writeFileSync(join(dir, 'control', 'locals'), 'localhost\nmx.q.example\n');
     writeFileSync(join(dir, 'control', 'rcpthosts'), 'hosted.example\n');
-    const { ld } = parseConfiguredLists('qmail', sh(localDomainsCommand('qmail', { vars: { qmailDir: dir } })).stdout);
+    const { ld } = parseConfiguredLists('qmail', sh(localDomainsCommand('qmail', mtaHost(undefined, { qmail_dir: dir }))).stdout);
     expect([...ld.exact].sort()).toEqual(['hosted.example', 'localhost', 'mx.q.example']);
   });
 });

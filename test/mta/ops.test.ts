@@ -1,6 +1,7 @@
 // Incident operations (purge / hold / restart): parsers, request checks, and the built
 // commands run through the real /bin/sh against stub MTA tools and fake spools, with hostile
 // ids and auth ids, to prove nothing is injected and nothing outside the match is touched.
+import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +14,12 @@ import {
   serviceRestartFragment,
   preparePurge,
 } from '../../src/mta/common-ops.js';
-import { EXIM_ID_SHAPE, eximConfirmed } from '../../src/mta/exim-ops.js';
-import { exim } from '../../src/mta/exim.js';
-import { postfix } from '../../src/mta/postfix.js';
-import { qmail } from '../../src/mta/qmail.js';
-import { sendmail } from '../../src/mta/sendmail.js';
+import { eximConfirmed } from '../../src/mta/exim/ops.js';
+import { EXIM_ID } from '../../src/mta/exim/host.js';
+import { exim } from '../../src/mta/exim/adapter.js';
+import { postfix } from '../../src/mta/postfix/adapter.js';
+import { qmail } from '../../src/mta/qmail/adapter.js';
+import { sendmail } from '../../src/mta/sendmail/adapter.js';
 import type { PurgeRequest, PurgeResult } from '../../src/mta/types.js';
 import { pathLine } from '../../src/mta/util.js';
 import { runPlan, script, tmp } from './helpers.js';
@@ -52,14 +54,14 @@ describe('request checks', () => {
       match: { kind: 'auth', authId: BOB },
       mode: 'delete',
     };
-    const p = preparePurge(req, EXIM_ID_SHAPE, 'exim');
+    const p = preparePurge(req, EXIM_ID, 'exim');
     expect(p.ids).toEqual(['1WDQrg-0001Wf-1W', '16VDhn-000000001bo-D342']);
     expect(p.skipped.map((s) => s.id)).toEqual(HOSTILE_IDS);
     expect(p.skipped.every((s) => s.reason === 'not a exim queue id')).toBe(true);
-    const nl = preparePurge({ ...req, match: { kind: 'auth', authId: 'a\nb' } }, EXIM_ID_SHAPE, 'exim');
+    const nl = preparePurge({ ...req, match: { kind: 'auth', authId: 'a\nb' } }, EXIM_ID, 'exim');
     expect(nl.ids).toEqual([]);
     expect(nl.refusal).toMatch(/control/);
-    const sm = sendmail.ops!.purge({}, { ids: ['6AN4loPM020741'], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
+    const sm = sendmail.ops!.purge(mtaHost(), { ids: ['6AN4loPM020741'], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
     expect(sm.command).toBe('true');
     expect(sm.parse('', '', 0).skipped[0]!.reason).toMatch(/expected sender/);
   });
@@ -68,7 +70,7 @@ describe('request checks', () => {
     for (const authId of HOSTILE_AUTH) {
       for (const a of [exim, postfix, sendmail, qmail]) {
         const ids = a === exim ? ['1WDQrg-0001Wf-1W'] : a === qmail ? ['12345'] : ['ABCDEF12345'];
-        const plan = a.ops!.purge({}, { ids: [...ids, ...HOSTILE_IDS], match: { kind: 'auth', authId }, mode: 'delete', expect: { [ids[0]!]: { sender: 'x@y' } } });
+        const plan = a.ops!.purge(mtaHost(), { ids: [...ids, ...HOSTILE_IDS], match: { kind: 'auth', authId }, mode: 'delete', expect: { [ids[0]!]: { sender: 'x@y' } } });
         // The command is a fixed script; the one valid id travels on stdin, hostile ones nowhere.
         expect(plan.command.includes(ids[0]!), a.name).toBe(false);
         const idLines = (plan.stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('A ') && !l.startsWith('. '));
@@ -133,7 +135,7 @@ describe('parseRestartOutput', () => {
     const d = tmp();
     const bin = join(d, 'bin');
     mkdirSync(bin);
-    const plan = postfix.ops!.restart({ binary: join(bin, 'postqueue') });
+    const plan = postfix.ops!.restart(mtaHost(join(bin, 'postqueue')));
     // The built command names absolute host paths (systemd marker, init scripts, the lock): point
     // them into the temp dir, so this test can never restart the machine's own MTA.
     const command = plan.command
@@ -256,7 +258,7 @@ describe('exim purge through /bin/sh (stub exim, fake spool)', () => {
   it("removes exactly bob's messages (flat and split spool, both id formats), nothing else", () => {
     const { d, bin, ids } = eximSpool();
     const req: PurgeRequest = { ids: Object.values(ids), match: { kind: 'auth', authId: BOB }, mode: 'delete' };
-    const { result } = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, req), d, bin);
+    const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), req), d, bin);
     expect(result.done.sort()).toEqual([ids.bob, ids.bobNew].sort());
     expect(result.skipped.map((s) => s.id).sort()).toEqual([ids.alice, ids.bounce, ids.acl].sort());
     expect(result.warnings).toEqual([]);
@@ -268,7 +270,7 @@ describe('exim purge through /bin/sh (stub exim, fake spool)', () => {
   it('hostile auth ids match nothing and run nothing', () => {
     const { d, bin, ids } = eximSpool();
     for (const authId of HOSTILE_AUTH) {
-      const { result } = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, { ids: Object.values(ids), match: { kind: 'auth', authId }, mode: 'delete' }), d, bin);
+      const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: Object.values(ids), match: { kind: 'auth', authId }, mode: 'delete' }), d, bin);
       expect(result.done, authId).toEqual([]);
     }
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
@@ -281,10 +283,10 @@ describe('exim purge through /bin/sh (stub exim, fake spool)', () => {
     // Every id offered with the recipients its -H holds: only the null-sender one is a bounce.
     const rcpts = { recipients: ['x@remote.example'] };
     const expectB = Object.fromEntries(Object.values(ids).map((id) => [id, id === ids.bounce ? { sender: '', ...rcpts } : { sender: id === ids.alice ? 'alice@example.test' : 'spam@x.invalid', ...rcpts }]));
-    const b = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, { ids: Object.values(ids), match: { kind: 'bounce' }, mode: 'hold', expect: expectB }), d, bin).result;
+    const b = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: Object.values(ids), match: { kind: 'bounce' }, mode: 'hold', expect: expectB }), d, bin).result;
     expect(b.done).toEqual([ids.bounce]);
     const h = runPlan(
-      exim.ops!.purge({ binary: join(bin, 'exim') }, { ids: [ids.bob, ids.bobNew], match: { kind: 'auth', authId: BOB }, mode: 'hold', expect: { [ids.bob]: { sender: 'spam@x.invalid' }, [ids.bobNew]: { sender: 'someone-else@x' } } }),
+      exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [ids.bob, ids.bobNew], match: { kind: 'auth', authId: BOB }, mode: 'hold', expect: { [ids.bob]: { sender: 'spam@x.invalid' }, [ids.bobNew]: { sender: 'someone-else@x' } } }),
       d,
       bin,
     ).result;
@@ -326,7 +328,7 @@ describe('postfix purge through /bin/sh (stub postcat / postsuper)', () => {
   it("deletes bob's only; a recipient shaped like the attribute does not match", () => {
     const { d, bin } = postfixQueue();
     const ids = ['3C1E651E611', '3EEB151E4A6', '47F1351E1CD', 'FFFFF00000'];
-    const { result } = runPlan(postfix.ops!.purge({ binary: join(bin, 'postqueue') }, { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete' }), d, bin);
+    const { result } = runPlan(postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete' }), d, bin);
     expect(result.done).toEqual(['3C1E651E611']);
     expect(result.skipped.map((s) => s.reason)).toEqual(['not submitted by this auth id', 'not submitted by this auth id', 'gone: not in the queue']);
     expect(result.warnings).toEqual([]);
@@ -337,14 +339,14 @@ describe('postfix purge through /bin/sh (stub postcat / postsuper)', () => {
     const { d, bin } = postfixQueue();
     const ids = ['3C1E651E611', '3EEB151E4A6', '47F1351E1CD'];
     for (const authId of HOSTILE_AUTH) {
-      const { result } = runPlan(postfix.ops!.purge({ binary: join(bin, 'postqueue') }, { ids, match: { kind: 'auth', authId }, mode: 'delete' }), d, bin);
+      const { result } = runPlan(postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'auth', authId }, mode: 'delete' }), d, bin);
       expect(result.done).toEqual([]);
     }
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
     expect(existsSync(join(d, 'postsuper.argv'))).toBe(false);
     // Bounces are re-checked against the recipients the listing showed (a reused id is not one).
     const shown = { sender: '', recipients: ['info@x.invalid'] };
-    const { result } = runPlan(postfix.ops!.purge({ binary: join(bin, 'postqueue') }, { ids, match: { kind: 'bounce' }, mode: 'hold', expect: Object.fromEntries(ids.map((id) => [id, shown])) }), d, bin);
+    const { result } = runPlan(postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'bounce' }, mode: 'hold', expect: Object.fromEntries(ids.map((id) => [id, shown])) }), d, bin);
     expect(result.done).toEqual(['47F1351E1CD']);
     expect(readFileSync(join(d, 'postsuper.argv'), 'utf8')).toBe('-h -\n');
   });
@@ -392,7 +394,7 @@ for a in "$@"; do case $a in -qI*) id=\${a#-qI}; for f in ${d}/mq/qf*$id*; do [ 
 }
 
 describe('sendmail purge through /bin/sh (stub sendmail, fake queue and log)', () => {
-  const ctx = (d: string, bin: string) => ({ binary: join(bin, 'sendmail'), vars: { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log') } });
+  const ctx = (d: string, bin: string) => (mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log') }));
   const expectAll = {
     '6AN4mWEi022971': { sender: 'spam@x.invalid' },
     '6AN4loPM020741': { sender: 'alice@example.test' },
@@ -464,7 +466,7 @@ function qmailQueue(): { d: string; bin: string } {
 }
 
 describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
-  const ctx = (d: string) => ({ vars: { queue_directory: join(d, 'queue') } });
+  const ctx = (d: string) => (mtaHost(undefined, { queue_directory: join(d, 'queue') }));
 
   it('stops qmail-send, removes every file of the matching ids only, starts it again', () => {
     const { d, bin } = qmailQueue();
@@ -489,7 +491,7 @@ describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
     expect(a.done).toEqual(['1001']);
     expect(a.skipped.map((s) => s.reason)).toEqual(['not submitted by this auth id', 'not submitted by this auth id']);
     // Listing qmail-queue's uid 48 as qmail-smtpd's makes the forged copy count (the operator's call).
-    const b = runPlan(qmail.ops!.purge({ vars: { ...ctx(d).vars, qmail_smtpd_uids: [48] } }, { ids: ['1000', '1003'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: all }), d, bin).result;
+    const b = runPlan(qmail.ops!.purge(mtaHost(undefined, { queue_directory: join(d, 'queue'), qmail_smtpd_uids: [48] }), { ids: ['1000', '1003'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: all }), d, bin).result;
     expect(b.done).toEqual(['1000', '1003']);
   });
 
@@ -529,7 +531,7 @@ describe('pathLine and restartPrologue', () => {
   });
   it('every adapter restart takes the host lock before it acts (qmail included)', () => {
     for (const a of [exim, postfix, sendmail, qmail]) {
-      const cmd = a.ops!.restart({}).command;
+      const cmd = a.ops!.restart(mtaHost()).command;
       expect(cmd.indexOf('flock'), a.name).toBeGreaterThan(-1);
       expect(cmd.indexOf('flock'), a.name).toBeLessThan(cmd.indexOf(`${'__MAILSWEEP_RESTART__'} how`));
     }

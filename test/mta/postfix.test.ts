@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  attributePostfixMessages,
-  parsePostfixQueueOutput,
-  parsePostqueueJson,
-  parsePostqueueP,
-  postfix,
-  postfixQueueCommand,
-} from '../../src/mta/postfix.js';
+import { mtaHost } from '../../src/mta/host.js';
+import { parsePostfixQueueOutput, parsePostqueueJson, parsePostqueueP, postfixQueueCommand } from '../../src/mta/postfix/listing.js';
+import { attributePostfixMessages } from '../../src/mta/postfix/attribution.js';
+import { postfix } from '../../src/mta/postfix/adapter.js';
 import { COMMAND_FAILED, yearlessLocalTime } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
 
@@ -163,14 +159,14 @@ describe('yearlessLocalTime', () => {
 
 describe('postfix adapter', () => {
   it('runs -j, then either the -p footer or the full -p, in one command', () => {
-    const cmd = postfix.queue({ binary: '/usr/sbin/postqueue' }).command;
+    const cmd = postfix.queue(mtaHost('/usr/sbin/postqueue')).command;
     expect(cmd).toContain('/usr/sbin/postqueue -j 2>&1; rc=$?; echo "__MAILSWEEP_RC__ json $rc"');
     expect(cmd).toContain('then /usr/sbin/postqueue -p 2>&1 | tail -n 1; echo "__MAILSWEEP_RC__ footer $?"');
     expect(cmd).toContain('else /usr/sbin/postqueue -p 2>&1; echo "__MAILSWEEP_RC__ plain $?"; fi');
-    expect(postfixQueueCommand({ vars: { configDir: "/etc/postfix-out'; rm -rf /" } })).toContain(
+    expect(postfixQueueCommand(mtaHost(undefined, { configDir: "/etc/postfix-out'; rm -rf /" }))).toContain(
       "postqueue -c '/etc/postfix-out'\"'\"'; rm -rf /' -j",
     );
-    expect(postfixQueueCommand({ binary: '/usr/sbin/postfix' })).toContain('/usr/sbin/postqueue -j');
+    expect(postfixQueueCommand(mtaHost('/usr/sbin/postfix'))).toContain('/usr/sbin/postqueue -j');
   });
 
   it('-j path: messages from JSON, total from the footer, ages from the server clock', () => {
@@ -217,7 +213,7 @@ describe('postfix adapter', () => {
         assertPrintable(l.warnings);
       }
     }
-    const r = postfix.queue({}).parse(HOSTILE_INPUTS[3] ?? '', '', 0);
+    const r = postfix.queue(mtaHost()).parse(HOSTILE_INPUTS[3] ?? '', '', 0);
     expect(r.reportedTotal).toBeNull();
     expect(r.warnings.some((w) => w.startsWith(COMMAND_FAILED))).toBe(true);
   });

@@ -3,11 +3,12 @@
 // must be a fixed script whose size does not depend on the ids, senders, recipients or auth id —
 // those go on stdin — so 300 messages with 400-character quote-heavy senders (each ' grows to
 // '"'"' when quoted) stay far below the limit, with or without sudo.
+import { mtaHost } from '../../src/mta/host.js';
 import { describe, expect, it } from 'vitest';
-import { exim } from '../../src/mta/exim.js';
-import { postfix } from '../../src/mta/postfix.js';
-import { qmail } from '../../src/mta/qmail.js';
-import { sendmail } from '../../src/mta/sendmail.js';
+import { exim } from '../../src/mta/exim/adapter.js';
+import { postfix } from '../../src/mta/postfix/adapter.js';
+import { qmail } from '../../src/mta/qmail/adapter.js';
+import { sendmail } from '../../src/mta/sendmail/adapter.js';
 import type { MtaAdapter, PurgeRequest } from '../../src/mta/types.js';
 import { wrapBecome } from '../../src/transport/become.js';
 
@@ -45,8 +46,8 @@ describe('purge commands do not grow with the data (all four MTAs, with become)'
     for (const kind of ['auth', 'bounce'] as const) {
       it(`${a.name} ${kind}: 300 quote-heavy senders, wrapped in sudo, stay far below 128 KiB and the same size as one short one`, () => {
         const authId = `bob'${"'".repeat(200)}@example.test`;
-        const big = a.ops!.purge({}, request(a, 300, quoteHeavy, kind, authId));
-        const small = a.ops!.purge({}, request(a, 1, () => 'a@b.example', kind, 'b@example.test'));
+        const big = a.ops!.purge(mtaHost(), request(a, 300, quoteHeavy, kind, authId));
+        const small = a.ops!.purge(mtaHost(), request(a, 1, () => 'a@b.example', kind, 'b@example.test'));
         // Every id was accepted: nothing was dropped to make the command fit.
         const pre = big.parse('', '', 0).skipped;
         expect(pre.filter((s) => !/no result from the server|not attempted/.test(s.reason)), a.name).toEqual([]);

@@ -1,10 +1,11 @@
 // postfix purge with the request on stdin (issue #8): the generated script runs through the real
 // /bin/sh against stub postcat / postsuper over a fake queue directory whose envelope dumps hold
 // raw bytes (ESC, BEL, CR, quotes, `$(…)`), as postcat prints them.
+import { mtaHost } from '../../src/mta/host.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { postfix } from '../../src/mta/postfix.js';
+import { postfix } from '../../src/mta/postfix/adapter.js';
 import type { PurgeRequest } from '../../src/mta/types.js';
 import { runPlan, script, tmp } from './helpers.js';
 
@@ -58,14 +59,14 @@ if [ "$1" = -d ]; then echo "postsuper: Deleted: $n messages" >&2; else echo "po
   return { d, bin };
 }
 
-const ctx = (bin: string) => ({ binary: join(bin, 'postqueue') });
+const ctx = (bin: string) => (mtaHost(join(bin, 'postqueue')));
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `4F${String(i).padStart(9, '0')}`);
 
 describe('postfix purge: the request travels on stdin, compared byte for byte', () => {
   it('the command is the same script whatever the data; ids, senders and the auth id are only on stdin', () => {
-    const small = postfix.ops!.purge({}, { ids: ['ABCDEF12345'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { ABCDEF12345: { sender: 'a@b' } } });
+    const small = postfix.ops!.purge(mtaHost(), { ids: ['ABCDEF12345'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { ABCDEF12345: { sender: 'a@b' } } });
     const hostile = `'$(touch PWNED)'"\\`;
-    const big = postfix.ops!.purge({}, {
+    const big = postfix.ops!.purge(mtaHost(), {
       ids: ids(300),
       match: { kind: 'auth', authId: `${hostile}${BOB}` },
       mode: 'delete',

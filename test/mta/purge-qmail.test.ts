@@ -2,12 +2,13 @@
 // /bin/sh over a fake queue tree (split 23, raw bytes in info / local / remote files) with a stub
 // qmailctl; the busy case adds a stand-in /proc in which qmail-send does not stop until its
 // hanging qmail-remote is ended.
+import { mtaHost } from '../../src/mta/host.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { qmailPurge } from '../../src/mta/qmail-ops.js';
-import { qmail } from '../../src/mta/qmail.js';
+import { qmailPurge } from '../../src/mta/qmail/ops.js';
+import { qmail } from '../../src/mta/qmail/adapter.js';
 import type { PurgeRequest } from '../../src/mta/types.js';
 import { runPlan, script, tmp } from './helpers.js';
 
@@ -43,7 +44,7 @@ function queue(msgs: Record<string, Msg>): { d: string; bin: string; q: string }
   return { d, bin, q };
 }
 
-const ctx = (d: string) => ({ vars: { queue_directory: join(d, 'queue') } });
+const ctx = (d: string) => (mtaHost(undefined, { queue_directory: join(d, 'queue') }));
 /** A supervise setting that finds nothing on this machine (no /proc entries, no systemd). */
 const quiet = (d: string) => ({ procRoot: join(d, 'noproc'), systemdMarker: join(d, 'nosystemd'), initScript: join(d, 'noinit'), stateDir: join(d, 'state'), waitSeconds: 1 });
 const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
@@ -148,8 +149,8 @@ describe('qmail purge: the request travels on stdin, compared byte for byte', ()
   });
 
   it('the adapter entry point takes the same path (stdin set, command fixed)', () => {
-    const a = qmail.ops!.purge({}, { ids: ['1'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1': { sender: '', recipients: ['a@b'] } } });
-    const b = qmail.ops!.purge({}, { ids: ['2', '3'], match: { kind: 'bounce' }, mode: 'delete', expect: { '2': { sender: '', recipients: ["'$(x)'"] }, '3': { sender: '', recipients: [] } } });
+    const a = qmail.ops!.purge(mtaHost(), { ids: ['1'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1': { sender: '', recipients: ['a@b'] } } });
+    const b = qmail.ops!.purge(mtaHost(), { ids: ['2', '3'], match: { kind: 'bounce' }, mode: 'delete', expect: { '2': { sender: '', recipients: ["'$(x)'"] }, '3': { sender: '', recipients: [] } } });
     expect(a.command).toBe(b.command);
     expect(b.stdin).toBe(`2 s r${'x' + Buffer.from("'$(x)'").toString('hex')}\n3 s r\n. 2\n`);
   });

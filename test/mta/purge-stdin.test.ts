@@ -4,14 +4,15 @@
 // runner paused, its delivery killed) and purged, the runners always resumed. Every case runs the
 // generated script through the real /bin/sh against a temporary spool, with real processes
 // holding real locks (a copy of perl named like the MTA, so /proc/PID/exe says exim4 / sendmail).
+import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PURGE_MARKER, RESUME_DAEMON, parsePurgeOutput, runnerPauseFragment, stdinPrologue } from '../../src/mta/common-ops.js';
-import { recipientAddress } from '../../src/mta/exim.js';
-import { exim } from '../../src/mta/exim.js';
-import { sendmail } from '../../src/mta/sendmail.js';
+import { recipientAddress } from '../../src/mta/exim/attribution.js';
+import { exim } from '../../src/mta/exim/adapter.js';
+import { sendmail } from '../../src/mta/sendmail/adapter.js';
 import type { PurgeRequest, PurgeResult, ReadPlan } from '../../src/mta/types.js';
 import { wrapBecome } from '../../src/transport/become.js';
 import { runPlan, script, tmp } from './helpers.js';
@@ -176,10 +177,7 @@ for a in "$@"; do case $a in -qI*) id=\${a#-qI}; f=${d}/mq/qf$id; [ -f "$f" ] ||
 }
 
 const smIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `6AN4mW${String(i).padStart(8, '0')}`);
-const smCtx = (d: string, bin: string, extra: Record<string, unknown> = {}) => ({
-  binary: join(bin, 'sendmail'),
-  vars: { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log'), ...extra },
-});
+const smCtx = (d: string, bin: string, extra: Record<string, unknown> = {}) => (mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log'), ...extra }));
 
 /** Run a plan the way `ansible_become` does: `sudo -n … /bin/sh -c CMD` (a stub sudo that drops its options). */
 function runBecome(plan: ReadPlan<PurgeResult>, d: string, bin: string): { result: PurgeResult; outer: string } {
@@ -193,16 +191,16 @@ function runBecome(plan: ReadPlan<PurgeResult>, d: string, bin: string): { resul
 // ---------------------------------------------------------------------------
 describe('the request travels on stdin: the command text is fixed', () => {
   it('no id, sender, recipient or auth id is in the command; its size does not depend on them', () => {
-    const one = exim.ops!.purge({}, { ids: ['1xVLyY-0005n4-1b'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '1xVLyY-0005n4-1b': { sender: 'a@b' } } });
+    const one = exim.ops!.purge(mtaHost(), { ids: ['1xVLyY-0005n4-1b'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '1xVLyY-0005n4-1b': { sender: 'a@b' } } });
     const ids = eximIds(1000);
-    const many = exim.ops!.purge({}, { ids, match: { kind: 'auth', authId: `${BOB}'`.repeat(500) }, mode: 'delete', expect: Object.fromEntries(ids.map((id) => [id, { sender: "'".repeat(10_000) }])) });
+    const many = exim.ops!.purge(mtaHost(), { ids, match: { kind: 'auth', authId: `${BOB}'`.repeat(500) }, mode: 'delete', expect: Object.fromEntries(ids.map((id) => [id, { sender: "'".repeat(10_000) }])) });
     expect(many.command).toBe(one.command);
     expect(many.command).not.toContain(ids[0]);
     expect(many.command).not.toContain(BOB);
     expect(many.stdin!.length).toBeGreaterThan(10_000 * 2 * 1000);
-    const sm1 = sendmail.ops!.purge({}, { ids: ['6AN4mWEi022971'], match: { kind: 'bounce' }, mode: 'delete', expect: { '6AN4mWEi022971': { sender: '', recipients: ['a@b'] } } });
+    const sm1 = sendmail.ops!.purge(mtaHost(), { ids: ['6AN4mWEi022971'], match: { kind: 'bounce' }, mode: 'delete', expect: { '6AN4mWEi022971': { sender: '', recipients: ['a@b'] } } });
     const smIdsN = smIds(1000);
-    const smN = sendmail.ops!.purge({}, { ids: smIdsN, match: { kind: 'bounce' }, mode: 'delete', expect: Object.fromEntries(smIdsN.map((id) => [id, { sender: '', recipients: ["'$(x)'".repeat(1000)] }])) });
+    const smN = sendmail.ops!.purge(mtaHost(), { ids: smIdsN, match: { kind: 'bounce' }, mode: 'delete', expect: Object.fromEntries(smIdsN.map((id) => [id, { sender: '', recipients: ["'$(x)'".repeat(1000)] }])) });
     expect(smN.command).toBe(sm1.command);
     expect(smN.command).not.toContain('$(x)');
   });
@@ -222,7 +220,7 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       mode: 'delete',
       expect: { [a]: { sender: NASTY }, [b]: { sender: NASTY.replace('\u001b', '') }, [c]: { sender: 'alice@example.test' } },
     };
-    const { result } = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, req), d, bin);
+    const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), req), d, bin);
     expect(result.done).toEqual([a]);
     expect(result.skipped).toEqual([
       { id: b, reason: 'envelope sender changed: id reused?' },
@@ -240,7 +238,7 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       { id: a, sender: 's@x.invalid', authId: weird },
       { id: b, sender: 's@x.invalid', authId: `${weird} ` },
     ]);
-    const { result } = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, { ids: [a, b], match: { kind: 'auth', authId: weird }, mode: 'delete' }), d, bin);
+    const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [a, b], match: { kind: 'auth', authId: weird }, mode: 'delete' }), d, bin);
     expect(result.done).toEqual([a]);
     expect(result.skipped.map((s) => s.id)).toEqual([b]);
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
@@ -251,11 +249,11 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
     const sender = (i: number) => `${"'".repeat(10_000)}${i}@x.invalid`;
     const { d, bin } = eximSpool(ids.map((id, i) => ({ id, sender: sender(i), authId: BOB })));
     const req = (n: number): PurgeRequest => ({ ids: ids.slice(0, n), match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: Object.fromEntries(ids.slice(0, n).map((id, i) => [id, { sender: sender(i) }])) });
-    const plan = exim.ops!.purge({ binary: join(bin, 'exim') }, req(300));
+    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim')), req(300));
     const { result, outer } = runBecome(plan, d, bin);
     expect(result.done.length, JSON.stringify(result.skipped.slice(0, 2))).toBe(300);
     // sudo's argument is the wrapped command: constant, and far under Linux's 128 KiB per argument.
-    expect(outer.length).toBe(wrapBecome(exim.ops!.purge({ binary: join(bin, 'exim') }, req(1)).command, { become: true, becomeUser: 'root', user: 'admin' }).length);
+    expect(outer.length).toBe(wrapBecome(exim.ops!.purge(mtaHost(join(bin, 'exim')), req(1)).command, { become: true, becomeUser: 'root', user: 'admin' }).length);
     expect(outer.length).toBeLessThan(32 * 1024);
     expect(readdirSync(join(d, 'spool', 'input'))).toEqual([]);
   });
@@ -280,7 +278,7 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       mode: 'delete',
       expect: { [a]: exp(['info@promo.invalid']), [b]: exp(['info@promo.invalid']), [c]: exp(['sales@cheap.invalid']), [e]: exp(['info@promo.invalid']), [f]: exp(['x@promo.invalid']) },
     };
-    const { result } = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, req), d, bin);
+    const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), req), d, bin);
     expect(result.done.sort()).toEqual([a, c].sort());
     expect(result.skipped).toEqual([
       { id: b, reason: 'recipients changed: an undelivered recipient is not among the expected ones' },
@@ -288,7 +286,7 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       { id: f, reason: 'recipients changed: none is left undelivered' },
     ]);
     // Without expected recipients a bounce is not attempted at all.
-    const none = exim.ops!.purge({ binary: join(bin, 'exim') }, { ids: [b], match: { kind: 'bounce' }, mode: 'delete', expect: { [b]: { sender: '' } } });
+    const none = exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [b], match: { kind: 'bounce' }, mode: 'delete', expect: { [b]: { sender: '' } } });
     expect(none.command).toBe('true');
     expect(none.parse('', '', 0).skipped[0]!.reason).toMatch(/no expected recipients/);
   });
@@ -309,13 +307,13 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
     const ids = eximIds(lines.length);
     const { d, bin } = eximSpool(ids.map((id, i) => ({ id, sender: '', recipients: [lines[i]!] })));
     const req: PurgeRequest = { ids, match: { kind: 'bounce' }, mode: 'delete', expect: Object.fromEntries(ids.map((id, i) => [id, { sender: '', recipients: [recipientAddress(lines[i]!)] }])) };
-    const { result } = runPlan(exim.ops!.purge({ binary: join(bin, 'exim') }, req), d, bin);
+    const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), req), d, bin);
     expect(result.skipped).toEqual([]);
     expect(result.done.length).toBe(lines.length);
     // A line whose length fields do not add up is not guessed at: the bounce stays.
     const [bad] = eximIds(1) as [string];
     const s2 = eximSpool([{ id: bad, sender: '', recipients: ['a@b errs@x 99,0#1'] }]);
-    const r2 = runPlan(exim.ops!.purge({ binary: join(s2.bin, 'exim') }, { ids: [bad], match: { kind: 'bounce' }, mode: 'delete', expect: { [bad]: { sender: '', recipients: ['a@b'] } } }), s2.d, s2.bin).result;
+    const r2 = runPlan(exim.ops!.purge(mtaHost(join(s2.bin, 'exim')), { ids: [bad], match: { kind: 'bounce' }, mode: 'delete', expect: { [bad]: { sender: '', recipients: ['a@b'] } } }), s2.d, s2.bin).result;
     expect(r2.done).toEqual([]);
   });
 });
@@ -385,7 +383,7 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const viewer = spawn(mta, ['-e', 'open(my $f, "<", $ARGV[0]) or die; open(my $r, ">", $ARGV[1]); close $r; sleep 600', join(d, 'spool', 'input', `${c}-D`), join(d, 'ready-c')], { stdio: 'ignore', detached: true });
     started.push(viewer);
     await until('viewer', () => existsSync(join(d, 'ready-c')));
-    const ctx = { binary: join(bin, 'exim'), vars: { mta_pid_file: join(d, 'daemon.pid') } };
+    const ctx = mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') });
     const { result, stdout } = runPlan(exim.ops!.purge(ctx, { ids: [a, b, legit, c], match: { kind: 'auth', authId: BOB }, mode: 'delete' }), d, bin);
     expect(result.done).toEqual([a, c]);
     expect(result.skipped.find((s) => s.id === b)!.reason).toMatch(/did not take effect/);
@@ -450,7 +448,7 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const daemon = await fakeDaemon(mta, join(d, 'daemon.pid'));
     const busy = await busyRunner(mta, join(d, 'spool', 'input', `${a}-D`), join(d, 'ready-a'));
     writeFileSync(join(d, 'fail-midway'), '');
-    const plan = exim.ops!.purge({ binary: join(bin, 'exim'), vars: { mta_pid_file: join(d, 'daemon.pid') } }, { ids: [a, b], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
+    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') }), { ids: [a, b], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
     // The stub exim kills the script (its pid written first) while it removes the first message.
     const r = spawnSync('/bin/sh', ['-c', `echo $$ >${d}/script.pid; ${plan.command}`], { cwd: d, input: plan.stdin, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
     expect(r.status).toBe(143);
@@ -472,7 +470,7 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const mta = fakeMtaBinary(d, 'exim4');
     const daemon = await fakeDaemon(mta, join(d, 'daemon.pid'));
     const busy = await busyRunner(mta, join(d, 'spool', 'input', `${a}-D`), join(d, 'ready-a'));
-    const plan = exim.ops!.purge({ binary: join(bin, 'exim'), vars: { mta_pid_file: join(d, 'daemon.pid') } }, { ids: [a, b], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
+    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') }), { ids: [a, b], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
     const child = spawn('/bin/sh', ['-c', plan.command], { cwd: d, env: { ...process.env, TMPDIR: join(d, 'tmp'), PATH: `${bin}:${process.env.PATH}` }, stdio: ['pipe', 'pipe', 'ignore'] });
     child.stdin.end(plan.stdin);
     // The first line is "paused daemon …": then the reader is gone, as an SSH channel that closed.
@@ -504,6 +502,6 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     await until('stopped', () => state(daemon) === 'T');
     execFileSync('/bin/sh', ['-c', `b=${daemon}; ${RESUME_DAEMON}`]);
     await until('resumed', () => /^[RS]$/.test(state(daemon)));
-    for (const op of [exim.ops!, sendmail.ops!]) expect(op.restart({}).command).toContain(RESUME_DAEMON);
+    for (const op of [exim.ops!, sendmail.ops!]) expect(op.restart(mtaHost()).command).toContain(RESUME_DAEMON);
   });
 });

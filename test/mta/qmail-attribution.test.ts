@@ -1,19 +1,15 @@
 // qmail per-message attribution: the proof rule (qmailSubmitter), the mess dump parser, the
 // server-side awk twin (QMAIL_PROOF_AWK) and the built commands run through the real /bin/sh
 // against a fake queue tree, scan and purge agreeing on every message.
+import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  attributeQmailMessages,
-  parseQmailAttributedOutput,
-  parseQmailMessDump,
-  qmail,
-  qmailAttributedCommand,
-  type QmailQueueMessage,
-} from '../../src/mta/qmail.js';
-import { QMAIL_PROOF_AWK, qmailProofFragment, qmailSmtpdUids, qmailSubmitter, type QmailProof } from '../../src/mta/qmail-ops.js';
+import { qmail } from '../../src/mta/qmail/adapter.js';
+import { attributeQmailMessages, parseQmailAttributedOutput, parseQmailMessDump, qmailAttributedCommand } from '../../src/mta/qmail/attribution.js';
+import { type QmailQueueMessage } from '../../src/mta/qmail/listing.js';
+import { QMAIL_PROOF_AWK, qmailProofFragment, qmailSubmitter, type QmailProof } from '../../src/mta/qmail/proof.js';
 import { sh } from '../../src/transport/quote.js';
 import type { PurgeRequest, QueueListing, ReadPlan } from '../../src/mta/types.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
@@ -163,11 +159,15 @@ describe('qmailSubmitter (the proof rule)', () => {
 });
 
 describe('qmail_smtpd_uids', () => {
-  it('takes numbers, digit strings and lists; anything else is reported', () => {
-    expect(qmailSmtpdUids({})).toEqual({ uids: [], bad: [] });
-    expect(qmailSmtpdUids({ vars: { qmail_smtpd_uids: 89 } })).toEqual({ uids: ['89'], bad: [] });
-    expect(qmailSmtpdUids({ vars: { qmail_smtpd_uids: '89, 1001 89' } })).toEqual({ uids: ['89', '1001'], bad: [] });
-    expect(qmailSmtpdUids({ vars: { qmail_smtpd_uids: [89, '007', '$(id)', -1, 1.5] } })).toEqual({ uids: ['89'], bad: ['007', '$(id)', '-1', '1.5'] });
+  it('takes numbers, digit strings and lists; a list with anything else is not used, and said', () => {
+    expect(mtaHost().qmailSmtpdUids).toEqual([]);
+    expect(mtaHost(undefined, { qmail_smtpd_uids: 89 }).qmailSmtpdUids).toEqual(['89']);
+    expect(mtaHost(undefined, { qmail_smtpd_uids: '89, 1001 89' }).qmailSmtpdUids).toEqual(['89', '1001']);
+    for (const bad of [[89, '007'], [89, '$(id)'], [-1], [1.5]]) {
+      const h = mtaHost(undefined, { qmail_smtpd_uids: bad });
+      expect(h.qmailSmtpdUids).toEqual([]);
+      expect(h.problems).toEqual([expect.stringContaining('qmail_smtpd_uids')]);
+    }
   });
 });
 
@@ -305,7 +305,7 @@ function queueTree(cases: Case[] = CASES): Tree {
   return { d, bin, q, ids, senders };
 }
 
-const ctxOf = (t: Tree, vars: Record<string, unknown> = {}) => ({ binary: join(t.bin, 'qmail-qstat'), vars: { queue_directory: t.q, ...vars } });
+const ctxOf = (t: Tree, vars: Record<string, unknown> = {}) => (mtaHost(join(t.bin, 'qmail-qstat'), { queue_directory: t.q, ...vars }));
 
 /** The purge command's own who() over every id: the login the server-side awk proves. */
 function serverVerdicts(t: Tree, vars: Record<string, unknown> = {}): Map<string, string> {
@@ -317,7 +317,7 @@ function serverVerdicts(t: Tree, vars: Record<string, unknown> = {}): Map<string
 
 describe('attributedQueue through /bin/sh (fake queue tree)', () => {
   it('quotes every context value', () => {
-    const cmd = qmailAttributedCommand({ binary: '/x/$(touch pwned)/bin/qmail-qstat', vars: { qmailDir: '$(id)', queue_directory: '/q`id`' } });
+    const cmd = qmailAttributedCommand(mtaHost('/x/$(touch pwned)/bin/qmail-qstat', { qmailDir: '$(id)', queue_directory: '/q`id`' }));
     const unquoted = cmd.replace(/'[^']*'/g, "''");
     for (const bad of ['$(touch pwned)', '`id`', '$(id)']) expect(unquoted).not.toContain(bad);
     expect(QMAIL_PROOF_AWK).not.toContain("'");

@@ -5,14 +5,16 @@
 // their control tools (svc, sv, s6-svc, systemctl, qmailctl) are stubs that record their argv and
 // start/stop those processes. The bare case also runs against the real /proc. Every process a
 // test starts is killed by its pid when the test ends.
+import { mtaHost } from '../../src/mta/host.js';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseQmailQueueText, parseQmailServiceLine, qmail } from '../../src/mta/qmail.js';
-import { qmailRestart, qmailRestartResult } from '../../src/mta/qmail-ops.js';
-import { qmailSuperviseFragment, qmailSuperviseSettings, type QmailSuperviseOptions } from '../../src/mta/qmail-supervise.js';
+import { qmail } from '../../src/mta/qmail/adapter.js';
+import { parseQmailQueueText, parseQmailServiceLine } from '../../src/mta/qmail/listing.js';
+import { qmailRestart, qmailRestartResult } from '../../src/mta/qmail/ops.js';
+import { qmailSuperviseFragment, qmailSuperviseSettings, type QmailSuperviseOptions } from '../../src/mta/qmail/supervise.js';
 import { quote } from '../../src/transport/quote.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture, script, tmp } from './helpers.js';
 
@@ -133,7 +135,7 @@ async function qctl(h: Host, action: string): Promise<{ rc: number; how: string;
 }
 
 async function restart(h: Host) {
-  const plan = qmailRestart({}, h.sup);
+  const plan = qmailRestart(mtaHost(), h.sup);
   const r = await sh(h, plan.command.replaceAll('/run/mailsweep-restart.lock', join(h.d, 'restart.lock')));
   return { result: plan.parse(r.stdout, r.stderr, r.code), stdout: r.stdout };
 }
@@ -574,7 +576,7 @@ describe('qmail purge through /bin/sh with qmail-send under daemontools', () => 
     writeFileSync(join(q, 'mess', '5', '1002'), 'Received: (qmail 9 invoked for bounce); 14 Nov 2023 22:13:20 -0000\n\nbody\n');
     writeFileSync(join(q, 'info', '5', '1002'), 'F\0');
     writeFileSync(join(q, 'remote', '5', '1002'), 'Tvictim@example.net\0');
-    const plan = qmail.ops!.purge({ vars: { queue_directory: q } }, { ids: ['1002'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1002': { sender: '', recipients: ['victim@example.net'] } } });
+    const plan = qmail.ops!.purge(mtaHost(undefined, { queue_directory: q }), { ids: ['1002'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1002': { sender: '', recipients: ['victim@example.net'] } } });
     const command = plan.command.replace(qmailSuperviseSettings(), qmailSuperviseSettings(h.sup));
     expect(command).not.toBe(plan.command);
     const before = current(h);

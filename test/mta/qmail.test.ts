@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseQmailQread, parseQmailQstat, parseQmailQueueOutput, qmail, qmailQueueCommand } from '../../src/mta/qmail.js';
+import { mtaHost } from '../../src/mta/host.js';
+import { qmail } from '../../src/mta/qmail/adapter.js';
+import { parseQmailQread, parseQmailQstat, parseQmailQueueOutput, qmailQueueCommand } from '../../src/mta/qmail/listing.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
 
@@ -46,11 +48,11 @@ describe('parseQmailQstat', () => {
 
 describe('qmail adapter', () => {
   it('runs qmail-qstat and qmail-qread from the qmail bin directory', () => {
-    const cmd = qmailQueueCommand({});
+    const cmd = qmailQueueCommand(mtaHost());
     expect(cmd).toContain('/var/qmail/bin/qmail-qstat 2>&1; echo "__MAILSWEEP_RC__ qstat $?"');
     expect(cmd).toContain('/var/qmail/bin/qmail-qread 2>&1; echo "__MAILSWEEP_RC__ qread $?"');
-    expect(qmail.queue({ binary: '/opt/qmail x/bin/qmail-qstat' }).command).toContain("'/opt/qmail x/bin/qmail-qread'");
-    expect(qmailQueueCommand({ vars: { qmailDir: '/srv/qmail/' } })).toContain('/srv/qmail/bin/qmail-qread');
+    expect(qmail.queue(mtaHost('/opt/qmail x/bin/qmail-qstat')).command).toContain("'/opt/qmail x/bin/qmail-qread'");
+    expect(qmailQueueCommand(mtaHost(undefined, { qmailDir: '/srv/qmail/' }))).toContain('/srv/qmail/bin/qmail-qread');
   });
 
   it('reportedTotal is the preprocessed count, matching what qmail-qread lists', () => {

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAILQ_RECIPIENT_WIDTH,
-  MAILQ_SENDER_WIDTH,
-  decodeMailqAddress,
-  parseMailq,
-  parseSendmailAttributedOutput,
-  parseSendmailQueueOutput,
-  sendmail,
-  sendmailQueueCommand,
-} from '../../src/mta/sendmail.js';
+import { mtaHost } from '../../src/mta/host.js';
+import { sendmail } from '../../src/mta/sendmail/adapter.js';
+import { MAILQ_RECIPIENT_WIDTH, MAILQ_SENDER_WIDTH, decodeMailqAddress, parseMailq } from '../../src/mta/sendmail/listing.js';
+import { parseSendmailAttributedOutput } from '../../src/mta/sendmail/attribution.js';
+import { parseSendmailQueueOutput, sendmailQueueCommand } from '../../src/mta/sendmail/queue.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
 
@@ -203,11 +198,11 @@ describe('sendmail attributed listing: full senders from the mail log', () => {
 
 describe('sendmail adapter', () => {
   it('lists the MTA queue and the MSP queue in one command', () => {
-    const cmd = sendmailQueueCommand({});
+    const cmd = sendmailQueueCommand(mtaHost());
     expect(cmd).toContain('mailq 2>&1; echo "__MAILSWEEP_RC__ mta $?"');
     expect(cmd).toContain('mailq -Ac 2>&1; echo "__MAILSWEEP_RC__ msp $?"');
-    expect(sendmailQueueCommand({ binary: '/usr/sbin/sendmail' })).toContain('/usr/sbin/sendmail -bp -Ac 2>&1');
-    expect(sendmail.queue({ binary: '/usr/bin/mailq' }).command).toContain('/usr/bin/mailq -Ac');
+    expect(sendmailQueueCommand(mtaHost('/usr/sbin/sendmail'))).toContain('/usr/sbin/sendmail -bp -Ac 2>&1');
+    expect(sendmail.queue(mtaHost('/usr/bin/mailq')).command).toContain('/usr/bin/mailq -Ac');
   });
 
   it('Debian: MSP and MTA sections from mailq, the duplicate -Ac listing dropped', () => {
@@ -274,7 +269,7 @@ describe('sendmail adapter', () => {
       const a = decodeMailqAddress(input.slice(0, 500), MAILQ_SENDER_WIDTH);
       assertPrintable([a.text.slice(0, 500)]);
     }
-    const r = sendmail.queue({}).parse(HOSTILE_INPUTS[2] ?? '', '', 0);
+    const r = sendmail.queue(mtaHost()).parse(HOSTILE_INPUTS[2] ?? '', '', 0);
     expect(r.reportedTotal).toBeNull();
     expect(r.warnings.length).toBeGreaterThan(1);
   });

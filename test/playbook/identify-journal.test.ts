@@ -1,6 +1,7 @@
 // identify's scan runs through the run's journaled view of the host: every command it sends is a
 // journal `command` record, within the run's --timeout; a streamed log is counted, never copied in,
 // and a big queue listing is clipped; closing the view leaves the run's connection open.
+import { mtaHost } from '../../src/mta/host.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ const host: HostSpec = {
   mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars: {}, source: { file: 'inv.yaml', line: 1 },
 };
 const QUEUE = readFileSync(fileURLToPath(new URL('../fixtures/mta/exim/attributed-bookworm-exim.txt', import.meta.url)), 'utf8');
-const QUEUE_CMD = getAdapter('exim').attributedQueue!({ vars: {} }).command;
+const QUEUE_CMD = getAdapter('exim').attributedQueue!(mtaHost(undefined, {})).command;
 const LOG_TOKEN = 'only-in-the-log-7Qx';
 
 /** A host that answers the queue listing and streams a log; it records what each command was given. */

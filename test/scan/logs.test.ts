@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { ADAPTERS } from '../../src/mta/index.js';
 import { localDay, readLogWindow, startOfLocalDay } from '../../src/scan/logs.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
@@ -41,7 +42,7 @@ describe('log window', () => {
         `${today} 00:12:00 1ccccc-000007-00 <= $(reboot)@evil.test H=(x) [192.0.2.3]:1 P=esmtp S=1`,
       ].join('\n') + '\n',
     );
-    const win = await readLogWindow(new LocalTransport(), 'exim', startOfLocalDay(now, 0), { mail_log: join(dir, 'mainlog') }, 10_000);
+    const win = await readLogWindow(new LocalTransport(), 'exim', ADAPTERS.exim.logs, [join(dir, 'mainlog')], startOfLocalDay(now, 0), 10_000);
     expect(win.files.map((f) => f.replace(`${dir}/`, ''))).toEqual(['mainlog.1.gz', 'mainlog']);
     expect(win.lines).toBe(5); // the => line was filtered out on the server
     const bob = win.users!.find((u) => u.authId === 'bob@example.test')!;
@@ -52,7 +53,7 @@ describe('log window', () => {
   });
 
   it('says which paths it tried when there is no log', async () => {
-    const win = await readLogWindow(new LocalTransport(), 'postfix', 0, { mail_log: '/nonexistent/mail.log' }, 10_000);
+    const win = await readLogWindow(new LocalTransport(), 'postfix', ADAPTERS.postfix.logs, ['/nonexistent/mail.log'], 0, 10_000);
     expect(win.users).toBeNull();
     expect(win.reason).toMatch(/no postfix log found \(tried \/nonexistent\/mail\.log; set mail_log/);
   });

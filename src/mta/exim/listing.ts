@@ -1,10 +1,10 @@
-// Exim: `exim -bp` listing, `exim -bpc` count, and the adapter (the spool -H envelope file is
-// exim-spool.ts). Formats follow Exim's queue.c (queue_list).
+// Exim: the `exim -bp` listing and `exim -bpc` count, and the attributed read built on them (the
+// spool -H envelope file is attribution.ts). Formats follow Exim's queue.c (queue_list).
 
-import { sh } from '../transport/quote.js';
-import { eximOps } from './exim-ops.js';
-import { EXIM_ID, SPOOL_MARKER, attributeEximMessages, eximSpoolDumpScript, parseEximSpoolDump } from './exim-spool.js';
-import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
+import { sh } from '../../transport/quote.js';
+import { EXIM_ID, eximBinary } from './host.js';
+import { SPOOL_MARKER, attributeEximMessages, eximSpoolDumpScript, parseEximSpoolDump } from './attribution.js';
+import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import {
   COMMAND_FAILED,
   capWarnings,
@@ -15,19 +15,7 @@ import {
   shiftWarnings,
   splitLines,
   splitSections,
-} from './util.js';
-
-// The spool -H parser and dump moved to exim-spool.ts; re-exported so existing imports keep working.
-export {
-  EXIM_ID,
-  SPOOL_MARKER,
-  attributeEximMessages,
-  parseEximSpoolDump,
-  parseEximSpoolHeader,
-  recipientAddress,
-  type EximSpoolDump,
-  type EximSpoolHeader,
-} from './exim-spool.js';
+} from '../util.js';
 
 /** A -bp entry (localLogin: the login exim prints when an untrusted local user set the sender). */
 export type EximQueueMessage = QueueMessage;
@@ -198,12 +186,6 @@ export function parseEximBpc(text: string): { count: number | null; warnings: st
   return { count, warnings };
 }
 
-// ---------------------------------------------------------------------------
-// Adapter.
-
-function binaryOf(ctx: MtaContext): string {
-  return ctx.binary && ctx.binary.trim() !== '' ? ctx.binary : 'exim';
-}
 
 /** The -bpc and -bp sections of a split output combined into one listing (no trailing check). */
 function combineBpSections(
@@ -255,9 +237,14 @@ export function parseEximQueueOutput(stdout: string, stderr = '', code: number |
 // Attribution: the -bp listing plus the envelope part of every spool -H file (exim-spool.ts),
 // in the same round trip.
 
+/** `exim -bpc` then `exim -bp`, each followed by its exit code. */
+export function eximQueueCommand(ctx: MtaContext): string {
+  const bin = eximBinary(ctx);
+  return sh`${bin} -bpc 2>&1; ` + rcEcho('bpc') + sh`; ${bin} -bp 2>&1; ` + rcEcho('bp');
+}
+
 export function eximAttributedCommand(ctx: MtaContext): string {
-  const bin = binaryOf(ctx);
-  return [sh`${bin} -bpc 2>&1; ` + rcEcho('bpc') + sh`; ${bin} -bp 2>&1; ` + rcEcho('bp'), eximSpoolDumpScript(ctx, bin)].join('\n');
+  return [eximQueueCommand(ctx), eximSpoolDumpScript(ctx, eximBinary(ctx))].join('\n');
 }
 
 export function parseEximAttributedOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
@@ -284,22 +271,3 @@ export function parseEximAttributedOutput(stdout: string, stderr = '', code: num
   } else warnings.push('messages not attributed: the queue listing itself is incomplete');
   return { messages: listing.messages, reportedTotal: listing.reportedTotal, warnings: capWarnings(warnings, 150) };
 }
-
-export const exim = {
-  name: 'exim',
-  ops: eximOps,
-  parseListing: (text: string): QueueListing => parseEximBp(text),
-  queue(ctx: MtaContext): ReadPlan<QueueListing> {
-    const bin = binaryOf(ctx);
-    return {
-      command: sh`${bin} -bpc 2>&1; ` + rcEcho('bpc') + sh`; ${bin} -bp 2>&1; ` + rcEcho('bp'),
-      parse: (stdout, stderr, code) => parseEximQueueOutput(stdout, stderr, code),
-    };
-  },
-  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: eximAttributedCommand(ctx),
-      parse: (stdout, stderr, code) => parseEximAttributedOutput(stdout, stderr, code),
-    };
-  },
-} satisfies MtaAdapter;

@@ -4,9 +4,10 @@
 // id AND the relay, within a few hours; one AUTH line can cover several messages. An AUTH line
 // that no from= line follows is reported as an unconfirmed (login-only) submission.
 
-import { ParserBase, bareIp, bareSender, boundedSet, runParser } from './line.js';
-import { SyslogClock } from './time.js';
-import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission } from './types.js';
+import { SENDMAIL_LOGS } from './host.js';
+import { ParserBase, bareIp, bareSender, boundedSet, runParser } from '../../logs/line.js';
+import { SyslogClock } from '../../logs/time.js';
+import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission, MtaLogFormat } from '../../logs/types.js';
 
 const AUTH_SERVER = /^(?:[0-9A-Za-z]{8,20}: )?AUTH=server, (.*)$/s;
 const FROM = /^([0-9A-Za-z]{8,20}): from=(.*?), size=(\d+), class=-?\d+, nrcpts=(\d+)(.*)$/s;
@@ -151,3 +152,11 @@ function withinWindow(authTime: number | null, fromTime: number | null): boolean
 export function parseSendmailLog(text: string, opts: LogParserOptions = {}): LogEvents {
   return runParser(createSendmailLogParser(opts), text);
 }
+
+/** Where sendmail logs (first existing wins), the lines that matter, and their parser. */
+export const sendmailLogFormat: MtaLogFormat = {
+  candidates: SENDMAIL_LOGS,
+  filters: ['AUTH=server', 'from=', 'AUTH failure'],
+  create: createSendmailLogParser,
+  parse: parseSendmailLog,
+};

@@ -1,9 +1,9 @@
 // Exim mainlog (or exim via syslog/journald): `<=` arrivals with `A=authenticator:id`, and
 // `authenticator failed` lines. Everything else (deliveries, rejects, `ignoring AUTH=…`) is skipped.
 
-import { ParserBase, bareIp, bareSender, runParser } from './line.js';
-import { SyslogClock } from './time.js';
-import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission } from './types.js';
+import { ParserBase, bareIp, bareSender, runParser } from '../../logs/line.js';
+import { SyslogClock } from '../../logs/time.js';
+import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission, MtaLogFormat } from '../../logs/types.js';
 
 const EXIM_ID = /^(?:\[\d+\] )?(?:\[\d+\/\d+\] )?([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= (.*)$/s;
 const FAILED = /^(?:\[\d+\] )?(\S+) authenticator failed for (.*)$/s;
@@ -163,3 +163,11 @@ class EximLogParser extends ParserBase implements LogLineParser {
 export function parseEximLog(text: string, opts: LogParserOptions = {}): LogEvents {
   return runParser(createEximLogParser(opts), text);
 }
+
+/** Where exim logs (first existing wins), the lines that matter, and their parser. */
+export const eximLogFormat: MtaLogFormat = {
+  candidates: ['/var/log/exim4/mainlog', '/var/log/exim_mainlog', '/var/log/exim/main.log', '/var/log/exim/mainlog'],
+  filters: [' <= ', 'authenticator failed'],
+  create: createEximLogParser,
+  parse: parseEximLog,
+};

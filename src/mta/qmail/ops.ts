@@ -23,46 +23,19 @@
 //   4. start qmail-send again (the trap).
 // There is no hold.
 
-import { sh } from '../transport/quote.js';
-import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
-import { STDIN_IDS, prepareStdinPurge, purgeStdinText, stdinPrologue } from './purge-stdin.js';
-import { qmailProofFragment } from './qmail-proof.js';
-import { qmailSuperviseFragment, type QmailSuperviseOptions } from './qmail-supervise.js';
-import { RESTART_MARKER, beforeFragment, parseRestartOutput, restartLockFragment } from './restart-fragments.js';
-import { failureText, pathLine, splitLines } from './util.js';
-import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
+import { QMAIL_ID, qmailPath, qmailQueueDir } from './host.js';
+import { sh } from '../../transport/quote.js';
+import { PURGE_MARKER, parsePurgeOutput } from '../purge-protocol.js';
+import { STDIN_IDS, prepareStdinPurge, purgeStdinText, stdinPrologue } from '../purge-stdin.js';
+import { qmailProofFragment } from './proof.js';
+import { qmailSuperviseFragment, type QmailSuperviseOptions } from './supervise.js';
+import { RESTART_MARKER, beforeFragment, parseRestartOutput, restartLockFragment } from '../restart-fragments.js';
+import { failureText, pathLine, splitLines } from '../util.js';
+import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from '../types.js';
 
-// The proof rule lives in qmail-proof.ts; re-exported so importers of qmail-ops.ts keep working.
-export {
-  QMAIL_PROOF_AWK,
-  QMAIL_PROOF_MAX_LINE,
-  QMAIL_PROOF_MAX_LINES,
-  qmailProofFragment,
-  qmailSmtpdUids,
-  qmailSubmitter,
-  type QmailNoProof,
-  type QmailProof,
-} from './qmail-proof.js';
 
-/** qmail-qread's "#<inode>". */
-export const QMAIL_ID_SHAPE = /[0-9]{1,20}/;
 export const QMAIL_SUBDIRS = ['mess', 'info', 'local', 'remote', 'intd', 'todo', 'bounce'] as const;
 
-function qmailHome(ctx: MtaContext): string {
-  const v = ctx.vars?.qmailDir;
-  return (typeof v === 'string' && v.trim() !== '' ? v.trim() : '/var/qmail').replace(/\/+$/, '');
-}
-
-/** PATH with qmail's own bin directory (qmail-qread, qmailctl) and the usual sbin ones. */
-function qmailPath(ctx: MtaContext): string {
-  return pathLine(`${qmailHome(ctx)}/bin`, '/usr/local/bin');
-}
-
-/** The queue directory: `queue_directory`, else `<qmailDir>/queue`. The scan reads the one the purge touches. */
-export function qmailQueueDir(ctx: MtaContext): string {
-  const v = ctx.vars?.queue_directory;
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : `${qmailHome(ctx)}/queue`;
-}
 
 /**
  * The verdict for every id, in one awk run (POSIX awk; LC_ALL=C). Input: the dump, per id
@@ -174,7 +147,7 @@ export function qmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, sup: Qmail
 
 /** `sup`: the qmail-supervise fragment's settings (tests only). */
 export function qmailPurge(ctx: MtaContext, req: PurgeRequest, sup: QmailSuperviseOptions = {}): ReadPlan<PurgeResult> {
-  const prep = prepareStdinPurge(req, QMAIL_ID_SHAPE, 'qmail', (r) => r.match.kind === 'auth');
+  const prep = prepareStdinPurge(req, QMAIL_ID, 'qmail', (r) => r.match.kind === 'auth');
   if (req.mode === 'hold' && !prep.refusal) {
     // qmail cannot hold one message: refuse rather than do something else.
     for (const id of prep.ids) prep.skipped.push({ id, reason: 'qmail has no hold for single messages: not touched' });

@@ -6,22 +6,15 @@
 // cron) waits when the MTA refuses it. Directories already listed by the first call are
 // dropped from the second, so Debian's combined output is not counted twice.
 
-import { sh } from '../transport/quote.js';
-import type { MtaContext } from './types.js';
-import { COMMAND_FAILED, NOW_COMMAND, failureText, printable, rcEcho, shiftWarnings, openOutput, pathLine } from './util.js';
-import { parseMailq, type SendmailQueueListing } from './sendmail-mailq.js';
+import { mailqCommands } from './host.js';
+import { sh } from '../../transport/quote.js';
+import type { MtaContext } from '../types.js';
+import { COMMAND_FAILED, NOW_COMMAND, failureText, printable, rcEcho, shiftWarnings, openOutput, pathLine } from '../util.js';
+import { parseMailq, type SendmailQueueListing } from './listing.js';
 
-function mailqOf(ctx: MtaContext): { main: string; msp: string } {
-  const b = ctx.binary?.trim();
-  if (!b || /(^|\/)mailq$/.test(b)) {
-    const bin = b || 'mailq';
-    return { main: sh`${bin}`, msp: sh`${bin} -Ac` };
-  }
-  return { main: sh`${b} -bp`, msp: sh`${b} -bp -Ac` };
-}
 
 export function sendmailQueueCommand(ctx: MtaContext): string {
-  const { main, msp } = mailqOf(ctx);
+  const { main, msp } = mailqCommands(ctx);
   return [
     pathLine('/usr/lib'),
     NOW_COMMAND,

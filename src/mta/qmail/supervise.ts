@@ -37,7 +37,7 @@
 // All variables and functions are prefixed qsv_ (POSIX sh has no locals): only qctl, qsend
 // and $qsv_how are meant for the scripts that include this fragment.
 
-import { sh } from '../transport/quote.js';
+import { sh } from '../../transport/quote.js';
 
 export interface QmailSuperviseOptions {
   /** Where /proc is (tests: a directory standing in for it). */

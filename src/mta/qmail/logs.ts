@@ -12,9 +12,9 @@
 // group of that sender and is the message (so logs with both are not counted twice). Two
 // interleaved sessions with identical sender/user/IP within 60 s are counted as one message.
 
-import { ParserBase, bareIp, bareSender, boundedSet, runParser } from './line.js';
-import { SyslogClock } from './time.js';
-import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission } from './types.js';
+import { ParserBase, bareIp, bareSender, boundedSet, runParser } from '../../logs/line.js';
+import { SyslogClock } from '../../logs/time.js';
+import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission, MtaLogFormat } from '../../logs/types.js';
 
 const INFO_MSG = /^info msg (\d+): bytes (\d+) from (<[^>]*>|\S*) qp (\d+) uid (\d+)/;
 const MAIL_RECV = /^mail recv: pid (\d+) from <(.*?)> qp (\d+)/s;
@@ -235,3 +235,11 @@ class QmailLogParser extends ParserBase implements LogLineParser {
 export function parseQmailLog(text: string, opts: LogParserOptions = {}): LogEvents {
   return runParser(createQmailLogParser(opts), text);
 }
+
+/** Where qmail logs (first existing wins), the lines that matter, and their parser. */
+export const qmailLogFormat: MtaLogFormat = {
+  candidates: ['/var/log/qmail/submission/current', '/var/log/qmail/smtp/current', '/var/log/qmail/current', '/var/log/maillog'],
+  filters: ['CHKUSER', 'mail recv', 'policy_check', 'info msg', 'MAIL from', 'AUTH'],
+  create: createQmailLogParser,
+  parse: parseQmailLog,
+};

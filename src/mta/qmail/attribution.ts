@@ -20,12 +20,12 @@
 // Control characters other than tab become DEL (0x7f), which no part of the rule accepts
 // either, so a CR cannot be lost on the way; find's own complaints come out behind "! ".
 
-import type { MtaContext } from './types.js';
-import { sh } from '../transport/quote.js';
-import { qmailQueueDir } from './qmail-ops.js';
-import { QMAIL_PROOF_MAX_LINE, QMAIL_PROOF_MAX_LINES, qmailSubmitter, type QmailNoProof } from './qmail-proof.js';
-import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, rcEcho, shiftWarnings, splitLines, openOutput } from './util.js';
-import { combineQstatQread, qmailQueueCommand, type QmailQueueListing, type QmailQueueMessage } from './qmail-queue.js';
+import type { MtaContext } from '../types.js';
+import { sh } from '../../transport/quote.js';
+import { qmailQueueDir } from './host.js';
+import { QMAIL_PROOF_MAX_LINE, QMAIL_PROOF_MAX_LINES, qmailSubmitter, type QmailNoProof } from './proof.js';
+import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, rcEcho, shiftWarnings, splitLines, openOutput } from '../util.js';
+import { combineQstatQread, qmailQueueCommand, type QmailQueueListing, type QmailQueueMessage } from './listing.js';
 
 export const MESS_MARKER = '__MAILSWEEP_QMAIL__';
 export const MESS_END_MARKER = '__MAILSWEEP_QMAIL_END__';

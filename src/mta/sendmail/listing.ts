@@ -32,8 +32,8 @@ import {
   lineWarning,
   splitLines,
   yearlessLocalTime,
-} from './util.js';
-import type { QueueListing, QueueMessage } from './types.js';
+} from '../util.js';
+import type { QueueListing, QueueMessage } from '../types.js';
 
 export interface SendmailQueueMessage extends QueueMessage {
   /** The character after the id: '*' locked (being delivered), 'X' load too high, '-' too young, '?' lost. */

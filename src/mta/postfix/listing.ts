@@ -1,9 +1,9 @@
 // Postfix: `postqueue -j` (JSON lines, 3.1+) and `postqueue -p` / `mailq` (text, any version).
 
-import { sh } from '../transport/quote.js';
-import { postfixOps } from './postfix-ops.js';
-import { attributePostfixMessages, parsePostcatEnvelopes, postcatEnvelopeScript } from './postfix-postcat.js';
-import type { MtaAdapter, MtaContext, QueueListing, QueueMessage, ReadPlan } from './types.js';
+import { postfixTool, POSTFIX_ID } from './host.js';
+import { sh } from '../../transport/quote.js';
+import { attributePostfixMessages, parsePostcatEnvelopes, postcatEnvelopeScript } from './attribution.js';
+import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import {
   COMMAND_FAILED,
   capWarnings,
@@ -19,16 +19,8 @@ import {
   yearlessLocalTime,
   openOutput,
   pathLine,
-} from './util.js';
-import { planAt } from './plan.js';
-
-// The postcat envelope parser moved to postfix-postcat.ts; re-exported so existing imports keep working.
-export {
-  POSTFIX_ATTRIBUTION_QUEUES,
-  attributePostfixMessages,
-  parsePostcatEnvelopes,
-  type PostcatEnvelope,
-} from './postfix-postcat.js';
+} from '../util.js';
+import { planAt } from '../plan.js';
 
 export interface PostfixQueueMessage extends QueueMessage {
   /** `#` in -p, forced_expire in -j (3.5+): will bounce at the next delivery attempt. */
@@ -226,18 +218,8 @@ export function parsePostqueueP(text: string, opts: PostqueuePOptions = {}): Pos
 // Adapter: one round trip. postqueue -j, and when it works, the -p footer for the total;
 // when it fails (postfix < 3.1: no -j), the full -p listing instead.
 
-function postqueueOf(ctx: MtaContext): string {
-  const b = ctx.binary?.trim();
-  if (!b) return 'postqueue';
-  if (/(^|\/)postqueue$/.test(b)) return b;
-  const slash = b.lastIndexOf('/');
-  return slash >= 0 ? `${b.slice(0, slash + 1)}postqueue` : 'postqueue';
-}
-
 export function postfixQueueCommand(ctx: MtaContext): string {
-  const pq = postqueueOf(ctx);
-  const configDir = typeof ctx.vars?.configDir === 'string' ? ctx.vars.configDir : undefined;
-  const pqc = configDir ? sh`${pq} -c ${configDir}` : sh`${pq}`;
+  const pqc = postfixTool(ctx, 'postqueue');
   return [
     pathLine(),
     NOW_COMMAND,
@@ -295,14 +277,8 @@ export function parsePostfixQueueOutput(
 // ---------------------------------------------------------------------------
 // Attribution: the listing plus the queue files' envelope records (postfix-postcat.ts).
 
-function postfixToolOf(ctx: MtaContext, tool: string): string {
-  const pq = postqueueOf(ctx);
-  const slash = pq.lastIndexOf('/');
-  return slash >= 0 ? `${pq.slice(0, slash + 1)}${tool}` : tool;
-}
-
 export function postfixAttributedCommand(ctx: MtaContext): string {
-  return [postfixQueueCommand(ctx), postcatEnvelopeScript(ctx, postfixToolOf(ctx, 'postconf'), postfixToolOf(ctx, 'postcat'))].join('\n');
+  return [postfixQueueCommand(ctx), postcatEnvelopeScript(ctx)].join('\n');
 }
 
 export function parsePostfixAttributedOutput(
@@ -336,13 +312,3 @@ export function parsePostfixAttributedOutput(
   }
   return { ...listing, warnings: capWarnings(warnings, 150) };
 }
-
-export const postfix = {
-  name: 'postfix',
-  ops: postfixOps,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixQueueCommand(ctx), parsePostfixQueueOutput),
-  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixAttributedCommand(ctx), parsePostfixAttributedOutput),
-  // postqueue -j (JSON lines) or postqueue -p / mailq.
-  parseListing: (text: string, nowSeconds: number): QueueListing =>
-    text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),
-} satisfies MtaAdapter;

@@ -9,8 +9,9 @@
 // qmail-qread lists only preprocessed messages (queue/info); qmail-qstat's "messages in queue"
 // also counts those still in queue/todo, so the adapter's reportedTotal is the difference.
 
-import type { MtaContext, QueueListing, QueueMessage } from './types.js';
-import { sh } from '../transport/quote.js';
+import { qmailBinDir } from './host.js';
+import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
+import { sh } from '../../transport/quote.js';
 import {
   COMMAND_FAILED,
   capWarnings,
@@ -24,7 +25,7 @@ import {
   shiftWarnings,
   splitLines,
   openOutput,
-} from './util.js';
+} from '../util.js';
 
 export interface QmailQueueMessage extends QueueMessage {
   /** qmail-qread's " bouncing": a bounce for this message is being generated. */
@@ -236,15 +237,9 @@ export function parseQmailQueueText(text: string, nowSeconds?: number): QmailQue
 // ---------------------------------------------------------------------------
 // Adapter: qmail-qstat, marker, qmail-qread.
 
-function binDir(ctx: MtaContext): string {
-  const b = ctx.binary?.trim();
-  if (b && b.includes('/')) return b.slice(0, b.lastIndexOf('/'));
-  const home = typeof ctx.vars?.qmailDir === 'string' ? ctx.vars.qmailDir : '/var/qmail';
-  return `${home.replace(/\/+$/, '')}/bin`;
-}
 
 export function qmailQueueCommand(ctx: MtaContext): string {
-  const dir = binDir(ctx);
+  const dir = qmailBinDir(ctx);
   return [
     NOW_COMMAND,
     sh`${`${dir}/qmail-qstat`} 2>&1; ` + rcEcho('qstat'),

@@ -1,9 +1,10 @@
 // Postfix attribution: sasl_username and client address from the queue files' envelope
 // records via `postcat -e`. Apart from postfix.ts because the postqueue listing needs none of it.
 
-import { sh } from '../transport/quote.js';
-import type { MtaContext, QueueMessage } from './types.js';
-import { COMMAND_FAILED, capWarnings, lineWarning, rcEcho, splitLines } from './util.js';
+import { postfixTool, POSTFIX_ID } from './host.js';
+import { sh } from '../../transport/quote.js';
+import type { MtaContext, QueueMessage } from '../types.js';
+import { COMMAND_FAILED, capWarnings, lineWarning, rcEcho, splitLines } from '../util.js';
 
 // Attribution: sasl_username is not in `postqueue -j`; the queue files' envelope records
 // carry it (smtpd -> cleanup named attributes). `postcat -e` takes many files at once; the
@@ -33,16 +34,12 @@ const POSTCAT_KEEP =
   '^([*]{3} [A-Z]|named_attribute: (sasl_[a-z]+|log_client_address)=|sender: |recipient: |[^ ]*(postcat|find|sh)(\\[[0-9]+\\])?: )';
 
 /** Shell lines printing the queue directory (section "qdir") and the kept postcat -e lines ("postcat"). */
-export function postcatEnvelopeScript(ctx: MtaContext, postconf: string, postcat: string): string {
-  const configDir = typeof ctx.vars?.configDir === 'string' ? ctx.vars.configDir : undefined;
-  const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== ''
-    ? ctx.vars.queue_directory.trim()
-    : undefined;
-  const pcc = configDir ? sh`${postconf} -c ${configDir}` : sh`${postconf}`;
-  const qd = qdOverride ? sh`qd=${qdOverride}; rc=0` : `qd=$(${pcc} -h queue_directory 2>&1); rc=$?`;
+export function postcatEnvelopeScript(ctx: MtaContext): string {
+  const postcat = postfixTool(ctx, 'postcat');
+  const qd = ctx.queueDirectory ? sh`qd=${ctx.queueDirectory}; rc=0` : `qd=$(${postfixTool(ctx, 'postconf')} -h queue_directory 2>&1); rc=$?`;
   // A file that vanishes between find and postcat (delivered, moved by qmgr) makes postcat
   // exit fatally for the whole batch: that batch is then retried one file at a time.
-  const cat = sh`${postcat} -e "$@" || for f in "$@"; do ${postcat} -e "$f"; done`;
+  const cat = `${postcat} -e "$@" || for f in "$@"; do ${postcat} -e "$f"; done`;
   return [
     `${qd}; printf '%s\\n' "$qd"; echo "__MAILSWEEP_RC__ qdir $rc"`,
     `if [ "$rc" -ne 0 ]; then false; elif cd "$qd"; then ` +

@@ -16,27 +16,20 @@
 //   5. resume the runners (SIGCONT; also on error, and by a watchdog if the script is killed).
 // The command text is fixed: no id, sender or auth id is in it.
 
-import { sh } from '../transport/quote.js';
-import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
-import { prepareStdinPurge, purgeStdinText, STDIN_IDS, stdinPrologue } from './purge-stdin.js';
-import { parseRestartOutput, pidFileProbe, restartPrologue, serviceRestartFragment, waitRunningFragment } from './restart-fragments.js';
-import { RESUME_DAEMON, runnerPauseFragment } from './runner-pause.js';
-import { AWK_HEX, AWK_HEX_BEGIN } from './exim-ops.js';
-import { mailLogsOf, pathLine } from './util.js';
-import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
+import { SENDMAIL_ID, SENDMAIL_LOGS, SENDMAIL_PID_FILES, sendmailBinary } from './host.js';
+import { sh } from '../../transport/quote.js';
+import { PURGE_MARKER, parsePurgeOutput } from '../purge-protocol.js';
+import { prepareStdinPurge, purgeStdinText, STDIN_IDS, stdinPrologue } from '../purge-stdin.js';
+import { parseRestartOutput, pidFileProbe, restartPrologue, serviceRestartFragment, waitRunningFragment } from '../restart-fragments.js';
+import { RESUME_DAEMON, runnerPauseFragment } from '../runner-pause.js';
+import { AWK_HEX, AWK_HEX_BEGIN } from '../exim/ops.js';
+import { pathLine } from '../util.js';
+import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from '../types.js';
 
-/** 14 characters since 8.12 (12 before); mailq's own parser accepts 6-20. */
-export const SENDMAIL_ID_SHAPE = /[0-9A-Za-z]{8,20}/;
 /** The quarantine reason mailsweep sets (and requires before deleting an hf file). */
 export const SENDMAIL_QUARANTINE_REASON = 'mailsweep';
 
 
-function sendmailOf(ctx: MtaContext): string {
-  const b = ctx.binary?.trim();
-  if (!b) return 'sendmail';
-  if (/(^|\/)mailq$/.test(b)) return b.includes('/') ? `${b.slice(0, b.lastIndexOf('/') + 1)}sendmail` : 'sendmail';
-  return b;
-}
 
 /**
  * The log join, in portable awk (mawk, gawk, busybox). Input: the mail log filtered to
@@ -110,20 +103,20 @@ export const SENDMAIL_CHECK_AWK = [
 
 /** Basenames of sendmail's binaries (/proc/PID/exe; Debian's is /usr/lib/sm.bin/sendmail). */
 export function sendmailExeNames(ctx: MtaContext): string[] {
-  const own = sendmailOf(ctx).replace(/^.*\//, '');
+  const own = sendmailBinary(ctx).replace(/^.*\//, '');
   return [...new Set(['sendmail', 'sendmail-mta', 'sendmail.sendmail', 'sm-mta', ...(/^[A-Za-z0-9._-]+$/.test(own) ? [own] : [])])];
 }
 
 /** The daemon for the purge's pause: the inventory's `mta_pid_file` when set, else the usual pid files. */
 function sendmailPurgeProbe(ctx: MtaContext): string {
-  const f = ctx.vars?.mta_pid_file;
-  return pidFileProbe(typeof f === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(f.trim()) ? [f.trim()] : SENDMAIL_PID_FILES);
+  const f = ctx.pidFile;
+  return pidFileProbe(f !== undefined && /^\/[A-Za-z0-9._/-]+$/.test(f) ? [f] : SENDMAIL_PID_FILES);
 }
 
 /** The fixed purge script (its size does not depend on the request; the request is on stdin). */
 export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest): string {
-  const sendmail = sh`${sendmailOf(ctx)}`;
-  const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== '' ? ctx.vars.queue_directory.trim() : undefined;
+  const sendmail = sh`${sendmailBinary(ctx)}`;
+  const qdOverride = ctx.queueDirectory;
   const auth = req.match.kind === 'auth';
   const M = PURGE_MARKER;
   const reason = SENDMAIL_QUARANTINE_REASON;
@@ -141,7 +134,7 @@ export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest): string
   ];
   if (auth) {
     lines.push(
-      sh`l=''; for f in ${mailLogsOf(ctx)}; do if [ -f "$f" ]; then l=$f; break; fi; done`,
+      sh`l=''; for f in ${(ctx.mailLog ?? SENDMAIL_LOGS)}; do if [ -f "$f" ]; then l=$f; break; fi; done`,
       `if [ -z "$l" ]; then echo "${M} - abort no mail log found: the auth join cannot be re-checked"; exit 0; fi`,
       `ja='${SENDMAIL_JOIN_AWK}'`,
       `lf=$l; [ -f "$l.1" ] && lf="$l.1 $l"`,
@@ -181,7 +174,7 @@ export function sendmailPurgeCommand(ctx: MtaContext, req: PurgeRequest): string
 
 export function sendmailPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeResult> {
   // kind auth needs the listed sender per id (qf S line); for bounces it is '<>' anyway.
-  const prep = prepareStdinPurge(req, SENDMAIL_ID_SHAPE, 'sendmail', (r) => r.match.kind === 'auth');
+  const prep = prepareStdinPurge(req, SENDMAIL_ID, 'sendmail', (r) => r.match.kind === 'auth');
   const ids = prep.ids;
   return {
     command: ids.length === 0 ? 'true' : sendmailPurgeCommand(ctx, req),
@@ -191,7 +184,6 @@ export function sendmailPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<Purg
   };
 }
 
-export const SENDMAIL_PID_FILES = ['/run/sendmail/mta/sendmail.pid', '/var/run/sendmail/mta/sendmail.pid', '/run/sendmail.pid', '/var/run/sendmail.pid'];
 
 export function sendmailRestart(_ctx: MtaContext): ReadPlan<RestartResult> {
   const probe = pidFileProbe(SENDMAIL_PID_FILES);

@@ -2,9 +2,9 @@
 // id to qmgr `QID: from=<…>, size=…, nrcpt=…`, plus `SASL … authentication failed` warnings.
 // NOQUEUE and `QID: reject:` lines are not submissions.
 
-import { ParserBase, bareIp, boundedSet, runParser } from './line.js';
-import { SyslogClock } from './time.js';
-import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission } from './types.js';
+import { ParserBase, bareIp, boundedSet, runParser } from '../../logs/line.js';
+import { SyslogClock } from '../../logs/time.js';
+import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission, MtaLogFormat } from '../../logs/types.js';
 
 const QID = '([0-9A-Za-z]{5,20})';
 const CLIENT = new RegExp(`^${QID}: client=([^\\s[\\],]*)\\[([^\\]]*)\\](?::\\d+)?(.*)$`, 's');
@@ -151,3 +151,11 @@ function copyPending(pend: Pending, s: Submission): void {
 export function parsePostfixLog(text: string, opts: LogParserOptions = {}): LogEvents {
   return runParser(createPostfixLogParser(opts), text);
 }
+
+/** Where postfix logs (first existing wins), the lines that matter, and their parser. */
+export const postfixLogFormat: MtaLogFormat = {
+  candidates: ['/var/log/mail.log', '/var/log/maillog', '/var/log/postfix.log'],
+  filters: ['sasl_username=', ': from=<', 'authentication failed', ': removed'],
+  create: createPostfixLogParser,
+  parse: parsePostfixLog,
+};

@@ -16,11 +16,12 @@
 // one (ESMTPA / ESMTPSA, RFC 3848): an unauthenticated session of a reused pid is not
 // attributed. The server filters the log with grep -F (AUTH lines and from= lines only).
 
-import { sh } from '../transport/quote.js';
-import type { MtaContext } from './types.js';
-import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, shiftWarnings, splitLines, splitSections, mailLogsOf } from './util.js';
-import { cleanAddress, isNullSender, unbracket, type SendmailQueueListing, type SendmailQueueMessage } from './sendmail-mailq.js';
-import { parseSendmailQueueOutput, sendmailQueueCommand } from './sendmail-queue.js';
+import { SENDMAIL_LOGS } from './host.js';
+import { sh } from '../../transport/quote.js';
+import type { MtaContext } from '../types.js';
+import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, shiftWarnings, splitLines, splitSections } from '../util.js';
+import { cleanAddress, isNullSender, unbracket, type SendmailQueueListing, type SendmailQueueMessage } from './listing.js';
+import { parseSendmailQueueOutput, sendmailQueueCommand } from './queue.js';
 
 export const SENDMAIL_LOG_MARKER = '__MAILSWEEP_LOGFILE__';
 
@@ -41,7 +42,7 @@ export function mailLogGrep(candidates: readonly string[], patterns: readonly st
 }
 
 export function sendmailAttributedCommand(ctx: MtaContext): string {
-  return [sendmailQueueCommand(ctx), mailLogGrep(mailLogsOf(ctx), ['AUTH=server, ', ': from='], 'log')].join('\n');
+  return [sendmailQueueCommand(ctx), mailLogGrep(ctx.mailLog ?? SENDMAIL_LOGS, ['AUTH=server, ', ': from='], 'log')].join('\n');
 }
 
 export interface SendmailAuthLine {

@@ -16,21 +16,15 @@
 // process holding a matched message's -D lock is killed, its queue runner stopped and resumed.
 // A value holding NUL or a newline cannot be in one -H line: such an id never matches.
 
-import { sh } from '../transport/quote.js';
-import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
-import { prepareStdinPurge, purgeStdinText, stdinPrologue } from './purge-stdin.js';
-import { parseRestartOutput, pidFileProbe, restartPrologue, serviceRestartFragment, waitRunningFragment } from './restart-fragments.js';
-import { RESUME_DAEMON, runnerPauseFragment } from './runner-pause.js';
-import { pathLine } from './util.js';
-import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
+import { sh } from '../../transport/quote.js';
+import { EXIM_ID, EXIM_PID_FILES, EXIM_UNITS, eximBinary, eximExeNames } from './host.js';
+import { PURGE_MARKER, parsePurgeOutput } from '../purge-protocol.js';
+import { prepareStdinPurge, purgeStdinText, stdinPrologue } from '../purge-stdin.js';
+import { parseRestartOutput, pidFileProbe, restartPrologue, serviceRestartFragment, waitRunningFragment } from '../restart-fragments.js';
+import { RESUME_DAEMON, runnerPauseFragment } from '../runner-pause.js';
+import { pathLine } from '../util.js';
+import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from '../types.js';
 
-const B62 = '[0-9A-Za-z]';
-/** 6-11-4 since 4.97 (16VDhn-000000001bo-D342), 6-6-2 before (1WDQrg-0001Wf-1W). */
-export const EXIM_ID_SHAPE = new RegExp(`${B62}{6}-(?:${B62}{11}-${B62}{4}|${B62}{6}-${B62}{2})`);
-
-function binaryOf(ctx: MtaContext): string {
-  return ctx.binary && ctx.binary.trim() !== '' ? ctx.binary.trim() : 'exim';
-}
 
 /** The envelope's hyphen lines (from line 5), -acl values skipped; LC_ALL=C so length() is bytes. */
 const ENVELOPE_AWK = `NR<5{next} s>0{s-=length($0)+1;next} !/^-/{exit} {print; if($0~/^--?acl[cm]? .* [0-9]+$/)s=$NF+1}`;
@@ -116,11 +110,6 @@ export function eximConfirmed(mode: 'delete' | 'hold'): (id: string, lines: stri
     );
 }
 
-/** Basenames of exim's binaries (/proc/PID/exe): the only processes a purge may signal. */
-export function eximExeNames(ctx: MtaContext): string[] {
-  const own = binaryOf(ctx).replace(/^.*\//, '');
-  return [...new Set(['exim', 'exim4', 'exim-*', 'exim4-*', ...(/^[A-Za-z0-9._-]+$/.test(own) ? [own] : [])])];
-}
 
 /**
  * The fixed purge script (its size does not depend on the request): request on stdin, runners
@@ -128,8 +117,8 @@ export function eximExeNames(ctx: MtaContext): string[] {
  * (up to 3 rounds for messages a process locked again), each id verified.
  */
 export function eximPurgeCommand(ctx: MtaContext, req: PurgeRequest): string {
-  const bin = binaryOf(ctx);
-  const spoolOverride = typeof ctx.vars?.spool_directory === 'string' && ctx.vars.spool_directory.trim() !== '' ? ctx.vars.spool_directory.trim() : undefined;
+  const bin = eximBinary(ctx);
+  const spoolOverride = ctx.spoolDirectory;
   const tool = req.mode === 'delete' ? '-Mrm' : '-Mf';
   const M = PURGE_MARKER;
   // pending ID: the tool has not taken effect yet (delete: -H still there; hold: not frozen).
@@ -169,7 +158,7 @@ export function eximPurgeCommand(ctx: MtaContext, req: PurgeRequest): string {
 }
 
 export function eximPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeResult> {
-  const prep = prepareStdinPurge(req, EXIM_ID_SHAPE, 'exim');
+  const prep = prepareStdinPurge(req, EXIM_ID, 'exim');
   const tool = `exim ${req.mode === 'delete' ? '-Mrm' : '-Mf'}`;
   const ids = prep.ids;
   return {
@@ -180,14 +169,11 @@ export function eximPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeRes
   };
 }
 
-/** Debian/Ubuntu: exim4; RHEL, cPanel, source builds: exim. */
-export const EXIM_UNITS = ['exim4', 'exim'] as const;
-export const EXIM_PID_FILES = ['/run/exim4/exim.pid', '/var/run/exim4/exim.pid', '/run/exim.pid', '/var/run/exim.pid', '/var/spool/exim/exim-daemon.pid', '/var/spool/exim4/exim-daemon.pid'];
 
 /** The daemon for the purge's pause: the inventory's `mta_pid_file` when set, else eximProbe(). */
 function eximPurgeProbe(ctx: MtaContext): string {
-  const f = ctx.vars?.mta_pid_file;
-  return typeof f === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(f.trim()) ? pidFileProbe([f.trim()]) : eximProbe();
+  const f = ctx.pidFile;
+  return f !== undefined && /^\/[A-Za-z0-9._/-]+$/.test(f) ? pidFileProbe([f]) : eximProbe();
 }
 
 /** Pid of the listening daemon: a pid file, else the oldest exim process running -bd. */

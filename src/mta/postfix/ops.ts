@@ -27,26 +27,14 @@
 // `postsuper -h` on such a message moves it to hold, and it stays there. What cannot be undone:
 // an attempt already under way has the file open and may still complete that one delivery.
 
-import { sh } from '../transport/quote.js';
-import { PURGE_MARKER, parsePurgeOutput } from './purge-protocol.js';
-import { STDIN_IDS, hexOf, prepareStdinPurge, purgeStdinText, stdinPrologue } from './purge-stdin.js';
-import { parseRestartOutput, restartPrologue, serviceRestartFragment, waitRunningFragment } from './restart-fragments.js';
-import { pathLine } from './util.js';
-import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from './types.js';
+import { postfixTool, POSTFIX_ID } from './host.js';
+import { sh } from '../../transport/quote.js';
+import { PURGE_MARKER, parsePurgeOutput } from '../purge-protocol.js';
+import { STDIN_IDS, hexOf, prepareStdinPurge, purgeStdinText, stdinPrologue } from '../purge-stdin.js';
+import { parseRestartOutput, restartPrologue, serviceRestartFragment, waitRunningFragment } from '../restart-fragments.js';
+import { pathLine } from '../util.js';
+import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from '../types.js';
 
-/** Short (hex) and long (enable_long_queue_ids) queue ids. */
-export const POSTFIX_ID_SHAPE = /[0-9A-Za-z]{5,32}/;
-
-function toolOf(ctx: MtaContext, tool: string): string {
-  const b = ctx.binary?.trim();
-  if (!b || !b.includes('/')) return tool;
-  return `${b.slice(0, b.lastIndexOf('/') + 1)}${tool}`;
-}
-
-function configArg(ctx: MtaContext): string {
-  const c = ctx.vars?.configDir;
-  return typeof c === 'string' && c.trim() !== '' ? sh` -c ${c.trim()}` : '';
-}
 
 /**
  * The verdict for every id, in one awk run (POSIX awk: mawk, gawk, busybox; LC_ALL=C).
@@ -109,11 +97,10 @@ export const POSTFIX_VERDICT_AWK = [
 if (POSTFIX_VERDICT_AWK.includes("'")) throw new Error('POSTFIX_VERDICT_AWK must not contain a single quote');
 
 export function postfixPurgeCommand(ctx: MtaContext, req: PurgeRequest): string {
-  const cfg = configArg(ctx);
-  const postcat = sh`${toolOf(ctx, 'postcat')}` + cfg;
-  const postsuper = sh`${toolOf(ctx, 'postsuper')}` + cfg;
-  const postconf = sh`${toolOf(ctx, 'postconf')}` + cfg;
-  const qdOverride = typeof ctx.vars?.queue_directory === 'string' && ctx.vars.queue_directory.trim() !== '' ? ctx.vars.queue_directory.trim() : undefined;
+  const postcat = postfixTool(ctx, 'postcat');
+  const postsuper = postfixTool(ctx, 'postsuper');
+  const postconf = postfixTool(ctx, 'postconf');
+  const qdOverride = ctx.queueDirectory;
   const kind = req.match.kind === 'auth' ? 'auth' : 'bounce';
   const prefixes = {
     P_ENV: hexOf('*** ENVELOPE RECORDS '),
@@ -153,7 +140,7 @@ export function postfixConfirmed(mode: 'delete' | 'hold'): (id: string, lines: s
 }
 
 export function postfixPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<PurgeResult> {
-  const prep = prepareStdinPurge(req, POSTFIX_ID_SHAPE, 'postfix');
+  const prep = prepareStdinPurge(req, POSTFIX_ID, 'postfix');
   const pre = prep.skipped;
   const ids = prep.ids;
   const tool = `postsuper ${req.mode === 'delete' ? '-d' : '-h'}`;
@@ -169,8 +156,8 @@ export function postfixPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<Purge
 }
 
 export function postfixRestart(ctx: MtaContext): ReadPlan<RestartResult> {
-  const postfix = sh`${toolOf(ctx, 'postfix')}` + configArg(ctx);
-  const postconf = sh`${toolOf(ctx, 'postconf')}` + configArg(ctx);
+  const postfix = postfixTool(ctx, 'postfix');
+  const postconf = postfixTool(ctx, 'postconf');
   // master's pid file under the queue directory; `postfix status` says whether it runs.
   const probe = `q=$(${postconf} -h queue_directory 2>/dev/null); p=$(head -n 1 "$q/pid/master.pid" 2>/dev/null | tr -d ' '); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null && ${postfix} status >/dev/null 2>&1; then echo "$p"; fi`;
   return {

@@ -2,13 +2,11 @@
 // attributed queue read carries. Apart from exim.ts because the -bp listing needs none of it.
 // Format follows Exim's spool_in.c (spool_read_header).
 
-import { sh } from '../transport/quote.js';
-import type { MtaContext, QueueMessage } from './types.js';
-import { capWarnings, lineWarning, printable, rcEcho, splitLines } from './util.js';
+import { sh } from '../../transport/quote.js';
+import { EXIM_ID } from './host.js';
+import type { MtaContext, QueueMessage } from '../types.js';
+import { capWarnings, lineWarning, printable, rcEcho, splitLines } from '../util.js';
 
-const B62 = '[0-9A-Za-z]';
-/** 6-11-4 since 4.97 (16VDhn-000000001bo-D342), 6-6-2 before (1WDQrg-0001Wf-1W). */
-export const EXIM_ID = new RegExp(`${B62}{6}-(?:${B62}{11}-${B62}{4}|${B62}{6}-${B62}{2})`);
 
 export interface EximSpoolHeader {
   id: string;
@@ -249,14 +247,9 @@ const SPOOL_AWK =
   `p&&$0==""{p=0} ` +
   `p{print "|" $0;if($0~/^--?acl[cm]? .* [0-9]+$/)s=$NF+1}`;
 
-function spoolDirOf(ctx: MtaContext): string | undefined {
-  const v = ctx.vars?.spool_directory;
-  return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-}
-
 /** Shell lines printing the spool directory (section "spooldir") and every -H envelope ("spool"). */
 export function eximSpoolDumpScript(ctx: MtaContext, bin: string): string {
-  const override = spoolDirOf(ctx);
+  const override = ctx.spoolDirectory;
   const spoolDir = override
     ? sh`sp=${`spool_directory = ${override}`}; rc=0`
     : sh`sp=$(${bin} -bP spool_directory 2>&1); rc=$?`;

@@ -2,30 +2,10 @@
 // account. Its own module because two callers need the same rule: the scan (qmail.ts, through
 // qmailSubmitter) and the purge's delete-time re-check (qmail-ops.ts, through QMAIL_PROOF_AWK).
 
-import { bareIp } from '../logs/line.js';
-import { sh } from '../transport/quote.js';
-import type { MtaContext } from './types.js';
+import { bareIp } from '../../logs/line.js';
+import { sh } from '../../transport/quote.js';
+import type { MtaContext } from '../types.js';
 
-/**
- * `qmail_smtpd_uids` (inventory, optional): uids besides qmaild that qmail-smtpd runs as (the
- * `tcpserver -u` of setups that run it as vpopmail for chkuser). Their "invoked by uid N" is then
- * accepted like "invoked from network". Only list uids that run nothing but qmail-smtpd: any
- * program queueing mail as such a uid can write a header that passes for qmail-smtpd's.
- */
-export function qmailSmtpdUids(ctx: MtaContext): { uids: string[]; bad: string[] } {
-  const v = ctx.vars?.qmail_smtpd_uids;
-  const items: unknown[] = v === undefined || v === null ? [] : Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : [v];
-  const uids: string[] = [];
-  const bad: string[] = [];
-  for (const x of items) {
-    const t = typeof x === 'number' ? String(x) : typeof x === 'string' ? x.trim() : '';
-    // qmail-queue prints the uid with fmt_ulong: plain decimal, no leading zeros.
-    if (/^(?:0|[1-9][0-9]{0,9})$/.test(t)) {
-      if (!uids.includes(t)) uids.push(t);
-    } else bad.push(typeof x === 'string' ? x : JSON.stringify(x) ?? String(x));
-  }
-  return { uids, bad };
-}
 
 // ---------------------------------------------------------------------------
 // Who submitted a queued message: the proof rule.
@@ -219,7 +199,7 @@ if (QMAIL_PROOF_AWK.includes("'")) throw new Error('QMAIL_PROOF_AWK must not con
 export function qmailProofFragment(ctx: MtaContext): string[] {
   return [
     // U: qmail_smtpd_uids (validated digits).
-    sh`U=${qmailSmtpdUids(ctx).uids.join(' ')}`,
+    sh`U=${ctx.qmailSmtpdUids.join(' ')}`,
     `who() { m=''; for f in "$q"/mess/*/"$1" "$q/mess/$1"; do if [ -f "$f" ]; then m=$f; break; fi; done; ` +
       `[ -n "$m" ] || return 0; head -n ${QMAIL_PROOF_MAX_LINES + 1} "$m" | LC_ALL=C tr '\\000' '\\001' | U="$U" LC_ALL=C awk '${QMAIL_PROOF_AWK}'; }`,
   ];

@@ -1,0 +1,28 @@
+// The exim adapter: the queue listing (listing.ts), the spool -H attribution (attribution.ts), the
+// log parser (logs.ts), the incident operations (ops.ts), all reading one host context (host.ts).
+import { sh } from '../../transport/quote.js';
+import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
+import { EXIM_ID, eximBinary } from './host.js';
+import { eximAttributedCommand, eximQueueCommand, parseEximAttributedOutput, parseEximBp, parseEximQueueOutput } from './listing.js';
+import { eximLogFormat } from './logs.js';
+import { eximOps } from './ops.js';
+
+const EXIM_ID_WHOLE = new RegExp(`^${EXIM_ID.source}$`);
+
+export const exim = {
+  name: 'exim',
+  ops: eximOps,
+  logs: eximLogFormat,
+  parseListing: (text: string): QueueListing => parseEximBp(text),
+  queue(ctx: MtaContext): ReadPlan<QueueListing> {
+    return { command: eximQueueCommand(ctx), parse: (stdout, stderr, code) => parseEximQueueOutput(stdout, stderr, code) };
+  },
+  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
+    return {
+      command: eximAttributedCommand(ctx),
+      parse: (stdout, stderr, code) => parseEximAttributedOutput(stdout, stderr, code),
+    };
+  },
+  // `exim -Mvh ID`: the header part of the spool file, as exim itself shows it.
+  headersCommand: (ctx: MtaContext, id: string): string | null => (EXIM_ID_WHOLE.test(id) ? sh`${eximBinary(ctx)} -Mvh ${id}` : null),
+} satisfies MtaAdapter;

@@ -1,0 +1,27 @@
+// The sendmail adapter: the `mailq` listing (listing.ts, queue.ts), the mail-log attribution
+// (attribution.ts), the log parser (logs.ts), the incident operations (ops.ts), all reading one
+// host context (host.ts).
+
+import { sh } from '../../transport/quote.js';
+import { SENDMAIL_ID, sendmailQueueDir } from './host.js';
+import { sendmailLogFormat } from './logs.js';
+import { sendmailOps } from './ops.js';
+import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
+import { planAt } from '../plan.js';
+import { parseMailq } from './listing.js';
+import { parseSendmailQueueOutput, sendmailQueueCommand } from './queue.js';
+import { parseSendmailAttributedOutput, sendmailAttributedCommand } from './attribution.js';
+
+const SENDMAIL_ID_WHOLE = new RegExp(`^${SENDMAIL_ID.source}$`);
+
+export const sendmail = {
+  name: 'sendmail',
+  ops: sendmailOps,
+  logs: sendmailLogFormat,
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailQueueCommand(ctx), parseSendmailQueueOutput),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailAttributedCommand(ctx), parseSendmailAttributedOutput),
+  parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),
+  // The qf file's H lines are the headers (op.me); their ?flags? prefixes are stripped.
+  headersCommand: (ctx: MtaContext, id: string): string | null =>
+    SENDMAIL_ID_WHOLE.test(id) ? sh`sed -n 's/^H\\(?[^?]*?\\)\\{0,1\\}//p' ${`${sendmailQueueDir(ctx)}/qf${id}`}` : null,
+} satisfies MtaAdapter;
