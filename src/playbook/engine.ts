@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Listr } from 'listr2';
-import { Redactor } from '../actions/secrets.js';
+import { Redactor } from '../text/redact.js';
 import { ConfigError, isPromptAbort, StepError, TransportError, type TransportErrorKind } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
