@@ -8,7 +8,7 @@ import { Redactor } from '../text/redact.js';
 import { ConfigError, isPromptAbort, StepError, TransportError, type TransportErrorKind } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
-import { detectMta } from '../scan/host.js';
+import { detectMta } from '../mta/detect.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
