@@ -163,7 +163,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   };
 
   const ctxFor = (step: Step): StepContext => {
-    const run = (cmd: string, ro: RunCommandOptions) => runCommand(cmd, ro);
+    const run = runCommand;
     return {
       step,
       host: o.host,
