@@ -2,7 +2,8 @@
 import type { Action, StepContext } from '../playbook/types.js';
 import { identify } from './identify.js';
 import { notify, notifyPreflight } from './notify.js';
-import { purge, restartMta } from './purge.js';
+import { purge } from './purge.js';
+import { restartMta } from './restart-mta.js';
 import { resetPassword, resetPreflight } from './reset-password.js';
 import { summary } from './summary.js';
 

@@ -6,7 +6,8 @@ import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { ApiError, type ApiErrorKind } from '../errors.js';
 import { isTlsErrorCode } from './http.js';
-import { Redactor, resolveSecret } from './secrets.js';
+import { Redactor } from '../text/redact.js';
+import { resolveSecret } from './secrets.js';
 
 export interface SmtpSettings {
   host: string;

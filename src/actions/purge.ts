@@ -84,7 +84,6 @@ export const purge: Action<typeof Params> = {
   describe: (p) => `${hold(p) ? 'hold' : 'delete'} ${p.target === 'spam' ? `the queued mail of ${p.account}` : 'the null-sender backscatter'}`,
   async run(p, ctx) {
     const ops = ctx.adapter.ops;
-    if (!ops) throw new StepError(`${ctx.mta}: purging is not supported yet on this MTA`);
     const before = await readQueue(ctx);
     const ev = p.target === 'backscatter' ? await bounceEvidence(before, p, ctx) : undefined;
     const chosen = select(before, p, ev);
@@ -145,22 +144,5 @@ export const purge: Action<typeof Params> = {
     // Held mail stays in the queue (postfix hold, exim frozen): "clean" means none is left active.
     const active = mode === 'hold' ? select(after, p, evAfter).filter((m) => !m.held && !m.frozen).length : remaining;
     return { listed: chosen.length, done: res.done.length, skipped: res.skipped, remaining, clean: active === 0, queueAfter: after.length, ...(leftAlone ? { leftAlone } : {}) };
-  },
-};
-
-export const restartMta: Action<z.ZodObject<Record<string, never>>> = {
-  name: 'restart-mta',
-  params: z.object({}),
-  describe: (_p, ctx) => `restart ${ctx.mta} on ${ctx.host.name} (cuts the spammer's open SMTP sessions)`,
-  async run(_p, ctx) {
-    const ops = ctx.adapter.ops;
-    if (!ops) throw new StepError(`${ctx.mta}: restart is not supported yet on this MTA`);
-    const plan = ops.restart(mtaHostOf(ctx));
-    const r = await ctx.run(plan.command, { destructive: true, timeoutMs: 180_000 });
-    if (ctx.dryRun) return { ok: true, dryRun: true };
-    const res = plan.parse(r.stdout, r.stderr, r.code);
-    if (!res.ok) throw new StepError(`${ctx.mta} did not come back after the restart: ${res.detail}`);
-    ctx.say(res.detail);
-    return { ok: true, detail: res.detail };
   },
 };

@@ -29,7 +29,7 @@ import { randomInt } from 'node:crypto';
 import type https from 'node:https';
 import { ApiError } from '../errors.js';
 import { excerpt, httpsRequest, makeAgent } from './http.js';
-import { Redactor } from './secrets.js';
+import { Redactor } from '../text/redact.js';
 
 export interface WhmClientOptions {
   /** e.g. https://host.example.com:2087 */

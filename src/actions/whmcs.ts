@@ -30,7 +30,7 @@ import type https from 'node:https';
 import { ApiError } from '../errors.js';
 import { excerpt, httpsRequest, makeAgent } from './http.js';
 import { phpSerializeBase64 } from './php-serialize.js';
-import { Redactor } from './secrets.js';
+import { Redactor } from '../text/redact.js';
 
 export { phpSerialize, phpSerializeBase64 } from './php-serialize.js';
 

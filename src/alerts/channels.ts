@@ -4,7 +4,8 @@
 // channel and what went wrong, never a secret (webhook URLs from *_env/*_file count as secrets).
 import { ConfigError } from '../errors.js';
 import { sendNotice } from '../actions/mail.js';
-import { Redactor, resolveSecret } from '../actions/secrets.js';
+import { resolveSecret } from '../actions/secrets.js';
+import { Redactor } from '../text/redact.js';
 import type { ChannelConfig, SmtpChannel } from './config.js';
 import { alertmanagerPayload, slackPayload, textBody, title } from './render.js';
 import type { Notice } from './store.js';

@@ -10,12 +10,13 @@ import { ConfigError, EXIT } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { runPlaybook } from '../playbook/engine.js';
+import { plainRenderer } from '../playbook/render-plain.js';
+import { ttyRenderer } from '../playbook/render-tty.js';
 import { defaultRunsDir } from '../playbook/journal.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { transportFor } from '../scan/connect.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { incidentalSecrets } from '../actions/secrets.js';
-import { printable } from '../text/printable.js';
 import { defaultInventory, positiveInt } from './scan.js';
 
 export const DEFAULT_PLAYBOOK = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'hijacked-account.yaml');
@@ -99,19 +100,13 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
       resume: o.resume,
       // URL userinfo and tokens pasted where a variable's name belongs: never shown, never journaled.
       secrets: incidentalSecrets(host.vars),
-      tty: tty && !process.env.CI,
-      out: (line) => void process.stderr.write(`${line}\n`),
+      // A listr2 task list and prompts on a terminal; plain lines otherwise (CI counts as no terminal).
+      renderer: (tty && !process.env.CI ? ttyRenderer : plainRenderer)({
+        out: (line) => void process.stderr.write(`${line}\n`),
+        resume: (runId) => `mailsweep incident ${host.name} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
+      }),
       commandTimeoutMs: timeoutS * 1000,
     });
-    const out = process.stderr;
-    const error = printable(outcome.error ?? '', { multiline: true });
-    if (outcome.status === 'ok') out.write(`\nincident run ${outcome.runId}: done${o.dryRun ? ' (dry run: nothing was changed)' : ''}\njournal: ${outcome.journalPath}\n`);
-    else
-      out.write(
-        // A connection failure ends with the scan's status word (unreachable, auth-failed, …).
-        `\nincident run ${outcome.runId}: ${outcome.connection ? `${host.name} ${outcome.connection}` : outcome.status.toUpperCase()}: ${error}\njournal: ${outcome.journalPath}\n` +
-          `resume with: mailsweep incident ${host.name} --resume ${outcome.runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}\n`,
-      );
     if (outcome.status === 'ok') return INCIDENT_EXIT.ok;
     if (outcome.status === 'aborted') return INCIDENT_EXIT.aborted;
     return outcome.connection ? INCIDENT_EXIT.connection : INCIDENT_EXIT.failed;

@@ -1,4 +1,7 @@
 // Which MTA does a host run? One probe round trip: installed binaries, config files, running daemons.
+import type { HostSpec } from '../inventory/types.js';
+import { oneLine } from '../text/printable.js';
+import type { Transport } from '../transport/types.js';
 import type { MtaName } from './types.js';
 import { pathLine } from './util.js';
 
@@ -72,4 +75,17 @@ export function parseDetect(stdout: string): Detection {
   if (bins.size) evidence.push(`found ${[...bins.keys()].join(', ')}`);
   else evidence.push('no MTA binary found');
   return { mta: null, evidence };
+}
+
+/** The inventory's `mta`, else one probe round trip (binaries, config files, running daemons). */
+export async function detectMta(
+  host: HostSpec,
+  transport: Transport,
+  timeoutMs: number,
+): Promise<{ mta: MtaName; binary?: string } | { mta: null; reason: string }> {
+  if (host.mta) return { mta: host.mta };
+  const probe = await transport.exec(DETECT_COMMAND, { timeoutMs, maxBytes: 1024 * 1024 });
+  const d = parseDetect(probe.stdout);
+  if (d.mta) return { mta: d.mta, binary: d.binary };
+  return { mta: null, reason: `no MTA detected (${d.evidence.join('; ')})${probe.code ? `; probe: ${oneLine(probe.stderr)}` : ''}` };
 }

@@ -1,39 +1,41 @@
-// The run's Asker: answers from --answers or flags first, a prompt only when someone is at the
-// terminal (inside a listr2 task, or before the task list starts), every answer journaled.
-import { ListrInquirerPromptAdapter } from '@listr2/prompt-adapter-inquirer';
-import { confirm as inqConfirm, input as inqInput, select as inqSelect } from '@inquirer/prompts';
-import type { ListrDefaultRenderer, ListrSimpleRenderer, ListrTaskWrapper } from 'listr2';
+// The run's Asker: it decides every question (answers file, flags, --yes rules) and asks the
+// renderer's prompt only when a person at the terminal must answer; every answer is recorded.
 import { StepError } from '../errors.js';
 import { printable } from '../text/printable.js';
-import type { Journal } from './journal.js';
+import type { Prompter } from './events.js';
 import { truthy } from './template.js';
 import type { Asker, ConfirmKind } from './types.js';
 
-export type Task = ListrTaskWrapper<unknown, ListrDefaultRenderer, ListrSimpleRenderer>;
-
-/** What the asker needs of the run's options (RunOptions has them). */
+/** What the asker needs of the run's options (RunOptions has them), and the renderer's prompts. */
 export interface AskerOptions {
   answers: Record<string, unknown>;
   forced?: Map<string, string>;
   unattended: boolean;
   dryRun: boolean;
-  tty: boolean;
+  /** Absent: nobody at the terminal (no TTY, CI). */
+  prompt?: Prompter;
+}
+
+/** One answer and who gave it: the run journals it and tells its renderers. */
+export interface Decision {
+  key: string;
+  question: string;
+  answer: unknown;
+  by: 'operator' | 'flag' | 'answers-file' | 'default';
 }
 
 export class RunAsker implements Asker {
-  task: Task | null = null;
   constructor(
     private readonly o: AskerOptions,
-    private readonly journal: () => Journal,
-    private readonly stepId: () => string,
+    private readonly record: (d: Decision) => void,
   ) {}
 
   private recorded(key: string): { has: boolean; value?: unknown } {
     return key in this.o.answers ? { has: true, value: this.o.answers[key] } : { has: false };
   }
 
-  private log(question: string, answer: unknown, by: 'operator' | 'flag' | 'answers-file' | 'default') {
-    this.journal().append({ t: 'decision', step: this.stepId(), question, answer, by });
+  private log(key: string, question: string, answer: unknown, by: Decision['by']) {
+    this.record({ key, question, answer, by });
   }
 
   private noHuman(key: string, question: string): never {
@@ -46,29 +48,28 @@ export class RunAsker implements Asker {
     const r = this.recorded(key);
     if (r.has) {
       const v = truthy(r.value);
-      this.log(q, v, 'answers-file');
+      this.log(key, q, v, 'answers-file');
       return v;
     }
     if (k.kind === 'override' && this.o.forced?.has(key)) {
-      this.log(q, true, 'flag');
+      this.log(key, q, true, 'flag');
       return true;
     }
-    const nobody = this.o.unattended || (this.o.dryRun && !this.o.tty);
+    const nobody = this.o.unattended || (this.o.dryRun && !this.o.prompt);
     if (nobody && k.kind === 'override') {
       // The safe answer is no: --yes never says yes here, and a dry run shows where a real run stops.
-      this.log(q, false, 'default');
+      this.log(key, q, false, 'default');
       const how = [k.flag, `--answers with "${key}: yes"`].filter(Boolean).join(' or ');
       throw new StepError(`${q} — an unattended run never answers yes to this; stopping before anything changes (to go on anyway: ${how})`);
     }
     // A dry run changes nothing, so without a terminal it may say yes to see the whole plan.
     if (nobody) {
-      this.log(q, true, 'flag');
+      this.log(key, q, true, 'flag');
       return true;
     }
-    if (!this.o.tty) this.noHuman(key, q);
-    // Inside the task list through listr2's adapter; before it starts (the preflight) a plain prompt.
-    const v = this.task ? await this.task.prompt(ListrInquirerPromptAdapter).run(inqConfirm, { message: q, default: dflt }) : await inqConfirm({ message: q, default: dflt });
-    this.log(q, v, 'operator');
+    if (!this.o.prompt) this.noHuman(key, q);
+    const v = await this.o.prompt.confirm(q, dflt);
+    this.log(key, q, v, 'operator');
     return v;
   }
 
@@ -80,12 +81,12 @@ export class RunAsker implements Asker {
     if (r.has) {
       const v = String(r.value) as T;
       if (!choices.some((c) => c.value === v)) throw new StepError(`answer for "${key}" is ${JSON.stringify(v)}, not one of: ${choices.map((c) => c.value).join(', ')}`);
-      this.log(question, v, 'answers-file');
+      this.log(key, question, v, 'answers-file');
       return v;
     }
-    if (this.o.unattended || !this.task || !this.o.tty) this.noHuman(key, question);
-    const v = (await this.task.prompt(ListrInquirerPromptAdapter).run(inqSelect, { message: question, choices, default: dflt })) as T;
-    this.log(question, v, 'operator');
+    if (this.o.unattended || !this.o.prompt) this.noHuman(key, question);
+    const v = await this.o.prompt.select(question, choices, dflt);
+    this.log(key, question, v, 'operator');
     return v;
   }
 
@@ -93,19 +94,19 @@ export class RunAsker implements Asker {
     const question = printable(rawQuestion);
     const r = this.recorded(key);
     if (r.has) {
-      this.log(question, String(r.value), 'answers-file');
+      this.log(key, question, String(r.value), 'answers-file');
       return String(r.value);
     }
-    if (this.o.unattended || (this.o.dryRun && !this.o.tty)) {
+    if (this.o.unattended || (this.o.dryRun && !this.o.prompt)) {
       if (dflt !== undefined) {
-        this.log(question, dflt, 'default');
+        this.log(key, question, dflt, 'default');
         return dflt;
       }
       this.noHuman(key, question);
     }
-    if (!this.task || !this.o.tty) this.noHuman(key, question);
-    const v = await this.task.prompt(ListrInquirerPromptAdapter).run(inqInput, { message: question, default: dflt });
-    this.log(question, v, 'operator');
+    if (!this.o.prompt) this.noHuman(key, question);
+    const v = await this.o.prompt.input(question, dflt);
+    this.log(key, question, v, 'operator');
     return v;
   }
 }

@@ -1,20 +1,21 @@
-// Run a playbook on one host: steps in order as listr2 tasks, confirmations through the Asker,
-// every command and decision journaled, done steps skipped on --resume.
+// Run a playbook on one host: steps in order, every question through the Asker, every command and
+// decision journaled, done steps skipped on --resume. The engine draws nothing: it emits events
+// (events.ts) to its renderer, which also owns the prompts the Asker may need.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Listr } from 'listr2';
-import { Redactor } from '../actions/secrets.js';
+import { Redactor } from '../text/redact.js';
 import { ConfigError, isPromptAbort, StepError, TransportError, type TransportErrorKind } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
-import { detectMta } from '../scan/host.js';
+import { detectMta } from '../mta/detect.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
 import { render, truthy } from './template.js';
 import { type Action, type RunCommandOptions, type StepContext } from './types.js';
-import { RunAsker, type Task } from './asker.js';
+import { RunAsker } from './asker.js';
+import type { Renderer, RunEvent, StepEnd, StepRef } from './events.js';
 import { printable } from '../text/printable.js';
 
 export interface RunOptions {
@@ -38,10 +39,8 @@ export interface RunOptions {
   preflight?: Record<string, (ctx: { host: HostSpec }) => string | null>;
   /** Secrets known up front (tokens) so the journal redacts them. */
   secrets: string[];
-  /** Renderer: listr2's default on a TTY, plain lines otherwise. */
-  tty: boolean;
-  /** Where plain-mode lines go (no TTY): one line per call, without its newline. */
-  out: (line: string) => void;
+  /** Who shows the run (render-tty.ts on a terminal, render-plain.ts otherwise) and, with a terminal, prompts. */
+  renderer: Renderer;
   commandTimeoutMs: number;
 }
 
@@ -83,14 +82,26 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const runDir = join(o.runsDir, runId);
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
 
+  /** Awaited: a renderer that draws asynchronously (the task list) keeps pace with the run. */
+  const emit = async (ev: RunEvent): Promise<void> => void (await o.renderer.on(ev));
+  /** Not awaited: what a step says (its `say` is synchronous), commands, API calls, answers. */
+  const tell = (ev: RunEvent): void => void o.renderer.on(ev);
+  // The API calls actions journal (WHM, WHMCS, SMTP), told as the journal has them: redacted.
+  journal.listener = (r) => {
+    if (r.t === 'api') tell({ type: 'api-call', step: r.step, service: r.service, call: r.call, ...(r.ok === undefined ? {} : { ok: r.ok }), ...(r.error === undefined ? {} : { error: r.error }), dryRun: r.dryRun });
+  };
+  await emit({ type: 'run-start', runId, host: o.host.name, dryRun: o.dryRun, resumed: !!o.resume, steps: o.playbook.steps.map((s) => ({ id: s.id, name: s.name })) });
+
   /** Every way out of a run that has a journal writes its end record (the audit log is complete). */
-  const end = (status: RunOutcome['status'], e?: unknown): RunOutcome => {
+  const end = async (status: RunOutcome['status'], e?: unknown): Promise<RunOutcome> => {
     const error = e === undefined ? undefined : redactor.redact((e as Error)?.message ?? String(e));
     const connection = e instanceof TransportError ? e.kind : undefined;
     journal.append({ t: 'run-end', status, ...(error !== undefined ? { error } : {}), ...(connection ? { connection } : {}) });
     journal.close();
     // The error may quote server text (stderr, ids): the screen gets it made printable.
-    return { runId, journalPath: journal.path, status, results, ...(error !== undefined ? { error: printable(error, { multiline: true }) } : {}), ...(connection ? { connection } : {}) };
+    const shown = { ...(error !== undefined ? { error: printable(error, { multiline: true }) } : {}), ...(connection ? { connection } : {}) };
+    await emit({ type: 'summary', runId, host: o.host.name, dryRun: o.dryRun, status, journalPath: journal.path, ...shown });
+    return { runId, journalPath: journal.path, status, results, ...shown };
   };
   const results: Record<string, unknown> = {};
 
@@ -113,22 +124,26 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     run: { id: runId, dryRun: o.dryRun },
   };
   let current = '';
-  const asker = new RunAsker(o, () => journal, () => current);
+  const { answers, forced, unattended, dryRun } = o;
+  const asker = new RunAsker({ answers, forced, unattended, dryRun, prompt: o.renderer.prompt }, (d) => {
+    journal.append({ t: 'decision', step: current, question: d.question, answer: d.answer, by: d.by });
+    tell({ type: 'question', step: current, ...redactor.redactValue(d) });
+  });
 
-  /** Every command of a step, journaled; destructive ones only shown in a dry run. */
-  const runCommand = async (cmd: string, ro: RunCommandOptions, task: Task | null): Promise<ExecResult> => {
+  /** Every command of a step, journaled and told; destructive ones only shown in a dry run. */
+  const runCommand = async (cmd: string, ro: RunCommandOptions): Promise<ExecResult> => {
     const { destructive, ...eo } = ro;
     const text = eo.stdin === undefined ? '' : String(eo.stdin);
     const stdin = text === '' ? {} : { stdin: text };
+    const told = { type: 'command' as const, step: current, cmd: redactor.redact(cmd), ...(text === '' ? {} : { stdin: redactor.redact(text) }), destructive };
     if (o.dryRun && destructive) {
       journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: true, dryRun: true });
-      // The plan in full, TTY or not: every command and what it would get on stdin.
-      const out = printable(redactor.redact(dryRunPlan(cmd, text)), { multiline: true });
-      if (task) task.output = out;
-      else o.out(out);
+      // The plan in full, TTY or not: the renderer shows every command and what it would get on stdin.
+      tell({ ...told, dryRun: true });
       return { code: 0, stdout: '', stderr: '', durationMs: 0 };
     }
     const timeoutMs = eo.timeoutMs ?? o.commandTimeoutMs;
+    tell({ ...told, dryRun: false, timeoutMs });
     // Streamed output (a log window) goes to its reader; the journal gets how many lines, not them.
     let lines = 0;
     const onLine = eo.onLine;
@@ -147,8 +162,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     return r;
   };
 
-  const ctxFor = (step: Step, task: Task | null): StepContext => {
-    const run = (cmd: string, ro: RunCommandOptions) => runCommand(cmd, ro, task);
+  const ctxFor = (step: Step): StepContext => {
+    const run = runCommand;
     return {
       step,
       host: o.host,
@@ -159,12 +174,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       dryRun: o.dryRun,
       unattended: o.unattended,
       ask: asker,
-      say: (m) => {
-        // Everything a step says may quote server text (senders, headers): shown, never interpreted.
-        const line = printable(redactor.redact(m), { multiline: true });
-        if (task) task.output = line;
-        else o.out(line);
-      },
+      // Everything a step says may quote server text (senders, headers): the renderer shows it made printable.
+      say: (m) => tell({ type: 'output', step: current, text: redactor.redact(m) }),
       scope,
       runDir,
       runId,
@@ -176,53 +187,64 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     };
   };
 
-  const runStep = async (step: Step, task: Task | null, instance = step.id): Promise<void> => {
+  /** One step (a repeat's round: `instance` is `id@round`), between its start and end events. */
+  const runStep = async (step: Step, instance = step.id, round?: number): Promise<void> => {
     current = instance;
-    asker.task = task;
+    const ref: StepRef = { step: instance, id: step.id, name: step.name, ...(round === undefined ? {} : { round }) };
+    await emit({ type: 'step-start', ...ref });
+    let how: StepEnd;
+    try {
+      how = await stepBody(step, instance);
+    } catch (e) {
+      await emit({ type: 'step-end', ...ref, outcome: 'failed', error: redactor.redact((e as Error)?.message ?? String(e)) });
+      throw e;
+    }
+    await emit({ type: 'step-end', ...ref, ...how });
+  };
+
+  const stepBody = async (step: Step, instance: string): Promise<StepEnd> => {
     const prev = journal.doneResult(instance);
     if (prev.done) {
       results[step.id] = scope[step.id] = prev.result;
-      if (task) task.title = `${step.name} (done in an earlier attempt)`;
-      return;
+      return { outcome: 'earlier' };
     }
     if (step.when !== undefined && !truthy(render(step.when, scope, `${step.id}.when`))) {
       journal.append({ t: 'step-skip', step: instance, reason: `when: ${step.when}` });
       results[step.id] = scope[step.id] = { skipped: true };
-      task?.skip(`${step.name}: condition not met`);
-      return;
+      return { outcome: 'skipped', why: 'condition', detail: step.when };
     }
     if (o.skip.has(step.id)) {
       journal.append({ t: 'step-skip', step: instance, reason: '--skip' });
       results[step.id] = scope[step.id] = { skipped: true };
-      task?.skip(`${step.name}: skipped by --skip ${step.id}`);
-      return;
+      return { outcome: 'skipped', why: 'flag' };
     }
-    if (step.action === 'repeat') return runRepeat(step, task);
+    if (step.action === 'repeat') {
+      await runRepeat(step);
+      return { outcome: 'done' };
+    }
     const notReady = o.preflight?.[step.action]?.({ host: o.host });
     if (notReady && o.dryRun) {
       journal.append({ t: 'step-skip', step: instance, reason: `dry run: would fail: ${notReady}` });
       results[step.id] = scope[step.id] = { skipped: true, wouldFail: notReady };
-      if (task) task.skip(`${step.name}: would fail: ${notReady}`);
-      else o.out(`   would fail: ${notReady}`);
-      return;
+      return { outcome: 'skipped', why: 'would-fail', detail: notReady };
     }
     const action = o.actions[step.action]!;
     const params = action.params.parse(render(step.params, scope, `${step.id}.params`));
-    const ctx = ctxFor(step, task);
+    const ctx = ctxFor(step);
     journal.append({ t: 'step-start', step: instance, name: step.name });
     if (step.confirm && !o.dryRun) {
       const q = typeof step.confirm === 'string' ? String(render(step.confirm, scope, `${step.id}.confirm`)) : `${action.describe(params, ctx)}?`;
       if (!(await asker.confirm(`confirm.${step.id}`, q, false, { kind: 'plan' }))) {
         journal.append({ t: 'step-skip', step: instance, reason: 'declined by the operator' });
         results[step.id] = scope[step.id] = { skipped: true, declined: true };
-        task?.skip(`${step.name}: declined`);
-        return;
+        return { outcome: 'skipped', why: 'declined' };
       }
     }
     try {
       const result = await action.run(params, ctx);
       results[step.id] = scope[step.id] = result;
       journal.append({ t: 'step-done', step: instance, result });
+      return { outcome: 'done' };
     } catch (e) {
       journal.append({ t: 'step-fail', step: instance, error: (e as Error).message });
       throw e;
@@ -239,7 +261,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       const why = o.preflight?.[step.action]?.({ host: o.host });
       if (!why || journal.doneResult(step.id).done || o.skip.has(step.id)) continue;
       if (o.dryRun) {
-        o.out(`note: step "${step.name}" would fail: ${why}`);
+        tell({ type: 'output', text: `note: step "${step.name}" would fail: ${why}` });
         continue;
       }
       current = step.id;
@@ -264,7 +286,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
    * `repeat`: run earlier steps again (round 2, 3, …) until a condition holds, as the runbook says:
    * restart, purge, backscatter — until the queue holds none of that account's mail.
    */
-  const runRepeat = async (step: Step, task: Task | null): Promise<void> => {
+  const runRepeat = async (step: Step): Promise<void> => {
     const p = step.params as { steps?: unknown; until?: unknown; max?: unknown };
     const ids = Array.isArray(p.steps) ? p.steps.map(String) : [];
     const max = Number(p.max ?? 3);
@@ -273,11 +295,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     for (let round = 2; round <= max; round++) {
       if (truthy(render(p.until, scope, `${step.id}.until`))) break;
       rounds.push(round);
-      for (const id of ids) {
-        const target = byId.get(id)!;
-        if (task) task.output = `round ${round}: ${target.name}`;
-        await runStep(target, task, `${id}@${round}`);
-      }
+      for (const id of ids) await runStep(byId.get(id)!, `${id}@${round}`, round);
     }
     current = step.id;
     const clean = truthy(render(p.until, scope, `${step.id}.until`));
@@ -289,37 +307,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
 
   try {
     await preflight();
-    if (o.tty) {
-      // Per task (listr2 9): keep every output line (evidence, sample, plan, summary) on screen
-      // after the step ends, not only the last one while it runs.
-      await new Listr(
-        o.playbook.steps.map((step) => ({
-          title: step.name,
-          task: (_: unknown, task: Task) => runStep(step, task),
-          rendererOptions: { persistentOutput: true, outputBar: Infinity },
-        })),
-        { exitOnError: true, rendererOptions: { collapseSubtasks: false, collapseSkips: false } },
-      ).run();
-    } else {
-      for (const step of o.playbook.steps) {
-        o.out(`── ${step.name}`);
-        await runStep(step, null);
-      }
-    }
+    for (const step of o.playbook.steps) await runStep(step);
   } catch (e) {
     return end(isPromptAbort(e) ? 'aborted' : 'failed', e);
   }
   return end('ok');
-}
-
-/** How a destructive command reads in a dry run: whole, with its stdin data (ids, senders) under it. */
-export function dryRunPlan(cmd: string, stdin?: string): string {
-  const lines = [`[dry-run] would run: ${cmd}`];
-  if (stdin !== undefined && stdin !== '') {
-    const data = stdin.endsWith('\n') ? stdin.slice(0, -1) : stdin;
-    lines.push(`  on stdin (${data.split('\n').length} line(s)):`, ...data.split('\n').map((l) => `  | ${l}`));
-  }
-  return lines.join('\n');
 }
 
 /**

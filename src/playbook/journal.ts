@@ -71,6 +71,9 @@ export class Journal {
     return new Journal(path, events, redact);
   }
 
+  /** Told each record as written (redacted): the run turns the API calls actions journal into events. */
+  listener?: (record: Stamped) => void;
+
   append(ev: JournalEvent): Stamped {
     const stamped = { ...ev, at: new Date().toISOString() } as Stamped;
     if (stamped.t === 'command') {
@@ -81,7 +84,9 @@ export class Journal {
     const line = this.redact(JSON.stringify(stamped)) + '\n';
     writeSync(this.fd, line);
     fsyncSync(this.fd);
-    this.events.push(JSON.parse(line) as Stamped);
+    const record = JSON.parse(line) as Stamped;
+    this.events.push(record);
+    this.listener?.(record);
     return stamped;
   }
 

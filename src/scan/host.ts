@@ -2,7 +2,7 @@
 // Never throws: every failure becomes a status and a one-line reason.
 import { ConfigError, TransportError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
+import { detectMta } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
@@ -18,7 +18,7 @@ import { rankSuspects, type Suspect } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
-import { printable } from '../text/printable.js';
+import { oneLine, printable } from '../text/printable.js';
 import type { Transport } from '../transport/types.js';
 import type { Finding } from '../rules/types.js';
 import type { HostReport, QueueSummary } from './types.js';
@@ -65,12 +65,6 @@ export function summarize(listing: QueueListing): QueueSummary {
     oldestSeconds: oldest,
     reportedTotal: listing.reportedTotal,
   };
-}
-
-/** First line of stderr, made printable (src/text/printable.ts): server text is shown, never trusted. */
-export function oneLine(text: string, max = 200): string {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
-  return printable(line, { max });
 }
 
 /** Kept free before the caller's deadline, to finish the report. */
@@ -232,19 +226,6 @@ async function attribute(
     }
   }
   return [...findings, ...notes];
-}
-
-/** The inventory's `mta`, else one probe round trip (binaries, config files, running daemons). */
-export async function detectMta(
-  host: HostSpec,
-  transport: Transport,
-  timeoutMs: number,
-): Promise<{ mta: MtaName; binary?: string } | { mta: null; reason: string }> {
-  if (host.mta) return { mta: host.mta };
-  const probe = await transport.exec(DETECT_COMMAND, { timeoutMs, maxBytes: 1024 * 1024 });
-  const d = parseDetect(probe.stdout);
-  if (d.mta) return { mta: d.mta, binary: d.binary };
-  return { mta: null, reason: `no MTA detected (${d.evidence.join('; ')})${probe.code ? `; probe: ${oneLine(probe.stderr)}` : ''}` };
 }
 
 export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {

@@ -73,3 +73,9 @@ export function markdownText(text: string, o: PrintableOptions = {}): string {
 export function htmlText(text: string, o: PrintableOptions = {}): string {
   return printable(text, o).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
+
+/** First line of stderr, made printable (src/text/printable.ts): server text is shown, never trusted. */
+export function oneLine(text: string, max = 200): string {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+  return printable(line, { max });
+}

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../../src/actions/index.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
+import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { FakeWhm } from '../fakes/fake-whm.js';
@@ -44,8 +45,8 @@ async function run(vars: Record<string, unknown>, account: string, o: Partial<Ru
   const lines: string[] = [];
   const out = await runPlaybook({
     playbook: parsePlaybook(PB, 'r.yaml', ACTION_NAMES), host: host(vars), transport: new LocalTransport(), actions: ACTIONS, preflight: PREFLIGHT,
-    vars: { account }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [], tty: false,
-    out: (l) => lines.push(`${l}\n`), commandTimeoutMs: 10_000, ...o,
+    vars: { account }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }), commandTimeoutMs: 10_000, ...o,
   });
   const runDir = join(out.journalPath.replace(/\.jsonl$/, ''));
   return { out, text: lines.join(''), file: join(runDir, 'new-password'), journal: readFileSync(out.journalPath, 'utf8') };

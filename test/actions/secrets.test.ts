@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { REDACTED, Redactor, incidentalSecrets, looksLikeSecret, redact, resolveSecret, safeUrl } from '../../src/actions/secrets.js';
+import { incidentalSecrets, looksLikeSecret, resolveSecret, safeUrl } from '../../src/actions/secrets.js';
+import { REDACTED, Redactor, redact } from '../../src/text/redact.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailsweep-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

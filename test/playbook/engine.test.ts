@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
+import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import type { Action } from '../../src/playbook/types.js';
 import { StepError } from '../../src/errors.js';
@@ -78,7 +79,7 @@ function opts(over: Partial<RunOptions> & { file: string }): RunOptions {
   const pb = parsePlaybook(PB.replace('vars: { who: "" }', `vars: { who: "", file: "" }`), 'test.yaml', [...Object.keys(actions), 'repeat']);
   return {
     playbook: pb, host, transport: new LocalTransport(), actions, vars: { file: over.file }, dryRun: false, unattended: true,
-    answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-runs-')), secrets: [], tty: false, out: () => {}, commandTimeoutMs: 10_000, ...over,
+    answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-runs-')), secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...over,
   };
 }
 const journal = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -120,7 +121,7 @@ describe('playbook engine', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
     const pb = parsePlaybook('name: p\nsteps:\n  - { name: Plan, id: plan, action: plan }\n', 'p.yaml', [...Object.keys(actions), 'repeat']);
     const lines: string[] = [];
-    const out = await runPlaybook({ ...opts({ file }), playbook: pb, dryRun: true, out: (l) => lines.push(`${l}\n`) });
+    const out = await runPlaybook({ ...opts({ file }), playbook: pb, dryRun: true, renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }) });
     expect(out.status, out.error).toBe('ok');
     const text = lines.join('');
     expect(text).toContain(`[dry-run] would run: ${'x'.repeat(400)} && echo END-OF-COMMAND`);

@@ -12,6 +12,7 @@ import { TransportError } from '../../src/errors.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { getAdapter } from '../../src/mta/index.js';
 import { journaledView, runPlaybook } from '../../src/playbook/engine.js';
+import { plainRenderer } from '../../src/playbook/render-plain.js';
 import type { RunCommandOptions } from '../../src/playbook/types.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import type { ExecOptions, ExecResult, Transport } from '../../src/transport/types.js';
@@ -54,7 +55,7 @@ async function identify(transport: RecordingHost, timeoutS: number) {
     playbook: parsePlaybook(PB.replace('name: p\n', 'name: p\nvars: { auth_id: "" }\n'), 'p.yaml', ACTION_NAMES), host, transport, actions: ACTIONS,
     vars: { auth_id: 'bob@example.test' }, dryRun: false, unattended: true,
     answers: { 'identify.unknown_account': true, 'identify.is_spam': true }, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-idj-')),
-    secrets: [], tty: false, out: () => {}, commandTimeoutMs: timeoutS * 1000,
+    secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: timeoutS * 1000,
   });
   const text = readFileSync(out.journalPath, 'utf8');
   const events = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -10,6 +10,7 @@ import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../../src/actions/index.js';
 import { renderNotice, DEFAULT_NOTICE } from '../../src/actions/notify.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
+import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import type { Action } from '../../src/playbook/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
@@ -103,7 +104,7 @@ async function run(vars: Record<string, unknown>, o: Partial<RunOptions> & { pb?
   return runPlaybook({
     playbook: pb, host: host(vars), transport: new LocalTransport(), actions, preflight: PREFLIGHT,
     vars: { account: account ?? 'bob@example.test', ...(runVars ?? {}) }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')),
-    secrets: [], tty: false, out: () => {}, commandTimeoutMs: 10_000, ...rest,
+    secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...rest,
   });
 }
 
@@ -171,7 +172,7 @@ describe('the customer address', () => {
 
   it('a hostile contact address from WHM is not used, and shown made printable', async () => {
     const lines: string[] = [];
-    const out = await run({ ...WHM(), ...MAIL() }, { account: 'x@evil.test', skip: new Set(['reset']), out: (l) => lines.push(`${l}\n`) });
+    const out = await run({ ...WHM(), ...MAIL() }, { account: 'x@evil.test', skip: new Set(['reset']), renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }) });
     expect(out.status).toBe('failed');
     expect(out.error).toMatch(/nobody to ask: give the answer with --answers \(key "notify.customer_email"\)/);
     const text = lines.join('');
@@ -302,7 +303,7 @@ describe('dry run', () => {
   it('looks the address up, shows the notice, sends nothing', async () => {
     const sent = sink.messages.length;
     const lines: string[] = [];
-    const out = await run({ ...WHM(), ...MAIL() }, { dryRun: true, out: (l) => lines.push(`${l}\n`) });
+    const out = await run({ ...WHM(), ...MAIL() }, { dryRun: true, renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }) });
     expect(out.status, out.error).toBe('ok');
     expect(sink.messages.length).toBe(sent);
     const text = lines.join('');

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
+import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import type { Action } from '../../src/playbook/types.js';
 import { sh } from '../../src/transport/quote.js';
@@ -49,7 +50,7 @@ function opts(steps: string, over: Partial<RunOptions> = {}): { o: RunOptions; f
   const pb = parsePlaybook(`name: t\nvars: { file: "" }\nsteps:\n${steps}`, 't.yaml', [...Object.keys(actions), 'repeat']);
   return {
     file,
-    o: { playbook: pb, host, transport: new LocalTransport(), actions, vars: { file }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-qr-')), secrets: [], tty: false, out: () => {}, commandTimeoutMs: 10_000, ...over },
+    o: { playbook: pb, host, transport: new LocalTransport(), actions, vars: { file }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-qr-')), secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...over },
   };
 }
 const GATED = `  - { name: Gate, id: gate, action: gate }\n  - { name: Act, id: act, action: act, params: { file: "{{ file }}" } }\n`;
