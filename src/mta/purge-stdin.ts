@@ -2,7 +2,8 @@
 // id are hex-encoded into the command's stdin, checked, and read back by the server-side script.
 // Apart from the marker protocol (purge-protocol.ts) because only the stdin commands use it.
 
-import { PURGE_MARKER, preparePurge, type PreparedPurge } from './purge-protocol.js';
+import { preparePurge, type PreparedPurge } from './purge-protocol.js';
+import { scriptSource } from './script.js';
 import type { PurgeRequest } from './types.js';
 
 // Purge requests on stdin (issue #8): the command is a fixed script; ids, expected senders and
@@ -64,21 +65,12 @@ export function prepareStdinPurge(
 }
 
 /**
- * The start of a stdin purge script: the request goes to a private temporary file ($t; every
- * "$t.*" is removed on exit, also on HUP/INT/TERM/PIPE), and a request that is not whole (no
- * final ". N" line, or N id lines missing) aborts before anything is read from the queue.
- * `fin` is the EXIT handler: a script that must undo something on exit redefines it and calls
- * `fin_files`.
+ * The start of a stdin purge script (shared/scripts/request.sh): the request saved to "$t", checked
+ * whole, `fin` the EXIT handler, `ms_ids` its ids.
  */
 export function stdinPrologue(): string[] {
-  return [
-    `t=$(mktemp 2>/dev/null) || { echo "${PURGE_MARKER} - abort cannot create a temporary file"; exit 0; }`,
-    `fin_files() { rm -f "$t" "$t".*; }; fin() { fin_files; }`,
-    `trap 'fin' EXIT; trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 141' PIPE`,
-    `cat >"$t" || { echo "${PURGE_MARKER} - abort cannot read the request on stdin"; exit 0; }`,
-    `if ! awk '$1 == "A" { a++ } $1 == "." { n = $2; e = NR } END { exit !(NR > 0 && e == NR && n == NR - 1 - a) }' "$t"; then echo "${PURGE_MARKER} - abort the request on stdin is missing or incomplete"; exit 0; fi`,
-  ];
+  return [scriptSource('shared/scripts/request.sh')];
 }
 
 /** The ids of the request file $t, one a line (shell fragment). */
-export const STDIN_IDS = `awk '$1 != "A" && $1 != "." { print $1 }' "$t"`;
+export const STDIN_IDS = 'ms_ids';

@@ -5,72 +5,37 @@
 
 import { sh } from '../transport/quote.js';
 import type { RestartResult } from './types.js';
+import { scriptSource } from './script.js';
 import { failureText, pathLine, printable, splitLines } from './util.js';
 
 export const RESTART_MARKER = '__MAILSWEEP_RESTART__';
 
+// The shell side is shared/scripts/restart.sh; these build commands from it for the MTAs' restarts.
+const LIB = (): string => scriptSource('shared/scripts/restart.sh');
+const probeFn = (probe: string): string => `ms_probe() {\n  ${probe}\n}`;
+
 /**
- * Shell fragment that serialises restarts on one host. A run killed mid-restart leaves the
- * init script running on the server (sshd sends no signal to a command without a tty), and
- * its --resume restarts again at once: two interleaved `stop; start`s fail ("postmulti already
- * running") or leave the daemon down. flock(1) waits for the other one; the lock goes with
- * this shell. Without flock (not util-linux) restarts are not serialised.
+ * Restarts on one host one at a time (ms_restart_lock): flock(1) waits up to `seconds` for
+ * another one; without flock (not util-linux) restarts are not serialised.
  */
 export function restartLockFragment(seconds = 120, lockPath?: string): string {
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`bad lock wait ${seconds}`);
-  return [
-    `if command -v flock >/dev/null 2>&1; then`,
-    // /run is root's own (no symlink games from local users); a non-root login uses its own file.
-    lockPath !== undefined
-      ? sh`  lk=${lockPath}`
-      : `  if [ "$(id -u)" = 0 ] && [ -d /run ] && [ -w /run ]; then lk=/run/mailsweep-restart.lock; else lk="\${TMPDIR:-/tmp}/mailsweep-restart.$(id -u).lock"; fi`,
-    // Probe in a subshell first: a failing `exec` redirection would end this shell.
-    `  if ( : >>"$lk" ) 2>/dev/null; then exec 9>>"$lk"`,
-    `    if ! flock -n 9; then echo "${RESTART_MARKER} waited for another restart"; flock -w ${seconds} 9 || { echo "${RESTART_MARKER} busy ${seconds}"; exit 0; }; fi`,
-    `  fi`,
-    `fi`,
-  ].join('\n');
+  return [sh`MS_LOCK_WAIT=${seconds}`, ...(lockPath !== undefined ? [sh`MS_LOCK=${lockPath}`] : []), LIB(), 'ms_restart_lock'].join('\n');
 }
 
 /**
- * Shell fragment that restarts a service the distribution's way and reports how:
- * systemd when /run/systemd/system exists, else the SysV init script, else `service`.
- * `units` are tried in order (the first one that exists is used). The init script's output
- * goes to a temporary file, never to the channel: a daemon that inherits the channel's
- * stdout would keep the command from ever finishing.
+ * Restart a service the distribution's way and report how (ms_service_restart): systemd when it
+ * runs, else the SysV init script, else `service`; the first of `units` that exists.
  */
 export function serviceRestartFragment(units: readonly string[], systemdMarker = '/run/systemd/system'): string {
   for (const u of units) if (!/^[a-z0-9][a-z0-9@._-]*$/.test(u)) throw new Error(`bad unit name ${u}`);
-  const list = units.join(' ');
-  return [
-    `o=$(mktemp 2>/dev/null || echo /tmp/mailsweep-restart.$$); rrc=1; how=''`,
-    // systemd is running when this directory exists (sd_booted(3)); a parameter only for tests.
-    sh`if [ -d ${systemdMarker} ] && command -v systemctl >/dev/null 2>&1; then`,
-    `  u=''; for n in ${list}; do if systemctl cat "$n.service" >/dev/null 2>&1; then u=$n; break; fi; done`,
-    `  if [ -n "$u" ]; then how="systemctl restart $u"; systemctl restart "$u.service" </dev/null >"$o" 2>&1 9>&-; rrc=$?; fi`,
-    `fi`,
-    `if [ -z "$how" ]; then`,
-    `  for n in ${list}; do if [ -x "/etc/init.d/$n" ]; then how="/etc/init.d/$n restart"; "/etc/init.d/$n" restart </dev/null >"$o" 2>&1 9>&-; rrc=$?; break; fi; done`,
-    `fi`,
-    `if [ -z "$how" ] && command -v service >/dev/null 2>&1; then`,
-    `  for n in ${list}; do how="service $n restart"; service "$n" restart </dev/null >"$o" 2>&1 9>&-; rrc=$?; [ "$rrc" -eq 0 ] && break; done`,
-    `fi`,
-    `if [ -z "$how" ]; then echo "${RESTART_MARKER} how none"; else echo "${RESTART_MARKER} how $how"; fi`,
-    `sed 's/^/| /' "$o" 2>/dev/null | tail -n 20; rm -f "$o"`,
-    `echo "${RESTART_MARKER} rc $rrc"`,
-  ].join('\n');
+  return [sh`MS_SYSTEMD_DIR=${systemdMarker}`, LIB(), sh`ms_service_restart ${[...units]}`].join('\n');
 }
 
-/**
- * Shell fragment: wait (up to `seconds`) until `probe` (a fragment printing the daemon's pid,
- * or nothing) finds a live process; prints "running <pid>" or "down".
- */
+/** Wait (up to `seconds`) until `probe` finds a live daemon: "running <pid>" or "down". */
 export function waitRunningFragment(probe: string, seconds = 20): string {
-  return [
-    `pid=''; i=0`,
-    `while [ "$i" -lt ${seconds * 2} ]; do pid=$( ${probe} ); if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then break; fi; pid=''; i=$((i+1)); sleep 0.5; done`,
-    `if [ -n "$pid" ]; then echo "${RESTART_MARKER} running $pid"; else echo "${RESTART_MARKER} down"; fi`,
-  ].join('\n');
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`bad wait ${seconds}`);
+  return [probeFn(probe), sh`MS_WAIT=${seconds}`, LIB(), 'ms_wait_running'].join('\n');
 }
 
 /** Probe fragment: the first pid file of `files` that names a live process. */
@@ -80,16 +45,16 @@ export function pidFileProbe(files: readonly string[]): string {
 }
 
 /**
- * The start of every restart command: PATH, the host's restart lock (restartLockFragment), and
- * the daemon's pid before. Whatever the command then starts must run with fd 9 closed.
+ * The start of every restart command: PATH, the host's restart lock, and the daemon's pid before
+ * (in $b). Whatever the command then starts must run with fd 9 closed.
  */
 export function restartPrologue(probe: string, path = pathLine()): string[] {
   return [path, restartLockFragment(), beforeFragment(probe)];
 }
 
-/** Probe the pid before the restart (printed as "before <pid>"), for the report. */
+/** Probe the pid before the restart (printed as "before <pid>", kept in $b), for the report. */
 export function beforeFragment(probe: string): string {
-  return `b=$( ${probe} ); echo "${RESTART_MARKER} before \${b:-none}"`;
+  return [probeFn(probe), LIB(), 'ms_before'].join('\n');
 }
 
 const R_LINE = /^__MAILSWEEP_RESTART__ (how|rc|running|down|before|waited|busy)(?: (.*))?$/;

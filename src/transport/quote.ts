@@ -11,6 +11,18 @@ export function quote(value: string | number): string {
   return `'${s.replace(/'/g, `'"'"'`)}'`;
 }
 
+declare const shellBrand: unique symbol;
+/**
+ * A shell command made only by `sh`, `shLines` or a server script file (src/mta/script.ts): a
+ * string glued with `+` or a template literal is a plain string and does not type-check as one.
+ */
+export type Sh = string & { readonly [shellBrand]: true };
+
+/** Several commands, one a line. */
+export function shLines(...lines: readonly Sh[]): Sh {
+  return lines.join('\n') as Sh;
+}
+
 /** A shell fragment that is trusted by construction (came from `sh` or a literal). */
 export class ShellCommand {
   constructor(readonly text: string) {}
@@ -25,7 +37,7 @@ type Arg = string | number | ShellCommand | ReadonlyArray<string | number>;
  * Tagged template: literal parts are trusted, every `${value}` is quoted;
  * arrays expand to several quoted words; nested `sh` fragments pass through.
  */
-export function sh(parts: TemplateStringsArray, ...values: Arg[]): string {
+export function sh(parts: TemplateStringsArray, ...values: Arg[]): Sh {
   let out = parts[0] ?? '';
   values.forEach((v, i) => {
     if (v instanceof ShellCommand) out += v.text;
@@ -33,7 +45,7 @@ export function sh(parts: TemplateStringsArray, ...values: Arg[]): string {
     else out += quote(v as string | number);
     out += parts[i + 1] ?? '';
   });
-  return out;
+  return out as Sh;
 }
 
 /** Wrap a built command so it can be nested into another `sh` template unquoted. */
