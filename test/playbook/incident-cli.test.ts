@@ -102,7 +102,7 @@ describe('secrets in the inventory that are not secrets by name', () => {
     const dry = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test'], join(dir, 'runs-secret-dry'));
     expect(dry.stderr).toMatch(/\[dry-run\] would call WHM https:\/\/127\.0\.0\.1:9\/: getdomainowner/);
     // Without a terminal the plan shows the MTA commands too, whole (the restart script is > 300 characters).
-    expect(dry.stderr).toMatch(/── Restart the MTA[^\n]*\n\[dry-run\] would run: [^]*__MAILSWEEP_RESTART__ running/);
+    expect(dry.stderr).toMatch(/── Restart the MTA[^\n]*\n\[dry-run\] would run: [^]*echo "\$R running \$pid"/);
     const real = await incident('mx1', ['--yes', '--auth-id', 'bob@example.test', '--skip', 'notify'], join(dir, 'runs-secret'));
     expect(real.code).toBe(1);
     expect(real.stderr).toMatch(/cpanel_token_env must name an environment variable .* its value is not shown/);
