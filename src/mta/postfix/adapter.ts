@@ -5,6 +5,7 @@ import { planAt } from '../plan.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { POSTFIX_ID, postfixTool } from './host.js';
 import { parsePostfixAttributedOutput, parsePostfixQueueOutput, parsePostqueueJson, parsePostqueueP, postfixAttributedCommand, postfixQueueCommand } from './listing.js';
+import { postfixLocalDomains } from './local-domains.js';
 import { postfixLogFormat } from './logs.js';
 import { postfixOps } from './ops.js';
 
@@ -14,6 +15,7 @@ export const postfix = {
   name: 'postfix',
   ops: postfixOps,
   logs: postfixLogFormat,
+  localDomains: postfixLocalDomains,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixQueueCommand(ctx), parsePostfixQueueOutput),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixAttributedCommand(ctx), parsePostfixAttributedOutput),
   // postqueue -j (JSON lines) or postqueue -p / mailq.
