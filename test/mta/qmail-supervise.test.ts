@@ -563,7 +563,7 @@ describe('bare qmail-send, no supervisor (real processes)', () => {
 });
 
 // ---------------------------------------------------------------------------
-// The purge itself (qmail-ops.ts) on a supervised layout: svc -d, removal, svc -u.
+// The purge itself (ops.ts, scripts/purge.sh) on a supervised layout: svc -d, removal, svc -u.
 
 describe('qmail purge through /bin/sh with qmail-send under daemontools', () => {
   it('stops qmail-send with svc -d, removes the bounce, starts it with svc -u', async () => {

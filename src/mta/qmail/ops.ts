@@ -54,7 +54,7 @@ export function qmailPurgeCommand(ctx: MtaContext, req: PurgeRequest, sup: Qmail
   });
 }
 
-/** `sup`: the qmail-supervise fragment's settings (tests only). */
+/** `sup`: supervise.sh's settings (tests only). */
 export function qmailPurge(ctx: MtaContext, req: PurgeRequest, sup: QmailSuperviseOptions = {}): ReadPlan<PurgeResult> {
   const prep = prepareStdinPurge(req, QMAIL_ID, 'qmail', (r) => r.match.kind === 'auth');
   if (req.mode === 'hold' && !prep.refusal) {
@@ -71,8 +71,8 @@ export function qmailPurge(ctx: MtaContext, req: PurgeRequest, sup: QmailSupervi
 }
 
 /**
- * Restart qmail-send the way it is supervised (qmail-supervise.ts), report how, and check that
- * a qmail-send runs afterwards with a NEW pid. `sup`: the fragment's settings (tests only).
+ * Restart qmail-send the way it is supervised (supervise.ts, scripts/restart.sh), report how, and
+ * check that a qmail-send runs afterwards with a NEW pid. `sup`: supervise.sh's settings (tests).
  */
 export function qmailRestart(ctx: MtaContext, sup: QmailSuperviseOptions = {}): ReadPlan<RestartResult> {
   return {
