@@ -9,7 +9,8 @@
 # @include postfix/scripts/proof.awk
 BEGIN {
   for (i = 0; i < 256; i++) { X[i] = sprintf("%02x", i); V[X[i]] = i }
-  while ((getline l < ENVIRON["MS_REQ"]) > 0) {
+  D = ENVIRON["MS_REQ"]
+  while ((getline l < D) > 0) {
     split(l, f, " ")
     if (f[1] == "A") A = f[2]
     else if (f[1] != ".") { S[f[1]] = f[2]; R[f[1]] = f[3] }
