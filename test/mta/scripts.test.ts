@@ -54,7 +54,8 @@ describe('server script files', () => {
   });
 
   it.each(AWKS.map((f) => [relative(MTA_DIR, f)]))('%s: awk parses it', (file) => {
-    const r = spawnSync('awk', ['-f', join(MTA_DIR, file)], { input: '', encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
+    // Expanded with its includes (an awk file may # @include another, e.g. shared/scripts/hex.awk).
+    const r = spawnSync('awk', [scriptSource(file)], { input: '', encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
     expect(r.stderr).toBe('');
   });
 

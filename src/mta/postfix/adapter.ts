@@ -1,6 +1,6 @@
 // The postfix adapter: the queue listing (listing.ts), the postcat attribution (attribution.ts),
 // the log parser (logs.ts), the incident operations (ops.ts), all reading one host context (host.ts).
-import { quote } from '../../transport/quote.js';
+import { raw, sh, type Sh } from '../../transport/quote.js';
 import { planAt } from '../plan.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { POSTFIX_ID, postfixTool } from './host.js';
@@ -22,5 +22,5 @@ export const postfix = {
   parseListing: (text: string, nowSeconds: number): QueueListing =>
     text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),
   // `postcat -h -q ID`: the message's header records.
-  headersCommand: (ctx: MtaContext, id: string): string | null => (POSTFIX_ID_WHOLE.test(id) ? `${postfixTool(ctx, 'postcat')} -h -q ${quote(id)}` : null),
+  headersCommand: (ctx: MtaContext, id: string): Sh | null => (POSTFIX_ID_WHOLE.test(id) ? sh`${raw(postfixTool(ctx, 'postcat'))} -h -q ${id}` : null),
 } satisfies MtaAdapter;
