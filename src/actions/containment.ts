@@ -46,6 +46,13 @@ export const MEASURE_WORDS: Record<Measure, string> = {
   kick: 'end open IMAP/POP sessions',
 };
 
+/** What lifting a measure gives back, in the operator's words. */
+export const RELEASE_WORDS: Record<Exclude<Measure, 'kick'>, string> = {
+  hold: 'outgoing mail no longer held; what the hold queued is sent',
+  suspend_outgoing: 'outgoing mail accepted again',
+  suspend_login: 'logins allowed again',
+};
+
 /** Accounts as printed in a command line the operator may copy: shell-quoted by the caller. */
 export function describeUndo(u: Undo): string {
   return u.via === 'whm' ? u.call : `release command: ${u.command}`;

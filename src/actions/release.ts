@@ -11,7 +11,7 @@ import { containCommands, MEASURES } from './contain-commands.js';
 import { findContainment } from './contain-journal.js';
 import { HostContain } from './contain-host.js';
 import { WhmContain } from './contain-whm.js';
-import { describeUndo, MEASURE_WORDS, releaseKey, type ReleaseEffect } from './containment.js';
+import { describeUndo, RELEASE_WORDS, releaseKey, type ReleaseEffect } from './containment.js';
 import { badAccount } from './contain.js';
 import { whmConfig } from './integrations.js';
 
@@ -72,7 +72,7 @@ export const release: Action<typeof ReleaseParams> = {
       const detail: ReleaseEffect = { measure: e.measure, account: p.account, containRun: found.runId, call: describeUndo(u) };
       ctx.journal.append({ t: 'effect', step: ctx.step.id, key: releaseKey(e.measure), detail });
       released.push(e.measure);
-      ctx.say(`${e.measure}: released (${MEASURE_WORDS[e.measure]} lifted)`);
+      ctx.say(`${e.measure}: released — ${RELEASE_WORDS[e.measure as keyof typeof RELEASE_WORDS]}`);
     }
     return { account: p.account, containRun: found.runId, released, ...(ctx.dryRun ? { dryRun: true } : {}) };
   },

@@ -21,6 +21,7 @@ import { plainRenderer } from '../playbook/render-plain.js';
 import { ttyRenderer } from '../playbook/render-tty.js';
 import { transportFor } from '../scan/connect.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
+import { quote } from '../transport/quote.js';
 import { INCIDENT_EXIT } from './incident.js';
 import { defaultInventory, positiveInt } from './scan.js';
 
@@ -95,7 +96,8 @@ async function run(cmd: 'contain' | 'release', host: HostSpec, timeoutS: number,
       secrets: incidentalSecrets(host.vars),
       renderer: (tty && !process.env.CI ? ttyRenderer : plainRenderer)({
         out: (line) => void process.stderr.write(`${line}\n`),
-        resume: (runId) => `mailsweep ${cmd} ${host.name} --auth-id ${String(vars.auth_id)} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
+        label: cmd,
+        resume: (runId) => `mailsweep ${cmd} ${quote(host.name)} --auth-id ${quote(String(vars.auth_id ?? o.authId))} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
       }),
       commandTimeoutMs: timeoutS * 1000,
     });
