@@ -82,13 +82,17 @@ export class WhmContain {
     return { state: `uapi_cpanel Email::list_pops_with_disk(domain=${this.domain})`, apply: `uapi_cpanel Email::${UAPI[measure][0]}(email=${this.account})` };
   }
 
+  /** The restrictions as they were before this run changed any: read once, at the first measure. */
+  private before?: Partial<Record<ReversibleMeasure, boolean | undefined>>;
+
   async prior(measure: ReversibleMeasure): Promise<Prior> {
     const owner = await this.cpanelUser();
     const d = this.describe(measure, owner);
-    const now =
+    this.before ??=
       this.scope === 'account'
-        ? (await this.call(d.state, (c) => c.accountRestrictions(owner)))[measure as 'hold' | 'suspend_outgoing']
-        : (await this.call(d.state, (c) => c.mailboxRestrictions(owner, this.account)))[measure];
+        ? await this.call(d.state, (c) => c.accountRestrictions(owner))
+        : await this.call(d.state, (c) => c.mailboxRestrictions(owner, this.account));
+    const now = this.before[measure];
     return now === undefined ? 'unknown' : now ? 'on' : 'off';
   }
 

@@ -74,6 +74,7 @@ export const contain: Action<typeof ContainParams> = {
     if (whm && ctx.dryRun) whm.wouldCall(`getdomainowner(domain=${p.account.slice(p.account.lastIndexOf('@') + 1)})`);
 
     const done: ContainEffect[] = [];
+    let statedDry = false;
     for (const measure of p.measures) {
       const earlier = ctx.journal.effect(ctx.step.id, containKey(measure));
       if (earlier) {
@@ -99,7 +100,8 @@ export const contain: Action<typeof ContainParams> = {
       const m = measure as ReversibleMeasure;
       if (ctx.dryRun && via[m] === 'whm') {
         const d = whm!.describe(m);
-        whm!.wouldCall(d.state);
+        if (!statedDry) whm!.wouldCall(d.state);
+        statedDry = true;
         whm!.wouldCall(d.apply);
         continue;
       }

@@ -27,6 +27,7 @@ afterAll(() => whm?.close());
 beforeEach(() => {
   whm.fail(null);
   whm.failFunction(null);
+  whm.omitRestrictions = false;
   for (const a of [BOB, 'carol@example.test']) whm.setMailbox(a, { heldOutgoing: false, suspendedOutgoing: false, suspendedLogin: false });
   whm.setAccount('examplec', { hold: false, suspended: false });
 });
@@ -206,5 +207,21 @@ describe('contain and release through WHM', () => {
     expect(whm.calls.filter((k) => k.uapi === 'Email::hold_outgoing').length).toBe(holds);
     expect(state()).toEqual({ held: true, outgoing: false, login: true });
     expect(again.text).toMatch(/hold: done earlier in run/);
+  });
+
+  it('cPanel does not say whether a restriction was there before: contained, and release lifts it only with --force', async () => {
+    whm.omitRestrictions = true;
+    const r = runs();
+    const c = await contain('hold', r);
+    expect(c.out.status, c.out.error).toBe('ok');
+    expect(c.effects[0]!.detail).toMatchObject({ prior: 'unknown', applied: true });
+    expect(c.text).toContain('release will ask before lifting it');
+    const x = await release(r);
+    expect(x.out.status).toBe('failed');
+    expect(x.out.error).toMatch(/could not read whether hold was already in place.*never answers yes.*--force/);
+    expect(state().held).toBe(true);
+    const y = await release(r, { forced: new Map([['release.unknown_prior', '--force']]) });
+    expect(y.out.status, y.out.error).toBe('ok');
+    expect(state().held).toBe(false);
   });
 });

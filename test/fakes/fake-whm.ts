@@ -87,6 +87,8 @@ export class FakeWhm {
   private failure: FakeWhmFailure | null = null;
   /** A UAPI (Email::…) or WHM API 1 function that answers as failed (UAPI status 0, WHM result 0). */
   private failing: string | null = null;
+  /** Answer list_pops_with_disk without the restriction fields (their names are UNCONFIRMED). */
+  omitRestrictions = false;
   /** cPanel account → its whole-account outgoing restrictions (WHM API 1). */
   private readonly accounts = new Map<string, { hold: boolean; suspended: boolean }>();
   private readonly mailboxes = new Map<string, FakeMailbox>();
@@ -329,10 +331,9 @@ export class FakeWhm {
             email: mb.address,
             login: mb.address,
             domain: mb.address.split('@')[1],
-            hold_outgoing: mb.heldOutgoing ? 1 : 0,
-            suspended_outgoing: mb.suspendedOutgoing ? 1 : 0,
-            suspended_login: mb.suspendedLogin ? 1 : 0,
-            suspended_incoming: 0,
+            ...(this.omitRestrictions
+              ? {}
+              : { hold_outgoing: mb.heldOutgoing ? 1 : 0, suspended_outgoing: mb.suspendedOutgoing ? 1 : 0, suspended_login: mb.suspendedLogin ? 1 : 0, suspended_incoming: 0 }),
           }));
         return ok(rows);
       }
