@@ -97,6 +97,20 @@ describe('incident --timeout', () => {
   }, 60_000);
 });
 
+describe('incident --set', () => {
+  it('a name the playbook does not have is refused (exit 3), naming the vars it has; nothing connects', async () => {
+    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_logn=true'], join(dir, 'runs-set-typo'));
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/--set suspend_logn: the playbook has no such var \(its vars: .*suspend_login/);
+    expect(r.events).toEqual([]);
+  });
+
+  it('suspend_login reaches the reset step (the dry run shows the WHM call)', async () => {
+    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_login=true'], join(dir, 'runs-set-login'));
+    expect(r.stderr).toMatch(/Email::suspend_login\(email=bob@example.test\)/);
+  }, 60_000);
+});
+
 describe('secrets in the inventory that are not secrets by name', () => {
   it('a token pasted as cpanel_token_env and a password in cpanel_url are never printed nor journaled', async () => {
     const dry = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test'], join(dir, 'runs-secret-dry'));
