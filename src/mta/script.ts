@@ -41,7 +41,8 @@ export function serverScript(path: string, vars: Readonly<Record<string, ScriptV
   const head = Object.entries(vars).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`bad script variable name ${k}`);
     const value = typeof v === 'string' || typeof v === 'number' ? String(v) : v.join('\n');
-    return `${k}=${quote(value)}`;
+    // An awk program's "$1" is text here, not an expansion (shellcheck SC2016 would say so).
+    return /[$`]/.test(value) ? `# shellcheck disable=SC2016\n${k}=${quote(value)}` : `${k}=${quote(value)}`;
   });
   return [...head, scriptSource(path)].join('\n') as Sh;
 }
