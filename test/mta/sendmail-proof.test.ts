@@ -2,13 +2,17 @@
 // on the server): ONE table of log excerpts, each run through the TypeScript rule and through
 // the real awk (LC_ALL=C), both compared with the case's verdict (queue id → authid, or null).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bareIp } from '../../src/logs/line.js';
+import { mtaHost } from '../../src/mta/host.js';
 import { scriptSource } from '../../src/mta/script.js';
+import { parseSendmailAuthLog } from '../../src/mta/sendmail/attribution.js';
 import { sendmailJoin } from '../../src/mta/sendmail/join.js';
-import { HOSTILE_INPUTS, tmp } from './helpers.js';
+import { parseSendmailLog } from '../../src/mta/sendmail/logs.js';
+import { sendmailPurge } from '../../src/mta/sendmail/ops.js';
+import { HOSTILE_INPUTS, runPlan, script, tmp } from './helpers.js';
 
 type Verdict = Record<string, string | null>;
 interface Case {
@@ -177,6 +181,38 @@ describe('the sendmail AUTH→from join: one table, TypeScript and awk', () => {
     writeFileSync(f, '6AN4N6iY000407\n6AN4N9aa000407\n');
     const c = CASES.find((x) => x.name.startsWith('one session, two messages'))!;
     expect(viaAwk(c.lines, { MS_WANT: f })).toEqual({ '6AN4N6iY000407': 'bob@example.test', '6AN4N9aa000407': null });
+  });
+});
+
+// The rule's three users: the log parser (scan evidence), the queue attribution and the purge's
+// delete-time re-check (purge.sh running join.awk against a fake queue and a stub sendmail).
+function viaPurge(c: Case, authId: string): string[] {
+  const d = tmp('ms-smjoin-');
+  const bin = join(d, 'bin');
+  mkdirSync(bin);
+  mkdirSync(join(d, 'mq'));
+  const ids = Object.keys(c.expect);
+  for (const id of ids) writeFileSync(join(d, 'mq', `qf${id}`), 'V8\nT1795409270\nS<s@x.invalid>\nRPFD:<a@b>\nH??From: s\n.\n');
+  writeFileSync(join(d, 'mail.log'), `${c.lines.join('\n')}\n`);
+  // sendmail -Q<reason> -qI<id>…: quarantine (qf -> hf with the reason's q line).
+  script(join(bin, 'sendmail'), `r=''; for a in "$@"; do case $a in -Q*) r=\${a#-Q};; esac; done
+for a in "$@"; do case $a in -qI*) id=\${a#-qI}; { cat "${d}/mq/qf$id"; echo "q$r"; } >"${d}/mq/hf$id"; rm -f "${d}/mq/qf$id";; esac; done`);
+  const ctx = mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log'), mta_pid_file: join(d, 'none.pid') });
+  const shown = Object.fromEntries(ids.map((id) => [id, { sender: 's@x.invalid' }]));
+  const { result } = runPlan(sendmailPurge(ctx, { ids, match: { kind: 'auth', authId }, mode: 'delete', expect: shown }), d, bin);
+  expect(readdirSync(join(d, 'mq')).filter((f) => f.startsWith('qf')).sort()).toEqual(ids.filter((id) => !result.done.includes(id)).map((id) => `qf${id}`).sort());
+  return [...result.done].sort();
+}
+
+describe('the log parser, the attribution and the purge give the verdicts of the table', () => {
+  it.each(CASES.filter((c) => Object.keys(c.expect).length > 0).map((c) => [c.name, c]))('%s', (_name, c) => {
+    const attributed = parseSendmailAuthLog(c.lines.join('\n')).byQid;
+    expect(Object.fromEntries([...attributed].map(([q, r]) => [q, r.authId ?? null]))).toEqual(c.expect);
+    // The parser reports every accepted message (nrcpts > 0 and the whole logsender shape).
+    const parsed = new Map(parseSendmailLog(c.lines.join('\n'), { nowSeconds: 1795408000 }).submissions.flatMap((s) => (s.queueId ? [[s.queueId, s.authId ?? null] as const] : [])));
+    for (const [q, a] of parsed) expect([q, a]).toEqual([q, c.expect[q]]);
+    const who = [...new Set(Object.values(c.expect).filter((a): a is string => a !== null))][0] ?? 'bob@example.test';
+    expect(viaPurge(c, who)).toEqual(Object.keys(c.expect).filter((q) => c.expect[q] === who).sort());
   });
 });
 
