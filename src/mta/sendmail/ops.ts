@@ -4,10 +4,10 @@
 //   2. re-check every id on the server (request on stdin, hex-encoded; one awk over the qf files):
 //      its qf file still exists, its S line is the sender the listing showed, byte for byte
 //      (request.expect: a reused id is never touched), and for kind auth the mail-log join
-//      (join.ts, run on the server as its twin scripts/join.awk: the rule attribution and the
-//      log parser use) still names the auth id; for kind bounce the S
-//      line is the null sender and every R line (its undelivered recipients: sendmail drops the
-//      delivered ones from the qf) is one of request.expect[id].recipients;
+//      (the rule of join.ts that attribution and the log parser use, run on the server as its
+//      twin scripts/join.awk) still names the auth id; for kind bounce the S line is the null
+//      sender and every R line (its undelivered recipients: sendmail drops the delivered ones
+//      from the qf) is one of request.expect[id].recipients;
 //   3. quarantine the matching ids with sendmail's own `sendmail -qI<id>… -Qmailsweep`
 //      (qf → hf: no queue runner picks them up any more; a job another process locked again is
 //      freed and tried again, 3 rounds at most);
