@@ -9,7 +9,7 @@
 // same (4.96+) format.
 import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -292,16 +292,27 @@ describe('postfix attributedQueue', () => {
 
 // ---------------------------------------------------------------------------
 describe('sendmail attributedQueue', () => {
-  it('is one command: mailq, mailq -Ac, and one grep -F over the mail log', () => {
-    const cmd = sendmail.attributedQueue(mtaHost()).command;
-    expect(cmd).toContain('mailq 2>&1');
-    expect(cmd).toContain("grep -F -e 'AUTH=server, ' -e ': from='");
-    expect(cmd).toContain('/var/log/mail.log /var/log/maillog');
-  });
-
-  it('quotes an inventory mail_log', () => {
-    const cmd = sendmailAttributedCommand(mtaHost(undefined, { mail_log: '/var/log/$(id)' }));
-    expect(cmd).toContain(`for f in '/var/log/$(id)'; do`);
+  it('is one command: mailq, mailq -Ac, and one grep -F over the mail log (.1 first); an inventory mail_log is data', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ms-sma-'));
+    try {
+      writeFileSync(join(d, 'mailq'), '#!/bin/sh\necho "mailq $*"\n');
+      chmodSync(join(d, 'mailq'), 0o755);
+      const log = join(d, 'mail $(touch PWNED).log');
+      writeFileSync(`${log}.1`, 'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0\nx sm-mta[1]: STARTTLS=server\n');
+      writeFileSync(log, 'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1\nx sm-mta[2]: 6AN4N6iZ000407: to=<c@d>\n');
+      const cmd = sendmailAttributedCommand(mtaHost(undefined, { mail_log: [join(d, 'none'), log] }));
+      const out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', cwd: d, env: { PATH: `${d}:/usr/bin:/bin` } }).split('\n').slice(1);
+      expect(out).toEqual([
+        'mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0',
+        `__MAILSWEEP_LOGFILE__ ${log}.1`, 'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0',
+        `__MAILSWEEP_LOGFILE__ ${log}`, 'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1',
+        '__MAILSWEEP_RC__ log 0', '',
+      ]);
+      expect(readdirSync(d)).not.toContain('PWNED');
+      expect(sendmail.attributedQueue(mtaHost()).command).toMatch(/^MS_LOGS='\/var\/log\/mail.log\n\/var\/log\/maillog'$/m);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('real bookworm-sendmail: bob owns exactly the spam, legit users their own, bounces nobody', () => {
