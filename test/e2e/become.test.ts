@@ -24,10 +24,10 @@ function inHost(h: LabHost, cmd: string): string {
   return execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/bash', '-c', cmd], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
 }
 
-/** bob's lab-only (fake) password, from the lab script that set it. */
+/** bob's lab-only (fake) password, from the lab's settings that set it. */
 function bobPassword(): string {
-  const m = /\[bob@example\.test\]=(\S+?)[ )]/.exec(readFileSync(join('test', 'lab', 'lab'), 'utf8'));
-  if (!m) throw new Error('no lab password for bob in test/lab/lab');
+  const m = /\[bob@example\.test\]=(\S+?)[ )]/.exec(readFileSync(join('test', 'lab', 'lib', 'config.sh'), 'utf8'));
+  if (!m) throw new Error('no lab password for bob in test/lab/lib/config.sh');
   return m[1]!;
 }
 
