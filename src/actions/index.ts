@@ -1,6 +1,9 @@
 // Action registry: the names playbook steps use.
 import type { Action, StepContext } from '../playbook/types.js';
+import { command } from './command.js';
+import { evidence } from './evidence.js';
 import { identify } from './identify.js';
+import { local } from './local-run.js';
 import { notify, notifyPreflight } from './notify.js';
 import { purge } from './purge.js';
 import { restartMta } from './restart-mta.js';
@@ -14,6 +17,9 @@ export const ACTIONS: Record<string, Action> = {
   purge,
   notify,
   summary,
+  command,
+  local,
+  evidence,
 } as Record<string, Action>;
 
 /** Checks run before the first step: an integration that is not configured stops an unattended run early. */
