@@ -14,6 +14,11 @@ function positions(text: string): { start: number; end: number; path: string; wh
   const out: { start: number; end: number; path: string; where: string }[] = [];
   let state: 'word' | 'single' | 'double' | 'ansi' | 'comment' = 'word';
   const heredoc = /<<(?!<)/.test(text);
+  // A backslash escapes the next character, unless that starts a placeholder: then it is reported.
+  const skip = (i: number) => {
+    PLACEHOLDER.lastIndex = i + 1;
+    return PLACEHOLDER.exec(text) ? 0 : 1;
+  };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     PLACEHOLDER.lastIndex = i;
@@ -27,7 +32,7 @@ function positions(text: string): { start: number; end: number; path: string; wh
     }
     switch (state) {
       case 'word':
-        if (ch === '\\') i++;
+        if (ch === '\\') i += skip(i);
         else if (ch === "'") state = 'single';
         else if (ch === '"') state = 'double';
         else if (ch === '$' && text[i + 1] === "'") (state = 'ansi'), i++;
@@ -39,7 +44,7 @@ function positions(text: string): { start: number; end: number; path: string; wh
         break;
       case 'double':
       case 'ansi':
-        if (ch === '\\') i++;
+        if (ch === '\\') i += skip(i);
         else if ((state === 'double' && ch === '"') || (state === 'ansi' && ch === "'")) state = 'word';
         break;
       case 'comment':
@@ -94,7 +99,8 @@ export function renderShell(text: string, scope: Record<string, unknown>, where:
  */
 export function stdinLines(v: unknown, where: string): string {
   if (v === undefined || v === null || v === '') return '';
-  const items = Array.isArray(v) ? v : [v];
+  // A list of values and lists (`[ "{{ account }}", "{{ identify.topIps }}" ]`) is one line per value.
+  const items = Array.isArray(v) ? v.flat() : [v];
   const lines = items.map((x, i) => {
     const s = typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x);
     if (/[\r\n\0]/.test(s)) throw new ConfigError(`${where}[${i}]: the value holds a line break or NUL; it would not be one stdin line, so nothing was run`);
