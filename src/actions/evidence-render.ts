@@ -108,7 +108,8 @@ export function summaryMarkdown(d: EvidenceDoc): string {
   if (!d.clientIps.length) L.push('None in the log window.');
   else {
     L.push('| IP | messages and logins | first seen | last seen |', '|---|---:|---|---|');
-    for (const x of d.clientIps) L.push(`| ${md(x.ip, 60)} | ${x.count} | ${x.firstSeen ?? '?'} | ${x.lastSeen ?? '?'} |`);
+    // An address is shown as it is (markdownText would escape "203." as if it began a list).
+    for (const x of d.clientIps) L.push(`| ${/^[0-9A-Fa-f:.]{2,45}$/.test(x.ip) ? x.ip : md(x.ip, 60)} | ${x.count} | ${x.firstSeen ?? '?'} | ${x.lastSeen ?? '?'} |`);
   }
   L.push('', '## Log lines', '');
   if (d.log.included === 'lines')

@@ -44,14 +44,16 @@ interface IdentifyResult {
   accountIds?: string[];
 }
 
-const ADDRESS = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
+/** An address, after an optional `key=` (`email=bob@x`, `from=carol@y`), which is kept as it is. */
+const ADDRESS = /([A-Za-z_]+=)?([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)/g;
 
 /** The bundle's one cleaning path: secrets, then (by option) other people's addresses, then controls. */
 export function cleaner(account: string, secrets: readonly string[], runRedact: (s: string) => string, redactAddresses: boolean) {
   const own = account.toLowerCase();
   const base = (s: string) => {
     let t = redact(runRedact(s), secrets);
-    if (redactAddresses) t = t.replace(ADDRESS, (a, domain: string) => (a.toLowerCase() === own ? a : `[redacted]@${domain}`));
+    if (redactAddresses)
+      t = t.replace(ADDRESS, (a, key: string | undefined, local: string, domain: string) => (`${local}@${domain}`.toLowerCase() === own ? a : `${key ?? ''}[redacted]@${domain}`));
     return t;
   };
   return { line: (s: string) => printable(base(s)), text: (s: string) => printable(base(s), { multiline: true }) };
@@ -87,9 +89,12 @@ async function build(p: P, ctx: StepContext): Promise<{ dir: string; archive: st
   }
   const have = new Set(samples.map((s) => s.id));
   const candidates = [...new Set([...(id.sampleId ? [id.sampleId] : []), ...(now?.ids ?? []), ...(id.accountIds ?? [])])];
+  // A few tries past the wanted count (a message may be gone by now), not one round trip per queued id.
+  let tries = 2 * p.samples + 2;
   for (const qid of candidates) {
-    if (samples.length >= p.samples) break;
+    if (samples.length >= p.samples || tries <= 0) break;
     if (have.has(qid) || !/^[\w.-]{1,64}$/.test(qid)) continue;
+    tries--;
     const h = await headersOf(ctx, qid);
     if (h === null) continue;
     put(`headers/${qid}.txt`, `${clean.text(h)}\n`);

@@ -251,6 +251,8 @@ export const notify: Action<typeof Params> = {
 
     const customvars = { ...vars, ...(password ? { new_password: password } : {}) };
     delete (customvars as Record<string, unknown>).password;
+    // WHMCS notices carry no attachment: the flag means nothing there.
+    delete (customvars as Record<string, unknown>).evidence_attached;
     if (ctx.dryRun) {
       const how = useWhmcs
         ? `WHMCS ${safeUrl(whmcs?.url ?? '(not configured)')}: ${whmcs?.template ? `SendEmail(messagename=${whmcs.template})` : 'OpenTicket'}`
