@@ -120,6 +120,8 @@ describe('the evidence bundle', () => {
     const doc = JSON.parse(readFileSync(join(ev, 'evidence.json'), 'utf8'));
     expect(doc).toMatchObject({ version: 1, account: BOB, run: { id: run.out.runId, host: 'mx1', mta: 'exim' }, options: { samples: 5, redactAddresses: true, logLines: 200 } });
     expect(doc.clientIps.map((x: { ip: string; count: number }) => [x.ip, x.count])).toEqual([['203.0.113.9', 30], ['198.51.100.23', 10], ['192.0.2.50', 1]]);
+    // identify hands the IPs to custom steps, most messages and logins first (a CSF block's stdin).
+    expect(run.out.results.identify).toMatchObject({ topIps: ['203.0.113.9', '198.51.100.23', '192.0.2.50'], accountIds: ['1xVLbA-000000000AA-0AAA'] });
     expect(doc.clientIps[0].firstSeen).toMatch(/T00:00:00\.000Z$/);
     expect(doc.clientIps[0].lastSeen).toMatch(/T00:29:00\.000Z$/);
     expect(doc.rules.map((r: { rule: string }) => r.rule)).toContain('sender-mismatch');
@@ -187,11 +189,14 @@ describe('the evidence bundle', () => {
     expect(data).not.toContain(SMTP_PASS);
   });
 
-  it('with redact_addresses off, no samples and no log: addresses kept, secrets still out, the counts said instead', async () => {
-    const r = await incident(', redact_addresses: false, samples: 0, log_lines: 0');
+  it('with redact_addresses off and no log: addresses kept, secrets still out, the counts said instead of log lines', async () => {
+    const r = await incident(', redact_addresses: false, log_lines: 0');
     expect(r.out.status, r.out.error).toBe('ok');
     const doc = JSON.parse(readFileSync(join(r.runDir, 'evidence', 'evidence.json'), 'utf8'));
-    expect(doc.samples).toEqual([]);
+    expect(doc.samples).toEqual([{ id: '1xVLbA-000000000AA-0AAA', file: 'headers/1xVLbA-000000000AA-0AAA.txt', source: 'queue' }]);
+    const h = readFileSync(join(r.runDir, 'evidence', 'headers', '1xVLbA-000000000AA-0AAA.txt'), 'utf8');
+    expect(h).toContain('To: victim@contoso.example');
+    expect(h).toContain('X-Leak: token=[REDACTED] pass [REDACTED]');
     expect(doc.log).toMatchObject({ included: 'counts', sent: 41, queued: 1 });
     expect(readFileSync(join(r.runDir, 'evidence', 'summary.md'), 'utf8')).toMatch(/The log lines were not kept; identify counted 41 message\(s\) sent and 1 queued/);
     const pw = readFileSync(join(r.runDir, 'new-password'), 'utf8').split('\t')[1]!.trim();

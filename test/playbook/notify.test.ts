@@ -212,6 +212,14 @@ describe('notify through WHMCS', () => {
     expect(journal).toMatch(/"t":"effect","step":"notify","key":"notified"/);
   });
 
+  it('attach_evidence through WHMCS: said not possible, the notice goes without it', async () => {
+    const lines: string[] = [];
+    const out = await run({ ...WHM(), ...WHMCS(), whmcs_template: 'Hijacked Mailbox', whmcs_client_id: 9 }, { pb: PB(', attach_evidence: true'), renderer: plainRenderer({ out: (l) => lines.push(l) }) });
+    expect(out.status, out.error).toBe('ok');
+    expect(lines.join('\n')).toContain('attach_evidence: WHMCS notices cannot carry attachments');
+    expect(whmcs.emails.at(-1)!.customvars).not.toHaveProperty('evidence_attached');
+  });
+
   it('without whmcs_client_id, the client is the one whose address WHM gives as the contact', async () => {
     const out = await run({ ...WHM(), ...WHMCS(), whmcs_template: 'Hijacked Mailbox' }, { account: 'joe@client7.test' });
     expect(out.status, out.error).toBe('ok');
