@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { StepError } from '../errors.js';
+import { isPromptAbort, StepError } from '../errors.js';
 import type { Action, StepContext } from '../playbook/types.js';
 import { tarGz } from '../files/tar-gz.js';
 import { printable } from '../text/printable.js';
@@ -66,7 +66,7 @@ function earlierSamples(dir: string): string[] {
 }
 
 /** Refuse a bundle that holds a secret anywhere: the files, and the archive's contents unpacked. */
-function assertNoSecret(files: Map<string, Buffer>, archive: Buffer, secrets: readonly string[]): void {
+export function assertNoSecret(files: Map<string, Buffer>, archive: Buffer, secrets: readonly string[]): void {
   const blobs = [...files.values(), gunzipSync(archive)];
   for (const s of secrets) for (const b of blobs) if (b.includes(s)) throw new StepError('a secret of this run reached the evidence bundle: the bundle was removed, nothing was kept');
 }
@@ -161,7 +161,18 @@ export const evidence: Action<typeof Params> = {
   params: Params,
   describe: (p) => `write the evidence bundle of ${p.account}`,
   async run(p, ctx) {
-    const { dir, archive, doc, files } = await build(p, ctx);
+    let built: Awaited<ReturnType<typeof build>>;
+    try {
+      built = await build(p, ctx);
+    } catch (e) {
+      // The proof is worth having, not worth stopping the cleanup for: said, journaled, and on.
+      if (isPromptAbort(e)) throw e;
+      const error = (e as Error)?.message ?? String(e);
+      ctx.journal.append({ t: 'note', step: ctx.step.id, message: `evidence bundle not written: ${error}` });
+      ctx.say(`warning: evidence bundle not written: ${error}`);
+      return { written: false, error };
+    }
+    const { dir, archive, doc, files } = built;
     ctx.say(
       `evidence: ${dir}/ and ${archive} — ${doc.samples.length} sample header(s), ${doc.log.included === 'lines' ? `${doc.log.kept} log line(s)` : 'log counts only'}, ` +
         `${doc.clientIps.length} client IP(s), ${doc.rules.length} rule(s), ${doc.timeline.length} timeline entr${doc.timeline.length === 1 ? 'y' : 'ies'}`,

@@ -203,3 +203,15 @@ describe('the evidence bundle', () => {
     for (const f of walk(join(r.runDir, 'evidence'))) for (const s of [TOKEN, SMTP_PASS, pw]) expect(readFileSync(f, 'utf8').includes(s), f).toBe(false);
   });
 });
+
+describe('the final secret check', () => {
+  it('refuses files or an archive that hold a secret, whatever produced it', async () => {
+    const { assertNoSecret } = await import('../../src/actions/evidence.js');
+    const { tarGz } = await import('../../src/files/tar-gz.js');
+    const clean = new Map([['a.txt', Buffer.from('nothing here')]]);
+    expect(() => assertNoSecret(clean, tarGz([{ name: 'a.txt', data: clean.get('a.txt')! }]), ['s3cret-value'])).not.toThrow();
+    const leaky = new Map([['a.txt', Buffer.from('x s3cret-value y')]]);
+    expect(() => assertNoSecret(leaky, tarGz([]), ['s3cret-value'])).toThrow(/a secret of this run reached the evidence bundle/);
+    expect(() => assertNoSecret(clean, tarGz([{ name: 'b.txt', data: Buffer.from('s3cret-value') }]), ['s3cret-value'])).toThrow(/reached the evidence bundle/);
+  });
+});
