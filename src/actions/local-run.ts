@@ -25,20 +25,41 @@ const Params = z.object({
 
 /** What a child gets of mailsweep's environment: enough to find programs and speak the locale. */
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'USER', 'LOGNAME', 'TMPDIR'];
-const SHELLS = /^(sh|bash|dash|ash|ksh|zsh|busybox)$/;
+const SHELLS = /^(sh|bash|dash|ash|ksh|zsh|mksh|busybox)$/;
+/** Programs whose argument is code: a value placed into it would be code too. */
+const INTERPRETERS = /^(python[\d.]*|perl|ruby|node|php|lua|tclsh|awk|gawk|mawk|nawk|sed|jq|osascript|pwsh|expect)$/;
 const MAX_OUTPUT = 4 * 1024 * 1024;
+const HAS_PLACEHOLDER = /\{\{\s*[A-Za-z_]/;
+
+/**
+ * Which argv items are shell scripts: the word after a shell's option cluster holding `c` (`sh -c`,
+ * `bash -ec`, `env sh -c`, `busybox sh -c`, `timeout 9 sh -c`). Those are filled through quote().
+ */
+function scriptItems(raw: string[]): Set<number> {
+  const out = new Set<number>();
+  const k = raw.findIndex((x) => SHELLS.test(basename(x)));
+  if (k < 0) return out;
+  const c = raw.findIndex((x, i) => i > k && /^-[A-Za-z]*c[A-Za-z]*$/.test(x));
+  if (c > 0 && c + 1 < raw.length) out.add(c + 1);
+  return out;
+}
 
 /** The argv, from the raw step params: a `sh -c` script through quote(), every other item one argument. */
 export function localArgv(ctx: Pick<StepContext, 'step' | 'scope'>): string[] {
-  const raw = ctx.step.params.argv;
+  const given = ctx.step.params.argv;
   const where = `${ctx.step.id}.params.argv`;
-  if (!Array.isArray(raw) || !raw.length || !raw.every((x) => typeof x === 'string' || typeof x === 'number'))
+  if (!Array.isArray(given) || !given.length || !given.every((x) => typeof x === 'string' || typeof x === 'number'))
     throw new ConfigError(`${where}: a list of words, program first (e.g. [curl, -sS, ...]); no shell runs unless you write [sh, -c, SCRIPT]`);
-  const shell = SHELLS.test(basename(String(raw[0])));
+  const raw = given.map(String);
+  const scripts = scriptItems(raw);
+  // An interpreter's code (python -c, perl -e, a sed or awk program) cannot be filled safely.
+  const interpreter = raw.findIndex((x) => INTERPRETERS.test(basename(x)));
   const out: string[] = [];
-  raw.forEach((item, i) => {
-    const text = String(item);
-    if (shell && i > 0 && raw[i - 1] === '-c') return void out.push(renderShell(text, ctx.scope, `${where}[${i}]`));
+  raw.forEach((text, i) => {
+    if (scripts.has(i)) return void out.push(renderShell(text, ctx.scope, `${where}[${i}]`));
+    const code = /^(-[A-Za-z]*[ceEr]|--eval|--command|--execute)$/.test(raw[i - 1] ?? '');
+    if (interpreter >= 0 && i > interpreter && HAS_PLACEHOLDER.test(text) && (code || !/^\{\{[^}]*\}\}$/.test(text.trim())))
+      throw new ConfigError(`${where}[${i}]: a placeholder inside an argument of ${basename(raw[interpreter]!)} may be code to it: pass the value as its own argument ("{{ x }}") or on stdin`);
     const v = render(text, ctx.scope, `${where}[${i}]`);
     // A whole `{{ list }}` is one argument per item; anything else one argument.
     if (Array.isArray(v)) out.push(...v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))));

@@ -136,3 +136,31 @@ steps:
     expect(leak.out.error).toMatch(/\{\{ inventory\.ticket_secret \}\} is not defined/);
   });
 });
+
+describe('where a local step may put a value', () => {
+  const argv = async (items: string[], who: string) => {
+    const { localArgv } = await import('../../src/actions/local-run.js');
+    return localArgv({ step: { id: 's', name: 's', action: 'local', params: { argv: items }, confirm: false, skippable: false }, scope: { who } });
+  };
+  it.each([
+    [['bash', '-ec', 'echo {{ who }}']],
+    [['/usr/bin/env', 'sh', '-c', 'echo {{ who }}']],
+    [['busybox', 'sh', '-c', 'echo {{ who }}']],
+    [['timeout', '9', 'dash', '-c', 'echo {{ who }}']],
+  ])('a shell script however it is started is filled through quote(): %j', async (items) => {
+    const who = '$(touch /tmp/x)';
+    expect((await argv(items, who)).at(-1)).toBe(`echo '${who}'`);
+  });
+  it.each([
+    [['python3', '-c', 'print("{{ who }}")']],
+    [['python3', '-c', '{{ who }}']],
+    [['perl', '-e', '{{ who }}']],
+    [['sed', 's/a/{{ who }}/']],
+    [['env', 'awk', 'BEGIN { print "{{ who }}" }']],
+  ])('a value inside an interpreter\'s code is refused: %j', async (items) => {
+    await expect(argv(items, 'x')).rejects.toThrow(/may be code to it/);
+  });
+  it('a whole placeholder as its own argument of an interpreter is data', async () => {
+    expect(await argv(['python3', 'script.py', '--account', '{{ who }}'], "a'b")).toEqual(['python3', 'script.py', '--account', "a'b"]);
+  });
+});
