@@ -65,9 +65,18 @@ const WHY: Record<string, string> = {
 };
 
 /** Every `{{ name }}` of a shell text, checked to sit where one quoted word is one word. */
+/** A simple command that hands its words to another shell: there a quoted word is code again. */
+const REEVAL = /(^|[\s;&|(`])(eval|ssh|xargs|(?:ba|da|k|z|mk)?sh\s+(?:-\S+\s+)*-[A-Za-z]*c|su\s+.*-c|sudo\s+.*sh\s+-[A-Za-z]*c)(?=\s|$)/;
+
 export function checkShellTemplate(text: string, where: string): string[] {
   const ps = positions(text);
   for (const p of ps) if (p.where !== 'word') throw new ConfigError(`${where}: {{ ${p.path} }} ${WHY[p.where]}`);
+  for (const p of ps) {
+    // The simple command the placeholder is in: from the last separator before it.
+    const before = text.slice(0, p.start);
+    const cmd = before.slice(Math.max(0, ...[';', '&', '|', '\n', '(', '`'].map((c) => (before.includes(c) ? before.lastIndexOf(c) + 1 : 0))));
+    if (REEVAL.test(cmd)) throw new ConfigError(`${where}: {{ ${p.path} }} goes to a command that runs its words as shell code again (eval, sh -c, ssh, su -c, xargs): put the value on stdin`);
+  }
   return ps.map((p) => p.path.split('.')[0]!);
 }
 

@@ -50,6 +50,12 @@ describe('the shell template of a custom step', () => {
     [`echo \\{{ who }}`, /after a backslash/],
     [`true # {{ who }}`, /in a comment/],
     [`cat <<EOF\n{{ who }}\nEOF`, /heredoc/],
+    ['eval echo {{ who }}', /runs its words as shell code again/],
+    ['ssh backup.example.test logger {{ who }}', /shell code again/],
+    ['sh -c {{ who }}', /shell code again/],
+    ['true; bash -ec "x" {{ who }}', /shell code again/],
+    ['echo x | xargs {{ who }}', /shell code again/],
+    ['su - admin -c {{ who }}', /shell code again/],
   ])('refuses a placeholder where quoting does not protect: %j', (text, re) => {
     expect(() => checkShellTemplate(text, 'block.params.command')).toThrow(re);
   });
@@ -58,6 +64,9 @@ describe('the shell template of a custom step', () => {
     expect(renderShell(`echo 'a' "b" x#{{ who }} ip={{ who }}`, { who: 'a b' }, 'w')).toBe(`echo 'a' "b" x#'a b' ip='a b'`);
     expect(() => renderShell('echo {{ nope }}', {}, 'w')).toThrow(/not defined/);
     expect(() => renderShell('echo {{ o }}', { o: { a: 1 } }, 'w')).toThrow(/only text, numbers and lists/);
+    // Other commands on the same line are not the placeholder's command.
+    expect(renderShell('ssh-keygen -l >/dev/null; csf -d {{ who }}', { who: '192.0.2.1' }, 'w')).toBe('ssh-keygen -l >/dev/null; csf -d 192.0.2.1');
+    expect(renderShell('eval "$(x)"; csf -d {{ who }}', { who: '192.0.2.1' }, 'w')).toBe('eval "$(x)"; csf -d 192.0.2.1');
   });
 
   it('stdin is one value a line; a value with a line break is refused', () => {
