@@ -80,12 +80,13 @@ steps:
   );
 }
 
-async function incident(evidenceParams = '') {
+async function incident(evidenceParams = '', dryRun = false) {
   const fixture = new FixtureHost({ logLines: LOG, headers });
   // Stands in for purge: bob's message leaves the queue, the removal is journaled as purge does.
   const fakepurge: Action = {
     name: 'fakepurge', params: z.object({}), describe: () => 'fake purge',
     async run(_p, ctx) {
+      if (ctx.dryRun) return { done: 0, clean: true, dryRun: true };
       fixture.queue = QUEUE_AFTER;
       ctx.journal.append({ t: 'effect', step: ctx.step.id, key: 'delete', detail: { count: 1, ids: ['1xVLbA-000000000AA-0AAA'] } });
       return { done: 1, clean: true, queueAfter: 3 };
@@ -95,7 +96,7 @@ async function incident(evidenceParams = '') {
   const runsDir = mkdtempSync(join(dir, 'runs-'));
   const out = await runPlaybook({
     playbook: playbook(evidenceParams), host: host(), transport: fixture, actions: { ...ACTIONS, fakepurge }, preflight: PREFLIGHT,
-    vars: { auth_id: BOB }, dryRun: false, unattended: true, answers: { 'identify.unknown_account': true }, skip: new Set(), runsDir,
+    vars: { auth_id: BOB }, dryRun, unattended: true, answers: { 'identify.unknown_account': true }, skip: new Set(), runsDir,
     secrets: [], renderer: plainRenderer({ out: (l) => lines.push(l) }), commandTimeoutMs: 10_000,
   });
   return { out, text: lines.join('\n'), runDir: join(runsDir, out.runId) };
@@ -201,6 +202,22 @@ describe('the evidence bundle', () => {
     expect(readFileSync(join(r.runDir, 'evidence', 'summary.md'), 'utf8')).toMatch(/The log lines were not kept; identify counted 41 message\(s\) sent and 1 queued/);
     const pw = readFileSync(join(r.runDir, 'new-password'), 'utf8').split('\t')[1]!.trim();
     for (const f of walk(join(r.runDir, 'evidence'))) for (const s of [TOKEN, SMTP_PASS, pw]) expect(readFileSync(f, 'utf8').includes(s), f).toBe(false);
+  });
+});
+
+describe('the evidence bundle of a dry run', () => {
+  it('is written from what the dry run read, says it was a dry run, and the notice would attach it', async () => {
+    const sent = sink.messages.length;
+    const r = await incident('', true);
+    expect(r.out.status, r.out.error).toBe('ok');
+    expect(sink.messages.length).toBe(sent);
+    const doc = JSON.parse(readFileSync(join(r.runDir, 'evidence', 'evidence.json'), 'utf8'));
+    expect(doc.run.dryRun).toBe(true);
+    expect(doc.actions.reset).toBe('dry-run');
+    expect(doc.samples).toHaveLength(1);
+    expect(doc.queue.now).toEqual({ total: 4, account: 1, ids: ['1xVLbA-000000000AA-0AAA'] });
+    expect(doc.timeline.filter((t: { kind: string; what: string }) => t.kind === 'api-call').every((t: { what: string }) => /dry run, not sent/.test(t.what))).toBe(true);
+    expect(r.text).toContain(`[dry-run] would attach ${join(r.runDir, `evidence-${r.out.runId}.tar.gz`)}`);
   });
 });
 
