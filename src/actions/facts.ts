@@ -76,3 +76,14 @@ export function incidentFacts(ctx: Pick<StepContext, 'journal' | 'dryRun'>, step
     queueAfter: last ?? null,
   };
 }
+
+/** The last evidence bundle this run wrote (an `evidence` step's result), if any. */
+export function latestEvidence(events: readonly Stamped[]): { dir: string; archive: string } | null {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.t !== 'step-done') continue;
+    const r = e.result as { dir?: unknown; archive?: unknown } | undefined;
+    if (typeof r?.dir === 'string' && typeof r.archive === 'string' && r.archive.endsWith('.tar.gz')) return { dir: r.dir, archive: r.archive };
+  }
+  return null;
+}

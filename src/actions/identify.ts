@@ -5,8 +5,21 @@ import { sampleHeaders } from '../mta/headers.js';
 import { mtaHostOf } from './mta-host.js';
 import type { Action } from '../playbook/types.js';
 import { StepError } from '../errors.js';
-import { scanHost } from '../scan/host.js';
+import { scanHost, type AccountWindow } from '../scan/host.js';
+import type { UserStats } from '../logs/aggregate.js';
 import { printable } from '../text/printable.js';
+
+/** Client IPs kept in the step's result (and the evidence), the IPs custom steps get as topIps, queued ids kept. */
+const MAX_IPS = 50;
+const TOP_IPS = 10;
+const MAX_IDS = 1000;
+
+function clientIpsOf(u: UserStats | undefined): { ip: string; count: number; firstSeen: string | null; lastSeen: string | null }[] {
+  const iso = (t: number | null) => (t === null ? null : new Date(t * 1000).toISOString());
+  return [...(u?.ipStats ?? [])]
+    .sort((a, b) => b.count - a.count || a.ip.localeCompare(b.ip))
+    .map((x) => ({ ip: x.ip, count: x.count, firstSeen: iso(x.firstSeen), lastSeen: iso(x.lastSeen) }));
+}
 
 const Params = z.object({
   /** Known already (--auth-id): checked against the evidence, not trusted blindly. */
@@ -19,12 +32,15 @@ export const identify: Action<typeof Params> = {
   describe: (p) => (p.auth_id ? `confirm ${p.auth_id} as the hijacked account` : 'rank suspects and pick the hijacked account'),
   async run(p, ctx) {
     const binary = (ctx.scope.host as { binary?: string }).binary;
+    let window: AccountWindow | undefined;
     // Through the run's journaled view: every scan command is in the journal, within --timeout.
     const report = await scanHost(ctx.host, ctx.journaled, {
       commandTimeoutMs: ctx.commandTimeoutMs,
       includeMessages: true,
       attribution: true,
       detected: { mta: ctx.mta, binary },
+      // The log window's per-account figures: the chosen account's client IPs with their counts.
+      onAccounts: (w) => void (window = w),
     });
     if (report.status !== 'ok') throw new StepError(`scan of ${ctx.host.name} failed: ${report.reason}`);
     const suspects = report.suspects ?? [];
@@ -68,6 +84,7 @@ export const identify: Action<typeof Params> = {
       if (!spam) throw new StepError(`operator says ${sample.id} from ${authId} is not spam: stopping before anything changes`);
     }
     const at = authId!.lastIndexOf('@');
+    const ips = clientIpsOf(window?.users?.find((u) => u.authId === authId));
     return {
       authId,
       domain: at > 0 ? authId!.slice(at + 1) : null,
@@ -79,6 +96,14 @@ export const identify: Action<typeof Params> = {
       sampleHeaders: headers,
       suspects: suspects.slice(0, 5).map((s) => ({ authId: s.authId, messages: s.messages, queued: s.queued, rules: s.rules })),
       // Whose bounces are this account's backscatter: the senders its mail used (log and queue).
+      // The log window's client IPs of the account, most messages and logins first (evidence, custom steps).
+      clientIps: ips.slice(0, MAX_IPS),
+      topIps: ips.slice(0, TOP_IPS).map((x) => x.ip),
+      // The rules that fired for the account, with their numbers.
+      findings: report.findings
+        .filter((f) => f.authId === authId)
+        .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, ...(f.evidence ? { evidence: f.evidence } : {}) })),
+      accountIds: mine.slice(0, MAX_IDS).map((m) => m.id),
       forgedSenders: [...new Set([...(suspects.find((s) => s.authId === authId)?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())])],
     };
   },

@@ -1,7 +1,10 @@
 // Action registry: the names playbook steps use.
 import type { Action, StepContext } from '../playbook/types.js';
 import { contain } from './contain.js';
+import { command } from './command.js';
+import { evidence } from './evidence.js';
 import { identify } from './identify.js';
+import { local } from './local-run.js';
 import { notify, notifyPreflight } from './notify.js';
 import { purge } from './purge.js';
 import { release } from './release.js';
@@ -18,6 +21,9 @@ export const ACTIONS: Record<string, Action> = {
   summary,
   contain,
   release,
+  command,
+  local,
+  evidence,
 } as Record<string, Action>;
 
 /** Checks run before the first step: an integration that is not configured stops an unattended run early. */

@@ -38,6 +38,8 @@ export interface NoticeMessage {
   subject: string;
   text: string;
   replyTo?: string;
+  /** Files attached as they are (the evidence bundle). */
+  attachments?: { filename: string; path: string }[];
   /** Environment to read passEnv from (tests); default process.env. */
   env?: NodeJS.ProcessEnv;
 }
@@ -93,6 +95,7 @@ export async function sendNotice(msg: NoticeMessage): Promise<NoticeResult> {
       subject: msg.subject,
       text: msg.text,
       ...(msg.replyTo ? { replyTo: msg.replyTo } : {}),
+      ...(msg.attachments?.length ? { attachments: msg.attachments.map((a) => ({ filename: a.filename, path: a.path, contentType: 'application/gzip' })) } : {}),
     });
     return {
       messageId: info.messageId,

@@ -2,15 +2,15 @@
 // or plain SMTP mail. The text is a Liquid template (playbooks/customer-notice.liquid) filled from
 // what the run really did (journal); the new password goes out only when the operator says so and
 // a reset really happened. The address comes from WHM or WHMCS, else notify_to, else a question.
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import type { Action, StepContext } from '../playbook/types.js';
 import { printable } from '../text/printable.js';
 import { ApiError, StepError } from '../errors.js';
-import { incidentFacts, type IncidentFacts } from './facts.js';
+import { incidentFacts, latestEvidence, type IncidentFacts } from './facts.js';
 import { mailConfig, whmConfig, whmcsConfig, type WhmcsConfig } from './integrations.js';
 import { sendNotice } from './mail.js';
 import { resolveSecret, safeUrl } from './secrets.js';
@@ -35,6 +35,8 @@ const Params = z.object({
   backscatter_step: z.string().default('backscatter'),
   queue_before: count,
   spam_queued_before: count,
+  /** Attach the run's evidence bundle (.tar.gz of an earlier `evidence` step) to a mailed notice; WHMCS cannot. */
+  attach_evidence: flag.default(false),
   /** Older playbooks: the account's queued count before the purge (never reported as removed). */
   spam_count: count,
 });
@@ -51,7 +53,7 @@ function errText(e: unknown): string {
 }
 
 /** The values the template sees: every server-derived string made printable. */
-export function noticeVars(p: Pick<P, 'account' | 'queue_before' | 'spam_queued_before' | 'spam_count'>, host: string, runId: string, facts: IncidentFacts, password: string | null): Record<string, unknown> {
+export function noticeVars(p: Pick<P, 'account' | 'queue_before' | 'spam_queued_before' | 'spam_count'>, host: string, runId: string, facts: IncidentFacts, password: string | null, evidenceAttached = false): Record<string, unknown> {
   return {
     account: printable(p.account),
     host: printable(host),
@@ -65,6 +67,7 @@ export function noticeVars(p: Pick<P, 'account' | 'queue_before' | 'spam_queued_
     spam_queued_before: p.spam_queued_before ?? p.spam_count ?? -1,
     queue_before: p.queue_before ?? -1,
     queue_after: facts.queueAfter ?? -1,
+    evidence_attached: evidenceAttached,
   };
 }
 
@@ -169,6 +172,21 @@ async function findAddress(p: P, ctx: StepContext, whmcs: WhmcsConfig | null, vi
   return to ? { address: to, source: 'notify_to in the inventory' } : null;
 }
 
+/** The evidence bundle to attach, when asked for and possible (said why not otherwise). */
+function evidenceAttachment(asked: boolean, viaWhmcs: boolean, ctx: StepContext): { filename: string; path: string } | null {
+  if (!asked) return null;
+  if (viaWhmcs) {
+    ctx.say('attach_evidence: WHMCS notices cannot carry attachments; the evidence is not attached (it stays in the runs directory)');
+    return null;
+  }
+  const ev = latestEvidence(ctx.journal.events);
+  if (!ev || !existsSync(ev.archive)) {
+    ctx.say('attach_evidence: this run wrote no evidence bundle (add an evidence step before notify); nothing attached');
+    return null;
+  }
+  return { filename: basename(ev.archive), path: ev.archive };
+}
+
 export const notify: Action<typeof Params> = {
   name: 'notify',
   params: Params,
@@ -192,7 +210,9 @@ export const notify: Action<typeof Params> = {
     }
     const templateVar = typeof ctx.host.vars.notify_template === 'string' ? ctx.host.vars.notify_template : undefined;
     const template = resolve(p.template?.trim() || templateVar?.trim() || DEFAULT_NOTICE);
-    const vars = noticeVars(p, ctx.host.name, ctx.runId, facts, password);
+    const useWhmcsEarly = p.via === 'whmcs' || (p.via === 'auto' && typeof whmcsConfig(ctx.host.vars) !== 'string');
+    const attachment = evidenceAttachment(p.attach_evidence, useWhmcsEarly, ctx);
+    const vars = noticeVars(p, ctx.host.name, ctx.runId, facts, password, attachment !== null);
     const { subject, text } = await renderNotice(template, vars);
 
     const whmcsCfg = whmcsConfig(ctx.host.vars);
@@ -231,6 +251,8 @@ export const notify: Action<typeof Params> = {
 
     const customvars = { ...vars, ...(password ? { new_password: password } : {}) };
     delete (customvars as Record<string, unknown>).password;
+    // WHMCS notices carry no attachment: the flag means nothing there.
+    delete (customvars as Record<string, unknown>).evidence_attached;
     if (ctx.dryRun) {
       const how = useWhmcs
         ? `WHMCS ${safeUrl(whmcs?.url ?? '(not configured)')}: ${whmcs?.template ? `SendEmail(messagename=${whmcs.template})` : 'OpenTicket'}`
@@ -239,6 +261,7 @@ export const notify: Action<typeof Params> = {
             return typeof m === 'string' ? `mail: ${m}` : `mail via ${m.smtp.host}:${m.smtp.port}`;
           })();
       ctx.journal.append({ t: 'api', step: ctx.step.id, service: useWhmcs ? 'whmcs' : 'smtp', call: how, dryRun: true });
+      if (attachment) ctx.say(`[dry-run] would attach ${attachment.path}`);
       ctx.say(`[dry-run] would send the notice to ${to || '(address to be asked)'} through ${how}; as this dry run stands it reads:\nSubject: ${subject}\n\n${text}`);
       return { notified: false, dryRun: true, via: useWhmcs ? 'whmcs' : 'mail', template };
     }
@@ -272,8 +295,8 @@ export const notify: Action<typeof Params> = {
     const mail = mailConfig(ctx.host.vars);
     if (typeof mail === 'string') throw new StepError(`notify via mail: ${mail}`);
     try {
-      const r = await sendNotice({ smtp: mail.smtp, from: mail.from, to, subject, text });
-      const detail = { via: 'mail', to, messageId: r.messageId };
+      const r = await sendNotice({ smtp: mail.smtp, from: mail.from, to, subject, text, ...(attachment ? { attachments: [attachment] } : {}) });
+      const detail = { via: 'mail', to, messageId: r.messageId, ...(attachment ? { attached: attachment.filename } : {}) };
       ctx.journal.append({ t: 'effect', step: ctx.step.id, key: 'notified', detail: { ...detail, facts } });
       ctx.say(`notice mailed to ${to}`);
       return { notified: true, ...detail };

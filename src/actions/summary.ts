@@ -3,7 +3,7 @@
 import { mtaHostOf } from './mta-host.js';
 import { z } from 'zod';
 import type { Action } from '../playbook/types.js';
-import { incidentFacts, type ResetState } from './facts.js';
+import { incidentFacts, latestEvidence, type ResetState } from './facts.js';
 
 const Params = z.object({
   account: z.string(),
@@ -33,6 +33,7 @@ export const summary: Action<typeof Params> = {
     const facts = incidentFacts(ctx, { reset: p.reset_step, purge: p.purge_step, backscatter: p.backscatter_step });
     const verb = facts.held ? 'held' : 'removed';
     const notified = ctx.scope.notify as { notified?: unknown; to?: unknown; skipped?: unknown } | undefined;
+    const evidence = latestEvidence(ctx.journal.events);
     const lines = [
       `account: ${p.account} on ${ctx.host.name} (${ctx.mta})`,
       `password: ${RESET[facts.reset]}${facts.reset === 'done' ? (facts.passwordFile ? `; it is in ${facts.passwordFile} (mode 600)` : '') : ''}` +
@@ -40,6 +41,7 @@ export const summary: Action<typeof Params> = {
       `spam ${verb}: ${facts.spamRemoved}; backscatter ${verb}: ${facts.backscatterRemoved}`,
       `queue: ${p.before} before, ${after.messages.length} after`,
       ...(notified ? [`customer: ${notified.notified === true ? `notified${typeof notified.to === 'string' ? ` (${notified.to})` : ''}` : 'NOT notified'}`] : []),
+      ...(evidence ? [`evidence: ${evidence.dir}/ and ${evidence.archive}`] : []),
       `run: ${ctx.runId} (journal ${ctx.journal.path})`,
     ];
     ctx.say(lines.join('\n'));
@@ -53,6 +55,7 @@ export const summary: Action<typeof Params> = {
       backscatterRemoved: facts.backscatterRemoved,
       runId: ctx.runId,
       journal: ctx.journal.path,
+      ...(evidence ? { evidence: evidence.archive } : {}),
     };
   },
 };

@@ -16,6 +16,8 @@ export interface UserStats {
   /** Distinct client IPs of messages and logins (at most MAX_IPS_PER_USER; see clientIpsTruncated). */
   clientIps: string[];
   clientIpsTruncated: boolean;
+  /** Per client IP (the same ones as clientIps): messages and logins from it, first and last seen (epoch s). */
+  ipStats?: IpStat[];
   /** Envelope sender domain → messages ('(none)' for a sender without @). */
   senderDomains: Record<string, number>;
   nullSenders: number;
@@ -29,6 +31,13 @@ export interface UserStats {
   perDay: Record<string, number>;
   /** Failed logins that named this user. */
   failures: number;
+}
+
+export interface IpStat {
+  ip: string;
+  count: number;
+  firstSeen: number | null;
+  lastSeen: number | null;
 }
 
 export interface FailureStats {
@@ -56,8 +65,8 @@ export const MAX_SENDERS_PER_USER = 10_000;
 export const MAX_FAILURE_KEYS = 100_000;
 const OTHER = '(other)';
 
-interface UserState extends Omit<UserStats, 'clientIps' | 'failures' | 'senders'> {
-  ips: Set<string>;
+interface UserState extends Omit<UserStats, 'clientIps' | 'failures' | 'senders' | 'ipStats'> {
+  ips: Map<string, IpStat>;
   senderSet: Set<string>;
 }
 
@@ -102,7 +111,7 @@ export class AuthAggregator implements LogSink {
         messages: 0,
         recipients: 0,
         unconfirmed: 0,
-        ips: new Set(),
+        ips: new Map(),
         senderSet: new Set(),
         clientIpsTruncated: false,
         senderDomains: {},
@@ -114,9 +123,15 @@ export class AuthAggregator implements LogSink {
       };
       this.users.set(s.authId, u);
     }
-    if (s.clientIp !== undefined && !u.ips.has(s.clientIp)) {
-      if (u.ips.size < MAX_IPS_PER_USER) u.ips.add(s.clientIp);
-      else u.clientIpsTruncated = true;
+    if (s.clientIp !== undefined) {
+      let ip = u.ips.get(s.clientIp);
+      if (!ip && u.ips.size < MAX_IPS_PER_USER) u.ips.set(s.clientIp, (ip = { ip: s.clientIp, count: 0, firstSeen: null, lastSeen: null }));
+      else if (!ip) u.clientIpsTruncated = true;
+      if (ip) {
+        ip.count++;
+        if (s.time !== null && (ip.firstSeen === null || s.time < ip.firstSeen)) ip.firstSeen = s.time;
+        if (s.time !== null && (ip.lastSeen === null || s.time > ip.lastSeen)) ip.lastSeen = s.time;
+      }
     }
     if (s.time !== null) {
       if (u.firstSeen === null || s.time < u.firstSeen) u.firstSeen = s.time;
@@ -166,7 +181,7 @@ export class AuthAggregator implements LogSink {
     const out: UserStats[] = [];
     for (const u of this.users.values()) {
       const { ips, senderSet, ...rest } = u;
-      out.push({ ...rest, clientIps: [...ips], senders: [...senderSet], failures: this.failuresByUser.get(u.authId) ?? 0 });
+      out.push({ ...rest, clientIps: [...ips.keys()], ipStats: [...ips.values()].map((x) => ({ ...x })), senders: [...senderSet], failures: this.failuresByUser.get(u.authId) ?? 0 });
     }
     return out.sort((a, b) => b.messages - a.messages || b.unconfirmed - a.unconfirmed || a.authId.localeCompare(b.authId));
   }

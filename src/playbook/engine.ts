@@ -12,7 +12,7 @@ import { detectMta } from '../mta/detect.js';
 import type { ExecResult, Transport } from '../transport/types.js';
 import { Journal } from './journal.js';
 import type { Playbook, Step } from './schema.js';
-import { render, truthy } from './template.js';
+import { inventoryScope, render, truthy } from './template.js';
 import { type Action, type RunCommandOptions, type StepContext } from './types.js';
 import { RunAsker } from './asker.js';
 import type { Renderer, RunEvent, StepEnd, StepRef } from './events.js';
@@ -122,6 +122,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     vars,
     host: { name: o.host.name, address: o.host.address, mta, binary },
     run: { id: runId, dryRun: o.dryRun },
+    // The host's inventory settings a custom step may use (a webhook URL): never a secret's.
+    inventory: inventoryScope(o.host.vars),
   };
   let current = '';
   const { answers, forced, unattended, dryRun } = o;
@@ -180,6 +182,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       runDir,
       runId,
       secret: (s) => void redactor.add(s),
+      redact: redactor.redact,
       skip: o.skip,
       run,
       journaled: journaledView(o.transport, run, o.commandTimeoutMs, (message) => void journal.append({ t: 'note', step: current, message })),

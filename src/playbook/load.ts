@@ -43,7 +43,7 @@ export function parsePlaybook(text: string, file: string, knownActions: readonly
     const msg = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message;
     fail(file, lineOf(doc, lc, issue.path), path, msg);
   }
-  const seen = new Set<string>(['vars', 'host', 'run', ...Object.keys(parsed.data.vars)]);
+  const seen = new Set<string>(['vars', 'host', 'run', 'inventory', ...Object.keys(parsed.data.vars)]);
   const steps: Step[] = parsed.data.steps.map((s, i) => {
     const id = s.id ?? s.action.replace(/[^\w-]/g, '_');
     const at = (field: string) => lineOf(doc, lc, ['steps', i, field]);

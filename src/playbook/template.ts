@@ -53,3 +53,14 @@ export function references(value: unknown): string[] {
   if (value && typeof value === 'object') return Object.values(value).flatMap(references);
   return [];
 }
+
+/** Inventory keys a template never sees: secrets and where they are kept. */
+const SECRET_KEY = /token|pass|secret|accesskey|identifier|private|credential/i;
+
+/** The host's inventory vars as templates see them (`{{ inventory.ticket_url }}`): scalars, no secret's key. */
+export function inventoryScope(vars: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(vars))
+    if (!SECRET_KEY.test(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) out[k] = v;
+  return out;
+}

@@ -46,6 +46,8 @@ export interface StepContext {
   runId: string;
   /** Register a secret so no output, journal line or report ever shows it. */
   secret(value: string): void;
+  /** Text with the run's secrets (and secret-looking patterns) replaced: for files a step writes (evidence). */
+  redact(text: string): string;
   /** Steps the operator said to skip (--skip reset,notify). */
   skip: ReadonlySet<string>;
   /**

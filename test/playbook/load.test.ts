@@ -8,7 +8,7 @@ const fx = (n: string) => `test/fixtures/playbooks/${n}`;
 describe('playbook loader', () => {
   it('loads the shipped hijacked-account playbook', async () => {
     const pb = await loadPlaybook('playbooks/hijacked-account.yaml', ACTION_NAMES);
-    expect(pb.steps.map((s) => s.id)).toEqual(['identify', 'reset', 'restart', 'purge', 'backscatter', 'repeat', 'notify', 'summary']);
+    expect(pb.steps.map((s) => s.id)).toEqual(['identify', 'reset', 'restart', 'evidence', 'purge', 'backscatter', 'repeat', 'evidence_final', 'notify', 'summary']);
     expect(pb.steps.find((s) => s.id === 'reset')?.skippable).toBe(true);
   });
 

@@ -212,6 +212,14 @@ describe('notify through WHMCS', () => {
     expect(journal).toMatch(/"t":"effect","step":"notify","key":"notified"/);
   });
 
+  it('attach_evidence through WHMCS: said not possible, the notice goes without it', async () => {
+    const lines: string[] = [];
+    const out = await run({ ...WHM(), ...WHMCS(), whmcs_template: 'Hijacked Mailbox', whmcs_client_id: 9 }, { pb: PB(', attach_evidence: true'), renderer: plainRenderer({ out: (l) => lines.push(l) }) });
+    expect(out.status, out.error).toBe('ok');
+    expect(lines.join('\n')).toContain('attach_evidence: WHMCS notices cannot carry attachments');
+    expect(whmcs.emails.at(-1)!.customvars).not.toHaveProperty('evidence_attached');
+  });
+
   it('without whmcs_client_id, the client is the one whose address WHM gives as the contact', async () => {
     const out = await run({ ...WHM(), ...WHMCS(), whmcs_template: 'Hijacked Mailbox' }, { account: 'joe@client7.test' });
     expect(out.status, out.error).toBe('ok');
@@ -283,14 +291,15 @@ describe('the notice template', () => {
     for (const reset of ['done', 'skipped', 'declined', 'not-run']) {
       const { subject, text } = await renderNotice(DEFAULT_NOTICE, {
         account: 'a@b.test', host: 'mx1', run_id: 'r', reset, password: reset === 'done' ? 'PW-1' : '', suspended_outgoing: reset === 'done',
-        spam_removed: 3, backscatter_removed: 0, held: false, spam_queued_before: 3, queue_before: 5, queue_after: 2,
+        spam_removed: 3, backscatter_removed: 0, held: false, spam_queued_before: 3, queue_before: 5, queue_after: 2, evidence_attached: reset === 'done',
       });
+      expect(text.includes('The attached archive holds the evidence')).toBe(reset === 'done');
       expect(subject).toBe('Your mailbox a@b.test was used to send spam');
       expect(text).not.toMatch(/\n{3}/);
       expect(text.includes('The new password is: PW-1')).toBe(reset === 'done');
       expect(/We removed 3 of these messages from the queue\.\n/.test(text)).toBe(true);
     }
-    const base = { account: 'a@b.test', host: 'mx1', run_id: 'r', reset: 'done', password: '', suspended_outgoing: false, spam_queued_before: 3, queue_before: 5, queue_after: 2 };
+    const base = { account: 'a@b.test', host: 'mx1', run_id: 'r', reset: 'done', password: '', suspended_outgoing: false, spam_queued_before: 3, queue_before: 5, queue_after: 2, evidence_attached: false };
     const held = await renderNotice(DEFAULT_NOTICE, { ...base, spam_removed: 3, backscatter_removed: 2, held: true });
     expect(held.text).toMatch(/We stopped 3 of these messages before delivery \(they are held aside for review\), and 2 bounce message\(s\) they caused\./);
     expect(held.text).not.toMatch(/removed/);
