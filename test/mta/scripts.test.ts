@@ -53,7 +53,8 @@ describe('server script files', () => {
     expect(dashCheck(scriptSource(file))).toBe('');
   });
 
-  it.each(AWKS.map((f) => [relative(MTA_DIR, f)]))('%s: awk parses it (with its includes)', (file) => {
+  it.each(AWKS.map((f) => [relative(MTA_DIR, f)]))('%s: awk parses it', (file) => {
+    // Expanded with its includes (an awk file may # @include another, e.g. shared/scripts/hex.awk).
     const r = spawnSync('awk', [scriptSource(file)], { input: '', encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } });
     expect(r.stderr).toBe('');
   });
