@@ -9,7 +9,10 @@ ms_restart_lock
 ms_before
 ms_wake
 set --
-while IFS= read -r u; do set -- "$@" "$u"; done <<MS_UNITS_END
+# The units as arguments, in order.
+while IFS= read -r u; do
+  if [ -n "$u" ]; then set -- "$@" "$u"; fi
+done <<MS_UNITS_END
 $MS_UNITS
 MS_UNITS_END
 ms_service_restart "$@"
