@@ -14,8 +14,9 @@ export { parseEximSpoolHeader, recipientAddress, type EximSpoolHeader } from './
 // ---------------------------------------------------------------------------
 // The dump: per -H file "__MAILSWEEP_H__ <path>", then its envelope lines prefixed "|" (so nothing
 // a sender or recipient wrote can pass for a marker), -acl value bytes prefixed "+" (the server
-// counted them: this side has text decoded from UTF-8). Both spool layouts (flat input/ and
-// split input/<c>/) are covered because find recurses.
+// counted them: this side has text decoded from UTF-8); a line ending in CR as "%" + "|" or "+" +
+// its hex (the output's line split would drop the CR). Both spool layouts (flat input/ and split
+// input/<c>/) are covered because find recurses.
 
 export const SPOOL_MARKER = '__MAILSWEEP_H__';
 
@@ -43,7 +44,7 @@ export function isSpoolDumpData(line: string): boolean {
   return DUMP_LINE.test(line) || line.startsWith(`${SPOOL_MARKER} `);
 }
 
-/** Parse the spool dump (marker + "|"-prefixed envelope lines per -H file). Never throws. */
+/** Parse the spool dump (a marker, then "|", "+" and "%" lines per -H file) with the envelope proof. Never throws. */
 export function parseEximSpoolDump(text: string): EximSpoolDump {
   const headers = new Map<string, EximSpoolHeader>();
   const warnings: string[] = [];
