@@ -142,6 +142,49 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('contain')
+    .description('stop an account at once, reversibly: hold or suspend its outgoing mail, suspend its logins, end its IMAP/POP sessions; each journaled with its undo')
+    .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
+    .option('-i, --inventory <file>', 'inventory (as for scan)')
+    .option('--auth-id <id>', 'the account (mailbox) to contain')
+    .option('--hold', 'hold its outgoing mail in the queue (released, not lost, by `release`)')
+    .option('--suspend-outgoing', 'reject its outgoing mail')
+    .option('--suspend-login', 'refuse its logins (mail still arrives)')
+    .option('--kick', 'end its open IMAP/POP sessions (doveadm kick, when dovecot is on the host)')
+    .option('--whole-account', 'cPanel: hold / suspend outgoing mail of the whole cPanel account that owns the domain')
+    .option('--dry-run', 'show every call and command it would make; change nothing')
+    .option('-y, --yes', 'unattended: containing the account named is the plan, so it is done without asking')
+    .option('--resume <run-id>', 'finish a killed or failed contain run')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-hostkeys', 'record the host key if it is seen for the first time')
+    .option('--runs-dir <dir>', 'where run journals go (default ~/.local/state/mailsweep/runs, $MAILSWEEP_RUNS_DIR)')
+    .option('-t, --timeout <seconds>', 'per-command timeout', '60')
+    .action(async (host, opts) => {
+      const { runContain } = await import('./commands/contain.js');
+      process.exitCode = await runContain(host, opts);
+    });
+
+  program
+    .command('release')
+    .description('undo what the latest (or the named) contain run put in place for an account, never what was in place before it')
+    .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
+    .option('-i, --inventory <file>', 'inventory (as for scan)')
+    .option('--auth-id <id>', 'the account (mailbox) to release')
+    .option('--run <run-id>', 'the contain run to undo (default: the latest for this account on this host)')
+    .option('--force', 'also lift measures whose state before the contain run could not be read')
+    .option('--dry-run', 'show every call and command it would make; change nothing')
+    .option('-y, --yes', 'unattended: releasing what the contain run did is the plan')
+    .option('--resume <run-id>', 'finish a killed or failed release run')
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-hostkeys', 'record the host key if it is seen for the first time')
+    .option('--runs-dir <dir>', 'where run journals are (default ~/.local/state/mailsweep/runs, $MAILSWEEP_RUNS_DIR)')
+    .option('-t, --timeout <seconds>', 'per-command timeout', '60')
+    .action(async (host, opts) => {
+      const { runRelease } = await import('./commands/contain.js');
+      process.exitCode = await runRelease(host, opts);
+    });
+
+  program
     .command('parse')
     .description('run the parsers on a saved queue listing or log (FILE, FILE.gz or - for stdin) and print JSON')
     .argument('[file]', 'input file; - or none for stdin')

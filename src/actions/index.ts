@@ -1,8 +1,10 @@
 // Action registry: the names playbook steps use.
 import type { Action, StepContext } from '../playbook/types.js';
+import { contain } from './contain.js';
 import { identify } from './identify.js';
 import { notify, notifyPreflight } from './notify.js';
 import { purge } from './purge.js';
+import { release } from './release.js';
 import { restartMta } from './restart-mta.js';
 import { resetPassword, resetPreflight } from './reset-password.js';
 import { summary } from './summary.js';
@@ -14,6 +16,8 @@ export const ACTIONS: Record<string, Action> = {
   purge,
   notify,
   summary,
+  contain,
+  release,
 } as Record<string, Action>;
 
 /** Checks run before the first step: an integration that is not configured stops an unattended run early. */

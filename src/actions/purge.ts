@@ -42,7 +42,7 @@ export interface BounceEvidence {
 /** The host's local domains from the MTA's own configuration (two read-only round trips). */
 async function bounceEvidence(queue: QueueMessage[], p: P, ctx: StepContext): Promise<BounceEvidence> {
   const mctx = mtaHostOf(ctx);
-  const configured = await readLocalDomains(ctx.mta, mctx, {
+  const configured = await readLocalDomains(ctx.adapter.localDomains, mctx, {
     exec: async (command, stdin) => {
       const r = await ctx.run(command, { destructive: false, timeoutMs: 60_000, stdin });
       return { stdout: r.stdout, code: r.code };
@@ -73,8 +73,12 @@ export function select(queue: QueueMessage[], p: Pick<P, 'target' | 'account'>, 
   return backscatterOf(classifyBounces(queue, ev.local, ev.owners, true), p.account);
 }
 
-/** Ids per purge command (ids are ≤ 23 characters: far below the argument limit). */
-const BATCH = 1000;
+/**
+ * Ids per purge command. Not a size limit (the request goes on stdin: the command is the same few
+ * KB for any number): each command pauses the MTA's daemon for its window, and the journal
+ * records each command's removals as they land, so a run killed mid-purge shows what went.
+ */
+const CHUNK = 1000;
 
 const hold = (p: P) => p.hold === true || (typeof p.hold === 'string' && ['true', 'yes', '1'].includes(p.hold.toLowerCase()));
 
@@ -108,10 +112,9 @@ export const purge: Action<typeof Params> = {
     const mode = hold(p) ? 'hold' : 'delete';
     const go = await ctx.ask.confirm(`confirm.${ctx.step.id}`, `${mode === 'hold' ? 'Hold' : 'Delete'} these ${chosen.length} ${what}?`, false, { kind: 'plan' });
     if (!go) return { listed: chosen.length, done: 0, skipped: [], remaining: chosen.length, clean: false, declined: true };
-    // Batches keep each command under the kernel's limit for one `sh -c` argument (128 KiB).
     const res: PurgeResult = { done: [], skipped: [], warnings: [] };
-    for (let i = 0; i < chosen.length; i += BATCH) {
-      const batch = chosen.slice(i, i + BATCH);
+    for (let i = 0; i < chosen.length; i += CHUNK) {
+      const batch = chosen.slice(i, i + CHUNK);
       const plan = ops.purge(
         mtaHostOf(ctx),
         {
@@ -131,7 +134,7 @@ export const purge: Action<typeof Params> = {
       res.warnings.push(...part.warnings);
       // What the server did around the removal (queue runners paused / ended / resumed): shown and journaled.
       for (const n of part.notes ?? []) ctx.say(n);
-      // Journal each batch as it lands: a run killed mid-purge still shows what was removed.
+      // Journal each command's removals as they land: a run killed mid-purge still shows what was removed.
       ctx.journal.append({ t: 'effect', step: ctx.step.id, key: mode, detail: { count: part.done.length, ids: part.done, ...(part.notes?.length ? { notes: part.notes } : {}) } });
     }
     if (ctx.dryRun) return { listed: chosen.length, done: 0, skipped: [], remaining: chosen.length, clean: true, dryRun: true, ids: chosen.map((m) => m.id) };

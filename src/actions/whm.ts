@@ -11,6 +11,11 @@
 //   UAPI failures arrive as HTTP 200 with status 0.
 // - Email::passwd_pop: email (user or full address), password, domain (default: main domain).
 // - Email::suspend_outgoing / unsuspend_outgoing, suspend_login / unsuspend_login: email.
+// - Email::hold_outgoing ("sets Exim's queue to not send outgoing mail"; does not hold local
+//   mail) / Email::release_outgoing ("sends all of the outgoing mail from Exim's queue"): email;
+//   data null. The documented examples pass a full address in `email`.
+// - WHM API 1 hold_outgoing_email / release_outgoing_email / suspend_outgoing_email /
+//   unsuspend_outgoing_email: `user` (the cPanel account; not root) → metadata only (no data).
 // - Email::list_pops: regex, skip_main, no_validate → data [{email, login, suspended_incoming,
 //   suspended_login}].
 // - accountsummary(user | domain) → {"data":{"acct":[{domain, email (the account's contact
@@ -23,7 +28,11 @@
 //   with an empty user: both → 'not-found');
 // - whether WHM API 1 accepts the parameters as a POST form body (method: 'POST' is opt-in;
 //   the documented form is GET with a query string);
-// - the `reason` text for a bad cpanel.user in uapi_cpanel.
+// - the `reason` text for a bad cpanel.user in uapi_cpanel;
+// - Email::list_pops_with_disk rows carrying hold_outgoing / suspended_outgoing / suspended_login
+//   (0|1): the field names cPanel's own webmail UI and third-party clients read, not seen on a
+//   documentation page; accountsummary's outgoing_mail_hold / outgoing_mail_suspended likewise.
+//   A field that is absent reads as "unknown", never as "not in place".
 
 import { randomInt } from 'node:crypto';
 import type https from 'node:https';
@@ -89,6 +98,13 @@ function splitAddress(email: string): { local: string; domain: string | undefine
   const at = email.lastIndexOf('@');
   if (at <= 0) return { local: email, domain: undefined };
   return { local: email.slice(0, at), domain: email.slice(at + 1) };
+}
+
+/** cPanel's 0/1 flags (numbers, strings or booleans); anything else is "unknown". */
+function flag01(v: unknown): boolean | undefined {
+  if (v === 1 || v === '1' || v === true) return true;
+  if (v === 0 || v === '0' || v === false) return false;
+  return undefined;
 }
 
 export class WhmClient {
@@ -282,6 +298,38 @@ export class WhmClient {
 
   async unsuspendLogin(cpanelUser: string, email: string): Promise<void> {
     await this.uapi(cpanelUser, 'Email', 'unsuspend_login', { email });
+  }
+
+  /** UAPI Email::hold_outgoing: the mailbox's outgoing mail waits in Exim's queue (release_outgoing sends it). */
+  async holdOutgoing(cpanelUser: string, email: string): Promise<void> {
+    await this.uapi(cpanelUser, 'Email', 'hold_outgoing', { email });
+  }
+
+  async releaseOutgoing(cpanelUser: string, email: string): Promise<void> {
+    await this.uapi(cpanelUser, 'Email', 'release_outgoing', { email });
+  }
+
+  /**
+   * Which restrictions a mailbox has now, from Email::list_pops_with_disk (UNCONFIRMED field
+   * names, see the top): true/false per restriction, undefined when the row or field is absent.
+   */
+  async mailboxRestrictions(cpanelUser: string, email: string): Promise<Record<'hold' | 'suspend_outgoing' | 'suspend_login', boolean | undefined>> {
+    const { domain } = splitAddress(email);
+    const u = await this.uapi<Record<string, unknown>[] | null>(cpanelUser, 'Email', 'list_pops_with_disk', domain ? { domain } : {});
+    const row = (Array.isArray(u.data) ? u.data : []).find((r) => String(r.email ?? r.login ?? '').toLowerCase() === email.toLowerCase());
+    return { hold: flag01(row?.hold_outgoing), suspend_outgoing: flag01(row?.suspended_outgoing), suspend_login: flag01(row?.suspended_login) };
+  }
+
+  /** WHM API 1 for a whole cPanel account (never root): hold/release, suspend/unsuspend its outgoing mail. */
+  async accountOutgoing(fn: 'hold_outgoing_email' | 'release_outgoing_email' | 'suspend_outgoing_email' | 'unsuspend_outgoing_email', cpanelUser: string): Promise<void> {
+    await this.call(fn, { user: cpanelUser });
+  }
+
+  /** The whole account's outgoing restrictions from accountsummary (UNCONFIRMED fields): undefined when absent. */
+  async accountRestrictions(cpanelUser: string): Promise<Record<'hold' | 'suspend_outgoing', boolean | undefined>> {
+    const res = await this.call<{ acct?: Record<string, unknown>[] } | null>('accountsummary', { user: cpanelUser });
+    const acct = Array.isArray(res.data?.acct) ? res.data.acct[0] : undefined;
+    return { hold: flag01(acct?.outgoing_mail_hold), suspend_outgoing: flag01(acct?.outgoing_mail_suspended) };
   }
 
   /**

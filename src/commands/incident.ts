@@ -70,7 +70,11 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
   for (const kv of o.set ?? []) {
     const eq = kv.indexOf('=');
     if (eq < 1) throw new ConfigError(`--set expects NAME=VALUE, got "${kv}"`);
-    vars[kv.slice(0, eq)] = kv.slice(eq + 1);
+    const name = kv.slice(0, eq);
+    // A misspelt name would otherwise change nothing, silently (suspend_logn=true).
+    if (!Object.hasOwn(playbook.vars, name))
+      throw new ConfigError(`--set ${name}: the playbook has no such var (its vars: ${Object.keys(playbook.vars).join(', ') || 'none'})`);
+    vars[name] = kv.slice(eq + 1);
   }
   if (o.authId) vars.auth_id = o.authId;
   if (o.hold) vars.hold = true;

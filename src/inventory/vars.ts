@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { MTA_NAMES } from '../mta/types.js';
 import { MTA_HOST_ALIASES, MTA_HOST_VARS } from '../mta/host.js';
 import { RULE_VARS } from '../rules/settings.js';
+import { CONTAIN_VARS } from '../actions/contain-commands.js';
 import { fail, seg, show } from './fail.js';
 import { boolish, digits } from './scalars.js';
 import { VaultValue, type VarDef } from './yaml.js';
@@ -56,6 +57,8 @@ export const KNOWN: Record<string, Known> = {
   // Where the MTA's binary, configuration, queue and logs are (src/mta/host.ts): checked here, at load.
   ...MTA_HOST_VARS,
   ...Object.fromEntries(Object.entries(MTA_HOST_ALIASES).map(([old, now]) => [old, MTA_HOST_VARS[now]])),
+  // How a host without cPanel contains an account (src/actions/contain-commands.ts).
+  ...CONTAIN_VARS,
 };
 
 /** Checks a known var's value and returns it normalised; unknown keys pass through. */

@@ -19,12 +19,6 @@ import { capWarnings, failureText, printable, splitLines } from './util.js';
 
 export const PURGE_MARKER = '__MAILSWEEP_PURGE__';
 
-/**
- * The command goes to the server as ONE argument of `sh -c` (Linux caps a single argument at
- * 128 KiB): ids that would make it longer than this are not attempted, and say so.
- */
-export const MAX_PURGE_COMMAND_BYTES = 96 * 1024;
-
 export interface PreparedPurge {
   /** Ids that go into the command, in request order, without duplicates. */
   ids: string[];
@@ -98,26 +92,10 @@ export function preparePurge(
   return refusal === undefined ? { ids, skipped } : { ids, skipped, refusal };
 }
 
-/**
- * Keep as many per-id lines as fit in one command; the rest are skipped with a reason.
- * `lines[i]` belongs to `ids[i]`; `fixed` is the size of everything else in the command.
- */
-export function fitCommand(ids: string[], lines: string[], fixed: number, prep: PreparedPurge): { ids: string[]; lines: string[] } {
-  let size = fixed;
-  let n = 0;
-  for (; n < lines.length; n++) {
-    const add = (lines[n] ?? '').length + 1;
-    if (size + add > MAX_PURGE_COMMAND_BYTES) break;
-    size += add;
-  }
-  for (const id of ids.slice(n)) prep.skipped.push({ id, reason: 'not attempted: too many ids for one command (request them again)' });
-  return { ids: ids.slice(0, n), lines: lines.slice(0, n) };
-}
-
 const LINE = /^__MAILSWEEP_PURGE__ (\S+) (match|skip|done|fail|abort|paused|resumed|notresumed)(?: (.*))?$/;
 
 export interface PurgeParseOptions {
-  /** The ids that went into the command (after preparePurge / fitCommand). */
+  /** The ids that went into the command (after preparePurge). */
   sent: string[];
   /** Ids refused before sending. */
   preSkipped: { id: string; reason: string }[];

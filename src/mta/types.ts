@@ -2,6 +2,7 @@
 
 import type { MtaLogFormat } from '../logs/types.js';
 import type { MtaHost } from './host.js';
+import type { LocalDomainsSource } from './local-domains-source.js';
 
 export type MtaName = 'sendmail' | 'exim' | 'postfix' | 'qmail';
 export const MTA_NAMES: readonly MtaName[] = ['sendmail', 'exim', 'postfix', 'qmail'];
@@ -75,6 +76,8 @@ export interface MtaAdapter {
   ops: MtaOperations;
   /** Where and how it logs, and the log parser. */
   logs: MtaLogFormat;
+  /** What its configuration says its own domains are (a bounce to any other is foreign). */
+  localDomains: LocalDomainsSource;
   /** Read the whole queue in ONE round trip (listing and the MTA's own count together). */
   queue(ctx: MtaContext): ReadPlan<QueueListing>;
   /**

@@ -9,6 +9,8 @@ export interface PlainOptions {
   out: (line: string) => void;
   /** The command that resumes a run that did not finish, shown under its end. */
   resume?: (runId: string) => string;
+  /** What the run is called in its last lines (default "incident"; "contain", "release"). */
+  label?: string;
 }
 
 /** How a destructive command reads in a dry run: whole, with its stdin data (ids, senders) under it. */
@@ -22,8 +24,8 @@ export function dryRunPlan(cmd: string, stdin?: string): string {
 }
 
 /** The run's last lines: how it ended, where its journal is, and how to resume it. */
-export function summaryLines(ev: Extract<RunEvent, { type: 'summary' }>, o: Pick<PlainOptions, 'resume'>): string[] {
-  const run = `incident run ${printable(ev.runId)}`;
+export function summaryLines(ev: Extract<RunEvent, { type: 'summary' }>, o: Pick<PlainOptions, 'resume' | 'label'>): string[] {
+  const run = `${o.label ?? 'incident'} run ${printable(ev.runId)}`;
   const journal = `journal: ${printable(ev.journalPath)}`;
   if (ev.status === 'ok') return ['', `${run}: done${ev.dryRun ? ' (dry run: nothing was changed)' : ''}`, journal];
   // A connection failure ends with the scan's status word (unreachable, auth-failed, …).
@@ -32,7 +34,7 @@ export function summaryLines(ev: Extract<RunEvent, { type: 'summary' }>, o: Pick
 }
 
 /** The lines one event shows without a terminal (none for most: commands and answers are in the journal). */
-export function plainLines(ev: RunEvent, o: Pick<PlainOptions, 'resume'> = {}): string[] {
+export function plainLines(ev: RunEvent, o: Pick<PlainOptions, 'resume' | 'label'> = {}): string[] {
   const text = (s: string) => printable(s, { multiline: true });
   switch (ev.type) {
     case 'step-start':

@@ -130,7 +130,7 @@ async function addSampleSubject(s: Suspect, adapter: MtaAdapter, ctx: MtaContext
 /** The MTA's configured local domains, or null when they cannot be read (then no bounce is proven foreign). */
 async function readLocalDomainsOf(transport: Transport, mta: MtaName, ctx: MtaContext, timeoutMs: number): Promise<LocalDomains | null> {
   try {
-    return await readLocalDomains(mta, ctx, { exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }) });
+    return await readLocalDomains(getAdapter(mta).localDomains, ctx, { exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }) });
   } catch {
     return null;
   }

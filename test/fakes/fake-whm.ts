@@ -13,14 +13,21 @@
 //   {status, errors, messages, warnings, metadata, data}; UAPI failures are HTTP 200 + status 0;
 // - Email::passwd_pop (email = user or full address, password, domain), suspend_outgoing,
 //   unsuspend_outgoing, suspend_login, unsuspend_login (email), list_pops (regex) →
-//   [{email, login, suspended_incoming, suspended_login}].
+//   [{email, login, suspended_incoming, suspended_login}];
+// - Email::hold_outgoing / release_outgoing (email) → data null (release sends what was held);
+// - WHM API 1 hold_outgoing_email / release_outgoing_email / suspend_outgoing_email /
+//   unsuspend_outgoing_email (user; "cannot be used on root") → metadata only.
 //
 // Invented by the fake (the documents do not show them; marked UNCONFIRMED):
 // - bad token → HTTP 403, text/plain "Access denied";
 // - unknown domain in getdomainowner → metadata.result 0 and a "does not exist" reason;
 // - accountsummary of an unknown user → metadata.result 0 and a "does not exist" reason; an
 //   unset contact address → "*unknown*" (as the old API-0 example shows);
-// - the wording of every error string.
+// - the wording of every error string;
+// - Email::list_pops_with_disk rows with hold_outgoing / suspended_outgoing / suspended_login and
+//   accountsummary's outgoing_mail_hold / outgoing_mail_suspended (field names read by cPanel's
+//   own UI and third-party clients; not on a documentation page);
+// - root given to the *_outgoing_email functions → result 0 with a reason.
 //
 // Passwords are never stored: the fake keeps a SHA-256 of each new mailbox password and records
 // calls with password=[REDACTED]; it never records the Authorization header.
@@ -62,6 +69,8 @@ export interface FakeMailbox {
   cpanelUser: string;
   suspendedOutgoing: boolean;
   suspendedLogin: boolean;
+  /** Email::hold_outgoing: outgoing mail waits in the queue. */
+  heldOutgoing: boolean;
   /** SHA-256 hex of the last password set through passwd_pop; undefined if never changed. */
   passwordSha256?: string;
   passwordChanges: number;
@@ -76,6 +85,12 @@ export class FakeWhm {
   /** The fake's self-signed certificate (PEM): pass as `ca` to trust it. */
   readonly cert: string;
   private failure: FakeWhmFailure | null = null;
+  /** A UAPI (Email::…) or WHM API 1 function that answers as failed (UAPI status 0, WHM result 0). */
+  private failing: string | null = null;
+  /** Answer list_pops_with_disk without the restriction fields (their names are UNCONFIRMED). */
+  omitRestrictions = false;
+  /** cPanel account → its whole-account outgoing restrictions (WHM API 1). */
+  private readonly accounts = new Map<string, { hold: boolean; suspended: boolean }>();
   private readonly mailboxes = new Map<string, FakeMailbox>();
   private readonly domains: Map<string, string>;
   private readonly whmUser: string;
@@ -95,6 +110,7 @@ export class FakeWhm {
           cpanelUser: cpUser,
           suspendedOutgoing: false,
           suspendedLogin: false,
+          heldOutgoing: false,
           passwordChanges: 0,
         });
   }
@@ -122,6 +138,25 @@ export class FakeWhm {
   /** Make every following request fail this way (null: back to normal). */
   fail(mode: FakeWhmFailure | null): void {
     this.failure = mode;
+  }
+
+  /** Make one function fail ("hold_outgoing", "suspend_outgoing_email", …); null: none. */
+  failFunction(fn: string | null): void {
+    this.failing = fn;
+  }
+
+  /** Set a mailbox's restrictions directly (a suspension that pre-exists the run). */
+  setMailbox(address: string, patch: Partial<Pick<FakeMailbox, 'suspendedOutgoing' | 'suspendedLogin' | 'heldOutgoing'>>): void {
+    Object.assign(this.mailboxes.get(address.toLowerCase())!, patch);
+  }
+
+  /** A cPanel account's whole-account outgoing restrictions. */
+  account(user: string): { hold: boolean; suspended: boolean } {
+    return { ...(this.accounts.get(user) ?? { hold: false, suspended: false }) };
+  }
+
+  setAccount(user: string, state: { hold: boolean; suspended: boolean }): void {
+    this.accounts.set(user, { ...state });
   }
 
   mailbox(address: string): FakeMailbox | undefined {
@@ -175,6 +210,7 @@ export class FakeWhm {
       // API 0 output has no `metadata` (fake approximation).
       return this.json(res, { result: [{ status: 0, statusmsg: 'fake WHM: only api.version=1 is implemented' }] });
     if (this.failure === 'api-error') return this.whm(res, fn, 0, 'Injected API failure (fake).', {});
+    if (this.failing === fn) return this.whm(res, fn, 0, `Injected failure of ${fn} (fake).`, null);
 
     switch (fn) {
       case 'getdomainowner':
@@ -183,6 +219,11 @@ export class FakeWhm {
         return this.accountSummary(res, params);
       case 'uapi_cpanel':
         return this.uapiCpanel(res, params);
+      case 'hold_outgoing_email':
+      case 'release_outgoing_email':
+      case 'suspend_outgoing_email':
+      case 'unsuspend_outgoing_email':
+        return this.accountOutgoing(res, fn, params);
       default:
         return this.whm(res, fn, 0, `Unknown app (“${fn}”) requested for this version (1) of the API.`, null);
     }
@@ -207,12 +248,26 @@ export class FakeWhm {
       email: this.opts.contacts?.[user] ?? '*unknown*',
       owner: 'root',
       suspended: 0,
+      outgoing_mail_hold: this.account(user).hold ? 1 : 0,
+      outgoing_mail_suspended: this.account(user).suspended ? 1 : 0,
       suspendreason: 'not suspended',
       plan: 'default',
       diskused: '14M',
       disklimit: 'unlimited',
     };
     return this.whm(res, 'accountsummary', 1, 'OK', { acct: [acct] });
+  }
+
+  private accountOutgoing(res: ServerResponse, fn: string, p: URLSearchParams): void {
+    const user = p.get('user') ?? '';
+    if (!user) return this.whm(res, fn, 0, 'The “user” parameter is required.', null);
+    if (user === 'root') return this.whm(res, fn, 0, 'You cannot use this function on the root user.', null);
+    if (![...this.domains.values()].includes(user)) return this.whm(res, fn, 0, `The account “${user}” does not exist.`, null);
+    const st = this.account(user);
+    if (fn.includes('hold') || fn.startsWith('release')) st.hold = fn.startsWith('hold');
+    else st.suspended = fn.startsWith('suspend');
+    this.accounts.set(user, st);
+    return this.whm(res, fn, 1, 'OK', null);
   }
 
   private mainDomain(cpUser: string): string | undefined {
@@ -229,6 +284,7 @@ export class FakeWhm {
     const ok = (data: unknown): void => this.uapiResult(res, { status: 1, errors: null, data });
     const fail = (error: string): void => this.uapiResult(res, { status: 0, errors: [error], data: null });
     if (module !== 'Email') return fail(`Failed to load module “${module}”.`);
+    if (this.failing === func) return fail(`Injected failure of Email::${func} (fake).`);
 
     const lookup = (email: string | null, domain?: string | null): FakeMailbox | string => {
       if (!email) return 'You must specify the “email” parameter.';
@@ -259,6 +315,27 @@ export class FakeWhm {
         else mb.suspendedLogin = on;
         // suspend_outgoing documents data: 1; the others' data is not shown (fake: 1 too).
         return ok(1);
+      }
+      case 'hold_outgoing':
+      case 'release_outgoing': {
+        const mb = lookup(p.get('email'));
+        if (typeof mb === 'string') return fail(mb);
+        mb.heldOutgoing = func === 'hold_outgoing';
+        return ok(null);
+      }
+      case 'list_pops_with_disk': {
+        const domain = p.get('domain')?.toLowerCase();
+        const rows = [...this.mailboxes.values()]
+          .filter((mb) => mb.cpanelUser === cpUser && (!domain || mb.address.endsWith(`@${domain}`)))
+          .map((mb) => ({
+            email: mb.address,
+            login: mb.address,
+            domain: mb.address.split('@')[1],
+            ...(this.omitRestrictions
+              ? {}
+              : { hold_outgoing: mb.heldOutgoing ? 1 : 0, suspended_outgoing: mb.suspendedOutgoing ? 1 : 0, suspended_login: mb.suspendedLogin ? 1 : 0, suspended_incoming: 0 }),
+          }));
+        return ok(rows);
       }
       case 'list_pops': {
         const regex = p.get('regex');

@@ -9,14 +9,14 @@
 // same (4.96+) format.
 import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { eximAttributedCommand, parseEximAttributedOutput } from '../../src/mta/exim/listing.js';
 import { exim } from '../../src/mta/exim/adapter.js';
 import { parseEximSpoolDump, parseEximSpoolHeader } from '../../src/mta/exim/attribution.js';
-import { parsePostfixAttributedOutput, postfixAttributedCommand } from '../../src/mta/postfix/listing.js';
+import { parsePostfixAttributedOutput } from '../../src/mta/postfix/listing.js';
 import { parsePostcatEnvelopes } from '../../src/mta/postfix/attribution.js';
 import { postfix } from '../../src/mta/postfix/adapter.js';
 import { sendmail } from '../../src/mta/sendmail/adapter.js';
@@ -186,19 +186,44 @@ describe('exim attributedQueue', () => {
 
 // ---------------------------------------------------------------------------
 describe('postfix attributedQueue', () => {
-  it('is one command: postqueue, postconf queue_directory, one find|postcat -e over all queues', () => {
-    const cmd = postfix.attributedQueue(mtaHost()).command;
-    expect(cmd).toContain('postqueue -j');
-    expect(cmd).toContain('postconf -h queue_directory');
-    expect(cmd).toContain('find incoming active deferred hold -type f -exec sh -c');
-    expect(cmd).toContain(`'postcat -e "$@" || for f in "$@"; do postcat -e "$f"; done'`);
-    expect(cmd.match(/find /g)).toHaveLength(1);
-  });
-
-  it('quotes inventory paths', () => {
-    const cmd = postfixAttributedCommand(mtaHost('/opt/pf x/sbin/postqueue', { queue_directory: '/q; reboot' }));
-    expect(cmd).toContain(`qd='/q; reboot'; rc=0`);
-    expect(cmd).toContain(`'/opt/pf x/sbin/postcat'`);
+  it('one script through /bin/sh: postqueue, then postcat -e over every file of the four queues; hostile paths stay argv words', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ms-pfatt-'));
+    const bin = join(d, 'bin x');
+    const qd = join(d, "q d'$(touch PWNED)");
+    const conf = "/etc/p f'$(touch PWNED)";
+    mkdirSync(bin);
+    for (const q of ['incoming', 'active', 'deferred/A', 'hold', 'maildrop']) mkdirSync(join(qd, q), { recursive: true });
+    const dump = (path: string, auth: string | null) => {
+      const id = path.split('/').pop()!;
+      const content = [`*** MESSAGE CONTENTS ${path} ***`, 'named_attribute: sasl_username=bob@example.test', `*** HEADER EXTRACTED ${path} ***`];
+      return [`*** ENVELOPE RECORDS ${path} ***`, ...(auth ? [`named_attribute: sasl_username=${auth}`] : []), `sender: s-${id}@x.invalid`, 'named_attribute: log_client_address=192.0.2.7', 'original_recipient: r@far.example', 'recipient: r@far.example', ...content, `*** MESSAGE FILE END ${path} ***`, ''].join('\n');
+    };
+    writeFileSync(join(qd, 'deferred/A/ABC123'), dump('deferred/A/ABC123', COMPROMISED));
+    writeFileSync(join(qd, 'hold/DEF456'), dump('hold/DEF456', null));
+    writeFileSync(join(qd, 'maildrop/GHI789'), dump('maildrop/GHI789', COMPROMISED));
+    const json = (id: string, q: string) => JSON.stringify({ queue_name: q, queue_id: id, arrival_time: NOW - 60, message_size: 5, sender: `s-${id}@x.invalid`, recipients: [{ address: 'r@far.example' }] });
+    const stub = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\nprintf '%s|' "$@" >>'${join(d, 'argv')}'; echo >>'${join(d, 'argv')}'\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    stub('postqueue', `[ "$3" = -j ] && { echo '${json('ABC123', 'deferred')}'; echo '${json('DEF456', 'hold')}'; exit 0; }; echo '-- 1 Kbytes in 2 Requests.'`);
+    stub('postcat', 'shift 3; for f in "$@"; do cat "$f" || exit 1; done');
+    const plan = postfix.attributedQueue(mtaHost(join(bin, 'postqueue'), { queue_directory: qd, config_directory: conf }));
+    const stdout = execFileSync('/bin/sh', ['-c', plan.command], { cwd: d, encoding: 'utf8' });
+    const l = plan.parse(stdout, '', 0);
+    expect(l.warnings).toEqual([]);
+    expect(l.messages.map((m) => [m.id, m.authId, m.clientIp])).toEqual([
+      ['ABC123', COMPROMISED, '192.0.2.7'],
+      // the sasl_username line of the message content is no proof
+      ['DEF456', undefined, '192.0.2.7'],
+    ]);
+    const argv = execFileSync('cat', [join(d, 'argv')], { encoding: 'utf8' }).trim().split('\n');
+    expect(argv.slice(0, 2)).toEqual([`-c|${conf}|-j|`, `-c|${conf}|-p|`]);
+    // one postcat run over the files of incoming, active, deferred and hold (maildrop: no SASL)
+    expect(argv.slice(2).map((a) => a.split('|').slice(0, 3).join('|'))).toEqual([`-c|${conf}|-e`]);
+    expect(argv[2]!.split('|').slice(3, -1).sort()).toEqual(['deferred/A/ABC123', 'hold/DEF456']);
+    expect(existsSync(join(d, 'PWNED'))).toBe(false);
+    rmSync(d, { recursive: true, force: true });
   });
 
   it('real bookworm-postfix: bob owns exactly the spam, legit users their own, bounces nobody', () => {
@@ -207,24 +232,27 @@ describe('postfix attributedQueue', () => {
     expect(l.messages.every((m) => m.queue === 'deferred')).toBe(true);
   });
 
-  it('postcat blocks: retried files merge, diagnostics are warnings, odd paths are refused', () => {
+  it('postcat blocks: a retried file counts once, diagnostics are warnings, odd paths are refused', () => {
+    const m = (name: string) => `*** ${name} deferred/A/ABC123 ***`;
     const text = [
-      '*** ENVELOPE RECORDS deferred/A/ABC123 ***',
+      m('ENVELOPE RECORDS'),
       'named_attribute: sasl_username=bob@example.test',
       'sender: x@y.invalid',
       'recipient: r1@z',
       'postcat: fatal: open active/D/DEF456: No such file or directory',
-      '*** ENVELOPE RECORDS deferred/A/ABC123 ***',
+      m('ENVELOPE RECORDS'),
       'named_attribute: sasl_username=bob@example.test',
       'sender: x@y.invalid',
       'recipient: r1@z',
-      '*** MESSAGE FILE END deferred/A/ABC123 ***',
+      m('MESSAGE CONTENTS'),
+      m('HEADER EXTRACTED'),
+      m('MESSAGE FILE END'),
       '*** ENVELOPE RECORDS ../etc/pass-wd ***',
       'named_attribute: sasl_username=evil',
     ].join('\n');
     const p = parsePostcatEnvelopes(text);
     expect([...p.envelopes.keys()]).toEqual(['ABC123']);
-    expect(p.envelopes.get('ABC123')).toMatchObject({ saslUsername: COMPROMISED, recipients: ['r1@z'], complete: true, queue: 'deferred' });
+    expect(p.envelopes.get('ABC123')).toMatchObject({ queue: 'deferred', proof: { ok: true, authId: COMPROMISED, sender: 'x@y.invalid', recipients: ['r1@z'] } });
     expect(p.warnings).toHaveLength(3);
   });
 
@@ -240,7 +268,12 @@ describe('postfix attributedQueue', () => {
       '__MAILSWEEP_RC__ qdir 0',
       '*** ENVELOPE RECORDS deferred/A/ABC123 ***',
       'named_attribute: sasl_username=alice@example.test',
+      'sender: a@b',
       'named_attribute: log_client_address=192.0.2.7',
+      'recipient: c@d',
+      '*** MESSAGE CONTENTS deferred/A/ABC123 ***',
+      '*** HEADER EXTRACTED deferred/A/ABC123 ***',
+      '*** MESSAGE FILE END deferred/A/ABC123 ***',
       '__MAILSWEEP_RC__ postcat 0',
     ].join('\n');
     const l = parsePostfixAttributedOutput(text, '', 0, NOW);
@@ -261,16 +294,27 @@ describe('postfix attributedQueue', () => {
 
 // ---------------------------------------------------------------------------
 describe('sendmail attributedQueue', () => {
-  it('is one command: mailq, mailq -Ac, and one grep -F over the mail log', () => {
-    const cmd = sendmail.attributedQueue(mtaHost()).command;
-    expect(cmd).toContain('mailq 2>&1');
-    expect(cmd).toContain("grep -F -e 'AUTH=server, ' -e ': from='");
-    expect(cmd).toContain('/var/log/mail.log /var/log/maillog');
-  });
-
-  it('quotes an inventory mail_log', () => {
-    const cmd = sendmailAttributedCommand(mtaHost(undefined, { mail_log: '/var/log/$(id)' }));
-    expect(cmd).toContain(`for f in '/var/log/$(id)'; do`);
+  it('is one command: mailq, mailq -Ac, and one grep -F over the mail log (.1 first); an inventory mail_log is data', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ms-sma-'));
+    try {
+      writeFileSync(join(d, 'mailq'), '#!/bin/sh\necho "mailq $*"\n');
+      chmodSync(join(d, 'mailq'), 0o755);
+      const log = join(d, 'mail $(touch PWNED).log');
+      writeFileSync(`${log}.1`, 'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0\nx sm-mta[1]: STARTTLS=server\n');
+      writeFileSync(log, 'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1\nx sm-mta[2]: 6AN4N6iZ000407: to=<c@d>\n');
+      const cmd = sendmailAttributedCommand(mtaHost(undefined, { mail_log: [join(d, 'none'), log] }));
+      const out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', cwd: d, env: { PATH: `${d}:/usr/bin:/bin` } }).split('\n').slice(1);
+      expect(out).toEqual([
+        'mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0',
+        `__MAILSWEEP_LOGFILE__ ${log}.1`, 'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0',
+        `__MAILSWEEP_LOGFILE__ ${log}`, 'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1',
+        '__MAILSWEEP_RC__ log 0', '',
+      ]);
+      expect(readdirSync(d)).not.toContain('PWNED');
+      expect(sendmail.attributedQueue(mtaHost()).command).toMatch(/^MS_LOGS='\/var\/log\/mail.log\n\/var\/log\/maillog'$/m);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('real bookworm-sendmail: bob owns exactly the spam, legit users their own, bounces nobody', () => {

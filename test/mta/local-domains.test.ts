@@ -1,6 +1,7 @@
 // The host's own domains from the MTA's configuration: list syntax per MTA, lookups listed in a
 // second round trip (run here through the real /bin/sh), and "unknown" whenever a list cannot be
 // enumerated — then no domain is proven foreign.
+import { ADAPTERS } from '../../src/mta/index.js';
 import { mtaHost } from '../../src/mta/host.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ const sh = (cmd: string, stdin = '') => {
 describe('exim', () => {
   it('Debian: @, localhost and literal domains', () => {
     const out = ['__MAILSWEEP_LD__ exim', 'primary_hostname = mx1.example.net', 'domainlist local_domains = @:localhost:example.test:shop.test', 'domainlist relay_to_domains = ', end].join('\n');
-    const { ld, fetch } = parseConfiguredLists('exim', out);
+    const { ld, fetch } = parseConfiguredLists(ADAPTERS.exim.localDomains, out);
     expect([...ld.exact].sort()).toEqual(['example.test', 'localhost', 'mx1.example.net', 'shop.test']);
     expect(fetch).toEqual([]);
     expect(ld.unknown).toEqual([]);
@@ -53,7 +54,7 @@ describe('exim', () => {
       '# comment',
       end,
     ].join('\n');
-    const lists = parseConfiguredLists('exim', out);
+    const lists = parseConfiguredLists(ADAPTERS.exim.localDomains, out);
     expect(lists.fetch).toEqual([
       { how: 'keys', path: '/etc/localdomains' },
       { how: 'dir', path: '/etc/exim/virtual' },
@@ -63,19 +64,19 @@ describe('exim', () => {
     expect(lists.ld.exact.has('customer-two.example')).toBe(true);
     expect(isLocalDomain(lists.ld, 'mail.hosted.example')).toBe(true);
     expect(isLocalDomain(lists.ld, 'hosted.example')).toBe(false);
-    const withRegex = parseConfiguredLists('exim', out.replace('*.hosted.example', '^.*\\.example$'));
+    const withRegex = parseConfiguredLists(ADAPTERS.exim.localDomains, out.replace('*.hosted.example', '^.*\\.example$'));
     expect(withRegex.ld.unknown).toEqual(['^.*\\.example$']);
     expect(provenForeign(withRegex.ld, 'far.invalid')).toBe(false);
   });
 
   it('an exim that does not report its lists leaves foreignness unknown', () => {
-    const { ld } = parseConfiguredLists('exim', ['__MAILSWEEP_LD__ exim', 'exim: permission denied', end].join('\n'));
+    const { ld } = parseConfiguredLists(ADAPTERS.exim.localDomains, ['__MAILSWEEP_LD__ exim', 'exim: permission denied', end].join('\n'));
     expect(ld.unknown.length).toBeGreaterThan(0);
     expect(provenForeign(ld, 'far.invalid')).toBe(false);
   });
 
   it('cut-off output (no end marker) is unknown, never "nothing is local"', () => {
-    const { ld } = parseConfiguredLists('exim', '__MAILSWEEP_LD__ exim\nprimary_hostname = a.b\n');
+    const { ld } = parseConfiguredLists(ADAPTERS.exim.localDomains, '__MAILSWEEP_LD__ exim\nprimary_hostname = a.b\n');
     expect(provenForeign(ld, 'far.invalid')).toBe(false);
   });
 });
@@ -90,20 +91,20 @@ describe('postfix', () => {
       'relay_domains = backup.example',
       end,
     ].join('\n');
-    const lists = parseConfiguredLists('postfix', out);
+    const lists = parseConfiguredLists(ADAPTERS.postfix.localDomains, out);
     expect(lists.fetch).toEqual([
       { how: 'items', path: '/etc/postfix/local-domains', subdomains: false },
       { how: 'postmap', path: 'hash:/etc/postfix/vmailbox_domains', subdomains: false },
     ]);
     expect(isLocalDomain(lists.ld, 'sub.backup.example')).toBe(true);
     expect(lists.ld.unknown).toEqual([]);
-    const sql = parseConfiguredLists('postfix', out.replace('hash:/etc/postfix/vmailbox_domains', 'proxy:mysql:/etc/postfix/mysql-domains.cf'));
+    const sql = parseConfiguredLists(ADAPTERS.postfix.localDomains, out.replace('hash:/etc/postfix/vmailbox_domains', 'proxy:mysql:/etc/postfix/mysql-domains.cf'));
     expect(sql.ld.unknown).toEqual(['proxy:mysql:/etc/postfix/mysql-domains.cf']);
   });
 
   it('without postconf -x (old postfix), $myhostname and $mydomain are expanded from their values', () => {
     const out = ['__MAILSWEEP_LD__ postfix', 'mydestination = $myhostname, localhost.$mydomain', 'myhostname = mx.old.example', 'mydomain = old.example', end].join('\n');
-    expect([...parseConfiguredLists('postfix', out).ld.exact].sort()).toEqual(['localhost.old.example', 'mx.old.example']);
+    expect([...parseConfiguredLists(ADAPTERS.postfix.localDomains, out).ld.exact].sort()).toEqual(['localhost.old.example', 'mx.old.example']);
   });
 });
 
@@ -121,13 +122,13 @@ describe('sendmail', () => {
       '> ',
       end,
     ].join('\n');
-    const { ld } = parseConfiguredLists('sendmail', out);
+    const { ld } = parseConfiguredLists(ADAPTERS.sendmail.localDomains, out);
     expect([...ld.exact].sort()).toEqual(['localhost', 'mx3', 'relay-only.example', 'shop.test']);
     expect(ld.unknown).toEqual([]);
   });
 
   it('a failed sendmail -bt is unknown', () => {
-    const { ld } = parseConfiguredLists('sendmail', ['__MAILSWEEP_LD__ sendmail', 'sh: sendmail: not found', end].join('\n'));
+    const { ld } = parseConfiguredLists(ADAPTERS.sendmail.localDomains, ['__MAILSWEEP_LD__ sendmail', 'sh: sendmail: not found', end].join('\n'));
     expect(ld.unknown.length).toBe(1);
   });
 });
@@ -141,11 +142,11 @@ describe('qmail', () => {
       '__MAILSWEEP_LD__ file /var/qmail/control/rcpthosts', 'customer.example', 'backup.example',
       end,
     ].join('\n');
-    const { ld } = parseConfiguredLists('qmail', out);
+    const { ld } = parseConfiguredLists(ADAPTERS.qmail.localDomains, out);
     expect(ld.exact.has('backup.example')).toBe(true);
     expect(isLocalDomain(ld, 'a.wild.example')).toBe(true);
     expect(ld.unknown).toEqual([]);
-    expect(parseConfiguredLists('qmail', out.replace('.wild.example:wild', ':alias-catchall')).ld.unknown.length).toBe(1);
+    expect(parseConfiguredLists(ADAPTERS.qmail.localDomains, out.replace('.wild.example:wild', ':alias-catchall')).ld.unknown.length).toBe(1);
   });
 
   it('the command reads the control files through the real shell', () => {
@@ -153,7 +154,7 @@ describe('qmail', () => {
     mkdirSync(join(dir, 'control'));
     writeFileSync(join(dir, 'control', 'locals'), 'localhost\nmx.q.example\n');
     writeFileSync(join(dir, 'control', 'rcpthosts'), 'hosted.example\n');
-    const { ld } = parseConfiguredLists('qmail', sh(localDomainsCommand('qmail', mtaHost(undefined, { qmail_dir: dir }))).stdout);
+    const { ld } = parseConfiguredLists(ADAPTERS.qmail.localDomains, sh(localDomainsCommand(ADAPTERS.qmail.localDomains, mtaHost(undefined, { qmail_dir: dir }))).stdout);
     expect([...ld.exact].sort()).toEqual(['hosted.example', 'localhost', 'mx.q.example']);
   });
 });
@@ -170,7 +171,7 @@ describe('second round trip: the lists\' files, through the real shell, paths on
       `domainlist local_domains = lsearch;${dir}/localdomains : ${dir}/list with space : dsearch;${dir}/virtual : lsearch;${dir}/missing`,
       end,
     ].join('\n');
-    const lists = parseConfiguredLists('exim', cfg);
+    const lists = parseConfiguredLists(ADAPTERS.exim.localDomains, cfg);
     const r = sh(fetchListsCommand(), fetchListsStdin(lists.fetch));
     const ld = applyFetched(lists, r.stdout);
     expect([...ld.exact].sort()).toEqual(['five.example', 'one.example', 'three.example', 'two.example']);
@@ -182,7 +183,7 @@ describe('second round trip: the lists\' files, through the real shell, paths on
     const dir = mkdtempSync(join(tmpdir(), 'ms-ldh-'));
     const evil = `${dir}/x$(touch pwned)'\`touch pwned\`;"`;
     writeFileSync(evil, 'six.example\n');
-    const ld = await readLocalDomains('exim', {}, {
+    const ld = await readLocalDomains(ADAPTERS.exim.localDomains, mtaHost(), {
       exec: async (command, stdin) =>
         command.includes('-bP') ? { stdout: ['__MAILSWEEP_LD__ exim', `domainlist local_domains = <| ${evil}`, end].join('\n'), code: 0 } : sh(command, stdin),
     });
@@ -200,7 +201,7 @@ describe('recorded from the real lab (test/lab): every MTA reports the two seede
   ] as const)('%s', async (dir, mta) => {
     const { readFileSync } = await import('node:fs');
     const out = readFileSync(join('test/fixtures/lab', dir, 'local-domains.out'), 'utf8');
-    const { ld, fetch } = parseConfiguredLists(mta, out);
+    const { ld, fetch } = parseConfiguredLists(ADAPTERS[mta].localDomains, out);
     expect(fetch).toEqual([]);
     expect(ld.unknown).toEqual([]);
     for (const d of ['example.test', 'shop.test', 'localhost']) expect(ld.exact.has(d), d).toBe(true);

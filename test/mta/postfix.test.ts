@@ -4,7 +4,10 @@ import { parsePostfixQueueOutput, parsePostqueueJson, parsePostqueueP, postfixQu
 import { attributePostfixMessages } from '../../src/mta/postfix/attribution.js';
 import { postfix } from '../../src/mta/postfix/adapter.js';
 import { COMMAND_FAILED, yearlessLocalTime } from '../../src/mta/util.js';
-import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HOSTILE_INPUTS, assertPrintable, fixture, script, tmp } from './helpers.js';
 
 const NOW = 1700000600; // Tue Nov 14 22:23:20 UTC 2023
 
@@ -158,15 +161,25 @@ describe('yearlessLocalTime', () => {
 });
 
 describe('postfix adapter', () => {
-  it('runs -j, then either the -p footer or the full -p, in one command', () => {
-    const cmd = postfix.queue(mtaHost('/usr/sbin/postqueue')).command;
-    expect(cmd).toContain('/usr/sbin/postqueue -j 2>&1; rc=$?; echo "__MAILSWEEP_RC__ json $rc"');
-    expect(cmd).toContain('then /usr/sbin/postqueue -p 2>&1 | tail -n 1; echo "__MAILSWEEP_RC__ footer $?"');
-    expect(cmd).toContain('else /usr/sbin/postqueue -p 2>&1; echo "__MAILSWEEP_RC__ plain $?"; fi');
-    expect(postfixQueueCommand(mtaHost(undefined, { configDir: "/etc/postfix-out'; rm -rf /" }))).toContain(
-      "postqueue -c '/etc/postfix-out'\"'\"'; rm -rf /' -j",
-    );
-    expect(postfixQueueCommand(mtaHost('/usr/sbin/postfix'))).toContain('/usr/sbin/postqueue -j');
+  it('runs -j, then either the -p footer or the full -p, in one command (through /bin/sh, stub postqueue)', () => {
+    const d = tmp('ms-pfq-');
+    const conf = "/etc/postfix-out'; rm -rf /";
+    const run = (j: string) => {
+      script(join(d, 'postqueue'), `printf '%s|' "$@" >>'${join(d, 'argv')}'; echo >>'${join(d, 'argv')}'\n${j}\necho '-- 1 Kbytes in 1 Request.'`);
+      writeFileSync(join(d, 'argv'), '');
+      const plan = postfix.queue(mtaHost(join(d, 'postfix'), { config_directory: conf }));
+      const out = execFileSync('/bin/sh', ['-c', plan.command], { encoding: 'utf8' });
+      return { l: plan.parse(out, '', 0), argv: readFileSync(join(d, 'argv'), 'utf8') };
+    };
+    const json = JSON.stringify({ queue_name: 'deferred', queue_id: '4F2A81C0E3', arrival_time: 1, message_size: 5, sender: 'a@b', recipients: [{ address: 'c@d' }] });
+    const ok = run(`[ "$3" = -j ] && { echo '${json}'; exit 0; }`);
+    expect(ok.argv).toBe(`-c|${conf}|-j|\n-c|${conf}|-p|\n`);
+    expect(ok.l).toMatchObject({ reportedTotal: 1, warnings: [], messages: [{ id: '4F2A81C0E3' }] });
+    // postfix < 3.1: -j is refused, the full -p listing is read
+    const old = run(`[ "$3" = -j ] && { echo 'postqueue: fatal: usage: postqueue -f | postqueue -p'; exit 1; }; echo '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------'`);
+    expect(old.argv).toBe(`-c|${conf}|-j|\n-c|${conf}|-p|\n`);
+    expect(old.l).toMatchObject({ reportedTotal: 1, warnings: [] });
+    expect(postfixQueueCommand(mtaHost('/usr/sbin/postfix'))).toContain("MS_POSTQUEUE=/usr/sbin/postqueue");
   });
 
   it('-j path: messages from JSON, total from the footer, ages from the server clock', () => {

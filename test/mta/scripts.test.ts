@@ -82,7 +82,7 @@ function everyCommand(): [string, string][] {
   for (const mta of MTA_NAMES) {
     const a = ADAPTERS[mta];
     out.push([`${mta} queue`, a.queue(ctx).command], [`${mta} attributedQueue`, a.attributedQueue(ctx).command]);
-    out.push([`${mta} restart`, a.ops.restart(ctx).command], [`${mta} localDomains`, localDomainsCommand(mta, ctx)]);
+    out.push([`${mta} restart`, a.ops.restart(ctx).command], [`${mta} localDomains`, localDomainsCommand(a.localDomains, ctx)]);
     for (const mode of ['delete', 'hold'] as const)
       for (const match of [{ kind: 'auth', authId: 'bob@example.test' }, { kind: 'bounce' }] as const) {
         const id = { exim: '1xVLyY-0005n4-1b', postfix: 'ABCDEF12345', sendmail: '6AN4loPM020741', qmail: '1234' }[mta];

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mtaHost } from '../../src/mta/host.js';
 import { sendmail } from '../../src/mta/sendmail/adapter.js';
@@ -197,12 +201,21 @@ describe('sendmail attributed listing: full senders from the mail log', () => {
 });
 
 describe('sendmail adapter', () => {
-  it('lists the MTA queue and the MSP queue in one command', () => {
-    const cmd = sendmailQueueCommand(mtaHost());
-    expect(cmd).toContain('mailq 2>&1; echo "__MAILSWEEP_RC__ mta $?"');
-    expect(cmd).toContain('mailq -Ac 2>&1; echo "__MAILSWEEP_RC__ msp $?"');
-    expect(sendmailQueueCommand(mtaHost('/usr/sbin/sendmail'))).toContain('/usr/sbin/sendmail -bp -Ac 2>&1');
-    expect(sendmail.queue(mtaHost('/usr/bin/mailq')).command).toContain('/usr/bin/mailq -Ac');
+  it('lists the MTA queue and the MSP queue in one command (run through /bin/sh, stub mailq and sendmail)', () => {
+    const d = mkdtempSync(join(tmpdir(), 'ms-smq-'));
+    try {
+      for (const b of ['mailq', 'sendmail']) {
+        writeFileSync(join(d, b), `#!/bin/sh\necho "${b} $*"\n`);
+        chmodSync(join(d, b), 0o755);
+      }
+      const run = (cmd: string): string[] =>
+        execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: { PATH: `${d}:/usr/bin:/bin` } }).split('\n').slice(1, -1);
+      expect(run(sendmailQueueCommand(mtaHost()))).toEqual(['mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0']);
+      expect(run(sendmailQueueCommand(mtaHost(join(d, 'sendmail'))))).toEqual(['sendmail -bp', '__MAILSWEEP_RC__ mta 0', 'sendmail -bp -Ac', '__MAILSWEEP_RC__ msp 0']);
+      expect(run(sendmail.queue(mtaHost(join(d, 'mailq'))).command)).toEqual(['mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0']);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('Debian: MSP and MTA sections from mailq, the duplicate -Ac listing dropped', () => {

@@ -97,12 +97,26 @@ describe('incident --timeout', () => {
   }, 60_000);
 });
 
+describe('incident --set', () => {
+  it('a name the playbook does not have is refused (exit 3), naming the vars it has; nothing connects', async () => {
+    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_logn=true'], join(dir, 'runs-set-typo'));
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/--set suspend_logn: the playbook has no such var \(its vars: .*suspend_login/);
+    expect(r.events).toEqual([]);
+  });
+
+  it('suspend_login reaches the reset step (the dry run shows the WHM call)', async () => {
+    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_login=true'], join(dir, 'runs-set-login'));
+    expect(r.stderr).toMatch(/Email::suspend_login\(email=bob@example.test\)/);
+  }, 60_000);
+});
+
 describe('secrets in the inventory that are not secrets by name', () => {
   it('a token pasted as cpanel_token_env and a password in cpanel_url are never printed nor journaled', async () => {
     const dry = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test'], join(dir, 'runs-secret-dry'));
     expect(dry.stderr).toMatch(/\[dry-run\] would call WHM https:\/\/127\.0\.0\.1:9\/: getdomainowner/);
     // Without a terminal the plan shows the MTA commands too, whole (the restart script is > 300 characters).
-    expect(dry.stderr).toMatch(/── Restart the MTA[^\n]*\n\[dry-run\] would run: [^]*__MAILSWEEP_RESTART__ running/);
+    expect(dry.stderr).toMatch(/── Restart the MTA[^\n]*\n\[dry-run\] would run: [^]*echo "\$R running \$pid"/);
     const real = await incident('mx1', ['--yes', '--auth-id', 'bob@example.test', '--skip', 'notify'], join(dir, 'runs-secret'));
     expect(real.code).toBe(1);
     expect(real.stderr).toMatch(/cpanel_token_env must name an environment variable .* its value is not shown/);

@@ -52,7 +52,7 @@ describe('incident on a terminal', () => {
     expect(last).toMatch(/bob@example.test: 300 sent, 300 queued, 1434 recipients/); // evidence
     expect(last).toMatch(/sample \S+ from <offer103@bank-secure.invalid>/); // sample
     expect(last).toMatch(/✔ Restart the MTA[^\n]*\n\s+› \[dry-run\] would run: /); // the plan under its step
-    expect(last).toMatch(/__MAILSWEEP_RESTART__ running/); // the restart command whole, not cut at 300 characters
+    expect(last).toMatch(/echo "\$R running \$pid"/); // the restart command whole, not cut at 300 characters
     expect(last).toMatch(/300 message\(s\) of bob@example.test of 339 queued/);
     expect(last).toMatch(/password: NOT reset[^\n]*no new password was set/); // summary
     expect(last).toMatch(/queue: 339 before, 339 after/);

@@ -4,6 +4,7 @@ import { sh, type Sh } from '../../transport/quote.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { EXIM_ID, eximBinary } from './host.js';
 import { eximAttributedCommand, eximQueueCommand, parseEximAttributedOutput, parseEximBp, parseEximQueueOutput } from './listing.js';
+import { eximLocalDomains } from './local-domains.js';
 import { eximLogFormat } from './logs.js';
 import { eximOps } from './ops.js';
 
@@ -13,6 +14,7 @@ export const exim = {
   name: 'exim',
   ops: eximOps,
   logs: eximLogFormat,
+  localDomains: eximLocalDomains,
   parseListing: (text: string): QueueListing => parseEximBp(text),
   queue(ctx: MtaContext): ReadPlan<QueueListing> {
     return { command: eximQueueCommand(ctx), parse: (stdout, stderr, code) => parseEximQueueOutput(stdout, stderr, code) };

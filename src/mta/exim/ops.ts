@@ -12,13 +12,6 @@ import { parseRestartOutput } from '../restart-fragments.js';
 import { scriptSource, serverScript } from '../script.js';
 import type { MtaContext, MtaOperations, PurgeRequest, PurgeResult, ReadPlan, RestartResult } from '../types.js';
 
-/**
- * Hex of a string's bytes, for sendmail's ops.ts until it moves to shared/scripts/hex.awk (exim
- * uses that file); the lead deletes these after the merge.
- */
-export const AWK_HEX = 'function hx(s,  i, n, o) { o = ""; n = length(s); for (i = 1; i <= n; i++) o = o HX[substr(s, i, 1)]; return o }';
-export const AWK_HEX_BEGIN = 'for (i = 1; i < 256; i++) HX[sprintf("%c", i)] = sprintf("%02x", i)';
-
 /** exim's own words: "Message X has been removed" (…"or did not exist"), "is now frozen", "is already frozen". */
 export function eximConfirmed(mode: 'delete' | 'hold'): (id: string, lines: string[]) => boolean {
   return (id, lines) =>

@@ -1,10 +1,11 @@
 // The postfix adapter: the queue listing (listing.ts), the postcat attribution (attribution.ts),
 // the log parser (logs.ts), the incident operations (ops.ts), all reading one host context (host.ts).
-import { quote } from '../../transport/quote.js';
+import { raw, sh, type Sh } from '../../transport/quote.js';
 import { planAt } from '../plan.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { POSTFIX_ID, postfixTool } from './host.js';
 import { parsePostfixAttributedOutput, parsePostfixQueueOutput, parsePostqueueJson, parsePostqueueP, postfixAttributedCommand, postfixQueueCommand } from './listing.js';
+import { postfixLocalDomains } from './local-domains.js';
 import { postfixLogFormat } from './logs.js';
 import { postfixOps } from './ops.js';
 
@@ -14,11 +15,12 @@ export const postfix = {
   name: 'postfix',
   ops: postfixOps,
   logs: postfixLogFormat,
+  localDomains: postfixLocalDomains,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixQueueCommand(ctx), parsePostfixQueueOutput),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixAttributedCommand(ctx), parsePostfixAttributedOutput),
   // postqueue -j (JSON lines) or postqueue -p / mailq.
   parseListing: (text: string, nowSeconds: number): QueueListing =>
     text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),
   // `postcat -h -q ID`: the message's header records.
-  headersCommand: (ctx: MtaContext, id: string): string | null => (POSTFIX_ID_WHOLE.test(id) ? `${postfixTool(ctx, 'postcat')} -h -q ${quote(id)}` : null),
+  headersCommand: (ctx: MtaContext, id: string): Sh | null => (POSTFIX_ID_WHOLE.test(id) ? sh`${raw(postfixTool(ctx, 'postcat'))} -h -q ${id}` : null),
 } satisfies MtaAdapter;

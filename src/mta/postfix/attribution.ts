@@ -1,10 +1,12 @@
-// Postfix attribution: sasl_username and client address from the queue files' envelope
-// records via `postcat -e`. Apart from postfix.ts because the postqueue listing needs none of it.
+// Postfix attribution: who submitted each queued message (sasl_username, the proof of proof.ts),
+// and the client address, from the queue files' envelope records via `postcat -e`. Apart from
+// listing.ts because the postqueue listing needs none of it.
 
-import { postfixTool, POSTFIX_ID } from './host.js';
-import { sh } from '../../transport/quote.js';
+import { postfixScriptTools } from './host.js';
+import { markerOf, postcatProof, type PostcatProof } from './proof.js';
+import { scriptSource, type ScriptValue } from '../script.js';
 import type { MtaContext, QueueMessage } from '../types.js';
-import { COMMAND_FAILED, capWarnings, lineWarning, rcEcho, splitLines } from '../util.js';
+import { COMMAND_FAILED, capWarnings, lineWarning } from '../util.js';
 
 // Attribution: sasl_username is not in `postqueue -j`; the queue files' envelope records
 // carry it (smtpd -> cleanup named attributes). `postcat -e` takes many files at once; the
@@ -33,116 +35,124 @@ export const POSTFIX_ATTRIBUTION_QUEUES = ['incoming', 'active', 'deferred', 'ho
 const POSTCAT_KEEP =
   '^([*]{3} [A-Z]|named_attribute: (sasl_[a-z]+|log_client_address)=|sender: |recipient: |[^ ]*(postcat|find|sh)(\\[[0-9]+\\])?: )';
 
-/** Shell lines printing the queue directory (section "qdir") and the kept postcat -e lines ("postcat"). */
-export function postcatEnvelopeScript(ctx: MtaContext): string {
-  const postcat = postfixTool(ctx, 'postcat');
-  const qd = ctx.queueDirectory ? sh`qd=${ctx.queueDirectory}; rc=0` : `qd=$(${postfixTool(ctx, 'postconf')} -h queue_directory 2>&1); rc=$?`;
-  // A file that vanishes between find and postcat (delivered, moved by qmgr) makes postcat
-  // exit fatally for the whole batch: that batch is then retried one file at a time.
-  const cat = `${postcat} -e "$@" || for f in "$@"; do ${postcat} -e "$f"; done`;
-  return [
-    `${qd}; printf '%s\\n' "$qd"; echo "__MAILSWEEP_RC__ qdir $rc"`,
-    `if [ "$rc" -ne 0 ]; then false; elif cd "$qd"; then ` +
-      sh`( find ${[...POSTFIX_ATTRIBUTION_QUEUES]} -type f -exec sh -c ${cat} postcat {} + ) 2>&1 | grep -E ${POSTCAT_KEEP}; ` +
-      `[ "$?" -le 1 ]; else false; fi; ${rcEcho('postcat')}`,
-  ].join('\n');
+/**
+ * The settings of scripts/postcat-envelopes.sh (after the listing in scripts/attributed.sh): it
+ * prints the queue directory (section "qdir") and the kept postcat -e lines ("postcat").
+ */
+export function postcatEnvelopeSettings(ctx: MtaContext): Record<string, ScriptValue> {
+  return {
+    ...postfixScriptTools(ctx, ['postcat', 'postconf']),
+    MS_QD: ctx.queueDirectory ?? '',
+    MS_QUEUES: POSTFIX_ATTRIBUTION_QUEUES,
+    MS_KEEP: POSTCAT_KEEP,
+    MS_BATCH: scriptSource('postfix/scripts/postcat-batch.sh'),
+  };
 }
 
 export interface PostcatEnvelope {
   id: string;
   /** First path component: incoming, active, deferred, hold. */
   queue: string;
-  sender?: string;
-  recipients: string[];
-  saslUsername?: string;
+  /** The submission proof over the file's dump (proof.ts): submitter, sender, recipients, or why not. */
+  proof: PostcatProof;
   saslMethod?: string;
   saslSender?: string;
   clientAddress?: string;
-  /** The MESSAGE FILE END marker was seen (the file was read to the end). */
-  complete: boolean;
 }
 
-const PC_MARKER = /^\*\*\* (ENVELOPE RECORDS|MESSAGE CONTENTS|HEADER EXTRACTED|MESSAGE FILE END) (\S+) \*\*\*$/;
-const PC_RECORD = /^([a-z_]+): ?(.*)$/;
-const PC_DIAG = /^postcat(?:\[\d+\])?: (warning|fatal|error): (.*)$/;
+const PC_ENVELOPE = /^\*\*\* ENVELOPE RECORDS (\S+) \*\*\*$/;
+// Diagnostics interleave with the dump (2>&1, flushed a record at a time): never part of a file.
+const PC_DIAG = /^[^ ]*(postcat|find|sh)(?:\[\d+\])?: (?:(warning|fatal|error): )?/;
 
-/** Parse `postcat -e` output of several queue files. Never throws. */
+/**
+ * Parse `postcat -e` output of several queue files. A file's dump runs from its ENVELOPE RECORDS
+ * marker to the next one (so a value that prints a forged MESSAGE FILE END leaves the real lines
+ * after it in the dump, as the purge's per-id dump does). A file dumped twice (a batch retried one
+ * file at a time) counts when every understood dump of it agrees. Never throws.
+ */
 export function parsePostcatEnvelopes(text: string): { envelopes: Map<string, PostcatEnvelope>; warnings: string[] } {
-  const envelopes = new Map<string, PostcatEnvelope>();
   const warnings: string[] = [];
-  let cur: PostcatEnvelope | null = null;
-  splitLines(text).forEach((line, i) => {
+  const dumps = new Map<string, { queue: string; lines: string[] }[]>();
+  let cur: string[] | null = null;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  lines.forEach((line, i) => {
     const n = i + 1;
-    const mk = PC_MARKER.exec(line);
-    if (mk) {
-      const path = mk[2] ?? '';
-      const parts = path.replace(/^\.\//, '').split('/');
+    const d = PC_DIAG.exec(line);
+    if (d) {
+      const what = d[1] !== 'postcat' ? `${d[1]} diagnostic` : d[2] === 'fatal' || d[2] === 'error' ? `${COMMAND_FAILED} postcat` : 'postcat warning';
+      warnings.push(lineWarning(n, what, line));
+      return;
+    }
+    if (markerOf(line) === 0) {
+      const parts = (PC_ENVELOPE.exec(line)?.[1] ?? '').split('/');
       const id = parts[parts.length - 1] ?? '';
-      if (!/^[0-9A-Za-z]+$/.test(id) || parts.length < 2) {
+      if (parts.length < 2 || !/^[0-9A-Za-z]+$/.test(id) || !/^[a-z]+$/.test(parts[0] ?? '')) {
         warnings.push(lineWarning(n, 'postcat: not a queue file path', line));
         cur = null;
         return;
       }
-      if (mk[1] === 'ENVELOPE RECORDS') {
-        // A retried file repeats its block: merge into the first one.
-        cur = envelopes.get(id) ?? { id, queue: parts[0] ?? '', recipients: [], complete: false };
-        if (!envelopes.has(id)) envelopes.set(id, cur);
-        else cur.recipients = [];
-      } else if (cur && cur.id === id) {
-        if (mk[1] === 'MESSAGE FILE END') cur.complete = true;
-      } else {
-        warnings.push(lineWarning(n, 'postcat: marker outside its file', line));
-        cur = null;
-      }
+      cur = [line];
+      const list = dumps.get(id) ?? dumps.set(id, []).get(id)!;
+      list.push({ queue: parts[0]!, lines: cur });
       return;
     }
-    const d = PC_DIAG.exec(line);
-    if (d) {
-      warnings.push(lineWarning(n, d[1] === 'warning' ? 'postcat warning' : `${COMMAND_FAILED} postcat`, line));
-      return;
-    }
-    const r = PC_RECORD.exec(line);
-    if (r && cur) {
-      const c: PostcatEnvelope = cur;
-      const name = r[1] ?? '';
-      const value = r[2] ?? '';
-      if (name === 'sender') c.sender ??= value;
-      else if (name === 'recipient') c.recipients.push(value);
-      else if (name === 'named_attribute') {
-        const eq = value.indexOf('=');
-        const an = eq < 0 ? value : value.slice(0, eq);
-        const av = eq < 0 ? '' : value.slice(eq + 1);
-        if (an === 'sasl_username') c.saslUsername ??= av;
-        else if (an === 'sasl_method') c.saslMethod ??= av;
-        else if (an === 'sasl_sender') c.saslSender ??= av;
-        else if (an === 'log_client_address') c.clientAddress = av;
-        else if (an === 'client_address') c.clientAddress ??= av;
-      }
-      return;
-    }
-    if (line.trim() === '') return;
-    warnings.push(lineWarning(n, cur ? 'postcat: line not understood' : 'postcat: line outside any file', line));
+    if (cur) cur.push(line);
+    else if (line.trim() !== '') warnings.push(lineWarning(n, 'postcat: line outside any file', line));
   });
+  const envelopes = new Map<string, PostcatEnvelope>();
+  for (const [id, list] of dumps) {
+    const proofs = list.map((d) => ({ queue: d.queue, proof: postcatProof(id, d.lines) }));
+    const good = proofs.filter((p) => p.proof.ok);
+    const chosen = good[0] ?? proofs[0]!;
+    const key = (p: PostcatProof) => (p.ok ? JSON.stringify([p.authId, p.sender, p.recipients]) : '');
+    const agree = good.every((p) => key(p.proof) === key(chosen.proof));
+    const env: PostcatEnvelope = { id, queue: chosen.queue, proof: agree ? chosen.proof : { ok: false, why: 'queue file dumped twice, differently' } };
+    if (env.proof.ok) Object.assign(env, attributes(env.proof.records));
+    envelopes.set(id, env);
+  }
   return { envelopes, warnings: capWarnings(warnings) };
 }
 
+/** The other named attributes, from the envelope's own records (never the message content). */
+function attributes(records: readonly string[]): Pick<PostcatEnvelope, 'saslMethod' | 'saslSender' | 'clientAddress'> {
+  const out: Pick<PostcatEnvelope, 'saslMethod' | 'saslSender' | 'clientAddress'> = {};
+  for (const r of records) {
+    const m = /^named_attribute: ([a-z_]+)=(.*)$/.exec(r);
+    if (!m) continue;
+    const [, name, value] = m as unknown as [string, string, string];
+    if (name === 'sasl_method') out.saslMethod ??= value;
+    else if (name === 'sasl_sender') out.saslSender ??= value;
+    else if (name === 'log_client_address') out.clientAddress = value;
+    else if (name === 'client_address') out.clientAddress ??= value;
+  }
+  return out;
+}
+
 /**
- * Attach authId / authSender / clientIp from the envelopes; returns warnings. Maildrop messages
- * (local postdrop submissions, never SASL) are not read and not reported missing.
+ * Attach authId / authSender / clientIp from the envelopes whose proof holds; returns warnings.
+ * Maildrop messages (local postdrop submissions, never SASL) are not read and not reported missing.
  */
 export function attributePostfixMessages(messages: QueueMessage[], envelopes: Map<string, PostcatEnvelope>): string[] {
   const missing: string[] = [];
+  const unproven: string[] = [];
   for (const m of messages) {
     const e = envelopes.get(m.id);
     if (!e) {
       if (m.queue !== 'maildrop') missing.push(m.id);
       continue;
     }
-    if (e.saslUsername !== undefined && e.saslUsername !== '') m.authId = e.saslUsername;
+    if (!e.proof.ok) {
+      unproven.push(`${m.id} (${e.proof.why})`);
+      continue;
+    }
+    if (e.proof.authId !== null) m.authId = e.proof.authId;
     if (e.saslSender !== undefined && e.saslSender !== '') m.authSender = e.saslSender;
     if (e.clientAddress !== undefined && e.clientAddress !== '' && e.clientAddress !== 'unknown') m.clientIp = e.clientAddress;
   }
-  if (missing.length === 0) return [];
-  const shown = missing.slice(0, 5).join(', ');
-  return [`${missing.length} message(s) without readable queue file envelope, not attributed: ${shown}${missing.length > 5 ? ', …' : ''}`];
+  const list = (ids: string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
+  return [
+    ...(missing.length > 0 ? [`${missing.length} message(s) without readable queue file envelope, not attributed: ${list(missing)}`] : []),
+    ...(unproven.length > 0 ? [`${unproven.length} message(s) whose queue file envelope is not understood, not attributed: ${list(unproven)}`] : []),
+  ];
 }

@@ -1,24 +1,22 @@
 // Postfix: `postqueue -j` (JSON lines, 3.1+) and `postqueue -p` / `mailq` (text, any version).
 
-import { postfixTool, POSTFIX_ID } from './host.js';
-import { sh } from '../../transport/quote.js';
-import { attributePostfixMessages, parsePostcatEnvelopes, postcatEnvelopeScript } from './attribution.js';
+import { postfixScriptTools } from './host.js';
+import type { Sh } from '../../transport/quote.js';
+import { serverScript } from '../script.js';
+import { attributePostfixMessages, parsePostcatEnvelopes, postcatEnvelopeSettings } from './attribution.js';
 import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import {
   COMMAND_FAILED,
   capWarnings,
-  NOW_COMMAND,
   ageFrom,
   failureText,
   lineWarning,
   printable,
-  rcEcho,
   shiftWarnings,
   splitLines,
   splitSections,
   yearlessLocalTime,
   openOutput,
-  pathLine,
 } from '../util.js';
 import { planAt } from '../plan.js';
 
@@ -218,15 +216,9 @@ export function parsePostqueueP(text: string, opts: PostqueuePOptions = {}): Pos
 // Adapter: one round trip. postqueue -j, and when it works, the -p footer for the total;
 // when it fails (postfix < 3.1: no -j), the full -p listing instead.
 
-export function postfixQueueCommand(ctx: MtaContext): string {
-  const pqc = postfixTool(ctx, 'postqueue');
-  return [
-    pathLine(),
-    NOW_COMMAND,
-    `${pqc} -j 2>&1; rc=$?; echo "__MAILSWEEP_RC__ json $rc"`,
-    `if [ "$rc" -eq 0 ]; then ${pqc} -p 2>&1 | tail -n 1; ${rcEcho('footer')}; ` +
-      `else ${pqc} -p 2>&1; ${rcEcho('plain')}; fi`,
-  ].join('\n');
+/** The listing script (scripts/queue.sh). */
+export function postfixQueueCommand(ctx: MtaContext): Sh {
+  return serverScript('postfix/scripts/queue.sh', postfixScriptTools(ctx, ['postqueue']));
 }
 
 export function parsePostfixQueueOutput(
@@ -275,10 +267,10 @@ export function parsePostfixQueueOutput(
 }
 
 // ---------------------------------------------------------------------------
-// Attribution: the listing plus the queue files' envelope records (postfix-postcat.ts).
+// Attribution: the listing plus the queue files' envelope records (attribution.ts).
 
-export function postfixAttributedCommand(ctx: MtaContext): string {
-  return [postfixQueueCommand(ctx), postcatEnvelopeScript(ctx)].join('\n');
+export function postfixAttributedCommand(ctx: MtaContext): Sh {
+  return serverScript('postfix/scripts/attributed.sh', { ...postfixScriptTools(ctx, ['postqueue']), ...postcatEnvelopeSettings(ctx) });
 }
 
 export function parsePostfixAttributedOutput(

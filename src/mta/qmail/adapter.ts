@@ -3,6 +3,7 @@
 // operations (ops.ts, supervise.ts), all reading one host context (host.ts).
 
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
+import { qmailLocalDomains } from './local-domains.js';
 import { qmailLogFormat } from './logs.js';
 import { qmailOps } from './ops.js';
 import { planAt } from '../plan.js';
@@ -13,6 +14,7 @@ export const qmail = {
   name: 'qmail',
   ops: qmailOps,
   logs: qmailLogFormat,
+  localDomains: qmailLocalDomains,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(qmailQueueCommand(ctx), parseQmailQueueOutput),
   // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
   parseListing: (text: string, nowSeconds: number): QueueListing => parseQmailQueueText(text, nowSeconds),

@@ -1,16 +1,16 @@
-// qmail attribution: the mess-file header dump and its judgement, split from qmail.ts (which
-// re-exports it) for size.
+// qmail attribution: the mess-file header dump and its judgement.
 //
 // attributedQueue: qmail-qread's ids are mess file inode numbers, and each mess
 // file begins with qmail-queue's and qmail-smtpd's Received headers, which name the SMTP AUTH login
-// where one was used (the rule, its sources and its limits: qmail-proof.ts, qmailSubmitter). Messages
+// where one was used (the rule, its sources and its limits: proof.ts, qmailSubmitter). Messages
 // without that proof keep authId undefined; the chkuser log lines (no queue id) are left to the log
 // scan. The mess files are readable by root, qmailq and group qmail only (queue/mess is 0750).
 //
 // The first header lines of every mess file are read in the same round trip, judged by the
-// rule in qmail-proof.ts (qmailSubmitter; the purge re-checks it on the server with QMAIL_PROOF_AWK).
+// rule in proof.ts (qmailSubmitter; the purge re-checks it on the server with its awk twin,
+// scripts/proof.awk).
 //
-// One awk reads the file names find prints and, per file, only the lines the rule can need:
+// One awk (scripts/mess.awk) reads the file names find prints and, per file, only the lines the rule can need:
 // line 1; if it is qmail-queue's, the header fields up to the first "Received:" one after it,
 // that field's next line and the line after (or up to a blank line, EOF, QMAIL_PROOF_MAX_LINES
 // lines or a line longer than QMAIL_PROOF_MAX_LINE bytes). Output per file:
@@ -21,40 +21,32 @@
 // either, so a CR cannot be lost on the way; find's own complaints come out behind "! ".
 
 import type { MtaContext } from '../types.js';
-import { sh } from '../../transport/quote.js';
+import { shLines, type Sh } from '../../transport/quote.js';
+import { scriptSource, serverScript } from '../script.js';
 import { qmailQueueDir } from './host.js';
 import { QMAIL_PROOF_MAX_LINE, QMAIL_PROOF_MAX_LINES, qmailSubmitter, type QmailNoProof } from './proof.js';
-import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, rcEcho, shiftWarnings, splitLines, openOutput } from '../util.js';
+import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, shiftWarnings, splitLines, openOutput } from '../util.js';
 import { combineQstatQread, qmailQueueCommand, type QmailQueueListing, type QmailQueueMessage } from './listing.js';
 
+// The markers scripts/mess.awk and attributed.sh print.
 export const MESS_MARKER = '__MAILSWEEP_QMAIL__';
 export const MESS_END_MARKER = '__MAILSWEEP_QMAIL_END__';
 const FIND_MARKER = '__MAILSWEEP_QMAIL_FIND__';
 
-const MESS_AWK = [
-  'BEGIN { Q = ENVIRON["MS_Q"] }',
-  `index($0, Q) != 1 || Q == "" { if ($0 ~ /^${FIND_MARKER} [0-9]+$/) print; else print "! " $0; next }`,
-  '{ f = $0; id = f; sub(/^.*\\//, "", id); if (id !~ /^[0-9]+$/) next',
-  ` print "${MESS_MARKER} " id; n = 0; s = 0; w = "eof"`,
-  ' while ((r = (getline x < f)) > 0) {',
-  `  if (++n > ${QMAIL_PROOF_MAX_LINES}) { w = "cap"; break }`,
-  `  if (length(x) > ${QMAIL_PROOF_MAX_LINE}) { w = "long"; break }`,
-  '  gsub(/[\\001-\\010\\013-\\037]/, "\\177", x); print "|" x',
-  '  if (n == 1) { if (x !~ /^Received: [(]qmail /) { w = "done"; break } continue }',
-  '  if (s == 0) { if (x == "") { w = "done"; break } if (x ~ /^[Rr][Ee][Cc][Ee][Ii][Vv][Ee][Dd][ \t]*:/) s = 1; continue }',
-  '  if (++s == 3) { w = "done"; break } }',
-  ' if (r < 0) w = (n == 0 ? "unreadable" : "error"); close(f)',
-  ` print "${MESS_END_MARKER} " id " " w }`,
-].join('\n');
-if (MESS_AWK.includes("'")) throw new Error('MESS_AWK must not contain a single quote');
-
-export function qmailAttributedCommand(ctx: MtaContext): string {
-  return [
+/**
+ * The queue listing, then the mess files' first header lines (scripts/attributed.sh, which runs
+ * scripts/mess.awk over what find prints).
+ */
+export function qmailAttributedCommand(ctx: MtaContext): Sh {
+  return shLines(
     qmailQueueCommand(ctx),
-    sh`q=${qmailQueueDir(ctx)}`,
-    `if [ -d "$q/mess" ]; then { find "$q/mess" -type f; echo "${FIND_MARKER} $?"; } 2>&1 | MS_Q="$q/mess/" LC_ALL=C awk '${MESS_AWK}'; ` +
-      `else echo "no directory $q/mess"; false; fi; ${rcEcho('mess')}`,
-  ].join('\n');
+    serverScript('qmail/scripts/attributed.sh', {
+      MS_QUEUE: qmailQueueDir(ctx),
+      MS_MESS_AWK: scriptSource('qmail/scripts/mess.awk'),
+      MS_PROOF_LINES: QMAIL_PROOF_MAX_LINES,
+      MS_PROOF_WIDTH: QMAIL_PROOF_MAX_LINE,
+    }),
+  );
 }
 
 export type QmailMessEnd = 'eof' | 'done' | 'cap' | 'long' | 'unreadable' | 'error' | 'cut';

@@ -2,7 +2,6 @@
 // its home (bin/, control/, queue/), the queue directory the scan reads and the purge touches,
 // and the uids whose Received headers may prove an AUTH login.
 import type { MtaHost } from '../host.js';
-import { pathLine } from '../util.js';
 
 /** qmail-qread's "#<inode>". */
 export const QMAIL_ID = /[0-9]{1,20}/;
@@ -13,9 +12,9 @@ export function qmailBinDir(h: MtaHost): string {
   return b && b.includes('/') ? b.slice(0, b.lastIndexOf('/')) : `${h.qmailDir}/bin`;
 }
 
-/** PATH with qmail's own bin directory (qmail-qread, qmailctl) and the usual sbin ones. */
-export function qmailPath(h: MtaHost): string {
-  return pathLine(`${h.qmailDir}/bin`, '/usr/local/bin');
+/** What the scripts add to PATH after the sbin directories (shared/scripts/path.sh): qmail's own bin (qmailctl), /usr/local/bin. */
+export function qmailPathExtra(h: MtaHost): string {
+  return `${h.qmailDir}/bin:/usr/local/bin`;
 }
 
 /** The queue directory: `queue_directory`, else `<qmail_dir>/queue`. The scan reads the one the purge touches. */

@@ -11,7 +11,7 @@
 
 import { qmailBinDir } from './host.js';
 import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
-import { sh } from '../../transport/quote.js';
+import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import {
   COMMAND_FAILED,
   capWarnings,
@@ -238,13 +238,11 @@ export function parseQmailQueueText(text: string, nowSeconds?: number): QmailQue
 // Adapter: qmail-qstat, marker, qmail-qread.
 
 
-export function qmailQueueCommand(ctx: MtaContext): string {
+export function qmailQueueCommand(ctx: MtaContext): Sh {
   const dir = qmailBinDir(ctx);
-  return [
-    NOW_COMMAND,
-    sh`${`${dir}/qmail-qstat`} 2>&1; ` + rcEcho('qstat'),
-    sh`${`${dir}/qmail-qread`} 2>&1; ` + rcEcho('qread'),
-  ].join('\n');
+  const qstat = `${dir}/qmail-qstat`;
+  const qread = `${dir}/qmail-qread`;
+  return shLines(sh`${raw(NOW_COMMAND)}`, sh`${qstat} 2>&1; ${raw(rcEcho('qstat'))}`, sh`${qread} 2>&1; ${raw(rcEcho('qread'))}`);
 }
 
 /** The qstat and qread sections of a split output combined into one listing (no trailing check). */

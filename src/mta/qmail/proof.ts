@@ -1,9 +1,11 @@
 // Who submitted a queued qmail message: the one rule by which a mess file is tied to an SMTP AUTH
-// account. Its own module because two callers need the same rule: the scan (qmail.ts, through
-// qmailSubmitter) and the purge's delete-time re-check (qmail-ops.ts, through QMAIL_PROOF_AWK).
+// account, defined once, in two languages side by side: qmailSubmitter here (the scan's
+// attribution, attribution.ts) and its awk twin scripts/proof.awk (the purge's delete-time
+// re-check on the server: scripts/proof.sh's `who`, run by scripts/purge.sh). One table of cases
+// runs through both: test/mta/qmail-proof.test.ts.
 
 import { bareIp } from '../../logs/line.js';
-import { sh } from '../../transport/quote.js';
+import { scriptSource, type ScriptValue } from '../script.js';
 import type { MtaContext } from '../types.js';
 
 
@@ -53,8 +55,8 @@ import type { MtaContext } from '../types.js';
 // qmail-scanner Received header in front) are simply not attributed.
 //
 // Two implementations of the rule: qmailSubmitter (TypeScript, for the scan, which prints the
-// lines it needs) and QMAIL_PROOF_AWK (run on the server by the purge). They must agree; the
-// tests run both over the same mess files.
+// lines it needs) and scripts/proof.awk (run on the server by the purge). They must agree; the
+// tests run both over one table of mess files.
 
 export const QMAIL_PROOF_MAX_LINES = 200;
 export const QMAIL_PROOF_MAX_LINE = 4096;
@@ -152,55 +154,18 @@ export function qmailSubmitter(lines: readonly string[], atEof: boolean, uids: r
   return { authId: p };
 }
 
-/**
- * The same rule as qmailSubmitter, for POSIX awk (mawk, gawk, busybox, BSD; run with LC_ALL=C)
- * on one mess file: prints the proven login, or nothing. `U` in the environment: " uid uid ".
- */
-export const QMAIL_PROOF_AWK = [
-  'function ip(t,  c) {',
-  ' if (t ~ /^[0-9][0-9]?[0-9]?[.][0-9][0-9]?[0-9]?[.][0-9][0-9]?[0-9]?[.][0-9][0-9]?[0-9]?$/) return 1;',
-  ' if (length(t) > 45 || t !~ /^[0-9A-Fa-f.:]+$/) return 0;',
-  ' c = t; return gsub(/:/, "", c) >= 2 }',
-  'function decide(  p, i, j, l, t) {',
-  ' if (r1 !~ R1 || r2 !~ R2) return;',
-  ' match(r1, /[(][^()]*[)]$/); p = substr(r1, RSTART + 1, RLENGTH - 2);',
-  ' if (p == "" || index(p, "?") > 0) return;',
-  ' j = 0; for (i = 1; i <= length(p); i++) if (substr(p, i, 1) == "@") j = i;',
-  ' if (j > 0) { l = substr(p, 1, j - 1); t = substr(p, j + 1) } else { l = ""; t = p }',
-  ' if (ip(t)) { if (j > 0 && l != "") print l; return }',
-  ' if (t == "unknown") return;',
-  ' print p }',
-  'BEGIN { S = "[][A-Za-z0-9.@%+/=:?-]";',
-  ` D = "${DATE822}";`,
-  ' QQ = "^Received: [(]qmail [0-9]+ invoked (from network|by uid [0-9]+)[)]; " D "$";',
-  ' R1 = "^Received: from " S "*( [(]HELO " S "*[)])? [(]" S "*[)]$";',
-  ' R2 = "^  by " S "* with (ESMTP|(UTF8)+SMTP)(A|SA [(][A-Za-z0-9_-]+ encrypted, authenticated[)]); " D "$";',
-  ' U = " " ENVIRON["U"] " "; st = 0 }',
-  `NR > ${QMAIL_PROOF_MAX_LINES} || length($0) > ${QMAIL_PROOF_MAX_LINE} { st = 9; exit }`,
-  'NR == 1 { if ($0 !~ QQ) { st = 9; exit }',
-  ' if ($0 ~ /invoked by uid/) { x = $0; sub(/^Received: [(]qmail [0-9]+ invoked by uid /, "", x); sub(/[)].*$/, "", x);',
-  '  if (index(U, " " x " ") == 0) { st = 9; exit } }',
-  ' next }',
-  'st == 0 { if ($0 == "") { st = 9; exit }',
-  ' if ($0 ~ /^[ \t]/) { if (NR == 2) { st = 9; exit } next }',
-  ' if (tolower($0) ~ /^received[ \t]*:/) { r1 = $0; st = 1; next }',
-  ' if ($0 !~ /^[!-9;-~]+:/) { st = 9; exit }',
-  ' next }',
-  'st == 1 { r2 = $0; st = 2; next }',
-  'st == 2 { if ($0 !~ /^[ \t]/) decide(); st = 9; exit }',
-  'END { if (st == 2) decide() }',
-].join('\n');
-if (QMAIL_PROOF_AWK.includes("'")) throw new Error('QMAIL_PROOF_AWK must not contain a single quote');
+/** The awk twin of qmailSubmitter: prints the proven login, or nothing (scripts/proof.awk). */
+export const QMAIL_PROOF_SCRIPT = 'qmail/scripts/proof.awk';
 
 /**
- * `who ID`: the login the mess file of ID proves (QMAIL_PROOF_AWK), or nothing; needs $q (the
- * queue directory). NULs become \\001 so that no awk cuts a line short at one.
+ * The settings of scripts/proof.sh (`who ID`: the login the mess file of ID proves): the awk
+ * twin, its limits, and qmail_smtpd_uids (validated digits).
  */
-export function qmailProofFragment(ctx: MtaContext): string[] {
-  return [
-    // U: qmail_smtpd_uids (validated digits).
-    sh`U=${ctx.qmailSmtpdUids.join(' ')}`,
-    `who() { m=''; for f in "$q"/mess/*/"$1" "$q/mess/$1"; do if [ -f "$f" ]; then m=$f; break; fi; done; ` +
-      `[ -n "$m" ] || return 0; head -n ${QMAIL_PROOF_MAX_LINES + 1} "$m" | LC_ALL=C tr '\\000' '\\001' | U="$U" LC_ALL=C awk '${QMAIL_PROOF_AWK}'; }`,
-  ];
+export function qmailProofSettings(ctx: MtaContext): Record<string, ScriptValue> {
+  return {
+    MS_PROOF_AWK: scriptSource(QMAIL_PROOF_SCRIPT),
+    MS_PROOF_LINES: QMAIL_PROOF_MAX_LINES,
+    MS_PROOF_WIDTH: QMAIL_PROOF_MAX_LINE,
+    MS_SMTPD_UIDS: ctx.qmailSmtpdUids.join(' '),
+  };
 }

@@ -4,6 +4,7 @@
 
 import { sh } from '../../transport/quote.js';
 import { SENDMAIL_ID, sendmailQueueDir } from './host.js';
+import { sendmailLocalDomains } from './local-domains.js';
 import { sendmailLogFormat } from './logs.js';
 import { sendmailOps } from './ops.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
@@ -18,6 +19,7 @@ export const sendmail = {
   name: 'sendmail',
   ops: sendmailOps,
   logs: sendmailLogFormat,
+  localDomains: sendmailLocalDomains,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailQueueCommand(ctx), parseSendmailQueueOutput),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailAttributedCommand(ctx), parseSendmailAttributedOutput),
   parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),

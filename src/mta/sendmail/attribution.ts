@@ -1,55 +1,26 @@
 // Sendmail attribution: the mail log's AUTH=server lines joined to from= lines, laid over the
-// queue listing (sendmail.ts re-exports it; split out for size).
+// queue listing.
 //
 // The qf file does not reliably hold the auth id (the A line is the client's
 // MAIL ... AUTH= parameter, or filled from ${auth_authen} only with _FFR_AUTH_PASSING), so
-// the mail log is joined instead. At LogLevel > 9 each authenticated SMTP session logs
-//
-//   sm-mta[4242]: AUTH=server, relay=localhost [127.0.0.1], authid=bob@example.test, mech=PLAIN, bits=0
-//
-// without a queue id, and every message of that session then logs, from the same process,
-//
-//   sm-mta[4242]: 5AN4U1aB004242: from=<x@y>, size=512, class=0, nrcpts=1, msgid=<…>, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]
-//
-// Join rule: a from= line takes the authid of the latest AUTH=server line of the same pid
-// with the same relay. When the from= line names its protocol, it must be an authenticated
-// one (ESMTPA / ESMTPSA, RFC 3848): an unauthenticated session of a reused pid is not
-// attributed. The server filters the log with grep -F (AUTH lines and from= lines only).
+// the mail log is joined instead: join.ts holds the rule (the log parser and the purge's
+// re-check use it too). The server filters the log with grep -F (AUTH lines and from= lines
+// only: scripts/maillog.sh).
 
-import { SENDMAIL_LOGS } from './host.js';
-import { sh } from '../../transport/quote.js';
+import { SENDMAIL_LOGS, mailqSettings } from './host.js';
+import type { Sh } from '../../transport/quote.js';
+import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
 import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, shiftWarnings, splitLines, splitSections } from '../util.js';
 import { cleanAddress, isNullSender, unbracket, type SendmailQueueListing, type SendmailQueueMessage } from './listing.js';
-import { parseSendmailQueueOutput, sendmailQueueCommand } from './queue.js';
+import { parseSendmailQueueOutput } from './queue.js';
+import { authenticatedProto, joinedFroms, relayAddress, syslogTag } from './join.js';
 
 export const SENDMAIL_LOG_MARKER = '__MAILSWEEP_LOGFILE__';
 
-/**
- * Shell fragment: the first existing log of `candidates`, its previous rotation (".1",
- * uncompressed with logrotate's delaycompress) first, each behind a marker line, filtered
- * with grep -F. Exit status 0 when at least the current log was read.
- */
-export function mailLogGrep(candidates: readonly string[], patterns: readonly string[], section: string): string {
-  const greps = patterns.map((p) => sh`-e ${p}`).join(' ');
-  return [
-    sh`l=''; for f in ${[...candidates]}; do if [ -f "$f" ]; then l=$f; break; fi; done`,
-    `if [ -z "$l" ]; then echo "no mail log found"; rc=1; else rc=0; ` +
-      `for f in "$l.1" "$l"; do if [ -f "$f" ]; then echo "${SENDMAIL_LOG_MARKER} $f"; ` +
-      `grep -F ${greps} "$f"; g=$?; if [ "$g" -gt 1 ]; then rc=$g; fi; fi; done; fi; ` +
-      `echo "__MAILSWEEP_RC__ ${section} $rc"`,
-  ].join('\n');
-}
-
-export function sendmailAttributedCommand(ctx: MtaContext): string {
-  return [sendmailQueueCommand(ctx), mailLogGrep(ctx.mailLog ?? SENDMAIL_LOGS, ['AUTH=server, ', ': from='], 'log')].join('\n');
-}
-
-export interface SendmailAuthLine {
-  pid: number;
-  relay: string;
-  authId: string;
-  mech: string;
+/** The queue listing (scripts/queue.sh), then the mail log's AUTH=server and from= lines. */
+export function sendmailAttributedCommand(ctx: MtaContext): Sh {
+  return serverScript('sendmail/scripts/attributed.sh', { ...mailqSettings(ctx), MS_LOGS: ctx.mailLog ?? SENDMAIL_LOGS });
 }
 
 export interface SendmailFromLine {
@@ -76,12 +47,6 @@ export interface SendmailLogJoin {
   warnings: string[];
 }
 
-const SYSLOG_PROG = /^(.*?) ([A-Za-z][\w.-]*)\[(\d{1,10})\]: (.*)$/;
-const SENDMAIL_PROG = /^(?:sendmail|sm-mta|sm-msp-queue|sm-[\w.-]+)$/;
-const AUTH_LINE = /^AUTH=server, relay=(.*?), authid=(.*), mech=([^,]*), bits=(\d+)\s*$/;
-const FROM_LINE = /^([0-9A-Za-z]{6,20}): from=(.*)$/;
-const FROM_RELAY = /, relay=([^,]*)$/;
-const FROM_PROTO = /, proto=([A-Za-z0-9]+)(?:, daemon=[^,]*)?, relay=[^,]*$/;
 /** What logsender() prints right after the sender (headers.c: "from=%.200s, size=%ld, class=%d, nrcpts=%d"). */
 const FROM_FIELDS = /, size=\d+, class=-?\d+, nrcpts=\d+/g;
 const LOG_SENDER_WIDTH = 200;
@@ -96,60 +61,31 @@ function loggedSender(rest: string): string | undefined {
   return s.length < LOG_SENDER_WIDTH ? s : undefined;
 }
 
-function relayIp(relay: string): string | undefined {
-  const m = /\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]/.exec(relay);
-  return m ? m[1] : undefined;
-}
-
-/** Strip sendmail's "(may be forged)" note so AUTH and from= relays compare equal. */
-function normRelay(relay: string): string {
-  return relay.replace(/\s*\(may be forged\)\s*$/, '').trim();
-}
-
-/** Parse the filtered mail log and join AUTH=server lines to from= lines. Never throws. */
+/** Parse the filtered mail log and join AUTH=server lines to from= lines (join.ts). Never throws. */
 export function parseSendmailAuthLog(text: string): SendmailLogJoin {
   const byQid = new Map<string, SendmailFromLine>();
   const files: string[] = [];
   const warnings: string[] = [];
-  const lastAuth = new Map<number, SendmailAuthLine>();
   let unmatchedAuthenticated = 0;
-  splitLines(text).forEach((line, i) => {
-    const n = i + 1;
-    if (line.startsWith(`${SENDMAIL_LOG_MARKER} `)) {
-      files.push(line.slice(SENDMAIL_LOG_MARKER.length + 1));
-      return;
+  // The log lines for the join; markers and lines without a syslog tag stay out.
+  function* logLines(): Generator<string> {
+    for (const [i, line] of splitLines(text).entries()) {
+      if (line.startsWith(`${SENDMAIL_LOG_MARKER} `)) files.push(line.slice(SENDMAIL_LOG_MARKER.length + 1));
+      else if (syslogTag(line)) yield line;
+      else if (line.trim() !== '') warnings.push(lineWarning(i + 1, 'mail log: not a syslog line', line));
     }
-    const sl = SYSLOG_PROG.exec(line);
-    if (!sl) {
-      if (line.trim() !== '') warnings.push(lineWarning(n, 'mail log: not a syslog line', line));
-      return;
-    }
-    if (!SENDMAIL_PROG.test(sl[2] ?? '')) return; // another program's line (grep -F is coarse)
-    const pid = Number(sl[3]);
-    const body = sl[4] ?? '';
-    const a = AUTH_LINE.exec(body);
-    if (a) {
-      lastAuth.set(pid, { pid, relay: normRelay(a[1] ?? ''), authId: a[2] ?? '', mech: a[3] ?? '' });
-      return;
-    }
-    const f = FROM_LINE.exec(body);
-    if (!f) return; // e.g. "to=... from=" inside other text: not ours
-    const rest = f[2] ?? '';
-    const relayM = FROM_RELAY.exec(rest);
-    const relay = relayM ? normRelay(relayM[1] ?? '') : null;
-    const proto = FROM_PROTO.exec(rest)?.[1] ?? null;
-    const rec: SendmailFromLine = { pid, qid: f[1] ?? '', relay, proto };
-    const logged = loggedSender(rest);
+  }
+  for (const j of joinedFroms(logLines())) {
+    const f = j.from;
+    const rec: SendmailFromLine = { pid: j.line.pid, qid: f.qid, relay: f.relay ?? null, proto: f.proto ?? null };
+    const logged = loggedSender(f.rest);
     if (logged !== undefined) rec.sender = logged;
-    const ip = relay === null ? undefined : relayIp(relay);
+    const ip = relayAddress(f.relay);
     if (ip !== undefined) rec.clientIp = ip;
-    const auth = lastAuth.get(pid);
-    const protoSaysAuth = proto !== null && /^E?SMTPS?A$/i.test(proto);
-    const protoSaysNoAuth = proto !== null && !protoSaysAuth;
-    if (auth && relay !== null && auth.relay === relay && !protoSaysNoAuth && auth.authId !== '') rec.authId = auth.authId;
-    else if (protoSaysAuth) unmatchedAuthenticated++;
+    if (j.authId !== undefined) rec.authId = j.authId;
+    else if (authenticatedProto(f)) unmatchedAuthenticated++;
     byQid.set(rec.qid, rec);
-  });
+  }
   if (unmatchedAuthenticated > 0)
     warnings.push(`${unmatchedAuthenticated} authenticated from= line(s) without a matching AUTH=server line (LogLevel below 10, or the log starts mid-session): not attributed`);
   return { byQid, files, warnings: capWarnings(warnings) };

@@ -1,7 +1,6 @@
 // Where sendmail's pieces are on one host, derived from the resolved host context (../host.ts):
 // the binary that lists the queue (mailq or sendmail -bp), the one that runs it, the queue and logs.
 import type { MtaHost } from '../host.js';
-import { sh } from '../../transport/quote.js';
 
 /** 14 characters since 8.12 (12 before); mailq's own parser accepts 6-20. */
 export const SENDMAIL_ID = /[0-9A-Za-z]{8,20}/;
@@ -11,14 +10,11 @@ export const SENDMAIL_PID_FILES = ['/run/sendmail/mta/sendmail.pid', '/var/run/s
 /** Where sendmail logs through syslog on Debian/Ubuntu and RHEL (first existing wins). */
 export const SENDMAIL_LOGS: readonly string[] = ['/var/log/mail.log', '/var/log/maillog'];
 
-/** The listing commands, quoted: the MTA queue (`mailq`) and the MSP client queue (`mailq -Ac`). */
-export function mailqCommands(h: MtaHost): { main: string; msp: string } {
+/** The listing's settings (scripts/queue.sh): `mailq`, or the sendmail binary as `sendmail -bp`. */
+export function mailqSettings(h: MtaHost): { MS_PATH_EXTRA: string; MS_MAILQ: string; MS_BP: string } {
   const b = h.binary;
-  if (!b || /(^|\/)mailq$/.test(b)) {
-    const bin = b ?? 'mailq';
-    return { main: sh`${bin}`, msp: sh`${bin} -Ac` };
-  }
-  return { main: sh`${b} -bp`, msp: sh`${b} -bp -Ac` };
+  const mailq = !b || /(^|\/)mailq$/.test(b);
+  return { MS_PATH_EXTRA: '/usr/lib', MS_MAILQ: b ?? 'mailq', MS_BP: mailq ? '' : '1' };
 }
 
 /** The sendmail binary itself (detection may have found mailq, its link). */

@@ -1,20 +1,21 @@
 // Sendmail maillog. At LogLevel ≥ 9 (10 on some builds) a session that authenticates logs a line
 // without queue id, `AUTH=server, relay=…, authid=…, mech=…, bits=…`; each message it then sends
-// logs `QID: from=…, nrcpts=N, … relay=…` from the same process. We join the two on the process
-// id AND the relay, within a few hours; one AUTH line can cover several messages. An AUTH line
-// that no from= line follows is reported as an unconfirmed (login-only) submission.
+// logs `QID: from=…, nrcpts=N, … relay=…` from the same process. Which from= line belongs to which
+// AUTH line is the rule of join.ts (the attribution and the purge use it too); one AUTH line can
+// cover several messages. An AUTH line that no from= line follows is reported as an unconfirmed
+// (login-only) submission.
 
 import { SENDMAIL_LOGS } from './host.js';
-import { ParserBase, bareIp, bareSender, boundedSet, runParser } from '../../logs/line.js';
+import { ParserBase, bareIp, bareSender, runParser } from '../../logs/line.js';
+import { SendmailJoin, parseAuthLine, parseFromLine, sendmailLine } from './join.js';
 import { SyslogClock } from '../../logs/time.js';
 import type { LogEvents, LogLineParser, LogParserOptions, LogSink, Submission, MtaLogFormat } from '../../logs/types.js';
 
-const AUTH_SERVER = /^(?:[0-9A-Za-z]{8,20}: )?AUTH=server, (.*)$/s;
 const FROM = /^([0-9A-Za-z]{8,20}): from=(.*?), size=(\d+), class=-?\d+, nrcpts=(\d+)(.*)$/s;
 const AUTH_FAIL = /^(?:[0-9A-Za-z]{8,20}: )?AUTH failure \(([^)]*)\):(.*)$/s;
 
+/** Open sessions kept at most (a log is a stream): the oldest is reported and dropped first. */
 const MAX_PENDING = 10_000;
-const JOIN_WINDOW = 6 * 3600;
 
 export interface Relay {
   host?: string;
@@ -35,12 +36,6 @@ export function parseRelay(text: string): Relay | undefined {
   return h ? { host: h[1] } : undefined;
 }
 
-function sameRelay(a: Relay | undefined, b: Relay | undefined): boolean {
-  if (!a || !b) return a === b;
-  if (a.ip !== undefined || b.ip !== undefined) return a.ip === b.ip;
-  return a.host === b.host;
-}
-
 interface Session {
   time: number | null;
   authId?: string;
@@ -54,15 +49,17 @@ export function createSendmailLogParser(opts: LogParserOptions = {}): LogLinePar
 }
 
 class SendmailLogParser extends ParserBase implements LogLineParser {
-  private sessions = new Map<string, Session>();
+  private sink: LogSink | undefined;
+  private readonly join = new SendmailJoin<Session>((s) => this.close(s.data), MAX_PENDING);
 
   feed(line: string, sink: LogSink): void {
+    this.sink = sink;
     const p = this.prefix(line, sink);
     const rest = p.rest;
-    // one session per process: the pid is the key (host too, for logs of several servers)
-    const key = `${p.host ?? ''} ${p.pid ?? ''}`;
+    // The join's view of the line (join.ts rule 1): sendmail's, its session key host and pid.
+    const sl = sendmailLine(line);
 
-    let m = FROM.exec(rest);
+    const m = FROM.exec(rest);
     if (m) {
       const nrcpts = Number(m[4]);
       if (nrcpts === 0) return; // every RCPT was rejected: nothing accepted
@@ -77,8 +74,9 @@ class SendmailLogParser extends ParserBase implements LogLineParser {
       };
       if (relay?.ip !== undefined) s.clientIp = relay.ip;
       if (relay?.host !== undefined) s.clientHost = relay.host;
-      const sess = p.pid === undefined ? undefined : this.sessions.get(key);
-      if (sess && sameRelay(sess.relay, relay) && withinWindow(sess.time, p.time)) {
+      const from = sl && parseFromLine(sl.body);
+      const sess = sl && from ? this.join.from(sl.key, from)?.data : undefined;
+      if (sess) {
         sess.used++;
         if (sess.authId !== undefined) s.authId = sess.authId;
         if (sess.mech !== undefined) s.authenticator = sess.mech;
@@ -87,21 +85,16 @@ class SendmailLogParser extends ParserBase implements LogLineParser {
       return;
     }
 
-    m = AUTH_SERVER.exec(rest);
-    if (m) {
-      const fields = m[1] ?? '';
-      const id = /(?:^|, )authid=(.*?)(?:, mech=|$)/s.exec(fields);
-      const mech = /, mech=([^,\s]*)/.exec(fields);
-      const sess: Session = { time: p.time, used: 0, relay: parseRelay(fields) };
-      if (id && id[1] !== '') sess.authId = id[1];
-      if (mech) sess.mech = mech[1];
-      const old = this.sessions.get(key);
-      if (old) this.close(old, sink);
-      if (p.pid === undefined) {
-        this.close(sess, sink); // cannot be joined without a pid
-        return;
+    const auth = sl && parseAuthLine(sl.body);
+    if (sl && auth !== undefined) {
+      const sess: Session = { time: p.time, used: 0 };
+      if (auth) {
+        const r = parseRelay(`relay=${auth.relay}`);
+        if (r) sess.relay = r;
+        if (auth.authId !== '') sess.authId = auth.authId;
+        sess.mech = auth.mech;
       }
-      for (const [, dropped] of boundedSet(this.sessions, key, sess, MAX_PENDING)) this.close(dropped, sink);
+      this.join.auth(sl.key, auth, sess);
       return;
     }
 
@@ -123,13 +116,14 @@ class SendmailLogParser extends ParserBase implements LogLineParser {
   }
 
   end(sink: LogSink): void {
-    for (const sess of this.sessions.values()) this.close(sess, sink);
-    this.sessions.clear();
+    this.sink = sink;
+    this.join.end();
   }
 
   /** A session is over: if it authenticated but sent nothing we saw, report the login. */
-  private close(sess: Session, sink: LogSink): void {
-    if (sess.used > 0) return;
+  private close(sess: Session): void {
+    const sink = this.sink;
+    if (sess.used > 0 || !sink) return;
     const s: Submission = { time: sess.time, unconfirmed: true, source: 'sendmail-auth' };
     if (sess.authId !== undefined) s.authId = sess.authId;
     s.authenticator = sess.mech ?? 'AUTH';
@@ -142,11 +136,6 @@ class SendmailLogParser extends ParserBase implements LogLineParser {
     this.counts.submissions++;
     sink.submission(s);
   }
-}
-
-function withinWindow(authTime: number | null, fromTime: number | null): boolean {
-  if (authTime === null || fromTime === null) return true;
-  return fromTime >= authTime - 60 && fromTime - authTime <= JOIN_WINDOW;
 }
 
 export function parseSendmailLog(text: string, opts: LogParserOptions = {}): LogEvents {

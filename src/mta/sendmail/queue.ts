@@ -1,26 +1,20 @@
-// Sendmail queue read: the `mailq` + `mailq -Ac` command and its sectioned output, kept apart
-// from sendmail.ts so the attributed listing (sendmail-attribution.ts) can build on it without a cycle.
+// Sendmail queue read: the `mailq` + `mailq -Ac` command (scripts/queue.sh) and its sectioned
+// output, kept apart from the adapter so the attributed listing (attribution.ts) builds on it.
 //
 // `mailq` lists the MTA queue (and on Debian the MSP queue too); `mailq -Ac` lists
 // the MSP client queue (/var/spool/clientmqueue), where mail from local programs (PHP mail(),
 // cron) waits when the MTA refuses it. Directories already listed by the first call are
 // dropped from the second, so Debian's combined output is not counted twice.
 
-import { mailqCommands } from './host.js';
-import { sh } from '../../transport/quote.js';
+import { mailqSettings } from './host.js';
+import type { Sh } from '../../transport/quote.js';
+import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
-import { COMMAND_FAILED, NOW_COMMAND, failureText, printable, rcEcho, shiftWarnings, openOutput, pathLine } from '../util.js';
+import { COMMAND_FAILED, failureText, printable, shiftWarnings, openOutput } from '../util.js';
 import { parseMailq, type SendmailQueueListing } from './listing.js';
 
-
-export function sendmailQueueCommand(ctx: MtaContext): string {
-  const { main, msp } = mailqCommands(ctx);
-  return [
-    pathLine('/usr/lib'),
-    NOW_COMMAND,
-    `${main} 2>&1; ${rcEcho('mta')}`,
-    `${msp} 2>&1; ${rcEcho('msp')}`,
-  ].join('\n');
+export function sendmailQueueCommand(ctx: MtaContext): Sh {
+  return serverScript('sendmail/scripts/queue.sh', mailqSettings(ctx));
 }
 
 export function parseSendmailQueueOutput(

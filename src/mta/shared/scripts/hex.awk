@@ -1,4 +1,4 @@
-# hx(s): the lowercase hex of the bytes of s, as od -An -v -tx1 | tr -d " \n" prints them; run
+# hx(s): the lowercase hex of the bytes of s, as `od -An -v -tx1 | tr -d ' \n'` prints them; run
 # awk with LC_ALL=C so that one character is one byte. The request on stdin carries every value
 # in hex (src/mta/purge-stdin.ts), so values are compared byte for byte, never as patterns.
 BEGIN { for (i = 1; i < 256; i++) HX[sprintf("%c", i)] = sprintf("%02x", i) }

@@ -6,7 +6,7 @@
 M=__MAILSWEEP_PURGE__
 t=$(mktemp 2>/dev/null) || { echo "$M - abort cannot create a temporary file"; exit 0; }
 fin_files() { rm -f "$t" "$t".*; }
-# shellcheck disable=SC2317 # a script that includes runner-pause.sh redefines it
+# shellcheck disable=SC2317 # run by the EXIT trap (runner-pause.sh redefines it)
 fin() { fin_files; }
 trap 'fin' EXIT
 trap 'exit 129' HUP

@@ -1,0 +1,138 @@
+// `mailsweep contain HOST --auth-id ID --hold …` and `mailsweep release HOST --auth-id ID [--run]`:
+// the built-in playbooks playbooks/contain.yaml and release.yaml on the incident engine, so the
+// journal, --resume, the renderers and the exit codes are the incident's.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../actions/index.js';
+import { badAccount, containWays } from '../actions/contain.js';
+import { type Measure } from '../actions/contain-commands.js';
+import { findContainment } from '../actions/contain-journal.js';
+import { incidentalSecrets } from '../actions/secrets.js';
+import { ConfigError } from '../errors.js';
+import { loadInventory } from '../inventory/load.js';
+import { selectHosts } from '../inventory/pattern.js';
+import type { HostSpec } from '../inventory/types.js';
+import { runPlaybook } from '../playbook/engine.js';
+import { defaultRunsDir } from '../playbook/journal.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { plainRenderer } from '../playbook/render-plain.js';
+import { ttyRenderer } from '../playbook/render-tty.js';
+import { transportFor } from '../scan/connect.js';
+import { KnownHostsFile } from '../transport/known-hosts.js';
+import { quote } from '../transport/quote.js';
+import { INCIDENT_EXIT } from './incident.js';
+import { defaultInventory, positiveInt } from './scan.js';
+
+const PLAYBOOKS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks');
+
+interface CommonOptions {
+  inventory?: string;
+  authId?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  resume?: string;
+  knownHosts?: string;
+  acceptNewHostkeys?: boolean;
+  runsDir?: string;
+  timeout: string;
+}
+
+export interface ContainCliOptions extends CommonOptions {
+  hold?: boolean;
+  suspendOutgoing?: boolean;
+  suspendLogin?: boolean;
+  kick?: boolean;
+  wholeAccount?: boolean;
+}
+
+export interface ReleaseCliOptions extends CommonOptions {
+  run?: string;
+  force?: boolean;
+}
+
+/** The account, checked before anything connects. */
+function account(cmd: string, o: CommonOptions): string {
+  if (!o.authId) throw new ConfigError(`${cmd}: --auth-id ACCOUNT is required (the mailbox, e.g. bob@example.com)`);
+  const bad = badAccount(o.authId);
+  if (bad) throw new ConfigError(`${cmd}: --auth-id: ${bad}`);
+  return o.authId;
+}
+
+async function oneHost(cmd: string, pattern: string, o: CommonOptions): Promise<{ host: HostSpec; timeoutS: number; tty: boolean }> {
+  const timeoutS = positiveInt('--timeout', o.timeout, 3600);
+  const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  if (!tty && !o.yes && !o.dryRun) throw new ConfigError(`${cmd}: no terminal to ask on: run interactively, or unattended with --yes (or --dry-run)`);
+  const inv = await loadInventory(o.inventory ?? defaultInventory());
+  const hosts = selectHosts(inv, pattern);
+  if (hosts.length !== 1) throw new ConfigError(`${cmd} works on one host; "${pattern}" matches ${hosts.length}: ${hosts.slice(0, 5).map((h) => h.name).join(', ')}`);
+  return { host: hosts[0]!, timeoutS, tty };
+}
+
+async function run(cmd: 'contain' | 'release', host: HostSpec, timeoutS: number, tty: boolean, vars: Record<string, unknown>, o: CommonOptions, forced: Map<string, string>): Promise<number> {
+  const playbook = await loadPlaybook(join(PLAYBOOKS, `${cmd}.yaml`), ACTION_NAMES);
+  const transport = transportFor(host, {
+    knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
+    hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+    perHostKnownHosts: !o.knownHosts,
+    connectTimeoutMs: Math.min(timeoutS, 10) * 1000,
+  });
+  try {
+    const outcome = await runPlaybook({
+      playbook,
+      host,
+      transport,
+      actions: ACTIONS,
+      preflight: PREFLIGHT,
+      vars,
+      dryRun: !!o.dryRun,
+      unattended: !!o.yes,
+      forced,
+      answers: {},
+      skip: new Set(),
+      runsDir: o.runsDir ?? defaultRunsDir(),
+      resume: o.resume,
+      secrets: incidentalSecrets(host.vars),
+      renderer: (tty && !process.env.CI ? ttyRenderer : plainRenderer)({
+        out: (line) => void process.stderr.write(`${line}\n`),
+        label: cmd,
+        resume: (runId) => `mailsweep ${cmd} ${quote(host.name)} --auth-id ${quote(String(vars.auth_id ?? o.authId))} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
+      }),
+      commandTimeoutMs: timeoutS * 1000,
+    });
+    if (outcome.status === 'ok') return INCIDENT_EXIT.ok;
+    if (outcome.status === 'aborted') return INCIDENT_EXIT.aborted;
+    return outcome.connection ? INCIDENT_EXIT.connection : INCIDENT_EXIT.failed;
+  } finally {
+    await transport.close();
+  }
+}
+
+export async function runContain(pattern: string, o: ContainCliOptions): Promise<number> {
+  const auth = account('contain', o);
+  const measures: Measure[] = [];
+  if (o.hold) measures.push('hold');
+  if (o.suspendOutgoing) measures.push('suspend_outgoing');
+  if (o.suspendLogin) measures.push('suspend_login');
+  if (o.kick) measures.push('kick');
+  if (!measures.length && !o.resume) throw new ConfigError('contain: say what to do: --hold, --suspend-outgoing, --suspend-login and/or --kick');
+  const { host, timeoutS, tty } = await oneHost('contain', pattern, o);
+  const scope = o.wholeAccount ? 'account' : 'mailbox';
+  const { problems } = containWays(host.vars, measures, scope);
+  if (problems.length) throw new ConfigError(`contain: cannot contain ${auth} on ${host.name}:\n  ${problems.join('\n  ')}`);
+  const vars = o.resume ? {} : { auth_id: auth, measures: measures.join(','), scope };
+  return run('contain', host, timeoutS, tty, vars, o, new Map());
+}
+
+export async function runRelease(pattern: string, o: ReleaseCliOptions): Promise<number> {
+  const auth = account('release', o);
+  const { host, timeoutS, tty } = await oneHost('release', pattern, o);
+  if (o.run !== undefined && !/^[\w.-]+$/.test(o.run)) throw new ConfigError(`release: --run ${JSON.stringify(o.run)} is not a run id`);
+  // Nothing to release is known before anything connects: say so now (exit 3), not mid-run.
+  const runsDir = o.runsDir ?? defaultRunsDir();
+  if (!o.resume && !findContainment(runsDir, host.name, auth, o.run))
+    throw new ConfigError(`release: no contain run ${o.run ? `${o.run} ` : ''}recorded containing ${auth} on ${host.name} in ${runsDir}`);
+  const vars = o.resume ? {} : { auth_id: auth, contain_run: o.run ?? '' };
+  return run('release', host, timeoutS, tty, vars, o, new Map(o.force ? [['release.unknown_prior', '--force']] : []));
+}
