@@ -52,7 +52,7 @@ describe('each adapter builds its commands from the one host context', () => {
   });
 
   it('exim and sendmail read the spool, queue and log settings; headers only for their own id shapes', () => {
-    expect(ADAPTERS.exim.attributedQueue(ctx).command).toContain("sp='spool_directory = /s d'");
+    expect(ADAPTERS.exim.attributedQueue(ctx).command).toContain("\nMS_SPOOL='/s d'\n");
     expect(ADAPTERS.sendmail.attributedQueue(ctx).command).toContain("MS_LOGS='/l 1\n/l 2'");
     expect(ADAPTERS.sendmail.headersCommand(ctx, '6AN4loPM020741')).toContain("'/q d/qf6AN4loPM020741'");
     for (const [mta, id] of [['exim', '1xVLyY-0005n4-1b;id'], ['postfix', '$(id)'], ['sendmail', '../../etc/passwd'], ['qmail', '1234']] as const)

@@ -1,6 +1,6 @@
 // The exim adapter: the queue listing (listing.ts), the spool -H attribution (attribution.ts), the
 // log parser (logs.ts), the incident operations (ops.ts), all reading one host context (host.ts).
-import { sh } from '../../transport/quote.js';
+import { sh, type Sh } from '../../transport/quote.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { EXIM_ID, eximBinary } from './host.js';
 import { eximAttributedCommand, eximQueueCommand, parseEximAttributedOutput, parseEximBp, parseEximQueueOutput } from './listing.js';
@@ -26,5 +26,5 @@ export const exim = {
     };
   },
   // `exim -Mvh ID`: the header part of the spool file, as exim itself shows it.
-  headersCommand: (ctx: MtaContext, id: string): string | null => (EXIM_ID_WHOLE.test(id) ? sh`${eximBinary(ctx)} -Mvh ${id}` : null),
+  headersCommand: (ctx: MtaContext, id: string): Sh | null => (EXIM_ID_WHOLE.test(id) ? sh`${eximBinary(ctx)} -Mvh ${id}` : null),
 } satisfies MtaAdapter;

@@ -1,9 +1,9 @@
 // Exim: the `exim -bp` listing and `exim -bpc` count, and the attributed read built on them (the
 // spool -H envelope file is attribution.ts). Formats follow Exim's queue.c (queue_list).
 
-import { sh } from '../../transport/quote.js';
+import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import { EXIM_ID, eximBinary } from './host.js';
-import { SPOOL_MARKER, attributeEximMessages, eximSpoolDumpScript, parseEximSpoolDump } from './attribution.js';
+import { attributeEximMessages, isSpoolDumpData, eximSpoolDumpScript, parseEximSpoolDump } from './attribution.js';
 import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import {
   COMMAND_FAILED,
@@ -234,17 +234,18 @@ export function parseEximQueueOutput(stdout: string, stderr = '', code: number |
 }
 
 // ---------------------------------------------------------------------------
-// Attribution: the -bp listing plus the envelope part of every spool -H file (exim-spool.ts),
+// Attribution: the -bp listing plus the envelope part of every spool -H file (attribution.ts),
 // in the same round trip.
 
 /** `exim -bpc` then `exim -bp`, each followed by its exit code. */
-export function eximQueueCommand(ctx: MtaContext): string {
+export function eximQueueCommand(ctx: MtaContext): Sh {
   const bin = eximBinary(ctx);
-  return sh`${bin} -bpc 2>&1; ` + rcEcho('bpc') + sh`; ${bin} -bp 2>&1; ` + rcEcho('bp');
+  return sh`${bin} -bpc 2>&1; ${raw(rcEcho('bpc'))}; ${bin} -bp 2>&1; ${raw(rcEcho('bp'))}`;
 }
 
-export function eximAttributedCommand(ctx: MtaContext): string {
-  return [eximQueueCommand(ctx), eximSpoolDumpScript(ctx, eximBinary(ctx))].join('\n');
+/** The listing, then the spool directory and every -H envelope (scripts/spool-dump.sh). */
+export function eximAttributedCommand(ctx: MtaContext): Sh {
+  return shLines(eximQueueCommand(ctx), eximSpoolDumpScript(ctx));
 }
 
 export function parseEximAttributedOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
@@ -260,7 +261,7 @@ export function parseEximAttributedOutput(stdout: string, stderr = '', code: num
       const dump = parseEximSpoolDump(spool.text);
       if (spool.rc !== 0) {
         // Only the diagnostics (awk/find errors), not the envelope data, go into the message.
-        const diag = splitLines(spool.text).filter((x) => !x.startsWith('|') && !x.startsWith(SPOOL_MARKER));
+        const diag = splitLines(spool.text).filter((x) => !isSpoolDumpData(x));
         warnings.push(`${COMMAND_FAILED} exim spool read exited ${spool.rc}: ${failureText(diag.join('\n'))}`);
       }
       warnings.push(...shiftWarnings(dump.warnings, spool.firstLine, 'exim spool'));

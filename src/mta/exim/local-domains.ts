@@ -3,6 +3,7 @@
 import { addItem, catFiles, CPANEL_FILES, SECTION, } from '../local-domains.js';
 import type { ConfiguredLists, LocalDomainsSource } from '../local-domains-source.js';
 import type { MtaContext } from '../types.js';
+import { raw, sh, type Sh } from '../../transport/quote.js';
 
 /** One exim domain list (`@:localhost:lsearch;/etc/localdomains`, or `<; …` with its own separator). */
 function eximList(out: ConfiguredLists, value: string, primary: string | null): void {
@@ -54,13 +55,13 @@ function eximList(out: ConfiguredLists, value: string, primary: string | null): 
 
 export const eximLocalDomains: LocalDomainsSource = {
   name: 'exim',
-  commandLines(ctx: MtaContext): string[] {
+  commandLines(ctx: MtaContext): Sh[] {
     const bin = ctx.binary && /^\/[\w./-]+$/.test(ctx.binary) ? ctx.binary : 'exim';
     return [
-      `x=${bin}; command -v "$x" >/dev/null 2>&1 || x=exim4`,
-      `echo '${SECTION} exim'`,
-      `"$x" -bP primary_hostname +local_domains +relay_to_domains 2>&1`,
-      catFiles(CPANEL_FILES),
+      sh`x=${bin}; command -v "$x" >/dev/null 2>&1 || x=exim4`,
+      sh`echo ${`${SECTION} exim`}`,
+      sh`"$x" -bP primary_hostname +local_domains +relay_to_domains 2>&1`,
+      sh`${raw(catFiles(CPANEL_FILES))}`,
     ];
   },
   parseSection(s, out) {
