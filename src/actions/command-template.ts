@@ -5,7 +5,7 @@
 // comment, in a heredoc — is refused before anything runs.
 import { ConfigError } from '../errors.js';
 import { lookup } from '../playbook/template.js';
-import { quote } from '../transport/quote.js';
+import { quote, operatorCommand, type Sh } from '../transport/quote.js';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}/y;
 
@@ -89,7 +89,7 @@ function words(v: unknown, path: string, where: string): string {
 }
 
 /** The author's text with every placeholder replaced by its value, shell-quoted. */
-export function renderShell(text: string, scope: Record<string, unknown>, where: string): string {
+export function renderShell(text: string, scope: Record<string, unknown>, where: string): Sh {
   checkShellTemplate(text, where);
   let out = '';
   let at = 0;
@@ -99,7 +99,8 @@ export function renderShell(text: string, scope: Record<string, unknown>, where:
     out += text.slice(at, p.start) + words(v, p.path, where);
     at = p.end;
   }
-  return out + text.slice(at);
+  // The playbook author's text is code by their choice; every value in it went through quote().
+  return operatorCommand(out + text.slice(at));
 }
 
 /**

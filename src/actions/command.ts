@@ -1,6 +1,7 @@
 // Custom steps: `command` runs the playbook author's command on the host (through the run's
 // journaled runner), `local` runs a program on the controller (local-run.ts). Data — the account,
 // IPs, ids — goes on stdin, one value a line; the command text is filled only through quote().
+import type { Sh } from '../transport/quote.js';
 import { z } from 'zod';
 import { StepError } from '../errors.js';
 import type { Action, StepContext } from '../playbook/types.js';
@@ -45,7 +46,7 @@ export async function confirmRun(ctx: StepContext, what: string, destructive: bo
 const Params = z.object({ command: z.unknown(), ...CustomParams });
 
 /** The raw `command:` of the step (the engine's rendering is not quoted, so it is not used). */
-function commandText(ctx: StepContext): string {
+function commandText(ctx: StepContext): Sh {
   const raw = ctx.step.params.command;
   if (typeof raw !== 'string' || !raw.trim()) throw new StepError(`${ctx.step.id}: params.command must be a shell command (text)`);
   return renderShell(raw, ctx.scope, `${ctx.step.id}.params.command`);

@@ -61,7 +61,7 @@ export class HostContain {
     // doveadm takes a user *mask*: * and ? would end other customers' sessions too.
     if (!this.commands.kick && /[*?]/.test(account)) throw new StepError(`the account ${JSON.stringify(account)} holds * or ?, which doveadm kick reads as a wildcard: refused`);
     if (!this.commands.kick) {
-      const found = await this.ctx.run('command -v doveadm', { destructive: false });
+      const found = await this.ctx.run(sh`command -v doveadm`, { destructive: false });
       if (found.code !== 0) return `dovecot is not on ${this.ctx.host.name} (no doveadm in PATH): no IMAP/POP sessions ended`;
     }
     const r = await this.run(this.commands.kick ?? DOVEADM_KICK, true);

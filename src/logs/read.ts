@@ -1,7 +1,7 @@
 // Read an MTA's log over a time window in one streamed command: find the log (and its rotations),
 // decompress what needs it, and filter on the server so only relevant lines cross the network.
 import type { MtaLogFormat } from './types.js';
-import { sh } from '../transport/quote.js';
+import { sh, shLines, type Sh } from '../transport/quote.js';
 
 export const FILE_MARKER = '__MAILSWEEP_LOGFILE__';
 export const NOW_MARKER = '__MAILSWEEP_LOGNOW__';
@@ -14,10 +14,10 @@ export const UNREADABLE_MARKER = '__MAILSWEEP_UNREADABLE__';
  * oldest first when modified at or after `since`, so joins across a rotation still work; the
  * current file is always read. Every path in it comes from the MTA's list or the inventory, quoted.
  */
-export function logReadCommand(format: Pick<MtaLogFormat, 'candidates' | 'filters'>, sinceEpoch: number, mailLog?: readonly string[]): string {
+export function logReadCommand(format: Pick<MtaLogFormat, 'candidates' | 'filters'>, sinceEpoch: number, mailLog?: readonly string[]): Sh {
   const candidates = [...(mailLog ?? format.candidates)];
   const greps = format.filters.flatMap((p) => ['-e', p]);
-  return [
+  return shLines(
     sh`echo ${NOW_MARKER} "$(date '+%s %z')"`,
     sh`log=; for f in ${candidates}; do if [ -e "$f" ]; then log=$f; break; fi; done`,
     // A log directory the user may not enter (Debian's /var/log/exim4 is 2750) hides the log: say so.
@@ -33,7 +33,7 @@ export function logReadCommand(format: Pick<MtaLogFormat, 'candidates' | 'filter
     sh`  echo ${FILE_MARKER} "$dir/$f"`,
     sh`  case "$f" in *.gz) gzip -dc -- "$f" ;; *.bz2) bzip2 -dc -- "$f" ;; *.xz) xz -dc -- "$f" ;; *) cat -- "$f" ;; esac | grep -a -F ${greps}`,
     sh`done; exit 0`,
-  ].join('\n');
+  );
 }
 
 /** Parse the `date '+%s %z'` line: server clock and UTC offset in minutes. */

@@ -4,6 +4,7 @@ import { oneLine } from '../text/printable.js';
 import type { Transport } from '../transport/types.js';
 import type { MtaName } from './types.js';
 import { pathLine } from './util.js';
+import { sh, shLines, type Sh } from '../transport/quote.js';
 
 export interface Detection {
   mta: MtaName | null;
@@ -34,13 +35,13 @@ const FILES = [
 ];
 
 /** A fixed script: nothing host-specific is interpolated into it. */
-export const DETECT_COMMAND = [
+export const DETECT_COMMAND: Sh = shLines(
   pathLine('/var/qmail/bin'),
-  `for b in ${CANDIDATES.join(' ')}; do p=$(command -v "$b" 2>/dev/null) && echo "bin $b $p"; done`,
-  `for f in ${FILES.join(' ')}; do [ -e "$f" ] && echo "file $f"; done`,
-  "ps -e -o comm= 2>/dev/null | sort -u | sed 's/^/proc /'",
-  'true',
-].join('\n');
+  sh`for b in ${CANDIDATES}; do p=$(command -v "$b" 2>/dev/null) && echo "bin $b $p"; done`,
+  sh`for f in ${FILES}; do [ -e "$f" ] && echo "file $f"; done`,
+  sh`ps -e -o comm= 2>/dev/null | sort -u | sed 's/^/proc /'`,
+  sh`true`,
+);
 
 export function parseDetect(stdout: string): Detection {
   const bins = new Map<string, string>();

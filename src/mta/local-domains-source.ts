@@ -1,6 +1,7 @@
 // What an MTA's configuration says its own domains are: the shapes each MTA's local-domains.ts
 // fills (round trip 1) and the shared reader completes (round trip 2, src/mta/local-domains.ts).
 import type { MtaHost } from './host.js';
+import type { Sh } from '../transport/quote.js';
 
 export interface LocalDomains {
   /** Exact domains, lower-case. */
@@ -31,7 +32,7 @@ export interface ConfiguredLists {
 export interface LocalDomainsSource {
   name: string;
   /** Shell lines printing the configuration, each part after a `${SECTION} <name>` line. */
-  commandLines(ctx: MtaHost): string[];
+  commandLines(ctx: MtaHost): Sh[];
   /** Read one section into `out`; false when the section is not this MTA's (a file section, say). */
   parseSection(section: { name: string; lines: string[] }, out: ConfiguredLists): boolean;
 }

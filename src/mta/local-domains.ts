@@ -9,6 +9,8 @@
 
 import { splitLines } from './util.js';
 import { pathLine } from './util.js';
+import { serverScript } from './script.js';
+import { sh, shLines, type Sh } from '../transport/quote.js';
 import type { ConfiguredLists, ListFetch, LocalDomains, LocalDomainsSource } from './local-domains-source.js';
 import type { MtaContext, ReadPlan } from './types.js';
 
@@ -55,7 +57,7 @@ export const SECTION = '__MAILSWEEP_LD__';
 export const CPANEL_FILES = ['/etc/localdomains', '/etc/virtualdomains', '/etc/secondarymx'];
 
 /** Print each file as a section (its name, then its lines): cPanel's lists, qmail's control files. */
-export const catFiles = (files: string[]): string => files.map((f) => `if [ -r '${f}' ]; then echo '${SECTION} file ${f}'; cat '${f}'; fi`).join('\n');
+export const catFiles = (files: readonly string[]): Sh => shLines(...files.map((f) => sh`if [ -r ${f} ]; then echo ${`${SECTION} file ${f}`}; cat ${f}; fi`));
 
 
 export function addItem(out: ConfiguredLists, raw: string, opts: { suffixToo?: boolean } = {}): void {
@@ -92,8 +94,8 @@ export function fileKeys(lines: string[]): string[] {
   return keys;
 }
 
-export function localDomainsCommand(source: LocalDomainsSource, ctx: MtaContext): string {
-  return [pathLine('/usr/lib'), ...source.commandLines(ctx), `echo '${SECTION} end'`].join('\n');
+export function localDomainsCommand(source: LocalDomainsSource, ctx: MtaContext): Sh {
+  return shLines(pathLine('/usr/lib'), ...source.commandLines(ctx), sh`echo ${`${SECTION} end`}`);
 }
 
 export function parseConfiguredLists(source: LocalDomainsSource, stdout: string): ConfiguredLists {
@@ -116,15 +118,9 @@ export function parseConfiguredLists(source: LocalDomainsSource, stdout: string)
 
 const FETCH = '__MAILSWEEP_LDF__';
 
-export function fetchListsCommand(): string {
-  return [
-    pathLine(),
-    `while IFS=' ' read -r how p; do echo "${FETCH} $how $p"; case "$how" in`,
-    `  dir) ls -1 -- "$p" 2>&1 ;;`,
-    `  postmap) postmap -s -- "$p" 2>&1 || postmap -s "$p" 2>&1 ;;`,
-    `  *) cat -- "$p" 2>&1 ;;`,
-    `esac; echo "${FETCH} rc $?"; done`,
-  ].join('\n');
+/** Round trip 2's command (shared/scripts/fetch-lists.sh): the requests on its stdin. */
+export function fetchListsCommand(): Sh {
+  return serverScript('shared/scripts/fetch-lists.sh');
 }
 
 export function fetchListsStdin(fetch: ListFetch[]): string {
@@ -168,7 +164,7 @@ export function applyFetched(lists: ConfiguredLists, stdout: string): LocalDomai
 }
 
 export interface LocalDomainsReader {
-  exec(command: string, stdin?: string): Promise<{ stdout: string; code: number | null }>;
+  exec(command: Sh, stdin?: string): Promise<{ stdout: string; code: number | null }>;
 }
 
 /** Both round trips. Never throws for server trouble: an unreadable list leaves `unknown` set. */

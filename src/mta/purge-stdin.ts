@@ -3,7 +3,6 @@
 // Apart from the marker protocol (purge-protocol.ts) because only the stdin commands use it.
 
 import { preparePurge, type PreparedPurge } from './purge-protocol.js';
-import { scriptSource } from './script.js';
 import type { PurgeRequest } from './types.js';
 
 // Purge requests on stdin (issue #8): the command is a fixed script; ids, expected senders and
@@ -63,14 +62,3 @@ export function prepareStdinPurge(
   prep.ids = ids;
   return prep;
 }
-
-/**
- * The start of a stdin purge script (shared/scripts/request.sh): the request saved to "$t", checked
- * whole, `fin` the EXIT handler, `ms_ids` its ids.
- */
-export function stdinPrologue(): string[] {
-  return [scriptSource('shared/scripts/request.sh')];
-}
-
-/** The ids of the request file $t, one a line (shell fragment). */
-export const STDIN_IDS = 'ms_ids';

@@ -1,6 +1,7 @@
 // The MTA adapter contract: commands are data, parsers are pure functions (no I/O, no clock).
 
 import type { MtaLogFormat } from '../logs/types.js';
+import type { Sh } from '../transport/quote.js';
 import type { MtaHost } from './host.js';
 import type { LocalDomainsSource } from './local-domains-source.js';
 
@@ -61,7 +62,7 @@ export type MtaContext = MtaHost;
 
 /** A remote read: one shell command, one parser for what it prints. */
 export interface ReadPlan<T> {
-  command: string;
+  command: Sh;
   /**
    * Data for the command's stdin. Server-derived values (ids, senders, recipients, auth ids) go
    * here, never into `command`: no quoting growth, no argv limit, nothing a spammer chose on argv.
@@ -94,7 +95,7 @@ export interface MtaAdapter {
    * The command printing one queued message's headers (for the operator and the evidence), or
    * null where the MTA has no such view or `id` is not one of its ids (ids are server data).
    */
-  headersCommand(ctx: MtaContext, id: string): string | null;
+  headersCommand(ctx: MtaContext, id: string): Sh | null;
 }
 
 /** Which queued messages a purge may touch: re-checked on the server for every id at delete time. */

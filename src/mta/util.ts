@@ -2,7 +2,7 @@
 // Everything here is pure: no I/O, no clock.
 
 import { printable as printableText } from '../text/printable.js';
-import { quote } from '../transport/quote.js';
+import { quote, raw, sh, shJoin, type Sh } from '../transport/quote.js';
 import { lineWarning, MAX_WARNING_LINE, monthIndex, splitLines } from '../text/lines.js';
 
 /** Prefix of the warning an adapter emits when the MTA command itself failed. */
@@ -46,17 +46,19 @@ export const NOW_MARKER = '__MAILSWEEP_NOW__';
  * Shell line appending the sbin directories (and `extra`, each quoted) to PATH: the MTA tools
  * live there, and a non-login SSH session's PATH often lacks them.
  */
-export function pathLine(...extra: string[]): string {
-  return `PATH="$PATH"${['/usr/sbin', '/sbin', '/usr/local/sbin', ...extra].map((d) => `:${quote(d)}`).join('')}; export PATH`;
+export function pathLine(...extra: string[]): Sh {
+  // "$PATH":'/usr/sbin':… — each directory its own quoted word, joined by ':' outside the quotes.
+  const dirs = ['/usr/sbin', '/sbin', '/usr/local/sbin', ...extra].map((d) => sh`${d}`);
+  return sh`PATH="$PATH":${raw(shJoin(dirs, ':'))}; export PATH`;
 }
 
 /** Shell fragment printing the server's clock and UTC offset (literal, no interpolation). */
-export const NOW_COMMAND = `date '+${NOW_MARKER} %s %z'`;
+export const NOW_COMMAND: Sh = sh`date ${`+${NOW_MARKER} %s %z`}`;
 
 /** Shell fragment closing a section: prints the marker with the previous command's exit code. */
-export function rcEcho(name: string): string {
+export function rcEcho(name: string): Sh {
   if (!/^[a-z_]+$/.test(name)) throw new Error(`bad section name ${name}`);
-  return `echo "${RC_MARKER} ${name} $?"`;
+  return sh`echo ${`${RC_MARKER} ${name}`} "$?"`;
 }
 
 export interface Section {

@@ -1,6 +1,7 @@
 // Run a playbook on one host: steps in order, every question through the Asker, every command and
 // decision journaled, done steps skipped on --resume. The engine draws nothing: it emits events
 // (events.ts) to its renderer, which also owns the prompts the Asker may need.
+import { sh, type Sh } from '../transport/quote.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -111,7 +112,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     if (!detected.mta) throw new StepError(`${o.host.name}: ${detected.reason}`);
     // With `mta:` in the inventory detection ran nothing: connect now, so an unreachable host ends
     // here with its status word, not later inside a step.
-    if (o.host.mta) await o.transport.exec('true', { timeoutMs: o.commandTimeoutMs });
+    if (o.host.mta) await o.transport.exec(sh`true`, { timeoutMs: o.commandTimeoutMs });
   } catch (e) {
     return end('failed', e);
   }
@@ -133,7 +134,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   });
 
   /** Every command of a step, journaled and told; destructive ones only shown in a dry run. */
-  const runCommand = async (cmd: string, ro: RunCommandOptions): Promise<ExecResult> => {
+  const runCommand = async (cmd: Sh, ro: RunCommandOptions): Promise<ExecResult> => {
     const { destructive, ...eo } = ro;
     const text = eo.stdin === undefined ? '' : String(eo.stdin);
     const stdin = text === '' ? {} : { stdin: text };

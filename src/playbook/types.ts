@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import type { HostSpec } from '../inventory/types.js';
 import type { MtaAdapter, MtaName } from '../mta/types.js';
+import type { Sh } from '../transport/quote.js';
 import type { ExecOptions, ExecResult, Transport } from '../transport/types.js';
 import type { Journal } from './journal.js';
 import type { Step } from './schema.js';
@@ -54,7 +55,7 @@ export interface StepContext {
    * Run a command on the host, journaled. Destructive commands are only printed in --dry-run.
    * Read-only ones run in dry-run too, so the plan shows real counts.
    */
-  run(cmd: string, o: RunCommandOptions): Promise<ExecResult>;
+  run(cmd: Sh, o: RunCommandOptions): Promise<ExecResult>;
   /**
    * The host seen through `run`, for code that takes a Transport (scanHost): every command
    * non-destructive, journaled, within the run's command timeout. Closing it closes nothing.

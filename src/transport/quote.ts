@@ -20,7 +20,21 @@ export type Sh = string & { readonly [shellBrand]: true };
 
 /** Several commands, one a line. */
 export function shLines(...lines: readonly Sh[]): Sh {
-  return lines.join('\n') as Sh;
+  return shJoin(lines, '\n');
+}
+
+/** Shell fragments joined by a fixed separator (each fragment is already safe: the result is too). */
+export function shJoin(parts: readonly Sh[], separator: '\n' | ' ' | ':' | '; ' | ' && ' | ' || '): Sh {
+  return parts.join(separator) as Sh;
+}
+
+/**
+ * A command the operator wrote (a playbook's `command:`, the inventory's `contain_commands`,
+ * `password_reset_command`): code by the operator's choice, like the literal parts of `sh`. The
+ * one way a plain string becomes an Sh without `sh`, so a review can find every use.
+ */
+export function operatorCommand(text: string): Sh {
+  return text as Sh;
 }
 
 /** A shell fragment that is trusted by construction (came from `sh` or a literal). */
@@ -49,6 +63,6 @@ export function sh(parts: TemplateStringsArray, ...values: Arg[]): Sh {
 }
 
 /** Wrap a built command so it can be nested into another `sh` template unquoted. */
-export function raw(cmd: string): ShellCommand {
+export function raw(cmd: Sh): ShellCommand {
   return new ShellCommand(cmd);
 }

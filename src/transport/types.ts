@@ -1,3 +1,4 @@
+import type { Sh } from './quote.js';
 import type { Duplex } from 'node:stream';
 
 // The connection seam: every remote (or local) command goes through a Transport.
@@ -31,7 +32,7 @@ export interface Transport {
   /** Human name for messages: "ssh://root@mx1:22" or "local". */
   readonly describe: string;
   /** `cmd` is a complete POSIX shell command line, built with `sh` from ./quote.ts. */
-  exec(cmd: string, opts?: ExecOptions): Promise<ExecResult>;
+  exec(cmd: Sh, opts?: ExecOptions): Promise<ExecResult>;
   /**
    * A TCP connection to a port as seen from the host itself (SSH direct-tcpip to its loopback):
    * lets mailsweep talk SMTP to the host's own MTA without tools on the host. Optional.

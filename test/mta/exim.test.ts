@@ -123,7 +123,7 @@ describe('exim adapter', () => {
   it('builds one round trip with the binary quoted', () => {
     const plan = exim.queue(mtaHost('/usr/sbin/exim4'));
     expect(plan.command).toBe(
-      '/usr/sbin/exim4 -bpc 2>&1; echo "__MAILSWEEP_RC__ bpc $?"; /usr/sbin/exim4 -bp 2>&1; echo "__MAILSWEEP_RC__ bp $?"',
+      `/usr/sbin/exim4 -bpc 2>&1; echo '__MAILSWEEP_RC__ bpc' "$?"; /usr/sbin/exim4 -bp 2>&1; echo '__MAILSWEEP_RC__ bp' "$?"`,
     );
     expect(exim.queue(mtaHost()).command.startsWith('exim -bpc')).toBe(true);
     expect(exim.queue(mtaHost('/opt/my exim/bin/exim;reboot')).command).toContain("'/opt/my exim/bin/exim;reboot' -bpc");

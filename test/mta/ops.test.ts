@@ -6,14 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  authIdProblem,
-  parsePurgeOutput,
-  parseRestartOutput,
-  restartLockFragment,
-  serviceRestartFragment,
-  preparePurge,
-} from '../../src/mta/common-ops.js';
+import { authIdProblem, parsePurgeOutput, preparePurge } from '../../src/mta/purge-protocol.js';
+import { parseRestartOutput } from '../../src/mta/restart-fragments.js';
+import { restartLockFragment, serviceRestartFragment } from './shared-scripts.js';
 import { eximConfirmed } from '../../src/mta/exim/ops.js';
 import { EXIM_ID } from '../../src/mta/exim/host.js';
 import { exim } from '../../src/mta/exim/adapter.js';

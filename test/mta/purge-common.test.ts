@@ -1,8 +1,10 @@
-// The shared pieces of the stdin purge protocol (common-ops.ts): the request text, the request
+// The shared pieces of the stdin purge protocol (purge-stdin.ts, shared/scripts/request.sh): the request text, the request
 // checks, the prologue through the real /bin/sh, and the pause / resume report lines.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PURGE_MARKER, STDIN_IDS, hexOf, parsePurgeOutput, prepareStdinPurge, purgeStdinText, stdinPrologue } from '../../src/mta/common-ops.js';
+import { PURGE_MARKER, parsePurgeOutput } from '../../src/mta/purge-protocol.js';
+import { hexOf, prepareStdinPurge, purgeStdinText } from '../../src/mta/purge-stdin.js';
+import { STDIN_IDS, stdinPrologue } from './shared-scripts.js';
 import type { PurgeRequest } from '../../src/mta/types.js';
 
 const SHAPE = /[0-9A-Za-z]{5,32}/;

@@ -9,7 +9,8 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PURGE_MARKER, RESUME_DAEMON, parsePurgeOutput, runnerPauseFragment, stdinPrologue } from '../../src/mta/common-ops.js';
+import { PURGE_MARKER, parsePurgeOutput } from '../../src/mta/purge-protocol.js';
+import { RESUME_DAEMON, runnerPauseFragment, stdinPrologue } from './shared-scripts.js';
 import { recipientAddress } from '../../src/mta/exim/attribution.js';
 import { exim } from '../../src/mta/exim/adapter.js';
 import { sendmail } from '../../src/mta/sendmail/adapter.js';
@@ -502,7 +503,8 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     await until('stopped', () => state(daemon) === 'T');
     execFileSync('/bin/sh', ['-c', `b=${daemon}; ${RESUME_DAEMON}`]);
     await until('resumed', () => /^[RS]$/.test(state(daemon)));
-    expect(exim.ops!.restart(mtaHost()).command).toContain(RESUME_DAEMON);
+    // exim's restart script wakes it the same way (ms_wake), before the restart.
+    expect(exim.ops.restart(mtaHost()).command).toMatch(/^ms_wake$/m);
     // sendmail's restart script wakes it with ms_wake (shared/scripts/restart.sh), after ms_before.
     expect(sendmail.ops!.restart(mtaHost()).command).toMatch(/^ms_before\nms_wake\nms_service_restart sendmail$/m);
   });

@@ -49,8 +49,8 @@ describe('parseQmailQstat', () => {
 describe('qmail adapter', () => {
   it('runs qmail-qstat and qmail-qread from the qmail bin directory', () => {
     const cmd = qmailQueueCommand(mtaHost());
-    expect(cmd).toContain('/var/qmail/bin/qmail-qstat 2>&1; echo "__MAILSWEEP_RC__ qstat $?"');
-    expect(cmd).toContain('/var/qmail/bin/qmail-qread 2>&1; echo "__MAILSWEEP_RC__ qread $?"');
+    expect(cmd).toContain(`/var/qmail/bin/qmail-qstat 2>&1; echo '__MAILSWEEP_RC__ qstat' "$?"`);
+    expect(cmd).toContain(`/var/qmail/bin/qmail-qread 2>&1; echo '__MAILSWEEP_RC__ qread' "$?"`);
     expect(qmail.queue(mtaHost('/opt/qmail x/bin/qmail-qstat')).command).toContain("'/opt/qmail x/bin/qmail-qread'");
     expect(qmailQueueCommand(mtaHost(undefined, { qmailDir: '/srv/qmail/' }))).toContain('/srv/qmail/bin/qmail-qread');
   });

@@ -61,7 +61,7 @@ export const eximLocalDomains: LocalDomainsSource = {
       sh`x=${bin}; command -v "$x" >/dev/null 2>&1 || x=exim4`,
       sh`echo ${`${SECTION} exim`}`,
       sh`"$x" -bP primary_hostname +local_domains +relay_to_domains 2>&1`,
-      sh`${raw(catFiles(CPANEL_FILES))}`,
+      catFiles(CPANEL_FILES),
     ];
   },
   parseSection(s, out) {

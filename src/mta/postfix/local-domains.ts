@@ -1,6 +1,7 @@
 // postfix's local domains: mydestination, virtual_*_domains and relay_domains from postconf
 // (tables of an enumerable type are listed with `postmap -s` in round trip 2).
-import { addItem, SECTION, } from '../local-domains.js';
+import { addItem, SECTION } from '../local-domains.js';
+import { sh, type Sh } from '../../transport/quote.js';
 import type { ConfiguredLists, LocalDomainsSource } from '../local-domains-source.js';
 
 const POSTFIX_ENUMERABLE = new Set(['hash', 'btree', 'lmdb', 'cdb', 'dbm', 'sdbm']);
@@ -39,9 +40,9 @@ function postfixList(out: ConfiguredLists, value: string, subdomains: boolean): 
 
 export const postfixLocalDomains: LocalDomainsSource = {
   name: 'postfix',
-  commandLines: (): string[] => [
-    `echo '${SECTION} postfix'`,
-    `postconf -x mydestination virtual_mailbox_domains virtual_alias_domains relay_domains 2>/dev/null || postconf mydestination virtual_mailbox_domains virtual_alias_domains relay_domains myhostname mydomain 2>&1`,
+  commandLines: (): Sh[] => [
+    sh`echo ${`${SECTION} postfix`}`,
+    sh`postconf -x mydestination virtual_mailbox_domains virtual_alias_domains relay_domains 2>/dev/null || postconf mydestination virtual_mailbox_domains virtual_alias_domains relay_domains myhostname mydomain 2>&1`,
   ],
   parseSection(s, out) {
     if (s.name !== 'postfix') return false;

@@ -2,6 +2,7 @@
 // mess-file attribution (attribution.ts, proof.ts), the log parser (logs.ts), the incident
 // operations (ops.ts, supervise.ts), all reading one host context (host.ts).
 
+import type { Sh } from '../../transport/quote.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { qmailLocalDomains } from './local-domains.js';
 import { qmailLogFormat } from './logs.js';
@@ -22,5 +23,5 @@ export const qmail = {
     return planAt(qmailAttributedCommand(ctx), (stdout, stderr, code, now) => parseQmailAttributedOutput(stdout, stderr, code, now, ctx.qmailSmtpdUids));
   },
   // qmail has no header view of its own (qmHandle reads the mess file); none is offered.
-  headersCommand: (): string | null => null,
+  headersCommand: (): Sh | null => null,
 } satisfies MtaAdapter;

@@ -1,11 +1,12 @@
 // qmail's local domains: its control files (me, locals, virtualdomains, rcpthosts, morercpthosts).
-import { addItem, catFiles, } from '../local-domains.js';
+import { addItem, catFiles } from '../local-domains.js';
+import type { Sh } from '../../transport/quote.js';
 import type { LocalDomainsSource } from '../local-domains-source.js';
 import type { MtaContext } from '../types.js';
 
 export const qmailLocalDomains: LocalDomainsSource = {
   name: 'qmail',
-  commandLines(ctx: MtaContext): string[] {
+  commandLines(ctx: MtaContext): Sh[] {
     const c = `${ctx.qmailDir}/control`;
     if (!/^\/[\w./-]+$/.test(c)) throw new Error(`bad qmail directory ${c}`);
     return [catFiles(['me', 'locals', 'virtualdomains', 'rcpthosts', 'morercpthosts'].map((f) => `${c}/${f}`))];

@@ -2,7 +2,7 @@
 // (attribution.ts), the log parser (logs.ts), the incident operations (ops.ts), all reading one
 // host context (host.ts).
 
-import { sh } from '../../transport/quote.js';
+import { sh, type Sh } from '../../transport/quote.js';
 import { SENDMAIL_ID, sendmailQueueDir } from './host.js';
 import { sendmailLocalDomains } from './local-domains.js';
 import { sendmailLogFormat } from './logs.js';
@@ -24,6 +24,6 @@ export const sendmail = {
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailAttributedCommand(ctx), parseSendmailAttributedOutput),
   parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),
   // The qf file's H lines are the headers (op.me); their ?flags? prefixes are stripped.
-  headersCommand: (ctx: MtaContext, id: string): string | null =>
+  headersCommand: (ctx: MtaContext, id: string): Sh | null =>
     SENDMAIL_ID_WHOLE.test(id) ? sh`sed -n 's/^H\\(?[^?]*?\\)\\{0,1\\}//p' ${`${sendmailQueueDir(ctx)}/qf${id}`}` : null,
 } satisfies MtaAdapter;

@@ -1,14 +1,15 @@
 // sendmail's local domains: classes w (local host names) and R (relay domains) from `sendmail -bt`.
-import { addItem, SECTION, } from '../local-domains.js';
+import { addItem, SECTION } from '../local-domains.js';
+import { sh, type Sh } from '../../transport/quote.js';
 import type { LocalDomainsSource } from '../local-domains-source.js';
 import type { MtaContext } from '../types.js';
 
 export const sendmailLocalDomains: LocalDomainsSource = {
   name: 'sendmail',
-  commandLines(ctx: MtaContext): string[] {
+  commandLines(ctx: MtaContext): Sh[] {
     const sm = ctx.binary && /^\/[\w./-]+$/.test(ctx.binary) && !/mailq$/.test(ctx.binary) ? ctx.binary : 'sendmail';
     // -bt ends on a bare "> " prompt: the echo ends that line so the next marker stands alone.
-    return [`echo '${SECTION} sendmail'`, `printf '$=w\\n$=R\\n' | ${sm} -bt 2>&1; echo`];
+    return [sh`echo ${`${SECTION} sendmail`}`, sh`printf '$=w\\n$=R\\n' | ${sm} -bt 2>&1; echo`];
   },
   parseSection(s, out) {
     if (s.name !== 'sendmail') return false;
