@@ -45,7 +45,8 @@ export function facts(kind: string, ev: LogEvents): Record<(typeof FIELDS)[numbe
   const subs = ev.submissions;
   const confirmed = subs.filter((s) => !s.unconfirmed);
   const auth = subs.filter(isAuthenticated);
-  const records = kind === 'smtp-log' ? confirmed.filter((s) => SMTP_TRANSACTION.has(s.source)) : confirmed.filter((s) => ACCEPTANCE.has(s.source));
+  const records =
+    kind === 'smtp-log' ? confirmed.filter((s) => SMTP_TRANSACTION.has(s.source)) : confirmed.filter((s) => ACCEPTANCE.has(s.source));
   return {
     messageCount: records.length,
     authSubmissions: auth.length,
@@ -86,7 +87,8 @@ for (const [path, exp] of Object.entries(expected.files).sort(([a], [b]) => a.lo
     // an empty tally is written {} or omitted (null) when nothing is expected
     const ok = same(want, got[field]);
     if (!ok) bad++;
-    if (!ok || verbose) lines.push(`  ${ok ? 'pass' : 'FAIL'} ${field}: expected ${JSON.stringify(want)}${ok ? '' : `, got ${JSON.stringify(got[field])}`}`);
+    if (!ok || verbose)
+      lines.push(`  ${ok ? 'pass' : 'FAIL'} ${field}: expected ${JSON.stringify(want)}${ok ? '' : `, got ${JSON.stringify(got[field])}`}`);
   }
   if (ev.warnings.length) lines.push(`  note: ${ev.warnings.length} warning(s): ${ev.warnings.slice(0, 3).join(' | ')}`);
   console.log(`${bad ? 'FAIL' : 'PASS'} ${path}`);

@@ -93,9 +93,21 @@ for (const [path, exp] of Object.entries(expected.files).sort(([a], [b]) => a.lo
           tally(Object.entries(exp.senders).flatMap(([s, n]) => Array<string>(n).fill(normalSender(exp.mta, s)))),
           tally(ms.map((m) => m.sender)),
         );
-      check('recipientCount', exp.recipientCount, ms.reduce((a, m) => a + m.recipients.length, 0));
-      check('messageIds', exp.messageIds, ms.map((m) => m.id));
-      check('frozenIds', exp.frozenIds, ms.filter((m) => m.frozen).map((m) => m.id));
+      check(
+        'recipientCount',
+        exp.recipientCount,
+        ms.reduce((a, m) => a + m.recipients.length, 0),
+      );
+      check(
+        'messageIds',
+        exp.messageIds,
+        ms.map((m) => m.id),
+      );
+      check(
+        'frozenIds',
+        exp.frozenIds,
+        ms.filter((m) => m.frozen).map((m) => m.id),
+      );
       // The corpus has reportedTotal null for a sendmail listing without "Total requests:";
       // parseMailq then falls back to the "(N requests)" header counts (by design), so for
       // sendmail the Total lines are compared separately and a null expectation is skipped.
@@ -104,17 +116,17 @@ for (const [path, exp] of Object.entries(expected.files).sort(([a], [b]) => a.lo
         check('totalRequestsLines', exp.totalRequestsLines, (listing as { totals?: number[] }).totals);
         if (exp.reportedTotal === null) check('reportedTotal (from per-dir counts)', exp.messageCount, listing.reportedTotal);
       } else check('reportedTotal', exp.reportedTotal, listing.reportedTotal);
-      check('totalSizeBytes', exp.totalSizeBytes, ms.reduce((a, m) => a + (m.size ?? 0), 0));
+      check(
+        'totalSizeBytes',
+        exp.totalSizeBytes,
+        ms.reduce((a, m) => a + (m.size ?? 0), 0),
+      );
       check('activeCount', exp.activeCount, ms.filter((m) => m.queue === 'active').length);
       check('holdCount', exp.holdCount, ms.filter((m) => m.held).length);
       check('deferredCount', exp.deferredCount, ms.filter((m) => m.queue === 'deferred').length);
       check('queues', exp.queues, tally(ms.map((m) => m.queue ?? '?')));
       if (exp.localLoginMarkers)
-        check(
-          'localLoginMarkers',
-          exp.localLoginMarkers,
-          tally(ms.flatMap((m) => (m.localLogin ? [m.localLogin] : []))),
-        );
+        check('localLoginMarkers', exp.localLoginMarkers, tally(ms.flatMap((m) => (m.localLogin ? [m.localLogin] : []))));
     }
   }
   if (warnings.length) problems.push(`${warnings.length} warning(s): ${warnings.slice(0, 3).join(' | ')}`);

@@ -49,7 +49,7 @@ await writeFile(join(OUT, 'fleet.json'), JSON.stringify(fleet, null, 2) + '\n');
 await writeFile(
   join(OUT, 'README.md'),
   '# Demo fleet\n\nWritten by `scripts/make-demo.ts` from recordings of the real-server lab (`test/lab`, `scripts/record-lab.ts`):\n' +
-    'each demo host replays the exact output a real exim, postfix or sendmail server gave to mailsweep\'s commands.\n' +
+    "each demo host replays the exact output a real exim, postfix or sendmail server gave to mailsweep's commands.\n" +
     '`*-quiet` recordings come from the same lab seeded with legitimate mail only (`MAILSWEEP_LAB_SEED=quiet test/lab/lab up`).\n',
 );
 console.log(`wrote ${fleet.length} hosts to ${OUT}/fleet.json`);

@@ -27,7 +27,14 @@ const knownHosts = new KnownHostsFile(join(labDir, 'known_hosts'));
 const suffix = process.argv[4] ?? '';
 
 for (const h of hosts) {
-  const t = new SshTransport({ host: h.address, port: 22, user: 'root', privateKeyFile: join(labDir, 'id_ed25519'), knownHosts, agentSocket: '' });
+  const t = new SshTransport({
+    host: h.address,
+    port: 22,
+    user: 'root',
+    privateKeyFile: join(labDir, 'id_ed25519'),
+    knownHosts,
+    agentSocket: '',
+  });
   const dir = join(outDir, h.name + suffix);
   await mkdir(dir, { recursive: true });
   const detect = await t.exec(DETECT_COMMAND, { timeoutMs: 30_000 });
@@ -40,7 +47,8 @@ for (const h of hosts) {
   // The MTA's own local domains (the lab's lists are literal: no second round trip to record).
   const ld = await t.exec(localDomainsCommand(d.mta, { binary: d.binary, vars: {} }), { timeoutMs: 30_000 });
   await t.close();
-  if (queue.code !== 0 || log.code !== 0) throw new Error(`${h.name}: queue exit ${queue.code}, log exit ${log.code}: ${queue.stderr}${log.stderr}`);
+  if (queue.code !== 0 || log.code !== 0)
+    throw new Error(`${h.name}: queue exit ${queue.code}, log exit ${log.code}: ${queue.stderr}${log.stderr}`);
   await writeFile(join(dir, 'detect.out'), detect.stdout);
   await writeFile(join(dir, 'queue.out'), queue.stdout);
   await writeFile(join(dir, 'log.out'), log.stdout);
@@ -52,7 +60,10 @@ for (const h of hosts) {
     debianVersion: h.debianVersion,
     recordedAt: new Date().toISOString(),
     binary: d.binary,
-    logFiles: log.stdout.split('\n').filter((l) => l.startsWith(FILE_MARKER)).map((l) => l.slice(FILE_MARKER.length).trim()),
+    logFiles: log.stdout
+      .split('\n')
+      .filter((l) => l.startsWith(FILE_MARKER))
+      .map((l) => l.slice(FILE_MARKER.length).trim()),
     // A suffixed recording is a later state: the seeded counts do not apply to it.
     ...(suffix ? { state: suffix.replace(/^-/, '') } : { expected: h.expected }),
   };

@@ -36,7 +36,10 @@ export function buildProgram(): Command {
     .option('--messages', 'include every queued message in JSON output')
     .option('--since <when>', 'log window start: today (default, server time), yesterday, 24h, 7d, 2026-11-20')
     .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
-    .option('--history <file>', 'SQLite file of daily per-account counts for the baseline rule (default ~/.local/state/mailsweep/history.sqlite, $MAILSWEEP_HISTORY)')
+    .option(
+      '--history <file>',
+      'SQLite file of daily per-account counts for the baseline rule (default ~/.local/state/mailsweep/history.sqlite, $MAILSWEEP_HISTORY)',
+    )
     .option('--no-history', 'do not read or write the history (baseline then treats every account as new)')
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--no-progress', 'plain lines instead of the live progress view')
@@ -46,11 +49,16 @@ export function buildProgram(): Command {
     });
 
   fleetOptions(program.command('report'))
-    .description('scheduled run (cron, systemd timer): scan, track incidents, notify channels; silent when nothing is new; exit 0 none open, 1 warning, 2 critical, 3 could not run')
+    .description(
+      'scheduled run (cron, systemd timer): scan, track incidents, notify channels; silent when nothing is new; exit 0 none open, 1 warning, 2 critical, 3 could not run',
+    )
     .option('-i, --inventory <file>', 'Ansible-style YAML inventory (as for scan)')
     .option('-l, --limit <pattern>', 'host pattern (as for scan)')
     .option('--since <when>', 'log window start (as for scan; default today)')
-    .option('--config <file>', 'report config: repeat_interval, send_resolved, channels (default $MAILSWEEP_REPORT_CONFIG; none: notices go to stdout)')
+    .option(
+      '--config <file>',
+      'report config: repeat_interval, send_resolved, channels (default $MAILSWEEP_REPORT_CONFIG; none: notices go to stdout)',
+    )
     .option('--state <file>', 'report state, SQLite (default ~/.local/state/mailsweep/report.sqlite, $MAILSWEEP_REPORT_STATE)')
     .option('--keep <duration>', 'forget runs, resolved incidents and sent notices older than this (default 90d)')
     .option('--deadline <duration>', 'the run ends by then; hosts not done are reported unfinished (default 55m)')
@@ -80,7 +88,9 @@ export function buildProgram(): Command {
 
   program
     .command('html')
-    .description('write the self-contained HTML report (incidents, hosts, queue and per-account charts) from what `report` recorded; no scan')
+    .description(
+      'write the self-contained HTML report (incidents, hosts, queue and per-account charts) from what `report` recorded; no scan',
+    )
     .option('-o, --output <file>', 'the HTML file (default: stdout)')
     .option('--state <file>', 'report state written by `mailsweep report` (default as for report)')
     .option('--history <file>', 'baseline history SQLite file (as for scan)')
@@ -90,12 +100,16 @@ export function buildProgram(): Command {
     .addOption(new Option('--now <iso-time>', 'tests only: the page clock ($MAILSWEEP_NOW)').hideHelp())
     .action(async (opts) => {
       const { runHtml } = await import('./commands/html.js');
-      process.exitCode = await runHtml(opts, { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+      process.exitCode = await runHtml(opts, {
+        stdout: (t) => void process.stdout.write(t),
+        stderr: (t) => void process.stderr.write(t),
+        env: process.env,
+      });
     });
 
   program
     .command('history')
-    .description("per-day trend from the report state (sends, queue, findings) for the fleet, one host or one account")
+    .description('per-day trend from the report state (sends, queue, findings) for the fleet, one host or one account')
     .argument('[subject]', 'a host name or an account (auth id); none: the whole fleet')
     .option('--state <file>', 'report state, SQLite (as for report)')
     .option('--days <n>', 'days to show, ending today (default 14)')
@@ -125,7 +139,10 @@ export function buildProgram(): Command {
     .option('--playbook <file>', 'playbook YAML (default: playbooks/hijacked-account.yaml)')
     .option('--auth-id <id>', 'the hijacked account, when already known (required with --yes unless --answers gives it)')
     .option('--dry-run', 'print every command and API call it would make; change nothing')
-    .option('-y, --yes', 'unattended: go ahead with every planned step; a safety question (safe answer "no") stops the run unless a flag or --answers says yes')
+    .option(
+      '-y, --yes',
+      'unattended: go ahead with every planned step; a safety question (safe answer "no") stops the run unless a flag or --answers says yes',
+    )
     .option('--force-account', 'act on --auth-id even when no rule points at it (otherwise the run stops before anything changes)')
     .option('--answers <file>', 'YAML/JSON answers keyed by question (identify.account, confirm.purge, notify.customer_email, …)')
     .option('--resume <run-id>', 'continue a killed or failed run without repeating its done steps')
@@ -143,7 +160,9 @@ export function buildProgram(): Command {
 
   program
     .command('contain')
-    .description('stop an account at once, reversibly: hold or suspend its outgoing mail, suspend its logins, end its IMAP/POP sessions; each journaled with its undo')
+    .description(
+      'stop an account at once, reversibly: hold or suspend its outgoing mail, suspend its logins, end its IMAP/POP sessions; each journaled with its undo',
+    )
     .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
     .option('-i, --inventory <file>', 'inventory (as for scan)')
     .option('--auth-id <id>', 'the account (mailbox) to contain')

@@ -10,10 +10,14 @@ const MADGE = resolve('node_modules/madge/bin/cli.js');
 
 /** madge over a folder of ESM TypeScript (imports spelled `.js`, resolved to `.ts` via tsconfig). */
 function madge(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [MADGE, '--json', '--no-spinner', '--extensions', 'ts', '--ts-config', resolve('tsconfig.json'), ...args, dir], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [MADGE, '--json', '--no-spinner', '--extensions', 'ts', '--ts-config', resolve('tsconfig.json'), ...args, dir],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

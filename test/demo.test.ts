@@ -5,7 +5,11 @@ import type { ScanReport } from '../src/scan/types.js';
 
 describe('mailsweep demo', () => {
   it('scans the built-in fleet and flags the hijacked host', () => {
-    const r = spawnSync(process.execPath, ['dist/cli.js', 'demo', '--format', 'json'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true' } });
+    const r = spawnSync(process.execPath, ['dist/cli.js', 'demo', '--format', 'json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, CI: 'true' },
+    });
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as ScanReport;
     const mx1 = report.hosts.find((h) => h.name === 'mx1.dc1.example.net')!;
@@ -14,7 +18,7 @@ describe('mailsweep demo', () => {
     expect(report.summary.suspects[0]).toMatchObject({ host: 'mx1.dc1.example.net', authId: 'bob@example.test', queued: 300 });
     expect(report.hosts.find((h) => h.name === 'mx5.dc2.example.net')?.status).toBe('unreachable');
     expect(report.summary.exitCode).toBe(2);
-    expect(r.stderr).toContain("would exit 2");
+    expect(r.stderr).toContain('would exit 2');
   });
 });
 

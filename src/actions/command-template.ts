@@ -35,7 +35,7 @@ function positions(text: string): { start: number; end: number; path: string; wh
         if (ch === '\\') i += skip(i);
         else if (ch === "'") state = 'single';
         else if (ch === '"') state = 'double';
-        else if (ch === '$' && text[i + 1] === "'") (state = 'ansi'), i++;
+        else if (ch === '$' && text[i + 1] === "'") ((state = 'ansi'), i++);
         // A comment starts a word: `a#b` is no comment, `a #b` and `;#b` are.
         else if (ch === '#' && (i === 0 || /[\s;&|()]/.test(text[i - 1]!))) state = 'comment';
         break;
@@ -74,8 +74,13 @@ export function checkShellTemplate(text: string, where: string): string[] {
   for (const p of ps) {
     // The simple command the placeholder is in: from the last separator before it.
     const before = text.slice(0, p.start);
-    const cmd = before.slice(Math.max(0, ...[';', '&', '|', '\n', '(', '`'].map((c) => (before.includes(c) ? before.lastIndexOf(c) + 1 : 0))));
-    if (REEVAL.test(cmd)) throw new ConfigError(`${where}: {{ ${p.path} }} goes to a command that runs its words as shell code again (eval, sh -c, ssh, su -c, xargs): put the value on stdin`);
+    const cmd = before.slice(
+      Math.max(0, ...[';', '&', '|', '\n', '(', '`'].map((c) => (before.includes(c) ? before.lastIndexOf(c) + 1 : 0))),
+    );
+    if (REEVAL.test(cmd))
+      throw new ConfigError(
+        `${where}: {{ ${p.path} }} goes to a command that runs its words as shell code again (eval, sh -c, ssh, su -c, xargs): put the value on stdin`,
+      );
   }
   return ps.map((p) => p.path.split('.')[0]!);
 }
@@ -85,7 +90,9 @@ function words(v: unknown, path: string, where: string): string {
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return quote(String(v));
   if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number'))
     return v.length ? v.map((x) => quote(x as string | number)).join(' ') : "''";
-  throw new ConfigError(`${where}: {{ ${path} }} is ${v === null ? 'null' : Array.isArray(v) ? 'a list of non-scalars' : typeof v}: only text, numbers and lists of them go into a command`);
+  throw new ConfigError(
+    `${where}: {{ ${path} }} is ${v === null ? 'null' : Array.isArray(v) ? 'a list of non-scalars' : typeof v}: only text, numbers and lists of them go into a command`,
+  );
 }
 
 /** The author's text with every placeholder replaced by its value, shell-quoted. */
@@ -113,7 +120,8 @@ export function stdinLines(v: unknown, where: string): string {
   const items = Array.isArray(v) ? v.flat() : [v];
   const lines = items.map((x, i) => {
     const s = typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x);
-    if (/[\r\n\0]/.test(s)) throw new ConfigError(`${where}[${i}]: the value holds a line break or NUL; it would not be one stdin line, so nothing was run`);
+    if (/[\r\n\0]/.test(s))
+      throw new ConfigError(`${where}[${i}]: the value holds a line break or NUL; it would not be one stdin line, so nothing was run`);
     return s;
   });
   return lines.length ? `${lines.join('\n')}\n` : '';

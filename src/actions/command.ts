@@ -8,7 +8,9 @@ import type { Action, StepContext } from '../playbook/types.js';
 import { printable } from '../text/printable.js';
 import { renderShell, stdinLines } from './command-template.js';
 
-export const flag = z.union([z.boolean(), z.string()]).transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
+export const flag = z
+  .union([z.boolean(), z.string()])
+  .transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
 
 /** What both custom steps take besides their command. */
 export const CustomParams = {
@@ -30,8 +32,16 @@ export function shown(text: string, max = 4000): string {
 
 /** The last lines of what a failed command said: the step's error. */
 export function tail(stdout: string, stderr: string, lines = 5): string {
-  const all = `${stdout}\n${stderr}`.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  return all.length ? all.slice(-lines).map((l) => printable(l, { max: 300 })).join('\n  ') : '(no output)';
+  const all = `${stdout}\n${stderr}`
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean);
+  return all.length
+    ? all
+        .slice(-lines)
+        .map((l) => printable(l, { max: 300 }))
+        .join('\n  ')
+    : '(no output)';
 }
 
 /**
@@ -69,7 +79,8 @@ export const command: Action<typeof Params> = {
     if (ctx.dryRun && destructive) return { ran: false, dryRun: true, command: cmd, stdinLines: n };
     const out = shown(`${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}`);
     if (out) ctx.say(out);
-    if (!p.ok_codes.includes(r.code ?? -1)) throw new StepError(`command on ${ctx.host.name} failed (exit ${r.code ?? 'signal'}):\n  ${tail(r.stdout, r.stderr)}`);
+    if (!p.ok_codes.includes(r.code ?? -1))
+      throw new StepError(`command on ${ctx.host.name} failed (exit ${r.code ?? 'signal'}):\n  ${tail(r.stdout, r.stderr)}`);
     return { ran: true, code: r.code, stdout: shown(r.stdout), stderr: shown(r.stderr), stdinLines: n };
   },
 };

@@ -21,7 +21,10 @@ export class HostContain {
     account: string,
   ) {
     const line = stdinAccount(account);
-    if (line === null) throw new StepError(`the account ${JSON.stringify(account)} holds a newline or control character: refused (it goes to the host's commands as one line on stdin)`);
+    if (line === null)
+      throw new StepError(
+        `the account ${JSON.stringify(account)} holds a newline or control character: refused (it goes to the host's commands as one line on stdin)`,
+      );
     this.stdin = line;
   }
 
@@ -37,19 +40,23 @@ export class HostContain {
     const r = await this.run(check, false);
     if (r.code === 0) return 'on';
     if (r.code === 1) return 'off';
-    throw new StepError(`contain_commands.${measure}.check failed (exit ${r.code}): ${first(r.stderr)}; nothing was changed for ${measure}`);
+    throw new StepError(
+      `contain_commands.${measure}.check failed (exit ${r.code}): ${first(r.stderr)}; nothing was changed for ${measure}`,
+    );
   }
 
   async apply(measure: ReversibleMeasure): Promise<Undo> {
     const c = this.commands[measure]!;
     const r = await this.run(c.contain, true);
-    if (!this.ctx.dryRun && r.code !== 0) throw new StepError(`contain_commands.${measure}.contain failed (exit ${r.code}): ${first(r.stderr)}`);
+    if (!this.ctx.dryRun && r.code !== 0)
+      throw new StepError(`contain_commands.${measure}.contain failed (exit ${r.code}): ${first(r.stderr)}`);
     return { via: 'command', command: c.release };
   }
 
   async undo(u: Extract<Undo, { via: 'command' }>, measure: string): Promise<void> {
     const r = await this.run(u.command, true);
-    if (!this.ctx.dryRun && r.code !== 0) throw new StepError(`release command for ${measure} failed (exit ${r.code}): ${first(r.stderr)}; it is still in place`);
+    if (!this.ctx.dryRun && r.code !== 0)
+      throw new StepError(`release command for ${measure} failed (exit ${r.code}): ${first(r.stderr)}; it is still in place`);
   }
 
   /**
@@ -59,7 +66,8 @@ export class HostContain {
    */
   async kick(account: string): Promise<string | null> {
     // doveadm takes a user *mask*: * and ? would end other customers' sessions too.
-    if (!this.commands.kick && /[*?]/.test(account)) throw new StepError(`the account ${JSON.stringify(account)} holds * or ?, which doveadm kick reads as a wildcard: refused`);
+    if (!this.commands.kick && /[*?]/.test(account))
+      throw new StepError(`the account ${JSON.stringify(account)} holds * or ?, which doveadm kick reads as a wildcard: refused`);
     if (!this.commands.kick) {
       const found = await this.ctx.run(sh`command -v doveadm`, { destructive: false });
       if (found.code !== 0) return `dovecot is not on ${this.ctx.host.name} (no doveadm in PATH): no IMAP/POP sessions ended`;

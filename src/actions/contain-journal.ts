@@ -55,7 +55,9 @@ export function findContainment(runsDir: string, host: string, account: string, 
   } catch {
     return null;
   }
-  const runs = files.map((f) => readRun(join(runsDir, f), f.slice(0, -'.jsonl'.length))).filter((r): r is RunRecord => r !== null && r.host === host);
+  const runs = files
+    .map((f) => readRun(join(runsDir, f), f.slice(0, -'.jsonl'.length)))
+    .filter((r): r is RunRecord => r !== null && r.host === host);
   const containing = runs
     .filter((r) => (runId === undefined || r.runId === runId) && r.contains.some((e) => e.account === account))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.runId < b.runId ? -1 : 1));

@@ -77,9 +77,11 @@ export class WhmContain {
 
   /** The calls `measure` makes, for the plan and the dry run. */
   describe(measure: ReversibleMeasure, owner = '<owner of ' + this.domain + '>'): { state: string; apply: string } {
-    if (this.scope === 'account')
-      return { state: `accountsummary(user=${owner})`, apply: `${WHOLE[measure]![0]}(user=${owner})` };
-    return { state: `uapi_cpanel Email::list_pops_with_disk(domain=${this.domain})`, apply: `uapi_cpanel Email::${UAPI[measure][0]}(email=${this.account})` };
+    if (this.scope === 'account') return { state: `accountsummary(user=${owner})`, apply: `${WHOLE[measure]![0]}(user=${owner})` };
+    return {
+      state: `uapi_cpanel Email::list_pops_with_disk(domain=${this.domain})`,
+      apply: `uapi_cpanel Email::${UAPI[measure][0]}(email=${this.account})`,
+    };
   }
 
   /** The restrictions as they were before this run changed any: read once, at the first measure. */
@@ -107,7 +109,14 @@ export class WhmContain {
     }
     const [on, off] = UAPI[measure];
     await this.call(d.apply, (c) => c.uapi(owner, 'Email', on, { email: this.account }));
-    return { via: 'whm', api: 'uapi', fn: off, cpanelUser: owner, email: this.account, call: `uapi_cpanel Email::${off}(email=${this.account})` };
+    return {
+      via: 'whm',
+      api: 'uapi',
+      fn: off,
+      cpanelUser: owner,
+      email: this.account,
+      call: `uapi_cpanel Email::${off}(email=${this.account})`,
+    };
   }
 
   /** Runs a recorded undo (release_outgoing, unsuspend_outgoing_email, …) exactly as recorded. */

@@ -28,7 +28,11 @@ export const ContainParams = z.object({
 type Params = z.infer<typeof ContainParams>;
 
 /** How the host can do each measure, or why it cannot: checked before anything changes. */
-export function containWays(vars: Record<string, unknown>, measures: readonly Measure[], scope: Params['scope']): { via: Record<Measure, 'whm' | 'command' | 'doveadm'>; problems: string[] } {
+export function containWays(
+  vars: Record<string, unknown>,
+  measures: readonly Measure[],
+  scope: Params['scope'],
+): { via: Record<Measure, 'whm' | 'command' | 'doveadm'>; problems: string[] } {
   const whm = whmConfig(vars);
   const cmds = containCommands(vars);
   const via = {} as Record<Measure, 'whm' | 'command' | 'doveadm'>;
@@ -61,15 +65,20 @@ export function releaseCommand(ctx: Pick<StepContext, 'host' | 'runId'>, account
 export const contain: Action<typeof ContainParams> = {
   name: 'contain',
   params: ContainParams,
-  describe: (p) => `contain ${p.account}: ${p.measures.map((m) => MEASURE_WORDS[m]).join(', ')}${p.scope === 'account' ? ' (whole cPanel account)' : ''}`,
+  describe: (p) =>
+    `contain ${p.account}: ${p.measures.map((m) => MEASURE_WORDS[m]).join(', ')}${p.scope === 'account' ? ' (whole cPanel account)' : ''}`,
   async run(p, ctx) {
     const bad = badAccount(p.account);
     if (bad) throw new StepError(bad);
     const { via, problems } = containWays(ctx.host.vars, p.measures, p.scope);
-    if (problems.length) throw new StepError(`cannot contain ${p.account} on ${ctx.host.name}, nothing was changed:\n  ${problems.join('\n  ')}`);
+    if (problems.length)
+      throw new StepError(`cannot contain ${p.account} on ${ctx.host.name}, nothing was changed:\n  ${problems.join('\n  ')}`);
     const needsWhm = Object.values(via).includes('whm');
-    if (needsWhm && !p.account.includes('@')) throw new StepError(`${p.account} is not a mailbox address (user@domain): cPanel cannot contain it`);
-    const whm = needsWhm ? new WhmContain(ctx, whmConfig(ctx.host.vars) as Exclude<ReturnType<typeof whmConfig>, string>, p.account, p.scope) : undefined;
+    if (needsWhm && !p.account.includes('@'))
+      throw new StepError(`${p.account} is not a mailbox address (user@domain): cPanel cannot contain it`);
+    const whm = needsWhm
+      ? new WhmContain(ctx, whmConfig(ctx.host.vars) as Exclude<ReturnType<typeof whmConfig>, string>, p.account, p.scope)
+      : undefined;
     const host = new HostContain(ctx, containCommands(ctx.host.vars), p.account);
     if (whm && ctx.dryRun) whm.wouldCall(`getdomainowner(domain=${p.account.slice(p.account.lastIndexOf('@') + 1)})`);
 
@@ -114,7 +123,9 @@ export const contain: Action<typeof ContainParams> = {
       const undo = via[m] === 'whm' ? await whm!.apply(m) : await host.apply(m);
       if (ctx.dryRun) continue;
       record({ ...base, prior, applied: true, undo });
-      ctx.say(`${m}: ${MEASURE_WORDS[m]} — done${prior === 'unknown' ? ' (its state before could not be read: release will ask before lifting it)' : ''}`);
+      ctx.say(
+        `${m}: ${MEASURE_WORDS[m]} — done${prior === 'unknown' ? ' (its state before could not be read: release will ask before lifting it)' : ''}`,
+      );
     }
     const release = releaseCommand(ctx, p.account);
     if (!ctx.dryRun) ctx.say(`to undo: ${release}`);

@@ -26,7 +26,8 @@ export function timeline(events: readonly Stamped[], clean: (s: string) => strin
   const out: TimelineEntry[] = [];
   for (const e of events) {
     const step = 'step' in e && typeof e.step === 'string' ? clean(e.step) : '';
-    const push = (kind: string, what: string, result?: unknown) => out.push({ at: e.at, step, kind, what: clean(what), ...(result === undefined ? {} : { result }) });
+    const push = (kind: string, what: string, result?: unknown) =>
+      out.push({ at: e.at, step, kind, what: clean(what), ...(result === undefined ? {} : { result }) });
     switch (e.t) {
       case 'run-start':
         push('run-start', `run ${e.runId} of ${e.playbook} on ${e.host} by ${e.user}${e.dryRun ? ' (dry run)' : ''}`);
@@ -47,11 +48,19 @@ export function timeline(events: readonly Stamped[], clean: (s: string) => strin
         const lines = e.stdin ? e.stdin.split('\n').filter(Boolean).length : 0;
         const how = e.dryRun ? 'not run (dry run)' : e.destructive ? 'change' : 'read';
         const res = e.error !== undefined ? `error: ${clean(firstLine(e.error))}` : e.code === undefined ? undefined : e.code;
-        push('command', `${how}: ${firstLine(e.cmd, 500)}${e.cmd.includes('\n') ? ' …' : ''}${lines ? ` (${lines} line(s) on stdin)` : ''}`, res);
+        push(
+          'command',
+          `${how}: ${firstLine(e.cmd, 500)}${e.cmd.includes('\n') ? ' …' : ''}${lines ? ` (${lines} line(s) on stdin)` : ''}`,
+          res,
+        );
         break;
       }
       case 'api':
-        push('api-call', `${e.service}: ${e.call}${e.dryRun ? ' (dry run, not sent)' : ''}${e.error ? ` — ${firstLine(e.error)}` : ''}`, e.ok);
+        push(
+          'api-call',
+          `${e.service}: ${e.call}${e.dryRun ? ' (dry run, not sent)' : ''}${e.error ? ` — ${firstLine(e.error)}` : ''}`,
+          e.ok,
+        );
         break;
       case 'effect': {
         const d = (e.detail ?? {}) as { count?: unknown; ids?: unknown };
@@ -83,7 +92,17 @@ export interface EvidenceDoc {
   rules: { rule: string; severity: string; message: string; evidence?: unknown }[];
   clientIps: { ip: string; count: number; firstSeen: string | null; lastSeen: string | null }[];
   /** `lines`: the log lines themselves are in log-lines.txt; `counts`: only identify's counts were available. */
-  log: { included: 'lines' | 'counts'; file?: string; matched: number; kept: number; read: number; files: string[]; problem?: string; sent?: number; queued?: number };
+  log: {
+    included: 'lines' | 'counts';
+    file?: string;
+    matched: number;
+    kept: number;
+    read: number;
+    files: string[];
+    problem?: string;
+    sent?: number;
+    queued?: number;
+  };
   samples: { id: string; file: string; source: 'queue' | 'identify' }[];
   queue: {
     before: { total: number | null; account: number | null; ids: string[] };
@@ -99,8 +118,11 @@ const md = (s: unknown, max?: number) => markdownText(String(s), max === undefin
 export function summaryMarkdown(d: EvidenceDoc): string {
   const L: string[] = [];
   L.push(`# Evidence: ${md(d.account)} on ${md(d.run.host)}`, '');
-  L.push(`Run ${md(d.run.id)} (${md(d.run.mta)}${d.run.dryRun ? ', dry run' : ''}), bundle written ${d.generatedAt}. Format version ${d.version}; machine-readable: \`evidence.json\`.`);
-  if (d.options.redactAddresses) L.push('', "Other people's e-mail addresses are shown as `[redacted]@their.domain`; secrets as `[REDACTED]`.");
+  L.push(
+    `Run ${md(d.run.id)} (${md(d.run.mta)}${d.run.dryRun ? ', dry run' : ''}), bundle written ${d.generatedAt}. Format version ${d.version}; machine-readable: \`evidence.json\`.`,
+  );
+  if (d.options.redactAddresses)
+    L.push('', "Other people's e-mail addresses are shown as `[redacted]@their.domain`; secrets as `[REDACTED]`.");
   L.push('', '## Rules that fired', '');
   if (!d.rules.length) L.push('None recorded for this account (it was named on the command line or picked by the operator).');
   for (const r of d.rules) L.push(`- **${md(r.rule)}** (${md(r.severity)}): ${md(r.message, 400)}`);
@@ -109,21 +131,39 @@ export function summaryMarkdown(d: EvidenceDoc): string {
   else {
     L.push('| IP | messages and logins | first seen | last seen |', '|---|---:|---|---|');
     // An address is shown as it is (markdownText would escape "203." as if it began a list).
-    for (const x of d.clientIps) L.push(`| ${/^[0-9A-Fa-f:.]{2,45}$/.test(x.ip) ? x.ip : md(x.ip, 60)} | ${x.count} | ${x.firstSeen ?? '?'} | ${x.lastSeen ?? '?'} |`);
+    for (const x of d.clientIps)
+      L.push(`| ${/^[0-9A-Fa-f:.]{2,45}$/.test(x.ip) ? x.ip : md(x.ip, 60)} | ${x.count} | ${x.firstSeen ?? '?'} | ${x.lastSeen ?? '?'} |`);
   }
   L.push('', '## Log lines', '');
   if (d.log.included === 'lines')
-    L.push(`${d.log.kept} of ${d.log.matched} line(s) naming the account (of ${d.log.read} read from ${d.log.files.length} file(s)) are in \`${d.log.file}\`.`);
-  else L.push(`The log lines were not kept${d.log.problem ? ` (${md(d.log.problem, 200)})` : ''}; identify counted ${d.log.sent ?? '?'} message(s) sent and ${d.log.queued ?? '?'} queued for the account.`);
+    L.push(
+      `${d.log.kept} of ${d.log.matched} line(s) naming the account (of ${d.log.read} read from ${d.log.files.length} file(s)) are in \`${d.log.file}\`.`,
+    );
+  else
+    L.push(
+      `The log lines were not kept${d.log.problem ? ` (${md(d.log.problem, 200)})` : ''}; identify counted ${d.log.sent ?? '?'} message(s) sent and ${d.log.queued ?? '?'} queued for the account.`,
+    );
   L.push('', '## Sample messages', '');
   if (!d.samples.length) L.push('No message of the account was left to show.');
-  for (const s of d.samples) L.push(`- ${md(s.id)}: \`${s.file}\`${s.source === 'identify' ? ' (the headers identify showed; the message is gone now)' : ''}`);
+  for (const s of d.samples)
+    L.push(`- ${md(s.id)}: \`${s.file}\`${s.source === 'identify' ? ' (the headers identify showed; the message is gone now)' : ''}`);
   L.push('', '## Queue', '');
   L.push(`- before: ${d.queue.before.total ?? '?'} message(s), ${d.queue.before.account ?? '?'} of the account`);
-  L.push(d.queue.now ? `- when this bundle was written: ${d.queue.now.total} message(s), ${d.queue.now.account} of the account` : '- when this bundle was written: the queue could not be read');
+  L.push(
+    d.queue.now
+      ? `- when this bundle was written: ${d.queue.now.total} message(s), ${d.queue.now.account} of the account`
+      : '- when this bundle was written: the queue could not be read',
+  );
   L.push('', '## What the run did', '');
-  L.push(`- password reset: ${d.actions.reset}`, `- spam ${d.actions.held ? 'held' : 'removed'}: ${d.actions.spamRemoved}`, `- backscatter ${d.actions.held ? 'held' : 'removed'}: ${d.actions.backscatterRemoved}`);
+  L.push(
+    `- password reset: ${d.actions.reset}`,
+    `- spam ${d.actions.held ? 'held' : 'removed'}: ${d.actions.spamRemoved}`,
+    `- backscatter ${d.actions.held ? 'held' : 'removed'}: ${d.actions.backscatterRemoved}`,
+  );
   L.push('', '## Timeline', '', '| time (UTC) | step | kind | what | result |', '|---|---|---|---|---|');
-  for (const t of d.timeline) L.push(`| ${t.at} | ${md(t.step, 40)} | ${t.kind} | ${md(t.what, 300)} | ${t.result === undefined ? '' : md(JSON.stringify(t.result), 80)} |`);
+  for (const t of d.timeline)
+    L.push(
+      `| ${t.at} | ${md(t.step, 40)} | ${t.kind} | ${md(t.what, 300)} | ${t.result === undefined ? '' : md(JSON.stringify(t.result), 80)} |`,
+    );
   return `${L.join('\n')}\n`;
 }

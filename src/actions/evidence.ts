@@ -53,7 +53,9 @@ export function cleaner(account: string, secrets: readonly string[], runRedact: 
   const base = (s: string) => {
     let t = redact(runRedact(s), secrets);
     if (redactAddresses)
-      t = t.replace(ADDRESS, (a, key: string | undefined, local: string, domain: string) => (`${local}@${domain}`.toLowerCase() === own ? a : `${key ?? ''}[redacted]@${domain}`));
+      t = t.replace(ADDRESS, (a, key: string | undefined, local: string, domain: string) =>
+        `${local}@${domain}`.toLowerCase() === own ? a : `${key ?? ''}[redacted]@${domain}`,
+      );
     return t;
   };
   return { line: (s: string) => printable(base(s)), text: (s: string) => printable(base(s), { multiline: true }) };
@@ -62,20 +64,26 @@ export function cleaner(account: string, secrets: readonly string[], runRedact: 
 /** Headers files already in the bundle (an earlier evidence step of this run read them). */
 function earlierSamples(dir: string): string[] {
   const d = join(dir, 'headers');
-  return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.txt')).sort() : [];
+  return existsSync(d)
+    ? readdirSync(d)
+        .filter((f) => f.endsWith('.txt'))
+        .sort()
+    : [];
 }
 
 /** Refuse a bundle that holds a secret anywhere: the files, and the archive's contents unpacked. */
 export function assertNoSecret(files: Map<string, Buffer>, archive: Buffer, secrets: readonly string[]): void {
   const blobs = [...files.values(), gunzipSync(archive)];
-  for (const s of secrets) for (const b of blobs) if (b.includes(s)) throw new StepError('a secret of this run reached the evidence bundle: the bundle was removed, nothing was kept');
+  for (const s of secrets)
+    for (const b of blobs)
+      if (b.includes(s)) throw new StepError('a secret of this run reached the evidence bundle: the bundle was removed, nothing was kept');
 }
 
 async function build(p: P, ctx: StepContext): Promise<{ dir: string; archive: string; doc: EvidenceDoc; files: string[] }> {
   const dir = join(ctx.runDir, 'evidence');
   const secrets = await knownSecrets(ctx);
   const clean = cleaner(p.account, secrets, ctx.redact, p.redact_addresses);
-  const id = ((ctx.journal.doneResult(p.identify_step).result ?? ctx.scope[p.identify_step]) ?? {}) as IdentifyResult;
+  const id = (ctx.journal.doneResult(p.identify_step).result ?? ctx.scope[p.identify_step] ?? {}) as IdentifyResult;
   const files = new Map<string, Buffer>();
   const put = (name: string, text: string) => void files.set(name, Buffer.from(text, 'utf8'));
 
@@ -108,7 +116,14 @@ async function build(p: P, ctx: StepContext): Promise<{ dir: string; archive: st
 
   // Log lines: kept from an earlier evidence step, else read (the log outlives the queue).
   const suspect = id.suspects?.find((s) => s.authId === p.account);
-  const log: EvidenceDoc['log'] = { included: 'counts', matched: 0, kept: 0, read: 0, files: [], ...(suspect ? { sent: suspect.messages, queued: suspect.queued } : {}) };
+  const log: EvidenceDoc['log'] = {
+    included: 'counts',
+    matched: 0,
+    kept: 0,
+    read: 0,
+    files: [],
+    ...(suspect ? { sent: suspect.messages, queued: suspect.queued } : {}),
+  };
   const earlierLog = join(dir, 'log-lines.txt');
   const earlierDoc = join(dir, 'evidence.json');
   if (existsSync(earlierLog) && existsSync(earlierDoc)) {
@@ -116,7 +131,12 @@ async function build(p: P, ctx: StepContext): Promise<{ dir: string; archive: st
     put('log-lines.txt', readFileSync(earlierLog, 'utf8'));
     Object.assign(log, prev);
   } else if (p.log_lines > 0) {
-    const l = await logLinesOf(ctx, p.account, samples.map((s) => s.id), p.log_lines);
+    const l = await logLinesOf(
+      ctx,
+      p.account,
+      samples.map((s) => s.id),
+      p.log_lines,
+    );
     Object.assign(log, { matched: l.matched, read: l.read, files: l.files.map(clean.line), ...(l.problem ? { problem: l.problem } : {}) });
     if (l.lines.length) {
       put('log-lines.txt', `${l.lines.map(clean.line).join('\n')}\n`);
@@ -131,7 +151,12 @@ async function build(p: P, ctx: StepContext): Promise<{ dir: string; archive: st
     run: { id: ctx.runId, host: ctx.host.name, mta: ctx.mta, dryRun: ctx.dryRun, journal: ctx.journal.path },
     account: clean.line(p.account),
     options: { samples: p.samples, redactAddresses: p.redact_addresses, logLines: p.log_lines },
-    rules: (id.findings ?? []).map((f) => ({ rule: clean.line(f.rule), severity: f.severity, message: clean.line(f.message), ...(f.evidence ? { evidence: JSON.parse(clean.line(JSON.stringify(f.evidence))) as unknown } : {}) })),
+    rules: (id.findings ?? []).map((f) => ({
+      rule: clean.line(f.rule),
+      severity: f.severity,
+      message: clean.line(f.message),
+      ...(f.evidence ? { evidence: JSON.parse(clean.line(JSON.stringify(f.evidence))) as unknown } : {}),
+    })),
     clientIps: (id.clientIps ?? []).map((x) => ({ ...x, ip: clean.line(x.ip) })),
     log,
     samples,
@@ -146,7 +171,11 @@ async function build(p: P, ctx: StepContext): Promise<{ dir: string; archive: st
   put('summary.md', summaryMarkdown(doc));
 
   const names = [...files.keys()].sort();
-  const archiveBuf = tarGz([{ name: 'evidence/' }, ...(names.some((n) => n.startsWith('headers/')) ? [{ name: 'evidence/headers/' }] : []), ...names.map((n) => ({ name: `evidence/${n}`, data: files.get(n)! }))]);
+  const archiveBuf = tarGz([
+    { name: 'evidence/' },
+    ...(names.some((n) => n.startsWith('headers/')) ? [{ name: 'evidence/headers/' }] : []),
+    ...names.map((n) => ({ name: `evidence/${n}`, data: files.get(n)! })),
+  ]);
   assertNoSecret(files, archiveBuf, secrets);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'headers'), { recursive: true, mode: 0o700 });

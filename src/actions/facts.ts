@@ -39,9 +39,14 @@ export function incidentFacts(ctx: Pick<StepContext, 'journal' | 'dryRun'>, step
   // Effects are journaled per batch as messages go: a killed and resumed run counts every batch once.
   const removed = (id: string) =>
     ev
-      .filter((e): e is Extract<Stamped, { t: 'effect' }> => e.t === 'effect' && instanceOf(id)(e.step) && (e.key === 'delete' || e.key === 'hold'))
+      .filter(
+        (e): e is Extract<Stamped, { t: 'effect' }> =>
+          e.t === 'effect' && instanceOf(id)(e.step) && (e.key === 'delete' || e.key === 'hold'),
+      )
       .reduce((n, e) => n + count(e.detail), 0);
-  const held = ev.some((e) => e.t === 'effect' && (instanceOf(steps.purge)(e.step) || instanceOf(steps.backscatter)(e.step)) && e.key === 'hold');
+  const held = ev.some(
+    (e) => e.t === 'effect' && (instanceOf(steps.purge)(e.step) || instanceOf(steps.backscatter)(e.step)) && e.key === 'hold',
+  );
 
   const set = ctx.journal.effect(steps.reset, 'password-set');
   let reset: ResetState = 'not-run';
@@ -61,7 +66,10 @@ export function incidentFacts(ctx: Pick<StepContext, 'journal' | 'dryRun'>, step
   }
 
   const last = ev
-    .filter((e): e is Extract<Stamped, { t: 'step-done' }> => e.t === 'step-done' && (instanceOf(steps.purge)(e.step) || instanceOf(steps.backscatter)(e.step)))
+    .filter(
+      (e): e is Extract<Stamped, { t: 'step-done' }> =>
+        e.t === 'step-done' && (instanceOf(steps.purge)(e.step) || instanceOf(steps.backscatter)(e.step)),
+    )
     .map((e) => (e.result as { queueAfter?: unknown } | undefined)?.queueAfter)
     .filter((n): n is number => typeof n === 'number')
     .at(-1);
@@ -83,7 +91,8 @@ export function latestEvidence(events: readonly Stamped[]): { dir: string; archi
     const e = events[i]!;
     if (e.t !== 'step-done') continue;
     const r = e.result as { dir?: unknown; archive?: unknown } | undefined;
-    if (typeof r?.dir === 'string' && typeof r.archive === 'string' && r.archive.endsWith('.tar.gz')) return { dir: r.dir, archive: r.archive };
+    if (typeof r?.dir === 'string' && typeof r.archive === 'string' && r.archive.endsWith('.tar.gz'))
+      return { dir: r.dir, archive: r.archive };
   }
   return null;
 }

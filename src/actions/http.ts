@@ -95,24 +95,20 @@ export function httpsRequest(req: HttpRequest): Promise<HttpResponse> {
     };
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(req.body));
-    const r = https.request(
-      req.url,
-      { method: req.method, headers, agent: req.agent },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (err) => finish(() => reject(networkError(err, where, req.redact))));
-        res.on('end', () =>
-          finish(() =>
-            resolve({
-              status: res.statusCode ?? 0,
-              contentType: String(res.headers['content-type'] ?? ''),
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          ),
-        );
-      },
-    );
+    const r = https.request(req.url, { method: req.method, headers, agent: req.agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => finish(() => reject(networkError(err, where, req.redact))));
+      res.on('end', () =>
+        finish(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        ),
+      );
+    });
     const timer = setTimeout(() => {
       finish(() =>
         reject(

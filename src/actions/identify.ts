@@ -48,29 +48,37 @@ export const identify: Action<typeof Params> = {
     // Why the evidence may be partial (log timed out, unreadable, …): the operator weighs the suspects with it.
     for (const f of report.findings.filter((x) => x.rule === 'log' || x.rule === 'attribution')) ctx.say(`note: ${f.message}`);
     for (const s of suspects.slice(0, 5))
-      ctx.say(`${printable(s.authId, { max: 120 })}: ${s.messages} sent, ${s.queued} queued, ${s.recipients} recipients, ${s.clientIps.length} IP(s) — ${s.rules.join(', ')}`);
+      ctx.say(
+        `${printable(s.authId, { max: 120 })}: ${s.messages} sent, ${s.queued} queued, ${s.recipients} recipients, ${s.clientIps.length} IP(s) — ${s.rules.join(', ')}`,
+      );
 
     let authId = p.auth_id?.trim();
     if (authId) {
       // Evidence is a rule pointing at the account; queued mail alone is what every customer has.
       if (!suspects.some((s) => s.authId === authId)) {
         const n = queued.filter((m) => m.authId === authId).length;
-        const why = n ? `${authId} has ${n} queued message(s) but no rule points at it` : `${authId} has no queued mail and no rule points at it`;
-        const ok = await ctx.ask.confirm('identify.unknown_account', `${why} on ${ctx.host.name}. Act on it anyway?`, false, { kind: 'override', flag: '--force-account' });
+        const why = n
+          ? `${authId} has ${n} queued message(s) but no rule points at it`
+          : `${authId} has no queued mail and no rule points at it`;
+        const ok = await ctx.ask.confirm('identify.unknown_account', `${why} on ${ctx.host.name}. Act on it anyway?`, false, {
+          kind: 'override',
+          flag: '--force-account',
+        });
         if (!ok) throw new StepError(`${authId} is not supported by the evidence on ${ctx.host.name}: nothing was changed`);
       }
     } else {
-      if (!suspects.length) throw new StepError(`no suspect on ${ctx.host.name}: nothing points at a hijacked account (queue ${report.queue?.total ?? '?'})`);
+      if (!suspects.length)
+        throw new StepError(`no suspect on ${ctx.host.name}: nothing points at a hijacked account (queue ${report.queue?.total ?? '?'})`);
       // Unattended, the asker takes only an explicit answer: a purge never runs on a guess.
       authId = await ctx.ask.select(
-          'identify.account',
-          `Which account is hijacked? (top suspect: ${suspects[0]!.authId}; unattended runs need --auth-id)`,
-          suspects.map((s) => ({
-            value: s.authId,
-            name: `${s.authId}  (${s.messages} sent, ${s.queued} queued, ${s.rules.join(', ')})`,
-          })),
-          suspects[0]!.authId as string,
-        );
+        'identify.account',
+        `Which account is hijacked? (top suspect: ${suspects[0]!.authId}; unattended runs need --auth-id)`,
+        suspects.map((s) => ({
+          value: s.authId,
+          name: `${s.authId}  (${s.messages} sent, ${s.queued} queued, ${s.rules.join(', ')})`,
+        })),
+        suspects[0]!.authId as string,
+      );
     }
 
     const mine = queued.filter((m) => m.authId === authId);
@@ -79,7 +87,9 @@ export const identify: Action<typeof Params> = {
     if (sample) {
       const cmd = ctx.adapter.headersCommand(mtaHostOf(ctx), sample.id);
       if (cmd) headers = sampleHeaders((await ctx.run(cmd, { destructive: false })).stdout);
-      ctx.say(`sample ${sample.id} from <${printable(sample.sender, { max: 200 })}> to ${sample.recipients.length} recipient(s):\n${printable(headers, { multiline: true })}`);
+      ctx.say(
+        `sample ${sample.id} from <${printable(sample.sender, { max: 200 })}> to ${sample.recipients.length} recipient(s):\n${printable(headers, { multiline: true })}`,
+      );
       const spam = await ctx.ask.confirm('identify.is_spam', `Is message ${sample.id} (${authId}) spam?`, true);
       if (!spam) throw new StepError(`operator says ${sample.id} from ${authId} is not spam: stopping before anything changes`);
     }
@@ -104,7 +114,12 @@ export const identify: Action<typeof Params> = {
         .filter((f) => f.authId === authId)
         .map((f) => ({ rule: f.rule, severity: f.severity, message: f.message, ...(f.evidence ? { evidence: f.evidence } : {}) })),
       accountIds: mine.slice(0, MAX_IDS).map((m) => m.id),
-      forgedSenders: [...new Set([...(suspects.find((s) => s.authId === authId)?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())])],
+      forgedSenders: [
+        ...new Set([
+          ...(suspects.find((s) => s.authId === authId)?.senders ?? []),
+          ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase()),
+        ]),
+      ],
     };
   },
 };

@@ -49,7 +49,9 @@ export function localArgv(ctx: Pick<StepContext, 'step' | 'scope'>): string[] {
   const given = ctx.step.params.argv;
   const where = `${ctx.step.id}.params.argv`;
   if (!Array.isArray(given) || !given.length || !given.every((x) => typeof x === 'string' || typeof x === 'number'))
-    throw new ConfigError(`${where}: a list of words, program first (e.g. [curl, -sS, ...]); no shell runs unless you write [sh, -c, SCRIPT]`);
+    throw new ConfigError(
+      `${where}: a list of words, program first (e.g. [curl, -sS, ...]); no shell runs unless you write [sh, -c, SCRIPT]`,
+    );
   const raw = given.map(String);
   const scripts = scriptItems(raw);
   // An interpreter's code (python -c, perl -e, a sed or awk program) cannot be filled safely.
@@ -59,7 +61,9 @@ export function localArgv(ctx: Pick<StepContext, 'step' | 'scope'>): string[] {
     if (scripts.has(i)) return void out.push(renderShell(text, ctx.scope, `${where}[${i}]`));
     const code = /^(-[A-Za-z]*[ceEr]|--eval|--command|--execute)$/.test(raw[i - 1] ?? '');
     if (interpreter >= 0 && i > interpreter && HAS_PLACEHOLDER.test(text) && (code || !/^\{\{[^}]*\}\}$/.test(text.trim())))
-      throw new ConfigError(`${where}[${i}]: a placeholder inside an argument of ${basename(raw[interpreter]!)} may be code to it: pass the value as its own argument ("{{ x }}") or on stdin`);
+      throw new ConfigError(
+        `${where}[${i}]: a placeholder inside an argument of ${basename(raw[interpreter]!)} may be code to it: pass the value as its own argument ("{{ x }}") or on stdin`,
+      );
     const v = render(text, ctx.scope, `${where}[${i}]`);
     // A whole `{{ list }}` is one argument per item; anything else one argument.
     if (Array.isArray(v)) out.push(...v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))));
@@ -111,7 +115,12 @@ export function runLocal(argv: string[], o: { stdin: string; env: NodeJS.Process
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), durationMs: Date.now() - started });
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        durationMs: Date.now() - started,
+      });
     });
     child.stdin.on('error', () => {}); // the program may exit without reading stdin
     child.stdin.end(o.stdin);
@@ -121,7 +130,13 @@ export function runLocal(argv: string[], o: { stdin: string; env: NodeJS.Process
 export const local: Action<typeof Params> = {
   name: 'local',
   params: Params,
-  describe: (_p, ctx) => `run on the controller: ${printable(localArgv(ctx).map((a) => quote(a)).join(' '), { max: 200 })}`,
+  describe: (_p, ctx) =>
+    `run on the controller: ${printable(
+      localArgv(ctx)
+        .map((a) => quote(a))
+        .join(' '),
+      { max: 200 },
+    )}`,
   async run(p, ctx) {
     const argv = localArgv(ctx);
     const shownCmd = argv.map((a) => quote(a)).join(' ');
@@ -140,7 +155,9 @@ export const local: Action<typeof Params> = {
     const record = { t: 'command' as const, step: ctx.step.id, cmd: `(controller) ${shownCmd}`, ...(stdin ? { stdin } : {}), destructive };
     if (ctx.dryRun && destructive) {
       ctx.journal.append({ ...record, dryRun: true });
-      ctx.say(`[dry-run] would run on the controller: ${shownCmd}${n ? `\n  on stdin (${n} line(s)):\n  | ${stdin.trimEnd().split('\n').join('\n  | ')}` : ''}`);
+      ctx.say(
+        `[dry-run] would run on the controller: ${shownCmd}${n ? `\n  on stdin (${n} line(s)):\n  | ${stdin.trimEnd().split('\n').join('\n  | ')}` : ''}`,
+      );
       return { ran: false, dryRun: true, argv, stdinLines: n };
     }
     if (!(await confirmRun(ctx, `Run on the controller: ${shownCmd}${n ? ` (with ${n} line(s) on stdin)` : ''}`, destructive))) {
@@ -158,7 +175,8 @@ export const local: Action<typeof Params> = {
     ctx.journal.append({ ...record, dryRun: false, timeoutMs, code: r.code, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs });
     const out = shown(`${r.stdout}${r.stderr ? `\n${r.stderr}` : ''}`);
     if (out) ctx.say(out);
-    if (!p.ok_codes.includes(r.code ?? -1)) throw new StepError(`${printable(argv[0]!, { max: 100 })} failed (exit ${r.code ?? 'signal'}):\n  ${tail(r.stdout, r.stderr)}`);
+    if (!p.ok_codes.includes(r.code ?? -1))
+      throw new StepError(`${printable(argv[0]!, { max: 100 })} failed (exit ${r.code ?? 'signal'}):\n  ${tail(r.stdout, r.stderr)}`);
     return { ran: true, code: r.code, stdout: shown(r.stdout), stderr: shown(r.stderr), stdinLines: n };
   },
 };

@@ -69,8 +69,7 @@ export async function sendNotice(msg: NoticeMessage): Promise<NoticeResult> {
     );
     redactor.add(pass);
   }
-  if (pass !== undefined && !smtp.user)
-    throw new TypeError('sendNotice: an SMTP password was given without smtp.user');
+  if (pass !== undefined && !smtp.user) throw new TypeError('sendNotice: an SMTP password was given without smtp.user');
 
   const timeout = smtp.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const tls: SMTPTransport.Options['tls'] = { rejectUnauthorized: smtp.insecure !== true };
@@ -95,7 +94,9 @@ export async function sendNotice(msg: NoticeMessage): Promise<NoticeResult> {
       subject: msg.subject,
       text: msg.text,
       ...(msg.replyTo ? { replyTo: msg.replyTo } : {}),
-      ...(msg.attachments?.length ? { attachments: msg.attachments.map((a) => ({ filename: a.filename, path: a.path, contentType: 'application/gzip' })) } : {}),
+      ...(msg.attachments?.length
+        ? { attachments: msg.attachments.map((a) => ({ filename: a.filename, path: a.path, contentType: 'application/gzip' })) }
+        : {}),
     });
     return {
       messageId: info.messageId,

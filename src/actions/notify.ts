@@ -19,8 +19,13 @@ import { WhmcsClient } from './whmcs.js';
 
 export const DEFAULT_NOTICE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'customer-notice.liquid');
 
-const flag = z.union([z.boolean(), z.string()]).transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
-const count = z.union([z.number(), z.string()]).optional().transform((v) => (v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v)));
+const flag = z
+  .union([z.boolean(), z.string()])
+  .transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
+const count = z
+  .union([z.number(), z.string()])
+  .optional()
+  .transform((v) => (v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v)));
 
 const Params = z.object({
   account: z.string().min(1),
@@ -53,7 +58,14 @@ function errText(e: unknown): string {
 }
 
 /** The values the template sees: every server-derived string made printable. */
-export function noticeVars(p: Pick<P, 'account' | 'queue_before' | 'spam_queued_before' | 'spam_count'>, host: string, runId: string, facts: IncidentFacts, password: string | null, evidenceAttached = false): Record<string, unknown> {
+export function noticeVars(
+  p: Pick<P, 'account' | 'queue_before' | 'spam_queued_before' | 'spam_count'>,
+  host: string,
+  runId: string,
+  facts: IncidentFacts,
+  password: string | null,
+  evidenceAttached = false,
+): Record<string, unknown> {
   return {
     account: printable(p.account),
     host: printable(host),
@@ -90,7 +102,12 @@ export async function renderNotice(file: string, vars: Record<string, unknown>):
   }
   const m = /^Subject:[ \t]*(.*)\r?\n/.exec(out);
   if (!m || !m[1]!.trim()) throw new StepError(`notice template ${file}: the first line must be "Subject: …"`);
-  const text = out.slice(m[0].length).replace(/^\s*\n/, '').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+  const text =
+    out
+      .slice(m[0].length)
+      .replace(/^\s*\n/, '')
+      .replace(/\n{3,}/g, '\n\n')
+      .trimEnd() + '\n';
   return { subject: m[1]!.trim(), text };
 }
 
@@ -111,7 +128,13 @@ interface Found {
  * notify_to. An address that is the hijacked mailbox itself, or not an address, is passed over
  * (and said so).
  */
-async function findAddress(p: P, ctx: StepContext, whmcs: WhmcsConfig | null, viaWhmcs: boolean, whmcsClient: () => Promise<WhmcsClient>): Promise<Found | null> {
+async function findAddress(
+  p: P,
+  ctx: StepContext,
+  whmcs: WhmcsConfig | null,
+  viaWhmcs: boolean,
+  whmcsClient: () => Promise<WhmcsClient>,
+): Promise<Found | null> {
   const usable = (a: string | null | undefined, source: string): string | null => {
     if (!a) return null;
     if (!isAddress(a)) {
@@ -206,7 +229,8 @@ export const notify: Action<typeof Params> = {
         password = readFileSync(facts.passwordFile, 'utf8').split('\t')[1]?.trim() || null;
         if (password) ctx.secret(password);
       }
-      if (!password) ctx.say(`include_password is set, but this run set no password (reset: ${facts.reset}): the notice says so and carries none`);
+      if (!password)
+        ctx.say(`include_password is set, but this run set no password (reset: ${facts.reset}): the notice says so and carries none`);
     }
     const templateVar = typeof ctx.host.vars.notify_template === 'string' ? ctx.host.vars.notify_template : undefined;
     const template = resolve(p.template?.trim() || templateVar?.trim() || DEFAULT_NOTICE);
@@ -245,9 +269,12 @@ export const notify: Action<typeof Params> = {
       ctx.say(`[dry-run] no contact address found (WHM, WHMCS, notify_to): a real run would stop here: ${e.message}`);
       to = '';
     }
-    if (to && !isAddress(to)) throw new StepError(`customer address ${JSON.stringify(printable(to, { max: 120 }))} is not an e-mail address`);
-    if (to && to.toLowerCase() === p.account.toLowerCase()) throw new StepError('refusing to send the notice to the hijacked mailbox itself: give another contact address');
-    if (!to && !ctx.dryRun) throw new StepError(`no address to send the notice to for ${p.account}: set notify_to, or answer notify.customer_email`);
+    if (to && !isAddress(to))
+      throw new StepError(`customer address ${JSON.stringify(printable(to, { max: 120 }))} is not an e-mail address`);
+    if (to && to.toLowerCase() === p.account.toLowerCase())
+      throw new StepError('refusing to send the notice to the hijacked mailbox itself: give another contact address');
+    if (!to && !ctx.dryRun)
+      throw new StepError(`no address to send the notice to for ${p.account}: set notify_to, or answer notify.customer_email`);
 
     const customvars = { ...vars, ...(password ? { new_password: password } : {}) };
     delete (customvars as Record<string, unknown>).password;
@@ -262,7 +289,9 @@ export const notify: Action<typeof Params> = {
           })();
       ctx.journal.append({ t: 'api', step: ctx.step.id, service: useWhmcs ? 'whmcs' : 'smtp', call: how, dryRun: true });
       if (attachment) ctx.say(`[dry-run] would attach ${attachment.path}`);
-      ctx.say(`[dry-run] would send the notice to ${to || '(address to be asked)'} through ${how}; as this dry run stands it reads:\nSubject: ${subject}\n\n${text}`);
+      ctx.say(
+        `[dry-run] would send the notice to ${to || '(address to be asked)'} through ${how}; as this dry run stands it reads:\nSubject: ${subject}\n\n${text}`,
+      );
       return { notified: false, dryRun: true, via: useWhmcs ? 'whmcs' : 'mail', template };
     }
 
@@ -272,15 +301,26 @@ export const notify: Action<typeof Params> = {
       try {
         const c = await whmcsClient();
         // WHMCS mails its client's own address: the client is the one whose address this is.
-        const clientId = found?.whmcsClientId && found.address.toLowerCase() === to.toLowerCase() ? found.whmcsClientId : ((await c.findClientByEmail(to))?.id as number | undefined);
+        const clientId =
+          found?.whmcsClientId && found.address.toLowerCase() === to.toLowerCase()
+            ? found.whmcsClientId
+            : ((await c.findClientByEmail(to))?.id as number | undefined);
         let result: Record<string, unknown>;
         if (whmcs.template) {
-          if (!clientId) throw new StepError(`WHMCS: no client has the address ${to}; set whmcs_client_id or answer notify.customer_email with the client's address`);
+          if (!clientId)
+            throw new StepError(
+              `WHMCS: no client has the address ${to}; set whmcs_client_id or answer notify.customer_email with the client's address`,
+            );
           await c.sendEmail({ messagename: whmcs.template, id: clientId, customvars });
           result = { via: 'whmcs', call: 'SendEmail', clientId, to };
         } else {
           if (!whmcs.deptId) throw new StepError('WHMCS: set whmcs_template (SendEmail) or whmcs_dept_id (OpenTicket)');
-          const t = await c.openTicket({ deptid: whmcs.deptId, subject, message: text, ...(clientId ? { clientid: clientId } : { email: to, name: to }) });
+          const t = await c.openTicket({
+            deptid: whmcs.deptId,
+            subject,
+            message: text,
+            ...(clientId ? { clientid: clientId } : { email: to, name: to }),
+          });
           result = { via: 'whmcs', call: 'OpenTicket', ticket: t.tid, to };
         }
         ctx.journal.append({ t: 'api', step: ctx.step.id, service: 'whmcs', call, ok: true, dryRun: false });
@@ -295,7 +335,14 @@ export const notify: Action<typeof Params> = {
     const mail = mailConfig(ctx.host.vars);
     if (typeof mail === 'string') throw new StepError(`notify via mail: ${mail}`);
     try {
-      const r = await sendNotice({ smtp: mail.smtp, from: mail.from, to, subject, text, ...(attachment ? { attachments: [attachment] } : {}) });
+      const r = await sendNotice({
+        smtp: mail.smtp,
+        from: mail.from,
+        to,
+        subject,
+        text,
+        ...(attachment ? { attachments: [attachment] } : {}),
+      });
       const detail = { via: 'mail', to, messageId: r.messageId, ...(attachment ? { attached: attachment.filename } : {}) };
       ctx.journal.append({ t: 'effect', step: ctx.step.id, key: 'notified', detail: { ...detail, facts } });
       ctx.say(`notice mailed to ${to}`);

@@ -85,7 +85,8 @@ const hold = (p: P) => p.hold === true || (typeof p.hold === 'string' && ['true'
 export const purge: Action<typeof Params> = {
   name: 'purge',
   params: Params,
-  describe: (p) => `${hold(p) ? 'hold' : 'delete'} ${p.target === 'spam' ? `the queued mail of ${p.account}` : 'the null-sender backscatter'}`,
+  describe: (p) =>
+    `${hold(p) ? 'hold' : 'delete'} ${p.target === 'spam' ? `the queued mail of ${p.account}` : 'the null-sender backscatter'}`,
   async run(p, ctx) {
     const ops = ctx.adapter.ops;
     const before = await readQueue(ctx);
@@ -98,34 +99,49 @@ export const purge: Action<typeof Params> = {
       const foreign = classifyBounces(before, ev.local, ev.owners, true).filter((v) => v.foreign).length;
       const bounces = before.filter((m) => m.bounce).length;
       leftAlone = { foreignNotTied: foreign - chosen.length, other: bounces - foreign };
-      if (ev.local.unknown.length) ctx.say(`local domains not fully known (${ev.local.unknown.slice(0, 3).join('; ')}): no bounce is proven foreign; set local_domains in the inventory`);
+      if (ev.local.unknown.length)
+        ctx.say(
+          `local domains not fully known (${ev.local.unknown.slice(0, 3).join('; ')}): no bounce is proven foreign; set local_domains in the inventory`,
+        );
       if (bounces > chosen.length)
-        ctx.say(`${bounces - chosen.length} other null-sender message(s) left alone (${foreign - chosen.length} foreign but not tied to ${p.account}; the rest to local or unknown addresses)`);
+        ctx.say(
+          `${bounces - chosen.length} other null-sender message(s) left alone (${foreign - chosen.length} foreign but not tied to ${p.account}; the rest to local or unknown addresses)`,
+        );
     }
     if (!chosen.length) {
       ctx.say(`no ${printable(what)} in the queue`);
       return { listed: 0, done: 0, skipped: [], remaining: 0, clean: true, queueAfter: before.length, ...(leftAlone ? { leftAlone } : {}) };
     }
     // Each address made printable on its own: a newline in a sender must not fake a line before "Delete?".
-    const sample = chosen.slice(0, 3).map((m) => `${m.id} <${printable(m.sender, { max: 120 })}> → ${m.recipients.slice(0, 2).map((r) => printable(r, { max: 120 })).join(', ')}${m.recipients.length > 2 ? ` +${m.recipients.length - 2}` : ''}`);
+    const sample = chosen.slice(0, 3).map(
+      (m) =>
+        `${m.id} <${printable(m.sender, { max: 120 })}> → ${m.recipients
+          .slice(0, 2)
+          .map((r) => printable(r, { max: 120 }))
+          .join(', ')}${m.recipients.length > 2 ? ` +${m.recipients.length - 2}` : ''}`,
+    );
     ctx.say(`${chosen.length} ${what} of ${before.length} queued; e.g.\n  ${sample.join('\n  ')}`);
     const mode = hold(p) ? 'hold' : 'delete';
-    const go = await ctx.ask.confirm(`confirm.${ctx.step.id}`, `${mode === 'hold' ? 'Hold' : 'Delete'} these ${chosen.length} ${what}?`, false, { kind: 'plan' });
+    const go = await ctx.ask.confirm(
+      `confirm.${ctx.step.id}`,
+      `${mode === 'hold' ? 'Hold' : 'Delete'} these ${chosen.length} ${what}?`,
+      false,
+      { kind: 'plan' },
+    );
     if (!go) return { listed: chosen.length, done: 0, skipped: [], remaining: chosen.length, clean: false, declined: true };
     const res: PurgeResult = { done: [], skipped: [], warnings: [] };
     for (let i = 0; i < chosen.length; i += CHUNK) {
       const batch = chosen.slice(i, i + CHUNK);
-      const plan = ops.purge(
-        mtaHostOf(ctx),
-        {
-          ids: batch.map((m) => m.id),
-          match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
-          mode,
-          // The sender seen when listing: a reused id with another message behind it is not touched.
-          // Backscatter: the recipients proven foreign and tied to the account, re-checked at delete time.
-          expect: Object.fromEntries(batch.map((m) => [m.id, p.target === 'backscatter' ? { sender: m.sender, recipients: m.recipients } : { sender: m.sender }])),
-        },
-      );
+      const plan = ops.purge(mtaHostOf(ctx), {
+        ids: batch.map((m) => m.id),
+        match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
+        mode,
+        // The sender seen when listing: a reused id with another message behind it is not touched.
+        // Backscatter: the recipients proven foreign and tied to the account, re-checked at delete time.
+        expect: Object.fromEntries(
+          batch.map((m) => [m.id, p.target === 'backscatter' ? { sender: m.sender, recipients: m.recipients } : { sender: m.sender }]),
+        ),
+      });
       const r = await ctx.run(plan.command, { destructive: true, timeoutMs: 600_000, stdin: plan.stdin });
       if (ctx.dryRun) continue;
       const part = plan.parse(r.stdout, r.stderr, r.code);
@@ -135,17 +151,41 @@ export const purge: Action<typeof Params> = {
       // What the server did around the removal (queue runners paused / ended / resumed): shown and journaled.
       for (const n of part.notes ?? []) ctx.say(n);
       // Journal each command's removals as they land: a run killed mid-purge still shows what was removed.
-      ctx.journal.append({ t: 'effect', step: ctx.step.id, key: mode, detail: { count: part.done.length, ids: part.done, ...(part.notes?.length ? { notes: part.notes } : {}) } });
+      ctx.journal.append({
+        t: 'effect',
+        step: ctx.step.id,
+        key: mode,
+        detail: { count: part.done.length, ids: part.done, ...(part.notes?.length ? { notes: part.notes } : {}) },
+      });
     }
-    if (ctx.dryRun) return { listed: chosen.length, done: 0, skipped: [], remaining: chosen.length, clean: true, dryRun: true, ids: chosen.map((m) => m.id) };
+    if (ctx.dryRun)
+      return {
+        listed: chosen.length,
+        done: 0,
+        skipped: [],
+        remaining: chosen.length,
+        clean: true,
+        dryRun: true,
+        ids: chosen.map((m) => m.id),
+      };
     for (const w of res.warnings.slice(0, 5)) ctx.say(`warning: ${w}`);
     const after = await readQueue(ctx);
     // The same local domains; owners again from the queue as it is now.
     const evAfter = ev ? { local: ev.local, owners: mergeOwners(senderOwners(after, null), p) } : undefined;
     const remaining = select(after, p, evAfter).length;
-    ctx.say(`${mode === 'hold' ? 'held' : 'deleted'} ${res.done.length}, skipped ${res.skipped.length}; ${remaining} left; queue now ${after.length}`);
+    ctx.say(
+      `${mode === 'hold' ? 'held' : 'deleted'} ${res.done.length}, skipped ${res.skipped.length}; ${remaining} left; queue now ${after.length}`,
+    );
     // Held mail stays in the queue (postfix hold, exim frozen): "clean" means none is left active.
     const active = mode === 'hold' ? select(after, p, evAfter).filter((m) => !m.held && !m.frozen).length : remaining;
-    return { listed: chosen.length, done: res.done.length, skipped: res.skipped, remaining, clean: active === 0, queueAfter: after.length, ...(leftAlone ? { leftAlone } : {}) };
+    return {
+      listed: chosen.length,
+      done: res.done.length,
+      skipped: res.skipped,
+      remaining,
+      clean: active === 0,
+      queueAfter: after.length,
+      ...(leftAlone ? { leftAlone } : {}),
+    };
   },
 };

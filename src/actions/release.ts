@@ -29,13 +29,18 @@ export const release: Action<typeof ReleaseParams> = {
     const bad = badAccount(p.account);
     if (bad) throw new StepError(bad);
     const found = findContainment(dirname(ctx.runDir), ctx.host.name, p.account, p.run || undefined);
-    if (!found) throw new StepError(`no contain run ${p.run ? `${p.run} ` : ''}recorded containing ${p.account} on ${ctx.host.name}: nothing to release`);
+    if (!found)
+      throw new StepError(
+        `no contain run ${p.run ? `${p.run} ` : ''}recorded containing ${p.account} on ${ctx.host.name}: nothing to release`,
+      );
     const ordered = [...found.effects].sort((a, b) => MEASURES.indexOf(b.measure) - MEASURES.indexOf(a.measure));
     for (const e of ordered) {
       if (e.measure === 'kick') ctx.say(`kick: ended sessions stay ended (nothing to undo)`);
       else if (e.prior === 'on') ctx.say(`${e.measure}: was already in place before run ${found.runId}: left as it is`);
     }
-    const todo = ordered.filter((e) => e.applied && e.undo && !found.released.has(e.measure) && !ctx.journal.effect(ctx.step.id, releaseKey(e.measure)));
+    const todo = ordered.filter(
+      (e) => e.applied && e.undo && !found.released.has(e.measure) && !ctx.journal.effect(ctx.step.id, releaseKey(e.measure)),
+    );
     for (const e of ordered) if (found.released.has(e.measure)) ctx.say(`${e.measure}: released earlier`);
     if (!todo.length) {
       ctx.say(`nothing left to release from run ${found.runId}`);
@@ -50,7 +55,10 @@ export const release: Action<typeof ReleaseParams> = {
         false,
         { kind: 'override', flag: '--force' },
       );
-      if (!ok) throw new StepError(`not lifting ${unknown.join(', ')} of ${p.account}: its state before run ${found.runId} is unknown; nothing was released`);
+      if (!ok)
+        throw new StepError(
+          `not lifting ${unknown.join(', ')} of ${p.account}: its state before run ${found.runId} is unknown; nothing was released`,
+        );
     }
     const whmCfg = whmConfig(ctx.host.vars);
     const host = new HostContain(ctx, containCommands(ctx.host.vars), p.account);
@@ -58,7 +66,10 @@ export const release: Action<typeof ReleaseParams> = {
     for (const e of todo) {
       const u = e.undo!;
       if (u.via === 'whm') {
-        if (typeof whmCfg === 'string') throw new StepError(`${e.measure} was put in place through WHM, but ${ctx.host.name} has ${whmCfg} now: release it in WHM (${u.call})`);
+        if (typeof whmCfg === 'string')
+          throw new StepError(
+            `${e.measure} was put in place through WHM, but ${ctx.host.name} has ${whmCfg} now: release it in WHM (${u.call})`,
+          );
         const whm = new WhmContain(ctx, whmCfg, p.account, e.scope);
         if (ctx.dryRun) {
           whm.wouldCall(u.call);

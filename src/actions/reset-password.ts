@@ -11,7 +11,9 @@ import { resetCommand, whmConfig } from './integrations.js';
 import { resolveSecret, safeUrl } from './secrets.js';
 import { generatePassword, WhmClient } from './whm.js';
 
-const flag = z.union([z.boolean(), z.string()]).transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
+const flag = z
+  .union([z.boolean(), z.string()])
+  .transform((v) => v === true || (typeof v === 'string' && ['true', 'yes', '1'].includes(v.toLowerCase())));
 
 const Params = z.object({
   account: z.string().min(3),
@@ -34,7 +36,8 @@ function apiMessage(e: unknown): string {
 export const resetPassword: Action<typeof Params> = {
   name: 'reset-password',
   params: Params,
-  describe: (p, ctx) => `set a new random password on ${p.account} via ${typeof whmConfig(ctx.host.vars) === 'string' ? 'password_reset_command' : 'WHM/cPanel'}`,
+  describe: (p, ctx) =>
+    `set a new random password on ${p.account} via ${typeof whmConfig(ctx.host.vars) === 'string' ? 'password_reset_command' : 'WHM/cPanel'}`,
   async run(p, ctx) {
     const prior = ctx.journal.effect(ctx.step.id, 'password-set');
     if (prior) {
@@ -96,7 +99,8 @@ export const resetPassword: Action<typeof Params> = {
     const full = sh`MAILSWEEP_ACCOUNT=${p.account} /bin/sh -c ${cmd}`;
     const r = await ctx.run(full, { destructive: true, stdin: `${password}\n` });
     if (ctx.dryRun) return { reset: false, dryRun: true, via: 'command' };
-    if (r.code !== 0) throw new StepError(`password_reset_command failed (exit ${r.code}): ${r.stderr.split('\n')[0]}; no password was set`);
+    if (r.code !== 0)
+      throw new StepError(`password_reset_command failed (exit ${r.code}): ${r.stderr.split('\n')[0]}; no password was set`);
     handOver();
     const detail = { via: 'command', passwordFile };
     ctx.journal.append({ t: 'effect', step: ctx.step.id, key: 'password-set', detail });

@@ -21,17 +21,11 @@ export interface SecretSource {
  * `what` names the secret in error messages ("WHM token for web1"); the value itself never
  * appears in any message.
  */
-export async function resolveSecret(
-  source: SecretSource,
-  what: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<string> {
+export async function resolveSecret(source: SecretSource, what: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const hasEnv = source.env !== undefined && source.env !== '';
   const hasFile = source.file !== undefined && source.file !== '';
-  if (hasEnv && hasFile)
-    throw new ConfigError(`${what}: give either an environment variable (env) or a file, not both`);
-  if (!hasEnv && !hasFile)
-    throw new ConfigError(`${what}: no secret source; set "env" (an environment variable name) or "file"`);
+  if (hasEnv && hasFile) throw new ConfigError(`${what}: give either an environment variable (env) or a file, not both`);
+  if (!hasEnv && !hasFile) throw new ConfigError(`${what}: no secret source; set "env" (an environment variable name) or "file"`);
 
   if (hasEnv) {
     const name = source.env as string;
@@ -64,9 +58,7 @@ export async function resolveSecret(
   }
   if (mode & 0o004) {
     const octal = (mode & 0o777).toString(8).padStart(3, '0');
-    throw new ConfigError(
-      `${what}: secret file ${path} is readable by other users (mode ${octal}); run: chmod 600 ${path}`,
-    );
+    throw new ConfigError(`${what}: secret file ${path} is readable by other users (mode ${octal}); run: chmod 600 ${path}`);
   }
   let text: string;
   try {
@@ -138,7 +130,8 @@ export function incidentalSecrets(vars: Record<string, unknown>): string[] {
         /* not a URL after all */
       }
     }
-    if (/_env$|_file$/i.test(k) && (looksLikeSecret(v) || (/_env$/i.test(k) && !isEnvName(v.trim()) && v.trim().length >= 8))) out.push(v.trim());
+    if (/_env$|_file$/i.test(k) && (looksLikeSecret(v) || (/_env$/i.test(k) && !isEnvName(v.trim()) && v.trim().length >= 8)))
+      out.push(v.trim());
   }
   return [...new Set(out.filter((s) => s.length >= 3))];
 }

@@ -40,7 +40,11 @@ export const summary: Action<typeof Params> = {
         (facts.suspendedOutgoing ? '; outgoing mail suspended' : ''),
       `spam ${verb}: ${facts.spamRemoved}; backscatter ${verb}: ${facts.backscatterRemoved}`,
       `queue: ${p.before} before, ${after.messages.length} after`,
-      ...(notified ? [`customer: ${notified.notified === true ? `notified${typeof notified.to === 'string' ? ` (${notified.to})` : ''}` : 'NOT notified'}`] : []),
+      ...(notified
+        ? [
+            `customer: ${notified.notified === true ? `notified${typeof notified.to === 'string' ? ` (${notified.to})` : ''}` : 'NOT notified'}`,
+          ]
+        : []),
       ...(evidence ? [`evidence: ${evidence.dir}/ and ${evidence.archive}`] : []),
       `run: ${ctx.runId} (journal ${ctx.journal.path})`,
     ];

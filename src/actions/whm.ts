@@ -119,8 +119,7 @@ export class WhmClient {
 
   constructor(opts: WhmClientOptions) {
     this.base = new URL(opts.baseUrl);
-    if (this.base.protocol !== 'https:')
-      throw new TypeError(`WHM baseUrl must be https:// (got ${this.base.protocol}//${this.base.host})`);
+    if (this.base.protocol !== 'https:') throw new TypeError(`WHM baseUrl must be https:// (got ${this.base.protocol}//${this.base.host})`);
     if (!opts.user) throw new TypeError('WHM user is required');
     if (!opts.token) throw new TypeError('WHM token is required');
     this.user = opts.user;
@@ -258,14 +257,13 @@ export class WhmClient {
     if (!u || typeof u !== 'object' || u.status === undefined)
       throw new ApiError('api', `${label}: uapi_cpanel answered without data.uapi`, { service: 'whm', call: label, status: 200 });
     if (Number(u.status) !== 1) {
-      const errors = (Array.isArray(u.errors) ? u.errors : u.errors ? [String(u.errors)] : []).map((e) =>
-        this.redactor.redact(String(e)),
-      );
-      throw new ApiError(
-        'api',
-        `${label} as ${cpanelUser}: ${errors.length > 0 ? errors.join('; ') : 'failed without an error message'}`,
-        { service: 'whm', call: label, status: 200, errors },
-      );
+      const errors = (Array.isArray(u.errors) ? u.errors : u.errors ? [String(u.errors)] : []).map((e) => this.redactor.redact(String(e)));
+      throw new ApiError('api', `${label} as ${cpanelUser}: ${errors.length > 0 ? errors.join('; ') : 'failed without an error message'}`, {
+        service: 'whm',
+        call: label,
+        status: 200,
+        errors,
+      });
     }
     return u;
   }
@@ -313,15 +311,25 @@ export class WhmClient {
    * Which restrictions a mailbox has now, from Email::list_pops_with_disk (UNCONFIRMED field
    * names, see the top): true/false per restriction, undefined when the row or field is absent.
    */
-  async mailboxRestrictions(cpanelUser: string, email: string): Promise<Record<'hold' | 'suspend_outgoing' | 'suspend_login', boolean | undefined>> {
+  async mailboxRestrictions(
+    cpanelUser: string,
+    email: string,
+  ): Promise<Record<'hold' | 'suspend_outgoing' | 'suspend_login', boolean | undefined>> {
     const { domain } = splitAddress(email);
     const u = await this.uapi<Record<string, unknown>[] | null>(cpanelUser, 'Email', 'list_pops_with_disk', domain ? { domain } : {});
     const row = (Array.isArray(u.data) ? u.data : []).find((r) => String(r.email ?? r.login ?? '').toLowerCase() === email.toLowerCase());
-    return { hold: flag01(row?.hold_outgoing), suspend_outgoing: flag01(row?.suspended_outgoing), suspend_login: flag01(row?.suspended_login) };
+    return {
+      hold: flag01(row?.hold_outgoing),
+      suspend_outgoing: flag01(row?.suspended_outgoing),
+      suspend_login: flag01(row?.suspended_login),
+    };
   }
 
   /** WHM API 1 for a whole cPanel account (never root): hold/release, suspend/unsuspend its outgoing mail. */
-  async accountOutgoing(fn: 'hold_outgoing_email' | 'release_outgoing_email' | 'suspend_outgoing_email' | 'unsuspend_outgoing_email', cpanelUser: string): Promise<void> {
+  async accountOutgoing(
+    fn: 'hold_outgoing_email' | 'release_outgoing_email' | 'suspend_outgoing_email' | 'unsuspend_outgoing_email',
+    cpanelUser: string,
+  ): Promise<void> {
     await this.call(fn, { user: cpanelUser });
   }
 
@@ -340,7 +348,12 @@ export class WhmClient {
   async accountContact(cpanelUser: string): Promise<{ email: string | null; domain?: string }> {
     const res = await this.call<{ acct?: { email?: unknown; domain?: unknown }[] } | null>('accountsummary', { user: cpanelUser });
     const acct = Array.isArray(res.data?.acct) ? res.data.acct[0] : undefined;
-    if (!acct) throw new ApiError('not-found', `accountsummary: no cPanel account ${cpanelUser}`, { service: 'whm', call: 'accountsummary', status: 200 });
+    if (!acct)
+      throw new ApiError('not-found', `accountsummary: no cPanel account ${cpanelUser}`, {
+        service: 'whm',
+        call: 'accountsummary',
+        status: 200,
+      });
     const email = typeof acct.email === 'string' && acct.email.includes('@') ? acct.email.trim() : null;
     return { email, ...(typeof acct.domain === 'string' ? { domain: acct.domain } : {}) };
   }

@@ -111,8 +111,7 @@ export class WhmcsClient {
 
   constructor(opts: WhmcsClientOptions) {
     this.url = new URL(opts.url);
-    if (this.url.protocol !== 'https:')
-      throw new TypeError(`WHMCS url must be https:// (got ${this.url.protocol}//${this.url.host})`);
+    if (this.url.protocol !== 'https:') throw new TypeError(`WHMCS url must be https:// (got ${this.url.protocol}//${this.url.host})`);
     if (!opts.identifier || !opts.secret) throw new TypeError('WHMCS identifier and secret are required');
     this.identifier = opts.identifier;
     this.secret = opts.secret;
@@ -159,11 +158,12 @@ export class WhmcsClient {
     const message = json && typeof json.message === 'string' ? redact(json.message) : undefined;
 
     if (res.status === 401 || res.status === 403 || (result === 'error' && message && authLike(message)))
-      throw new ApiError(
-        'auth',
-        `${action}: WHMCS refused the API credentials${message ? `: ${message}` : ''} (HTTP ${res.status})`,
-        { service: 'whmcs', call: action, status: res.status, ...(message ? { errors: [message] } : {}) },
-      );
+      throw new ApiError('auth', `${action}: WHMCS refused the API credentials${message ? `: ${message}` : ''} (HTTP ${res.status})`, {
+        service: 'whmcs',
+        call: action,
+        status: res.status,
+        ...(message ? { errors: [message] } : {}),
+      });
     if (result === 'error') {
       const kind = message && /not found/i.test(message) ? 'not-found' : 'api';
       throw new ApiError(kind, `${action}: WHMCS error: ${message ?? 'no message'}`, {
@@ -190,8 +190,7 @@ export class WhmcsClient {
 
   /** SendEmail: a template (messagename) or a custom message (customtype + subject + body). */
   async sendEmail(opts: SendEmailOptions): Promise<void> {
-    if (!opts.messagename && !opts.customtype)
-      throw new TypeError('sendEmail: give messagename or customtype');
+    if (!opts.messagename && !opts.customtype) throw new TypeError('sendEmail: give messagename or customtype');
     if (opts.customtype !== undefined && !CUSTOM_TYPES.has(opts.customtype))
       throw new TypeError(`sendEmail: invalid customtype ${String(opts.customtype)}`);
     if (opts.customtype && !opts.messagename && (!opts.customsubject || !opts.custommessage))

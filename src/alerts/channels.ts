@@ -32,7 +32,13 @@ async function secret(ch: ChannelConfig, key: string, env: NodeJS.ProcessEnv): P
   return resolveSecret({ ...(e ? { env: e } : {}), ...(f ? { file: f } : {}) }, `channel ${ch.name}: ${key}`, env);
 }
 
-async function postJson(ch: ChannelConfig, url: string, body: unknown, headers: Record<string, string>, redactor: Redactor): Promise<string> {
+async function postJson(
+  ch: ChannelConfig,
+  url: string,
+  body: unknown,
+  headers: Record<string, string>,
+  redactor: Redactor,
+): Promise<string> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -48,7 +54,12 @@ async function postJson(ch: ChannelConfig, url: string, body: unknown, headers: 
     throw new Error(redactor.redact(`POST ${safeUrl(url, redactor)}: ${why}`));
   }
   const text = (await res.text().catch(() => '')).slice(0, 200);
-  if (!res.ok) throw new Error(redactor.redact(`POST ${safeUrl(url, redactor)}: HTTP ${res.status} ${res.statusText}${text ? `: ${text.replace(/\s+/g, ' ')}` : ''}`));
+  if (!res.ok)
+    throw new Error(
+      redactor.redact(
+        `POST ${safeUrl(url, redactor)}: HTTP ${res.status} ${res.statusText}${text ? `: ${text.replace(/\s+/g, ' ')}` : ''}`,
+      ),
+    );
   return `HTTP ${res.status}`;
 }
 

@@ -34,9 +34,17 @@ const common = {
 };
 
 // The message never repeats the value: a secret pasted where the variable's name belongs stays unseen.
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must name an environment variable (letters, digits, _), not hold the secret itself; the value is not shown');
+const envName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'must name an environment variable (letters, digits, _), not hold the secret itself; the value is not shown',
+  );
 const secretPair = <K extends string>(key: K) =>
-  ({ [`${key}_env`]: envName.optional(), [`${key}_file`]: z.string().min(1).optional() }) as Record<`${K}_env` | `${K}_file`, z.ZodOptional<z.ZodString>>;
+  ({ [`${key}_env`]: envName.optional(), [`${key}_file`]: z.string().min(1).optional() }) as Record<
+    `${K}_env` | `${K}_file`,
+    z.ZodOptional<z.ZodString>
+  >;
 
 const smtp = z
   .object({
@@ -106,7 +114,8 @@ const SECRET_KEY = /(^|_)(password|pass|token|secret|api_key|apikey)$/i;
 
 /** Which key of an object-level error (unrecognized keys) to point at, and what to say. */
 function unknownKeyMessage(key: string, type: unknown): string {
-  if (SECRET_KEY.test(key)) return `"${key}": secrets are never written in the config; name an environment variable (${key}_env) or a file (${key}_file)`;
+  if (SECRET_KEY.test(key))
+    return `"${key}": secrets are never written in the config; name an environment variable (${key}_env) or a file (${key}_file)`;
   if (key === 'url' && type === 'slack') return '"url": a Slack webhook URL is a secret; give url_env or url_file';
   return `unknown key "${key}"`;
 }
@@ -119,14 +128,20 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
     return off === undefined ? 1 : lc.linePos(off).line;
   };
   const err = doc.errors[0];
-  if (err) throw new ConfigError(`${file}:${err.linePos?.[0].line ?? 1}: YAML syntax error: ${err.message.split('\n')[0]!.split(/ at line \d+/)[0]}`);
-  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) return { ...DEFAULT_CONFIG, file };
-  if (!isMap(doc.contents)) throw new ConfigError(`${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels)`);
+  if (err)
+    throw new ConfigError(
+      `${file}:${err.linePos?.[0].line ?? 1}: YAML syntax error: ${err.message.split('\n')[0]!.split(/ at line \d+/)[0]}`,
+    );
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === '')))
+    return { ...DEFAULT_CONFIG, file };
+  if (!isMap(doc.contents))
+    throw new ConfigError(`${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels)`);
   const raw = doc.toJS() as Record<string, unknown>;
   const r = configSchema.safeParse(raw);
   if (!r.success) {
     // A secret written in clear is the error to show first, whatever else is missing.
-    const issue = r.error.issues.find((i) => i.code === 'unrecognized_keys' && i.keys.some((k) => SECRET_KEY.test(k))) ?? r.error.issues[0]!;
+    const issue =
+      r.error.issues.find((i) => i.code === 'unrecognized_keys' && i.keys.some((k) => SECRET_KEY.test(k))) ?? r.error.issues[0]!;
     let path: (string | number)[] = issue.path;
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
@@ -156,11 +171,16 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
   const c = r.data;
   const channels: ChannelConfig[] = [];
   for (const [n, ch] of Object.entries(c.channels)) {
-    const line = lineOf((doc.getIn(['channels'], true) as { items?: { key: Node }[] })?.items?.find((it) => String((it.key as { value?: unknown }).value) === n)?.key);
+    const line = lineOf(
+      (doc.getIn(['channels'], true) as { items?: { key: Node }[] })?.items?.find(
+        (it) => String((it.key as { value?: unknown }).value) === n,
+      )?.key,
+    );
     const where = `${file}:${line}: channels.${n}`;
     const both = (k: string) => {
       const rec = ch as Record<string, unknown>;
-      if (rec[`${k}_env`] !== undefined && rec[`${k}_file`] !== undefined) throw new ConfigError(`${where}: give ${k}_env or ${k}_file, not both`);
+      if (rec[`${k}_env`] !== undefined && rec[`${k}_file`] !== undefined)
+        throw new ConfigError(`${where}: give ${k}_env or ${k}_file, not both`);
       return rec[`${k}_env`] !== undefined || rec[`${k}_file`] !== undefined;
     };
     if (ch.type === 'smtp') {
@@ -173,7 +193,13 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
     } else if (!both('url')) throw new ConfigError(`${where}: needs url_env or url_file (the Slack webhook URL is a secret)`);
     channels.push({ ...ch, name: n });
   }
-  return { file, repeatIntervalMs: c.repeat_interval, sendResolved: c.send_resolved, ...(c.keep !== undefined ? { keepMs: c.keep } : {}), channels };
+  return {
+    file,
+    repeatIntervalMs: c.repeat_interval,
+    sendResolved: c.send_resolved,
+    ...(c.keep !== undefined ? { keepMs: c.keep } : {}),
+    channels,
+  };
 }
 
 export async function loadReportConfig(file: string): Promise<ReportConfig> {

@@ -15,7 +15,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   let s = Math.round(ms / 1000);
   const parts: string[] = [];
-  for (const [u, n] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+  for (const [u, n] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (s >= n) {
       parts.push(`${Math.floor(s / n)}${u}`);
       s %= n;

@@ -54,11 +54,25 @@ export function findingRows(hosts: HostReport[]): FindingRow[] {
   const rows: FindingRow[] = [];
   for (const h of hosts) {
     if (h.status !== 'ok') {
-      rows.push({ fingerprint: fingerprint(h.name, '', 'host-status'), host: h.name, subject: '', rule: 'host-status', severity: HOST_STATUS_SEVERITY[h.status], message: `${h.status}: ${h.reason ?? ''}`.trim() });
+      rows.push({
+        fingerprint: fingerprint(h.name, '', 'host-status'),
+        host: h.name,
+        subject: '',
+        rule: 'host-status',
+        severity: HOST_STATUS_SEVERITY[h.status],
+        message: `${h.status}: ${h.reason ?? ''}`.trim(),
+      });
     }
     for (const f of h.findings) {
       const subject = f.authId ?? '';
-      rows.push({ fingerprint: fingerprint(h.name, subject, f.rule), host: h.name, subject, rule: f.rule, severity: f.severity, message: f.message });
+      rows.push({
+        fingerprint: fingerprint(h.name, subject, f.rule),
+        host: h.name,
+        subject,
+        rule: f.rule,
+        severity: f.severity,
+        message: f.message,
+      });
     }
   }
   // Two findings of one rule about one account on one host are one fingerprint: keep the worst.
@@ -79,7 +93,15 @@ export function findingRows(hosts: HostReport[]): FindingRow[] {
  */
 export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string> = new Set()): Group[] {
   const groups = new Map<string, Group>();
-  const add = (key: string, kind: IncidentKind, subject: string, host: HostReport, severity: 'warning' | 'critical', rule: string, message: string) => {
+  const add = (
+    key: string,
+    kind: IncidentKind,
+    subject: string,
+    host: HostReport,
+    severity: 'warning' | 'critical',
+    rule: string,
+    message: string,
+  ) => {
     const g = groups.get(key) ?? groups.set(key, { key, kind, subject, evidence: new Map() }).get(key)!;
     let e = g.evidence.get(host.name);
     if (!e) {
@@ -91,7 +113,9 @@ export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string>
             sent: s.messages,
             recipients: s.recipients,
             queued: s.queued,
-            senderDomains: Object.entries(s.senderDomains).sort((a, b) => b[1] - a[1]).slice(0, 5),
+            senderDomains: Object.entries(s.senderDomains)
+              .sort((a, b) => b[1] - a[1])
+              .slice(0, 5),
             clientIps: s.clientIps.slice(0, 10),
             clientIpCount: s.clientIps.length,
             sampleIds: s.sampleIds.slice(0, 3),
@@ -108,7 +132,16 @@ export function groupFindings(hosts: HostReport[], openKeys: ReadonlySet<string>
   };
   for (const h of hosts) {
     // Hosts that could not be scanned are grouped by status: a network outage is one alert, not 200.
-    if (h.status !== 'ok') add(statusKey(h.status), 'status', h.status, h, HOST_STATUS_SEVERITY[h.status], 'host-status', `${h.status}: ${h.reason ?? ''}`.trim());
+    if (h.status !== 'ok')
+      add(
+        statusKey(h.status),
+        'status',
+        h.status,
+        h,
+        HOST_STATUS_SEVERITY[h.status],
+        'host-status',
+        `${h.status}: ${h.reason ?? ''}`.trim(),
+      );
     const alerting = h.findings.filter((f): f is Finding & { severity: 'warning' | 'critical' } => f.severity !== 'info');
     const flagged = new Set(alerting.flatMap((f) => (f.authId ? [f.authId] : [])));
     const culprit = openKeys.has(hostKey(h.name)) ? undefined : (h.suspects?.find((s) => flagged.has(s.authId))?.authId ?? [...flagged][0]);

@@ -33,7 +33,8 @@ export function title(n: Notice): string {
   const hosts = i.hosts.map((h) => p(h, 80));
   const where = hosts.length > 3 ? `${hosts.slice(0, 3).join(', ')} and ${hosts.length - 3} more` : hosts.join(', ');
   const plural = hosts.length === 1 ? '' : 's';
-  const what = i.kind === 'account' ? `account ${p(i.subject)}` : i.kind === 'status' ? `host${plural} ${p(i.subject)}` : `host ${p(i.subject)}`;
+  const what =
+    i.kind === 'account' ? `account ${p(i.subject)}` : i.kind === 'status' ? `host${plural} ${p(i.subject)}` : `host ${p(i.subject)}`;
   if (n.status === 'resolved') return `[mailsweep] RESOLVED: ${what} (${where})`;
   const count = i.kind === 'account' ? ` flagged on ${hosts.length} host${plural}:` : i.kind === 'status' ? ` (${hosts.length}):` : ':';
   return `[mailsweep] ${i.severity.toUpperCase()}: ${what}${count} ${where}${n.reason === 'new' ? '' : ` (${REASON[n.reason]})`}`;
@@ -51,7 +52,10 @@ function hostLines(i: Incident, e: HostEvidence, inventory?: string): string[] {
   const out = [`${p(e.host, 120)}: ${e.severity}; rules: ${e.rules.map((r) => p(r, 60)).join(', ')}`];
   if (e.sent !== undefined) out.push(`  sent ${e.sent} message(s) to ${e.recipients ?? 0} recipient(s); ${e.queued ?? 0} still queued`);
   if (e.senderDomains?.length) out.push(`  sender domains: ${e.senderDomains.map(([d, c]) => `${p(d, 100)} (${c})`).join(', ')}`);
-  if (e.clientIps?.length) out.push(`  client IPs (${e.clientIpCount ?? e.clientIps.length}): ${e.clientIps.map((ip) => p(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`);
+  if (e.clientIps?.length)
+    out.push(
+      `  client IPs (${e.clientIpCount ?? e.clientIps.length}): ${e.clientIps.map((ip) => p(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`,
+    );
   if (e.sampleSubject) out.push(`  sample subject: "${p(e.sampleSubject.subject, 200)}" (${p(e.sampleSubject.id, 40)})`);
   if (e.sampleIds?.length) out.push(`  sample queued messages: ${e.sampleIds.map((x) => p(x, 40)).join(', ')}`);
   if (e.queueTotal !== undefined) out.push(`  queue: ${e.queueTotal} message(s)`);
@@ -66,17 +70,29 @@ export function textBody(n: Notice): string {
   const since = new Date(i.openedAt).toISOString();
   const lines: string[] = [title(n).replace(/^\[mailsweep\] /, ''), ''];
   if (n.status === 'resolved') {
-    lines.push(`No longer flagged on any host as of ${new Date(n.at).toISOString()} (open since ${since}, ${formatDuration(n.at - i.openedAt)}).`);
+    lines.push(
+      `No longer flagged on any host as of ${new Date(n.at).toISOString()} (open since ${since}, ${formatDuration(n.at - i.openedAt)}).`,
+    );
     lines.push(`It was on: ${i.hosts.map((h) => p(h, 120)).join(', ')}.`);
     return lines.join('\n') + '\n';
   }
   if (i.kind === 'account') {
     const sent = i.evidence.reduce((s, e) => s + (e.sent ?? 0), 0);
     const queued = i.evidence.reduce((s, e) => s + (e.queued ?? 0), 0);
-    lines.push(`The account ${p(i.subject)} looks hijacked: ${sent} message(s) sent and ${queued} queued across ${i.hosts.length} host(s). Open since ${since}.`);
-  } else if (i.kind === 'status') lines.push(`${i.hosts.length} host(s) could not be scanned (${p(i.subject)}); their other alerts stay open until they are. Open since ${since}.`);
+    lines.push(
+      `The account ${p(i.subject)} looks hijacked: ${sent} message(s) sent and ${queued} queued across ${i.hosts.length} host(s). Open since ${since}.`,
+    );
+  } else if (i.kind === 'status')
+    lines.push(
+      `${i.hosts.length} host(s) could not be scanned (${p(i.subject)}); their other alerts stay open until they are. Open since ${since}.`,
+    );
   else lines.push(`Host ${p(i.subject)} needs attention. Open since ${since}.`);
-  lines.push(`Top rules: ${topRules(i).map(([r, c]) => `${p(r, 60)} (${c} host${c === 1 ? '' : 's'})`).join(', ')}`, '');
+  lines.push(
+    `Top rules: ${topRules(i)
+      .map(([r, c]) => `${p(r, 60)} (${c} host${c === 1 ? '' : 's'})`)
+      .join(', ')}`,
+    '',
+  );
   for (const e of i.evidence) lines.push(...hostLines(i, e, n.inventory), '');
   return lines.join('\n');
 }
@@ -87,7 +103,8 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function alertmanagerPayload(n: Notice, receiver: string): Record<string, unknown> {
   const i = n.incident;
   const status = n.status;
-  const alertname = i.kind === 'account' ? 'MailsweepHijackedAccount' : i.kind === 'status' ? 'MailsweepHostUnscanned' : 'MailsweepHostProblem';
+  const alertname =
+    i.kind === 'account' ? 'MailsweepHijackedAccount' : i.kind === 'status' ? 'MailsweepHostUnscanned' : 'MailsweepHostProblem';
   const common: Record<string, string> = { alertname, incident: p(i.key), severity: i.severity };
   if (i.kind === 'account') common.account = p(i.subject);
   const alerts = i.evidence.map((e) => ({
@@ -112,7 +129,13 @@ export function alertmanagerPayload(n: Notice, receiver: string): Record<string,
     receiver,
     groupLabels: { incident: p(i.key) },
     commonLabels: common,
-    commonAnnotations: { summary: title(n), reason: n.reason, top_rules: topRules(i).map(([r]) => r).join(',') },
+    commonAnnotations: {
+      summary: title(n),
+      reason: n.reason,
+      top_rules: topRules(i)
+        .map(([r]) => r)
+        .join(','),
+    },
     externalURL: '',
     alerts,
   };
@@ -129,7 +152,17 @@ export function slackPayload(n: Notice): Record<string, unknown> {
   const head = slackText(title(n));
   const blocks: Record<string, unknown>[] = [{ type: 'section', text: { type: 'mrkdwn', text: `*${head}*` } }];
   if (n.status === 'firing') {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: slackText(`Top rules: ${topRules(i).map(([r, c]) => `${r} (${c})`).join(', ')}`) } });
+    blocks.push({
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: slackText(
+          `Top rules: ${topRules(i)
+            .map(([r, c]) => `${r} (${c})`)
+            .join(', ')}`,
+        ),
+      },
+    });
     // Slack allows 50 blocks a message; the rest of the hosts are in the mail and the webhook.
     for (const e of i.evidence.slice(0, 20)) {
       const lines = hostLines(i, e, n.inventory);
@@ -138,9 +171,15 @@ export function slackPayload(n: Notice): Record<string, unknown> {
       // Inside a code span nothing is markup; a backtick from the server cannot end it early.
       blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `\`${slackText(cmd).replace(/`/g, "'")}\`` }] });
     }
-    if (i.evidence.length > 20) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `… and ${i.evidence.length - 20} more host(s)` }] });
+    if (i.evidence.length > 20)
+      blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `… and ${i.evidence.length - 20} more host(s)` }] });
   } else {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackText(`open since ${new Date(i.openedAt).toISOString()}, ${formatDuration(n.at - i.openedAt)}`) }] });
+    blocks.push({
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: slackText(`open since ${new Date(i.openedAt).toISOString()}, ${formatDuration(n.at - i.openedAt)}`) },
+      ],
+    });
   }
   return { text: head, blocks };
 }

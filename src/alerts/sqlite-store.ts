@@ -1,94 +1,31 @@
 // The embedded ReportStore: one SQLite file, created on first use, schema versioned with
-// PRAGMA user_version and migrated forward in a transaction.
+// PRAGMA user_version and migrated forward in a transaction (the schema: sqlite-schema.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
+import {
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  toAccountDay,
+  toIncident,
+  toRun,
+  type AccountDayDb,
+  type IncidentRow,
+  type RunDb,
+} from './sqlite-schema.js';
 import { mergeDay, type AccountDayRow, type QueueShapeRow } from './store.js';
-import type { FindingRow, HostQueuePoint, Incident, Notice, OutboxItem, PruneResult, ReportStore, RunHostRow, RunSummaryRow } from './store.js';
-
-/** Migration N brings the schema from version N to N+1. Never edit a shipped one: append. */
-const MIGRATIONS: string[] = [
-  `CREATE TABLE runs (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
-     started_at INTEGER NOT NULL, finished_at INTEGER, hosts INTEGER NOT NULL DEFAULT 0,
-     unfinished INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, channel_errors TEXT NOT NULL DEFAULT '{}'
-   );
-   CREATE TABLE run_hosts (
-     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, host TEXT NOT NULL,
-     status TEXT NOT NULL, reason TEXT, mta TEXT, queue TEXT, duration_ms INTEGER NOT NULL,
-     PRIMARY KEY (run_id, host)
-   );
-   CREATE TABLE findings (
-     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, fingerprint TEXT NOT NULL,
-     host TEXT NOT NULL, subject TEXT NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
-     PRIMARY KEY (run_id, fingerprint)
-   );
-   CREATE INDEX findings_fingerprint ON findings (fingerprint);
-   CREATE TABLE incidents (
-     id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL,
-     severity TEXT NOT NULL, opened_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
-     last_notified_at INTEGER, resolved_at INTEGER, hosts TEXT NOT NULL, evidence TEXT NOT NULL
-   );
-   CREATE UNIQUE INDEX incidents_open_key ON incidents (key) WHERE resolved_at IS NULL;
-   CREATE TABLE outbox (
-     id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, notice TEXT NOT NULL,
-     created_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
-     last_attempt_at INTEGER, sent_at INTEGER
-   );
-   CREATE INDEX outbox_pending ON outbox (channel, id) WHERE sent_at IS NULL;`,
-  // 2: what the digest, the history view and the Prometheus file need.
-  `CREATE TABLE account_day (
-     host TEXT NOT NULL, auth_id TEXT NOT NULL, day TEXT NOT NULL,
-     messages INTEGER NOT NULL, recipients INTEGER NOT NULL, failures INTEGER NOT NULL,
-     client_ips TEXT NOT NULL, ips_truncated INTEGER NOT NULL, sender_domains TEXT NOT NULL,
-     PRIMARY KEY (host, auth_id, day)
-   );
-   CREATE INDEX account_day_day ON account_day (day);
-   CREATE TABLE window_day (host TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (host, day));
-   CREATE TABLE queue_shape (
-     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, host TEXT NOT NULL, domain TEXT NOT NULL,
-     total INTEGER NOT NULL, buckets TEXT NOT NULL, unknown_age INTEGER NOT NULL,
-     PRIMARY KEY (run_id, host, domain)
-   );
-   CREATE TABLE queue_account (
-     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, host TEXT NOT NULL, auth_id TEXT NOT NULL,
-     queued INTEGER NOT NULL, PRIMARY KEY (run_id, host, auth_id)
-   );
-   CREATE INDEX runs_started ON runs (started_at);`,
-];
-
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
-interface IncidentRow {
-  id: number;
-  key: string;
-  kind: string;
-  subject: string;
-  severity: string;
-  opened_at: number;
-  last_seen_at: number;
-  last_notified_at: number | null;
-  resolved_at: number | null;
-  hosts: string;
-  evidence: string;
-}
-
-function toIncident(r: IncidentRow): Incident {
-  return {
-    id: r.id,
-    key: r.key,
-    kind: r.kind as Incident['kind'],
-    subject: r.subject,
-    severity: r.severity as Incident['severity'],
-    openedAt: r.opened_at,
-    lastSeenAt: r.last_seen_at,
-    lastNotifiedAt: r.last_notified_at,
-    resolvedAt: r.resolved_at,
-    hosts: JSON.parse(r.hosts) as string[],
-    evidence: JSON.parse(r.evidence) as Incident['evidence'],
-  };
-}
+import type {
+  FindingRow,
+  HostQueuePoint,
+  Incident,
+  Notice,
+  OutboxItem,
+  PruneResult,
+  ReportStore,
+  RunHostRow,
+  RunSummaryRow,
+} from './store.js';
 
 export class SqliteReportStore implements ReportStore {
   private db: Database.Database;
@@ -110,13 +47,17 @@ export class SqliteReportStore implements ReportStore {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION)
-      throw new ConfigError(`report state ${this.path}: schema version ${version} was written by a newer mailsweep (this one knows ${SCHEMA_VERSION}); upgrade mailsweep or use another --state file`);
-    this.db.transaction(() => {
-      for (let v = version; v < SCHEMA_VERSION; v++) {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }
-    }).immediate();
+      throw new ConfigError(
+        `report state ${this.path}: schema version ${version} was written by a newer mailsweep (this one knows ${SCHEMA_VERSION}); upgrade mailsweep or use another --state file`,
+      );
+    this.db
+      .transaction(() => {
+        for (let v = version; v < SCHEMA_VERSION; v++) {
+          this.db.exec(MIGRATIONS[v]!);
+          this.db.pragma(`user_version = ${v + 1}`);
+        }
+      })
+      .immediate();
   }
 
   async beginRun(startedAt: number): Promise<number> {
@@ -124,21 +65,29 @@ export class SqliteReportStore implements ReportStore {
   }
 
   async recordHosts(runId: number, hosts: RunHostRow[]): Promise<void> {
-    const ins = this.db.prepare('INSERT OR REPLACE INTO run_hosts (run_id, host, status, reason, mta, queue, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const ins = this.db.prepare(
+      'INSERT OR REPLACE INTO run_hosts (run_id, host, status, reason, mta, queue, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.db.transaction(() => {
-      for (const h of hosts) ins.run(runId, h.host, h.status, h.reason ?? null, h.mta, h.queue ? JSON.stringify(h.queue) : null, Math.round(h.durationMs));
+      for (const h of hosts)
+        ins.run(runId, h.host, h.status, h.reason ?? null, h.mta, h.queue ? JSON.stringify(h.queue) : null, Math.round(h.durationMs));
       this.db.prepare('UPDATE runs SET hosts = (SELECT count(*) FROM run_hosts WHERE run_id = ?) WHERE id = ?').run(runId, runId);
     })();
   }
 
   async recordFindings(runId: number, findings: FindingRow[]): Promise<void> {
-    const ins = this.db.prepare('INSERT OR REPLACE INTO findings (run_id, fingerprint, host, subject, rule, severity, message) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const ins = this.db.prepare(
+      'INSERT OR REPLACE INTO findings (run_id, fingerprint, host, subject, rule, severity, message) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.db.transaction(() => {
       for (const f of findings) ins.run(runId, f.fingerprint, f.host, f.subject, f.rule, f.severity, f.message);
     })();
   }
 
-  async finishRun(runId: number, r: { finishedAt: number; exitCode: number; unfinished: number; channelErrors: Record<string, string> }): Promise<void> {
+  async finishRun(
+    runId: number,
+    r: { finishedAt: number; exitCode: number; unfinished: number; channelErrors: Record<string, string> },
+  ): Promise<void> {
     this.db
       .prepare('UPDATE runs SET finished_at = ?, exit_code = ?, unfinished = ?, channel_errors = ? WHERE id = ?')
       .run(r.finishedAt, r.exitCode, r.unfinished, JSON.stringify(r.channelErrors), runId);
@@ -196,13 +145,26 @@ export class SqliteReportStore implements ReportStore {
         `INSERT INTO incidents (key, kind, subject, severity, opened_at, last_seen_at, last_notified_at, resolved_at, hosts, evidence)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(i.key, i.kind, i.subject, i.severity, i.openedAt, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence));
+      .run(
+        i.key,
+        i.kind,
+        i.subject,
+        i.severity,
+        i.openedAt,
+        i.lastSeenAt,
+        i.lastNotifiedAt,
+        i.resolvedAt,
+        JSON.stringify(i.hosts),
+        JSON.stringify(i.evidence),
+      );
     return Number(r.lastInsertRowid);
   }
 
   async updateIncident(i: Incident): Promise<void> {
     this.db
-      .prepare('UPDATE incidents SET severity = ?, last_seen_at = ?, last_notified_at = ?, resolved_at = ?, hosts = ?, evidence = ? WHERE id = ?')
+      .prepare(
+        'UPDATE incidents SET severity = ?, last_seen_at = ?, last_notified_at = ?, resolved_at = ?, hosts = ?, evidence = ? WHERE id = ?',
+      )
       .run(i.severity, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence), i.id);
   }
 
@@ -216,11 +178,20 @@ export class SqliteReportStore implements ReportStore {
         ? this.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id').all()
         : this.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND channel = ? ORDER BY id').all(channel)
     ) as { id: number; channel: string; notice: string; created_at: number; attempts: number; last_error: string | null }[];
-    return rows.map((r) => ({ id: r.id, channel: r.channel, notice: JSON.parse(r.notice) as Notice, createdAt: r.created_at, attempts: r.attempts, lastError: r.last_error }));
+    return rows.map((r) => ({
+      id: r.id,
+      channel: r.channel,
+      notice: JSON.parse(r.notice) as Notice,
+      createdAt: r.created_at,
+      attempts: r.attempts,
+      lastError: r.last_error,
+    }));
   }
 
   async markSent(id: number, at: number): Promise<void> {
-    this.db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_attempt_at = ?, last_error = NULL WHERE id = ?').run(at, at, id);
+    this.db
+      .prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_attempt_at = ?, last_error = NULL WHERE id = ?')
+      .run(at, at, id);
   }
 
   async markFailed(id: number, error: string, at: number): Promise<void> {
@@ -231,7 +202,9 @@ export class SqliteReportStore implements ReportStore {
     const day = new Date(before).toISOString().slice(0, 10);
     return this.db.transaction(() => ({
       runs: this.db.prepare('DELETE FROM runs WHERE started_at < ?').run(before).changes,
-      accountDays: this.db.prepare('DELETE FROM account_day WHERE day < ?').run(day).changes + this.db.prepare('DELETE FROM window_day WHERE day < ?').run(day).changes,
+      accountDays:
+        this.db.prepare('DELETE FROM account_day WHERE day < ?').run(day).changes +
+        this.db.prepare('DELETE FROM window_day WHERE day < ?').run(day).changes,
       incidents: this.db.prepare('DELETE FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?').run(before).changes,
       notices: this.db.prepare('DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?').run(before).changes,
     }))();
@@ -251,7 +224,17 @@ export class SqliteReportStore implements ReportStore {
       for (const r of rows) {
         const old = get.get(host, r.authId, r.day) as AccountDayDb | undefined;
         const m = old ? mergeDay(toAccountDay(old), r) : r;
-        put.run(host, m.authId, m.day, m.messages, m.recipients, m.failures, JSON.stringify(m.clientIps), m.ipsTruncated ? 1 : 0, JSON.stringify(m.senderDomains));
+        put.run(
+          host,
+          m.authId,
+          m.day,
+          m.messages,
+          m.recipients,
+          m.failures,
+          JSON.stringify(m.clientIps),
+          m.ipsTruncated ? 1 : 0,
+          JSON.stringify(m.senderDomains),
+        );
       }
     })();
   }
@@ -264,23 +247,35 @@ export class SqliteReportStore implements ReportStore {
   }
 
   async accountDays(fromDay: string, toDay: string): Promise<AccountDayRow[]> {
-    return (this.db.prepare('SELECT * FROM account_day WHERE day >= ? AND day <= ? ORDER BY day, host, auth_id').all(fromDay, toDay) as AccountDayDb[]).map(toAccountDay);
+    return (
+      this.db
+        .prepare('SELECT * FROM account_day WHERE day >= ? AND day <= ? ORDER BY day, host, auth_id')
+        .all(fromDay, toDay) as AccountDayDb[]
+    ).map(toAccountDay);
   }
 
   async windowDays(fromDay: string, toDay: string): Promise<{ host: string; day: string }[]> {
-    return this.db.prepare('SELECT host, day FROM window_day WHERE day >= ? AND day <= ? ORDER BY day, host').all(fromDay, toDay) as { host: string; day: string }[];
+    return this.db.prepare('SELECT host, day FROM window_day WHERE day >= ? AND day <= ? ORDER BY day, host').all(fromDay, toDay) as {
+      host: string;
+      day: string;
+    }[];
   }
 
   async recordQueueShape(runId: number, host: string, shape: QueueShapeRow[], accounts: Record<string, number>): Promise<void> {
-    const ins = this.db.prepare('INSERT OR REPLACE INTO queue_shape (run_id, host, domain, total, buckets, unknown_age) VALUES (?, ?, ?, ?, ?, ?)');
+    const ins = this.db.prepare(
+      'INSERT OR REPLACE INTO queue_shape (run_id, host, domain, total, buckets, unknown_age) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     const acc = this.db.prepare('INSERT OR REPLACE INTO queue_account (run_id, host, auth_id, queued) VALUES (?, ?, ?, ?)');
     // A digest reads the last snapshot of a (UTC) day: earlier runs' shapes of the same day are dropped.
-    const started = (this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as { started_at: number } | undefined)?.started_at;
+    const started = (this.db.prepare('SELECT started_at FROM runs WHERE id = ?').get(runId) as { started_at: number } | undefined)
+      ?.started_at;
     const dayStart = started === undefined ? null : started - (started % 86_400_000);
     this.db.transaction(() => {
       if (dayStart !== null)
         this.db
-          .prepare('DELETE FROM queue_shape WHERE host = ? AND run_id IN (SELECT id FROM runs WHERE started_at >= ? AND started_at < ? AND id != ?)')
+          .prepare(
+            'DELETE FROM queue_shape WHERE host = ? AND run_id IN (SELECT id FROM runs WHERE started_at >= ? AND started_at < ? AND id != ?)',
+          )
           .run(host, dayStart, dayStart + 86_400_000, runId);
       for (const r of shape) ins.run(runId, host, r.domain, r.total, JSON.stringify(r.buckets), r.unknownAge);
       for (const [authId, n] of Object.entries(accounts)) acc.run(runId, host, authId, n);
@@ -296,7 +291,10 @@ export class SqliteReportStore implements ReportStore {
     return rows.map((r) => ({ domain: r.domain, total: r.total, buckets: JSON.parse(r.buckets) as number[], unknownAge: r.unknown_age }));
   }
 
-  async queueAccounts(from: number, to: number): Promise<{ runId: number; startedAt: number; host: string; authId: string; queued: number }[]> {
+  async queueAccounts(
+    from: number,
+    to: number,
+  ): Promise<{ runId: number; startedAt: number; host: string; authId: string; queued: number }[]> {
     return this.db
       .prepare(
         `SELECT q.run_id AS runId, r.started_at AS startedAt, q.host AS host, q.auth_id AS authId, q.queued AS queued
@@ -311,7 +309,16 @@ export class SqliteReportStore implements ReportStore {
         `SELECT h.*, r.started_at AS started_at FROM run_hosts h JOIN runs r ON r.id = h.run_id
          WHERE r.started_at >= ? AND r.started_at < ? ORDER BY r.started_at, r.id, h.host`,
       )
-      .all(from, to) as { run_id: number; started_at: number; host: string; status: RunHostRow['status']; reason: string | null; mta: string | null; queue: string | null; duration_ms: number }[];
+      .all(from, to) as {
+      run_id: number;
+      started_at: number;
+      host: string;
+      status: RunHostRow['status'];
+      reason: string | null;
+      mta: string | null;
+      queue: string | null;
+      duration_ms: number;
+    }[];
     return rows.map((r) => ({
       runId: r.run_id,
       startedAt: r.started_at,
@@ -334,61 +341,17 @@ export class SqliteReportStore implements ReportStore {
   }
 
   async runsBetween(from: number, to: number): Promise<RunSummaryRow[]> {
-    return (this.db.prepare('SELECT * FROM runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id').all(from, to) as RunDb[]).map(toRun);
+    return (
+      this.db.prepare('SELECT * FROM runs WHERE started_at >= ? AND started_at < ? ORDER BY started_at, id').all(from, to) as RunDb[]
+    ).map(toRun);
   }
-}
-
-interface RunDb {
-  id: number;
-  started_at: number;
-  finished_at: number | null;
-  hosts: number;
-  unfinished: number;
-  exit_code: number | null;
-  channel_errors: string;
-}
-
-function toRun(r: RunDb): RunSummaryRow {
-  return {
-    id: r.id,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    hosts: r.hosts,
-    unfinished: r.unfinished,
-    exitCode: r.exit_code,
-    channelErrors: JSON.parse(r.channel_errors) as Record<string, string>,
-  };
-}
-
-interface AccountDayDb {
-  host: string;
-  auth_id: string;
-  day: string;
-  messages: number;
-  recipients: number;
-  failures: number;
-  client_ips: string;
-  ips_truncated: number;
-  sender_domains: string;
-}
-
-function toAccountDay(r: AccountDayDb): AccountDayRow {
-  return {
-    host: r.host,
-    authId: r.auth_id,
-    day: r.day,
-    messages: r.messages,
-    recipients: r.recipients,
-    failures: r.failures,
-    clientIps: JSON.parse(r.client_ips) as string[],
-    ipsTruncated: r.ips_truncated === 1,
-    senderDomains: JSON.parse(r.sender_domains) as Record<string, number>,
-  };
 }
 
 /** The store for a --state value: a file path (SQLite). URLs are for server databases, not built yet. */
 export function openReportStore(state: string): ReportStore {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(state))
-    throw new ConfigError(`--state ${state.replace(/\/\/[^@/]*@/, '//…@')}: only a SQLite file path is supported in this version (server databases come later)`);
+    throw new ConfigError(
+      `--state ${state.replace(/\/\/[^@/]*@/, '//…@')}: only a SQLite file path is supported in this version (server databases come later)`,
+    );
   return new SqliteReportStore(state);
 }

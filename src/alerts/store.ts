@@ -123,7 +123,10 @@ export interface ReportStore {
   beginRun(startedAt: number): Promise<number>;
   recordHosts(runId: number, hosts: RunHostRow[]): Promise<void>;
   recordFindings(runId: number, findings: FindingRow[]): Promise<void>;
-  finishRun(runId: number, r: { finishedAt: number; exitCode: number; unfinished: number; channelErrors: Record<string, string> }): Promise<void>;
+  finishRun(
+    runId: number,
+    r: { finishedAt: number; exitCode: number; unfinished: number; channelErrors: Record<string, string> },
+  ): Promise<void>;
   runs(limit: number): Promise<RunSummaryRow[]>;
   runHosts(runId: number): Promise<RunHostRow[]>;
   runFindings(runId: number): Promise<FindingRow[]>;

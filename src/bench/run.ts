@@ -15,7 +15,12 @@ function eximListing(n: number): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const id = `1W${String(i % 10000).padStart(4, '0')}-${String(i).padStart(6, '0')}-${String(i % 100).padStart(2, '0')}`;
-    out.push(`${(i % 59) + 1}m  2.${i % 10}K ${id} <user${i % 50}@example.test>`, `          r${i}@remote.test`, `          s${i}@remote.test`, '');
+    out.push(
+      `${(i % 59) + 1}m  2.${i % 10}K ${id} <user${i % 50}@example.test>`,
+      `          r${i}@remote.test`,
+      `          s${i}@remote.test`,
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -76,7 +81,9 @@ try {
     });
     const ms = Date.now() - t0;
     if (r.summary.byStatus.ok !== HOSTS) throw new Error(`only ${r.summary.byStatus.ok} hosts ok`);
-    console.log(`fleet scan ${HOSTS} hosts, forks ${String(forks).padEnd(4)}       ${String(ms).padStart(8)} ms  ${((HOSTS / ms) * 1000).toFixed(1).padStart(7)} hosts/s`);
+    console.log(
+      `fleet scan ${HOSTS} hosts, forks ${String(forks).padEnd(4)}       ${String(ms).padStart(8)} ms  ${((HOSTS / ms) * 1000).toFixed(1).padStart(7)} hosts/s`,
+    );
   }
 } finally {
   await fleet.close();

@@ -63,14 +63,29 @@ function account(cmd: string, o: CommonOptions): string {
 async function oneHost(cmd: string, pattern: string, o: CommonOptions): Promise<{ host: HostSpec; timeoutS: number; tty: boolean }> {
   const timeoutS = positiveInt('--timeout', o.timeout, 3600);
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  if (!tty && !o.yes && !o.dryRun) throw new ConfigError(`${cmd}: no terminal to ask on: run interactively, or unattended with --yes (or --dry-run)`);
+  if (!tty && !o.yes && !o.dryRun)
+    throw new ConfigError(`${cmd}: no terminal to ask on: run interactively, or unattended with --yes (or --dry-run)`);
   const inv = await loadInventory(o.inventory ?? defaultInventory());
   const hosts = selectHosts(inv, pattern);
-  if (hosts.length !== 1) throw new ConfigError(`${cmd} works on one host; "${pattern}" matches ${hosts.length}: ${hosts.slice(0, 5).map((h) => h.name).join(', ')}`);
+  if (hosts.length !== 1)
+    throw new ConfigError(
+      `${cmd} works on one host; "${pattern}" matches ${hosts.length}: ${hosts
+        .slice(0, 5)
+        .map((h) => h.name)
+        .join(', ')}`,
+    );
   return { host: hosts[0]!, timeoutS, tty };
 }
 
-async function run(cmd: 'contain' | 'release', host: HostSpec, timeoutS: number, tty: boolean, vars: Record<string, unknown>, o: CommonOptions, forced: Map<string, string>): Promise<number> {
+async function run(
+  cmd: 'contain' | 'release',
+  host: HostSpec,
+  timeoutS: number,
+  tty: boolean,
+  vars: Record<string, unknown>,
+  o: CommonOptions,
+  forced: Map<string, string>,
+): Promise<number> {
   const playbook = await loadPlaybook(join(PLAYBOOKS, `${cmd}.yaml`), ACTION_NAMES);
   const transport = transportFor(host, {
     knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
@@ -97,7 +112,8 @@ async function run(cmd: 'contain' | 'release', host: HostSpec, timeoutS: number,
       renderer: (tty && !process.env.CI ? ttyRenderer : plainRenderer)({
         out: (line) => void process.stderr.write(`${line}\n`),
         label: cmd,
-        resume: (runId) => `mailsweep ${cmd} ${quote(host.name)} --auth-id ${quote(String(vars.auth_id ?? o.authId))} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
+        resume: (runId) =>
+          `mailsweep ${cmd} ${quote(host.name)} --auth-id ${quote(String(vars.auth_id ?? o.authId))} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
       }),
       commandTimeoutMs: timeoutS * 1000,
     });
@@ -116,7 +132,8 @@ export async function runContain(pattern: string, o: ContainCliOptions): Promise
   if (o.suspendOutgoing) measures.push('suspend_outgoing');
   if (o.suspendLogin) measures.push('suspend_login');
   if (o.kick) measures.push('kick');
-  if (!measures.length && !o.resume) throw new ConfigError('contain: say what to do: --hold, --suspend-outgoing, --suspend-login and/or --kick');
+  if (!measures.length && !o.resume)
+    throw new ConfigError('contain: say what to do: --hold, --suspend-outgoing, --suspend-login and/or --kick');
   const { host, timeoutS, tty } = await oneHost('contain', pattern, o);
   const scope = o.wholeAccount ? 'account' : 'mailbox';
   const { problems } = containWays(host.vars, measures, scope);

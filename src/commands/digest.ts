@@ -54,18 +54,22 @@ export async function runDigest(o: ReportCliOptions, cfg: ReportConfig, now: num
   const lastDay = periodEnd(o.day, now);
   if (!lastDay) throw new ConfigError(`--day: expected YYYY-MM-DD, today or yesterday, got "${o.day}"`);
   const format = o.format ?? 'text';
-  if (!(DIGEST_FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format: the digest is ${DIGEST_FORMATS.join(', ')}; got "${format}"`);
+  if (!(DIGEST_FORMATS as readonly string[]).includes(format))
+    throw new ConfigError(`--format: the digest is ${DIGEST_FORMATS.join(', ')}; got "${format}"`);
   const top = Number(o.top ?? 50);
-  if (!Number.isInteger(top) || top < 1 || top > 100_000) throw new ConfigError(`--top must be a whole number from 1 to 100000, got "${o.top}"`);
+  if (!Number.isInteger(top) || top < 1 || top > 100_000)
+    throw new ConfigError(`--top must be a whole number from 1 to 100000, got "${o.top}"`);
   if (o.table !== undefined && !(CSV_TABLES as readonly string[]).includes(o.table))
     throw new ConfigError(`--table: expected one of ${CSV_TABLES.join(', ')}; got "${o.table}"`);
   if (o.table !== undefined && format !== 'csv') throw new ConfigError('--table goes with --format csv');
-  if (o.mail !== undefined && (format === 'csv' || format === 'json')) throw new ConfigError(`--mail sends the text or markdown digest, not ${format}`);
+  if (o.mail !== undefined && (format === 'csv' || format === 'json'))
+    throw new ConfigError(`--mail sends the text or markdown digest, not ${format}`);
   if (format === 'csv' && o.table === undefined && o.output === undefined)
     throw new ConfigError('--format csv writes one table: give --table NAME (stdout) or -o DIR (one file per table)');
 
   const statePath = o.state ?? defaultReportStatePath(io.env);
-  if (!existsSync(statePath)) throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
+  if (!existsSync(statePath))
+    throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
   const store = openReportStore(statePath);
   try {
     const d = await buildDigest(store, kind, lastDay, now);
@@ -77,7 +81,8 @@ export async function runDigest(o: ReportCliOptions, cfg: ReportConfig, now: num
         return 0;
       }
       const dir = o.output!;
-      if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ConfigError(`-o ${dir}: with --format csv and no --table, -o is a directory (one file per table)`);
+      if (existsSync(dir) && !statSync(dir).isDirectory())
+        throw new ConfigError(`-o ${dir}: with --format csv and no --table, -o is a directory (one file per table)`);
       mkdirSync(dir, { recursive: true });
       for (const t of CSV_TABLES) await writeOut(join(dir, `digest-${d.kind}-${d.period.to}-${t}.csv`), renderCsv(d, t));
       return 0;

@@ -19,18 +19,21 @@ const processIo: ReportIo = { stdout: (t) => void process.stdout.write(t), stder
 
 export async function runHistory(subject: string | undefined, o: HistoryCliOptions, io: ReportIo = processIo): Promise<number> {
   const days = Number(o.days ?? 14);
-  if (!Number.isInteger(days) || days < 1 || days > 3660) throw new ConfigError(`--days must be a whole number from 1 to 3660, got "${o.days}"`);
+  if (!Number.isInteger(days) || days < 1 || days > 3660)
+    throw new ConfigError(`--days must be a whole number from 1 to 3660, got "${o.days}"`);
   const format = o.format ?? 'table';
   if (format !== 'table' && format !== 'json') throw new ConfigError(`--format: history is table or json; got "${format}"`);
   const nowText = o.now ?? io.env.MAILSWEEP_NOW;
   const now = nowText ? Date.parse(nowText) : Date.now();
   if (Number.isNaN(now)) throw new ConfigError(`--now / MAILSWEEP_NOW: expected an ISO date and time, got "${nowText}"`);
   const statePath = o.state ?? defaultReportStatePath(io.env);
-  if (!existsSync(statePath)) throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
+  if (!existsSync(statePath))
+    throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
   const store = openReportStore(statePath);
   try {
     const v = await buildHistory(store, subject, days, now);
-    if (!v) throw new ConfigError(`no host or account "${printable(subject ?? '', { max: 200 })}" in ${statePath} in the last ${days} day(s)`);
+    if (!v)
+      throw new ConfigError(`no host or account "${printable(subject ?? '', { max: 200 })}" in ${statePath} in the last ${days} day(s)`);
     io.stdout(format === 'json' ? renderHistoryJson(v) : renderHistoryTable(v));
     return 0;
   } finally {

@@ -53,7 +53,11 @@ export async function writeAtomic(file: string, text: string): Promise<void> {
 }
 
 /** Render the page from open stores (used by `report --html` while it still holds its lock). */
-export async function buildHtml(store: ReportStore, history: HistoryStore | undefined, o: { now: number; days: number; inventory?: string }): Promise<string> {
+export async function buildHtml(
+  store: ReportStore,
+  history: HistoryStore | undefined,
+  o: { now: number; days: number; inventory?: string },
+): Promise<string> {
   const data = await collectHtmlData(store, history, { now: o.now, days: o.days, ...(o.inventory ? { inventory: o.inventory } : {}) });
   return renderHtml(data, version());
 }

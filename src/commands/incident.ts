@@ -48,12 +48,19 @@ async function readAnswers(file: string | undefined): Promise<Record<string, unk
     throw new ConfigError(`--answers ${file}: ${(e as Error).message}`);
   }
   const v = parseYaml(text) as unknown;
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`--answers ${file}: expected a mapping of question keys to answers`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError(`--answers ${file}: expected a mapping of question keys to answers`);
   return v as Record<string, unknown>;
 }
 
 /** Exit codes of `mailsweep incident` (the table in the README's incident section). */
-export const INCIDENT_EXIT = { ok: 0, failed: EXIT.failed, connection: EXIT.connection, config: EXIT.unknown, aborted: EXIT.aborted } as const;
+export const INCIDENT_EXIT = {
+  ok: 0,
+  failed: EXIT.failed,
+  connection: EXIT.connection,
+  config: EXIT.unknown,
+  aborted: EXIT.aborted,
+} as const;
 
 export async function runIncident(hostPattern: string, o: IncidentCliOptions): Promise<number> {
   // Validated as scan does: "abc" or 0 must not silently disable every timeout.
@@ -63,7 +70,13 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
     throw new ConfigError('no terminal to ask questions on: run interactively, or unattended with --yes (and --auth-id or --answers)');
   const inv = await loadInventory(o.inventory ?? defaultInventory());
   const hosts = selectHosts(inv, hostPattern);
-  if (hosts.length !== 1) throw new ConfigError(`incident works on one host; "${hostPattern}" matches ${hosts.length}: ${hosts.slice(0, 5).map((h) => h.name).join(', ')}`);
+  if (hosts.length !== 1)
+    throw new ConfigError(
+      `incident works on one host; "${hostPattern}" matches ${hosts.length}: ${hosts
+        .slice(0, 5)
+        .map((h) => h.name)
+        .join(', ')}`,
+    );
   const host = hosts[0]!;
   const playbook = await loadPlaybook(o.playbook ?? DEFAULT_PLAYBOOK, ACTION_NAMES);
   const vars: Record<string, unknown> = {};
@@ -78,9 +91,15 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
   }
   if (o.authId) vars.auth_id = o.authId;
   if (o.hold) vars.hold = true;
-  const skip = new Set((o.skip ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const skip = new Set(
+    (o.skip ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const s of skip)
-    if (!playbook.steps.some((x) => x.id === s)) throw new ConfigError(`--skip ${s}: no such step (steps: ${playbook.steps.map((x) => x.id).join(', ')})`);
+    if (!playbook.steps.some((x) => x.id === s))
+      throw new ConfigError(`--skip ${s}: no such step (steps: ${playbook.steps.map((x) => x.id).join(', ')})`);
   const transport = transportFor(host, {
     knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
     hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',

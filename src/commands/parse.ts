@@ -47,7 +47,17 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
     const out = {
       total: l.messages.length,
       reportedTotal: l.reportedTotal,
-      messages: l.messages.map((m) => ({ id: m.id, sender: m.sender, recipients: m.recipients, frozen: m.frozen, bounce: m.bounce, held: m.held, size: m.size, ageSeconds: m.ageSeconds, ...(m.authId ? { authId: m.authId } : {}) })),
+      messages: l.messages.map((m) => ({
+        id: m.id,
+        sender: m.sender,
+        recipients: m.recipients,
+        frozen: m.frozen,
+        bounce: m.bounce,
+        held: m.held,
+        size: m.size,
+        ageSeconds: m.ageSeconds,
+        ...(m.authId ? { authId: m.authId } : {}),
+      })),
       ...('services' in l && Array.isArray(l.services) ? { services: l.services } : {}),
       warnings: l.warnings,
     };
@@ -60,7 +70,11 @@ export async function runParse(file: string | undefined, o: ParseCliOptions): Pr
   const parser = ADAPTERS[mta].logs.create(year ? { year } : { nowSeconds });
   const agg = new AuthAggregator();
   const warnings: string[] = [];
-  const sink: LogSink = { submission: (s) => agg.add(s), failure: (f) => agg.addFailure(f), warning: (w) => warnings.length < 50 && warnings.push(w) };
+  const sink: LogSink = {
+    submission: (s) => agg.add(s),
+    failure: (f) => agg.addFailure(f),
+    warning: (w) => warnings.length < 50 && warnings.push(w),
+  };
   // Stream line by line: a multi-gigabyte log never sits in memory. Lines end at \n only, as in
   // the scan's log read (a CR inside a line is server text, not a line break; a CRLF file's CR goes).
   const splitter = new LineSplitter((line) => parser.feed(line.endsWith('\r') ? line.slice(0, -1) : line, sink));

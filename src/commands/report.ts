@@ -80,7 +80,9 @@ async function testChannel(cfg: ReportConfig, name: string, now: number, io: Rep
   const ch = cfg.channels.find((c) => c.name === name);
   if (!ch) {
     const known = cfg.channels.map((c) => c.name).join(', ');
-    throw new ConfigError(`--test-channel ${name}: no such channel${cfg.file ? ` in ${cfg.file}` : ' (no --config given)'}${known ? `; channels: ${known}` : ''}`);
+    throw new ConfigError(
+      `--test-channel ${name}: no such channel${cfg.file ? ` in ${cfg.file}` : ' (no --config given)'}${known ? `; channels: ${known}` : ''}`,
+    );
   }
   const notice: Notice = {
     status: 'firing',
@@ -97,7 +99,14 @@ async function testChannel(cfg: ReportConfig, name: string, now: number, io: Rep
       lastNotifiedAt: now,
       resolvedAt: null,
       hosts: ['mailsweep-test'],
-      evidence: [{ host: 'mailsweep-test', severity: 'warning', rules: ['test'], messages: [`test notice from mailsweep report --test-channel ${name}: the channel works`] }],
+      evidence: [
+        {
+          host: 'mailsweep-test',
+          severity: 'warning',
+          rules: ['test'],
+          messages: [`test notice from mailsweep report --test-channel ${name}: the channel works`],
+        },
+      ],
     },
   };
   const r = await deliver(ch, notice, { env: io.env });
@@ -110,7 +119,12 @@ async function testChannel(cfg: ReportConfig, name: string, now: number, io: Rep
 }
 
 /** Send every pending notice, channel by channel, oldest first; a failing channel stops for this run. */
-async function flush(store: ReportStore, channels: ChannelConfig[], now: number, io: ReportIo): Promise<{ errors: Record<string, string>; sent: Map<number, string[]> }> {
+async function flush(
+  store: ReportStore,
+  channels: ChannelConfig[],
+  now: number,
+  io: ReportIo,
+): Promise<{ errors: Record<string, string>; sent: Map<number, string[]> }> {
   const errors: Record<string, string> = {};
   const sent = new Map<number, string[]>();
   for (const ch of channels) {
@@ -132,7 +146,8 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const started = Date.now();
   const now = clock(o, io.env);
   const cfg = await config(o, io.env);
-  if (o.testChannel !== undefined) return { code: await testChannel(cfg, o.testChannel, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
+  if (o.testChannel !== undefined)
+    return { code: await testChannel(cfg, o.testChannel, now, io), notices: [], unfinished: [], channelErrors: {}, scanned: false };
   const digestOnly = (['day', 'format', 'table', 'output', 'top', 'mail'] as const).filter((k) => o[k] !== undefined);
   if (o.digest === undefined && digestOnly.length)
     throw new ConfigError(`${digestOnly.map((k) => (k === 'output' ? '-o' : `--${k}`)).join(', ')}: only with --digest daily|weekly`);
@@ -155,13 +170,17 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
 
   if (o.prometheus !== undefined) {
     const dir = dirname(resolve(o.prometheus));
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`--prometheus ${o.prometheus}: directory ${dir} does not exist`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new ConfigError(`--prometheus ${o.prometheus}: directory ${dir} does not exist`);
   }
 
   const deadlineAt = started + deadlineMs;
   let lock: RunLock;
   try {
-    lock = await acquireRunLock(`${statePath}.lock`, { ...(o.wait ? { waitMs: Math.max(0, deadlineAt - Date.now()) } : {}), now: new Date(now) });
+    lock = await acquireRunLock(`${statePath}.lock`, {
+      ...(o.wait ? { waitMs: Math.max(0, deadlineAt - Date.now()) } : {}),
+      now: new Date(now),
+    });
   } catch (e) {
     if (!(e instanceof ExitError)) throw e;
     io.stderr(`mailsweep: ${(e as Error).message}\n`);
@@ -194,11 +213,20 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     );
     await recordDigestFigures(store, runId, windows, scan.reports);
     const rows: RunHostRow[] = [
-      ...scan.reports.map((h) => ({ host: h.name, status: h.status, ...(h.reason ? { reason: h.reason } : {}), mta: h.mta, queue: h.queue, durationMs: h.durationMs })),
+      ...scan.reports.map((h) => ({
+        host: h.name,
+        status: h.status,
+        ...(h.reason ? { reason: h.reason } : {}),
+        mta: h.mta,
+        queue: h.queue,
+        durationMs: h.durationMs,
+      })),
       ...scan.unfinished.map((u) => ({
         host: u.host.name,
         status: 'unfinished' as const,
-        reason: u.started ? `still scanning at the run deadline (${formatDuration(deadlineMs)})` : `not started before the run deadline (${formatDuration(deadlineMs)})`,
+        reason: u.started
+          ? `still scanning at the run deadline (${formatDuration(deadlineMs)})`
+          : `not started before the run deadline (${formatDuration(deadlineMs)})`,
         mta: u.host.mta ?? null,
         queue: null,
         durationMs: 0,
@@ -213,18 +241,27 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
       for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
     }
     for (const inc of decision.update) await store.updateIncident(inc);
-    for (const n of decision.notices) for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
+    for (const n of decision.notices)
+      for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
 
     const { errors, sent } = await flush(store, cfg.channels, now, io);
     await store.prune(now - keepMs);
     const open = await store.openIncidents();
     const code = exitCodeFor(open);
-    await store.finishRun(runId, { finishedAt: now + (Date.now() - started), exitCode: code, unfinished: scan.unfinished.length, channelErrors: errors });
+    await store.finishRun(runId, {
+      finishedAt: now + (Date.now() - started),
+      exitCode: code,
+      unfinished: scan.unfinished.length,
+      channelErrors: errors,
+    });
     // The page is written even when nothing is new (it shows the trend); a failure to write it is
     // said on stderr but does not hide the alerts' exit code.
     if (o.html) {
       try {
-        await writeAtomic(o.html, await buildHtml(store, history, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }));
+        await writeAtomic(
+          o.html,
+          await buildHtml(store, history, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }),
+        );
       } catch (e) {
         io.stderr(`mailsweep: ${printable((e as Error).message, { max: 500 })}\n`);
       }
@@ -234,8 +271,15 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
         startedAt: now,
         durationMs: Date.now() - started,
         exitCode: code,
-        hosts: rows.map((h) => ({ host: h.host, status: h.status, queue: h.queue ? Math.max(h.queue.total, h.queue.reportedTotal ?? 0) : null })),
-        openIncidents: { warning: open.filter((i) => i.severity === 'warning').length, critical: open.filter((i) => i.severity === 'critical').length },
+        hosts: rows.map((h) => ({
+          host: h.host,
+          status: h.status,
+          queue: h.queue ? Math.max(h.queue.total, h.queue.reportedTotal ?? 0) : null,
+        })),
+        openIncidents: {
+          warning: open.filter((i) => i.severity === 'warning').length,
+          critical: open.filter((i) => i.severity === 'critical').length,
+        },
         sendsToday: sendsToday(windows),
       });
       try {
@@ -258,10 +302,13 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     }
     const known = new Set(cfg.channels.map((c) => c.name));
     const orphans = [...new Set((await store.pending()).map((p) => p.channel))].filter((c) => !known.has(c));
-    if (orphans.length) io.stderr(`mailsweep: notices are pending for channel(s) no longer configured: ${orphans.map((c) => printable(c)).join(', ')}\n`);
+    if (orphans.length)
+      io.stderr(`mailsweep: notices are pending for channel(s) no longer configured: ${orphans.map((c) => printable(c)).join(', ')}\n`);
     if (scan.unfinished.length) {
       const names = scan.unfinished.map((u) => printable(u.host.name, { max: 100 }));
-      io.stderr(`mailsweep: run deadline (${formatDuration(deadlineMs)}) reached: ${names.length} host(s) unfinished: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}\n`);
+      io.stderr(
+        `mailsweep: run deadline (${formatDuration(deadlineMs)}) reached: ${names.length} host(s) unfinished: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}\n`,
+      );
     }
     return { code, notices: decision.notices, unfinished: scan.unfinished.map((u) => u.host.name), channelErrors: errors, scanned: true };
   } finally {

@@ -40,7 +40,9 @@ export function defaultInventory(): string {
   const candidates = [process.env.MAILSWEEP_INVENTORY, 'inventory.yaml', 'inventory.yml', '/etc/mailsweep/inventory.yaml'];
   const found = candidates.find((c) => c && existsSync(c));
   if (!found)
-    throw new ConfigError('no inventory: pass -i FILE (or set MAILSWEEP_INVENTORY, or create ./inventory.yaml); see inventory.example.yaml');
+    throw new ConfigError(
+      'no inventory: pass -i FILE (or set MAILSWEEP_INVENTORY, or create ./inventory.yaml); see inventory.example.yaml',
+    );
   return found;
 }
 
@@ -56,12 +58,18 @@ export function parseFormat(f: string): FormatName {
 }
 
 /** Progress goes to stderr, so stdout carries only the report (pipes, cron, --format json). */
-async function withProgress(hosts: HostSpec[], tty: boolean, run: (on: (e: FleetEvent) => void) => Promise<ScanReport>): Promise<ScanReport> {
+async function withProgress(
+  hosts: HostSpec[],
+  tty: boolean,
+  run: (on: (e: FleetEvent) => void) => Promise<ScanReport>,
+): Promise<ScanReport> {
   // Names come from the inventory, reasons quote the server: both shown, never interpreted.
   if (!tty) {
     return run((e) => {
       if (e.kind === 'host-done')
-        process.stderr.write(`[${safeText(e.host.name)}] ${hostState(e.report)}${e.report.queue ? ` queue=${e.report.queue.total}` : ''}${e.report.status !== 'ok' ? ` ${safeText(e.report.reason ?? '')}` : ''}\n`);
+        process.stderr.write(
+          `[${safeText(e.host.name)}] ${hostState(e.report)}${e.report.queue ? ` queue=${e.report.queue.total}` : ''}${e.report.status !== 'ok' ? ` ${safeText(e.report.reason ?? '')}` : ''}\n`,
+        );
     });
   }
   let report!: ScanReport;

@@ -75,7 +75,8 @@ export function generateKeyPair(): KeyPair {
   // "Malformed OpenSSH public key". Draw again until both halves parse.
   for (let i = 0; i < 100; i++) {
     const k = utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(k.public) instanceof Error) && !(utils.parseKey(k.private) instanceof Error)) return { private: k.private, public: k.public };
+    if (!(utils.parseKey(k.public) instanceof Error) && !(utils.parseKey(k.private) instanceof Error))
+      return { private: k.private, public: k.public };
   }
   throw new Error('ssh2 could not generate a well-formed ed25519 key pair');
 }

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import type { ReplayEntry } from './fake-host.js';
 
 /** Substrings that tell the recorded commands apart; tried in this order (detect names every tool). */
-export const REPLAY_KEYS = { detect: 'for b in exim exim4', log: '__MAILSWEEP_LOGNOW__', localDomains: '__MAILSWEEP_LD__', queue: '__MAILSWEEP_' } as const;
+export const REPLAY_KEYS = {
+  detect: 'for b in exim exim4',
+  log: '__MAILSWEEP_LOGNOW__',
+  localDomains: '__MAILSWEEP_LD__',
+  queue: '__MAILSWEEP_',
+} as const;
 
 /** The replay table for a directory written by scripts/record-lab.ts. */
 export function replayFrom(dir: string): ReplayEntry[] {

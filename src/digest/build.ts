@@ -51,7 +51,15 @@ export interface HostDigest {
   failed: Record<string, number>;
   lastStatus: string | null;
   lastReason: string | null;
-  queue: { last: number; min: number; max: number; mean: number; maxFrozen: number; maxBounces: number; oldestSeconds: number | null } | null;
+  queue: {
+    last: number;
+    min: number;
+    max: number;
+    mean: number;
+    maxFrozen: number;
+    maxBounces: number;
+    oldestSeconds: number | null;
+  } | null;
 }
 
 export interface QshapeTable {
@@ -91,10 +99,25 @@ export function periodEnd(day: string | undefined, now: number): string | null {
 }
 
 function accountFigures(rows: AccountDayRow[]) {
-  const by = new Map<string, { hosts: Set<string>; messages: number; recipients: number; failures: number; ips: Set<string>; truncated: boolean; domains: Map<string, number> }>();
+  const by = new Map<
+    string,
+    {
+      hosts: Set<string>;
+      messages: number;
+      recipients: number;
+      failures: number;
+      ips: Set<string>;
+      truncated: boolean;
+      domains: Map<string, number>;
+    }
+  >();
   for (const r of rows) {
     let a = by.get(r.authId);
-    if (!a) by.set(r.authId, (a = { hosts: new Set(), messages: 0, recipients: 0, failures: 0, ips: new Set(), truncated: false, domains: new Map() }));
+    if (!a)
+      by.set(
+        r.authId,
+        (a = { hosts: new Set(), messages: 0, recipients: 0, failures: 0, ips: new Set(), truncated: false, domains: new Map() }),
+      );
     a.hosts.add(r.host);
     a.messages += r.messages;
     a.recipients += r.recipients;
@@ -139,7 +162,8 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
 
   // Accounts: the period's figures, its change vs the days before.
   const flagged = new Map<string, Set<string>>();
-  for (const f of findings) if (f.subject && f.severity !== 'info') (flagged.get(f.subject) ?? flagged.set(f.subject, new Set()).get(f.subject)!).add(f.rule);
+  for (const f of findings)
+    if (f.subject && f.severity !== 'info') (flagged.get(f.subject) ?? flagged.set(f.subject, new Set()).get(f.subject)!).add(f.rule);
   // Per host: observed days, and the account's messages there; the change is judged host by host
   // (hosts seen in the period only), so a host that could not be read does not look like a drop.
   const observed = (ws: { host: string; day: string }[]) => {
@@ -187,7 +211,9 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
     });
   }
   // Flagged accounts first, then by messages.
-  accounts.sort((x, y) => Number(y.flagged.length > 0) - Number(x.flagged.length > 0) || y.messages - x.messages || byText(x.account, y.account));
+  accounts.sort(
+    (x, y) => Number(y.flagged.length > 0) - Number(x.flagged.length > 0) || y.messages - x.messages || byText(x.account, y.account),
+  );
 
   // Hosts: queue over the period's runs, failures by status.
   const hostMap = new Map<string, typeof hostRuns>();
@@ -229,13 +255,19 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
     if (!latest) continue;
     hostTables.push({ host, at: iso(latest.startedAt), rows: withTotal(await store.queueShapes(latest.runId, host)) });
   }
-  const newest = hostTables.map((t) => t.at!).sort(byText).pop() ?? null;
+  const newest =
+    hostTables
+      .map((t) => t.at!)
+      .sort(byText)
+      .pop() ?? null;
   const fleet: QshapeTable = { host: null, at: newest, rows: withTotal(mergeShapes(hostTables.map((t) => t.rows.slice(1)))) };
   // Busiest queues first in the per-host list: problems first.
   hostTables.sort((x, y) => y.rows[0]!.total - x.rows[0]!.total || byText(x.host!, y.host!));
 
   // Problems: incidents of the period, hosts that could not be scanned, surges, channels that failed.
-  const problems: DigestProblem[] = incidents.filter((i) => i.openedAt < to && (i.resolvedAt === null || i.resolvedAt >= from)).map((i) => incidentProblem(i, to));
+  const problems: DigestProblem[] = incidents
+    .filter((i) => i.openedAt < to && (i.resolvedAt === null || i.resolvedAt >= from))
+    .map((i) => incidentProblem(i, to));
   for (const h of hosts) {
     const bad = Object.entries(h.failed);
     if (!bad.length) continue;
@@ -258,9 +290,17 @@ export async function buildDigest(store: ReportStore, kind: DigestKind, lastDay:
         message: `account ${a.account} sent ${a.perDay}/day, ${a.baselinePerDay ? `${round1(a.perDay / a.baselinePerDay)}×` : 'vs none on'} its baseline (${a.baselinePerDay}/day over ${a.baselineDays} day(s)), not flagged by a rule`,
       });
   const channelFails = new Map<string, { count: number; last: string }>();
-  for (const r of runs) for (const [ch, err] of Object.entries(r.channelErrors)) channelFails.set(ch, { count: (channelFails.get(ch)?.count ?? 0) + 1, last: err });
+  for (const r of runs)
+    for (const [ch, err] of Object.entries(r.channelErrors))
+      channelFails.set(ch, { count: (channelFails.get(ch)?.count ?? 0) + 1, last: err });
   for (const [ch, f] of [...channelFails].sort((x, y) => byText(x[0], y[0])))
-    problems.push({ severity: 'warning', kind: 'channel', subject: ch, hosts: [], message: `channel ${ch} failed in ${f.count} run(s); last error: ${f.last}` });
+    problems.push({
+      severity: 'warning',
+      kind: 'channel',
+      subject: ch,
+      hosts: [],
+      message: `channel ${ch} failed in ${f.count} run(s); last error: ${f.last}`,
+    });
   problems.sort((x, y) => Number(y.severity === 'critical') - Number(x.severity === 'critical'));
 
   return {

@@ -29,10 +29,28 @@ function csv(head: string[], rows: Cell[][]): string {
 export function renderCsv(d: Digest, table: CsvTable): string {
   switch (table) {
     case 'problems':
-      return csv(['severity', 'kind', 'subject', 'hosts', 'message'], d.problems.map((p) => [p.severity, p.kind, p.subject, p.hosts.join(' '), p.message]));
+      return csv(
+        ['severity', 'kind', 'subject', 'hosts', 'message'],
+        d.problems.map((p) => [p.severity, p.kind, p.subject, p.hosts.join(' '), p.message]),
+      );
     case 'accounts':
       return csv(
-        ['account', 'hosts', 'messages', 'recipients', 'client_ips', 'client_ips_truncated', 'failures', 'days_observed', 'per_day', 'baseline_per_day', 'baseline_days', 'change_pct', 'sender_domains', 'flagged'],
+        [
+          'account',
+          'hosts',
+          'messages',
+          'recipients',
+          'client_ips',
+          'client_ips_truncated',
+          'failures',
+          'days_observed',
+          'per_day',
+          'baseline_per_day',
+          'baseline_days',
+          'change_pct',
+          'sender_domains',
+          'flagged',
+        ],
         d.accounts.map((a) => [
           a.account,
           a.hosts.join(' '),
@@ -52,7 +70,19 @@ export function renderCsv(d: Digest, table: CsvTable): string {
       );
     case 'hosts':
       return csv(
-        ['host', 'runs', 'not_scanned', 'last_status', 'queue_last', 'queue_min', 'queue_max', 'queue_mean', 'max_frozen', 'max_bounces', 'oldest_seconds'],
+        [
+          'host',
+          'runs',
+          'not_scanned',
+          'last_status',
+          'queue_last',
+          'queue_min',
+          'queue_max',
+          'queue_mean',
+          'max_frozen',
+          'max_bounces',
+          'oldest_seconds',
+        ],
         d.hosts.map((h) => [
           h.host,
           h.runs,
@@ -70,7 +100,9 @@ export function renderCsv(d: Digest, table: CsvTable): string {
     case 'qshape':
       return csv(
         ['scope', 'scan_at', 'sender_domain', 'total', ...d.buckets.map((b) => `m${b}`), 'unknown_age'],
-        [d.qshape.fleet, ...d.qshape.hosts].flatMap((t) => t.rows.map((r) => [t.host ?? '(fleet)', t.at, r.domain, r.total, ...r.buckets, r.unknownAge])),
+        [d.qshape.fleet, ...d.qshape.hosts].flatMap((t) =>
+          t.rows.map((r) => [t.host ?? '(fleet)', t.at, r.domain, r.total, ...r.buckets, r.unknownAge]),
+        ),
       );
   }
 }

@@ -37,7 +37,12 @@ export function sparkline(values: (number | null)[]): string {
   return values.map((v) => (v === null ? NO_DATA : BARS[max === 0 ? 0 : Math.round((v / max) * (BARS.length - 1))]!)).join('');
 }
 
-export async function buildHistory(store: ReportStore, subject: string | undefined, days: number, now: number): Promise<HistoryView | null> {
+export async function buildHistory(
+  store: ReportStore,
+  subject: string | undefined,
+  days: number,
+  now: number,
+): Promise<HistoryView | null> {
   const to = dayOf(now);
   const from = dayOf(Date.parse(`${to}T00:00:00Z`) - (days - 1) * DAY);
   const t0 = Date.parse(`${from}T00:00:00Z`);
@@ -52,7 +57,12 @@ export async function buildHistory(store: ReportStore, subject: string | undefin
   let kind: HistoryView['subject']['kind'] = 'fleet';
   if (subject !== undefined) {
     if (hostRuns.some((h) => h.host === subject) || windows.some((w) => w.host === subject)) kind = 'host';
-    else if (accountDays.some((a) => a.authId === subject) || queued.some((q) => q.authId === subject) || findings.some((f) => f.subject === subject)) kind = 'account';
+    else if (
+      accountDays.some((a) => a.authId === subject) ||
+      queued.some((q) => q.authId === subject) ||
+      findings.some((f) => f.subject === subject)
+    )
+      kind = 'account';
     else return null;
   }
   const isHost = (h: string) => kind !== 'host' || h === subject;
@@ -64,7 +74,9 @@ export async function buildHistory(store: ReportStore, subject: string | undefin
     const runIds = new Set(runsOfDay.map((h) => h.runId));
     const observed = windows.some((w) => w.day === day && isHost(w.host));
     const sends = observed
-      ? accountDays.filter((a) => a.day === day && isHost(a.host) && (kind !== 'account' || a.authId === subject)).reduce((s, a) => s + a.messages, 0)
+      ? accountDays
+          .filter((a) => a.day === day && isHost(a.host) && (kind !== 'account' || a.authId === subject))
+          .reduce((s, a) => s + a.messages, 0)
       : null;
     // Queue: per run the total (summed over hosts), the day's highest run.
     const perRun = new Map<number, number>();
@@ -87,7 +99,11 @@ export async function buildHistory(store: ReportStore, subject: string | undefin
     from,
     to,
     days: out,
-    sparklines: { sends: sparkline(out.map((d) => d.sends)), queue: sparkline(out.map((d) => d.queue)), findings: sparkline(out.map((d) => (d.runs ? d.findings : null))) },
+    sparklines: {
+      sends: sparkline(out.map((d) => d.sends)),
+      queue: sparkline(out.map((d) => d.queue)),
+      findings: sparkline(out.map((d) => (d.runs ? d.findings : null))),
+    },
   };
 }
 
@@ -104,7 +120,11 @@ export function renderHistoryTable(v: HistoryView): string {
   ]);
   const head = ['DAY', 'RUNS', 'SENDS', 'QUEUE', 'FINDINGS', 'TREND'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(w[i]!) : c.padStart(w[i]!)))
+      .join('  ')
+      .trimEnd();
   return [
     `mailsweep history, ${who}: ${v.from} to ${v.to} (UTC; sends by the servers' own days)`,
     `sends     ${v.sparklines.sends}`,

@@ -65,7 +65,8 @@ export function queueShape(messages: QueueMessage[], max = MAX_SHAPE_DOMAINS): {
 /** Several snapshots as one table (fleet-wide), rows merged by domain. */
 export function mergeShapes(tables: QueueShapeRow[][]): QueueShapeRow[] {
   const byDomain = new Map<string, QueueShapeRow>();
-  for (const t of tables) for (const r of t) addInto(byDomain.get(r.domain) ?? byDomain.set(r.domain, emptyRow(r.domain)).get(r.domain)!, r);
+  for (const t of tables)
+    for (const r of t) addInto(byDomain.get(r.domain) ?? byDomain.set(r.domain, emptyRow(r.domain)).get(r.domain)!, r);
   return ordered(byDomain.values());
 }
 

@@ -24,7 +24,17 @@ export function accountDayRows(w: AccountWindow): AccountDayRow[] {
         .filter(([name]) => !known.has(name) && name !== OTHER_FAILURES)
         .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
         .slice(0, MAX_FAILED_ONLY)
-        .map(([authId, failures]) => ({ host: w.host, authId, day: w.today, messages: 0, recipients: 0, failures, clientIps: [], ipsTruncated: false, senderDomains: {} }))
+        .map(([authId, failures]) => ({
+          host: w.host,
+          authId,
+          day: w.today,
+          messages: 0,
+          recipients: 0,
+          failures,
+          clientIps: [],
+          ipsTruncated: false,
+          senderDomains: {},
+        }))
     : [];
   const sent = w.users.flatMap((u) => {
     const perDay: [string, number][] = Object.entries(u.perDay).filter(([day]) => w.days.includes(day));
@@ -56,7 +66,12 @@ export function sendsToday(windows: AccountWindow[]): Record<string, number> {
 }
 
 /** Record the windows and the queue shapes; drops each report's message list once shaped. */
-export async function recordDigestFigures(store: ReportStore, runId: number, windows: AccountWindow[], reports: HostReport[]): Promise<void> {
+export async function recordDigestFigures(
+  store: ReportStore,
+  runId: number,
+  windows: AccountWindow[],
+  reports: HostReport[],
+): Promise<void> {
   for (const w of windows) {
     await store.recordWindowDays(w.host, w.days);
     await store.recordAccountDays(w.host, accountDayRows(w));

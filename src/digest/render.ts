@@ -15,7 +15,10 @@ const QSHAPE_ROWS_PER_HOST = 10;
 function shownShapes(d: Digest, top: number): { tables: [QshapeTable, number][]; more: number } {
   const busy = d.qshape.hosts.filter((t) => t.rows[0]!.total > 0);
   return {
-    tables: [[d.qshape.fleet, top], ...busy.slice(0, QSHAPE_HOSTS_SHOWN).map((t): [QshapeTable, number] => [t, Math.min(top, QSHAPE_ROWS_PER_HOST)])],
+    tables: [
+      [d.qshape.fleet, top],
+      ...busy.slice(0, QSHAPE_HOSTS_SHOWN).map((t): [QshapeTable, number] => [t, Math.min(top, QSHAPE_ROWS_PER_HOST)]),
+    ],
     more: Math.max(0, busy.length - QSHAPE_HOSTS_SHOWN),
   };
 }
@@ -43,8 +46,11 @@ function qshapeHead(d: Digest, t: QshapeTable): string[] {
 
 function qshapeCells(t: QshapeTable, top: number, cell: (s: string) => string): string[][] {
   const unknown = hasUnknownAge(t);
-  const rows = t.rows.slice(0, top + 1).map((r) => [cell(r.domain), String(r.total), ...r.buckets.map(String), ...(unknown ? [String(r.unknownAge)] : [])]);
-  if (t.rows.length > top + 1) rows.push([`… ${t.rows.length - top - 1} more domains`, '', ...t.rows[0]!.buckets.map(() => ''), ...(unknown ? [''] : [])]);
+  const rows = t.rows
+    .slice(0, top + 1)
+    .map((r) => [cell(r.domain), String(r.total), ...r.buckets.map(String), ...(unknown ? [String(r.unknownAge)] : [])]);
+  if (t.rows.length > top + 1)
+    rows.push([`… ${t.rows.length - top - 1} more domains`, '', ...t.rows[0]!.buckets.map(() => ''), ...(unknown ? [''] : [])]);
   return rows;
 }
 
@@ -105,16 +111,38 @@ export function renderText(d: Digest, top = 50): string {
   for (const p of d.problems) out.push(`  ${p.severity.toUpperCase().padEnd(8)}  ${t(p.message, 500)}`);
   out.push('', `ACCOUNTS: authenticated senders across the fleet, flagged first (${d.accounts.length})`);
   if (d.accounts.length) {
-    out.push(...columns(ACCOUNT_HEAD, d.accounts.slice(0, top).map((a) => accountCells(a, t)), (i) => i >= 1 && i <= 7));
+    out.push(
+      ...columns(
+        ACCOUNT_HEAD,
+        d.accounts.slice(0, top).map((a) => accountCells(a, t)),
+        (i) => i >= 1 && i <= 7,
+      ),
+    );
     if (d.accounts.length > top) out.push(`… and ${d.accounts.length - top} more (--format json or csv lists all)`);
   } else out.push('  no authenticated sending recorded in the period');
   out.push('', `HOSTS: queue over the period's runs (${d.hosts.length})`);
-  if (d.hosts.length) out.push(...columns(HOST_HEAD, d.hosts.map((h) => hostCells(h, t)), (i) => i === 1 || (i >= 3 && i <= 8)));
+  if (d.hosts.length)
+    out.push(
+      ...columns(
+        HOST_HEAD,
+        d.hosts.map((h) => hostCells(h, t)),
+        (i) => i === 1 || (i >= 3 && i <= 8),
+      ),
+    );
   else out.push('  no runs in the period');
   const shapes = shownShapes(d, top);
   for (const [q, rows] of shapes.tables) {
-    out.push('', `QUEUE SHAPE, ${q.host === null ? 'fleet' : t(q.host)}: sender domain × minutes in queue${q.at ? ` (scan of ${q.at}${q.host === null ? ', newest' : ''})` : ''}`);
-    out.push(...columns(qshapeHead(d, q), qshapeCells(q, rows, (s) => t(s, MAX_DOMAIN)), (i) => i > 0));
+    out.push(
+      '',
+      `QUEUE SHAPE, ${q.host === null ? 'fleet' : t(q.host)}: sender domain × minutes in queue${q.at ? ` (scan of ${q.at}${q.host === null ? ', newest' : ''})` : ''}`,
+    );
+    out.push(
+      ...columns(
+        qshapeHead(d, q),
+        qshapeCells(q, rows, (s) => t(s, MAX_DOMAIN)),
+        (i) => i > 0,
+      ),
+    );
   }
   if (shapes.more) out.push('', `… ${shapes.more} more host(s) with a queue (--format json or csv --table qshape lists all)`);
   return `${out.join('\n')}\n`;
@@ -132,18 +160,34 @@ export function renderMarkdown(d: Digest, top = 50): string {
   for (const p of d.problems) out.push(`- **${p.severity.toUpperCase()}** ${m(p.message, 500)}`);
   out.push('', `## Accounts (${d.accounts.length})`, '');
   if (d.accounts.length) {
-    out.push(...mdTable(ACCOUNT_HEAD, d.accounts.slice(0, top).map((a) => accountCells(a, m))));
+    out.push(
+      ...mdTable(
+        ACCOUNT_HEAD,
+        d.accounts.slice(0, top).map((a) => accountCells(a, m)),
+      ),
+    );
     if (d.accounts.length > top) out.push('', `… and ${d.accounts.length - top} more.`);
   } else out.push('No authenticated sending recorded in the period.');
   out.push('', `## Hosts (${d.hosts.length})`, '');
-  if (d.hosts.length) out.push(...mdTable(HOST_HEAD, d.hosts.map((h) => hostCells(h, m))));
+  if (d.hosts.length)
+    out.push(
+      ...mdTable(
+        HOST_HEAD,
+        d.hosts.map((h) => hostCells(h, m)),
+      ),
+    );
   const shapes = shownShapes(d, top);
   for (const [q, rows] of shapes.tables) {
     out.push('', `## Queue shape, ${q.host === null ? 'fleet' : m(q.host)}`, '');
     if (q.at) out.push(`Sender domain × minutes in queue, scan of ${q.at}.`, '');
     const head = qshapeHead(d, q);
     head[0] = 'sender domain';
-    out.push(...mdTable(head, qshapeCells(q, rows, (s) => m(s, MAX_DOMAIN))));
+    out.push(
+      ...mdTable(
+        head,
+        qshapeCells(q, rows, (s) => m(s, MAX_DOMAIN)),
+      ),
+    );
   }
   if (shapes.more) out.push('', `… ${shapes.more} more host(s) with a queue.`);
   return `${out.join('\n')}\n`;

@@ -20,7 +20,8 @@ const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, '0
 function header(e: TarEntry, mtime: number): Buffer {
   const h = Buffer.alloc(512);
   const dir = e.name.endsWith('/');
-  if (Buffer.byteLength(e.name) > 100 || e.name.startsWith('/') || e.name.split('/').includes('..')) throw new Error(`tar: unusable entry name ${JSON.stringify(e.name)}`);
+  if (Buffer.byteLength(e.name) > 100 || e.name.startsWith('/') || e.name.split('/').includes('..'))
+    throw new Error(`tar: unusable entry name ${JSON.stringify(e.name)}`);
   field(h, 0, 100, e.name);
   field(h, 100, 8, octal(e.mode ?? (dir ? 0o700 : 0o600), 8));
   field(h, 108, 8, octal(0, 8));

@@ -59,7 +59,9 @@ export class HistoryStore {
   /** Days (before `day`) on which this host was observed, newest first. */
   observedDays(host: string, beforeDay: string, limit: number): string[] {
     return (
-      this.db.prepare('SELECT day FROM host_day WHERE host = ? AND day < ? ORDER BY day DESC LIMIT ?').all(host, beforeDay, limit) as { day: string }[]
+      this.db.prepare('SELECT day FROM host_day WHERE host = ? AND day < ? ORDER BY day DESC LIMIT ?').all(host, beforeDay, limit) as {
+        day: string;
+      }[]
     ).map((r) => r.day);
   }
 

@@ -91,7 +91,7 @@ export function bucketPeaks(points: { at: number; total: number }[], max: number
   const out: { at: number; total: number }[] = [];
   for (const p of points) {
     const b = Math.min(max - 1, Math.floor(((p.at - first) / span) * max));
-    const last = out[out.length - 1] as ({ at: number; total: number; b?: number } | undefined);
+    const last = out[out.length - 1] as { at: number; total: number; b?: number } | undefined;
     if (last && last.b === b) {
       if (p.total > last.total) Object.assign(last, { at: p.at, total: p.total });
     } else out.push({ ...p, b } as { at: number; total: number });
@@ -111,20 +111,35 @@ async function queueSeries(store: ReportStore, since: number, open: Incident[]):
   }
   const troubled = new Set(open.flatMap((i) => i.hosts));
   // Problems first: hosts in an open incident, then the biggest peaks.
-  const all = [...byHost.values()].sort((a, b) => Number(troubled.has(b.host)) - Number(troubled.has(a.host)) || b.peak - a.peak || a.host.localeCompare(b.host));
+  const all = [...byHost.values()].sort(
+    (a, b) => Number(troubled.has(b.host)) - Number(troubled.has(a.host)) || b.peak - a.peak || a.host.localeCompare(b.host),
+  );
   const charted = all.slice(0, MAX_QUEUE_CHARTS).map((s) => ({ ...s, points: bucketPeaks(s.points, MAX_QUEUE_POINTS) }));
   return { charted, notCharted: all.length - charted.length };
 }
 
-function accountSeries(history: HistoryStore, host: string, authId: string, fromDay: string, toDay: string, flagged: boolean): AccountSeries {
+function accountSeries(
+  history: HistoryStore,
+  host: string,
+  authId: string,
+  fromDay: string,
+  toDay: string,
+  flagged: boolean,
+): AccountSeries {
   const settings = ruleSettings({});
   // Days the host was observed in the window (a day it was not scanned is unknown, not zero).
   const nextDay = utcDay(Date.parse(`${toDay}T00:00:00Z`) + DAY);
-  const observed = history.observedDays(host, nextDay, 400).filter((d) => d >= fromDay).reverse();
+  const observed = history
+    .observedDays(host, nextDay, 400)
+    .filter((d) => d >= fromDay)
+    .reverse();
   const sent = history.userCounts(host, authId, observed);
   const days = observed.map((day, i) => {
     // The baseline rule's own arithmetic (default settings): previous working days observed on this host.
-    const prior = history.observedDays(host, day, 8 * settings.baseline_days).filter(isWeekday).slice(0, settings.baseline_days);
+    const prior = history
+      .observedDays(host, day, 8 * settings.baseline_days)
+      .filter(isWeekday)
+      .slice(0, settings.baseline_days);
     const { average, allowed } = baselineAllowed(history.userCounts(host, authId, prior), settings);
     return { day, sent: sent[i]!, average, allowed };
   });
@@ -146,7 +161,9 @@ export async function collectHtmlData(store: ReportStore, history: HistoryStore 
     senders = history.topSenders(fromDay, MAX_SENDERS);
     // Accounts of open incidents first (on each host they fire on), then the busiest senders.
     const pairs = new Map<string, { host: string; authId: string; flagged: boolean }>();
-    for (const i of open) if (i.kind === 'account') for (const h of i.hosts) pairs.set(`${h}\0${i.subject.toLowerCase()}`, { host: h, authId: i.subject, flagged: true });
+    for (const i of open)
+      if (i.kind === 'account')
+        for (const h of i.hosts) pairs.set(`${h}\0${i.subject.toLowerCase()}`, { host: h, authId: i.subject, flagged: true });
     for (const s of senders) {
       const key = `${s.host}\0${s.authId.toLowerCase()}`;
       if (!pairs.has(key)) pairs.set(key, { host: s.host, authId: s.authId, flagged: false });

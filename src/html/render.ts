@@ -98,15 +98,21 @@ function overview(d: HtmlReportData): string {
   return [
     `<ul class="cards">${cards.join('')}</ul>`,
     `<p class="meta">${runLine}</p>`,
-    errs.length ? `<p class="bad">Channels that failed in the last run (their notices are retried): ${errs.map(([c, e]) => `${h(c, 80)}: ${h(e, 300)}`).join('; ')}</p>` : '',
+    errs.length
+      ? `<p class="bad">Channels that failed in the last run (their notices are retried): ${errs.map(([c, e]) => `${h(c, 80)}: ${h(e, 300)}`).join('; ')}</p>`
+      : '',
   ].join('\n');
 }
 
 function evidenceItem(i: Incident, e: HostEvidence, inventory?: string): string {
   const li: string[] = [];
-  if (e.sent !== undefined) li.push(`sent ${num(e.sent)} message(s) to ${num(e.recipients ?? 0)} recipient(s); ${num(e.queued ?? 0)} still queued`);
+  if (e.sent !== undefined)
+    li.push(`sent ${num(e.sent)} message(s) to ${num(e.recipients ?? 0)} recipient(s); ${num(e.queued ?? 0)} still queued`);
   if (e.senderDomains?.length) li.push(`sender domains: ${e.senderDomains.map(([dom, c]) => `${h(dom, 100)} (${num(c)})`).join(', ')}`);
-  if (e.clientIps?.length) li.push(`client IPs (${num(e.clientIpCount ?? e.clientIps.length)}): ${e.clientIps.map((ip) => h(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`);
+  if (e.clientIps?.length)
+    li.push(
+      `client IPs (${num(e.clientIpCount ?? e.clientIps.length)}): ${e.clientIps.map((ip) => h(ip, 60)).join(', ')}${(e.clientIpCount ?? 0) > e.clientIps.length ? ', …' : ''}`,
+    );
   if (e.sampleSubject) li.push(`sample subject: “${h(e.sampleSubject.subject, 200)}” (<code>${h(e.sampleSubject.id, 40)}</code>)`);
   if (e.sampleIds?.length) li.push(`sample queued messages: ${e.sampleIds.map((x) => `<code>${h(x, 40)}</code>`).join(' ')}`);
   if (e.queueTotal !== undefined) li.push(`queue: ${num(e.queueTotal)} message(s)`);
@@ -118,12 +124,17 @@ function evidenceItem(i: Incident, e: HostEvidence, inventory?: string): string 
 
 function incidents(d: HtmlReportData): string {
   if (!d.open.length) return '<p class="ok">No open incidents.</p>';
-  const sorted = [...d.open].sort((a, b) => Number(b.severity === 'critical') - Number(a.severity === 'critical') || a.openedAt - b.openedAt);
+  const sorted = [...d.open].sort(
+    (a, b) => Number(b.severity === 'critical') - Number(a.severity === 'critical') || a.openedAt - b.openedAt,
+  );
   return sorted
     .map((i) => {
       const sev = sevClass(i.severity);
-      const what = i.kind === 'account' ? `account ${h(i.subject)}` : i.kind === 'status' ? `hosts ${h(i.subject)}` : `host ${h(i.subject)}`;
-      const rules = topRules(i).map(([r, c]) => `${h(r, 60)} (${c} host${c === 1 ? '' : 's'})`).join(', ');
+      const what =
+        i.kind === 'account' ? `account ${h(i.subject)}` : i.kind === 'status' ? `hosts ${h(i.subject)}` : `host ${h(i.subject)}`;
+      const rules = topRules(i)
+        .map(([r, c]) => `${h(r, 60)} (${c} host${c === 1 ? '' : 's'})`)
+        .join(', ');
       return [
         `<article class="incident ${sev}" data-incident="${num(i.id)}">`,
         `<h3><span class="badge ${sev}">${sev.toUpperCase()}</span> ${what} on ${i.hosts.length} host${i.hosts.length === 1 ? '' : 's'}</h3>`,
@@ -137,7 +148,12 @@ function incidents(d: HtmlReportData): string {
 
 function hostsTable(hosts: RunHostRow[]): string {
   if (!hosts.length) return '<p class="note">No hosts recorded yet.</p>';
-  const sorted = [...hosts].sort((a, b) => Number(b.status !== 'ok') - Number(a.status !== 'ok') || (b.queue?.total ?? -1) - (a.queue?.total ?? -1) || a.host.localeCompare(b.host));
+  const sorted = [...hosts].sort(
+    (a, b) =>
+      Number(b.status !== 'ok') - Number(a.status !== 'ok') ||
+      (b.queue?.total ?? -1) - (a.queue?.total ?? -1) ||
+      a.host.localeCompare(b.host),
+  );
   const rows = sorted.map((x) => {
     const q = x.queue;
     const cls = x.status === 'ok' ? 'ok' : 'bad';
@@ -157,7 +173,7 @@ function queueChart(s: QueueSeries, from: number, to: number): string {
     xLabels: [when(from).slice(0, 10), when(to).slice(0, 10)],
   });
   const missed = s.missed ? `; queue not read in ${s.missed} run(s)` : '';
-  return `<figure data-host="${h(s.host, 120)}">${chart}<figcaption><b>${h(s.host, 120)}</b> — peak ${s.peak}, last read ${s.points.at(-1)?.total ?? "–"}${missed}</figcaption></figure>`;
+  return `<figure data-host="${h(s.host, 120)}">${chart}<figcaption><b>${h(s.host, 120)}</b> — peak ${s.peak}, last read ${s.points.at(-1)?.total ?? '–'}${missed}</figcaption></figure>`;
 }
 
 function accountChart(a: AccountSeries): string {
@@ -189,7 +205,8 @@ function accountChart(a: AccountSeries): string {
 function sendersTable(d: HtmlReportData): string {
   if (!d.senders.length) return '';
   const rows = d.senders.map(
-    (s) => `<tr><td class="wrap">${h(s.authId)}</td><td class="name">${h(s.host, 120)}</td><td class="n" data-v="${s.total}">${s.total}</td><td class="n" data-v="${s.peak}">${s.peak}</td><td class="n" data-v="${s.days}">${s.days}</td></tr>`,
+    (s) =>
+      `<tr><td class="wrap">${h(s.authId)}</td><td class="name">${h(s.host, 120)}</td><td class="n" data-v="${s.total}">${s.total}</td><td class="n" data-v="${s.peak}">${s.peak}</td><td class="n" data-v="${s.days}">${s.days}</td></tr>`,
   );
   return `<h3>Busiest accounts since ${d.fromDay}</h3><div class="table-wrap"><table class="sortable" id="senders"><thead><tr><th>account</th><th>host</th><th class="n">sent</th><th class="n">peak day</th><th class="n">days</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
@@ -198,7 +215,10 @@ function sendersTable(d: HtmlReportData): string {
 function trendTable(d: HtmlReportData): string {
   if (!d.trend || !d.trend.days.length) return '<p class="note">No runs recorded in this window.</p>';
   const cell = (v: number | null) => (v === null ? `<td class="n" data-v="-1">·</td>` : `<td class="n" data-v="${v}">${v}</td>`);
-  const rows = d.trend.days.map((x) => `<tr><td>${h(x.day, 12)}</td><td class="n" data-v="${x.runs}">${x.runs}</td>${cell(x.sends)}${cell(x.queue)}<td class="n" data-v="${x.findings}">${x.findings}</td></tr>`);
+  const rows = d.trend.days.map(
+    (x) =>
+      `<tr><td>${h(x.day, 12)}</td><td class="n" data-v="${x.runs}">${x.runs}</td>${cell(x.sends)}${cell(x.queue)}<td class="n" data-v="${x.findings}">${x.findings}</td></tr>`,
+  );
   return `<p class="note">The same figures as <code>mailsweep history</code> (add a host or an account: <code>mailsweep history mx1</code>, <code>mailsweep history bob@example.com</code>). Sends ${h(d.trend.sparklines.sends, 400)}; queue ${h(d.trend.sparklines.queue, 400)}.</p><div class="table-wrap"><table class="sortable" id="trend"><thead><tr><th>day</th><th class="n">runs</th><th class="n">sent</th><th class="n">peak queue</th><th class="n">findings</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 

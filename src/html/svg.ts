@@ -72,7 +72,9 @@ export function lineChart(c: ChartSpec): string {
   // Dense series (hourly runs over weeks) get smaller dots, so the line stays readable.
   const r = c.series.length > 60 ? 1.2 : 2;
   for (const p of c.series)
-    out.push(`<circle class="pt${p.alarm ? ' alarm' : ''}" cx="${px(p.x)}" cy="${py(p.y)}" r="${p.alarm ? 3 : r}"><title>${htmlText(p.label, { max: 300 })}</title></circle>`);
+    out.push(
+      `<circle class="pt${p.alarm ? ' alarm' : ''}" cx="${px(p.x)}" cy="${py(p.y)}" r="${p.alarm ? 3 : r}"><title>${htmlText(p.label, { max: 300 })}</title></circle>`,
+    );
   out.push('</svg>');
   return out.join('');
 }

@@ -86,7 +86,15 @@ export function buildInventory(raw: RawInventory): Inventory {
     const merged = new Map<string, VarDef>();
     for (const g of ordered) for (const [k, d] of g.vars) merged.set(k, d);
     for (const [k, d] of h.vars) merged.set(k, d);
-    hosts.push(toHostSpec(file, h.name, h.line, ordered.map((g) => g.name), merged));
+    hosts.push(
+      toHostSpec(
+        file,
+        h.name,
+        h.line,
+        ordered.map((g) => g.name),
+        merged,
+      ),
+    );
   }
 
   const index = new Map(hosts.map((h, i) => [h.name, i]));
@@ -134,10 +142,12 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
     }
     return undefined;
   };
-  const bad = (key: string) => (message: string): never => {
-    const w = where(key);
-    return fail(w.file, w.line, w.path, message);
-  };
+  const bad =
+    (key: string) =>
+    (message: string): never => {
+      const w = where(key);
+      return fail(w.file, w.line, w.path, message);
+    };
   const invDir = dirname(resolve(file));
 
   // Where Ansible knows two spellings, the legacy ansible_ssh_* one wins (last in its vars list).
@@ -172,9 +182,13 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
       return d ? `${d.path}, line ${d.line}` : 'the default';
     };
     if (merged.has('queue_crit')) {
-      bad('queue_crit')(`${queueCrit} is below queue_warn ${queueWarn} (${from('queue_warn')}) for host ${name}; queue_crit must be >= queue_warn`);
+      bad('queue_crit')(
+        `${queueCrit} is below queue_warn ${queueWarn} (${from('queue_warn')}) for host ${name}; queue_crit must be >= queue_warn`,
+      );
     }
-    bad('queue_warn')(`${queueWarn} is above queue_crit ${queueCrit} (${from('queue_crit')}) for host ${name}; queue_crit must be >= queue_warn`);
+    bad('queue_warn')(
+      `${queueWarn} is above queue_crit ${queueCrit} (${from('queue_crit')}) for host ${name}; queue_crit must be >= queue_warn`,
+    );
   }
   const mta = value<string>('mta');
 

@@ -42,7 +42,9 @@ export function jumpFromSshArgs(args: string, defaultUser: string, bad: Bad): Ju
     if (value.trim().toLowerCase() === 'none') return undefined;
     const cmd = shellSplit(value, bad);
     const unsupported = (): never =>
-      bad(`ProxyCommand ${JSON.stringify(value)} is not supported (only "ssh -W %h:%p user@bastion"); set mailsweep_jump: user@host:port, or mailsweep_jump: none`);
+      bad(
+        `ProxyCommand ${JSON.stringify(value)} is not supported (only "ssh -W %h:%p user@bastion"); set mailsweep_jump: user@host:port, or mailsweep_jump: none`,
+      );
     if (!/(^|\/)ssh$/.test(cmd[0] ?? '') || !cmd.includes('-W')) return unsupported();
     let user: string | undefined;
     let port: string | undefined;

@@ -20,7 +20,7 @@ const CONNECTIONS: Record<string, 'ssh' | 'local'> = { ssh: 'ssh', paramiko: 'ss
 // Other plugins (winrm, docker, …) still load, so an existing inventory works unchanged;
 // such hosts end their scan with a clear error instead.
 const connection = z.preprocess(
-  (v) => (typeof v === 'string' ? CONNECTIONS[v.trim().replace(/^ansible\.(builtin|legacy)\./, '')] ?? 'unsupported' : v),
+  (v) => (typeof v === 'string' ? (CONNECTIONS[v.trim().replace(/^ansible\.(builtin|legacy)\./, '')] ?? 'unsupported') : v),
   z.enum(['ssh', 'local', 'unsupported']),
 );
 const mta = z.preprocess(lower, z.enum(['auto', ...MTA_NAMES]));
@@ -106,7 +106,8 @@ export function render(
   return out;
 }
 
-const SECRET = /(?:^|_)(?:pass|passwd|password|passphrase|token|api_?token|auth_?token|access_?token|secret|client_?secret|api_?key|access_?key)$/i;
+const SECRET =
+  /(?:^|_)(?:pass|passwd|password|passphrase|token|api_?token|auth_?token|access_?token|secret|client_?secret|api_?key|access_?key)$/i;
 
 /** Secret-looking key names in any style: db_password, cpanelToken, whm_apitoken, smtp-pass, apiKey. */
 export function isSecretName(k: string): boolean {

@@ -289,7 +289,8 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
         const name = keyOf(hp);
         const value = deref(hp.value);
         if (name === null || isNothing(value)) continue;
-        if (!isMap(value)) fail(file, lineOf(hp.key), `_meta.hostvars.${seg(name)}`, `expected a mapping of host variables, got ${kind(value)}`);
+        if (!isMap(value))
+          fail(file, lineOf(hp.key), `_meta.hostvars.${seg(name)}`, `expected a mapping of host variables, got ${kind(value)}`);
         addVars(host(name, lineOf(hp.key)).vars, value, `hosts.${seg(name)}`);
       }
     }
@@ -306,7 +307,8 @@ function rejectDuplicateKeys(doc: Document, file: string, lineOf: (n: unknown) =
         const k = String(p.key.value);
         const line = lineOf(p.key);
         const first = seen.get(k);
-        if (first !== undefined) fail(file, line, '', `duplicate key ${JSON.stringify(k)} (first at line ${first}); YAML keeps only one of them`);
+        if (first !== undefined)
+          fail(file, line, '', `duplicate key ${JSON.stringify(k)} (first at line ${first}); YAML keeps only one of them`);
         seen.set(k, line);
       }
     },

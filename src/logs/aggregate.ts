@@ -181,7 +181,13 @@ export class AuthAggregator implements LogSink {
     const out: UserStats[] = [];
     for (const u of this.users.values()) {
       const { ips, senderSet, ...rest } = u;
-      out.push({ ...rest, clientIps: [...ips.keys()], ipStats: [...ips.values()].map((x) => ({ ...x })), senders: [...senderSet], failures: this.failuresByUser.get(u.authId) ?? 0 });
+      out.push({
+        ...rest,
+        clientIps: [...ips.keys()],
+        ipStats: [...ips.values()].map((x) => ({ ...x })),
+        senders: [...senderSet],
+        failures: this.failuresByUser.get(u.authId) ?? 0,
+      });
     }
     return out.sort((a, b) => b.messages - a.messages || b.unconfirmed - a.unconfirmed || a.authId.localeCompare(b.authId));
   }

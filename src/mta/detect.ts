@@ -14,16 +14,7 @@ export interface Detection {
   evidence: string[];
 }
 
-const CANDIDATES = [
-  'exim',
-  'exim4',
-  'postqueue',
-  'postsuper',
-  'mailq',
-  'sendmail',
-  'qmail-qstat',
-  'qmail-qread',
-];
+const CANDIDATES = ['exim', 'exim4', 'postqueue', 'postsuper', 'mailq', 'sendmail', 'qmail-qstat', 'qmail-qread'];
 const FILES = [
   '/var/qmail/bin/qmail-qstat',
   '/var/qmail/bin/qmail-qread',
@@ -69,7 +60,8 @@ export function parseDetect(stdout: string): Detection {
 
   // Nothing running: fall back to what is installed (check_mailq's order).
   if (qmailBin) return { mta: 'qmail', binary: qmailBin, evidence: ['qmail-qstat installed (not running)'] };
-  if (postfix && files.has('/etc/postfix/main.cf')) return { mta: 'postfix', binary: postfix, evidence: ['postfix installed (not running)'] };
+  if (postfix && files.has('/etc/postfix/main.cf'))
+    return { mta: 'postfix', binary: postfix, evidence: ['postfix installed (not running)'] };
   if (eximBin) return { mta: 'exim', binary: eximBin, evidence: ['exim installed (not running)'] };
   if (sendmailReal) return { mta: 'sendmail', binary: bins.get('mailq') ?? bins.get('sendmail'), evidence: ['sendmail.cf (not running)'] };
 

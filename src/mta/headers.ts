@@ -6,5 +6,8 @@ export function sampleHeaders(text: string, maxLines = 25): string {
   const lines = text.split('\n').map((l) => l.replace(/^\d{3}[A-Z* ] /, ''));
   const picked = lines.filter((l) => keep.test(l));
   // eslint-disable-next-line no-control-regex
-  return (picked.length ? picked : lines).slice(0, maxLines).map((l) => l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?').slice(0, 300)).join('\n');
+  return (picked.length ? picked : lines)
+    .slice(0, maxLines)
+    .map((l) => l.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '?').slice(0, 300))
+    .join('\n');
 }

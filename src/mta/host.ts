@@ -6,12 +6,20 @@ import { z } from 'zod';
 
 /** An absolute path without control characters (it goes into scripts quoted, one word). */
 // eslint-disable-next-line no-control-regex
-const absPath = z.string().trim().regex(/^\/[^\u0000-\u001f\u007f]*$/);
+const absPath = z
+  .string()
+  .trim()
+  .regex(/^\/[^\u0000-\u001f\u007f]*$/);
 const pathList = z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(absPath).min(1));
 const uidList = z.preprocess(
   (v) => (typeof v === 'number' ? [v] : typeof v === 'string' ? v.split(/[\s,]+/).filter((x) => x !== '') : v),
   // qmail-queue prints the uid with fmt_ulong: plain decimal, no leading zeros.
-  z.array(z.preprocess((x) => (typeof x === 'number' ? String(x) : typeof x === 'string' ? x.trim() : x), z.string().regex(/^(?:0|[1-9][0-9]{0,9})$/))),
+  z.array(
+    z.preprocess(
+      (x) => (typeof x === 'number' ? String(x) : typeof x === 'string' ? x.trim() : x),
+      z.string().regex(/^(?:0|[1-9][0-9]{0,9})$/),
+    ),
+  ),
 );
 
 const ABS = 'an absolute path (e.g. /var/spool/postfix)';
@@ -71,7 +79,10 @@ export function mtaHost(binary: string | undefined, vars: Record<string, unknown
   const b = binary?.trim();
   const host: MtaHost = {
     ...(b ? { binary: b } : {}),
-    ...(() => { const l = get('mail_log'); return l === undefined ? {} : { mailLog: l }; })(),
+    ...(() => {
+      const l = get('mail_log');
+      return l === undefined ? {} : { mailLog: l };
+    })(),
     ...optional('pidFile', get('mta_pid_file')),
     ...optional('queueDirectory', get('queue_directory')),
     ...optional('spoolDirectory', get('spool_directory')),

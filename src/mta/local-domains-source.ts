@@ -36,4 +36,3 @@ export interface LocalDomainsSource {
   /** Read one section into `out`; false when the section is not this MTA's (a file section, say). */
   parseSection(section: { name: string; lines: string[] }, out: ConfiguredLists): boolean;
 }
-

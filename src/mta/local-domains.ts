@@ -57,8 +57,8 @@ export const SECTION = '__MAILSWEEP_LD__';
 export const CPANEL_FILES = ['/etc/localdomains', '/etc/virtualdomains', '/etc/secondarymx'];
 
 /** Print each file as a section (its name, then its lines): cPanel's lists, qmail's control files. */
-export const catFiles = (files: readonly string[]): Sh => shLines(...files.map((f) => sh`if [ -r ${f} ]; then echo ${`${SECTION} file ${f}`}; cat ${f}; fi`));
-
+export const catFiles = (files: readonly string[]): Sh =>
+  shLines(...files.map((f) => sh`if [ -r ${f} ]; then echo ${`${SECTION} file ${f}`}; cat ${f}; fi`));
 
 export function addItem(out: ConfiguredLists, raw: string, opts: { suffixToo?: boolean } = {}): void {
   const item = raw.trim();
@@ -125,7 +125,10 @@ export function fetchListsCommand(): Sh {
 
 export function fetchListsStdin(fetch: ListFetch[]): string {
   // Paths come from the server's own configuration; a newline in one could not be a real path here.
-  return fetch.filter((f) => !/[\n\r]/.test(f.path)).map((f) => `${f.how} ${f.path}\n`).join('');
+  return fetch
+    .filter((f) => !/[\n\r]/.test(f.path))
+    .map((f) => `${f.how} ${f.path}\n`)
+    .join('');
 }
 
 export function applyFetched(lists: ConfiguredLists, stdout: string): LocalDomains {

@@ -169,7 +169,8 @@ export function parsePurgeOutput(stdout: string, stderr: string, code: number | 
     else if (v.state === 'match') skipped.push({ id, reason: `matched, but no outcome was reported (exit ${code ?? 'none'})` });
     else {
       done.push(id);
-      if (opts.confirmed && !opts.confirmed(id, toolLines)) warnings.push(`${id}: verified on the server, but ${opts.tool} printed no confirmation for it`);
+      if (opts.confirmed && !opts.confirmed(id, toolLines))
+        warnings.push(`${id}: verified on the server, but ${opts.tool} printed no confirmation for it`);
     }
   }
   if (abort && opts.sent.length > 0 && done.length === 0 && verdict.size === 0) warnings.push(`aborted: ${abort}`);

@@ -50,13 +50,15 @@ export function prepareStdinPurge(
   needSender: (req: PurgeRequest) => boolean = () => false,
 ): PreparedPurge {
   // The senders are replaced by '' only for the shared checks; the request itself is unchanged.
-  const expect = req.expect === undefined ? undefined : Object.fromEntries(Object.entries(req.expect).map(([id, e]) => [id, { ...e, sender: '' }]));
+  const expect =
+    req.expect === undefined ? undefined : Object.fromEntries(Object.entries(req.expect).map(([id, e]) => [id, { ...e, sender: '' }]));
   const prep = preparePurge({ ...req, ...(expect === undefined ? {} : { expect }) }, idShape, mtaLabel, needSender);
   if (req.match.kind !== 'bounce' || prep.refusal !== undefined) return prep;
   const ids: string[] = [];
   for (const id of prep.ids) {
     const r = req.expect?.[id]?.recipients;
-    if (r === undefined || !Array.isArray(r)) prep.skipped.push({ id, reason: 'no expected recipients for this bounce (request.expect): cannot re-check it' });
+    if (r === undefined || !Array.isArray(r))
+      prep.skipped.push({ id, reason: 'no expected recipients for this bounce (request.expect): cannot re-check it' });
     else ids.push(id);
   }
   prep.ids = ids;

@@ -34,7 +34,8 @@ export function parseRestartOutput(stdout: string, stderr: string, code: number 
       continue;
     }
     const v = m[2] ?? '';
-    if (m[1] === 'how') how = printable(v); // server text, on its way to the screen and journal
+    if (m[1] === 'how')
+      how = printable(v); // server text, on its way to the screen and journal
     else if (m[1] === 'rc') rc = /^\d+$/.test(v) ? Number(v) : null;
     else if (m[1] === 'running') running = /^\d+$/.test(v) ? v : null;
     else if (m[1] === 'down') down = true;
@@ -44,13 +45,19 @@ export function parseRestartOutput(stdout: string, stderr: string, code: number 
   }
   const parts: string[] = [];
   if (busy !== null)
-    return { ok: false, detail: `${label}: not restarted: another restart has held the host's lock for ${busy} s (a killed run's init script still going?); check the MTA, then retry` };
-  if (how === null) return { ok: false, detail: `${label}: restart did not run (exit ${code ?? 'none'}): ${failureText(stderr || stdout)}` };
+    return {
+      ok: false,
+      detail: `${label}: not restarted: another restart has held the host's lock for ${busy} s (a killed run's init script still going?); check the MTA, then retry`,
+    };
+  if (how === null)
+    return { ok: false, detail: `${label}: restart did not run (exit ${code ?? 'none'}): ${failureText(stderr || stdout)}` };
   if (how === 'none') return { ok: false, detail: `${label}: no way to restart found (no systemd unit, init script or service)` };
   parts.push(`${how} exited ${rc ?? '?'}${waited ? ' (after waiting for another restart to finish)' : ''}`);
   if (running !== null) {
     const changed = before !== null && before !== 'none' && before !== running;
-    parts.push(`${label} running, pid ${running}${before && before !== 'none' ? (changed ? ` (was ${before})` : ' (same pid as before)') : ''}`);
+    parts.push(
+      `${label} running, pid ${running}${before && before !== 'none' ? (changed ? ` (was ${before})` : ' (same pid as before)') : ''}`,
+    );
   } else parts.push(`${label} NOT running afterwards${down ? '' : ' (no status reported)'}`);
   if ((rc ?? 1) !== 0 && tool.length > 0) parts.push(`output: ${failureText(tool.join('\n'))}`);
   if (other.length > 0) parts.push(`unexpected output: ${failureText(other.join('\n'))}`);

@@ -156,11 +156,7 @@ const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
  * server's zone rules (its IANA name), which the NOW line does not carry. Minute-only times
  * (sendmail) add up to 59 s. postqueue -j gives epoch times and is not affected.
  */
-export function yearlessLocalTime(
-  text: string,
-  nowSeconds: number,
-  tzOffsetSeconds = 0,
-): number | null {
+export function yearlessLocalTime(text: string, nowSeconds: number, tzOffsetSeconds = 0): number | null {
   const m = /^(\w{3})\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text.trim());
   if (!m) return null;
   const wday = DAYS.indexOf(m[1] ?? '');
@@ -190,7 +186,6 @@ export function ageFrom(epochSeconds: number | null, nowSeconds: number | undefi
   return Math.max(0, Math.round(nowSeconds - epochSeconds));
 }
 
-
 /**
  * The common start of every adapter's parse: split the sections, take the server's clock
  * (falling back to the caller's), and report stderr and a missing clock as warnings.
@@ -204,8 +199,8 @@ export function openOutput(
 ): { split: SplitOutput; warnings: string[]; nowSeconds: number; tzOffsetSeconds: number } {
   const split = splitSections(stdout, expected);
   const warnings = [...split.warnings];
-  if (split.nowSeconds === null && opts.clockMatters !== false) warnings.push('server clock not reported; ages use the local clock and assume UTC');
+  if (split.nowSeconds === null && opts.clockMatters !== false)
+    warnings.push('server clock not reported; ages use the local clock and assume UTC');
   if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
   return { split, warnings, nowSeconds: split.nowSeconds ?? localNowSeconds, tzOffsetSeconds: split.tzOffsetSeconds ?? 0 };
 }
-

@@ -73,14 +73,24 @@ export class RunAsker implements Asker {
     return v;
   }
 
-  async select<T extends string>(key: string, rawQuestion: string, rawChoices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T> {
+  async select<T extends string>(
+    key: string,
+    rawQuestion: string,
+    rawChoices: { value: T; name: string; description?: string }[],
+    dflt?: T,
+  ): Promise<T> {
     // Choices carry server text (auth ids): shown made printable, returned as the exact value.
     const question = printable(rawQuestion);
-    const choices = rawChoices.map((c) => ({ ...c, name: printable(c.name), ...(c.description === undefined ? {} : { description: printable(c.description) }) }));
+    const choices = rawChoices.map((c) => ({
+      ...c,
+      name: printable(c.name),
+      ...(c.description === undefined ? {} : { description: printable(c.description) }),
+    }));
     const r = this.recorded(key);
     if (r.has) {
       const v = String(r.value) as T;
-      if (!choices.some((c) => c.value === v)) throw new StepError(`answer for "${key}" is ${JSON.stringify(v)}, not one of: ${choices.map((c) => c.value).join(', ')}`);
+      if (!choices.some((c) => c.value === v))
+        throw new StepError(`answer for "${key}" is ${JSON.stringify(v)}, not one of: ${choices.map((c) => c.value).join(', ')}`);
       this.log(key, question, v, 'answers-file');
       return v;
     }

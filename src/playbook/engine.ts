@@ -78,7 +78,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     runId = newRunId(o.host.name);
     journal = Journal.create(o.runsDir, runId, redactor.redact);
     vars = { ...o.playbook.vars, ...o.vars };
-    journal.append({ t: 'run-start', runId, playbook: o.playbook.file, host: o.host.name, vars, dryRun: o.dryRun, user: process.env.SUDO_USER || process.env.USER || 'unknown' });
+    journal.append({
+      t: 'run-start',
+      runId,
+      playbook: o.playbook.file,
+      host: o.host.name,
+      vars,
+      dryRun: o.dryRun,
+      user: process.env.SUDO_USER || process.env.USER || 'unknown',
+    });
   }
   const runDir = join(o.runsDir, runId);
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
@@ -89,9 +97,25 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   const tell = (ev: RunEvent): void => void o.renderer.on(ev);
   // The API calls actions journal (WHM, WHMCS, SMTP), told as the journal has them: redacted.
   journal.listener = (r) => {
-    if (r.t === 'api') tell({ type: 'api-call', step: r.step, service: r.service, call: r.call, ...(r.ok === undefined ? {} : { ok: r.ok }), ...(r.error === undefined ? {} : { error: r.error }), dryRun: r.dryRun });
+    if (r.t === 'api')
+      tell({
+        type: 'api-call',
+        step: r.step,
+        service: r.service,
+        call: r.call,
+        ...(r.ok === undefined ? {} : { ok: r.ok }),
+        ...(r.error === undefined ? {} : { error: r.error }),
+        dryRun: r.dryRun,
+      });
   };
-  await emit({ type: 'run-start', runId, host: o.host.name, dryRun: o.dryRun, resumed: !!o.resume, steps: o.playbook.steps.map((s) => ({ id: s.id, name: s.name })) });
+  await emit({
+    type: 'run-start',
+    runId,
+    host: o.host.name,
+    dryRun: o.dryRun,
+    resumed: !!o.resume,
+    steps: o.playbook.steps.map((s) => ({ id: s.id, name: s.name })),
+  });
 
   /** Every way out of a run that has a journal writes its end record (the audit log is complete). */
   const end = async (status: RunOutcome['status'], e?: unknown): Promise<RunOutcome> => {
@@ -100,7 +124,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     journal.append({ t: 'run-end', status, ...(error !== undefined ? { error } : {}), ...(connection ? { connection } : {}) });
     journal.close();
     // The error may quote server text (stderr, ids): the screen gets it made printable.
-    const shown = { ...(error !== undefined ? { error: printable(error, { multiline: true }) } : {}), ...(connection ? { connection } : {}) };
+    const shown = {
+      ...(error !== undefined ? { error: printable(error, { multiline: true }) } : {}),
+      ...(connection ? { connection } : {}),
+    };
     await emit({ type: 'summary', runId, host: o.host.name, dryRun: o.dryRun, status, journalPath: journal.path, ...shown });
     return { runId, journalPath: journal.path, status, results, ...shown };
   };
@@ -138,7 +165,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     const { destructive, ...eo } = ro;
     const text = eo.stdin === undefined ? '' : String(eo.stdin);
     const stdin = text === '' ? {} : { stdin: text };
-    const told = { type: 'command' as const, step: current, cmd: redactor.redact(cmd), ...(text === '' ? {} : { stdin: redactor.redact(text) }), destructive };
+    const told = {
+      type: 'command' as const,
+      step: current,
+      cmd: redactor.redact(cmd),
+      ...(text === '' ? {} : { stdin: redactor.redact(text) }),
+      destructive,
+    };
     if (o.dryRun && destructive) {
       journal.append({ t: 'command', step: current, cmd, ...stdin, destructive: true, dryRun: true });
       // The plan in full, TTY or not: the renderer shows every command and what it would get on stdin.
@@ -160,7 +193,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       throw e;
     }
     journal.append({
-      ...base, code: r.code, stdout: r.stdout, stderr: r.stderr, ...(onLine ? { lines } : {}), ...(r.truncated ? { truncated: true } : {}), durationMs: r.durationMs,
+      ...base,
+      code: r.code,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      ...(onLine ? { lines } : {}),
+      ...(r.truncated ? { truncated: true } : {}),
+      durationMs: r.durationMs,
     });
     return r;
   };
@@ -186,7 +225,12 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       redact: redactor.redact,
       skip: o.skip,
       run,
-      journaled: journaledView(o.transport, run, o.commandTimeoutMs, (message) => void journal.append({ t: 'note', step: current, message })),
+      journaled: journaledView(
+        o.transport,
+        run,
+        o.commandTimeoutMs,
+        (message) => void journal.append({ t: 'note', step: current, message }),
+      ),
       commandTimeoutMs: o.commandTimeoutMs,
     };
   };
@@ -237,7 +281,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
     const ctx = ctxFor(step);
     journal.append({ t: 'step-start', step: instance, name: step.name });
     if (step.confirm && !o.dryRun) {
-      const q = typeof step.confirm === 'string' ? String(render(step.confirm, scope, `${step.id}.confirm`)) : `${action.describe(params, ctx)}?`;
+      const q =
+        typeof step.confirm === 'string' ? String(render(step.confirm, scope, `${step.id}.confirm`)) : `${action.describe(params, ctx)}?`;
       if (!(await asker.confirm(`confirm.${step.id}`, q, false, { kind: 'plan' }))) {
         journal.append({ t: 'step-skip', step: instance, reason: 'declined by the operator' });
         results[step.id] = scope[step.id] = { skipped: true, declined: true };
@@ -271,7 +316,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       current = step.id;
       // Going on without a step is past a safety check: --yes never says yes, --skip or an answer does.
       const skip = await asker
-        .confirm(`preflight.${step.id}`, `${step.name}: ${why}. Skip this step and go on?`, false, { kind: 'override', flag: `--skip ${step.id}` })
+        .confirm(`preflight.${step.id}`, `${step.name}: ${why}. Skip this step and go on?`, false, {
+          kind: 'override',
+          flag: `--skip ${step.id}`,
+        })
         // Nobody to ask: the step joins the list below, so the operator sees every such step at once.
         .catch((e: unknown) => {
           if (e instanceof StepError) return false;

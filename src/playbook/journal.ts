@@ -17,7 +17,22 @@ export type JournalEvent =
    * `lines`: a streamed output's line count (the lines themselves went to the reader, not here);
    * `error`: the command did not finish (timeout, connection lost).
    */
-  | { t: 'command'; step: string; cmd: string; stdin?: string; destructive: boolean; dryRun: boolean; timeoutMs?: number; code?: number | null; stdout?: string; stderr?: string; lines?: number; truncated?: boolean; durationMs?: number; error?: string }
+  | {
+      t: 'command';
+      step: string;
+      cmd: string;
+      stdin?: string;
+      destructive: boolean;
+      dryRun: boolean;
+      timeoutMs?: number;
+      code?: number | null;
+      stdout?: string;
+      stderr?: string;
+      lines?: number;
+      truncated?: boolean;
+      durationMs?: number;
+      error?: string;
+    }
   | { t: 'api'; step: string; service: string; call: string; params?: unknown; ok?: boolean; error?: string; dryRun: boolean }
   | { t: 'effect'; step: string; key: string; detail?: unknown }
   | { t: 'note'; step?: string; message: string }

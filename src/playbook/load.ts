@@ -52,7 +52,8 @@ export function parsePlaybook(text: string, file: string, knownActions: readonly
       const ids = parsed.data.steps.slice(0, i).map((x) => x.id ?? x.action);
       if (!Array.isArray(steps) || !steps.every((x) => ids.includes(String(x))))
         fail(file, at('params'), `steps.${i}.params.steps`, `repeat needs a list of earlier step ids (${ids.join(', ')})`);
-      if (typeof (s.params as { until?: unknown }).until !== 'string') fail(file, at('params'), `steps.${i}.params.until`, 'repeat needs an until: condition');
+      if (typeof (s.params as { until?: unknown }).until !== 'string')
+        fail(file, at('params'), `steps.${i}.params.until`, 'repeat needs an until: condition');
     } else if (!knownActions.includes(s.action))
       fail(file, at('action'), `steps.${i}.action`, `unknown action "${s.action}" (known: ${knownActions.join(', ')})`);
     if (seen.has(id) && !Object.keys(parsed.data.vars).includes(id))

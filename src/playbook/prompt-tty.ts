@@ -17,7 +17,11 @@ export function ttyPrompter(task: () => Task | null): Prompter {
     },
     async select<T extends string>(message: string, choices: Choice<T>[], dflt?: T): Promise<T> {
       const t = task();
-      return (t ? await t.prompt(ListrInquirerPromptAdapter).run(select, { message, choices, default: dflt }) : await select({ message, choices, default: dflt })) as T;
+      return (
+        t
+          ? await t.prompt(ListrInquirerPromptAdapter).run(select, { message, choices, default: dflt })
+          : await select({ message, choices, default: dflt })
+      ) as T;
     },
     async input(message, dflt) {
       const t = task();

@@ -30,7 +30,12 @@ export function summaryLines(ev: Extract<RunEvent, { type: 'summary' }>, o: Pick
   if (ev.status === 'ok') return ['', `${run}: done${ev.dryRun ? ' (dry run: nothing was changed)' : ''}`, journal];
   // A connection failure ends with the scan's status word (unreachable, auth-failed, …).
   const how = ev.connection ? `${printable(ev.host)} ${ev.connection}` : ev.status.toUpperCase();
-  return ['', `${run}: ${how}: ${printable(ev.error ?? '', { multiline: true })}`, journal, ...(o.resume ? [`resume with: ${o.resume(ev.runId)}`] : [])];
+  return [
+    '',
+    `${run}: ${how}: ${printable(ev.error ?? '', { multiline: true })}`,
+    journal,
+    ...(o.resume ? [`resume with: ${o.resume(ev.runId)}`] : []),
+  ];
 }
 
 /** The lines one event shows without a terminal (none for most: commands and answers are in the journal). */

@@ -6,7 +6,10 @@ export const StepSchema = z
     /** Human title shown in the task list and journal. */
     name: z.string().min(1),
     /** Key under which later steps find this step's result ({{ id.field }}); default: the action name. */
-    id: z.string().regex(/^[A-Za-z_][\w-]*$/, 'letters, digits, _ and - only').optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z_][\w-]*$/, 'letters, digits, _ and - only')
+      .optional(),
     action: z.string().min(1),
     params: z.record(z.string(), z.unknown()).default({}),
     /** Template rendered to a truthy value; the step is skipped when false. */

@@ -20,7 +20,12 @@ export type ConfirmKind = { kind: 'plan' } | { kind: 'override'; flag?: string }
 export interface Asker {
   /** `dflt` is the interactive default; `kind` (default: 'plan' when dflt is yes, else 'override') rules --yes. */
   confirm(key: string, question: string, dflt: boolean, kind?: ConfirmKind): Promise<boolean>;
-  select<T extends string>(key: string, question: string, choices: { value: T; name: string; description?: string }[], dflt?: T): Promise<T>;
+  select<T extends string>(
+    key: string,
+    question: string,
+    choices: { value: T; name: string; description?: string }[],
+    dflt?: T,
+  ): Promise<T>;
   input(key: string, question: string, dflt?: string): Promise<string>;
 }
 

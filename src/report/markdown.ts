@@ -19,10 +19,21 @@ export function renderMarkdown(r: ScanReport): string {
     );
   const s = r.summary;
   if (s.suspects.length) {
-    lines.push('', '## Suspected hijacked accounts', '', '| Host | Account | Sent | Queued | Recipients | IPs | Rules |', '|---|---|---:|---:|---:|---:|---|');
+    lines.push(
+      '',
+      '## Suspected hijacked accounts',
+      '',
+      '| Host | Account | Sent | Queued | Recipients | IPs | Rules |',
+      '|---|---|---:|---:|---:|---:|---|',
+    );
     for (const x of s.suspects.slice(0, 50))
-      lines.push(`| ${cell(x.host)} | ${cell(x.authId, MAX_ACCOUNT)} | ${x.messages} | ${x.queued} | ${x.recipients} | ${x.clientIps.length} | ${x.rules.join(', ')} |`);
+      lines.push(
+        `| ${cell(x.host)} | ${cell(x.authId, MAX_ACCOUNT)} | ${x.messages} | ${x.queued} | ${x.recipients} | ${x.clientIps.length} | ${x.rules.join(', ')} |`,
+      );
   }
-  lines.push('', `**${s.hosts} hosts**: ${s.critical} critical, ${s.warning} warning, ${s.hosts - s.byStatus.ok} failed; ${s.queued} messages queued.`);
+  lines.push(
+    '',
+    `**${s.hosts} hosts**: ${s.critical} critical, ${s.warning} warning, ${s.hosts - s.byStatus.ok} failed; ${s.queued} messages queued.`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -21,8 +21,6 @@ export function renderNagios(r: ScanReport): string {
   const top = s.suspects[0];
   const suspect = top ? `; top suspect ${text(top.authId)} on ${name(top.host)} (${top.rules.join(',')})` : '';
   const head = `MAILSWEEP ${STATE[s.exitCode]} - ${s.critical} critical, ${s.warning} warning, ${s.hosts - s.byStatus.ok} unreachable/failed of ${s.hosts} hosts`;
-  const perf = r.hosts
-    .filter((h) => h.queue)
-    .map((h) => `${label(h.name)}=${h.queue!.total};${h.thresholds.warn};${h.thresholds.crit};0`);
+  const perf = r.hosts.filter((h) => h.queue).map((h) => `${label(h.name)}=${h.queue!.total};${h.thresholds.warn};${h.thresholds.crit};0`);
   return `${head}${detail ? `: ${detail}${bad.length > 10 ? ', …' : ''}` : ''}${suspect} | ${['queued=' + s.queued, ...perf].join(' ')}\n`;
 }

@@ -4,7 +4,11 @@ import { hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_DOMAIN, safeText } from
 
 function columns(head: string[], rows: string[][]): string[] {
   const widths = head.map((c, i) => Math.max(c.length, ...rows.map((row) => (i === head.length - 1 ? 0 : row[i]!.length))));
-  const fmt = (row: string[]) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (row: string[]) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...rows.map(fmt)];
 }
 
@@ -18,17 +22,23 @@ const topDomains = (d: Record<string, number>, n = 3) =>
 export function renderSuspects(r: ScanReport, limit = 20): string[] {
   const s = r.summary.suspects;
   if (!s.length) return [];
-  const rows = s.slice(0, limit).map((x) => [
-    safeText(x.host),
-    safeText(x.authId, MAX_ACCOUNT),
-    String(x.messages),
-    String(x.queued),
-    String(x.recipients),
-    String(x.clientIps.length),
-    topDomains(x.senderDomains),
-    x.rules.join(','),
-  ]);
-  const lines = ['', 'Suspected hijacked accounts (most likely first):', ...columns(['HOST', 'ACCOUNT', 'SENT', 'QUEUED', 'RCPTS', 'IPS', 'SENDER DOMAINS', 'RULES'], rows)];
+  const rows = s
+    .slice(0, limit)
+    .map((x) => [
+      safeText(x.host),
+      safeText(x.authId, MAX_ACCOUNT),
+      String(x.messages),
+      String(x.queued),
+      String(x.recipients),
+      String(x.clientIps.length),
+      topDomains(x.senderDomains),
+      x.rules.join(','),
+    ]);
+  const lines = [
+    '',
+    'Suspected hijacked accounts (most likely first):',
+    ...columns(['HOST', 'ACCOUNT', 'SENT', 'QUEUED', 'RCPTS', 'IPS', 'SENDER DOMAINS', 'RULES'], rows),
+  ];
   if (s.length > limit) lines.push(`… and ${s.length - limit} more (--format json lists all)`);
   return lines;
 }
@@ -37,7 +47,10 @@ const PAINT: Record<string, string> = { CRITICAL: '31;1', WARNING: '33;1', OK: '
 /** Colour the STATE column on a terminal (NO_COLOR respected); widths are computed before. */
 function paint(line: string, color: boolean): string {
   if (!color) return line;
-  return line.replace(/\b(CRITICAL|WARNING|OK|UNREACHABLE|TIMEOUT|ERROR|AUTH-FAILED|HOSTKEY-UNKNOWN|HOSTKEY-CHANGED)\b/, (w) => `\x1b[${PAINT[w] ?? '35'}m${w}\x1b[0m`);
+  return line.replace(
+    /\b(CRITICAL|WARNING|OK|UNREACHABLE|TIMEOUT|ERROR|AUTH-FAILED|HOSTKEY-UNKNOWN|HOSTKEY-CHANGED)\b/,
+    (w) => `\x1b[${PAINT[w] ?? '35'}m${w}\x1b[0m`,
+  );
 }
 
 export function renderTable(r: ScanReport, opts: { color?: boolean } = {}): string {
@@ -58,7 +71,12 @@ export function renderTable(r: ScanReport, opts: { color?: boolean } = {}): stri
   const lines = [header!, ...body.map((l) => paint(l, !!opts.color)), ...renderSuspects(r), ''];
   lines.push(
     `${s.hosts} hosts: ${s.byStatus.ok} scanned (${s.critical} critical, ${s.warning} warning), ${failed} failed` +
-      (failed ? ` (${Object.entries(s.byStatus).filter(([k, v]) => k !== 'ok' && v).map(([k, v]) => `${v} ${k}`).join(', ')})` : '') +
+      (failed
+        ? ` (${Object.entries(s.byStatus)
+            .filter(([k, v]) => k !== 'ok' && v)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')})`
+        : '') +
       `; ${s.queued} messages queued`,
   );
   return lines.join('\n') + '\n';

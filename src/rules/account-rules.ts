@@ -20,7 +20,12 @@ export const userVolume: Rule = (e) =>
       severity: 'critical',
       authId: u.authId,
       message: `${u.authId} sent ${u.messages} messages (limit ${e.settings.user_volume_limit})`,
-      evidence: { messages: u.messages, recipients: u.recipients, limit: e.settings.user_volume_limit, sampleIds: sample(u.sampleQueueIds) },
+      evidence: {
+        messages: u.messages,
+        recipients: u.recipients,
+        limit: e.settings.user_volume_limit,
+        sampleIds: sample(u.sampleQueueIds),
+      },
     }));
 
 function allowedDomains(authId: string, e: HostEvidence): Set<string> {
@@ -47,7 +52,10 @@ export const senderMismatch: Rule = (e) => {
       rule: 'sender-mismatch',
       severity: count >= 10 * e.settings.sender_mismatch_min ? 'critical' : 'warning',
       authId,
-      message: `${authId} sent ${count} messages as ${foreign.length} other domain(s): ${sample(foreign.sort((a, b) => b[1] - a[1]).map(([d]) => d), 3).join(', ')}`,
+      message: `${authId} sent ${count} messages as ${foreign.length} other domain(s): ${sample(
+        foreign.sort((a, b) => b[1] - a[1]).map(([d]) => d),
+        3,
+      ).join(', ')}`,
       evidence: { messages: count, domains: Object.fromEntries(sample(foreign, 20)), sampleIds: sample(ids) },
     });
   };
@@ -60,7 +68,11 @@ export const senderMismatch: Rule = (e) => {
       const d = domainOf(m.sender) ?? '(none)';
       domains[d] = (domains[d] ?? 0) + 1;
     }
-    consider(authId, domains, msgs.map((m) => m.id));
+    consider(
+      authId,
+      domains,
+      msgs.map((m) => m.id),
+    );
   }
   return out;
 };
@@ -96,7 +108,14 @@ export const baseline: Rule = (e) => {
         average === null
           ? `${u.authId}: ${today} messages today, no history (allowed ${e.settings.baseline_floor} for a new account)`
           : `${u.authId}: ${today} messages today vs ${average.toFixed(1)}/day over ${past.length} working day(s) (allowed ${Math.round(allowed)})`,
-      evidence: { today, average, days: past.length, allowed: Math.round(allowed), ceiling: e.settings.baseline_ceiling, weekend: !isWeekday(e.today) },
+      evidence: {
+        today,
+        average,
+        days: past.length,
+        allowed: Math.round(allowed),
+        ceiling: e.settings.baseline_ceiling,
+        weekend: !isWeekday(e.today),
+      },
     });
   }
   return out;
@@ -113,7 +132,11 @@ export const massRecipients: Rule = (e) => {
       severity: big.length >= 5 ? 'critical' : 'warning',
       authId,
       message: `${authId}: ${big.length} queued message(s) with ${e.settings.mass_recipients}+ recipients (largest ${Math.max(...big.map((m) => m.recipients.length))})`,
-      evidence: { messages: big.length, largest: Math.max(...big.map((m) => m.recipients.length)), sampleIds: sample(big.map((m) => m.id)) },
+      evidence: {
+        messages: big.length,
+        largest: Math.max(...big.map((m) => m.recipients.length)),
+        sampleIds: sample(big.map((m) => m.id)),
+      },
     });
   }
   return out;

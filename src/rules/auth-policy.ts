@@ -80,8 +80,18 @@ export function authPolicyFindings(p25: EhloResult, p587: EhloResult): Finding[]
       evidence: { port: 25, auth: p25.auth },
     });
   if (p587.banner === null)
-    out.push({ rule: 'auth-policy', severity: 'info', message: `nothing answers on port 587${p587.error ? ` (${p587.error})` : ''}`, evidence: { port: 587 } });
+    out.push({
+      rule: 'auth-policy',
+      severity: 'info',
+      message: `nothing answers on port 587${p587.error ? ` (${p587.error})` : ''}`,
+      evidence: { port: 587 },
+    });
   else if (p587.auth && p587.auth.length === 0)
-    out.push({ rule: 'auth-policy', severity: 'warning', message: 'port 587 does not offer AUTH: submission without authentication', evidence: { port: 587 } });
+    out.push({
+      rule: 'auth-policy',
+      severity: 'warning',
+      message: 'port 587 does not offer AUTH: submission without authentication',
+      evidence: { port: 587 },
+    });
   return out;
 }

@@ -15,15 +15,29 @@ import { domainOf } from './types.js';
  * domain is proven foreign), the inventory's `local_domains`, and the domains of every account
  * seen authenticating (log) or submitting (queue).
  */
-export function hostLocalDomains(configured: LocalDomains | null | undefined, settings: Pick<RuleSettings, 'local_domains'>, users: UserStats[] | null, queue: QueueMessage[]): LocalDomains {
+export function hostLocalDomains(
+  configured: LocalDomains | null | undefined,
+  settings: Pick<RuleSettings, 'local_domains'>,
+  users: UserStats[] | null,
+  queue: QueueMessage[],
+): LocalDomains {
   const ld: LocalDomains = configured
-    ? { exact: new Set(configured.exact), suffixes: [...configured.suffixes], unknown: [...configured.unknown], sources: [...configured.sources] }
+    ? {
+        exact: new Set(configured.exact),
+        suffixes: [...configured.suffixes],
+        unknown: [...configured.unknown],
+        sources: [...configured.sources],
+      }
     : { ...emptyLocalDomains(), unknown: ["the MTA's local domains could not be read"] };
   addDomains(ld, settings.local_domains, 'inventory local_domains');
   const accounts = new Set<string>();
   for (const u of users ?? []) accounts.add(u.authId);
   for (const m of queue) if (m.authId) accounts.add(m.authId);
-  addDomains(ld, [...accounts].map((a) => domainOf(a)).filter((d): d is string => d !== null), 'authenticated accounts');
+  addDomains(
+    ld,
+    [...accounts].map((a) => domainOf(a)).filter((d): d is string => d !== null),
+    'authenticated accounts',
+  );
   return ld;
 }
 
@@ -52,8 +66,14 @@ export interface BounceVerdict {
  * otherwise (the scan's report) a domain not known to be local counts as foreign even while some
  * local-domain lookup could not be listed — the finding then says so.
  */
-export function classifyBounces(queue: QueueMessage[], local: LocalDomains, owners: Map<string, Set<string>>, strict = true): BounceVerdict[] {
-  const foreignDomain = (d: string | null) => (strict ? provenForeign(local, d) : d !== null && !d.startsWith('[') && !isLocalDomain(local, d));
+export function classifyBounces(
+  queue: QueueMessage[],
+  local: LocalDomains,
+  owners: Map<string, Set<string>>,
+  strict = true,
+): BounceVerdict[] {
+  const foreignDomain = (d: string | null) =>
+    strict ? provenForeign(local, d) : d !== null && !d.startsWith('[') && !isLocalDomain(local, d);
   const out: BounceVerdict[] = [];
   for (const m of queue) {
     if (!m.bounce) continue;
@@ -110,6 +130,12 @@ export function backscatter(e: HostEvidence): AccountFinding[] {
     },
   ];
   for (const [authId, n] of byOwner)
-    out.push({ rule: 'backscatter', severity: 'warning', authId, message: `${n} bounce(s) going back to senders forged by ${authId}`, evidence: { messages: n } });
+    out.push({
+      rule: 'backscatter',
+      severity: 'warning',
+      authId,
+      message: `${n} bounce(s) going back to senders forged by ${authId}`,
+      evidence: { messages: n },
+    });
   return out;
 }

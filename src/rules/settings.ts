@@ -8,7 +8,11 @@ import { boolish, digits } from '../inventory/scalars.js';
 
 const int = (min: number) => z.preprocess(digits, z.number().int().min(min));
 
-const domain = z.string().trim().min(1).regex(/^[^\s@]+$/);
+const domain = z
+  .string()
+  .trim()
+  .min(1)
+  .regex(/^[^\s@]+$/);
 const authOrDomain = z.string().trim().min(1).regex(/^\S+$/);
 
 /** Each rule var: its schema and what a message says is expected. */

@@ -52,11 +52,16 @@ export function rankSuspects(findings: AccountFinding[], users: UserStats[] | nu
       authId,
       messages: u?.messages ?? mine.length,
       // exim logs recipients only with +received_recipients: the queue then knows more.
-      recipients: Math.max(u?.recipients ?? 0, mine.reduce((n, m) => n + m.recipients.length, 0)),
+      recipients: Math.max(
+        u?.recipients ?? 0,
+        mine.reduce((n, m) => n + m.recipients.length, 0),
+      ),
       queued: mine.length,
       senderDomains: u?.senderDomains ?? queuedDomains,
       clientIps: u?.clientIps.slice(0, 50) ?? [...new Set(mine.map((m) => m.clientIp).filter((x): x is string => !!x))],
-      senders: [...new Set([...(u?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())])].slice(0, MAX_SUSPECT_SENDERS),
+      senders: [
+        ...new Set([...(u?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())]),
+      ].slice(0, MAX_SUSPECT_SENDERS),
       rules,
       score: rules.reduce((s, r) => s + (WEIGHT[r] ?? 1), 0) + fs.reduce((s, f) => s + SEVERITY_BONUS[f.severity], 0),
       sampleIds: [...new Set([...mine.slice(0, 5).map((m) => m.id), ...(u?.sampleQueueIds ?? [])])].slice(0, 10),

@@ -8,9 +8,7 @@ import { scanHost, type HostScanOptions } from './host.js';
 import { worstSeverity } from '../rules/types.js';
 import { HOST_STATUSES, type HostReport, type ScanReport, type ScanSummary } from './types.js';
 
-export type FleetEvent =
-  | { kind: 'host-start'; host: HostSpec }
-  | { kind: 'host-done'; host: HostSpec; report: HostReport };
+export type FleetEvent = { kind: 'host-start'; host: HostSpec } | { kind: 'host-done'; host: HostSpec; report: HostReport };
 
 export interface FleetOptions extends ConnectSettings, Pick<HostScanOptions, 'attribution' | 'since' | 'history' | 'onAccounts'> {
   forks: number;
@@ -53,21 +51,31 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
         emit(o, { kind: 'host-start', host });
         const transport = transportFor(host, o);
         const started = Date.now();
-        const report = printableMessages(await withDeadline(
-          scanHost(host, transport, { commandTimeoutMs: o.commandTimeoutMs, includeMessages: o.includeMessages, attribution: o.attribution, since: o.since, history: o.history, onAccounts: o.onAccounts, deadlineMs: deadline }),
-          deadline,
-          (): HostReport => ({
-            name: host.name,
-            address: host.address,
-            status: 'timeout',
-            reason: new TransportError('timeout', `host did not finish within ${Math.round(deadline / 1000)}s`).message,
-            mta: host.mta ?? null,
-            queue: null,
-            thresholds: { warn: host.queueWarn, crit: host.queueCrit },
-            findings: [],
-            durationMs: Date.now() - started,
-          }),
-        ));
+        const report = printableMessages(
+          await withDeadline(
+            scanHost(host, transport, {
+              commandTimeoutMs: o.commandTimeoutMs,
+              includeMessages: o.includeMessages,
+              attribution: o.attribution,
+              since: o.since,
+              history: o.history,
+              onAccounts: o.onAccounts,
+              deadlineMs: deadline,
+            }),
+            deadline,
+            (): HostReport => ({
+              name: host.name,
+              address: host.address,
+              status: 'timeout',
+              reason: new TransportError('timeout', `host did not finish within ${Math.round(deadline / 1000)}s`).message,
+              mta: host.mta ?? null,
+              queue: null,
+              thresholds: { warn: host.queueWarn, crit: host.queueCrit },
+              findings: [],
+              durationMs: Date.now() - started,
+            }),
+          ),
+        );
         await transport.close().catch(() => {});
         emit(o, { kind: 'host-done', host, report });
         return report;

@@ -113,7 +113,14 @@ async function probeAuthPolicy(transport: Transport, ms: number): Promise<[EhloR
 }
 
 /** One queued message's Subject for the top suspect's evidence; evidence is extra, so failure is silent. */
-async function addSampleSubject(s: Suspect, adapter: MtaAdapter, ctx: MtaContext, transport: Transport, queue: QueueMessage[], timeoutMs: number): Promise<void> {
+async function addSampleSubject(
+  s: Suspect,
+  adapter: MtaAdapter,
+  ctx: MtaContext,
+  transport: Transport,
+  queue: QueueMessage[],
+  timeoutMs: number,
+): Promise<void> {
   const mine = queue.filter((m) => m.authId === s.authId);
   const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
   const cmd = sample ? adapter.headersCommand(ctx, sample.id) : null;
@@ -130,7 +137,9 @@ async function addSampleSubject(s: Suspect, adapter: MtaAdapter, ctx: MtaContext
 /** The MTA's configured local domains, or null when they cannot be read (then no bounce is proven foreign). */
 async function readLocalDomainsOf(transport: Transport, mta: MtaName, ctx: MtaContext, timeoutMs: number): Promise<LocalDomains | null> {
   try {
-    return await readLocalDomains(getAdapter(mta).localDomains, ctx, { exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }) });
+    return await readLocalDomains(getAdapter(mta).localDomains, ctx, {
+      exec: (command, stdin) => transport.exec(command, { timeoutMs, stdin, maxBytes: 16 * 1024 * 1024 }),
+    });
   } catch {
     return null;
   }
@@ -184,7 +193,10 @@ async function attribute(
       ? (authId) => {
           if (historyFailed) return [];
           try {
-            const days = store.observedDays(host.name, today, 8 * settings.baseline_days).filter(isWeekday).slice(0, settings.baseline_days);
+            const days = store
+              .observedDays(host.name, today, 8 * settings.baseline_days)
+              .filter(isWeekday)
+              .slice(0, settings.baseline_days);
             return store.userCounts(host.name, authId, days);
           } catch (e) {
             historyFailed = why(e);
@@ -209,7 +221,13 @@ async function attribute(
   if (win.users && opts.onAccounts) {
     const days: string[] = [];
     for (let t = win.sinceEpoch; localDay(t, win.tzOffsetMinutes) < today; t += 86400) days.push(localDay(t, win.tzOffsetMinutes));
-    opts.onAccounts({ host: host.name, today, days: [...new Set([...days, today])], users: win.users, failuresByUser: win.failures?.byUser ?? {} });
+    opts.onAccounts({
+      host: host.name,
+      today,
+      days: [...new Set([...days, today])],
+      users: win.users,
+      failuresByUser: win.failures?.byUser ?? {},
+    });
   }
   if (store && win.users) {
     try {
@@ -218,7 +236,9 @@ async function attribute(
       days.add(today);
       store.record(
         host.name,
-        win.users.flatMap((u) => Object.entries(u.perDay).map(([day, messages]) => ({ host: host.name, authId: u.authId, day, messages, recipients: 0 }))),
+        win.users.flatMap((u) =>
+          Object.entries(u.perDay).map(([day, messages]) => ({ host: host.name, authId: u.authId, day, messages, recipients: 0 })),
+        ),
         [...days],
       );
     } catch (e) {
@@ -262,9 +282,10 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     if (listing.warnings.length) report.warnings = listing.warnings.slice(0, 50);
     if (listing.messages.length === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
       report.status = 'error';
-      report.reason = res.code !== 0
-        ? `${mta} queue command failed (exit ${res.code}): ${oneLine(res.stderr) || oneLine(res.stdout)}`
-        : `${mta} queue output not understood: ${listing.warnings.length} unparsed line(s), first: ${oneLine(listing.warnings[0] ?? '')}`;
+      report.reason =
+        res.code !== 0
+          ? `${mta} queue command failed (exit ${res.code}): ${oneLine(res.stderr) || oneLine(res.stdout)}`
+          : `${mta} queue output not understood: ${listing.warnings.length} unparsed line(s), first: ${oneLine(listing.warnings[0] ?? '')}`;
       return done();
     }
     report.queue = summarize(listing);
@@ -288,12 +309,17 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
       } catch (e) {
         // Attribution is extra: whatever breaks in it, the queue's findings and the host's status stand.
         const expected = e instanceof TransportError || e instanceof ConfigError;
-        findings.push({ rule: 'attribution', severity: 'info', message: `attribution failed (${expected ? '' : 'internal error: '}${why(e)}): queue findings only` });
+        findings.push({
+          rule: 'attribution',
+          severity: 'info',
+          message: `attribution failed (${expected ? '' : 'internal error: '}${why(e)}): queue findings only`,
+        });
       }
     }
     report.findings = findings;
     const top = report.suspects?.[0];
-    if (top && leftMs() > 2000) await addSampleSubject(top, adapter, ctx, transport, listing.messages, Math.min(opts.commandTimeoutMs, leftMs() - 1000));
+    if (top && leftMs() > 2000)
+      await addSampleSubject(top, adapter, ctx, transport, listing.messages, Math.min(opts.commandTimeoutMs, leftMs() - 1000));
     return done();
   } catch (e) {
     if (e instanceof TransportError) {

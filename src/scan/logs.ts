@@ -45,7 +45,13 @@ export async function readLogWindow(
   timeoutMs: number,
 ): Promise<LogWindow & { sinceEpoch: number }> {
   const out: LogWindow & { sinceEpoch: number } = {
-    files: [], users: null, failures: null, lines: 0, warnings: [], nowSeconds: null, tzOffsetMinutes: 0,
+    files: [],
+    users: null,
+    failures: null,
+    lines: 0,
+    warnings: [],
+    nowSeconds: null,
+    tzOffsetMinutes: 0,
     sinceEpoch: since === 'today' ? startOfLocalDay(Math.floor(Date.now() / 1000), 0) : since,
   };
   const fileCutoff = since === 'today' ? Math.floor(Date.now() / 1000) - 2 * 86400 : since;
@@ -138,7 +144,14 @@ function seconds(ms: number): string {
 /** The window when the log was not read at all (no time left): queue-only attribution. */
 export function unreadWindow(since: number | 'today', reason: string): LogWindow & { sinceEpoch: number } {
   return {
-    files: [], users: null, failures: null, lines: 0, warnings: [], nowSeconds: null, tzOffsetMinutes: 0, reason,
+    files: [],
+    users: null,
+    failures: null,
+    lines: 0,
+    warnings: [],
+    nowSeconds: null,
+    tzOffsetMinutes: 0,
+    reason,
     sinceEpoch: since === 'today' ? startOfLocalDay(Math.floor(Date.now() / 1000), 0) : since,
   };
 }

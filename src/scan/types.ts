@@ -5,7 +5,15 @@ import type { Finding } from '../rules/types.js';
 import type { TransportErrorKind } from '../errors.js';
 
 export type HostStatus = 'ok' | TransportErrorKind;
-export const HOST_STATUSES: readonly HostStatus[] = ['ok', 'unreachable', 'auth-failed', 'hostkey-unknown', 'hostkey-changed', 'timeout', 'error'];
+export const HOST_STATUSES: readonly HostStatus[] = [
+  'ok',
+  'unreachable',
+  'auth-failed',
+  'hostkey-unknown',
+  'hostkey-changed',
+  'timeout',
+  'error',
+];
 
 export interface QueueSummary {
   total: number;

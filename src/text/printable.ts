@@ -76,6 +76,10 @@ export function htmlText(text: string, o: PrintableOptions = {}): string {
 
 /** First line of stderr, made printable (src/text/printable.ts): server text is shown, never trusted. */
 export function oneLine(text: string, max = 200): string {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l) ?? '';
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l) ?? '';
   return printable(line, { max });
 }

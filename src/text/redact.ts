@@ -5,17 +5,7 @@
 export const REDACTED = '[REDACTED]';
 
 /** Keys whose values are always secret in JSON-able objects (compared case-insensitively). */
-const SECRET_KEYS = new Set([
-  'authorization',
-  'password',
-  'passwd',
-  'pass',
-  'secret',
-  'accesskey',
-  'token',
-  'api_token',
-  'apitoken',
-]);
+const SECRET_KEYS = new Set(['authorization', 'password', 'passwd', 'pass', 'secret', 'accesskey', 'token', 'api_token', 'apitoken']);
 
 /** `Authorization: whm root:TOKEN`, `"authorization":"Basic …"`, `authorization=…`. */
 const AUTH_HEADER_RE = /(\bauthorization\b["']?\s*[:=]\s*["']?)([A-Za-z][\w.-]*\s+)?([^\s"'\r\n,;}]+)/gi;

@@ -17,8 +17,7 @@ export function classifySshError(err: unknown, where: string, timeoutMs: number)
   if (err instanceof TransportError) return err;
   const e = err as { level?: string; code?: string; message?: string };
   const msg = e?.message ?? String(err);
-  if (e?.level === 'client-authentication')
-    return new TransportError('auth-failed', `${where}: authentication failed (${msg})`);
+  if (e?.level === 'client-authentication') return new TransportError('auth-failed', `${where}: authentication failed (${msg})`);
   if (e?.level === 'client-timeout' || /timed out/i.test(msg))
     return new TransportError('timeout', `${where}: no SSH handshake within ${Math.round(timeoutMs / 1000)}s`);
   if (e?.code && UNREACHABLE_CODES.has(e.code))

@@ -40,7 +40,9 @@ export class LocalTransport implements Transport {
             if (settled) return;
             settled = true;
             kill();
-            reject(new TransportError('timeout', `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: ${cmd.slice(0, 80)}`));
+            reject(
+              new TransportError('timeout', `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: ${cmd.slice(0, 80)}`),
+            );
           }, opts.timeoutMs)
         : undefined;
       const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;

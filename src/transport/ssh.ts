@@ -9,14 +9,7 @@ import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
-import {
-  hostKeyAlgorithmsFor,
-  hostLookupName,
-  KnownHostsFile,
-  knownKeyTypes,
-  verifyHostKey,
-  type HostKeyVerdict,
-} from './known-hosts.js';
+import { hostKeyAlgorithmsFor, hostLookupName, KnownHostsFile, knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
@@ -56,9 +49,7 @@ async function loadKey(file: string): Promise<Buffer> {
 async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Promise<Array<AgentAuthMethod | PublicKeyAuthMethod>> {
   const methods: Array<AgentAuthMethod | PublicKeyAuthMethod> = [];
   if (agentSocket) methods.push({ type: 'agent' as const, username: ep.user, agent: agentSocket });
-  const files = ep.privateKeyFile
-    ? [ep.privateKeyFile]
-    : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
+  const files = ep.privateKeyFile ? [ep.privateKeyFile] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
   for (const f of files) methods.push({ type: 'publickey' as const, username: ep.user, key: await loadKey(f) });
   return methods;
 }
@@ -115,7 +106,11 @@ export class SshTransport implements Transport {
       keepaliveCountMax: 3,
       // Offer the key types we already know first, so a host with several keys presents a known one.
       algorithms: types.length
-        ? { serverHostKey: [...hostKeyAlgorithmsFor(types), 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'].filter((a, i, all) => all.indexOf(a) === i) as never }
+        ? {
+            serverHostKey: [...hostKeyAlgorithmsFor(types), 'ssh-ed25519', 'ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256'].filter(
+              (a, i, all) => all.indexOf(a) === i,
+            ) as never,
+          }
         : undefined,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         verdict = verifyHostKey(entries, lookups, key);
@@ -183,7 +178,11 @@ export class SshTransport implements Transport {
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
     const client = await this.client();
-    const full = wrapBecome(cmd, { become: opts.become ?? this.opts.become ?? false, becomeUser: this.opts.becomeUser ?? 'root', user: this.opts.user });
+    const full = wrapBecome(cmd, {
+      become: opts.become ?? this.opts.become ?? false,
+      becomeUser: this.opts.becomeUser ?? 'root',
+      user: this.opts.user,
+    });
     const started = Date.now();
     const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
     return new Promise<ExecResult>((resolve, reject) => {
@@ -210,7 +209,13 @@ export class SshTransport implements Transport {
           });
         const timer = opts.timeoutMs
           ? setTimeout(
-              () => abandon(new TransportError('timeout', `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: ${cmd.slice(0, 80)}`)),
+              () =>
+                abandon(
+                  new TransportError(
+                    'timeout',
+                    `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: ${cmd.slice(0, 80)}`,
+                  ),
+                ),
               opts.timeoutMs,
             )
           : undefined;
@@ -257,7 +262,9 @@ export class SshTransport implements Transport {
     const client = await this.client();
     return new Promise((resolve, reject) =>
       client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
-        err ? reject(new TransportError('error', `${this.describe}: cannot open ${host}:${port} on the host (${err.message})`)) : resolve(stream),
+        err
+          ? reject(new TransportError('error', `${this.describe}: cannot open ${host}:${port} on the host (${err.message})`))
+          : resolve(stream),
       ),
     );
   }

@@ -44,20 +44,52 @@ function commands(d: string, withCheck = true) {
 
 function host(vars: Record<string, unknown>): HostSpec {
   return {
-    name: 'mx2', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root', mta: 'postfix',
-    queueWarn: 75, queueCrit: 100, groups: ['all'], source: { file: 'inv.yaml', line: 1 }, vars,
+    name: 'mx2',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'local',
+    become: false,
+    becomeUser: 'root',
+    mta: 'postfix',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    source: { file: 'inv.yaml', line: 1 },
+    vars,
   };
 }
 
-async function run(pb: string, vars: Record<string, unknown>, hostVars: Record<string, unknown>, runsDir: string, o: Partial<RunOptions> = {}) {
+async function run(
+  pb: string,
+  vars: Record<string, unknown>,
+  hostVars: Record<string, unknown>,
+  runsDir: string,
+  o: Partial<RunOptions> = {},
+) {
   const lines: string[] = [];
   const out = await runPlaybook({
-    playbook: parsePlaybook(pb, 'p.yaml', ACTION_NAMES), host: host(hostVars), transport: new LocalTransport(), actions: ACTIONS, preflight: PREFLIGHT,
-    vars, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir, secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(l) }), commandTimeoutMs: 10_000, ...o,
+    playbook: parsePlaybook(pb, 'p.yaml', ACTION_NAMES),
+    host: host(hostVars),
+    transport: new LocalTransport(),
+    actions: ACTIONS,
+    preflight: PREFLIGHT,
+    vars,
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir,
+    secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(l) }),
+    commandTimeoutMs: 10_000,
+    ...o,
   });
   const journal = readFileSync(out.journalPath, 'utf8');
-  const events = journal.trim().split('\n').map((l) => JSON.parse(l) as { t: string; key?: string; cmd?: string; stdin?: string; detail?: Record<string, unknown> });
+  const events = journal
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { t: string; key?: string; cmd?: string; stdin?: string; detail?: Record<string, unknown> });
   return { out, text: lines.join('\n'), journal, events, effects: events.filter((e) => e.t === 'effect') };
 }
 const fresh = () => {
@@ -96,7 +128,12 @@ describe('contain_commands', () => {
 
   it('an account with a newline is refused before any command runs', async () => {
     const d = fresh();
-    const c = await run(CONTAIN, { account: 'bob@example.test\nroot', measures: 'hold' }, { contain_commands: commands(d) }, join(d, 'runs'));
+    const c = await run(
+      CONTAIN,
+      { account: 'bob@example.test\nroot', measures: 'hold' },
+      { contain_commands: commands(d) },
+      join(d, 'runs'),
+    );
     expect(c.out.status).toBe('failed');
     expect(c.out.error).toMatch(/holds a newline or control character: refused/);
     expect(c.events.filter((e) => e.t === 'command')).toEqual([]);
@@ -122,7 +159,9 @@ describe('contain_commands', () => {
 
   it('a failing contain command is a step error and nothing is recorded as done', async () => {
     const d = fresh();
-    const vars = { contain_commands: { hold: { contain: 'cat >/dev/null; echo "postmap: fatal: open map" >&2; exit 75', release: 'true' } } };
+    const vars = {
+      contain_commands: { hold: { contain: 'cat >/dev/null; echo "postmap: fatal: open map" >&2; exit 75', release: 'true' } },
+    };
     const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'hold' }, vars, join(d, 'runs'));
     expect(c.out.status).toBe('failed');
     expect(c.out.error).toMatch(/contain_commands.hold.contain failed \(exit 75\): postmap: fatal: open map/);
@@ -139,14 +178,18 @@ describe('contain_commands', () => {
     expect(x.out.status).toBe('failed');
     expect(x.out.error).toMatch(/an unattended run never answers yes.*--force/);
     expect(read(d, 'hold')).toBe('bob@example.test\n');
-    const y = await run(RELEASE, { account: 'bob@example.test' }, vars, join(d, 'runs'), { forced: new Map([['release.unknown_prior', '--force']]) });
+    const y = await run(RELEASE, { account: 'bob@example.test' }, vars, join(d, 'runs'), {
+      forced: new Map([['release.unknown_prior', '--force']]),
+    });
     expect(y.out.status, y.out.error).toBe('ok');
     expect(read(d, 'hold')).toBe('');
   });
 
   it('a dry run shows each command with its stdin and changes nothing (a check still runs: it only reads)', async () => {
     const d = fresh();
-    const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'hold' }, { contain_commands: commands(d) }, join(d, 'runs'), { dryRun: true });
+    const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'hold' }, { contain_commands: commands(d) }, join(d, 'runs'), {
+      dryRun: true,
+    });
     expect(c.out.status, c.out.error).toBe('ok');
     expect(read(d, 'hold')).toBe('');
     expect(c.effects).toEqual([]);

@@ -19,7 +19,11 @@ let whm: FakeWhm;
 const dir = mkdtempSync(join(tmpdir(), 'ms-contain-'));
 
 beforeAll(async () => {
-  whm = await FakeWhm.start({ token: TOKEN, domains: { 'example.test': 'examplec' }, mailboxes: { examplec: [BOB, 'carol@example.test'] } });
+  whm = await FakeWhm.start({
+    token: TOKEN,
+    domains: { 'example.test': 'examplec' },
+    mailboxes: { examplec: [BOB, 'carol@example.test'] },
+  });
   writeFileSync(join(dir, 'ca.pem'), whm.cert);
   process.env.T_CONTAIN_TOKEN = TOKEN;
 });
@@ -47,8 +51,19 @@ steps:
 
 function host(vars: Record<string, unknown>): HostSpec {
   return {
-    name: 'mx1', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root', mta: 'exim',
-    queueWarn: 75, queueCrit: 100, groups: ['all'], source: { file: 'inv.yaml', line: 1 }, vars,
+    name: 'mx1',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'local',
+    become: false,
+    becomeUser: 'root',
+    mta: 'exim',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    source: { file: 'inv.yaml', line: 1 },
+    vars,
   };
 }
 const WHM = { cpanel_url: '', cpanel_token_env: 'T_CONTAIN_TOKEN', cpanel_ca_file: join(dir, 'ca.pem') };
@@ -56,16 +71,34 @@ const WHM = { cpanel_url: '', cpanel_token_env: 'T_CONTAIN_TOKEN', cpanel_ca_fil
 async function run(pb: string, vars: Record<string, unknown>, runsDir: string, o: Partial<RunOptions> = {}) {
   const lines: string[] = [];
   const out = await runPlaybook({
-    playbook: parsePlaybook(pb, 'p.yaml', ACTION_NAMES), host: host({ ...WHM, cpanel_url: whm.url }), transport: new LocalTransport(), actions: ACTIONS, preflight: PREFLIGHT,
-    vars, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir, secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(l) }), commandTimeoutMs: 10_000, ...o,
+    playbook: parsePlaybook(pb, 'p.yaml', ACTION_NAMES),
+    host: host({ ...WHM, cpanel_url: whm.url }),
+    transport: new LocalTransport(),
+    actions: ACTIONS,
+    preflight: PREFLIGHT,
+    vars,
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir,
+    secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(l) }),
+    commandTimeoutMs: 10_000,
+    ...o,
   });
   const journal = readFileSync(out.journalPath, 'utf8');
-  const effects = journal.trim().split('\n').map((l) => JSON.parse(l) as { t: string; key?: string; detail?: Record<string, unknown> }).filter((e) => e.t === 'effect');
+  const effects = journal
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { t: string; key?: string; detail?: Record<string, unknown> })
+    .filter((e) => e.t === 'effect');
   return { out, text: lines.join('\n'), journal, effects };
 }
-const contain = (measures: string, runsDir: string, o: Partial<RunOptions> = {}, scope = 'mailbox') => run(CONTAIN, { account: BOB, measures, scope }, runsDir, o);
-const release = (runsDir: string, o: Partial<RunOptions> = {}, runId = '') => run(RELEASE, { account: BOB, contain_run: runId }, runsDir, o);
+const contain = (measures: string, runsDir: string, o: Partial<RunOptions> = {}, scope = 'mailbox') =>
+  run(CONTAIN, { account: BOB, measures, scope }, runsDir, o);
+const release = (runsDir: string, o: Partial<RunOptions> = {}, runId = '') =>
+  run(RELEASE, { account: BOB, contain_run: runId }, runsDir, o);
 const runs = () => mkdtempSync(join(dir, 'runs-'));
 const state = () => {
   const m = whm.mailbox(BOB)!;
@@ -80,7 +113,12 @@ describe('contain and release through WHM', () => {
     expect(state()).toEqual({ held: true, outgoing: true, login: true });
     expect(whm.mailbox('carol@example.test')).toMatchObject({ heldOutgoing: false, suspendedOutgoing: false, suspendedLogin: false });
     expect(c.effects.map((e) => e.key)).toEqual(['contain:hold', 'contain:suspend_outgoing', 'contain:suspend_login']);
-    expect(c.effects[0]!.detail).toMatchObject({ measure: 'hold', prior: 'off', applied: true, undo: { via: 'whm', api: 'uapi', fn: 'release_outgoing', cpanelUser: 'examplec', email: BOB } });
+    expect(c.effects[0]!.detail).toMatchObject({
+      measure: 'hold',
+      prior: 'off',
+      applied: true,
+      undo: { via: 'whm', api: 'uapi', fn: 'release_outgoing', cpanelUser: 'examplec', email: BOB },
+    });
     expect(c.text).toContain(`to undo: mailsweep release mx1 --auth-id ${BOB} --run ${c.out.runId}`);
 
     const x = await release(r);
@@ -104,7 +142,9 @@ describe('contain and release through WHM', () => {
     const c = await contain('hold,suspend_outgoing', r, {}, 'account');
     expect(c.out.status, c.out.error).toBe('ok');
     expect(whm.account('examplec')).toEqual({ hold: true, suspended: true });
-    expect(whm.calls.filter((k) => k.fn.endsWith('_outgoing_email') && k.fn.match(/^(hold|suspend)/)).map((k) => [k.fn, k.params.user])).toEqual([
+    expect(
+      whm.calls.filter((k) => k.fn.endsWith('_outgoing_email') && k.fn.match(/^(hold|suspend)/)).map((k) => [k.fn, k.params.user]),
+    ).toEqual([
       ['hold_outgoing_email', 'examplec'],
       ['suspend_outgoing_email', 'examplec'],
     ]);
@@ -128,7 +168,9 @@ describe('contain and release through WHM', () => {
     const mark = whm.calls.length;
     const c = await contain('hold,suspend_login', runs());
     expect(c.out.status).toBe('failed');
-    expect(c.out.error).toMatch(/WHM uapi_cpanel Email::hold_outgoing\(email=bob@example.test\) failed: api error: .*Injected failure of Email::hold_outgoing/);
+    expect(c.out.error).toMatch(
+      /WHM uapi_cpanel Email::hold_outgoing\(email=bob@example.test\) failed: api error: .*Injected failure of Email::hold_outgoing/,
+    );
     expect(c.effects).toEqual([]);
     expect(state()).toEqual({ held: false, outgoing: false, login: false });
     expect(whm.calls.slice(mark).some((k) => k.uapi === 'Email::suspend_login')).toBe(false);

@@ -17,12 +17,30 @@ import { LocalTransport } from '../../src/transport/local.js';
 const dir = mkdtempSync(join(tmpdir(), 'ms-custom-'));
 const PWN = join(dir, 'pwned');
 /** Values an attacker chooses (an auth id, a log's client IP field): none may run or split. */
-const HOSTILE = [`$(touch ${PWN})`, `\`touch ${PWN}\``, "it's'; touch " + PWN + "; '", `a\ntouch ${PWN}`, 'esc\u001b[2J\u202eevil', `x" ; touch ${PWN} ; "`];
+const HOSTILE = [
+  `$(touch ${PWN})`,
+  `\`touch ${PWN}\``,
+  "it's'; touch " + PWN + "; '",
+  `a\ntouch ${PWN}`,
+  'esc\u001b[2J\u202eevil',
+  `x" ; touch ${PWN} ; "`,
+];
 
 function host(vars: Record<string, unknown> = {}): HostSpec {
   return {
-    name: 'mx-test', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root',
-    mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars, source: { file: 'inv.yaml', line: 1 },
+    name: 'mx-test',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'local',
+    become: false,
+    becomeUser: 'root',
+    mta: 'exim',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    vars,
+    source: { file: 'inv.yaml', line: 1 },
   };
 }
 
@@ -30,10 +48,25 @@ async function run(pb: string, o: Partial<RunOptions> & { vars?: Record<string, 
   const lines: string[] = [];
   const playbook = parsePlaybook(pb, 'custom.yaml', ACTION_NAMES);
   const out = await runPlaybook({
-    playbook, host: host(), transport: new LocalTransport(), actions: ACTIONS, dryRun: false, unattended: true, answers: {}, skip: new Set(),
-    runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [], renderer: plainRenderer({ out: (l) => lines.push(l) }), commandTimeoutMs: 10_000, ...o, vars: o.vars ?? {},
+    playbook,
+    host: host(),
+    transport: new LocalTransport(),
+    actions: ACTIONS,
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir: mkdtempSync(join(dir, 'runs-')),
+    secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(l) }),
+    commandTimeoutMs: 10_000,
+    ...o,
+    vars: o.vars ?? {},
   });
-  const events = readFileSync(out.journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = readFileSync(out.journalPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { out, text: lines.join('\n'), events };
 }
 
@@ -65,7 +98,9 @@ describe('the shell template of a custom step', () => {
     expect(() => renderShell('echo {{ nope }}', {}, 'w')).toThrow(/not defined/);
     expect(() => renderShell('echo {{ o }}', { o: { a: 1 } }, 'w')).toThrow(/only text, numbers and lists/);
     // Other commands on the same line are not the placeholder's command.
-    expect(renderShell('ssh-keygen -l >/dev/null; csf -d {{ who }}', { who: '192.0.2.1' }, 'w')).toBe('ssh-keygen -l >/dev/null; csf -d 192.0.2.1');
+    expect(renderShell('ssh-keygen -l >/dev/null; csf -d {{ who }}', { who: '192.0.2.1' }, 'w')).toBe(
+      'ssh-keygen -l >/dev/null; csf -d 192.0.2.1',
+    );
     expect(renderShell('eval "$(x)"; csf -d {{ who }}', { who: '192.0.2.1' }, 'w')).toBe('eval "$(x)"; csf -d 192.0.2.1');
   });
 
@@ -84,7 +119,10 @@ chmodSync(ARGS, 0o755);
 
 describe('the command action on the host', () => {
   it.each(HOSTILE)('a hostile account value reaches the command as one argument and never runs: %j', async (who) => {
-    const { out, events } = await run(`name: t\nvars: { who: "" }\nsteps:\n  - { name: Block, id: block, action: command, params: { command: "${ARGS} {{ who }}" } }\n`, { vars: { who } });
+    const { out, events } = await run(
+      `name: t\nvars: { who: "" }\nsteps:\n  - { name: Block, id: block, action: command, params: { command: "${ARGS} {{ who }}" } }\n`,
+      { vars: { who } },
+    );
     expect(out.status, out.error).toBe('ok');
     const cmd = events.find((e) => e.t === 'command' && e.step === 'block')!;
     expect(cmd.stdout).toBe(`<${who}>`);
@@ -98,7 +136,10 @@ describe('the command action on the host', () => {
     const ok = await run(pb(join(dir, 'm1')), { vars: { ips: ['192.0.2.1', `$(touch ${PWN})`, '2001:db8::1'] } });
     expect(ok.out.status, ok.out.error).toBe('ok');
     expect(readFileSync(got, 'utf8')).toBe(`192.0.2.1\n$(touch ${PWN})\n2001:db8::1\n`);
-    expect(ok.events.find((e) => e.t === 'command' && e.step === 'block')).toMatchObject({ destructive: true, stdin: readFileSync(got, 'utf8') });
+    expect(ok.events.find((e) => e.t === 'command' && e.step === 'block')).toMatchObject({
+      destructive: true,
+      stdin: readFileSync(got, 'utf8'),
+    });
     const bad = await run(pb(join(dir, 'm2')), { vars: { ips: ['192.0.2.1', '192.0.2.2\n198.51.100.9'] } });
     expect(bad.out.status).toBe('failed');
     expect(bad.out.error).toMatch(/block\.params\.stdin\[1\]: the value holds a line break/);
@@ -108,7 +149,9 @@ describe('the command action on the host', () => {
 
   it('a placeholder inside double quotes fails the step, naming it, before anything runs', async () => {
     const mark = join(dir, 'm3');
-    const r = await run(`name: t\nvars: { who: x }\nsteps:\n  - name: Block\n    id: block\n    action: command\n    params: { command: 'touch ${mark}; echo "{{ who }}"' }\n`);
+    const r = await run(
+      `name: t\nvars: { who: x }\nsteps:\n  - name: Block\n    id: block\n    action: command\n    params: { command: 'touch ${mark}; echo "{{ who }}"' }\n`,
+    );
     expect(r.out.status).toBe('failed');
     expect(r.out.error).toMatch(/block\.params\.command: \{\{ who \}\} inside "…"/);
     expect(existsSync(mark)).toBe(false);
@@ -116,7 +159,8 @@ describe('the command action on the host', () => {
 
   it('--yes runs a destructive command (a plan question); an answer "no" declines it, with or without confirm:', async () => {
     const mark = join(dir, 'm4');
-    const pb = (confirm: string) => `name: t\nsteps:\n  - { name: Block, id: block, action: command, ${confirm} params: { command: "touch ${mark}" } }\n`;
+    const pb = (confirm: string) =>
+      `name: t\nsteps:\n  - { name: Block, id: block, action: command, ${confirm} params: { command: "touch ${mark}" } }\n`;
     for (const c of ['', 'confirm: "Block it?",']) {
       const no = await run(pb(c), { answers: { 'confirm.block': false } });
       expect(no.out.status, no.out.error).toBe('ok');
@@ -126,7 +170,11 @@ describe('the command action on the host', () => {
     }
     const yes = await run(pb(''));
     expect(yes.out.status, yes.out.error).toBe('ok');
-    expect(yes.events.find((e) => e.t === 'decision')).toMatchObject({ question: `Run on mx-test: touch ${mark}?`, answer: true, by: 'flag' });
+    expect(yes.events.find((e) => e.t === 'decision')).toMatchObject({
+      question: `Run on mx-test: touch ${mark}?`,
+      answer: true,
+      by: 'flag',
+    });
     expect(existsSync(mark)).toBe(true);
   });
 
@@ -146,15 +194,21 @@ describe('the command action on the host', () => {
   });
 
   it('output with ESC and bidi characters is shown printable; a non-zero exit fails the step with its tail', async () => {
-    const r = await run(`name: t\nsteps:\n  - { name: Look, id: look, action: command, params: { command: "printf 'ok\\\\033[2J\\\\342\\\\200\\\\256gnp.exe\\\\n'", readonly: true } }\n`);
+    const r = await run(
+      `name: t\nsteps:\n  - { name: Look, id: look, action: command, params: { command: "printf 'ok\\\\033[2J\\\\342\\\\200\\\\256gnp.exe\\\\n'", readonly: true } }\n`,
+    );
     expect(r.out.status, r.out.error).toBe('ok');
     expect(r.text).toContain('ok^[[2J<U+202E>gnp.exe');
     expect(r.text).not.toMatch(/[\u001b\u202e]/);
     expect(r.out.results.look).toMatchObject({ stdout: 'ok^[[2J<U+202E>gnp.exe' });
-    const f = await run(`name: t\nsteps:\n  - { name: Look, id: look, action: command, params: { command: "echo line1; echo line2 >&2; printf 'bad\\\\033]0;x\\\\007\\\\n' >&2; exit 3", readonly: true } }\n`);
+    const f = await run(
+      `name: t\nsteps:\n  - { name: Look, id: look, action: command, params: { command: "echo line1; echo line2 >&2; printf 'bad\\\\033]0;x\\\\007\\\\n' >&2; exit 3", readonly: true } }\n`,
+    );
     expect(f.out.status).toBe('failed');
     expect(f.out.error).toMatch(/command on mx-test failed \(exit 3\):\n  line1\n  line2\n  bad\^\[\]0;x\^G/);
-    const codes = await run(`name: t\nsteps:\n  - { name: Look, id: look, action: command, params: { command: "exit 3", readonly: true, ok_codes: [0, 3] } }\n`);
+    const codes = await run(
+      `name: t\nsteps:\n  - { name: Look, id: look, action: command, params: { command: "exit 3", readonly: true, ok_codes: [0, 3] } }\n`,
+    );
     expect(codes.out.status, codes.out.error).toBe('ok');
   });
 });

@@ -27,7 +27,12 @@ let whm: FakeWhm;
 let sink: SmtpSink;
 
 beforeAll(async () => {
-  whm = await FakeWhm.start({ token: TOKEN, domains: { 'example.test': 'examplec' }, mailboxes: { examplec: [BOB] }, contacts: { examplec: 'boss@customer.test' } });
+  whm = await FakeWhm.start({
+    token: TOKEN,
+    domains: { 'example.test': 'examplec' },
+    mailboxes: { examplec: [BOB] },
+    contacts: { examplec: 'boss@customer.test' },
+  });
   sink = await SmtpSink.start({ auth: { user: 'notices', pass: SMTP_PASS } });
   process.env.T_EV_WHM_TOKEN = TOKEN;
   process.env.T_EV_SMTP_PASS = SMTP_PASS;
@@ -52,11 +57,27 @@ const LOG = [
 
 function host(): HostSpec {
   return {
-    name: 'mx1', address: '127.0.0.1', port: 22, user: 'root', connection: 'ssh', become: false, becomeUser: 'root', mta: 'exim',
-    queueWarn: 75, queueCrit: 100, groups: ['all'], source: { file: 'inv.yaml', line: 1 },
+    name: 'mx1',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'ssh',
+    become: false,
+    becomeUser: 'root',
+    mta: 'exim',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    source: { file: 'inv.yaml', line: 1 },
     vars: {
-      cpanel_url: whm.url, cpanel_token_env: 'T_EV_WHM_TOKEN', cpanel_insecure: true,
-      notify_smtp_host: '127.0.0.1', notify_smtp_port: sink.port, notify_smtp_user: 'notices', notify_smtp_pass_env: 'T_EV_SMTP_PASS', notify_from: 'abuse@provider.test',
+      cpanel_url: whm.url,
+      cpanel_token_env: 'T_EV_WHM_TOKEN',
+      cpanel_insecure: true,
+      notify_smtp_host: '127.0.0.1',
+      notify_smtp_port: sink.port,
+      notify_smtp_user: 'notices',
+      notify_smtp_pass_env: 'T_EV_SMTP_PASS',
+      notify_from: 'abuse@provider.test',
     },
   };
 }
@@ -84,7 +105,9 @@ async function incident(evidenceParams = '', dryRun = false) {
   const fixture = new FixtureHost({ logLines: LOG, headers });
   // Stands in for purge: bob's message leaves the queue, the removal is journaled as purge does.
   const fakepurge: Action = {
-    name: 'fakepurge', params: z.object({}), describe: () => 'fake purge',
+    name: 'fakepurge',
+    params: z.object({}),
+    describe: () => 'fake purge',
     async run(_p, ctx) {
       if (ctx.dryRun) return { done: 0, clean: true, dryRun: true };
       fixture.queue = QUEUE_AFTER;
@@ -95,9 +118,20 @@ async function incident(evidenceParams = '', dryRun = false) {
   const lines: string[] = [];
   const runsDir = mkdtempSync(join(dir, 'runs-'));
   const out = await runPlaybook({
-    playbook: playbook(evidenceParams), host: host(), transport: fixture, actions: { ...ACTIONS, fakepurge }, preflight: PREFLIGHT,
-    vars: { auth_id: BOB }, dryRun, unattended: true, answers: { 'identify.unknown_account': true }, skip: new Set(), runsDir,
-    secrets: [], renderer: plainRenderer({ out: (l) => lines.push(l) }), commandTimeoutMs: 10_000,
+    playbook: playbook(evidenceParams),
+    host: host(),
+    transport: fixture,
+    actions: { ...ACTIONS, fakepurge },
+    preflight: PREFLIGHT,
+    vars: { auth_id: BOB },
+    dryRun,
+    unattended: true,
+    answers: { 'identify.unknown_account': true },
+    skip: new Set(),
+    runsDir,
+    secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(l) }),
+    commandTimeoutMs: 10_000,
   });
   return { out, text: lines.join('\n'), runDir: join(runsDir, out.runId) };
 }
@@ -117,22 +151,45 @@ describe('the evidence bundle', () => {
   it('holds the parts: headers, log lines, client IPs with counts, rules, queue before and after, timeline, summary.md, evidence.json', () => {
     expect(run.out.status, run.out.error).toBe('ok');
     const ev = join(run.runDir, 'evidence');
-    expect(walk(ev).map((f) => relative(ev, f)).sort()).toEqual(['evidence.json', 'headers/1xVLbA-000000000AA-0AAA.txt', 'log-lines.txt', 'summary.md']);
+    expect(
+      walk(ev)
+        .map((f) => relative(ev, f))
+        .sort(),
+    ).toEqual(['evidence.json', 'headers/1xVLbA-000000000AA-0AAA.txt', 'log-lines.txt', 'summary.md']);
     const doc = JSON.parse(readFileSync(join(ev, 'evidence.json'), 'utf8'));
-    expect(doc).toMatchObject({ version: 1, account: BOB, run: { id: run.out.runId, host: 'mx1', mta: 'exim' }, options: { samples: 5, redactAddresses: true, logLines: 200 } });
-    expect(doc.clientIps.map((x: { ip: string; count: number }) => [x.ip, x.count])).toEqual([['203.0.113.9', 30], ['198.51.100.23', 10], ['192.0.2.50', 1]]);
+    expect(doc).toMatchObject({
+      version: 1,
+      account: BOB,
+      run: { id: run.out.runId, host: 'mx1', mta: 'exim' },
+      options: { samples: 5, redactAddresses: true, logLines: 200 },
+    });
+    expect(doc.clientIps.map((x: { ip: string; count: number }) => [x.ip, x.count])).toEqual([
+      ['203.0.113.9', 30],
+      ['198.51.100.23', 10],
+      ['192.0.2.50', 1],
+    ]);
     // identify hands the IPs to custom steps, most messages and logins first (a CSF block's stdin).
-    expect(run.out.results.identify).toMatchObject({ topIps: ['203.0.113.9', '198.51.100.23', '192.0.2.50'], accountIds: ['1xVLbA-000000000AA-0AAA'] });
+    expect(run.out.results.identify).toMatchObject({
+      topIps: ['203.0.113.9', '198.51.100.23', '192.0.2.50'],
+      accountIds: ['1xVLbA-000000000AA-0AAA'],
+    });
     expect(doc.clientIps[0].firstSeen).toMatch(/T00:00:00\.000Z$/);
     expect(doc.clientIps[0].lastSeen).toMatch(/T00:29:00\.000Z$/);
     expect(doc.rules.map((r: { rule: string }) => r.rule)).toContain('sender-mismatch');
     for (const r of doc.rules) expect(r.message).toMatch(/\d/);
     expect(doc.log).toMatchObject({ included: 'lines', file: 'log-lines.txt', matched: 41, kept: 41, files: ['/var/log/exim4/mainlog'] });
-    expect(doc.queue).toEqual({ before: { total: 4, account: 1, ids: ['1xVLbA-000000000AA-0AAA'] }, now: { total: 4, account: 0, ids: [] } });
+    expect(doc.queue).toEqual({
+      before: { total: 4, account: 1, ids: ['1xVLbA-000000000AA-0AAA'] },
+      now: { total: 4, account: 0, ids: [] },
+    });
     expect(doc.actions).toEqual({ reset: 'done', spamRemoved: 1, backscatterRemoved: 0, held: false });
     const kinds = new Set(doc.timeline.map((t: { kind: string }) => t.kind));
     for (const k of ['run-start', 'step', 'command', 'api-call', 'effect', 'decision']) expect(kinds, k).toContain(k);
-    expect(doc.timeline.find((t: { kind: string; what: string }) => t.kind === 'api-call' && /passwd_pop/.test(t.what))).toMatchObject({ step: 'reset', result: true, what: expect.stringContaining(`email=${BOB}, password=[REDACTED]`) });
+    expect(doc.timeline.find((t: { kind: string; what: string }) => t.kind === 'api-call' && /passwd_pop/.test(t.what))).toMatchObject({
+      step: 'reset',
+      result: true,
+      what: expect.stringContaining(`email=${BOB}, password=[REDACTED]`),
+    });
     for (const t of doc.timeline) expect(t.at).toMatch(/^\d{4}-\d\d-\d\dT/);
     const log = readFileSync(join(ev, 'log-lines.txt'), 'utf8');
     expect(log.trim().split('\n')).toHaveLength(41);
@@ -167,12 +224,20 @@ describe('the evidence bundle', () => {
       const blob = f.endsWith('.gz') ? gunzipSync(raw) : raw;
       for (const s of secrets) expect(blob.includes(s), `${f} holds a secret`).toBe(false);
     }
-    expect(readFileSync(files.find((f) => f.endsWith('.txt') && f.includes('headers'))!, 'utf8')).toContain('X-Leak: token=[REDACTED] pass [REDACTED]');
+    expect(
+      readFileSync(
+        files.find((f) => f.endsWith('.txt') && f.includes('headers'))!,
+        'utf8',
+      ),
+    ).toContain('X-Leak: token=[REDACTED] pass [REDACTED]');
     const out = mkdtempSync(join(dir, 'untar-'));
     execFileSync('tar', ['-xzf', archive, '-C', out]);
-    const unpacked = walk(join(out, 'evidence')).map((f) => relative(join(out, 'evidence'), f)).sort();
+    const unpacked = walk(join(out, 'evidence'))
+      .map((f) => relative(join(out, 'evidence'), f))
+      .sort();
     expect(unpacked).toEqual(files.map((f) => relative(join(run.runDir, 'evidence'), f)).sort());
-    for (const f of unpacked) expect(readFileSync(join(out, 'evidence', f), 'utf8')).toBe(readFileSync(join(run.runDir, 'evidence', f), 'utf8'));
+    for (const f of unpacked)
+      expect(readFileSync(join(out, 'evidence', f), 'utf8')).toBe(readFileSync(join(run.runDir, 'evidence', f), 'utf8'));
     expect(statSync(archive).mode & 0o077).toBe(0);
   });
 
@@ -185,7 +250,9 @@ describe('the evidence bundle', () => {
     const data = m.data.replace(/=\r?\n/g, '');
     expect(data).toContain('The attached archive holds the evidence');
     expect(data).toMatch(new RegExp(`filename="?evidence-${run.out.runId}\\.tar\\.gz`));
-    const b64 = /Content-Transfer-Encoding: base64\r?\n(?:[^\r\n]+\r?\n)*?\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(data.slice(data.indexOf('application/gzip')))![1]!;
+    const b64 = /Content-Transfer-Encoding: base64\r?\n(?:[^\r\n]+\r?\n)*?\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(
+      data.slice(data.indexOf('application/gzip')),
+    )![1]!;
     expect(gunzipSync(Buffer.from(b64.replace(/\s/g, ''), 'base64'))).toEqual(gunzipSync(readFileSync(archive)));
     expect(data).not.toContain(SMTP_PASS);
   });
@@ -199,9 +266,12 @@ describe('the evidence bundle', () => {
     expect(h).toContain('To: victim@contoso.example');
     expect(h).toContain('X-Leak: token=[REDACTED] pass [REDACTED]');
     expect(doc.log).toMatchObject({ included: 'counts', sent: 41, queued: 1 });
-    expect(readFileSync(join(r.runDir, 'evidence', 'summary.md'), 'utf8')).toMatch(/The log lines were not kept; identify counted 41 message\(s\) sent and 1 queued/);
+    expect(readFileSync(join(r.runDir, 'evidence', 'summary.md'), 'utf8')).toMatch(
+      /The log lines were not kept; identify counted 41 message\(s\) sent and 1 queued/,
+    );
     const pw = readFileSync(join(r.runDir, 'new-password'), 'utf8').split('\t')[1]!.trim();
-    for (const f of walk(join(r.runDir, 'evidence'))) for (const s of [TOKEN, SMTP_PASS, pw]) expect(readFileSync(f, 'utf8').includes(s), f).toBe(false);
+    for (const f of walk(join(r.runDir, 'evidence')))
+      for (const s of [TOKEN, SMTP_PASS, pw]) expect(readFileSync(f, 'utf8').includes(s), f).toBe(false);
   });
 });
 
@@ -216,7 +286,11 @@ describe('the evidence bundle of a dry run', () => {
     expect(doc.actions.reset).toBe('dry-run');
     expect(doc.samples).toHaveLength(1);
     expect(doc.queue.now).toEqual({ total: 4, account: 1, ids: ['1xVLbA-000000000AA-0AAA'] });
-    expect(doc.timeline.filter((t: { kind: string; what: string }) => t.kind === 'api-call').every((t: { what: string }) => /dry run, not sent/.test(t.what))).toBe(true);
+    expect(
+      doc.timeline
+        .filter((t: { kind: string; what: string }) => t.kind === 'api-call')
+        .every((t: { what: string }) => /dry run, not sent/.test(t.what)),
+    ).toBe(true);
     expect(r.text).toContain(`[dry-run] would attach ${join(r.runDir, `evidence-${r.out.runId}.tar.gz`)}`);
   });
 });
@@ -229,6 +303,8 @@ describe('the final secret check', () => {
     expect(() => assertNoSecret(clean, tarGz([{ name: 'a.txt', data: clean.get('a.txt')! }]), ['s3cret-value'])).not.toThrow();
     const leaky = new Map([['a.txt', Buffer.from('x s3cret-value y')]]);
     expect(() => assertNoSecret(leaky, tarGz([]), ['s3cret-value'])).toThrow(/a secret of this run reached the evidence bundle/);
-    expect(() => assertNoSecret(clean, tarGz([{ name: 'b.txt', data: Buffer.from('s3cret-value') }]), ['s3cret-value'])).toThrow(/reached the evidence bundle/);
+    expect(() => assertNoSecret(clean, tarGz([{ name: 'b.txt', data: Buffer.from('s3cret-value') }]), ['s3cret-value'])).toThrow(
+      /reached the evidence bundle/,
+    );
   });
 });

@@ -88,11 +88,21 @@ describe('fake WHMCS', () => {
 
   it('rejects customvars that are not base64 PHP serialize()', async () => {
     const body = new URLSearchParams({
-      action: 'SendEmail', identifier: 'id', secret: 'sec', responsetype: 'json', id: '1',
-      customtype: 'general', customsubject: 's', custommessage: 'm',
+      action: 'SendEmail',
+      identifier: 'id',
+      secret: 'sec',
+      responsetype: 'json',
+      id: '1',
+      customtype: 'general',
+      customsubject: 's',
+      custommessage: 'm',
       customvars: Buffer.from('a:1:{s:5:"too-short";i:1;}').toString('base64'),
     }).toString();
-    const r = await request(whmcs.url, whmcs.cert, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body });
+    const r = await request(whmcs.url, whmcs.cert, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body,
+    });
     expect(JSON.parse(r.body)).toEqual({ result: 'error', message: 'The custom variables you provided are invalid.' });
   });
 });

@@ -25,9 +25,7 @@ export class FixtureHost implements Transport {
   private readonly local = new LocalTransport();
   queue = QUEUE_BEFORE;
   readonly sent: string[] = [];
-  constructor(
-    private readonly o: { logLines: string[]; headers: (id: string) => string | null },
-  ) {}
+  constructor(private readonly o: { logLines: string[]; headers: (id: string) => string | null }) {}
 
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
     this.sent.push(cmd);
@@ -59,6 +57,6 @@ export function arrivals(account: string, ip: string, n: number, from = 'promo@s
   return Array.from({ length: n }, (_, i) => {
     const k = start + i;
     const t = `${String(Math.floor(k / 60) % 24).padStart(2, '0')}:${String(k % 60).padStart(2, '0')}:00`;
-    return `${day} ${t} 1xVO${String(k).padStart(2, "0")}-0007YW-1g <= ${from} H=(x) [${ip}]:4711 P=esmtpa A=plain_server:${account} S=900 id=s${k}@x for victim${k}@contoso.example`;
+    return `${day} ${t} 1xVO${String(k).padStart(2, '0')}-0007YW-1g <= ${from} H=(x) [${ip}]:4711 P=esmtpa A=plain_server:${account} S=900 id=s${k}@x for victim${k}@contoso.example`;
   });
 }

@@ -17,7 +17,10 @@ const PWN = join(dir, 'pwned');
 const OUT = join(dir, 'out');
 const STUB = join(dir, 'ticket-stub');
 // Records its argv (one per line, bracketed), its stdin and its environment.
-writeFileSync(STUB, `#!/bin/sh\nfor a in "$@"; do printf '[%s]\\n' "$a"; done > ${OUT}.argv\ncat > ${OUT}.stdin\nenv > ${OUT}.env\necho "ticket #4711 opened; token $TICKET_TOKEN"\n`);
+writeFileSync(
+  STUB,
+  `#!/bin/sh\nfor a in "$@"; do printf '[%s]\\n' "$a"; done > ${OUT}.argv\ncat > ${OUT}.stdin\nenv > ${OUT}.env\necho "ticket #4711 opened; token $TICKET_TOKEN"\n`,
+);
 chmodSync(STUB, 0o755);
 const SLEEPY = join(dir, 'sleepy');
 writeFileSync(SLEEPY, '#!/bin/sh\nsleep 30\n');
@@ -34,8 +37,19 @@ afterAll(() => {
 
 function host(vars: Record<string, unknown> = {}): HostSpec {
   return {
-    name: 'mx-test', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root',
-    mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars, source: { file: 'inv.yaml', line: 1 },
+    name: 'mx-test',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'local',
+    become: false,
+    becomeUser: 'root',
+    mta: 'exim',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    vars,
+    source: { file: 'inv.yaml', line: 1 },
   };
 }
 
@@ -43,18 +57,31 @@ async function run(pb: string, o: Partial<RunOptions> & { vars?: Record<string, 
   const lines: string[] = [];
   const { hostVars, ...rest } = o;
   const out = await runPlaybook({
-    playbook: parsePlaybook(pb, 'local.yaml', ACTION_NAMES), host: host(hostVars), transport: new LocalTransport(), actions: ACTIONS, dryRun: false, unattended: true,
-    answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [], renderer: plainRenderer({ out: (l) => lines.push(l) }), commandTimeoutMs: 10_000,
-    ...rest, vars: o.vars ?? {},
+    playbook: parsePlaybook(pb, 'local.yaml', ACTION_NAMES),
+    host: host(hostVars),
+    transport: new LocalTransport(),
+    actions: ACTIONS,
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir: mkdtempSync(join(dir, 'runs-')),
+    secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(l) }),
+    commandTimeoutMs: 10_000,
+    ...rest,
+    vars: o.vars ?? {},
   });
   return { out, text: lines.join('\n'), journal: readFileSync(out.journalPath, 'utf8') };
 }
 
 describe('the local action', () => {
-  it('runs the program with argv as written (no shell), data on stdin, and none of mailsweep\'s environment but what it names', async () => {
+  it("runs the program with argv as written (no shell), data on stdin, and none of mailsweep's environment but what it names", async () => {
     const who = `$(touch ${PWN}); 'x\u001b[2J`;
     const pb = `name: t\nvars: { who: "" }\nsteps:\n  - name: Ticket\n    id: ticket\n    action: local\n    params:\n      argv: [${STUB}, --account, "{{ who }}", "subject={{ who }} hijacked", "{{ ips }}"]\n      stdin: ["{{ who }}", "192.0.2.7"]\n      env: { TICKET_QUEUE: abuse }\n      pass_env: [TICKET_TOKEN]\n`;
-    const r = await run(pb.replace('vars: { who: "" }', 'vars: { who: "", ips: [] }'), { vars: { who, ips: ['192.0.2.7', '198.51.100.1'] } });
+    const r = await run(pb.replace('vars: { who: "" }', 'vars: { who: "", ips: [] }'), {
+      vars: { who, ips: ['192.0.2.7', '198.51.100.1'] },
+    });
     expect(r.out.status, r.out.error).toBe('ok');
     expect(readFileSync(`${OUT}.argv`, 'utf8')).toBe(`[--account]\n[${who}]\n[subject=${who} hijacked]\n[192.0.2.7]\n[198.51.100.1]\n`);
     expect(readFileSync(`${OUT}.stdin`, 'utf8')).toBe(`${who}\n192.0.2.7\n`);
@@ -70,13 +97,18 @@ describe('the local action', () => {
     expect(r.journal).toMatch(/"cmd":"\(controller\) [^"]*ticket-stub --account /);
   });
 
-  it('sh -c is the author\'s choice: its script is filled through the quoting path', async () => {
+  it("sh -c is the author's choice: its script is filled through the quoting path", async () => {
     const who = `$(touch ${PWN})`;
-    const r = await run(`name: t\nvars: { who: "" }\nsteps:\n  - { name: S, id: s, action: local, params: { argv: [sh, -c, "printf '<%s>' {{ who }} > ${OUT}.sh"] } }\n`, { vars: { who } });
+    const r = await run(
+      `name: t\nvars: { who: "" }\nsteps:\n  - { name: S, id: s, action: local, params: { argv: [sh, -c, "printf '<%s>' {{ who }} > ${OUT}.sh"] } }\n`,
+      { vars: { who } },
+    );
     expect(r.out.status, r.out.error).toBe('ok');
     expect(readFileSync(`${OUT}.sh`, 'utf8')).toBe(`<${who}>`);
     expect(existsSync(PWN)).toBe(false);
-    const bad = await run(`name: t\nvars: { who: x }\nsteps:\n  - name: S\n    id: s\n    action: local\n    params: { argv: [sh, -c, 'echo "{{ who }}"'] }\n`);
+    const bad = await run(
+      `name: t\nvars: { who: x }\nsteps:\n  - name: S\n    id: s\n    action: local\n    params: { argv: [sh, -c, 'echo "{{ who }}"'] }\n`,
+    );
     expect(bad.out.error).toMatch(/s\.params\.argv\[2\]: \{\{ who \}\} inside "…"/);
   });
 
@@ -89,17 +121,21 @@ describe('the local action', () => {
     expect(no.out.results.t).toMatchObject({ ran: false, declined: true });
     expect(existsSync(PWN)).toBe(false);
     const started = Date.now();
-    const hung = await run(`name: t\nsteps:\n  - { name: T, id: t, action: local, params: { argv: [${SLEEPY}], timeout: 1, readonly: true } }\n`);
+    const hung = await run(
+      `name: t\nsteps:\n  - { name: T, id: t, action: local, params: { argv: [${SLEEPY}], timeout: 1, readonly: true } }\n`,
+    );
     expect(hung.out.status).toBe('failed');
     expect(hung.out.error).toMatch(/did not finish within 1s: killed/);
     expect(Date.now() - started).toBeLessThan(8000);
-    const missing = await run(`name: t\nsteps:\n  - { name: T, id: t, action: local, params: { argv: [${join(dir, 'nope')}], readonly: true } }\n`);
+    const missing = await run(
+      `name: t\nsteps:\n  - { name: T, id: t, action: local, params: { argv: [${join(dir, 'nope')}], readonly: true } }\n`,
+    );
     expect(missing.out.error).toMatch(/cannot run .*nope: ENOENT/);
   });
 });
 
 describe('a playbook with both custom steps', () => {
-  it('blocks the attacker IPs on the host and opens a ticket through the inventory\'s webhook, secrets kept out', async () => {
+  it("blocks the attacker IPs on the host and opens a ticket through the inventory's webhook, secrets kept out", async () => {
     const csf = join(dir, 'csf');
     // A stand-in for CSF on the "host": records each `csf -d IP COMMENT` it is given.
     writeFileSync(csf, `#!/bin/sh\necho "$@" >> ${OUT}.csf\necho "Adding $2 to csf.deny"\n`);
@@ -123,16 +159,25 @@ steps:
       pass_env: [TICKET_TOKEN]
       readonly: false
 `;
-    const hostVars = { ticket_url: 'https://tickets.example.test/hook', cpanel_token_env: 'T_MS_WHM_TOKEN', ticket_secret: 'never-templated-1234' };
+    const hostVars = {
+      ticket_url: 'https://tickets.example.test/hook',
+      cpanel_token_env: 'T_MS_WHM_TOKEN',
+      ticket_secret: 'never-templated-1234',
+    };
     const r = await run(pb, { vars: { account: 'bob@example.test', top_ips: ['203.0.113.9', '198.51.100.23'] }, hostVars });
     expect(r.out.status, r.out.error).toBe('ok');
-    expect(readFileSync(`${OUT}.csf`, 'utf8')).toBe('-d 203.0.113.9 mailsweep-hijack-of-bob@example.test\n-d 198.51.100.23 mailsweep-hijack-of-bob@example.test\n');
+    expect(readFileSync(`${OUT}.csf`, 'utf8')).toBe(
+      '-d 203.0.113.9 mailsweep-hijack-of-bob@example.test\n-d 198.51.100.23 mailsweep-hijack-of-bob@example.test\n',
+    );
     expect(r.text).toContain('Adding 203.0.113.9 to csf.deny');
     expect(readFileSync(`${OUT}.argv`, 'utf8')).toBe('[https://tickets.example.test/hook]\n[2]\n');
     expect(readFileSync(`${OUT}.stdin`, 'utf8')).toBe('bob@example.test\n203.0.113.9\n198.51.100.23\n');
     expect(r.journal).not.toContain(TICKET_TOKEN);
     // A secret's inventory key is not in the template scope.
-    const leak = await run(`name: t\nsteps:\n  - { name: T, id: t, action: local, params: { argv: [echo, "{{ inventory.ticket_secret }}"], readonly: true } }\n`, { hostVars });
+    const leak = await run(
+      `name: t\nsteps:\n  - { name: T, id: t, action: local, params: { argv: [echo, "{{ inventory.ticket_secret }}"], readonly: true } }\n`,
+      { hostVars },
+    );
     expect(leak.out.error).toMatch(/\{\{ inventory\.ticket_secret \}\} is not defined/);
   });
 });
@@ -140,7 +185,10 @@ steps:
 describe('where a local step may put a value', () => {
   const argv = async (items: string[], who: string) => {
     const { localArgv } = await import('../../src/actions/local-run.js');
-    return localArgv({ step: { id: 's', name: 's', action: 'local', params: { argv: items }, confirm: false, skippable: false }, scope: { who } });
+    return localArgv({
+      step: { id: 's', name: 's', action: 'local', params: { argv: items }, confirm: false, skippable: false },
+      scope: { who },
+    });
   };
   it.each([
     [['bash', '-ec', 'echo {{ who }}']],
@@ -157,7 +205,7 @@ describe('where a local step may put a value', () => {
     [['perl', '-e', '{{ who }}']],
     [['sed', 's/a/{{ who }}/']],
     [['env', 'awk', 'BEGIN { print "{{ who }}" }']],
-  ])('a value inside an interpreter\'s code is refused: %j', async (items) => {
+  ])("a value inside an interpreter's code is refused: %j", async (items) => {
     await expect(argv(items, 'x')).rejects.toThrow(/may be code to it/);
   });
   it('a whole placeholder as its own argument of an interpreter is data', async () => {

@@ -33,14 +33,20 @@ describe('phpSerialize', () => {
     [['x', 'y'], 'a:2:{i:0;s:1:"x";i:1;s:1:"y";}'],
     [{ '5': 'x', '05': 'y', '-3': 'z' }, 'a:3:{i:5;s:1:"x";s:2:"05";s:1:"y";i:-3;s:1:"z";}'],
     [{ a: { b: null, c: [1.5] } }, 'a:1:{s:1:"a";a:2:{s:1:"b";N;s:1:"c";a:1:{i:0;d:1.5;}}}'],
-    [new Map<string | number, unknown>([['k', 1], [7, 'v']]), 'a:2:{s:1:"k";i:1;i:7;s:1:"v";}'],
+    [
+      new Map<string | number, unknown>([
+        ['k', 1],
+        [7, 'v'],
+      ]),
+      'a:2:{s:1:"k";i:1;i:7;s:1:"v";}',
+    ],
   ];
   it.each(cases.map(([value, expected]) => ({ value, expected })))('→ $expected', ({ value, expected }) => {
     expect(phpSerialize(value)).toBe(expected);
   });
 
   it('uses UTF-8 byte lengths for multibyte keys and values', () => {
-    expect(phpSerialize({ 'Straße': 'Grüße aus Köln' })).toBe('a:1:{s:7:"Straße";s:17:"Grüße aus Köln";}');
+    expect(phpSerialize({ Straße: 'Grüße aus Köln' })).toBe('a:1:{s:7:"Straße";s:17:"Grüße aus Köln";}');
   });
 
   it('base64-encodes the UTF-8 bytes', () => {

@@ -14,7 +14,11 @@ const blocks = [...section.matchAll(/```yaml\n([^]*?)```/g)].map((m) => m[1]!);
 describe('the README custom-step examples', () => {
   it('are two steps that load after identify and pass the shell-template check', () => {
     expect(blocks).toHaveLength(2);
-    const pb = parsePlaybook(`name: x\nsteps:\n  - { name: Identify, id: identify, action: identify }\n${blocks.join('')}`, 'README.md', ACTION_NAMES);
+    const pb = parsePlaybook(
+      `name: x\nsteps:\n  - { name: Identify, id: identify, action: identify }\n${blocks.join('')}`,
+      'README.md',
+      ACTION_NAMES,
+    );
     const [, block, ticket] = pb.steps;
     expect(block).toMatchObject({ id: 'block', action: 'command' });
     expect(ticket).toMatchObject({ id: 'ticket', action: 'local' });

@@ -35,8 +35,19 @@ steps:
 
 function host(vars: Record<string, unknown>): HostSpec {
   return {
-    name: 'mx1', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root', mta: 'exim',
-    queueWarn: 75, queueCrit: 100, groups: ['all'], source: { file: 'inv.yaml', line: 1 }, vars,
+    name: 'mx1',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'local',
+    become: false,
+    becomeUser: 'root',
+    mta: 'exim',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    source: { file: 'inv.yaml', line: 1 },
+    vars,
   };
 }
 const WHM = () => ({ cpanel_url: whm.url, cpanel_token_env: 'T_RESET_TOKEN', cpanel_ca_file: join(dir, 'ca.pem') });
@@ -44,9 +55,21 @@ const WHM = () => ({ cpanel_url: whm.url, cpanel_token_env: 'T_RESET_TOKEN', cpa
 async function run(vars: Record<string, unknown>, account: string, o: Partial<RunOptions> = {}) {
   const lines: string[] = [];
   const out = await runPlaybook({
-    playbook: parsePlaybook(PB, 'r.yaml', ACTION_NAMES), host: host(vars), transport: new LocalTransport(), actions: ACTIONS, preflight: PREFLIGHT,
-    vars: { account }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')), secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }), commandTimeoutMs: 10_000, ...o,
+    playbook: parsePlaybook(PB, 'r.yaml', ACTION_NAMES),
+    host: host(vars),
+    transport: new LocalTransport(),
+    actions: ACTIONS,
+    preflight: PREFLIGHT,
+    vars: { account },
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir: mkdtempSync(join(dir, 'runs-')),
+    secrets: [],
+    renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }),
+    commandTimeoutMs: 10_000,
+    ...o,
   });
   const runDir = join(out.journalPath.replace(/\.jsonl$/, ''));
   return { out, text: lines.join(''), file: join(runDir, 'new-password'), journal: readFileSync(out.journalPath, 'utf8') };

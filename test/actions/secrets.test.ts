@@ -121,9 +121,7 @@ describe('Redactor', () => {
     const out = r.redactValue(cyclic) as Record<string, Record<string, unknown>>;
     expect(out.err).toEqual({ name: 'Error', message: `failed with ${REDACTED}`, code: 'X' });
     expect(out.self).toBe('[Circular]');
-    expect(r.stringify({ a: 's3cret-token', url: '/x?secret=abc' })).toBe(
-      `{"a":"${REDACTED}","url":"/x?secret=${REDACTED}"}`,
-    );
+    expect(r.stringify({ a: 's3cret-token', url: '/x?secret=abc' })).toBe(`{"a":"${REDACTED}","url":"/x?secret=${REDACTED}"}`);
   });
 });
 
@@ -131,17 +129,22 @@ describe('secrets that are not secrets by name', () => {
   const CPANEL_TOKEN = 'U7BKQX0LXUE8CNPZ1J3D44Y2JT9ER0AF';
   it('a token pasted where the variable name belongs is refused and never echoed', async () => {
     for (const name of [CPANEL_TOKEN, 'tok en with spaces', 'abc$def', 'whmcs-Sk3yR4nD0mV4lu3xx']) {
-      const err = (await resolveSecret({ env: name, key: 'cpanel_token_env' }, 'WHM token for mx1', { [name]: 'x' }).catch((e: unknown) => e)) as Error;
+      const err = (await resolveSecret({ env: name, key: 'cpanel_token_env' }, 'WHM token for mx1', { [name]: 'x' }).catch(
+        (e: unknown) => e,
+      )) as Error;
       expect(err).toBeInstanceOf(ConfigError);
       expect(err.message).toMatch(/cpanel_token_env must name an environment variable .*its value is not shown/);
       expect(err.message).not.toContain(name);
     }
     // A real name is still named when it is missing.
-    await expect(resolveSecret({ env: 'WHM_TOKEN_DC1', key: 'cpanel_token_env' }, 'WHM token', {})).rejects.toThrow(/WHM_TOKEN_DC1 is not set \(named by cpanel_token_env\)/);
+    await expect(resolveSecret({ env: 'WHM_TOKEN_DC1', key: 'cpanel_token_env' }, 'WHM token', {})).rejects.toThrow(
+      /WHM_TOKEN_DC1 is not set \(named by cpanel_token_env\)/,
+    );
   });
 
   it('tells names from tokens', () => {
-    for (const n of ['WHM_TOKEN', 'MAILSWEEP_WHM_TOKEN_DC1', 'T_WHMCS_SECRET', 'notify_smtp_pass', '/etc/mailsweep/whm.token']) expect(looksLikeSecret(n), n).toBe(false);
+    for (const n of ['WHM_TOKEN', 'MAILSWEEP_WHM_TOKEN_DC1', 'T_WHMCS_SECRET', 'notify_smtp_pass', '/etc/mailsweep/whm.token'])
+      expect(looksLikeSecret(n), n).toBe(false);
     for (const t of [CPANEL_TOKEN, 'a1B2c3D4e5F6g7H8i9J0']) expect(looksLikeSecret(t), t).toBe(true);
   });
 

@@ -72,9 +72,7 @@ describe('WhmcsClient against the fake WHMCS', () => {
   it('result "error" → ApiError with the WHMCS message', async () => {
     const err = await apiError(client().sendEmail({ messagename: 'No Such Template', id: 7 }));
     expect(err).toMatchObject({ kind: 'not-found', errors: ['Email Template not found'], service: 'whmcs', call: 'SendEmail' });
-    const err2 = await apiError(
-      client().openTicket({ deptid: 1, subject: 's', message: 'm', name: 'X', email: 'not-an-address' }),
-    );
+    const err2 = await apiError(client().openTicket({ deptid: 1, subject: 's', message: 'm', name: 'X', email: 'not-an-address' }));
     expect(err2).toMatchObject({ kind: 'api', errors: ['Email Address Invalid'] });
     expect(err2.message).toBe('OpenTicket: WHMCS error: Email Address Invalid');
   });

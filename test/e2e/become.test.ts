@@ -21,7 +21,10 @@ let hosts: LabHost[] = [];
 let env: IncidentEnv;
 
 function inHost(h: LabHost, cmd: string): string {
-  return execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/bash', '-c', cmd], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return execFileSync('ip', ['netns', 'exec', h.namespace, 'chroot', h.root, '/bin/bash', '-c', cmd], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
 }
 
 /** bob's lab-only (fake) password, from the lab's settings that set it. */
@@ -69,23 +72,28 @@ afterAll(async () => {
 }, 900_000);
 
 describe('unattended incident with ansible_become, 300 quote-heavy senders', () => {
-  it.each(HOSTS)('%s: all of the account\'s spam goes through sudo, nothing else', async (name) => {
-    const h = hosts.find((x) => x.name === name)!;
-    await lab('reseed', name);
-    injectQuoteHeavy(h);
-    for (const end = Date.now() + 60_000; ownCount(h) < h.expected.total + EXTRA && Date.now() < end; ) await new Promise((r) => setTimeout(r, 500));
-    expect(ownCount(h), name).toBe(h.expected.total + EXTRA);
-    const quoted = Object.entries(senders(h)).filter(([s]) => s.includes("''''''''''"));
-    expect(quoted.length, name).toBe(EXTRA);
+  it.each(HOSTS)(
+    "%s: all of the account's spam goes through sudo, nothing else",
+    async (name) => {
+      const h = hosts.find((x) => x.name === name)!;
+      await lab('reseed', name);
+      injectQuoteHeavy(h);
+      for (const end = Date.now() + 60_000; ownCount(h) < h.expected.total + EXTRA && Date.now() < end;)
+        await new Promise((r) => setTimeout(r, 500));
+      expect(ownCount(h), name).toBe(h.expected.total + EXTRA);
+      const quoted = Object.entries(senders(h)).filter(([s]) => s.includes("''''''''''"));
+      expect(quoted.length, name).toBe(EXTRA);
 
-    const r = await env.incident(name, ['--yes', '--auth-id', BOB]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr + r.stdout).not.toMatch(/Argument list too long|E2BIG/);
-    expect(ownCount(h), name).toBe(h.expected.legit);
-    const unrelated = h.expected.unrelatedBounces ?? 0;
-    expect(senders(h), name).toEqual({
-      ...Object.fromEntries(Object.entries(h.expected.legitByUser).map(([u, n]) => [`<${u}>`, n])),
-      ...(unrelated ? { '<>': unrelated } : {}),
-    });
-  }, 600_000);
+      const r = await env.incident(name, ['--yes', '--auth-id', BOB]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr + r.stdout).not.toMatch(/Argument list too long|E2BIG/);
+      expect(ownCount(h), name).toBe(h.expected.legit);
+      const unrelated = h.expected.unrelatedBounces ?? 0;
+      expect(senders(h), name).toEqual({
+        ...Object.fromEntries(Object.entries(h.expected.legitByUser).map(([u, n]) => [`<${u}>`, n])),
+        ...(unrelated ? { '<>': unrelated } : {}),
+      });
+    },
+    600_000,
+  );
 });

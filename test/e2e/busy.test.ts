@@ -24,7 +24,14 @@ const transports = new Map<string, SshTransport>();
 async function onHost(h: LabHost, cmd: string): Promise<string> {
   let t = transports.get(h.name);
   if (!t) {
-    t = new SshTransport({ host: h.address, port: 22, user: 'root', privateKeyFile: join(LAB, 'id_ed25519'), knownHosts: new KnownHostsFile(join(LAB, 'known_hosts')), agentSocket: '' });
+    t = new SshTransport({
+      host: h.address,
+      port: 22,
+      user: 'root',
+      privateKeyFile: join(LAB, 'id_ed25519'),
+      knownHosts: new KnownHostsFile(join(LAB, 'known_hosts')),
+      agentSocket: '',
+    });
     transports.set(h.name, t);
   }
   const r = await t.exec(cmd, { timeoutMs: 60_000 });
@@ -39,7 +46,8 @@ const MTA = {
     spamFiles: `cd /var/spool/exim4/input && grep -l '^<[^>]*\\.invalid>$' *-H | sed 's/-H$//'`,
     // A queue run forced over every message (as an admin's `exim -qf`), and forced deliveries of
     // three spam messages (`exim -M`, as exim's own immediate delivery or a second runner).
-    startRunners: (ids: string[]) => `(exim4 -qf </dev/null >/dev/null 2>&1 &); for id in ${ids.join(' ')}; do (exim4 -M "$id" </dev/null >/dev/null 2>&1 &); done`,
+    startRunners: (ids: string[]) =>
+      `(exim4 -qf </dev/null >/dev/null 2>&1 &); for id in ${ids.join(' ')}; do (exim4 -M "$id" </dev/null >/dev/null 2>&1 &); done`,
     lockFile: (id: string) => `/var/spool/exim4/input/${id}-D`,
     senders: `cd /var/spool/exim4/input && for f in *-H; do sed -n 3p "$f"; done | sort | uniq -c`,
     exe: 'exim4',
@@ -59,7 +67,10 @@ const MTA = {
 /** Pids of this host's MTA processes holding one of `files` open: "pid file" lines. */
 async function holders(h: LabHost, files: string[]): Promise<Map<string, string>> {
   const want = new Set(files);
-  const out = await onHost(h, `for p in /proc/[0-9]*; do [ "$(readlink $p/root)" = / ] || continue; ls -l $p/fd 2>/dev/null | sed -n "s|^.* -> \\(/var/spool/.*\\)$|\${p#/proc/} \\1|p"; done`);
+  const out = await onHost(
+    h,
+    `for p in /proc/[0-9]*; do [ "$(readlink $p/root)" = / ] || continue; ls -l $p/fd 2>/dev/null | sed -n "s|^.* -> \\(/var/spool/.*\\)$|\${p#/proc/} \\1|p"; done`,
+  );
   const m = new Map<string, string>();
   for (const line of out.split('\n')) {
     const [pid, file] = line.split(' ');
@@ -92,52 +103,66 @@ afterAll(async () => {
 }, 900_000);
 
 describe('unattended incident while queue runners hold the spam (stalling relay)', () => {
-  it.each(BUSY_HOSTS)('%s: every spam and backscatter message removed, every legitimate one kept, the MTA running', async (name) => {
-    const h = hosts.find((x) => x.name === name)!;
-    const mta = MTA[h.mta as 'exim' | 'sendmail'];
-    await lab('reseed', name);
-    expect(ownCount(h)).toBe(h.expected.total);
-    await lab('busy', name, 'on');
-    try {
-      const spam = (await onHost(h, mta.spamFiles)).split('\n').filter(Boolean);
-      expect(spam.length, name).toBe(h.expected.spam);
-      await onHost(h, mta.startRunners([spam[5]!, spam[50]!, spam[150]!]));
-      // The runners reach the relay and wait for its greeting, each holding its message.
-      const spamFiles = spam.map((id) => mta.lockFile(id));
-      let held = new Map<string, string>();
-      for (const end = Date.now() + 30_000; Date.now() < end && held.size < 3; await new Promise((r) => setTimeout(r, 250))) held = await holders(h, spamFiles);
-      expect(held.size, `${name}: spam messages held by a delivery`).toBeGreaterThanOrEqual(3);
+  it.each(BUSY_HOSTS)(
+    '%s: every spam and backscatter message removed, every legitimate one kept, the MTA running',
+    async (name) => {
+      const h = hosts.find((x) => x.name === name)!;
+      const mta = MTA[h.mta as 'exim' | 'sendmail'];
+      await lab('reseed', name);
+      expect(ownCount(h)).toBe(h.expected.total);
+      await lab('busy', name, 'on');
+      try {
+        const spam = (await onHost(h, mta.spamFiles)).split('\n').filter(Boolean);
+        expect(spam.length, name).toBe(h.expected.spam);
+        await onHost(h, mta.startRunners([spam[5]!, spam[50]!, spam[150]!]));
+        // The runners reach the relay and wait for its greeting, each holding its message.
+        const spamFiles = spam.map((id) => mta.lockFile(id));
+        let held = new Map<string, string>();
+        for (const end = Date.now() + 30_000; Date.now() < end && held.size < 3; await new Promise((r) => setTimeout(r, 250)))
+          held = await holders(h, spamFiles);
+        expect(held.size, `${name}: spam messages held by a delivery`).toBeGreaterThanOrEqual(3);
 
-      const before = env.whm.mailbox(BOB)!.passwordChanges;
-      const r = await env.incident(name, ['--yes', '--auth-id', BOB]);
-      expect(r.status, r.stderr).toBe(0);
-      expect(env.whm.mailbox(BOB)!.passwordChanges).toBe(before + 1);
+        const before = env.whm.mailbox(BOB)!.passwordChanges;
+        const r = await env.incident(name, ['--yes', '--auth-id', BOB]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(env.whm.mailbox(BOB)!.passwordChanges).toBe(before + 1);
 
-      // The MTA's own count, and its spool by envelope sender: only the legitimate mail and the
-      // unrelated bounces (null sender, to former customers of partners) are left.
-      expect(ownCount(h), name).toBe(h.expected.legit);
-      const unrelated = h.expected.unrelatedBounces ?? 0;
-      expect(tally(await onHost(h, mta.senders)), name).toEqual({
-        ...Object.fromEntries(Object.entries(h.expected.legitByUser).map(([u, n]) => [`<${u}>`, n])),
-        ...(unrelated ? { '<>': unrelated } : {}),
-      });
-      // Every process that held a spam message was ended by the purge (a stalled delivery waits 5 min).
-      for (const pid of held.keys()) expect(await onHost(h, `[ -d /proc/${pid} ] && sed 's/^.*) \\(.\\).*/\\1/' /proc/${pid}/stat || echo gone`), `${name}: holder ${pid}`).toMatch(/^(gone|Z)\n?$/);
-      // Nothing the purge paused is left stopped; the daemon runs and answers SMTP.
-      expect(await onHost(h, `for p in /proc/[0-9]*; do [ "$(readlink $p/root)" = / ] || continue; e=$(readlink $p/exe 2>/dev/null); case "\${e##*/}" in ${mta.exe}*) sed -n 's/^.*) \\(.\\).*/\\1/p' $p/stat;; esac; done | grep -c T || true`)).toBe('0\n');
-      const pid = (await onHost(h, mta.daemonPid)).trim();
-      expect(await onHost(h, `kill -0 ${pid} && echo alive`)).toBe('alive\n');
-      const banner = await onHost(h, `bash -c 'exec 3<>/dev/tcp/127.0.0.1/25; head -n 1 <&3; printf "QUIT\\r\\n" >&3'`);
-      expect(banner, name).toMatch(/^220 /);
-      const journal = readFileSync(/journal: (\S+)/.exec(r.stderr)![1]!, 'utf8');
-      expect(journal).toMatch(/"t":"effect","step":"purge","key":"delete"/);
-      // The purge says what it did to the runners: ended the deliveries that held the spam, and
-      // resumed what it paused with the daemon running.
-      expect(journal).toMatch(/paused: killed \d+ \((exim4|sendmail), SIGTERM\): it held /);
-      expect(journal).toMatch(/resumed: \d+ process\(es\) \(SIGCONT\); daemon running, pid \d+/);
-      expect(r.stderr).toMatch(/paused: daemon \d+/);
-    } finally {
-      await lab('busy', name, 'off');
-    }
-  }, 600_000);
+        // The MTA's own count, and its spool by envelope sender: only the legitimate mail and the
+        // unrelated bounces (null sender, to former customers of partners) are left.
+        expect(ownCount(h), name).toBe(h.expected.legit);
+        const unrelated = h.expected.unrelatedBounces ?? 0;
+        expect(tally(await onHost(h, mta.senders)), name).toEqual({
+          ...Object.fromEntries(Object.entries(h.expected.legitByUser).map(([u, n]) => [`<${u}>`, n])),
+          ...(unrelated ? { '<>': unrelated } : {}),
+        });
+        // Every process that held a spam message was ended by the purge (a stalled delivery waits 5 min).
+        for (const pid of held.keys())
+          expect(
+            await onHost(h, `[ -d /proc/${pid} ] && sed 's/^.*) \\(.\\).*/\\1/' /proc/${pid}/stat || echo gone`),
+            `${name}: holder ${pid}`,
+          ).toMatch(/^(gone|Z)\n?$/);
+        // Nothing the purge paused is left stopped; the daemon runs and answers SMTP.
+        expect(
+          await onHost(
+            h,
+            `for p in /proc/[0-9]*; do [ "$(readlink $p/root)" = / ] || continue; e=$(readlink $p/exe 2>/dev/null); case "\${e##*/}" in ${mta.exe}*) sed -n 's/^.*) \\(.\\).*/\\1/p' $p/stat;; esac; done | grep -c T || true`,
+          ),
+        ).toBe('0\n');
+        const pid = (await onHost(h, mta.daemonPid)).trim();
+        expect(await onHost(h, `kill -0 ${pid} && echo alive`)).toBe('alive\n');
+        const banner = await onHost(h, `bash -c 'exec 3<>/dev/tcp/127.0.0.1/25; head -n 1 <&3; printf "QUIT\\r\\n" >&3'`);
+        expect(banner, name).toMatch(/^220 /);
+        const journal = readFileSync(/journal: (\S+)/.exec(r.stderr)![1]!, 'utf8');
+        expect(journal).toMatch(/"t":"effect","step":"purge","key":"delete"/);
+        // The purge says what it did to the runners: ended the deliveries that held the spam, and
+        // resumed what it paused with the daemon running.
+        expect(journal).toMatch(/paused: killed \d+ \((exim4|sendmail), SIGTERM\): it held /);
+        expect(journal).toMatch(/resumed: \d+ process\(es\) \(SIGCONT\); daemon running, pid \d+/);
+        expect(r.stderr).toMatch(/paused: daemon \d+/);
+      } finally {
+        await lab('busy', name, 'off');
+      }
+    },
+    600_000,
+  );
 });

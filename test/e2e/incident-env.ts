@@ -20,7 +20,11 @@ export interface IncidentEnv {
 }
 
 /** `login`: how mailsweep logs in (root, or admin with `ansible_become`: sudo -n). */
-export async function incidentEnv(hosts: LabHost[], token: string, login: { user: string; become?: boolean } = { user: 'root' }): Promise<IncidentEnv> {
+export async function incidentEnv(
+  hosts: LabHost[],
+  token: string,
+  login: { user: string; become?: boolean } = { user: 'root' },
+): Promise<IncidentEnv> {
   const whm = await FakeWhm.start({
     token,
     domains: { 'example.test': 'examplec', 'shop.test': 'shopc' },
@@ -42,7 +46,10 @@ export async function incidentEnv(hosts: LabHost[], token: string, login: { user
     notify_to: 'owner@customer.test',
   };
   const inventory = join(dir, 'inventory.yaml');
-  writeFileSync(inventory, stringify({ all: { vars, hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, mta: h.mta }])) } }));
+  writeFileSync(
+    inventory,
+    stringify({ all: { vars, hosts: Object.fromEntries(hosts.map((h) => [h.name, { ansible_host: h.address, mta: h.mta }])) } }),
+  );
   return {
     whm,
     sink,
@@ -51,10 +58,14 @@ export async function incidentEnv(hosts: LabHost[], token: string, login: { user
     // Asynchronous: the fakes live in this process and must keep answering.
     incident: (name, args, env = {}) =>
       new Promise((resolve) => {
-        const child = spawn(process.execPath, [CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args], {
-          env: { ...process.env, CI: 'true', WHM_TOKEN: token, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          process.execPath,
+          [CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args],
+          {
+            env: { ...process.env, CI: 'true', WHM_TOKEN: token, ...env },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

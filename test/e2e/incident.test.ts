@@ -24,10 +24,28 @@ const reseed = (...names: string[]) => lab('reseed', ...names);
 
 /** Per-account queued counts by mailsweep's attribution (scan --messages). */
 function byAccount(name: string): Record<string, number> {
-  const r = spawnSync(process.execPath, [CLI, 'scan', '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '-l', name, '--format', 'json', '--messages', '--no-history', '--no-progress'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'scan',
+      '-i',
+      inventory,
+      '--known-hosts',
+      join(LAB, 'known_hosts'),
+      '-l',
+      name,
+      '--format',
+      'json',
+      '--messages',
+      '--no-history',
+      '--no-progress',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const rep = JSON.parse(r.stdout) as { hosts: { messages: { authId?: string; bounce: boolean }[] }[] };
   const out: Record<string, number> = {};
   for (const m of rep.hosts[0]!.messages) {
@@ -40,7 +58,10 @@ function byAccount(name: string): Record<string, number> {
 /** Async on purpose: the fakes (WHM, SMTP sink) live in this process and must keep answering. */
 function run(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -64,24 +85,30 @@ afterAll(async () => {
 }, 900_000);
 
 describe('unattended incident on every lab MTA', () => {
-  it.each(['bookworm-exim', 'trixie-exim', 'bookworm-postfix', 'bookworm-sendmail'])('%s: removes every spam message and the backscatter, not one legitimate message', async (name) => {
-    const h = hosts.find((x) => x.name === name)!;
-    await reseed(name);
-    expect(ownCount(h)).toBe(h.expected.total);
-    const before = whm.mailbox('bob@example.test')!.passwordChanges;
-    const sent = sink.messages.length;
-    const r = await incident(name, ['--yes', '--auth-id', h.expected.compromisedAuthId]);
-    expect(r.status, r.stderr).toBe(0);
-    expect(ownCount(h)).toBe(h.expected.legit);
-    // The unrelated bounces stay: foreign, but not to any sender the account's spam used.
-    expect(byAccount(name)).toEqual({ ...h.expected.legitByUser, ...(h.expected.unrelatedBounces ? { '(bounce)': h.expected.unrelatedBounces } : {}) });
-    expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
-    expect(sink.messages.length).toBe(sent + 1);
-    expect(sink.messages.at(-1)!.to).toEqual(['owner@customer.test']);
-    const journal = readFileSync(/journal: (\S+)/.exec(r.stderr)![1]!, 'utf8');
-    expect(journal).not.toContain(TOKEN);
-    expect(journal).toMatch(/"t":"effect","step":"purge","key":"delete"/);
-  });
+  it.each(['bookworm-exim', 'trixie-exim', 'bookworm-postfix', 'bookworm-sendmail'])(
+    '%s: removes every spam message and the backscatter, not one legitimate message',
+    async (name) => {
+      const h = hosts.find((x) => x.name === name)!;
+      await reseed(name);
+      expect(ownCount(h)).toBe(h.expected.total);
+      const before = whm.mailbox('bob@example.test')!.passwordChanges;
+      const sent = sink.messages.length;
+      const r = await incident(name, ['--yes', '--auth-id', h.expected.compromisedAuthId]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(ownCount(h)).toBe(h.expected.legit);
+      // The unrelated bounces stay: foreign, but not to any sender the account's spam used.
+      expect(byAccount(name)).toEqual({
+        ...h.expected.legitByUser,
+        ...(h.expected.unrelatedBounces ? { '(bounce)': h.expected.unrelatedBounces } : {}),
+      });
+      expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
+      expect(sink.messages.length).toBe(sent + 1);
+      expect(sink.messages.at(-1)!.to).toEqual(['owner@customer.test']);
+      const journal = readFileSync(/journal: (\S+)/.exec(r.stderr)![1]!, 'utf8');
+      expect(journal).not.toContain(TOKEN);
+      expect(journal).toMatch(/"t":"effect","step":"purge","key":"delete"/);
+    },
+  );
 
   it('--dry-run changes nothing and shows the commands', async () => {
     const h = hosts.find((x) => x.name === 'bookworm-postfix')!;
@@ -111,10 +138,27 @@ describe('a run killed with SIGKILL', () => {
     await reseed(h.name);
     const before = whm.mailbox('bob@example.test')!.passwordChanges;
     const runs = join(dir, 'runs-kill');
-    const child = spawn(process.execPath, [CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', runs, '--yes', '--auth-id', 'bob@example.test'], {
-      env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN },
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'incident',
+        h.name,
+        '-i',
+        inventory,
+        '--known-hosts',
+        join(LAB, 'known_hosts'),
+        '--runs-dir',
+        runs,
+        '--yes',
+        '--auth-id',
+        'bob@example.test',
+      ],
+      {
+        env: { ...process.env, CI: 'true', WHM_TOKEN: TOKEN },
+        stdio: 'ignore',
+      },
+    );
     // Kill it as soon as the journal shows the password reset done (before the purge finishes).
     let journalPath = '';
     for (let i = 0; i < 600 && !journalPath; i++) {
@@ -129,7 +173,20 @@ describe('a run killed with SIGKILL', () => {
     expect(readFileSync(journalPath, 'utf8')).not.toMatch(/"t":"run-end"/);
     expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
     const runId = journalPath.replace(/^.*\//, '').replace(/\.jsonl$/, '');
-    const r = await run([CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', runs, '--yes', '--resume', runId]);
+    const r = await run([
+      CLI,
+      'incident',
+      h.name,
+      '-i',
+      inventory,
+      '--known-hosts',
+      join(LAB, 'known_hosts'),
+      '--runs-dir',
+      runs,
+      '--yes',
+      '--resume',
+      runId,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(whm.mailbox('bob@example.test')!.passwordChanges).toBe(before + 1);
     expect(ownCount(h)).toBe(h.expected.legit);
@@ -141,7 +198,18 @@ describe('interactive run in a real terminal (tmux)', () => {
     const h = hosts.find((x) => x.name === 'bookworm-exim')!;
     await reseed(h.name);
     const session = `ms-e2e-${process.pid}`;
-    const cmd = [process.execPath, CLI, 'incident', h.name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs-tty')]
+    const cmd = [
+      process.execPath,
+      CLI,
+      'incident',
+      h.name,
+      '-i',
+      inventory,
+      '--known-hosts',
+      join(LAB, 'known_hosts'),
+      '--runs-dir',
+      join(dir, 'runs-tty'),
+    ]
       .map((a) => `'${a}'`)
       .join(' ');
     const env = { ...process.env, WHM_TOKEN: TOKEN, CI: '' };
@@ -167,7 +235,12 @@ describe('interactive run in a real terminal (tmux)', () => {
       key('y', 'Enter');
       // From here a prompt may come again: when exim's queue runner holds a message during -Mrm,
       // the playbook's repeat step restarts and purges once more, asking each time.
-      const prompt = () => screen().split('\n').map((l) => l.trim()).filter((l) => l.startsWith('? ')).at(-1) ?? '';
+      const prompt = () =>
+        screen()
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l.startsWith('? '))
+          .at(-1) ?? '';
       const seen: string[] = [];
       const sleep = () => new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 20; i++) {
@@ -187,7 +260,7 @@ describe('interactive run in a real terminal (tmux)', () => {
         key('y', 'Enter');
         // Answered prompts turn into "✔ …" lines (the typed "y" shows on the line first): wait
         // until this question is gone before looking again.
-        for (const until = Date.now() + 30_000; prompt().startsWith(p) && Date.now() < until; ) await sleep();
+        for (const until = Date.now() + 30_000; prompt().startsWith(p) && Date.now() < until;) await sleep();
       }
       expect(seen[0]).toMatch(/Restart exim on bookworm-exim\?/);
       expect(seen).toContainEqual(expect.stringMatching(/Delete these 300 message\(s\) of bob@example\.test\?/));

@@ -11,12 +11,16 @@ import { CLI, LAB, labHosts, ownCount, type LabHost } from './lab-host.js';
 let hosts: LabHost[] = [];
 
 function scan(args: string[]): { code: number; report: ScanReport | null; stderr: string; stdout: string } {
-  const r = spawnSync(process.execPath, [CLI, 'scan', '-i', join(LAB, 'inventory.yaml'), '--no-progress', '--no-history', '--format', 'json', ...args], {
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 120_000,
-    env: { ...process.env, SSH_AUTH_SOCK: '' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'scan', '-i', join(LAB, 'inventory.yaml'), '--no-progress', '--no-history', '--format', 'json', ...args],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 120_000,
+      env: { ...process.env, SSH_AUTH_SOCK: '' },
+    },
+  );
   let report: ScanReport | null = null;
   try {
     report = JSON.parse(r.stdout) as ScanReport;
@@ -74,9 +78,15 @@ describe('scan against the real-server lab', () => {
       // The lab's botnet: six client addresses, ::1 among them (sendmail's IPv6:0:0:…:1 included).
       expect(r.suspects?.[0]?.rules, h.name).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients', 'many-ips']));
       expect(r.suspects?.[0]?.clientIps, h.name).toContain('::1');
-      for (const legit of h.expected.legitUsers) expect(r.suspects!.map((s) => s.authId), `${h.name} ${legit}`).not.toContain(legit);
+      for (const legit of h.expected.legitUsers)
+        expect(
+          r.suspects!.map((s) => s.authId),
+          `${h.name} ${legit}`,
+        ).not.toContain(legit);
       // Evidence an admin reads: the subject of one of its queued messages (the lab's spam subject).
-      expect((r.suspects?.[0] as { sampleSubject?: { subject: string } }).sampleSubject?.subject, h.name).toMatch(/^You have won! Claim \d+ now$/);
+      expect((r.suspects?.[0] as { sampleSubject?: { subject: string } }).sampleSubject?.subject, h.name).toMatch(
+        /^You have won! Claim \d+ now$/,
+      );
     }
   });
 
@@ -85,7 +95,10 @@ describe('scan against the real-server lab', () => {
       const r = result.report!.hosts.find((x) => x.name === h.name)!;
       const all = r.findings.find((f) => f.rule === 'backscatter' && !(f as { authId?: string }).authId);
       const bob = r.findings.find((f) => f.rule === 'backscatter' && (f as { authId?: string }).authId === h.expected.compromisedAuthId);
-      expect(all?.evidence, h.name).toMatchObject({ messages: h.expected.bounces ?? h.expected.backscatter, untied: h.expected.unrelatedBounces ?? 0 });
+      expect(all?.evidence, h.name).toMatchObject({
+        messages: h.expected.bounces ?? h.expected.backscatter,
+        untied: h.expected.unrelatedBounces ?? 0,
+      });
       expect(bob?.evidence, h.name).toMatchObject({ messages: h.expected.backscatter });
     }
   });

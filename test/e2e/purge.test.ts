@@ -44,7 +44,10 @@ function inHost(h: LabHost, cmd: string): string {
 /** The MTA's own counts: messages in the queue (held/quarantined included) and held ones. */
 function ownCounts(h: LabHost): { total: number; held: number } {
   if (h.mta === 'exim') {
-    return { total: Number(inHost(h, 'exim -bpc').trim()), held: Number(inHost(h, "exim -bp | grep -c '\\*\\*\\* frozen \\*\\*\\*' || true").trim()) };
+    return {
+      total: Number(inHost(h, 'exim -bpc').trim()),
+      held: Number(inHost(h, "exim -bp | grep -c '\\*\\*\\* frozen \\*\\*\\*' || true").trim()),
+    };
   }
   if (h.mta === 'postfix') {
     const foot = inHost(h, 'postqueue -p | tail -n 1');
@@ -157,7 +160,10 @@ describe('purge against the real-server lab', () => {
       const hostileIds = [`'; rm -rf /var/spool; '`, '$(touch /tmp/x)', '-Mrm', `${all[0]}\n${all[1]}`, '../../etc/passwd'];
       const res = await run(h, adapter(h).ops!.purge({}, { ids: hostileIds, match: { kind: 'auth', authId: BOB }, mode: 'delete' }));
       expect(res.done).toEqual([]);
-      expect(res.skipped.map((s) => s.reason).every((r) => /not a \w+ queue id/.test(r)), JSON.stringify(res.skipped)).toBe(true);
+      expect(
+        res.skipped.map((s) => s.reason).every((r) => /not a \w+ queue id/.test(r)),
+        JSON.stringify(res.skipped),
+      ).toBe(true);
       expect(inHost(h, `[ -e ${marker} ] && echo yes || echo no`).trim(), h.name).toBe('no');
       expect(ownCounts(h).total, h.name).toBe(h.expected.total);
     });
@@ -171,7 +177,10 @@ describe('purge against the real-server lab', () => {
       const bounce = msgs.find((m) => m.bounce)!;
       expect(bob.length).toBe(300);
       const ids = [...bob.map((m) => m.id), legit.id, bounce.id];
-      const res = await run(h, adapter(h).ops!.purge({}, { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectOf(msgs) }));
+      const res = await run(
+        h,
+        adapter(h).ops!.purge({}, { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectOf(msgs) }),
+      );
       expect(res.done.length, `${h.name}: ${JSON.stringify(res.skipped.slice(0, 3))} ${res.warnings.join('; ')}`).toBe(300);
       expect(new Set(res.done)).toEqual(new Set(bob.map((m) => m.id)));
       expect(res.skipped.map((s) => s.id).sort(), h.name).toEqual([legit.id, bounce.id].sort());
@@ -186,19 +195,34 @@ describe('purge against the real-server lab', () => {
       const changed = after.find((m) => m.bounce)!;
       const exp = expectOf(after);
       exp[changed.id] = { sender: '', recipients: changed.recipients.slice(1).concat('someone-else@example.test') };
-      const b = await run(h, adapter(h).ops!.purge({}, { ids: after.map((m) => m.id), match: { kind: 'bounce' }, mode: 'delete', expect: exp }));
+      const b = await run(
+        h,
+        adapter(h).ops!.purge({}, { ids: after.map((m) => m.id), match: { kind: 'bounce' }, mode: 'delete', expect: exp }),
+      );
       expect(b.done.length, `${h.name}: ${JSON.stringify(b.skipped.slice(0, 3))}`).toBe(bounces(h) - 1);
       expect(b.skipped.length).toBe(20);
       expect(b.skipped.find((s) => s.id === changed.id)?.reason, h.name).toMatch(/recipients changed/);
-      const last = await run(h, adapter(h).ops!.purge({}, { ids: [changed.id], match: { kind: 'bounce' }, mode: 'delete', expect: expectOf(after) }));
+      const last = await run(
+        h,
+        adapter(h).ops!.purge({}, { ids: [changed.id], match: { kind: 'bounce' }, mode: 'delete', expect: expectOf(after) }),
+      );
       expect(last.done, h.name).toEqual([changed.id]);
       expect(ownCounts(h).total, h.name).toBe(19);
       expect(byAuth(await listing(h)), h.name).toEqual(LEGIT);
 
       // Purging again: everything is gone already, nothing else is touched.
-      const again = await run(h, adapter(h).ops!.purge({}, { ids: bob.slice(0, 5).map((m) => m.id), match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectOf(bob) }));
+      const again = await run(
+        h,
+        adapter(h).ops!.purge(
+          {},
+          { ids: bob.slice(0, 5).map((m) => m.id), match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectOf(bob) },
+        ),
+      );
       expect(again.done).toEqual([]);
-      expect(again.skipped.every((s) => /gone/.test(s.reason)), JSON.stringify(again.skipped)).toBe(true);
+      expect(
+        again.skipped.every((s) => /gone/.test(s.reason)),
+        JSON.stringify(again.skipped),
+      ).toBe(true);
       expect(ownCounts(h).total, h.name).toBe(19);
     });
   });
@@ -210,7 +234,16 @@ describe('purge against the real-server lab', () => {
       expect(r.detail).toMatch(/running, pid \d+ \(was \d+\)/);
       const banner = execFileSync(
         'ip',
-        ['netns', 'exec', h.namespace, 'timeout', '20', 'bash', '-c', 'for i in $(seq 40); do exec 3<>/dev/tcp/127.0.0.1/25 && break; sleep 0.5; done; head -n 1 <&3; printf "QUIT\\r\\n" >&3'],
+        [
+          'netns',
+          'exec',
+          h.namespace,
+          'timeout',
+          '20',
+          'bash',
+          '-c',
+          'for i in $(seq 40); do exec 3<>/dev/tcp/127.0.0.1/25 && break; sleep 0.5; done; head -n 1 <&3; printf "QUIT\\r\\n" >&3',
+        ],
         { encoding: 'utf8' },
       );
       expect(banner, h.name).toMatch(/^220 /);
@@ -226,7 +259,10 @@ describe('purge against the real-server lab', () => {
       const legit = msgs.filter((m) => m.authId === 'carol@shop.test').slice(0, 2);
       const res = await run(
         h,
-        adapter(h).ops!.purge({}, { ids: [...bob, ...legit].map((m) => m.id), match: { kind: 'auth', authId: BOB }, mode: 'hold', expect: expectOf(msgs) }),
+        adapter(h).ops!.purge(
+          {},
+          { ids: [...bob, ...legit].map((m) => m.id), match: { kind: 'auth', authId: BOB }, mode: 'hold', expect: expectOf(msgs) },
+        ),
       );
       expect(res.done.length, `${h.name}: ${JSON.stringify(res.skipped.slice(0, 3))}`).toBe(300);
       expect(res.skipped.map((s) => s.id).sort()).toEqual(legit.map((m) => m.id).sort());
@@ -237,7 +273,10 @@ describe('purge against the real-server lab', () => {
       const after = await listing(h);
       const held = after.filter((m) => m.frozen || m.held);
       if (h.mta !== 'sendmail') expect(held.filter((m) => m.authId === BOB).length, h.name).toBe(300);
-      expect(after.filter((m) => m.authId !== BOB && !m.bounce).every((m) => !m.frozen && !m.held), h.name).toBe(true);
+      expect(
+        after.filter((m) => m.authId !== BOB && !m.bounce).every((m) => !m.frozen && !m.held),
+        h.name,
+      ).toBe(true);
     });
   });
 });

@@ -187,8 +187,7 @@ export class FakeWhm {
     const m = /^\/json-api\/([A-Za-z0-9_]+)$/.exec(url.pathname);
     const fn = m?.[1] ?? url.pathname;
     const auth = req.headers.authorization ?? '';
-    const authorized =
-      this.failure !== 'bad-token' && auth === `whm ${this.whmUser}:${this.opts.token}`;
+    const authorized = this.failure !== 'bad-token' && auth === `whm ${this.whmUser}:${this.opts.token}`;
 
     const recorded: Record<string, string> = {};
     for (const [k, v] of params) recorded[k] = /pass|secret|token/i.test(k) ? '[REDACTED]' : v;
@@ -241,7 +240,8 @@ export class FakeWhm {
     const byDomain = p.get('domain') ? this.domains.get((p.get('domain') ?? '').toLowerCase()) : undefined;
     const user = p.get('user') ?? byDomain ?? '';
     if (!user) return this.whm(res, 'accountsummary', 0, 'You must specify the “user” or “domain” parameter.', null);
-    if (![...this.domains.values()].includes(user)) return this.whm(res, 'accountsummary', 0, `The account “${user}” does not exist.`, null);
+    if (![...this.domains.values()].includes(user))
+      return this.whm(res, 'accountsummary', 0, `The account “${user}” does not exist.`, null);
     const acct = {
       user,
       domain: this.mainDomain(user),
@@ -333,7 +333,12 @@ export class FakeWhm {
             domain: mb.address.split('@')[1],
             ...(this.omitRestrictions
               ? {}
-              : { hold_outgoing: mb.heldOutgoing ? 1 : 0, suspended_outgoing: mb.suspendedOutgoing ? 1 : 0, suspended_login: mb.suspendedLogin ? 1 : 0, suspended_incoming: 0 }),
+              : {
+                  hold_outgoing: mb.heldOutgoing ? 1 : 0,
+                  suspended_outgoing: mb.suspendedOutgoing ? 1 : 0,
+                  suspended_login: mb.suspendedLogin ? 1 : 0,
+                  suspended_incoming: 0,
+                }),
           }));
         return ok(rows);
       }

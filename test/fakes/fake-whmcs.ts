@@ -133,8 +133,7 @@ export class FakeWhmcs {
     const p = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
     const identifier = p.get('identifier') ?? p.get('username');
     const secret = p.get('secret') ?? p.get('password');
-    const authorized =
-      req.method === 'POST' && identifier === this.opts.identifier && secret === this.opts.secret;
+    const authorized = req.method === 'POST' && identifier === this.opts.identifier && secret === this.opts.secret;
     const accessOk = this.opts.accesskey === undefined || p.get('accesskey') === this.opts.accesskey;
     const recorded: Record<string, string> = {};
     for (const [k, v] of p) recorded[k] = SECRET_PARAMS.has(k) ? '[REDACTED]' : v;
@@ -185,10 +184,8 @@ export class FakeWhmcs {
     }
     const id = Number(p.get('id'));
     if (!p.get('id') || !Number.isInteger(id) || id <= 0) return this.error(res, 'A related ID is required');
-    if (messagename && !(this.opts.templates ?? []).includes(messagename))
-      return this.error(res, 'Email Template not found');
-    if ((customtype ?? 'general') === 'general' && !this.client(id))
-      return this.error(res, 'Sending Failed. Please see documentation.');
+    if (messagename && !(this.opts.templates ?? []).includes(messagename)) return this.error(res, 'Email Template not found');
+    if ((customtype ?? 'general') === 'general' && !this.client(id)) return this.error(res, 'Sending Failed. Please see documentation.');
     email.id = id;
     if (messagename) email.messagename = messagename;
     if (customtype) email.customtype = customtype;

@@ -13,7 +13,19 @@ describe('tarGz', () => {
     const a = Buffer.from('x'.repeat(512));
     const b = Buffer.from(`ünïcödé\n${'y'.repeat(700)}`);
     const file = join(dir, 'a.tar.gz');
-    writeFileSync(file, tarGz([{ name: 'ev/' }, { name: 'ev/a.txt', data: a }, { name: 'ev/sub/' }, { name: 'ev/sub/b.md', data: b }, { name: 'ev/empty', data: Buffer.alloc(0) }], 1_700_000_000));
+    writeFileSync(
+      file,
+      tarGz(
+        [
+          { name: 'ev/' },
+          { name: 'ev/a.txt', data: a },
+          { name: 'ev/sub/' },
+          { name: 'ev/sub/b.md', data: b },
+          { name: 'ev/empty', data: Buffer.alloc(0) },
+        ],
+        1_700_000_000,
+      ),
+    );
     const list = execFileSync('tar', ['-tvzf', file], { encoding: 'utf8' });
     expect(list).toMatch(/^drwx------ .* 0 2023-11-1\d \d\d:\d\d ev\/$/m);
     expect(list).toMatch(/^-rw------- .* 512 .* ev\/a\.txt$/m);

@@ -11,7 +11,11 @@ describe('contain_commands at inventory load', () => {
   it.each([
     ['a string instead of a mapping', '        hold\n', 'hosts.mx1.contain_commands: expected a mapping of hold'],
     ['no release', '        hold:\n          contain: "postmap x"\n', 'hosts.mx1.contain_commands.hold.release: expected'],
-    ['an empty command', '        hold:\n          contain: ""\n          release: "true"\n', 'hosts.mx1.contain_commands.hold.contain: expected'],
+    [
+      'an empty command',
+      '        hold:\n          contain: ""\n          release: "true"\n',
+      'hosts.mx1.contain_commands.hold.contain: expected',
+    ],
     ['an unknown measure', '        freeze:\n          contain: "x"\n          release: "y"\n', 'hosts.mx1.contain_commands: expected'],
     ['kick as a mapping', '        kick:\n          contain: "doveadm kick"\n', 'hosts.mx1.contain_commands.kick: expected'],
   ])('%s → exit-3 error naming file:line and key', (_, body, says) => {

@@ -28,7 +28,10 @@ const cases: [string, string][] = [
   ['duplicate-key.yaml', '6: duplicate key "mx1" (first at line 3); YAML keeps only one of them'],
   ['no-name.yaml', '4: all.hosts: a host has no name or address'],
   ['empty-address.yaml', '4: hosts.mx1.ansible_host: expected a host name or IP address, got null'],
-  ['user-at-host.yaml', '4: hosts.mx1.ansible_host: "root@192.0.2.1" is not a host name or IP address (set the login with ansible_user, not user@host)'],
+  [
+    'user-at-host.yaml',
+    '4: hosts.mx1.ansible_host: "root@192.0.2.1" is not a host name or IP address (set the login with ansible_user, not user@host)',
+  ],
   ['host-space.yaml', '3: all.hosts."mx1 mx2": a host name cannot contain spaces (did you forget a colon?)'],
   ['bad-range.yaml', '3: all.hosts.mx[10:01]: host range [10:01] runs backwards'],
   ['bad-mta.yaml', '5: groups.dc1.vars.mta: expected one of sendmail, exim, postfix, qmail or auto, got "exchange"'],
@@ -56,7 +59,10 @@ const cases: [string, string][] = [
     '3: hosts.mx1: expected a mapping of host variables or nothing, got a string "10.0.0.1" (to give an address write "mx1: { ansible_host: 10.0.0.1 }")',
   ],
   ['loop.yaml', '8: groups.b.children.a: group loop: a → b → a'],
-  ['ini.yaml', '1: this looks like an INI inventory; mailsweep reads YAML inventories: convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"'],
+  [
+    'ini.yaml',
+    '1: this looks like an INI inventory; mailsweep reads YAML inventories: convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"',
+  ],
   [
     'bad-jump.yaml',
     '3: groups.all.vars.ansible_ssh_common_args: ProxyCommand "nc -X connect -x proxy:3128 %h %p" is not supported (only "ssh -W %h:%p user@bastion"); set mailsweep_jump: user@host:port, or mailsweep_jump: none',

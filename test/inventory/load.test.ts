@@ -54,7 +54,15 @@ describe('precedence and groups', async () => {
 
   it('defaults', () => {
     const h = host(inv, 'lonely');
-    expect(h).toMatchObject({ address: 'lonely', port: 22, connection: 'ssh', become: false, becomeUser: 'root', queueWarn: 75, queueCrit: 100 });
+    expect(h).toMatchObject({
+      address: 'lonely',
+      port: 22,
+      connection: 'ssh',
+      become: false,
+      becomeUser: 'root',
+      queueWarn: 75,
+      queueCrit: 100,
+    });
     expect(h.mta).toBeUndefined();
     expect(h.jump).toBeUndefined();
     expect(h.privateKeyFile).toBeUndefined();
@@ -185,7 +193,10 @@ describe('connection fields', () => {
     ['"false"', false],
     ['off', false],
   ])('ansible_become: %s', (v, expected) => {
-    expect(one(`      ansible_become: ${v}\n      ansible_become_user: postfix\n`)).toMatchObject({ become: expected, becomeUser: 'postfix' });
+    expect(one(`      ansible_become: ${v}\n      ansible_become_user: postfix\n`)).toMatchObject({
+      become: expected,
+      becomeUser: 'postfix',
+    });
   });
 
   it.each([
@@ -204,7 +215,11 @@ describe('connection fields', () => {
   });
 
   it('numeric strings for ports and thresholds', () => {
-    expect(one('      ansible_port: "2222"\n      queue_warn: "10"\n      queue_crit: 10\n')).toMatchObject({ port: 2222, queueWarn: 10, queueCrit: 10 });
+    expect(one('      ansible_port: "2222"\n      queue_warn: "10"\n      queue_crit: 10\n')).toMatchObject({
+      port: 2222,
+      queueWarn: 10,
+      queueCrit: 10,
+    });
   });
 
   it.each([
@@ -212,7 +227,7 @@ describe('connection fields', () => {
     ['mailsweep_jump: bastion', { host: 'bastion', port: 22, user: 'mail' }],
     ['mailsweep_jump: "ops@[2001:db8::1]:2200"', { host: '2001:db8::1', port: 2200, user: 'ops' }],
     ['ansible_ssh_common_args: -o ProxyJump=ops@gw:2200', { host: 'gw', port: 2200, user: 'ops' }],
-    ["ansible_ssh_common_args: \"-o 'ProxyJump ops@gw'\"", { host: 'gw', port: 22, user: 'ops' }],
+    ['ansible_ssh_common_args: "-o \'ProxyJump ops@gw\'"', { host: 'gw', port: 22, user: 'ops' }],
     ['ansible_ssh_common_args: -J ssh://ops@gw:2201', { host: 'gw', port: 2201, user: 'ops' }],
     ['ansible_ssh_extra_args: -Jgw', { host: 'gw', port: 22, user: 'mail' }],
     [
@@ -226,9 +241,12 @@ describe('connection fields', () => {
   it('mailsweep_jump overrides ssh args; none means direct', () => {
     expect(one('      ansible_ssh_common_args: -J gw\n      mailsweep_jump: none\n').jump).toBeUndefined();
     expect(one('      ansible_ssh_common_args: -o ProxyJump=none\n').jump).toBeUndefined();
-    expect(
-      one('      mailsweep_jump: j@gw\n      mailsweep_jump_key_file: keys/gw\n').jump,
-    ).toEqual({ host: 'gw', port: 22, user: 'j', privateKeyFile: '/etc/mailsweep/keys/gw' });
+    expect(one('      mailsweep_jump: j@gw\n      mailsweep_jump_key_file: keys/gw\n').jump).toEqual({
+      host: 'gw',
+      port: 22,
+      user: 'j',
+      privateKeyFile: '/etc/mailsweep/keys/gw',
+    });
   });
 
   it('ansible_host may reference other vars and magic vars', () => {

@@ -31,16 +31,34 @@ describe('MTA settings are checked when the inventory loads', () => {
     const text = `all:\n  vars:\n    mail_log: /var/log/exim/main.log\n  hosts:\n    mx1:\n      configDir: /etc/postfix-out\n      qmail_dir: /srv/qmail/\n      qmail_smtpd_uids: "89, 1001"\n`;
     const h = parseInventory(text, 'inv.yaml').hosts[0]!;
     const ctx = mtaHost('/usr/sbin/postqueue', h.vars);
-    expect(ctx).toMatchObject({ binary: '/usr/sbin/postqueue', mailLog: ['/var/log/exim/main.log'], configDirectory: '/etc/postfix-out', qmailDir: '/srv/qmail', qmailSmtpdUids: ['89', '1001'], problems: [] });
+    expect(ctx).toMatchObject({
+      binary: '/usr/sbin/postqueue',
+      mailLog: ['/var/log/exim/main.log'],
+      configDirectory: '/etc/postfix-out',
+      qmailDir: '/srv/qmail',
+      qmailSmtpdUids: ['89', '1001'],
+      problems: [],
+    });
     expect(Object.isFrozen(ctx)).toBe(true);
   });
 });
 
 describe('each adapter builds its commands from the one host context', () => {
-  const ctx = mtaHost('/opt/mta x/sbin/tool', { config_directory: '/etc/post fix', queue_directory: '/q d', spool_directory: '/s d', qmail_dir: '/qm', mail_log: ['/l 1', '/l 2'] });
+  const ctx = mtaHost('/opt/mta x/sbin/tool', {
+    config_directory: '/etc/post fix',
+    queue_directory: '/q d',
+    spool_directory: '/s d',
+    qmail_dir: '/qm',
+    mail_log: ['/l 1', '/l 2'],
+  });
 
   it('postfix: every tool from the binary directory, with -c on each', () => {
-    const cmds = [ADAPTERS.postfix.queue(ctx).command, ADAPTERS.postfix.attributedQueue(ctx).command, ADAPTERS.postfix.ops.restart(ctx).command, ADAPTERS.postfix.headersCommand(ctx, 'ABCDEF123')!];
+    const cmds = [
+      ADAPTERS.postfix.queue(ctx).command,
+      ADAPTERS.postfix.attributedQueue(ctx).command,
+      ADAPTERS.postfix.ops.restart(ctx).command,
+      ADAPTERS.postfix.headersCommand(ctx, 'ABCDEF123')!,
+    ];
     // The tools and -c DIR are script settings (scripts/tool.sh runs each tool with -c DIR; the
     // stub tests in test/mta/postfix.test.ts and attribution.test.ts check the argv they get).
     for (const c of cmds.slice(0, 3)) expect(c).toContain("MS_CONFIG_DIR='/etc/post fix'");
@@ -55,7 +73,12 @@ describe('each adapter builds its commands from the one host context', () => {
     expect(ADAPTERS.exim.attributedQueue(ctx).command).toContain("\nMS_SPOOL='/s d'\n");
     expect(ADAPTERS.sendmail.attributedQueue(ctx).command).toContain("MS_LOGS='/l 1\n/l 2'");
     expect(ADAPTERS.sendmail.headersCommand(ctx, '6AN4loPM020741')).toContain("'/q d/qf6AN4loPM020741'");
-    for (const [mta, id] of [['exim', '1xVLyY-0005n4-1b;id'], ['postfix', '$(id)'], ['sendmail', '../../etc/passwd'], ['qmail', '1234']] as const)
+    for (const [mta, id] of [
+      ['exim', '1xVLyY-0005n4-1b;id'],
+      ['postfix', '$(id)'],
+      ['sendmail', '../../etc/passwd'],
+      ['qmail', '1234'],
+    ] as const)
       expect(ADAPTERS[mta].headersCommand(ctx, id)).toBeNull();
   });
 

@@ -68,7 +68,9 @@ describe('selectHosts', () => {
 
   it('a name that matches nothing lists the closest names', () => {
     expect(() => names('mx4')).toThrow(ConfigError);
-    expect(() => names('mx4')).toThrow('host pattern "mx4" matches no host or group in test/fixtures/inventory/patterns.yaml; closest: mx1, mx3');
+    expect(() => names('mx4')).toThrow(
+      'host pattern "mx4" matches no host or group in test/fixtures/inventory/patterns.yaml; closest: mx1, mx3',
+    );
     expect(() => names('dc1:!stagng')).toThrow('host pattern "stagng" matches no host or group');
     expect(() => names('dc1:!stagng')).toThrow('closest: staging');
     expect(() => names('~^zz')).toThrow('host pattern "~^zz" matches no host or group');

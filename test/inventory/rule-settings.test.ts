@@ -102,7 +102,9 @@ describe('through the CLI', () => {
       env: { ...process.env, CI: 'true' },
     });
     expect(r.status, r.stderr).toBe(3);
-    expect(r.stderr).toBe(`mailsweep: error: ${file}:9: hosts.mx1.user_volume_limit: expected a whole number of messages per day, at least 1, got "lots"\n`);
+    expect(r.stderr).toBe(
+      `mailsweep: error: ${file}:9: hosts.mx1.user_volume_limit: expected a whole number of messages per day, at least 1, got "lots"\n`,
+    );
     expect(r.stdout).toBe('');
   });
 });

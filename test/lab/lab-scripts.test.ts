@@ -26,7 +26,18 @@ describe('lab scripts', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('the program is split: a dispatcher, the steps, one file per MTA, the guest programs', () => {
-    expect(allFiles).toEqual(expect.arrayContaining(['lab', 'lib/config.sh', 'lib/seed.sh', 'mta/exim.sh', 'mta/postfix.sh', 'mta/sendmail.sh', 'guest/seed.sh', 'guest/stall-relay.pl']));
+    expect(allFiles).toEqual(
+      expect.arrayContaining([
+        'lab',
+        'lib/config.sh',
+        'lib/seed.sh',
+        'mta/exim.sh',
+        'mta/postfix.sh',
+        'mta/sendmail.sh',
+        'guest/seed.sh',
+        'guest/stall-relay.pl',
+      ]),
+    );
     expect(bashFiles.length).toBeGreaterThan(15);
   });
 

@@ -92,14 +92,21 @@ describe('exim log parser', () => {
       [iso('2025-12-31T23:59:58Z'), 'alice@example.com', '203.0.113.20'],
       [iso('2026-01-01T00:00:03Z'), 'alice@example.com', '2001:db8::2'],
     ]);
-    expect(s.failures).toEqual([{ time: iso('2026-01-01T00:00:09Z'), authenticator: 'dovecot_login', clientIp: '203.0.113.77', user: 'bob' }]);
+    expect(s.failures).toEqual([
+      { time: iso('2026-01-01T00:00:09Z'), authenticator: 'dovecot_login', clientIp: '203.0.113.77', user: 'bob' },
+    ]);
   });
 });
 
 describe('parseHostField', () => {
   it('takes the bracket outside the HELO parentheses', () => {
     expect(parseHostField('([1.2.3.5]) [1.2.3.4]:55379: 535')).toMatchObject({ helo: '[1.2.3.5]', ip: '1.2.3.4', port: 55379 });
-    expect(parseHostField('host.example (my helo) [2001:DB8::5]:25 x')).toMatchObject({ host: 'host.example', helo: 'my helo', ip: '2001:db8::5', port: 25 });
+    expect(parseHostField('host.example (my helo) [2001:DB8::5]:25 x')).toMatchObject({
+      host: 'host.example',
+      helo: 'my helo',
+      ip: '2001:db8::5',
+      port: 25,
+    });
     expect(parseHostField('[192.0.2.1]')).toMatchObject({ ip: '192.0.2.1' });
     expect(parseHostField('nonsense')).toBeNull();
   });

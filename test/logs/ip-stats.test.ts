@@ -5,7 +5,12 @@ import { AuthAggregator, MAX_IPS_PER_USER } from '../../src/logs/aggregate.js';
 import type { Submission } from '../../src/logs/types.js';
 
 const sub = (authId: string, clientIp: string | undefined, time: number | null, unconfirmed = false): Submission => ({
-  time, authId, ...(clientIp ? { clientIp } : {}), sender: 'x@y.test', source: 'exim-arrival', ...(unconfirmed ? { unconfirmed } : {}),
+  time,
+  authId,
+  ...(clientIp ? { clientIp } : {}),
+  sender: 'x@y.test',
+  source: 'exim-arrival',
+  ...(unconfirmed ? { unconfirmed } : {}),
 });
 
 describe('per-IP counts of an account', () => {
@@ -23,7 +28,9 @@ describe('per-IP counts of an account', () => {
       { ip: '203.0.113.9', count: 3, firstSeen: 100, lastSeen: 200 },
       { ip: '198.51.100.1', count: 1, firstSeen: 150, lastSeen: 150 },
     ]);
-    expect(agg.result().find((u) => u.authId === 'eve@x.test')!.ipStats).toEqual([{ ip: '203.0.113.9', count: 1, firstSeen: 50, lastSeen: 50 }]);
+    expect(agg.result().find((u) => u.authId === 'eve@x.test')!.ipStats).toEqual([
+      { ip: '203.0.113.9', count: 1, firstSeen: 50, lastSeen: 50 },
+    ]);
   });
 
   it('stays bounded: past MAX_IPS_PER_USER new IPs are not counted, and the list says it is truncated', () => {

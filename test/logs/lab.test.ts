@@ -41,23 +41,28 @@ describe('real lab logs', () => {
     expect(agg.result()[0]?.authId).toBe(m.compromisedAuthId);
   });
 
-  it.each(metas.map((m) => [m.host, m] as const))('%s: client addresses per account, IPv6 in one spelling, many-ips only for the botnet', (host, m) => {
-    const plan = m.clientAddressesByAuthId;
-    expect(plan, 'meta.json from a lab that seeds from several client addresses').toBeDefined();
-    const agg = new AuthAggregator();
-    const parser = ADAPTERS[m.mta].logs.create({ year: 2026 });
-    for (const line of readFileSync(join(LAB, host, m.log.file), 'utf8').split('\n')) parser.feed(line, agg);
-    parser.end(agg);
-    for (const u of agg.result()) {
-      // Every address seen is one the plan sent from, in its canonical form (sendmail writes ::1
-      // as IPv6:0:0:0:0:0:0:0:1; exim and postfix as ::1).
-      expect(u.clientIps.every((ip) => plan![u.authId]!.includes(ip)), `${u.authId}: ${u.clientIps.join(' ')}`).toBe(true);
-    }
-    const bob = agg.result().find((u) => u.authId === m.compromisedAuthId)!;
-    // The excerpt keeps the start of the burst, where every source takes its turn.
-    expect(new Set(bob.clientIps)).toEqual(new Set(plan![m.compromisedAuthId]));
-    expect(bob.clientIps).toContain('::1');
-    for (const legit of m.legitUsers) expect(agg.result().find((u) => u.authId === legit)?.clientIps.length ?? 0).toBeLessThan(5);
-  });
+  it.each(metas.map((m) => [m.host, m] as const))(
+    '%s: client addresses per account, IPv6 in one spelling, many-ips only for the botnet',
+    (host, m) => {
+      const plan = m.clientAddressesByAuthId;
+      expect(plan, 'meta.json from a lab that seeds from several client addresses').toBeDefined();
+      const agg = new AuthAggregator();
+      const parser = ADAPTERS[m.mta].logs.create({ year: 2026 });
+      for (const line of readFileSync(join(LAB, host, m.log.file), 'utf8').split('\n')) parser.feed(line, agg);
+      parser.end(agg);
+      for (const u of agg.result()) {
+        // Every address seen is one the plan sent from, in its canonical form (sendmail writes ::1
+        // as IPv6:0:0:0:0:0:0:0:1; exim and postfix as ::1).
+        expect(
+          u.clientIps.every((ip) => plan![u.authId]!.includes(ip)),
+          `${u.authId}: ${u.clientIps.join(' ')}`,
+        ).toBe(true);
+      }
+      const bob = agg.result().find((u) => u.authId === m.compromisedAuthId)!;
+      // The excerpt keeps the start of the burst, where every source takes its turn.
+      expect(new Set(bob.clientIps)).toEqual(new Set(plan![m.compromisedAuthId]));
+      expect(bob.clientIps).toContain('::1');
+      for (const legit of m.legitUsers) expect(agg.result().find((u) => u.authId === legit)?.clientIps.length ?? 0).toBeLessThan(5);
+    },
+  );
 });
-

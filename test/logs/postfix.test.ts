@@ -34,7 +34,12 @@ describe('postfix log parser', () => {
   });
 
   it('reports an authenticated transaction that never reached qmgr as unconfirmed', () => {
-    expect(byId.get('7D4E5F6071')).toMatchObject({ unconfirmed: true, authId: 'alice@example.com', clientIp: '203.0.113.21', source: 'postfix-smtpd' });
+    expect(byId.get('7D4E5F6071')).toMatchObject({
+      unconfirmed: true,
+      authId: 'alice@example.com',
+      clientIp: '203.0.113.21',
+      source: 'postfix-smtpd',
+    });
   });
 
   it('a failure naming a user is a failure, not a send; amavis lines are ignored', () => {

@@ -18,7 +18,9 @@ describe('qmail smtpd log parser (CHKUSER, eMPF, mail recv)', () => {
 
   it('lets mail recv close the eMPF group of its sender', () => {
     const carol = ev.submissions.filter((s) => s.authId === 'carol@example.com');
-    expect(carol).toEqual([{ time: iso('2026-01-01T00:07:01Z'), sender: 'carol@example.com', source: 'qmail-recv', authId: 'carol@example.com', recipients: 2 }]);
+    expect(carol).toEqual([
+      { time: iso('2026-01-01T00:07:01Z'), sender: 'carol@example.com', source: 'qmail-recv', authId: 'carol@example.com', recipients: 2 },
+    ]);
   });
 
   it('counts accepted inbound mail as unauthenticated and skips rejected rcpts', () => {
@@ -46,7 +48,14 @@ describe('qmail-send log parser', () => {
   it('reads info msg lines with TAI64N stamps (no AUTH identity in qmail-send logs)', () => {
     const ev = parseQmailLog(fixture('qmail', 'send.current'));
     expect(ev.submissions).toEqual([
-      { time: iso('2025-12-31T23:59:58Z'), queueId: '660188', size: 4410, sender: 'info@secure-bank.example.net', uid: 89, source: 'qmail-send' },
+      {
+        time: iso('2025-12-31T23:59:58Z'),
+        queueId: '660188',
+        size: 4410,
+        sender: 'info@secure-bank.example.net',
+        uid: 89,
+        source: 'qmail-send',
+      },
       { time: iso('2026-01-01T00:00:02Z'), queueId: '660189', size: 900, sender: '', uid: 89, source: 'qmail-send' },
     ]);
   });
@@ -63,8 +72,15 @@ describe('qmail-send log parser', () => {
 
 describe('parseChkuser', () => {
   it('reads both layouts', () => {
-    expect(parseChkuser('a@b:user@b:', 'helo:host.example:192.0.2.1')).toEqual({ sender: 'a@b', authId: 'user@b', ip: '192.0.2.1', host: 'host.example' });
-    expect(parseChkuser('a@b|remoteinfo/auth:user@b|chkuser-identify:x', 'helo:h|remotehostname:r.example|remotehostip:::ffff:192.0.2.9')).toEqual({
+    expect(parseChkuser('a@b:user@b:', 'helo:host.example:192.0.2.1')).toEqual({
+      sender: 'a@b',
+      authId: 'user@b',
+      ip: '192.0.2.1',
+      host: 'host.example',
+    });
+    expect(
+      parseChkuser('a@b|remoteinfo/auth:user@b|chkuser-identify:x', 'helo:h|remotehostname:r.example|remotehostip:::ffff:192.0.2.9'),
+    ).toEqual({
       sender: 'a@b',
       authId: 'user@b',
       ip: '192.0.2.9',
@@ -81,7 +97,10 @@ describe('qmail CHKUSER: the user field is an auth id only where the client coul
   it('an unauthenticated client naming a customer through identd (accepted rcpt only) pins nothing on it', () => {
     // tcpserver's default -r fills TCPREMOTEINFO from the client's own identd: the client chooses it.
     const ev = parseQmailLog(
-      [line('000', 'accepted rcpt', 'bob@example.com', 'alice@example.com', 'found existing recipient'), line('001', 'accepted rcpt', 'bob@example.com', 'carol@example.com', 'found existing recipient')].join('\n'),
+      [
+        line('000', 'accepted rcpt', 'bob@example.com', 'alice@example.com', 'found existing recipient'),
+        line('001', 'accepted rcpt', 'bob@example.com', 'carol@example.com', 'found existing recipient'),
+      ].join('\n'),
     );
     expect(ev.submissions).toHaveLength(1);
     expect(ev.submissions[0]).toMatchObject({ sender: 'x@forged.example', recipients: 2 });
@@ -90,10 +109,12 @@ describe('qmail CHKUSER: the user field is an auth id only where the client coul
 
   it('a session that relayed (SMTP AUTH) keeps its auth id for its local recipients too', () => {
     const ev = parseQmailLog(
-      [line('000', 'accepted rcpt', 'bob@example.com', 'alice@example.com', 'found existing recipient'), line('001', 'relaying rcpt', 'bob@example.com', 'v1@victims.example', 'client allowed to relay')].join('\n'),
+      [
+        line('000', 'accepted rcpt', 'bob@example.com', 'alice@example.com', 'found existing recipient'),
+        line('001', 'relaying rcpt', 'bob@example.com', 'v1@victims.example', 'client allowed to relay'),
+      ].join('\n'),
     );
     expect(ev.submissions).toHaveLength(1);
     expect(ev.submissions[0]).toMatchObject({ authId: 'bob@example.com', recipients: 2 });
   });
 });
-

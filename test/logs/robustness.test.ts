@@ -53,7 +53,15 @@ describe('AuthAggregator bounds', () => {
   it('keeps samples capped and state per user, not per line', () => {
     const agg = new AuthAggregator();
     for (let i = 0; i < 50_000; i++) {
-      agg.add({ time: 1_767_225_600 + i, queueId: `Q${i}`, authId: `u${i % 3}`, clientIp: `10.0.${i % 5}.1`, sender: `s@d${i % 4}.example`, recipients: 2, source: 'postfix-qmgr' });
+      agg.add({
+        time: 1_767_225_600 + i,
+        queueId: `Q${i}`,
+        authId: `u${i % 3}`,
+        clientIp: `10.0.${i % 5}.1`,
+        sender: `s@d${i % 4}.example`,
+        recipients: 2,
+        source: 'postfix-qmgr',
+      });
     }
     const res = agg.result();
     expect(res).toHaveLength(3);

@@ -34,7 +34,14 @@ describe('sendmail log parser', () => {
     expect(byId.has('6010005A003023')).toBe(false);
     const login = ev.submissions.filter((s) => s.unconfirmed);
     expect(login).toEqual([
-      { time: iso('2026-01-01T00:00:04Z'), unconfirmed: true, source: 'sendmail-auth', authId: 'alice@example.com', authenticator: 'PLAIN', clientIp: '203.0.113.21' },
+      {
+        time: iso('2026-01-01T00:00:04Z'),
+        unconfirmed: true,
+        source: 'sendmail-auth',
+        authId: 'alice@example.com',
+        authenticator: 'PLAIN',
+        clientIp: '203.0.113.21',
+      },
     ]);
     expect(ev.submissions.filter((s) => !s.unconfirmed)).toHaveLength(8);
     expect(byId.get('6010200A003040')).toMatchObject({ sender: 'www-data', clientHost: 'www-data@localhost' });

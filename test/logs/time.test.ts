@@ -75,7 +75,10 @@ describe('splitPrefix', () => {
       program: 'postfix/submission/smtpd',
       rest: 'x',
     });
-    expect(splitPrefix('2016-04-01 11:08:00 info exim[8003]: [8003] SMTP x', clock)).toMatchObject({ program: 'exim', rest: '[8003] SMTP x' });
+    expect(splitPrefix('2016-04-01 11:08:00 info exim[8003]: [8003] SMTP x', clock)).toMatchObject({
+      program: 'exim',
+      rest: '[8003] SMTP x',
+    });
     expect(splitPrefix('2016-04-01 11:08:00 login authenticator failed for x', clock).rest).toBe('login authenticator failed for x');
     expect(splitPrefix('mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server x', clock)).toMatchObject({
       time: iso('2021-07-17T23:20:49Z'),

@@ -195,18 +195,43 @@ describe('postfix attributedQueue', () => {
     for (const q of ['incoming', 'active', 'deferred/A', 'hold', 'maildrop']) mkdirSync(join(qd, q), { recursive: true });
     const dump = (path: string, auth: string | null) => {
       const id = path.split('/').pop()!;
-      const content = [`*** MESSAGE CONTENTS ${path} ***`, 'named_attribute: sasl_username=bob@example.test', `*** HEADER EXTRACTED ${path} ***`];
-      return [`*** ENVELOPE RECORDS ${path} ***`, ...(auth ? [`named_attribute: sasl_username=${auth}`] : []), `sender: s-${id}@x.invalid`, 'named_attribute: log_client_address=192.0.2.7', 'original_recipient: r@far.example', 'recipient: r@far.example', ...content, `*** MESSAGE FILE END ${path} ***`, ''].join('\n');
+      const content = [
+        `*** MESSAGE CONTENTS ${path} ***`,
+        'named_attribute: sasl_username=bob@example.test',
+        `*** HEADER EXTRACTED ${path} ***`,
+      ];
+      return [
+        `*** ENVELOPE RECORDS ${path} ***`,
+        ...(auth ? [`named_attribute: sasl_username=${auth}`] : []),
+        `sender: s-${id}@x.invalid`,
+        'named_attribute: log_client_address=192.0.2.7',
+        'original_recipient: r@far.example',
+        'recipient: r@far.example',
+        ...content,
+        `*** MESSAGE FILE END ${path} ***`,
+        '',
+      ].join('\n');
     };
     writeFileSync(join(qd, 'deferred/A/ABC123'), dump('deferred/A/ABC123', COMPROMISED));
     writeFileSync(join(qd, 'hold/DEF456'), dump('hold/DEF456', null));
     writeFileSync(join(qd, 'maildrop/GHI789'), dump('maildrop/GHI789', COMPROMISED));
-    const json = (id: string, q: string) => JSON.stringify({ queue_name: q, queue_id: id, arrival_time: NOW - 60, message_size: 5, sender: `s-${id}@x.invalid`, recipients: [{ address: 'r@far.example' }] });
+    const json = (id: string, q: string) =>
+      JSON.stringify({
+        queue_name: q,
+        queue_id: id,
+        arrival_time: NOW - 60,
+        message_size: 5,
+        sender: `s-${id}@x.invalid`,
+        recipients: [{ address: 'r@far.example' }],
+      });
     const stub = (name: string, body: string) => {
       writeFileSync(join(bin, name), `#!/bin/sh\nprintf '%s|' "$@" >>'${join(d, 'argv')}'; echo >>'${join(d, 'argv')}'\n${body}\n`);
       chmodSync(join(bin, name), 0o755);
     };
-    stub('postqueue', `[ "$3" = -j ] && { echo '${json('ABC123', 'deferred')}'; echo '${json('DEF456', 'hold')}'; exit 0; }; echo '-- 1 Kbytes in 2 Requests.'`);
+    stub(
+      'postqueue',
+      `[ "$3" = -j ] && { echo '${json('ABC123', 'deferred')}'; echo '${json('DEF456', 'hold')}'; exit 0; }; echo '-- 1 Kbytes in 2 Requests.'`,
+    );
     stub('postcat', 'shift 3; for f in "$@"; do cat "$f" || exit 1; done');
     const plan = postfix.attributedQueue(mtaHost(join(bin, 'postqueue'), { queue_directory: qd, config_directory: conf }));
     const stdout = execFileSync('/bin/sh', ['-c', plan.command], { cwd: d, encoding: 'utf8' });
@@ -217,7 +242,9 @@ describe('postfix attributedQueue', () => {
       // the sasl_username line of the message content is no proof
       ['DEF456', undefined, '192.0.2.7'],
     ]);
-    const argv = execFileSync('cat', [join(d, 'argv')], { encoding: 'utf8' }).trim().split('\n');
+    const argv = execFileSync('cat', [join(d, 'argv')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(argv.slice(0, 2)).toEqual([`-c|${conf}|-j|`, `-c|${conf}|-p|`]);
     // one postcat run over the files of incoming, active, deferred and hold (maildrop: no SASL)
     expect(argv.slice(2).map((a) => a.split('|').slice(0, 3).join('|'))).toEqual([`-c|${conf}|-e`]);
@@ -252,7 +279,10 @@ describe('postfix attributedQueue', () => {
     ].join('\n');
     const p = parsePostcatEnvelopes(text);
     expect([...p.envelopes.keys()]).toEqual(['ABC123']);
-    expect(p.envelopes.get('ABC123')).toMatchObject({ queue: 'deferred', proof: { ok: true, authId: COMPROMISED, sender: 'x@y.invalid', recipients: ['r1@z'] } });
+    expect(p.envelopes.get('ABC123')).toMatchObject({
+      queue: 'deferred',
+      proof: { ok: true, authId: COMPROMISED, sender: 'x@y.invalid', recipients: ['r1@z'] },
+    });
     expect(p.warnings).toHaveLength(3);
   });
 
@@ -300,15 +330,26 @@ describe('sendmail attributedQueue', () => {
       writeFileSync(join(d, 'mailq'), '#!/bin/sh\necho "mailq $*"\n');
       chmodSync(join(d, 'mailq'), 0o755);
       const log = join(d, 'mail $(touch PWNED).log');
-      writeFileSync(`${log}.1`, 'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0\nx sm-mta[1]: STARTTLS=server\n');
+      writeFileSync(
+        `${log}.1`,
+        'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0\nx sm-mta[1]: STARTTLS=server\n',
+      );
       writeFileSync(log, 'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1\nx sm-mta[2]: 6AN4N6iZ000407: to=<c@d>\n');
       const cmd = sendmailAttributedCommand(mtaHost(undefined, { mail_log: [join(d, 'none'), log] }));
-      const out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', cwd: d, env: { PATH: `${d}:/usr/bin:/bin` } }).split('\n').slice(1);
+      const out = execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', cwd: d, env: { PATH: `${d}:/usr/bin:/bin` } })
+        .split('\n')
+        .slice(1);
       expect(out).toEqual([
-        'mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0',
-        `__MAILSWEEP_LOGFILE__ ${log}.1`, 'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0',
-        `__MAILSWEEP_LOGFILE__ ${log}`, 'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1',
-        '__MAILSWEEP_RC__ log 0', '',
+        'mailq ',
+        '__MAILSWEEP_RC__ mta 0',
+        'mailq -Ac',
+        '__MAILSWEEP_RC__ msp 0',
+        `__MAILSWEEP_LOGFILE__ ${log}.1`,
+        'x sm-mta[1]: AUTH=server, relay=[192.0.2.1], authid=a, mech=PLAIN, bits=0',
+        `__MAILSWEEP_LOGFILE__ ${log}`,
+        'x sm-mta[1]: 6AN4N6iZ000407: from=<a@b>, size=1',
+        '__MAILSWEEP_RC__ log 0',
+        '',
       ]);
       expect(readdirSync(d)).not.toContain('PWNED');
       expect(sendmail.attributedQueue(mtaHost()).command).toMatch(/^MS_LOGS='\/var\/log\/mail.log\n\/var\/log\/maillog'$/m);

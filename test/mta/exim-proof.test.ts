@@ -89,20 +89,48 @@ const base = { id: ID96, sender: 'dave@example.test', authId: 'dave@example.test
 
 const CASES: Case[] = [
   // Realistic.
-  { name: '4.96 authenticated submission (tainted --auth_id)', id: ID96, file: hfile(ID96, { env: ENV96, rcpts: RCPT2 }), want: { ...base, undelivered: RCPT2 } },
-  { name: '4.98 id and format', id: ID98, file: hfile(ID98, { env: ENV98, rcpts: RCPT2 }), want: { ...base, id: ID98, undelivered: RCPT2 } },
+  {
+    name: '4.96 authenticated submission (tainted --auth_id)',
+    id: ID96,
+    file: hfile(ID96, { env: ENV96, rcpts: RCPT2 }),
+    want: { ...base, undelivered: RCPT2 },
+  },
+  {
+    name: '4.98 id and format',
+    id: ID98,
+    file: hfile(ID98, { env: ENV98, rcpts: RCPT2 }),
+    want: { ...base, id: ID98, undelivered: RCPT2 },
+  },
   {
     name: '4.96 frozen bounce, unauthenticated',
     id: ID96,
-    file: hfile(ID96, { sender: '<>', env: ['-host_address [127.0.0.1]:40250', '-received_protocol esmtp', '-frozen 1795407799', '-host_lookup_deferred'], rcpts: ['billing562@crypto-gains.invalid'] }),
+    file: hfile(ID96, {
+      sender: '<>',
+      env: ['-host_address [127.0.0.1]:40250', '-received_protocol esmtp', '-frozen 1795407799', '-host_lookup_deferred'],
+      rcpts: ['billing562@crypto-gains.invalid'],
+    }),
     want: { ...base, sender: '', authId: null, frozen: true, undelivered: ['billing562@crypto-gains.invalid'] },
   },
-  { name: 'plain -auth_id (not tainted)', id: ID98, file: hfile(ID98, { env: ['-host_auth dovecot_plain', `-auth_id ${BOB}`] }), want: { ...base, id: ID98, authId: BOB, undelivered: ['partner20@fabrikam.example'] } },
-  { name: 'local submission: no -auth_id', id: ID96, file: hfile(ID96, { env: ['-ident www-data', '-received_protocol local'] }), want: { ...base, authId: null, undelivered: ['partner20@fabrikam.example'] } },
+  {
+    name: 'plain -auth_id (not tainted)',
+    id: ID98,
+    file: hfile(ID98, { env: ['-host_auth dovecot_plain', `-auth_id ${BOB}`] }),
+    want: { ...base, id: ID98, authId: BOB, undelivered: ['partner20@fabrikam.example'] },
+  },
+  {
+    name: 'local submission: no -auth_id',
+    id: ID96,
+    file: hfile(ID96, { env: ['-ident www-data', '-received_protocol local'] }),
+    want: { ...base, authId: null, undelivered: ['partner20@fabrikam.example'] },
+  },
   {
     name: 'delivered recipients (non-recipients tree) are not undelivered',
     id: ID96,
-    file: hfile(ID96, { env: ENV96, tree: ['YY done1@example.net', 'NN done0@example.net', 'NN done2@example.net'], rcpts: ['victim1@example.net', 'done0@example.net', 'done1@example.net', 'done2@example.net'] }),
+    file: hfile(ID96, {
+      env: ENV96,
+      tree: ['YY done1@example.net', 'NN done0@example.net', 'NN done2@example.net'],
+      rcpts: ['victim1@example.net', 'done0@example.net', 'done1@example.net', 'done2@example.net'],
+    }),
     want: { ...base, undelivered: ['victim1@example.net'] },
   },
   {
@@ -111,9 +139,23 @@ const CASES: Case[] = [
     file: hfile(ID98, {
       sender: '<>',
       tree: ['NN done@x.example'],
-      rcpts: ['a@b rfc822;x@y 10,2 err@z 5,1#3', 'victim 2@example.net  0,0  0,-1#3', 'c@d err@z 5,1#1', 'e@f 0,3,0', 'g@h 3', 'done@x.example 0,1,0', 'odd@x errs@x 99,0#1'],
+      rcpts: [
+        'a@b rfc822;x@y 10,2 err@z 5,1#3',
+        'victim 2@example.net  0,0  0,-1#3',
+        'c@d err@z 5,1#1',
+        'e@f 0,3,0',
+        'g@h 3',
+        'done@x.example 0,1,0',
+        'odd@x errs@x 99,0#1',
+      ],
     }),
-    want: { ...base, id: ID98, sender: '', authId: null, undelivered: ['a@b', 'victim 2@example.net', 'c@d', 'e@f', 'g@h', 'odd@x errs@x 99,0#1'] },
+    want: {
+      ...base,
+      id: ID98,
+      sender: '',
+      authId: null,
+      undelivered: ['a@b', 'victim 2@example.net', 'c@d', 'e@f', 'g@h', 'odd@x errs@x 99,0#1'],
+    },
   },
   { name: 'no recipients left', id: ID96, file: hfile(ID96, { env: ENV96, count: '0', rcpts: [] }), want: { ...base, undelivered: [] } },
 
@@ -121,7 +163,13 @@ const CASES: Case[] = [
   {
     name: '-aclc value with blank lines and -auth_id lookalikes',
     id: ID96,
-    file: hfile(ID96, { env: ['-host_auth plain_server', ...acl('-aclc _note', ['first', '', '-auth_id victim@example.test', '-frozen 1', '']), `--auth_id ${BOB}`] }),
+    file: hfile(ID96, {
+      env: [
+        '-host_auth plain_server',
+        ...acl('-aclc _note', ['first', '', '-auth_id victim@example.test', '-frozen 1', '']),
+        `--auth_id ${BOB}`,
+      ],
+    }),
     want: { ...base, authId: BOB, undelivered: ['partner20@fabrikam.example'] },
   },
   {
@@ -181,8 +229,18 @@ const CASES: Case[] = [
   {
     name: 'recipients and tree nodes that look like -auth_id lines',
     id: ID96,
-    file: hfile(ID96, { sender: '<>', env: ['-host_auth plain'], tree: ['NN -auth_id victim@x'], rcpts: ['-auth_id victim@x', '-auth_id evil@x', '__MAILSWEEP_H__ /var/spool/exim4/input/1xVLbD-0000DD-0D-H'] }),
-    want: { ...base, sender: '', authId: null, undelivered: ['-auth_id evil@x', '__MAILSWEEP_H__ /var/spool/exim4/input/1xVLbD-0000DD-0D-H'] },
+    file: hfile(ID96, {
+      sender: '<>',
+      env: ['-host_auth plain'],
+      tree: ['NN -auth_id victim@x'],
+      rcpts: ['-auth_id victim@x', '-auth_id evil@x', '__MAILSWEEP_H__ /var/spool/exim4/input/1xVLbD-0000DD-0D-H'],
+    }),
+    want: {
+      ...base,
+      sender: '',
+      authId: null,
+      undelivered: ['-auth_id evil@x', '__MAILSWEEP_H__ /var/spool/exim4/input/1xVLbD-0000DD-0D-H'],
+    },
   },
   {
     name: 'two -auth_id lines: the last one counts (as exim keeps it)',
@@ -211,7 +269,12 @@ const CASES: Case[] = [
   {
     name: 'hostile sender and auth id bytes (ESC, quotes, $(…), U+2028) compared exactly',
     id: ID96,
-    file: hfile(ID96, { sender: `<\u001b[2J'"$(id)\u2028@x>`, env: [`-auth_id b'o"b\u001b$(reboot)\u2028@x`], tree: ['NN d\u2028@x'], rcpts: ['d\u2028@x', 'e\u2028@x'] }),
+    file: hfile(ID96, {
+      sender: `<\u001b[2J'"$(id)\u2028@x>`,
+      env: [`-auth_id b'o"b\u001b$(reboot)\u2028@x`],
+      tree: ['NN d\u2028@x'],
+      rcpts: ['d\u2028@x', 'e\u2028@x'],
+    }),
     want: { ...base, sender: `\u001b[2J'"$(id)\u2028@x`, authId: `b'o"b\u001b$(reboot)\u2028@x`, undelivered: ['e\u2028@x'] },
   },
   {
@@ -223,13 +286,38 @@ const CASES: Case[] = [
   },
 
   // Files that are not (wholly) understood, or not this message's.
-  { name: 'first line names another message', id: ID96, file: hfile(ID96, { first: `${OTHER}-H`, env: ENV96 }), want: { ...base, id: OTHER, undelivered: ['partner20@fabrikam.example'] } },
-  { name: 'sender line without brackets', id: ID96, file: hfile(ID96, { sender: 'dave@example.test', env: ENV96 }), want: { ...base, sender: null, undelivered: ['partner20@fabrikam.example'] } },
+  {
+    name: 'first line names another message',
+    id: ID96,
+    file: hfile(ID96, { first: `${OTHER}-H`, env: ENV96 }),
+    want: { ...base, id: OTHER, undelivered: ['partner20@fabrikam.example'] },
+  },
+  {
+    name: 'sender line without brackets',
+    id: ID96,
+    file: hfile(ID96, { sender: 'dave@example.test', env: ENV96 }),
+    want: { ...base, sender: null, undelivered: ['partner20@fabrikam.example'] },
+  },
   { name: 'tree not understood', id: ID96, file: hfile(ID96, { env: ENV96, tree: ['YX a@b'] }), want: { ...base, complete: false } },
-  { name: 'tree cut short', id: ID96, file: hfile(ID96, { env: ENV96, tree: ['YN a@b'], count: '1', rcpts: ['x@y'] }), want: { ...base, complete: false } },
+  {
+    name: 'tree cut short',
+    id: ID96,
+    file: hfile(ID96, { env: ENV96, tree: ['YN a@b'], count: '1', rcpts: ['x@y'] }),
+    want: { ...base, complete: false },
+  },
   { name: 'recipient count with a space', id: ID96, file: hfile(ID96, { env: ENV96, count: ' 1' }), want: { ...base, complete: false } },
-  { name: 'fewer recipients than counted', id: ID96, file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id ${BOB}\nXX\n3\nx@y\n`, want: { ...base, sender: 'a@b', authId: BOB, complete: false } },
-  { name: 'ends inside the envelope', id: ID96, file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id ${BOB}\n`, want: { ...base, sender: 'a@b', authId: BOB, complete: false } },
+  {
+    name: 'fewer recipients than counted',
+    id: ID96,
+    file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id ${BOB}\nXX\n3\nx@y\n`,
+    want: { ...base, sender: 'a@b', authId: BOB, complete: false },
+  },
+  {
+    name: 'ends inside the envelope',
+    id: ID96,
+    file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id ${BOB}\n`,
+    want: { ...base, sender: 'a@b', authId: BOB, complete: false },
+  },
   { name: 'empty file', id: ID96, file: '', want: 'unreadable' },
 ];
 
@@ -244,7 +332,10 @@ const AWKS: string[][] = [['awk'], ['gawk'], ['mawk'], ['busybox', 'awk']].filte
 let awkCmd: string[] = ['awk'];
 
 function awk(program: string, args: string[], env: Record<string, string> = {}): { out: string; status: number | null } {
-  const r = spawnSync(awkCmd[0]!, [...awkCmd.slice(1), program, ...args], { encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH, ...env } });
+  const r = spawnSync(awkCmd[0]!, [...awkCmd.slice(1), program, ...args], {
+    encoding: 'utf8',
+    env: { LC_ALL: 'C', PATH: process.env.PATH, ...env },
+  });
   expect(r.stderr).toBe('');
   return { out: r.stdout, status: r.status };
 }
@@ -322,7 +413,8 @@ describe.each(AWKS.map((cmd) => [cmd.join(' '), cmd] as const))('the exim envelo
 
     // TypeScript: the file's bytes, and its text.
     expect(tsFacts(parseEximSpoolHeader(bytes)), 'TypeScript').toEqual(c.want);
-    if (typeof c.file === 'string' || !c.file.includes(0xff)) expect(tsFacts(parseEximSpoolHeader(bytes.toString('utf8'))), 'TypeScript (text)').toEqual(c.want);
+    if (typeof c.file === 'string' || !c.file.includes(0xff))
+      expect(tsFacts(parseEximSpoolHeader(bytes.toString('utf8'))), 'TypeScript (text)').toEqual(c.want);
 
     // TypeScript through the server's dump (the attributed queue): a file naming another id is not used.
     const dump = parseEximSpoolDump(awk(scriptSource('exim/scripts/spool-dump.awk'), [path]).out);
@@ -339,13 +431,19 @@ describe.each(AWKS.map((cmd) => [cmd.join(' '), cmd] as const))('the exim envelo
     const auth = w?.authId ? w.authId : BOB;
     const authVerdict = checkVerdict(spool, c.id, { ids: [c.id], match: { kind: 'auth', authId: auth }, mode: 'delete' });
     verdictIs(authVerdict, usable && !!w?.authId && !c.authNeverMatches, 'check.awk auth');
-    expect(checkVerdict(spool, c.id, { ids: [c.id], match: { kind: 'auth', authId: 'someone-else@example.test' }, mode: 'delete' })).toMatch(/^skip /);
+    expect(
+      checkVerdict(spool, c.id, { ids: [c.id], match: { kind: 'auth', authId: 'someone-else@example.test' }, mode: 'delete' }),
+    ).toMatch(/^skip /);
     const rcpts = w?.undelivered ?? ['partner20@fabrikam.example'];
-    const bounce = checkVerdict(spool, c.id, { ids: [c.id], match: { kind: 'bounce' }, mode: 'delete', expect: { [c.id]: { sender: '', recipients: rcpts } } });
+    const bounce = checkVerdict(spool, c.id, {
+      ids: [c.id],
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: { [c.id]: { sender: '', recipients: rcpts } },
+    });
     verdictIs(bounce, usable && w?.sender === '' && rcpts.length > 0, 'check.awk bounce');
     expect(awk(scriptSource('exim/scripts/frozen.awk'), [path]).status === 0, 'frozen.awk').toBe(w?.frozen === true);
   });
-
 });
 
 describe('the exim envelope proof table', () => {

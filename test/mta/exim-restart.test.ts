@@ -40,7 +40,10 @@ function restartIn(d: string, opts: { systemd?: boolean; pidFile?: string } = {}
 
 function stubs(d: string): void {
   mkdirSync(join(d, 'bin'));
-  script(join(d, 'bin', 'systemctl'), `echo "$*" >>'${join(d, 'systemctl-calls')}'; case "$1 $2" in "cat exim.service"|"restart exim.service") exit 0;; esac; exit 1`);
+  script(
+    join(d, 'bin', 'systemctl'),
+    `echo "$*" >>'${join(d, 'systemctl-calls')}'; case "$1 $2" in "cat exim.service"|"restart exim.service") exit 0;; esac; exit 1`,
+  );
   script(join(d, 'bin', 'service'), `echo "$*" >>'${join(d, 'service-calls')}'`);
 }
 

@@ -65,7 +65,13 @@ export function runPlan<T>(plan: ReadPlan<T>, cwd: string, bin: string): { resul
   let stderr = '';
   let code: number | null = 0;
   try {
-    stdout = execFileSync('/bin/sh', ['-c', plan.command], { cwd, encoding: 'utf8', input: plan.stdin ?? '', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    stdout = execFileSync('/bin/sh', ['-c', plan.command], {
+      cwd,
+      encoding: 'utf8',
+      input: plan.stdin ?? '',
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; status?: number };
     stdout = err.stdout ?? '';

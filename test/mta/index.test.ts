@@ -29,7 +29,8 @@ describe('adapter registry', () => {
   });
   it('each adapter parses its saved listings, picking the format from the text (mailsweep parse)', () => {
     const now = 1795420800;
-    const parse = (mta: (typeof MTA_NAMES)[number], file: string) => getAdapter(mta).parseListing(readFileSync(`test/fixtures/${file}`, 'utf8'), now);
+    const parse = (mta: (typeof MTA_NAMES)[number], file: string) =>
+      getAdapter(mta).parseListing(readFileSync(`test/fixtures/${file}`, 'utf8'), now);
     expect(parse('exim', 'lab/bookworm-exim/exim-bp.txt').messages).toHaveLength(339);
     expect(parse('sendmail', 'lab/bookworm-sendmail/mailq.txt')).toMatchObject({ reportedTotal: 339, warnings: [] });
     // postfix: one queue recorded as postqueue -j and as postqueue -p gives the same messages.

@@ -74,5 +74,9 @@ describe('sendmail on bookworm-sendmail', () => {
 });
 
 it('has recordings of every lab host', () => {
-  expect(readdirSync(LAB).filter((d) => !d.endsWith('-quiet')).sort()).toEqual(['bookworm-exim', 'bookworm-postfix', 'bookworm-sendmail', 'trixie-exim']);
+  expect(
+    readdirSync(LAB)
+      .filter((d) => !d.endsWith('-quiet'))
+      .sort(),
+  ).toEqual(['bookworm-exim', 'bookworm-postfix', 'bookworm-sendmail', 'trixie-exim']);
 });

@@ -31,7 +31,13 @@ const sh = (cmd: string, stdin = '') => {
 
 describe('exim', () => {
   it('Debian: @, localhost and literal domains', () => {
-    const out = ['__MAILSWEEP_LD__ exim', 'primary_hostname = mx1.example.net', 'domainlist local_domains = @:localhost:example.test:shop.test', 'domainlist relay_to_domains = ', end].join('\n');
+    const out = [
+      '__MAILSWEEP_LD__ exim',
+      'primary_hostname = mx1.example.net',
+      'domainlist local_domains = @:localhost:example.test:shop.test',
+      'domainlist relay_to_domains = ',
+      end,
+    ].join('\n');
     const { ld, fetch } = parseConfiguredLists(ADAPTERS.exim.localDomains, out);
     expect([...ld.exact].sort()).toEqual(['example.test', 'localhost', 'mx1.example.net', 'shop.test']);
     expect(fetch).toEqual([]);
@@ -98,18 +104,30 @@ describe('postfix', () => {
     ]);
     expect(isLocalDomain(lists.ld, 'sub.backup.example')).toBe(true);
     expect(lists.ld.unknown).toEqual([]);
-    const sql = parseConfiguredLists(ADAPTERS.postfix.localDomains, out.replace('hash:/etc/postfix/vmailbox_domains', 'proxy:mysql:/etc/postfix/mysql-domains.cf'));
+    const sql = parseConfiguredLists(
+      ADAPTERS.postfix.localDomains,
+      out.replace('hash:/etc/postfix/vmailbox_domains', 'proxy:mysql:/etc/postfix/mysql-domains.cf'),
+    );
     expect(sql.ld.unknown).toEqual(['proxy:mysql:/etc/postfix/mysql-domains.cf']);
   });
 
   it('without postconf -x (old postfix), $myhostname and $mydomain are expanded from their values', () => {
-    const out = ['__MAILSWEEP_LD__ postfix', 'mydestination = $myhostname, localhost.$mydomain', 'myhostname = mx.old.example', 'mydomain = old.example', end].join('\n');
-    expect([...parseConfiguredLists(ADAPTERS.postfix.localDomains, out).ld.exact].sort()).toEqual(['localhost.old.example', 'mx.old.example']);
+    const out = [
+      '__MAILSWEEP_LD__ postfix',
+      'mydestination = $myhostname, localhost.$mydomain',
+      'myhostname = mx.old.example',
+      'mydomain = old.example',
+      end,
+    ].join('\n');
+    expect([...parseConfiguredLists(ADAPTERS.postfix.localDomains, out).ld.exact].sort()).toEqual([
+      'localhost.old.example',
+      'mx.old.example',
+    ]);
   });
 });
 
 describe('sendmail', () => {
-  it("class w and R from sendmail -bt, address literals left out", () => {
+  it('class w and R from sendmail -bt, address literals left out', () => {
     const out = [
       '__MAILSWEEP_LD__ sendmail',
       'ADDRESS TEST MODE (ruleset 3 NOT automatically invoked)',
@@ -128,7 +146,10 @@ describe('sendmail', () => {
   });
 
   it('a failed sendmail -bt is unknown', () => {
-    const { ld } = parseConfiguredLists(ADAPTERS.sendmail.localDomains, ['__MAILSWEEP_LD__ sendmail', 'sh: sendmail: not found', end].join('\n'));
+    const { ld } = parseConfiguredLists(
+      ADAPTERS.sendmail.localDomains,
+      ['__MAILSWEEP_LD__ sendmail', 'sh: sendmail: not found', end].join('\n'),
+    );
     expect(ld.unknown.length).toBe(1);
   });
 });
@@ -136,17 +157,26 @@ describe('sendmail', () => {
 describe('qmail', () => {
   it('locals, virtualdomains (domain:prefix, .suffix), rcpthosts; a catch-all virtual domain is unknown', () => {
     const out = [
-      '__MAILSWEEP_LD__ file /var/qmail/control/me', 'mx4.example.net',
-      '__MAILSWEEP_LD__ file /var/qmail/control/locals', 'localhost', 'mx4.example.net',
-      '__MAILSWEEP_LD__ file /var/qmail/control/virtualdomains', 'customer.example:customer.example', '.wild.example:wild',
-      '__MAILSWEEP_LD__ file /var/qmail/control/rcpthosts', 'customer.example', 'backup.example',
+      '__MAILSWEEP_LD__ file /var/qmail/control/me',
+      'mx4.example.net',
+      '__MAILSWEEP_LD__ file /var/qmail/control/locals',
+      'localhost',
+      'mx4.example.net',
+      '__MAILSWEEP_LD__ file /var/qmail/control/virtualdomains',
+      'customer.example:customer.example',
+      '.wild.example:wild',
+      '__MAILSWEEP_LD__ file /var/qmail/control/rcpthosts',
+      'customer.example',
+      'backup.example',
       end,
     ].join('\n');
     const { ld } = parseConfiguredLists(ADAPTERS.qmail.localDomains, out);
     expect(ld.exact.has('backup.example')).toBe(true);
     expect(isLocalDomain(ld, 'a.wild.example')).toBe(true);
     expect(ld.unknown).toEqual([]);
-    expect(parseConfiguredLists(ADAPTERS.qmail.localDomains, out.replace('.wild.example:wild', ':alias-catchall')).ld.unknown.length).toBe(1);
+    expect(parseConfiguredLists(ADAPTERS.qmail.localDomains, out.replace('.wild.example:wild', ':alias-catchall')).ld.unknown.length).toBe(
+      1,
+    );
   });
 
   it('the command reads the control files through the real shell', () => {
@@ -154,12 +184,15 @@ describe('qmail', () => {
     mkdirSync(join(dir, 'control'));
     writeFileSync(join(dir, 'control', 'locals'), 'localhost\nmx.q.example\n');
     writeFileSync(join(dir, 'control', 'rcpthosts'), 'hosted.example\n');
-    const { ld } = parseConfiguredLists(ADAPTERS.qmail.localDomains, sh(localDomainsCommand(ADAPTERS.qmail.localDomains, mtaHost(undefined, { qmail_dir: dir }))).stdout);
+    const { ld } = parseConfiguredLists(
+      ADAPTERS.qmail.localDomains,
+      sh(localDomainsCommand(ADAPTERS.qmail.localDomains, mtaHost(undefined, { qmail_dir: dir }))).stdout,
+    );
     expect([...ld.exact].sort()).toEqual(['hosted.example', 'localhost', 'mx.q.example']);
   });
 });
 
-describe('second round trip: the lists\' files, through the real shell, paths on stdin', () => {
+describe("second round trip: the lists' files, through the real shell, paths on stdin", () => {
   it('reads lookup files, list files and directories; an unreadable one is unknown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ms-ldf-'));
     writeFileSync(join(dir, 'localdomains'), 'one.example\n# comment\ntwo.example: user2\n');
@@ -185,7 +218,9 @@ describe('second round trip: the lists\' files, through the real shell, paths on
     writeFileSync(evil, 'six.example\n');
     const ld = await readLocalDomains(ADAPTERS.exim.localDomains, mtaHost(), {
       exec: async (command, stdin) =>
-        command.includes('-bP') ? { stdout: ['__MAILSWEEP_LD__ exim', `domainlist local_domains = <| ${evil}`, end].join('\n'), code: 0 } : sh(command, stdin),
+        command.includes('-bP')
+          ? { stdout: ['__MAILSWEEP_LD__ exim', `domainlist local_domains = <| ${evil}`, end].join('\n'), code: 0 }
+          : sh(command, stdin),
     });
     expect([...ld.exact]).toEqual(['six.example']);
     expect(sh(`ls`).stdout).not.toContain('pwned');
@@ -205,7 +240,10 @@ describe('recorded from the real lab (test/lab): every MTA reports the two seede
     expect(fetch).toEqual([]);
     expect(ld.unknown).toEqual([]);
     for (const d of ['example.test', 'shop.test', 'localhost']) expect(ld.exact.has(d), d).toBe(true);
-    expect([...ld.exact].some((d) => d.endsWith('.lab.test')), 'the host name').toBe(true);
+    expect(
+      [...ld.exact].some((d) => d.endsWith('.lab.test')),
+      'the host name',
+    ).toBe(true);
     expect(provenForeign(ld, 'lottery-win.invalid')).toBe(true);
   });
 });

@@ -30,8 +30,15 @@ const HOSTILE_AUTH = [
   `${BOB} `,
   `-e ${BOB}`,
 ];
-const HOSTILE_IDS = [`'; touch PWNED; '`, '$(touch PWNED)', '-Mrm', 'a b', '../../../etc/passwd', '1WDQrg-0001Wf-1W\n1WDQrg-0001Wf-1X', '*'];
-
+const HOSTILE_IDS = [
+  `'; touch PWNED; '`,
+  '$(touch PWNED)',
+  '-Mrm',
+  'a b',
+  '../../../etc/passwd',
+  '1WDQrg-0001Wf-1W\n1WDQrg-0001Wf-1X',
+  '*',
+];
 
 // ---------------------------------------------------------------------------
 describe('request checks', () => {
@@ -65,11 +72,19 @@ describe('request checks', () => {
     for (const authId of HOSTILE_AUTH) {
       for (const a of [exim, postfix, sendmail, qmail]) {
         const ids = a === exim ? ['1WDQrg-0001Wf-1W'] : a === qmail ? ['12345'] : ['ABCDEF12345'];
-        const plan = a.ops!.purge(mtaHost(), { ids: [...ids, ...HOSTILE_IDS], match: { kind: 'auth', authId }, mode: 'delete', expect: { [ids[0]!]: { sender: 'x@y' } } });
+        const plan = a.ops!.purge(mtaHost(), {
+          ids: [...ids, ...HOSTILE_IDS],
+          match: { kind: 'auth', authId },
+          mode: 'delete',
+          expect: { [ids[0]!]: { sender: 'x@y' } },
+        });
         // The command is a fixed script; the one valid id travels on stdin, hostile ones nowhere.
         expect(plan.command.includes(ids[0]!), a.name).toBe(false);
         const idLines = (plan.stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('A ') && !l.startsWith('. '));
-        expect(idLines.map((l) => l.split(' ')[0]), a.name).toEqual(ids);
+        expect(
+          idLines.map((l) => l.split(' ')[0]),
+          a.name,
+        ).toEqual(ids);
         for (const bad of HOSTILE_IDS) expect((plan.stdin ?? '').includes(bad), `${a.name} ${bad}`).toBe(false);
       }
     }
@@ -107,7 +122,11 @@ describe('parsePurgeOutput', () => {
     const a = parsePurgeOutput('__MAILSWEEP_PURGE__ - abort exim spool directory not found\n', '', 0, opts);
     expect(a.done).toEqual([]);
     expect(a.skipped.slice(1).every((s) => s.reason === 'not attempted: exim spool directory not found')).toBe(true);
-    const c = parsePurgeOutput('__MAILSWEEP_PURGE__ A1 match\n__MAILSWEEP_PURGE__ A1 done removed\n', '', 0, { ...opts, sent: ['A1'], confirmed: eximConfirmed('delete') });
+    const c = parsePurgeOutput('__MAILSWEEP_PURGE__ A1 match\n__MAILSWEEP_PURGE__ A1 done removed\n', '', 0, {
+      ...opts,
+      sent: ['A1'],
+      confirmed: eximConfirmed('delete'),
+    });
     expect(c.done).toEqual(['A1']);
     expect(c.warnings[0]).toMatch(/no confirmation/);
     const m = parsePurgeOutput('__MAILSWEEP_PURGE__ A1 match\n', '', 255, { ...opts, sent: ['A1'] });
@@ -117,9 +136,19 @@ describe('parsePurgeOutput', () => {
 
 describe('parseRestartOutput', () => {
   it('ok only when the restart ran and the daemon runs', () => {
-    const ok = parseRestartOutput('__MAILSWEEP_RESTART__ before 10\n__MAILSWEEP_RESTART__ how /etc/init.d/exim4 restart\n| Restarting MTA: exim4.\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 42\n', '', 0, 'exim');
+    const ok = parseRestartOutput(
+      '__MAILSWEEP_RESTART__ before 10\n__MAILSWEEP_RESTART__ how /etc/init.d/exim4 restart\n| Restarting MTA: exim4.\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 42\n',
+      '',
+      0,
+      'exim',
+    );
     expect(ok).toEqual({ ok: true, detail: '/etc/init.d/exim4 restart exited 0; exim running, pid 42 (was 10)' });
-    const down = parseRestartOutput('__MAILSWEEP_RESTART__ before 10\n__MAILSWEEP_RESTART__ how systemctl restart exim4\n| Job failed\n__MAILSWEEP_RESTART__ rc 1\n__MAILSWEEP_RESTART__ down\n', '', 0, 'exim');
+    const down = parseRestartOutput(
+      '__MAILSWEEP_RESTART__ before 10\n__MAILSWEEP_RESTART__ how systemctl restart exim4\n| Job failed\n__MAILSWEEP_RESTART__ rc 1\n__MAILSWEEP_RESTART__ down\n',
+      '',
+      0,
+      'exim',
+    );
     expect(down.ok).toBe(false);
     expect(down.detail).toMatch(/NOT running.*Job failed/);
     expect(parseRestartOutput('__MAILSWEEP_RESTART__ how none\n', '', 0, 'x').ok).toBe(false);
@@ -148,7 +177,10 @@ describe('parseRestartOutput', () => {
     expect(stdout).toMatch(new RegExp(`__MAILSWEEP_RESTART__ before ${process.pid}`));
     expect(readFileSync(join(d, 'service-calls'), 'utf8')).toBe('postfix restart\n');
     expect(existsSync(join(d, 'systemctl-calls'))).toBe(false);
-    expect(result).toEqual({ ok: true, detail: `service postfix restart exited 0; postfix running, pid ${process.pid} (same pid as before)` });
+    expect(result).toEqual({
+      ok: true,
+      detail: `service postfix restart exited 0; postfix running, pid ${process.pid} (same pid as before)`,
+    });
   });
 });
 
@@ -162,7 +194,7 @@ describe('restartLockFragment (flock through /bin/sh)', () => {
     }
   })();
 
-  it('a second restart waits for the first (a killed run\'s init script still going), then runs', async () => {
+  it("a second restart waits for the first (a killed run's init script still going), then runs", async () => {
     expect(hasFlock, 'flock (util-linux) is needed for this test').toBe(true);
     const d = tmp();
     const lock = join(d, 'restart.lock');
@@ -183,8 +215,16 @@ describe('restartLockFragment (flock through /bin/sh)', () => {
     expect(readFileSync(log, 'utf8')).toBe('start 1\nend 1\nstart 2\nend 2\n');
     expect(o1).toBe('');
     expect(o2).toBe('__MAILSWEEP_RESTART__ waited for another restart\n');
-    const r = parseRestartOutput(`${o2}__MAILSWEEP_RESTART__ how /etc/init.d/postfix restart\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 7\n`, '', 0, 'postfix');
-    expect(r).toEqual({ ok: true, detail: '/etc/init.d/postfix restart exited 0 (after waiting for another restart to finish); postfix running, pid 7' });
+    const r = parseRestartOutput(
+      `${o2}__MAILSWEEP_RESTART__ how /etc/init.d/postfix restart\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 7\n`,
+      '',
+      0,
+      'postfix',
+    );
+    expect(r).toEqual({
+      ok: true,
+      detail: '/etc/init.d/postfix restart exited 0 (after waiting for another restart to finish); postfix running, pid 7',
+    });
   });
 
   it('gives up after the wait, restarts nothing and says why', async () => {
@@ -211,7 +251,10 @@ describe('restartLockFragment (flock through /bin/sh)', () => {
 
   it('hostile lock paths stay one word', () => {
     const d = tmp();
-    const out = execFileSync('sh', ['-c', `${restartLockFragment(1, join(d, "x'; touch pwned; '"))}\necho ok`], { encoding: 'utf8', cwd: d });
+    const out = execFileSync('sh', ['-c', `${restartLockFragment(1, join(d, "x'; touch pwned; '"))}\necho ok`], {
+      encoding: 'utf8',
+      cwd: d,
+    });
     expect(out).toBe('ok\n');
     expect(existsSync(join(d, 'pwned'))).toBe(false);
   });
@@ -225,17 +268,29 @@ function eximSpool(): { d: string; bin: string; ids: Record<string, string> } {
   const bin = join(d, 'bin');
   mkdirSync(bin);
   mkdirSync(join(d, 'spool', 'input', 'g'), { recursive: true });
-  const ids = { bob: '1xVLyY-0005n4-1b', bobNew: '1xVLyg-000000005nC-27aa', alice: '1xVLy2-0005Of-0r', bounce: '1xVLyE-0005Xy-21', acl: '1xVLyZ-0005o1-30' };
+  const ids = {
+    bob: '1xVLyY-0005n4-1b',
+    bobNew: '1xVLyg-000000005nC-27aa',
+    alice: '1xVLy2-0005Of-0r',
+    bounce: '1xVLyE-0005Xy-21',
+    acl: '1xVLyZ-0005o1-30',
+  };
   const H = (id: string, sender: string, hyphen: string[], rcpt = 'x@remote.example'): string =>
     [`${id}-H`, 'Debian-exim 100 102', `<${sender}>`, '1795409270 0', ...hyphen, 'XX', '1', rcpt, '', '018F From: x', ''].join('\n');
   writeFileSync(join(d, 'spool', 'input', `${ids.bob}-H`), H(ids.bob, 'spam@x.invalid', ['-host_auth plain_server', `--auth_id ${BOB}`]));
   // split spool: input/<6th char>/
   writeFileSync(join(d, 'spool', 'input', 'g', `${ids.bobNew}-H`), H(ids.bobNew, 'spam2@x.invalid', [`-auth_id ${BOB}`]));
   // alice, with a recipient and a header that look like bob's auth line
-  writeFileSync(join(d, 'spool', 'input', `${ids.alice}-H`), H(ids.alice, 'alice@example.test', [`--auth_id alice@example.test`], `-auth_id ${BOB}`).replace('018F From: x', `-auth_id ${BOB}`));
+  writeFileSync(
+    join(d, 'spool', 'input', `${ids.alice}-H`),
+    H(ids.alice, 'alice@example.test', [`--auth_id alice@example.test`], `-auth_id ${BOB}`).replace('018F From: x', `-auth_id ${BOB}`),
+  );
   writeFileSync(join(d, 'spool', 'input', `${ids.bounce}-H`), H(ids.bounce, '', ['-frozen 1795409298']));
   // an -aclc value spanning lines that holds bob's auth line: not an envelope line
-  writeFileSync(join(d, 'spool', 'input', `${ids.acl}-H`), H(ids.acl, 'carol@shop.test', [`-aclc 1 26`, `x\n-auth_id ${BOB}`, '--auth_id carol@shop.test']));
+  writeFileSync(
+    join(d, 'spool', 'input', `${ids.acl}-H`),
+    H(ids.acl, 'carol@shop.test', [`-aclc 1 26`, `x\n-auth_id ${BOB}`, '--auth_id carol@shop.test']),
+  );
   script(
     join(bin, 'exim'),
     `echo "$@" >>${d}/exim.argv
@@ -259,13 +314,19 @@ describe('exim purge through /bin/sh (stub exim, fake spool)', () => {
     expect(result.warnings).toEqual([]);
     const left = readdirSync(join(d, 'spool', 'input')).filter((f) => f.endsWith('-H'));
     expect(left.sort()).toEqual([`${ids.acl}-H`, `${ids.alice}-H`, `${ids.bounce}-H`].sort());
-    expect(readFileSync(join(d, 'exim.argv'), 'utf8')).toMatch(new RegExp(`^-Mrm (${ids.bob} ${ids.bobNew}|${ids.bobNew} ${ids.bob})$`, 'm'));
+    expect(readFileSync(join(d, 'exim.argv'), 'utf8')).toMatch(
+      new RegExp(`^-Mrm (${ids.bob} ${ids.bobNew}|${ids.bobNew} ${ids.bob})$`, 'm'),
+    );
   });
 
   it('hostile auth ids match nothing and run nothing', () => {
     const { d, bin, ids } = eximSpool();
     for (const authId of HOSTILE_AUTH) {
-      const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: Object.values(ids), match: { kind: 'auth', authId }, mode: 'delete' }), d, bin);
+      const { result } = runPlan(
+        exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: Object.values(ids), match: { kind: 'auth', authId }, mode: 'delete' }),
+        d,
+        bin,
+      );
       expect(result.done, authId).toEqual([]);
     }
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
@@ -277,11 +338,25 @@ describe('exim purge through /bin/sh (stub exim, fake spool)', () => {
     const { d, bin, ids } = eximSpool();
     // Every id offered with the recipients its -H holds: only the null-sender one is a bounce.
     const rcpts = { recipients: ['x@remote.example'] };
-    const expectB = Object.fromEntries(Object.values(ids).map((id) => [id, id === ids.bounce ? { sender: '', ...rcpts } : { sender: id === ids.alice ? 'alice@example.test' : 'spam@x.invalid', ...rcpts }]));
-    const b = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: Object.values(ids), match: { kind: 'bounce' }, mode: 'hold', expect: expectB }), d, bin).result;
+    const expectB = Object.fromEntries(
+      Object.values(ids).map((id) => [
+        id,
+        id === ids.bounce ? { sender: '', ...rcpts } : { sender: id === ids.alice ? 'alice@example.test' : 'spam@x.invalid', ...rcpts },
+      ]),
+    );
+    const b = runPlan(
+      exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: Object.values(ids), match: { kind: 'bounce' }, mode: 'hold', expect: expectB }),
+      d,
+      bin,
+    ).result;
     expect(b.done).toEqual([ids.bounce]);
     const h = runPlan(
-      exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [ids.bob, ids.bobNew], match: { kind: 'auth', authId: BOB }, mode: 'hold', expect: { [ids.bob]: { sender: 'spam@x.invalid' }, [ids.bobNew]: { sender: 'someone-else@x' } } }),
+      exim.ops!.purge(mtaHost(join(bin, 'exim')), {
+        ids: [ids.bob, ids.bobNew],
+        match: { kind: 'auth', authId: BOB },
+        mode: 'hold',
+        expect: { [ids.bob]: { sender: 'spam@x.invalid' }, [ids.bobNew]: { sender: 'someone-else@x' } },
+      }),
       d,
       bin,
     ).result;
@@ -304,12 +379,29 @@ function postfixQueue(): { d: string; bin: string } {
   script(join(bin, 'postconf'), `echo ${d}/spool`);
   const env = (id: string, queue: string, lines: string[]): void => {
     writeFileSync(join(d, 'spool', 'deferred', '3', id), '');
-    writeFileSync(join(d, 'q', id), [`*** ENVELOPE RECORDS ${queue}/${id} ***`, ...lines, `*** MESSAGE CONTENTS ${queue}/${id} ***`, `*** HEADER EXTRACTED ${queue}/${id} ***`, `*** MESSAGE FILE END ${queue}/${id} ***`, ''].join('\n'));
+    writeFileSync(
+      join(d, 'q', id),
+      [
+        `*** ENVELOPE RECORDS ${queue}/${id} ***`,
+        ...lines,
+        `*** MESSAGE CONTENTS ${queue}/${id} ***`,
+        `*** HEADER EXTRACTED ${queue}/${id} ***`,
+        `*** MESSAGE FILE END ${queue}/${id} ***`,
+        '',
+      ].join('\n'),
+    );
   };
   env('3C1E651E611', 'deferred', [`named_attribute: sasl_username=${BOB}`, 'sender: spam@x.invalid', 'recipient: a@b']);
-  env('3EEB151E4A6', 'deferred', ['named_attribute: sasl_username=alice@example.test', 'sender: alice@example.test', `recipient: named_attribute: sasl_username=${BOB}`]);
+  env('3EEB151E4A6', 'deferred', [
+    'named_attribute: sasl_username=alice@example.test',
+    'sender: alice@example.test',
+    `recipient: named_attribute: sasl_username=${BOB}`,
+  ]);
   env('47F1351E1CD', 'deferred', ['sender: ', 'recipient: info@x.invalid']);
-  script(join(bin, 'postcat'), `[ "$1" = -e ] && [ "$2" = -q ] && [ -f ${d}/q/$3 ] && exec cat ${d}/q/$3; echo "postcat: fatal: open queue file $3: No such file or directory" >&2; exit 1`);
+  script(
+    join(bin, 'postcat'),
+    `[ "$1" = -e ] && [ "$2" = -q ] && [ -f ${d}/q/$3 ] && exec cat ${d}/q/$3; echo "postcat: fatal: open queue file $3: No such file or directory" >&2; exit 1`,
+  );
   script(
     join(bin, 'postsuper'),
     `echo "$@" >>${d}/postsuper.argv; n=0
@@ -323,9 +415,17 @@ describe('postfix purge through /bin/sh (stub postcat / postsuper)', () => {
   it("deletes bob's only; a recipient shaped like the attribute does not match", () => {
     const { d, bin } = postfixQueue();
     const ids = ['3C1E651E611', '3EEB151E4A6', '47F1351E1CD', 'FFFFF00000'];
-    const { result } = runPlan(postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete' }), d, bin);
+    const { result } = runPlan(
+      postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete' }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual(['3C1E651E611']);
-    expect(result.skipped.map((s) => s.reason)).toEqual(['not submitted by this auth id', 'not submitted by this auth id', 'gone: not in the queue']);
+    expect(result.skipped.map((s) => s.reason)).toEqual([
+      'not submitted by this auth id',
+      'not submitted by this auth id',
+      'gone: not in the queue',
+    ]);
     expect(result.warnings).toEqual([]);
     expect(readFileSync(join(d, 'postsuper.stdin'), 'utf8')).toBe('3C1E651E611\n');
   });
@@ -334,14 +434,27 @@ describe('postfix purge through /bin/sh (stub postcat / postsuper)', () => {
     const { d, bin } = postfixQueue();
     const ids = ['3C1E651E611', '3EEB151E4A6', '47F1351E1CD'];
     for (const authId of HOSTILE_AUTH) {
-      const { result } = runPlan(postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'auth', authId }, mode: 'delete' }), d, bin);
+      const { result } = runPlan(
+        postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'auth', authId }, mode: 'delete' }),
+        d,
+        bin,
+      );
       expect(result.done).toEqual([]);
     }
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
     expect(existsSync(join(d, 'postsuper.argv'))).toBe(false);
     // Bounces are re-checked against the recipients the listing showed (a reused id is not one).
     const shown = { sender: '', recipients: ['info@x.invalid'] };
-    const { result } = runPlan(postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), { ids, match: { kind: 'bounce' }, mode: 'hold', expect: Object.fromEntries(ids.map((id) => [id, shown])) }), d, bin);
+    const { result } = runPlan(
+      postfix.ops!.purge(mtaHost(join(bin, 'postqueue')), {
+        ids,
+        match: { kind: 'bounce' },
+        mode: 'hold',
+        expect: Object.fromEntries(ids.map((id) => [id, shown])),
+      }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual(['47F1351E1CD']);
     expect(readFileSync(join(d, 'postsuper.argv'), 'utf8')).toBe('-h -\n');
   });
@@ -368,10 +481,16 @@ function sendmailQueue(): { d: string; bin: string } {
     join(d, 'mail.log'),
     [
       L(22971, `AUTH=server, relay=localhost [127.0.0.1], authid=${BOB}, mech=PLAIN, bits=0`),
-      L(22971, '6AN4mWEi022971: from=<spam@x.invalid>, size=1, class=0, nrcpts=1, msgid=<a>, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]'),
+      L(
+        22971,
+        '6AN4mWEi022971: from=<spam@x.invalid>, size=1, class=0, nrcpts=1, msgid=<a>, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]',
+      ),
       L(20741, 'AUTH=server, relay=localhost [127.0.0.1], authid=alice@example.test, mech=PLAIN, bits=0'),
       // a forged sender that tries to look like bob's join
-      L(20741, `6AN4loPM020741: from=<x, relay=localhost [127.0.0.1], authid=${BOB}, mech=PLAIN>, size=1, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]`),
+      L(
+        20741,
+        `6AN4loPM020741: from=<x, relay=localhost [127.0.0.1], authid=${BOB}, mech=PLAIN>, size=1, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]`,
+      ),
       L(23114, `AUTH=server, relay=other [10.0.0.9], authid=${BOB}, mech=PLAIN, bits=0`),
       L(23114, '6AN4mY2K023114: from=<spam2@x.invalid>, size=1, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]'),
       `Nov 23 04:47:50 h other[1]: 6AN4loPM020741: from=<x> sm-mta[20741]: AUTH=server, relay=localhost [127.0.0.1], authid=${BOB}, mech=PLAIN, bits=0`,
@@ -389,7 +508,7 @@ for a in "$@"; do case $a in -qI*) id=\${a#-qI}; for f in ${d}/mq/qf*$id*; do [ 
 }
 
 describe('sendmail purge through /bin/sh (stub sendmail, fake queue and log)', () => {
-  const ctx = (d: string, bin: string) => (mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log') }));
+  const ctx = (d: string, bin: string) => mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log') });
   const expectAll = {
     '6AN4mWEi022971': { sender: 'spam@x.invalid' },
     '6AN4loPM020741': { sender: 'alice@example.test' },
@@ -399,32 +518,79 @@ describe('sendmail purge through /bin/sh (stub sendmail, fake queue and log)', (
 
   it('deletes only what the log join ties to bob (same pid and relay), quarantining first', () => {
     const { d, bin } = sendmailQueue();
-    const { result } = runPlan(sendmail.ops!.purge(ctx(d, bin), { ids: Object.keys(expectAll), match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectAll }), d, bin);
+    const { result } = runPlan(
+      sendmail.ops!.purge(ctx(d, bin), {
+        ids: Object.keys(expectAll),
+        match: { kind: 'auth', authId: BOB },
+        mode: 'delete',
+        expect: expectAll,
+      }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual(['6AN4mWEi022971']);
     expect(result.skipped.map((s) => s.id).sort()).toEqual(['6AN4loPM020741', '6AN4mY2K023114', '6AN4n0BB030000'].sort());
-    expect(readdirSync(join(d, 'mq')).sort()).toEqual(['df6AN4loPM020741', 'df6AN4mY2K023114', 'df6AN4n0BB030000', 'qf6AN4loPM020741', 'qf6AN4mY2K023114', 'qf6AN4n0BB030000']);
+    expect(readdirSync(join(d, 'mq')).sort()).toEqual([
+      'df6AN4loPM020741',
+      'df6AN4mY2K023114',
+      'df6AN4n0BB030000',
+      'qf6AN4loPM020741',
+      'qf6AN4mY2K023114',
+      'qf6AN4n0BB030000',
+    ]);
     expect(readFileSync(join(d, 'sendmail.argv'), 'utf8')).toBe('-Qmailsweep -qI6AN4mWEi022971\n');
   });
 
   it('a changed sender (reused id) is skipped; hold leaves the job quarantined; hostile auth ids do nothing', () => {
     const { d, bin } = sendmailQueue();
-    const reused = runPlan(sendmail.ops!.purge(ctx(d, bin), { ids: ['6AN4mWEi022971'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '6AN4mWEi022971': { sender: 'other@x' } } }), d, bin);
+    const reused = runPlan(
+      sendmail.ops!.purge(ctx(d, bin), {
+        ids: ['6AN4mWEi022971'],
+        match: { kind: 'auth', authId: BOB },
+        mode: 'delete',
+        expect: { '6AN4mWEi022971': { sender: 'other@x' } },
+      }),
+      d,
+      bin,
+    );
     expect(reused.result.skipped[0]!.reason).toMatch(/sender changed/);
     // mailq's cut-short sender ("<spam@x.inv", no ">") matches as a prefix only; "*" is literal.
     const cut = (sender: string) =>
-      runPlan(sendmail.ops!.purge(ctx(d, bin), { ids: ['6AN4mWEi022971'], match: { kind: 'auth', authId: 'nobody' }, mode: 'delete', expect: { '6AN4mWEi022971': { sender } } }), d, bin).result.skipped[0]!.reason;
+      runPlan(
+        sendmail.ops!.purge(ctx(d, bin), {
+          ids: ['6AN4mWEi022971'],
+          match: { kind: 'auth', authId: 'nobody' },
+          mode: 'delete',
+          expect: { '6AN4mWEi022971': { sender } },
+        }),
+        d,
+        bin,
+      ).result.skipped[0]!.reason;
     expect(cut('<spam@x.inv')).toMatch(/not submitted/);
     expect(cut('<spam@y.inv')).toMatch(/sender changed/);
     expect(cut('<*')).toMatch(/sender changed/);
     for (const authId of HOSTILE_AUTH) {
-      const r = runPlan(sendmail.ops!.purge(ctx(d, bin), { ids: Object.keys(expectAll), match: { kind: 'auth', authId }, mode: 'delete', expect: expectAll }), d, bin);
+      const r = runPlan(
+        sendmail.ops!.purge(ctx(d, bin), {
+          ids: Object.keys(expectAll),
+          match: { kind: 'auth', authId },
+          mode: 'delete',
+          expect: expectAll,
+        }),
+        d,
+        bin,
+      );
       expect(r.result.done).toEqual([]);
     }
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
     expect(existsSync(join(d, 'sendmail.argv'))).toBe(false);
     // Bounces need their expected recipients (every qf here has RPFD:<a@b>).
     const withRcpt = Object.fromEntries(Object.entries(expectAll).map(([id, e]) => [id, { ...e, recipients: ['a@b'] }]));
-    const hold = runPlan(sendmail.ops!.purge(ctx(d, bin), { ids: Object.keys(expectAll), match: { kind: 'bounce' }, mode: 'hold', expect: withRcpt }), d, bin);
+    const hold = runPlan(
+      sendmail.ops!.purge(ctx(d, bin), { ids: Object.keys(expectAll), match: { kind: 'bounce' }, mode: 'hold', expect: withRcpt }),
+      d,
+      bin,
+    );
     expect(hold.result.done).toEqual(['6AN4n0BB030000']);
     expect(readFileSync(join(d, 'mq', 'hf6AN4n0BB030000'), 'utf8')).toMatch(/^qmailsweep$/m);
     expect(existsSync(join(d, 'mq', 'df6AN4n0BB030000'))).toBe(true);
@@ -461,12 +627,21 @@ function qmailQueue(): { d: string; bin: string } {
 }
 
 describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
-  const ctx = (d: string) => (mtaHost(undefined, { queue_directory: join(d, 'queue') }));
+  const ctx = (d: string) => mtaHost(undefined, { queue_directory: join(d, 'queue') });
 
   it('stops qmail-send, removes every file of the matching ids only, starts it again', () => {
     const { d, bin } = qmailQueue();
     const expect_ = { '1000': { sender: 'spam@x.invalid' }, '1001': { sender: 'not-alice@x' }, '1003': { sender: 'spam@x.invalid' } };
-    const { result } = runPlan(qmail.ops!.purge(ctx(d), { ids: ['1000', '1001', '1003', '9999'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expect_ }), d, bin);
+    const { result } = runPlan(
+      qmail.ops!.purge(ctx(d), {
+        ids: ['1000', '1001', '1003', '9999'],
+        match: { kind: 'auth', authId: BOB },
+        mode: 'delete',
+        expect: expect_,
+      }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual(['1000']);
     expect(result.skipped.map((s) => [s.id, s.reason])).toEqual([
       ['9999', 'no expected sender for this id (request.expect): cannot re-check it'],
@@ -475,25 +650,49 @@ describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
     ]);
     const q = join(d, 'queue');
     for (const p of ['mess/5/1000', 'info/5/1000', 'remote/5/1000', 'bounce/1000']) expect(existsSync(join(q, p)), p).toBe(false);
-    for (const p of ['mess/0/1001', 'info/0/1001', 'local/0/1001', 'mess/5/1002', 'info/5/1002', 'mess/0/1003', 'info/0/1003']) expect(existsSync(join(q, p)), p).toBe(true);
+    for (const p of ['mess/0/1001', 'info/0/1001', 'local/0/1001', 'mess/5/1002', 'info/5/1002', 'mess/0/1003', 'info/0/1003'])
+      expect(existsSync(join(q, p)), p).toBe(true);
     expect(readFileSync(join(d, 'qmailctl.log'), 'utf8')).toBe('qmailctl stop\nqmailctl start\n');
   });
 
   it('kind auth needs the mess file proof, not just the sender: alice is alice, bob is not alice', () => {
     const { d, bin } = qmailQueue();
     const all = { '1000': { sender: 'spam@x.invalid' }, '1001': { sender: 'alice@example.test' }, '1003': { sender: 'spam@x.invalid' } };
-    const a = runPlan(qmail.ops!.purge(ctx(d), { ids: Object.keys(all), match: { kind: 'auth', authId: 'alice@example.test' }, mode: 'delete', expect: all }), d, bin).result;
+    const a = runPlan(
+      qmail.ops!.purge(ctx(d), {
+        ids: Object.keys(all),
+        match: { kind: 'auth', authId: 'alice@example.test' },
+        mode: 'delete',
+        expect: all,
+      }),
+      d,
+      bin,
+    ).result;
     expect(a.done).toEqual(['1001']);
     expect(a.skipped.map((s) => s.reason)).toEqual(['not submitted by this auth id', 'not submitted by this auth id']);
     // Listing qmail-queue's uid 48 as qmail-smtpd's makes the forged copy count (the operator's call).
-    const b = runPlan(qmail.ops!.purge(mtaHost(undefined, { queue_directory: join(d, 'queue'), qmail_smtpd_uids: [48] }), { ids: ['1000', '1003'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: all }), d, bin).result;
+    const b = runPlan(
+      qmail.ops!.purge(mtaHost(undefined, { queue_directory: join(d, 'queue'), qmail_smtpd_uids: [48] }), {
+        ids: ['1000', '1003'],
+        match: { kind: 'auth', authId: BOB },
+        mode: 'delete',
+        expect: all,
+      }),
+      d,
+      bin,
+    ).result;
     expect(b.done).toEqual(['1000', '1003']);
   });
 
   it('bounces by the empty info sender; hostile senders and hold touch nothing', () => {
     const { d, bin } = qmailQueue();
     const hostile = runPlan(
-      qmail.ops!.purge(ctx(d), { ids: ['1000', '1001', '1002'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '1000': { sender: `spam@x.invalid' $(touch PWNED) '` }, '1001': { sender: '*' }, '1002': { sender: '$(touch PWNED)' } } }),
+      qmail.ops!.purge(ctx(d), {
+        ids: ['1000', '1001', '1002'],
+        match: { kind: 'auth', authId: BOB },
+        mode: 'delete',
+        expect: { '1000': { sender: `spam@x.invalid' $(touch PWNED) '` }, '1001': { sender: '*' }, '1002': { sender: '$(touch PWNED)' } },
+      }),
       d,
       bin,
     );
@@ -505,7 +704,16 @@ describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
     const hold = qmail.ops!.purge(ctx(d), { ids: ['1002'], match: { kind: 'bounce' }, mode: 'hold', expect: { '1002': shown } });
     expect(hold.command).toBe('true');
     expect(hold.parse('', '', 0).skipped[0]!.reason).toMatch(/no hold/);
-    const b = runPlan(qmail.ops!.purge(ctx(d), { ids: ['1000', '1001', '1002'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1000': shown, '1001': shown, '1002': shown } }), d, bin);
+    const b = runPlan(
+      qmail.ops!.purge(ctx(d), {
+        ids: ['1000', '1001', '1002'],
+        match: { kind: 'bounce' },
+        mode: 'delete',
+        expect: { '1000': shown, '1001': shown, '1002': shown },
+      }),
+      d,
+      bin,
+    );
     expect(b.result.done).toEqual(['1002']);
     expect(existsSync(join(d, 'queue', 'info', '5', '1002'))).toBe(false);
     expect(existsSync(join(d, 'queue', 'info', '5', '1000'))).toBe(true);
@@ -520,7 +728,11 @@ describe('qmail purge through /bin/sh (fake queue, stub qmailctl)', () => {
 describe('pathLine and restartPrologue', () => {
   it('puts the sbin directories and a quoted extra one on PATH, injecting nothing', () => {
     const d = tmp();
-    const out = execFileSync('sh', ['-c', `${pathLine(join(d, "q'; touch pwned; '"), '/var/qmail/bin')}\necho "$PATH"`], { encoding: 'utf8', cwd: d, env: { PATH: '/usr/bin:/bin' } });
+    const out = execFileSync('sh', ['-c', `${pathLine(join(d, "q'; touch pwned; '"), '/var/qmail/bin')}\necho "$PATH"`], {
+      encoding: 'utf8',
+      cwd: d,
+      env: { PATH: '/usr/bin:/bin' },
+    });
     expect(out.trim()).toBe(`/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/sbin:${join(d, "q'; touch pwned; '")}:/var/qmail/bin`);
     expect(existsSync(join(d, 'pwned'))).toBe(false);
   });

@@ -52,30 +52,63 @@ function dump(path: string, body: string[], opts: { content?: string[]; extracte
   ];
 }
 const auth = (u: string) => ['named_attribute: sasl_method=PLAIN', `named_attribute: sasl_username=${u}`];
-const client = ['named_attribute: log_client_name=localhost', 'named_attribute: log_client_address=127.0.0.1', 'named_attribute: client_address=127.0.0.1'];
+const client = [
+  'named_attribute: log_client_name=localhost',
+  'named_attribute: log_client_address=127.0.0.1',
+  'named_attribute: client_address=127.0.0.1',
+];
 const rcpt = (r: string) => [`named_attribute: dsn_orig_rcpt=rfc822;${r}`, `original_recipient: ${r}`, `recipient: ${r}`];
 const NOT_BOB = 'skip not submitted by this auth id';
-const HOSTILE_BODY = ['Received: from x', 'Subject: hi', '', `named_attribute: sasl_username=${BOB}`, `sender: ${BOB}`, 'recipient: victim@far.example'];
+const HOSTILE_BODY = [
+  'Received: from x',
+  'Subject: hi',
+  '',
+  `named_attribute: sasl_username=${BOB}`,
+  `sender: ${BOB}`,
+  'recipient: victim@far.example',
+];
 
 const CASES: Case[] = [
   {
     name: 'postfix 3.7 (lab bookworm-postfix): alice, two recipients',
     id: '88AD2543450',
-    lines: dump('deferred/8/88AD2543450', [...auth(ALICE), `sender: ${ALICE}`, ...client, ...rcpt('partner9@fabrikam.example'), ...rcpt('partner38@tailspin.example')]),
+    lines: dump('deferred/8/88AD2543450', [
+      ...auth(ALICE),
+      `sender: ${ALICE}`,
+      ...client,
+      ...rcpt('partner9@fabrikam.example'),
+      ...rcpt('partner38@tailspin.example'),
+    ]),
     expect: { authId: ALICE, sender: ALICE, recipients: ['partner9@fabrikam.example', 'partner38@tailspin.example'] },
     asBob: NOT_BOB,
   },
   {
     name: 'long queue id (enable_long_queue_ids): bob',
     id: '4Mh3Qg1ZrNz9sS1',
-    lines: dump('active/4/4Mh3Qg1ZrNz9sS1', [...auth(BOB), 'sender: service251@promo-deals.invalid', ...client, ...rcpt('user1796@fabrikam.example')]),
+    lines: dump('active/4/4Mh3Qg1ZrNz9sS1', [
+      ...auth(BOB),
+      'sender: service251@promo-deals.invalid',
+      ...client,
+      ...rcpt('user1796@fabrikam.example'),
+    ]),
     expect: { authId: BOB, sender: 'service251@promo-deals.invalid', recipients: ['user1796@fabrikam.example'] },
     asBob: 'match',
   },
   {
     name: 'multiple recipients: delivered ones and original_recipient are not targets; the extracted segment counts',
     id: '3509A51E98F',
-    lines: dump('deferred/3/3509A51E98F', [...auth(BOB), 'sender: x@cheap-meds.invalid', 'original_recipient: d@far.example', 'done_recipient: d@far.example', ...rcpt('a@far.example'), ...rcpt('b@far.example')], { extracted: ['recipient: c@far.example'] }),
+    lines: dump(
+      'deferred/3/3509A51E98F',
+      [
+        ...auth(BOB),
+        'sender: x@cheap-meds.invalid',
+        'original_recipient: d@far.example',
+        'done_recipient: d@far.example',
+        ...rcpt('a@far.example'),
+        ...rcpt('b@far.example'),
+      ],
+      { extracted: ['recipient: c@far.example'] },
+    ),
     expect: { authId: BOB, sender: 'x@cheap-meds.invalid', recipients: ['a@far.example', 'b@far.example', 'c@far.example'] },
     asBob: 'match',
   },
@@ -103,7 +136,12 @@ const CASES: Case[] = [
   {
     name: "hostile: alice's recipient value prints a sasl_username line after the sender",
     id: 'CCCCC00001',
-    lines: dump('deferred/C/CCCCC00001', [...auth(ALICE), 'sender: a@x.invalid', 'recipient: y@far.example', `named_attribute: sasl_username=${BOB}`]),
+    lines: dump('deferred/C/CCCCC00001', [
+      ...auth(ALICE),
+      'sender: a@x.invalid',
+      'recipient: y@far.example',
+      `named_attribute: sasl_username=${BOB}`,
+    ]),
     expect: { authId: null, sender: 'a@x.invalid', recipients: ['y@far.example'] },
     asBob: NOT_BOB,
   },
@@ -124,7 +162,16 @@ const CASES: Case[] = [
   {
     name: "hostile: a value prints the file's end, then a forged envelope",
     id: 'CCCCC00004',
-    lines: dump('deferred/C/CCCCC00004', ['sender: a@x.invalid', 'recipient: y@far.example', '*** MESSAGE CONTENTS deferred/C/CCCCC00004 ***', '*** HEADER EXTRACTED deferred/C/CCCCC00004 ***', '*** MESSAGE FILE END deferred/C/CCCCC00004 ***', '*** ENVELOPE RECORDS deferred/C/CCCCC00004 ***', ...auth(BOB), 'sender: a@x.invalid']),
+    lines: dump('deferred/C/CCCCC00004', [
+      'sender: a@x.invalid',
+      'recipient: y@far.example',
+      '*** MESSAGE CONTENTS deferred/C/CCCCC00004 ***',
+      '*** HEADER EXTRACTED deferred/C/CCCCC00004 ***',
+      '*** MESSAGE FILE END deferred/C/CCCCC00004 ***',
+      '*** ENVELOPE RECORDS deferred/C/CCCCC00004 ***',
+      ...auth(BOB),
+      'sender: a@x.invalid',
+    ]),
     expect: { why: 'queue file not understood: markers' },
     asBob: 'skip queue file not understood: markers',
     // two dumps of the file: the real head with the forged end, and the forged envelope
@@ -133,7 +180,9 @@ const CASES: Case[] = [
   {
     name: 'hostile: a content line that looks like a marker',
     id: 'CCCCC00005',
-    lines: dump('deferred/C/CCCCC00005', [...auth(BOB), 'sender: s@x.invalid', 'recipient: y@far.example'], { content: ['*** HEADER EXTRACTED deferred/C/CCCCC00005 ***', 'recipient: z@far.example'] }),
+    lines: dump('deferred/C/CCCCC00005', [...auth(BOB), 'sender: s@x.invalid', 'recipient: y@far.example'], {
+      content: ['*** HEADER EXTRACTED deferred/C/CCCCC00005 ***', 'recipient: z@far.example'],
+    }),
     expect: { why: 'queue file not understood: markers' },
     asBob: 'skip queue file not understood: markers',
   },
@@ -147,7 +196,9 @@ const CASES: Case[] = [
   {
     name: 'missing content and extracted markers',
     id: 'DDDDD00002',
-    lines: dump('deferred/D/DDDDD00002', [...auth(BOB), 'sender: s@x.invalid', 'recipient: y@far.example']).filter((l) => !/CONTENTS|EXTRACTED/.test(l)),
+    lines: dump('deferred/D/DDDDD00002', [...auth(BOB), 'sender: s@x.invalid', 'recipient: y@far.example']).filter(
+      (l) => !/CONTENTS|EXTRACTED/.test(l),
+    ),
     expect: { why: 'queue file not understood: markers' },
     asBob: 'skip queue file not understood: markers',
   },
@@ -162,7 +213,12 @@ const CASES: Case[] = [
   {
     name: 'two sasl_username records before the sender: no proven submitter',
     id: 'EEEEE00001',
-    lines: dump('deferred/E/EEEEE00001', [...auth(BOB), `named_attribute: sasl_username=${BOB}`, 'sender: s@x.invalid', 'recipient: y@far.example']),
+    lines: dump('deferred/E/EEEEE00001', [
+      ...auth(BOB),
+      `named_attribute: sasl_username=${BOB}`,
+      'sender: s@x.invalid',
+      'recipient: y@far.example',
+    ]),
     expect: { authId: null, sender: 's@x.invalid', recipients: ['y@far.example'] },
     asBob: NOT_BOB,
   },
@@ -193,17 +249,32 @@ function awkProof(c: Case): Expect {
   const driver = `${scriptSource('postfix/scripts/proof.awk')}
 { for (i = 1; i <= NF; i++) if ($i == "0a") { L[++nl] = cur; cur = "" } else cur = cur $i }
 END { proof(ID); print (PF_WHY == "" ? "-" : PF_WHY); print "a" PF_AUTH; print "s" PF_SENDER; for (i = 1; i <= PF_NR; i++) print "r" PF_R[i] }`;
-  const out = execFileSync('awk', ['-v', `ID=${c.id}`, driver], { input: od(textOf(c)), encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH } }).split('\n');
+  const out = execFileSync('awk', ['-v', `ID=${c.id}`, driver], {
+    input: od(textOf(c)),
+    encoding: 'utf8',
+    env: { LC_ALL: 'C', PATH: process.env.PATH },
+  }).split('\n');
   if (out[0] !== '-') return { why: out[0]! };
   const a = unhex(out[1]!.slice(1));
-  return { authId: a === '' ? null : a, sender: unhex(out[2]!.slice(1)), recipients: out.slice(3).filter((l) => l !== '').map((l) => unhex(l.slice(1))) };
+  return {
+    authId: a === '' ? null : a,
+    sender: unhex(out[2]!.slice(1)),
+    recipients: out
+      .slice(3)
+      .filter((l) => l !== '')
+      .map((l) => unhex(l.slice(1))),
+  };
 }
 
 /** verdict.awk as purge.sh runs it: the request file, the "@ id" + od dump, kind auth. */
 function awkVerdict(c: Case): string {
   const req = join(dir, `${c.id}.req`);
   writeFileSync(req, purgeStdinText({ ids: [c.id], match: { kind: 'auth', authId: BOB }, mode: 'delete' }, [c.id]));
-  const out = execFileSync('awk', ['-v', 'K=auth', '-v', 'M=MARK', POSTFIX_VERDICT_AWK()], { input: `@ ${c.id}\n${od(textOf(c))}`, encoding: 'utf8', env: { LC_ALL: 'C', PATH: process.env.PATH, MS_REQ: req } });
+  const out = execFileSync('awk', ['-v', 'K=auth', '-v', 'M=MARK', POSTFIX_VERDICT_AWK()], {
+    input: `@ ${c.id}\n${od(textOf(c))}`,
+    encoding: 'utf8',
+    env: { LC_ALL: 'C', PATH: process.env.PATH, MS_REQ: req },
+  });
   return out.replace(new RegExp(`^MARK ${c.id} `), '').trimEnd();
 }
 
@@ -220,10 +291,21 @@ describe('the postfix submission proof: one table, TypeScript and awk', () => {
     // The attribution path: the dump among others, as the attributed queue reads it.
     const other = dump('deferred/F/FFFFF00001', [...auth(BOB), 'sender: o@x.invalid', 'recipient: o@far.example']);
     const env = parsePostcatEnvelopes([...other, ...c.lines, ...other].join('\n')).envelopes;
-    const m: QueueMessage = { id: c.id, sender: '', recipients: [], size: null, ageSeconds: null, frozen: false, held: false, bounce: false, queue: 'deferred' };
+    const m: QueueMessage = {
+      id: c.id,
+      sender: '',
+      recipients: [],
+      size: null,
+      ageSeconds: null,
+      frozen: false,
+      held: false,
+      bounce: false,
+      queue: 'deferred',
+    };
     const warnings = attributePostfixMessages([m], env);
     expect(m.authId).toBe('authId' in c.expect ? (c.expect.authId ?? undefined) : undefined);
-    const why = 'why' in c.expect ? `1 message(s) whose queue file envelope is not understood, not attributed: ${c.id} (${c.expect.why})` : undefined;
+    const why =
+      'why' in c.expect ? `1 message(s) whose queue file envelope is not understood, not attributed: ${c.id} (${c.expect.why})` : undefined;
     expect(warnings).toEqual(c.stream !== undefined ? [c.stream] : why !== undefined ? [why] : []);
   });
 

@@ -136,7 +136,9 @@ describe('maildrop and other showq states', () => {
       ['3F1C2A0E45', 'maildrop', 'www-data@web01.example', false, false, 30],
       ['9C1D21C0F1', 'deferred', '', false, true, 10600],
     ]);
-    expect(attributePostfixMessages(j.messages, new Map())).toEqual(['1 message(s) without readable queue file envelope, not attributed: 9C1D21C0F1']);
+    expect(attributePostfixMessages(j.messages, new Map())).toEqual([
+      '1 message(s) without readable queue file envelope, not attributed: 9C1D21C0F1',
+    ]);
   });
 });
 
@@ -165,21 +167,33 @@ describe('postfix adapter', () => {
     const d = tmp('ms-pfq-');
     const conf = "/etc/postfix-out'; rm -rf /";
     const run = (j: string) => {
-      script(join(d, 'postqueue'), `printf '%s|' "$@" >>'${join(d, 'argv')}'; echo >>'${join(d, 'argv')}'\n${j}\necho '-- 1 Kbytes in 1 Request.'`);
+      script(
+        join(d, 'postqueue'),
+        `printf '%s|' "$@" >>'${join(d, 'argv')}'; echo >>'${join(d, 'argv')}'\n${j}\necho '-- 1 Kbytes in 1 Request.'`,
+      );
       writeFileSync(join(d, 'argv'), '');
       const plan = postfix.queue(mtaHost(join(d, 'postfix'), { config_directory: conf }));
       const out = execFileSync('/bin/sh', ['-c', plan.command], { encoding: 'utf8' });
       return { l: plan.parse(out, '', 0), argv: readFileSync(join(d, 'argv'), 'utf8') };
     };
-    const json = JSON.stringify({ queue_name: 'deferred', queue_id: '4F2A81C0E3', arrival_time: 1, message_size: 5, sender: 'a@b', recipients: [{ address: 'c@d' }] });
+    const json = JSON.stringify({
+      queue_name: 'deferred',
+      queue_id: '4F2A81C0E3',
+      arrival_time: 1,
+      message_size: 5,
+      sender: 'a@b',
+      recipients: [{ address: 'c@d' }],
+    });
     const ok = run(`[ "$3" = -j ] && { echo '${json}'; exit 0; }`);
     expect(ok.argv).toBe(`-c|${conf}|-j|\n-c|${conf}|-p|\n`);
     expect(ok.l).toMatchObject({ reportedTotal: 1, warnings: [], messages: [{ id: '4F2A81C0E3' }] });
     // postfix < 3.1: -j is refused, the full -p listing is read
-    const old = run(`[ "$3" = -j ] && { echo 'postqueue: fatal: usage: postqueue -f | postqueue -p'; exit 1; }; echo '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------'`);
+    const old = run(
+      `[ "$3" = -j ] && { echo 'postqueue: fatal: usage: postqueue -f | postqueue -p'; exit 1; }; echo '-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------'`,
+    );
     expect(old.argv).toBe(`-c|${conf}|-j|\n-c|${conf}|-p|\n`);
     expect(old.l).toMatchObject({ reportedTotal: 1, warnings: [] });
-    expect(postfixQueueCommand(mtaHost('/usr/sbin/postfix'))).toContain("MS_POSTQUEUE=/usr/sbin/postqueue");
+    expect(postfixQueueCommand(mtaHost('/usr/sbin/postfix'))).toContain('MS_POSTQUEUE=/usr/sbin/postqueue');
   });
 
   it('-j path: messages from JSON, total from the footer, ages from the server clock', () => {

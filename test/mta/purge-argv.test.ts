@@ -37,7 +37,9 @@ function request(a: MtaAdapter, n: number, sender: (i: number) => string, kind: 
     ids: list,
     match: kind === 'auth' ? { kind: 'auth', authId } : { kind: 'bounce' },
     mode: 'delete',
-    expect: Object.fromEntries(list.map((id, i) => [id, kind === 'auth' ? { sender: sender(i) } : { sender: '', recipients: [sender(i), `b${i}@far.example`] }])),
+    expect: Object.fromEntries(
+      list.map((id, i) => [id, kind === 'auth' ? { sender: sender(i) } : { sender: '', recipients: [sender(i), `b${i}@far.example`] }]),
+    ),
   };
 }
 
@@ -47,10 +49,16 @@ describe('purge commands do not grow with the data (all four MTAs, with become)'
       it(`${a.name} ${kind}: 300 quote-heavy senders, wrapped in sudo, stay far below 128 KiB and the same size as one short one`, () => {
         const authId = `bob'${"'".repeat(200)}@example.test`;
         const big = a.ops!.purge(mtaHost(), request(a, 300, quoteHeavy, kind, authId));
-        const small = a.ops!.purge(mtaHost(), request(a, 1, () => 'a@b.example', kind, 'b@example.test'));
+        const small = a.ops!.purge(
+          mtaHost(),
+          request(a, 1, () => 'a@b.example', kind, 'b@example.test'),
+        );
         // Every id was accepted: nothing was dropped to make the command fit.
         const pre = big.parse('', '', 0).skipped;
-        expect(pre.filter((s) => !/no result from the server|not attempted/.test(s.reason)), a.name).toEqual([]);
+        expect(
+          pre.filter((s) => !/no result from the server|not attempted/.test(s.reason)),
+          a.name,
+        ).toEqual([]);
         const argv = wrapBecome(big.command, BECOME);
         expect(argv.startsWith('sudo -n')).toBe(true);
         expect(Buffer.byteLength(argv), a.name).toBeLessThan(MAX_ARG_STRLEN / 2);

@@ -15,7 +15,11 @@ describe('purgeStdinText / prepareStdinPurge', () => {
       ids: ['AAAAA1', 'BBBBB2', 'CCCCC3'],
       match: { kind: 'auth', authId: "b'ob" },
       mode: 'delete',
-      expect: { AAAAA1: { sender: '\u001b]8;;x\u0007 é' }, BBBBB2: { sender: '', recipients: [] }, CCCCC3: { sender: 'a', recipients: ['', 'x,y'] } },
+      expect: {
+        AAAAA1: { sender: '\u001b]8;;x\u0007 é' },
+        BBBBB2: { sender: '', recipients: [] },
+        CCCCC3: { sender: 'a', recipients: ['', 'x,y'] },
+      },
     };
     expect(purgeStdinText(req, ['AAAAA1', 'BBBBB2', 'CCCCC3', 'DDDDD4'])).toBe(
       `A ${hexOf("b'ob")}\nAAAAA1 s1b5d383b3b780720c3a9 -\nBBBBB2 s r\nCCCCC3 s61 rx,x${hexOf('x,y')}\nDDDDD4 - -\n. 4\n`,
@@ -24,13 +28,22 @@ describe('purgeStdinText / prepareStdinPurge', () => {
 
   it('senders with control characters are no longer refused; auth ids with them still are; bounces need recipients', () => {
     const ctl = { sender: 'a\u001b[31m\r\n\u0000b@x' };
-    const a = prepareStdinPurge({ ids: ['AAAAA1'], match: { kind: 'auth', authId: 'bob' }, mode: 'delete', expect: { AAAAA1: ctl } }, SHAPE, 'x');
+    const a = prepareStdinPurge(
+      { ids: ['AAAAA1'], match: { kind: 'auth', authId: 'bob' }, mode: 'delete', expect: { AAAAA1: ctl } },
+      SHAPE,
+      'x',
+    );
     expect(a).toEqual({ ids: ['AAAAA1'], skipped: [] });
     const nl = prepareStdinPurge({ ids: ['AAAAA1'], match: { kind: 'auth', authId: 'bob\nx' }, mode: 'delete' }, SHAPE, 'x');
     expect(nl.ids).toEqual([]);
     expect(nl.refusal).toMatch(/control/);
     const b = prepareStdinPurge(
-      { ids: ['AAAAA1', 'BBBBB2', 'bad id'], match: { kind: 'bounce' }, mode: 'delete', expect: { AAAAA1: { sender: '' }, BBBBB2: { sender: '', recipients: ['r@x'] } } },
+      {
+        ids: ['AAAAA1', 'BBBBB2', 'bad id'],
+        match: { kind: 'bounce' },
+        mode: 'delete',
+        expect: { AAAAA1: { sender: '' }, BBBBB2: { sender: '', recipients: ['r@x'] } },
+      },
       SHAPE,
       'x',
     );
@@ -43,7 +56,8 @@ describe('purgeStdinText / prepareStdinPurge', () => {
 });
 
 describe('stdinPrologue through /bin/sh', () => {
-  const run = (stdin: string) => execFileSync('/bin/sh', ['-c', [...stdinPrologue(), STDIN_IDS, 'echo "tmp=$t"'].join('\n')], { input: stdin, encoding: 'utf8' });
+  const run = (stdin: string) =>
+    execFileSync('/bin/sh', ['-c', [...stdinPrologue(), STDIN_IDS, 'echo "tmp=$t"'].join('\n')], { input: stdin, encoding: 'utf8' });
 
   it('keeps the request in a temporary file that is gone afterwards, and lists its ids', () => {
     const out = run('A 62\nAAAAA1 s -\nBBBBB2 - -\n. 2\n');
@@ -63,11 +77,26 @@ describe('parsePurgeOutput: pause and resume lines', () => {
   const opts = { sent: ['A1'], preSkipped: [], tool: 'tool' };
 
   it('become notes; a pause never reported resumed, or a failed resume, is a warning', () => {
-    const ok = parsePurgeOutput(`${PURGE_MARKER} A1 match\n${PURGE_MARKER} - paused qmail-send stopped\n${PURGE_MARKER} A1 done removed\n${PURGE_MARKER} - resumed qmail-send running, pid 7\n`, '', 0, opts);
-    expect(ok).toEqual({ done: ['A1'], skipped: [], warnings: [], notes: ['paused: qmail-send stopped', 'resumed: qmail-send running, pid 7'] });
+    const ok = parsePurgeOutput(
+      `${PURGE_MARKER} A1 match\n${PURGE_MARKER} - paused qmail-send stopped\n${PURGE_MARKER} A1 done removed\n${PURGE_MARKER} - resumed qmail-send running, pid 7\n`,
+      '',
+      0,
+      opts,
+    );
+    expect(ok).toEqual({
+      done: ['A1'],
+      skipped: [],
+      warnings: [],
+      notes: ['paused: qmail-send stopped', 'resumed: qmail-send running, pid 7'],
+    });
     const lost = parsePurgeOutput(`${PURGE_MARKER} - paused qmail-send stopped\n${PURGE_MARKER} A1 done removed\n`, '', null, opts);
     expect(lost.warnings).toEqual(['paused (qmail-send stopped) and no report that it was resumed: check the MTA']);
-    const down = parsePurgeOutput(`${PURGE_MARKER} - paused x\n${PURGE_MARKER} - notresumed qmail-send is not running \u001b[31m\n`, '', 0, opts);
+    const down = parsePurgeOutput(
+      `${PURGE_MARKER} - paused x\n${PURGE_MARKER} - notresumed qmail-send is not running \u001b[31m\n`,
+      '',
+      0,
+      opts,
+    );
     expect(down.warnings[0]).toMatch(/^NOT resumed: qmail-send is not running \S/);
     expect(down.warnings[0]).not.toContain('\u001b');
   });

@@ -49,7 +49,10 @@ function queue(envs: Record<string, Env>): { d: string; bin: string } {
     ];
     writeFileSync(join(d, 'q', id), Buffer.from(lines.join('\n'), 'utf8'));
   }
-  script(join(bin, 'postcat'), `[ "$1" = -e ] && [ "$2" = -q ] && [ -f ${d}/q/$3 ] && exec cat ${d}/q/$3; echo "postcat: fatal: open queue file $3: No such file or directory" >&2; exit 1`);
+  script(
+    join(bin, 'postcat'),
+    `[ "$1" = -e ] && [ "$2" = -q ] && [ -f ${d}/q/$3 ] && exec cat ${d}/q/$3; echo "postcat: fatal: open queue file $3: No such file or directory" >&2; exit 1`,
+  );
   script(
     join(bin, 'postsuper'),
     `echo "$@" >>${d}/postsuper.argv; n=0
@@ -59,12 +62,17 @@ if [ "$1" = -d ]; then echo "postsuper: Deleted: $n messages" >&2; else echo "po
   return { d, bin };
 }
 
-const ctx = (bin: string) => (mtaHost(join(bin, 'postqueue')));
+const ctx = (bin: string) => mtaHost(join(bin, 'postqueue'));
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `4F${String(i).padStart(9, '0')}`);
 
 describe('postfix purge: the request travels on stdin, compared byte for byte', () => {
   it('the command is the same script whatever the data; ids, senders and the auth id are only on stdin', () => {
-    const small = postfix.ops!.purge(mtaHost(), { ids: ['ABCDEF12345'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { ABCDEF12345: { sender: 'a@b' } } });
+    const small = postfix.ops!.purge(mtaHost(), {
+      ids: ['ABCDEF12345'],
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+      expect: { ABCDEF12345: { sender: 'a@b' } },
+    });
     const hostile = `'$(touch PWNED)'"\\`;
     const big = postfix.ops!.purge(mtaHost(), {
       ids: ids(300),
@@ -78,7 +86,7 @@ describe('postfix purge: the request travels on stdin, compared byte for byte', 
     expect(big.stdin!.endsWith('. 300\n')).toBe(true);
   });
 
-  it("300 messages with 400-character quote-heavy senders: every one matched and purged, nothing run", () => {
+  it('300 messages with 400-character quote-heavy senders: every one matched and purged, nothing run', () => {
     const n = 300;
     const list = ids(n);
     // Internal form: what postcat prints. The listing (postqueue -j) shows showq's quoted form
@@ -91,7 +99,12 @@ describe('postfix purge: the request travels on stdin, compared byte for byte', 
     const { d, bin } = queue(envs);
     const expect_ = Object.fromEntries(list.map((id, i) => [id, { sender: i % 2 === 0 ? internal(i) : quoted(i) }]));
     expect_['ALICE00001'] = { sender: internal(0) };
-    const plan = postfix.ops!.purge(ctx(bin), { ids: [...list, 'ALICE00001'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expect_ });
+    const plan = postfix.ops!.purge(ctx(bin), {
+      ids: [...list, 'ALICE00001'],
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+      expect: expect_,
+    });
     const { result } = runPlan(plan, d, bin);
     expect(result.skipped).toEqual([{ id: 'ALICE00001', reason: 'not submitted by this auth id' }]);
     expect(result.done).toEqual(list);
@@ -106,7 +119,7 @@ describe('postfix purge: the request travels on stdin, compared byte for byte', 
     // is stored as "ms-probe-\x1b[31m\x07 '$(x)q@x.invalid" (TAB became a space) and listed by
     // postqueue -j as "\"ms-probe-?[31m? '$(x)q\"@x.invalid".
     const raw = "ms-probe-\u001b[31m\u0007 '$(x)q@x.invalid";
-    const listed = "\"ms-probe-?[31m? '$(x)q\"@x.invalid";
+    const listed = '"ms-probe-?[31m? \'$(x)q"@x.invalid';
     const cr = 'cr\r\u0007\u001b]8;;http://evil\u0007@x.invalid';
     const { d, bin } = queue({
       AAAAA00001: { auth: BOB, sender: raw, recipients: ['a@far.example'] },
@@ -180,18 +193,35 @@ describe('postfix purge: the request travels on stdin, compared byte for byte', 
   it('a forged record inside a value does not pass: a second sender line, an attribute after the sender', () => {
     const { d, bin } = queue({
       // alice's message whose recipient smuggles a line: the attribute comes after the sender
-      CCCCC00001: { auth: 'alice@example.test', sender: 'a@x.invalid', recipients: [`y@far.example\nnamed_attribute: sasl_username=${BOB}`] },
+      CCCCC00001: {
+        auth: 'alice@example.test',
+        sender: 'a@x.invalid',
+        recipients: [`y@far.example\nnamed_attribute: sasl_username=${BOB}`],
+      },
       // a sender value that smuggles a null "sender: " line
       CCCCC00002: { sender: 'spam@x.invalid\nsender: ', recipients: ['forged@far.example'] },
       // a local submission (no SASL) whose one smuggled line names bob, after the sender
       CCCCC00003: { sender: 'a@x.invalid', recipients: ['y@far.example'], extra: [`named_attribute: sasl_username=${BOB}`] },
     });
-    const a = runPlan(postfix.ops!.purge(ctx(bin), { ids: ['CCCCC00001', 'CCCCC00003'], match: { kind: 'auth', authId: BOB }, mode: 'delete' }), d, bin).result;
+    const a = runPlan(
+      postfix.ops!.purge(ctx(bin), { ids: ['CCCCC00001', 'CCCCC00003'], match: { kind: 'auth', authId: BOB }, mode: 'delete' }),
+      d,
+      bin,
+    ).result;
     expect(a.skipped).toEqual([
       { id: 'CCCCC00001', reason: 'not submitted by this auth id' },
       { id: 'CCCCC00003', reason: 'not submitted by this auth id' },
     ]);
-    const b = runPlan(postfix.ops!.purge(ctx(bin), { ids: ['CCCCC00002'], match: { kind: 'bounce' }, mode: 'delete', expect: { CCCCC00002: { sender: '', recipients: ['forged@far.example'] } } }), d, bin).result;
+    const b = runPlan(
+      postfix.ops!.purge(ctx(bin), {
+        ids: ['CCCCC00002'],
+        match: { kind: 'bounce' },
+        mode: 'delete',
+        expect: { CCCCC00002: { sender: '', recipients: ['forged@far.example'] } },
+      }),
+      d,
+      bin,
+    ).result;
     expect(b.skipped).toEqual([{ id: 'CCCCC00002', reason: 'queue file not understood: 2 sender records' }]);
     expect(existsSync(join(d, 'postsuper.argv'))).toBe(false);
   });
@@ -215,7 +245,12 @@ describe('postfix purge: the request travels on stdin, compared byte for byte', 
     });
     const r = ['forged@far.example'];
     const { result } = runPlan(
-      postfix.ops!.purge(ctx(bin), { ids: ['EEEEE00001', 'EEEEE00002'], match: { kind: 'bounce' }, mode: 'hold', expect: { EEEEE00001: { sender: '', recipients: r }, EEEEE00002: { sender: 's@x.invalid', recipients: r } } }),
+      postfix.ops!.purge(ctx(bin), {
+        ids: ['EEEEE00001', 'EEEEE00002'],
+        match: { kind: 'bounce' },
+        mode: 'hold',
+        expect: { EEEEE00001: { sender: '', recipients: r }, EEEEE00002: { sender: 's@x.invalid', recipients: r } },
+      }),
       d,
       bin,
     );

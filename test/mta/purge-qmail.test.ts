@@ -32,7 +32,8 @@ function queue(msgs: Record<string, Msg>): { d: string; bin: string; q: string }
   const bin = join(d, 'bin');
   mkdirSync(bin);
   const q = join(d, 'queue');
-  for (const sub of ['mess', 'info', 'local', 'remote']) for (let n = 0; n < 23; n++) mkdirSync(join(q, sub, String(n)), { recursive: true });
+  for (const sub of ['mess', 'info', 'local', 'remote'])
+    for (let n = 0; n < 23; n++) mkdirSync(join(q, sub, String(n)), { recursive: true });
   for (const sub of ['intd', 'todo', 'bounce']) mkdirSync(join(q, sub), { recursive: true });
   for (const [id, m] of Object.entries(msgs)) {
     writeFileSync(join(q, 'mess', m.split, id), m.mess);
@@ -44,9 +45,15 @@ function queue(msgs: Record<string, Msg>): { d: string; bin: string; q: string }
   return { d, bin, q };
 }
 
-const ctx = (d: string) => (mtaHost(undefined, { queue_directory: join(d, 'queue') }));
+const ctx = (d: string) => mtaHost(undefined, { queue_directory: join(d, 'queue') });
 /** A supervise setting that finds nothing on this machine (no /proc entries, no systemd). */
-const quiet = (d: string) => ({ procRoot: join(d, 'noproc'), systemdMarker: join(d, 'nosystemd'), initScript: join(d, 'noinit'), stateDir: join(d, 'state'), waitSeconds: 1 });
+const quiet = (d: string) => ({
+  procRoot: join(d, 'noproc'),
+  systemdMarker: join(d, 'nosystemd'),
+  initScript: join(d, 'noinit'),
+  stateDir: join(d, 'state'),
+  waitSeconds: 1,
+});
 const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
 describe('qmail purge: the request travels on stdin, compared byte for byte', () => {
@@ -62,13 +69,20 @@ describe('qmail purge: the request travels on stdin, compared byte for byte', ()
     msgs['200000'] = { split: '4', sender: 'a@x.invalid', mess: smtpd('alice@example.test'), remote: ['Tz@far.example'] };
     senders['200000'] = { sender: 'a@x.invalid' };
     const { d, bin, q } = queue(msgs);
-    const plan = qmailPurge(ctx(d), { ids: [...ids, '200000'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: senders }, quiet(d));
+    const plan = qmailPurge(
+      ctx(d),
+      { ids: [...ids, '200000'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: senders },
+      quiet(d),
+    );
     expect(plan.command).not.toContain("''''");
     const { result, stdout } = runPlan(plan, d, bin);
     expect(result.skipped).toEqual([{ id: '200000', reason: 'not submitted by this auth id' }]);
     expect(result.done).toEqual(ids);
     expect(result.warnings).toEqual([]);
-    expect(result.notes).toEqual(['paused: qmail-send stopped for the removal (qmailctl stop)', 'resumed: qctl start exited 0 (qmailctl start)']);
+    expect(result.notes).toEqual([
+      'paused: qmail-send stopped for the removal (qmailctl stop)',
+      'resumed: qctl start exited 0 (qmailctl start)',
+    ]);
     expect(stdout).not.toMatch(/NOT resumed/);
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
     expect(readFileSync(join(d, 'qmailctl.log'), 'utf8')).toBe('qmailctl stop\nqmailctl start\n');
@@ -122,7 +136,20 @@ describe('qmail purge: the request travels on stdin, compared byte for byte', ()
     const { result } = runPlan(
       qmailPurge(
         ctx(d),
-        { ids: ['11', '12', '13', '14', '15', '16', '17'], match: { kind: 'bounce' }, mode: 'delete', expect: { '11': r, '12': r, '13': r, '14': r, '15': { sender: '', recipients: ['x_y@far.example'] }, '16': r, '17': { sender: '' } } },
+        {
+          ids: ['11', '12', '13', '14', '15', '16', '17'],
+          match: { kind: 'bounce' },
+          mode: 'delete',
+          expect: {
+            '11': r,
+            '12': r,
+            '13': r,
+            '14': r,
+            '15': { sender: '', recipients: ['x_y@far.example'] },
+            '16': r,
+            '17': { sender: '' },
+          },
+        },
         quiet(d),
       ),
       d,
@@ -141,7 +168,11 @@ describe('qmail purge: the request travels on stdin, compared byte for byte', ()
 
   it('nothing matched: qmail-send is never stopped; a request cut short touches nothing', () => {
     const { d, bin } = queue({ '21': { split: '21', sender: 's@x.invalid', mess: smtpd('alice@example.test'), remote: ['Ta@b'] } });
-    const plan = qmailPurge(ctx(d), { ids: ['21'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '21': { sender: 's@x.invalid' } } }, quiet(d));
+    const plan = qmailPurge(
+      ctx(d),
+      { ids: ['21'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '21': { sender: 's@x.invalid' } } },
+      quiet(d),
+    );
     expect(runPlan(plan, d, bin).result.skipped).toEqual([{ id: '21', reason: 'not submitted by this auth id' }]);
     const cut = runPlan({ ...plan, stdin: plan.stdin!.slice(0, -4) }, d, bin).result;
     expect(cut.skipped[0]!.reason).toBe('not attempted: the request on stdin is missing or incomplete');
@@ -149,8 +180,18 @@ describe('qmail purge: the request travels on stdin, compared byte for byte', ()
   });
 
   it('the adapter entry point takes the same path (stdin set, command fixed)', () => {
-    const a = qmail.ops!.purge(mtaHost(), { ids: ['1'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1': { sender: '', recipients: ['a@b'] } } });
-    const b = qmail.ops!.purge(mtaHost(), { ids: ['2', '3'], match: { kind: 'bounce' }, mode: 'delete', expect: { '2': { sender: '', recipients: ["'$(x)'"] }, '3': { sender: '', recipients: [] } } });
+    const a = qmail.ops!.purge(mtaHost(), {
+      ids: ['1'],
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: { '1': { sender: '', recipients: ['a@b'] } },
+    });
+    const b = qmail.ops!.purge(mtaHost(), {
+      ids: ['2', '3'],
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: { '2': { sender: '', recipients: ["'$(x)'"] }, '3': { sender: '', recipients: [] } },
+    });
     expect(a.command).toBe(b.command);
     expect(b.stdin).toBe(`2 s r${'x' + Buffer.from("'$(x)'").toString('hex')}\n3 s r\n. 2\n`);
   });
@@ -178,17 +219,35 @@ describe('qmail purge while a delivery hangs', () => {
     mkdirSync(join(proc, String(send)), { recursive: true });
     writeFileSync(join(proc, String(send), 'status'), status('qmail-send', 'S (sleeping)', 1));
     // The hanging qmail-remote: on TERM, qmail-send (which was waiting for it) exits.
-    const remote = spawn('/bin/sh', ['-c', `trap 'printf "Name:\\tqmail-send\\nState:\\tZ (zombie)\\nPPid:\\t1\\nUid:\\t0\\t0\\t0\\t0\\n" >${proc}/${send}/status; echo TERM >${d}/remote.log; exit 0' TERM; while :; do sleep 0.1; done`], { stdio: 'ignore' });
+    const remote = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        `trap 'printf "Name:\\tqmail-send\\nState:\\tZ (zombie)\\nPPid:\\t1\\nUid:\\t0\\t0\\t0\\t0\\n" >${proc}/${send}/status; echo TERM >${d}/remote.log; exit 0' TERM; while :; do sleep 0.1; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     kids.push(remote);
     // pgrep -P: qmail-send -> qmail-rspawn (4242) -> qmail-remote.
-    script(join(bin, 'pgrep'), `echo "pgrep $*" >>${d}/pgrep.log; case "$*" in "-P ${send} -x qmail-rspawn") echo 4242;; "-P 4242 -x qmail-remote") echo ${remote.pid};; *) exit 1;; esac`);
+    script(
+      join(bin, 'pgrep'),
+      `echo "pgrep $*" >>${d}/pgrep.log; case "$*" in "-P ${send} -x qmail-rspawn") echo 4242;; "-P 4242 -x qmail-remote") echo ${remote.pid};; *) exit 1;; esac`,
+    );
     // qmailctl start brings up a new qmail-send (another live pid: our parent).
     const next = process.ppid;
     script(
       join(bin, 'qmailctl'),
       `echo "qmailctl $1" >>${d}/qmailctl.log; if [ "$1" = start ]; then ${failStart ? 'exit 1' : `mkdir -p ${proc}/${next}; printf 'Name:\\tqmail-send\\nState:\\tS (sleeping)\\nPPid:\\t1\\nUid:\\t0\\t0\\t0\\t0\\n' >${proc}/${next}/status`}; fi`,
     );
-    const sup = { procRoot: proc, systemdMarker: join(d, 'nosystemd'), initScript: join(d, 'noinit'), stateDir: join(d, 'state'), waitSeconds: 1, qmailsUid: 0, rootUid: 0 };
+    const sup = {
+      procRoot: proc,
+      systemdMarker: join(d, 'nosystemd'),
+      initScript: join(d, 'noinit'),
+      stateDir: join(d, 'state'),
+      waitSeconds: 1,
+      qmailsUid: 0,
+      rootUid: 0,
+    };
     return { d, bin, q, sup, remote, next };
   }
 

@@ -130,7 +130,19 @@ done`,
 function addEximMsg(d: string, m: EximMsg): void {
   const rcpts = m.recipients ?? ['x@remote.example'];
   const env = ['-host_auth plain_server', ...(m.authId !== undefined ? [`--auth_id ${m.authId}`] : []), '-frozen 1795409298'];
-  const h = [`${m.id}-H`, 'Debian-exim 100 102', `<${m.sender}>`, '1795409270 0', ...env, ...(m.tree ?? ['XX']), String(rcpts.length), ...rcpts, '', '018F From: x', ''].join('\n');
+  const h = [
+    `${m.id}-H`,
+    'Debian-exim 100 102',
+    `<${m.sender}>`,
+    '1795409270 0',
+    ...env,
+    ...(m.tree ?? ['XX']),
+    String(rcpts.length),
+    ...rcpts,
+    '',
+    '018F From: x',
+    '',
+  ].join('\n');
   writeFileSync(join(d, 'spool', 'input', `${m.id}-H`), h, 'utf8');
   writeFileSync(join(d, 'spool', 'input', `${m.id}-D`), `${m.id}-D\nbody\n`);
 }
@@ -161,7 +173,9 @@ function sendmailQueue(msgs: SmMsg[]): { d: string; bin: string } {
     if (m.authId !== undefined) {
       const pid = 20000 + i;
       log.push(`Nov 23 04:47:50 h sm-mta[${pid}]: AUTH=server, relay=localhost [127.0.0.1], authid=${m.authId}, mech=PLAIN, bits=0`);
-      log.push(`Nov 23 04:47:50 h sm-mta[${pid}]: ${m.id}: from=<${m.sender}>, size=1, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]`);
+      log.push(
+        `Nov 23 04:47:50 h sm-mta[${pid}]: ${m.id}: from=<${m.sender}>, size=1, proto=ESMTPA, daemon=MTA-v4, relay=localhost [127.0.0.1]`,
+      );
     }
   });
   writeFileSync(join(d, 'mail.log'), `${log.join('\n')}\n`, 'utf8');
@@ -178,13 +192,20 @@ for a in "$@"; do case $a in -qI*) id=\${a#-qI}; f=${d}/mq/qf$id; [ -f "$f" ] ||
 }
 
 const smIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `6AN4mW${String(i).padStart(8, '0')}`);
-const smCtx = (d: string, bin: string, extra: Record<string, unknown> = {}) => (mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log'), ...extra }));
+const smCtx = (d: string, bin: string, extra: Record<string, unknown> = {}) =>
+  mtaHost(join(bin, 'sendmail'), { queue_directory: join(d, 'mq'), mail_log: join(d, 'mail.log'), ...extra });
 
 /** Run a plan the way `ansible_become` does: `sudo -n … /bin/sh -c CMD` (a stub sudo that drops its options). */
 function runBecome(plan: ReadPlan<PurgeResult>, d: string, bin: string): { result: PurgeResult; outer: string } {
   script(join(bin, 'sudo'), 'while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done; shift; exec "$@"');
   const outer = wrapBecome(plan.command, { become: true, becomeUser: 'root', user: 'admin' });
-  const r = spawnSync('/bin/sh', ['-c', outer], { cwd: d, input: plan.stdin ?? '', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  const r = spawnSync('/bin/sh', ['-c', outer], {
+    cwd: d,
+    input: plan.stdin ?? '',
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
   if (r.error) throw r.error;
   return { result: plan.parse(r.stdout, r.stderr, r.status), outer };
 }
@@ -192,16 +213,36 @@ function runBecome(plan: ReadPlan<PurgeResult>, d: string, bin: string): { resul
 // ---------------------------------------------------------------------------
 describe('the request travels on stdin: the command text is fixed', () => {
   it('no id, sender, recipient or auth id is in the command; its size does not depend on them', () => {
-    const one = exim.ops!.purge(mtaHost(), { ids: ['1xVLyY-0005n4-1b'], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { '1xVLyY-0005n4-1b': { sender: 'a@b' } } });
+    const one = exim.ops!.purge(mtaHost(), {
+      ids: ['1xVLyY-0005n4-1b'],
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+      expect: { '1xVLyY-0005n4-1b': { sender: 'a@b' } },
+    });
     const ids = eximIds(1000);
-    const many = exim.ops!.purge(mtaHost(), { ids, match: { kind: 'auth', authId: `${BOB}'`.repeat(500) }, mode: 'delete', expect: Object.fromEntries(ids.map((id) => [id, { sender: "'".repeat(10_000) }])) });
+    const many = exim.ops!.purge(mtaHost(), {
+      ids,
+      match: { kind: 'auth', authId: `${BOB}'`.repeat(500) },
+      mode: 'delete',
+      expect: Object.fromEntries(ids.map((id) => [id, { sender: "'".repeat(10_000) }])),
+    });
     expect(many.command).toBe(one.command);
     expect(many.command).not.toContain(ids[0]);
     expect(many.command).not.toContain(BOB);
     expect(many.stdin!.length).toBeGreaterThan(10_000 * 2 * 1000);
-    const sm1 = sendmail.ops!.purge(mtaHost(), { ids: ['6AN4mWEi022971'], match: { kind: 'bounce' }, mode: 'delete', expect: { '6AN4mWEi022971': { sender: '', recipients: ['a@b'] } } });
+    const sm1 = sendmail.ops!.purge(mtaHost(), {
+      ids: ['6AN4mWEi022971'],
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: { '6AN4mWEi022971': { sender: '', recipients: ['a@b'] } },
+    });
     const smIdsN = smIds(1000);
-    const smN = sendmail.ops!.purge(mtaHost(), { ids: smIdsN, match: { kind: 'bounce' }, mode: 'delete', expect: Object.fromEntries(smIdsN.map((id) => [id, { sender: '', recipients: ["'$(x)'".repeat(1000)] }])) });
+    const smN = sendmail.ops!.purge(mtaHost(), {
+      ids: smIdsN,
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: Object.fromEntries(smIdsN.map((id) => [id, { sender: '', recipients: ["'$(x)'".repeat(1000)] }])),
+    });
     expect(smN.command).toBe(sm1.command);
     expect(smN.command).not.toContain('$(x)');
   });
@@ -229,7 +270,11 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
     ]);
     expect(result.warnings).toEqual([]);
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
-    expect(readdirSync(join(d, 'spool', 'input')).filter((f) => f.endsWith('-H')).sort()).toEqual([`${b}-H`, `${c}-H`]);
+    expect(
+      readdirSync(join(d, 'spool', 'input'))
+        .filter((f) => f.endsWith('-H'))
+        .sort(),
+    ).toEqual([`${b}-H`, `${c}-H`]);
   });
 
   it('an auth id with quotes and $(…) is compared as bytes; a look-alike (trailing space) is not it', () => {
@@ -239,7 +284,11 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       { id: a, sender: 's@x.invalid', authId: weird },
       { id: b, sender: 's@x.invalid', authId: `${weird} ` },
     ]);
-    const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [a, b], match: { kind: 'auth', authId: weird }, mode: 'delete' }), d, bin);
+    const { result } = runPlan(
+      exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [a, b], match: { kind: 'auth', authId: weird }, mode: 'delete' }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual([a]);
     expect(result.skipped.map((s) => s.id)).toEqual([b]);
     expect(existsSync(join(d, 'PWNED'))).toBe(false);
@@ -249,12 +298,19 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
     const ids = eximIds(300);
     const sender = (i: number) => `${"'".repeat(10_000)}${i}@x.invalid`;
     const { d, bin } = eximSpool(ids.map((id, i) => ({ id, sender: sender(i), authId: BOB })));
-    const req = (n: number): PurgeRequest => ({ ids: ids.slice(0, n), match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: Object.fromEntries(ids.slice(0, n).map((id, i) => [id, { sender: sender(i) }])) });
+    const req = (n: number): PurgeRequest => ({
+      ids: ids.slice(0, n),
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+      expect: Object.fromEntries(ids.slice(0, n).map((id, i) => [id, { sender: sender(i) }])),
+    });
     const plan = exim.ops!.purge(mtaHost(join(bin, 'exim')), req(300));
     const { result, outer } = runBecome(plan, d, bin);
     expect(result.done.length, JSON.stringify(result.skipped.slice(0, 2))).toBe(300);
     // sudo's argument is the wrapped command: constant, and far under Linux's 128 KiB per argument.
-    expect(outer.length).toBe(wrapBecome(exim.ops!.purge(mtaHost(join(bin, 'exim')), req(1)).command, { become: true, becomeUser: 'root', user: 'admin' }).length);
+    expect(outer.length).toBe(
+      wrapBecome(exim.ops!.purge(mtaHost(join(bin, 'exim')), req(1)).command, { become: true, becomeUser: 'root', user: 'admin' }).length,
+    );
     expect(outer.length).toBeLessThan(32 * 1024);
     expect(readdirSync(join(d, 'spool', 'input'))).toEqual([]);
   });
@@ -266,7 +322,12 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       // a recipient was added since the listing
       { id: b, sender: '', recipients: ['info@promo.invalid', 'customer@shop.test'] },
       // delivered already (non-recipients tree), and current exim's "addr orcpt len,dsn errors_to len,pno#3" line
-      { id: c, sender: '', recipients: ['done@shop.test', 'sales@cheap.invalid rfc822;sales@cheap.invalid 26,0 errs@x 6,0#3'], tree: ['NN done@shop.test'] },
+      {
+        id: c,
+        sender: '',
+        recipients: ['done@shop.test', 'sales@cheap.invalid rfc822;sales@cheap.invalid 26,0 errs@x 6,0#3'],
+        tree: ['NN done@shop.test'],
+      },
       // not a bounce any more (id reused by a normal message)
       { id: e, sender: 'someone@example.test', recipients: ['info@promo.invalid'] },
       // no recipient left undelivered
@@ -277,7 +338,13 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       ids: [a, b, c, e, f],
       match: { kind: 'bounce' },
       mode: 'delete',
-      expect: { [a]: exp(['info@promo.invalid']), [b]: exp(['info@promo.invalid']), [c]: exp(['sales@cheap.invalid']), [e]: exp(['info@promo.invalid']), [f]: exp(['x@promo.invalid']) },
+      expect: {
+        [a]: exp(['info@promo.invalid']),
+        [b]: exp(['info@promo.invalid']),
+        [c]: exp(['sales@cheap.invalid']),
+        [e]: exp(['info@promo.invalid']),
+        [f]: exp(['x@promo.invalid']),
+      },
     };
     const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), req), d, bin);
     expect(result.done.sort()).toEqual([a, c].sort());
@@ -287,7 +354,12 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
       { id: f, reason: 'recipients changed: none is left undelivered' },
     ]);
     // Without expected recipients a bounce is not attempted at all.
-    const none = exim.ops!.purge(mtaHost(join(bin, 'exim')), { ids: [b], match: { kind: 'bounce' }, mode: 'delete', expect: { [b]: { sender: '' } } });
+    const none = exim.ops!.purge(mtaHost(join(bin, 'exim')), {
+      ids: [b],
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: { [b]: { sender: '' } },
+    });
     expect(none.command).toBe('true');
     expect(none.parse('', '', 0).skipped[0]!.reason).toMatch(/no expected recipients/);
   });
@@ -307,14 +379,28 @@ describe('exim: senders compared byte for byte, recipients re-checked', () => {
     ];
     const ids = eximIds(lines.length);
     const { d, bin } = eximSpool(ids.map((id, i) => ({ id, sender: '', recipients: [lines[i]!] })));
-    const req: PurgeRequest = { ids, match: { kind: 'bounce' }, mode: 'delete', expect: Object.fromEntries(ids.map((id, i) => [id, { sender: '', recipients: [recipientAddress(lines[i]!)] }])) };
+    const req: PurgeRequest = {
+      ids,
+      match: { kind: 'bounce' },
+      mode: 'delete',
+      expect: Object.fromEntries(ids.map((id, i) => [id, { sender: '', recipients: [recipientAddress(lines[i]!)] }])),
+    };
     const { result } = runPlan(exim.ops!.purge(mtaHost(join(bin, 'exim')), req), d, bin);
     expect(result.skipped).toEqual([]);
     expect(result.done.length).toBe(lines.length);
     // A line whose length fields do not add up is not guessed at: the bounce stays.
     const [bad] = eximIds(1) as [string];
     const s2 = eximSpool([{ id: bad, sender: '', recipients: ['a@b errs@x 99,0#1'] }]);
-    const r2 = runPlan(exim.ops!.purge(mtaHost(join(s2.bin, 'exim')), { ids: [bad], match: { kind: 'bounce' }, mode: 'delete', expect: { [bad]: { sender: '', recipients: ['a@b'] } } }), s2.d, s2.bin).result;
+    const r2 = runPlan(
+      exim.ops!.purge(mtaHost(join(s2.bin, 'exim')), {
+        ids: [bad],
+        match: { kind: 'bounce' },
+        mode: 'delete',
+        expect: { [bad]: { sender: '', recipients: ['a@b'] } },
+      }),
+      s2.d,
+      s2.bin,
+    ).result;
     expect(r2.done).toEqual([]);
   });
 });
@@ -327,7 +413,12 @@ describe('sendmail: senders compared byte for byte, recipients re-checked', () =
       { id: b, sender: NASTY, authId: BOB },
       { id: c, sender: NASTY, authId: 'alice@example.test' },
     ]);
-    const req: PurgeRequest = { ids: [a, b, c], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { [a]: { sender: NASTY }, [b]: { sender: NASTY.replace('\r', '') }, [c]: { sender: NASTY } } };
+    const req: PurgeRequest = {
+      ids: [a, b, c],
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+      expect: { [a]: { sender: NASTY }, [b]: { sender: NASTY.replace('\r', '') }, [c]: { sender: NASTY } },
+    };
     const { result } = runPlan(sendmail.ops!.purge(smCtx(d, bin), req), d, bin);
     expect(result.done).toEqual([a]);
     expect(result.skipped).toEqual([
@@ -342,7 +433,12 @@ describe('sendmail: senders compared byte for byte, recipients re-checked', () =
     const ids = smIds(300);
     const sender = (i: number) => `${"'".repeat(3000)}$(touch PWNED)${i}@x.invalid`;
     const { d, bin } = sendmailQueue(ids.map((id, i) => ({ id, sender: sender(i), authId: BOB })));
-    const plan = sendmail.ops!.purge(smCtx(d, bin), { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: Object.fromEntries(ids.map((id, i) => [id, { sender: sender(i) }])) });
+    const plan = sendmail.ops!.purge(smCtx(d, bin), {
+      ids,
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+      expect: Object.fromEntries(ids.map((id, i) => [id, { sender: sender(i) }])),
+    });
     const { result, outer } = runBecome(plan, d, bin);
     expect(result.done.length, JSON.stringify(result.skipped.slice(0, 2))).toBe(300);
     expect(outer.length).toBeLessThan(32 * 1024);
@@ -357,7 +453,11 @@ describe('sendmail: senders compared byte for byte, recipients re-checked', () =
       { id: b, sender: '', recipients: ['info@promo.invalid', 'customer@shop.test'] },
     ]);
     const exp = { sender: '', recipients: ['info@promo.invalid'] };
-    const { result } = runPlan(sendmail.ops!.purge(smCtx(d, bin), { ids: [a, b], match: { kind: 'bounce' }, mode: 'delete', expect: { [a]: exp, [b]: exp } }), d, bin);
+    const { result } = runPlan(
+      sendmail.ops!.purge(smCtx(d, bin), { ids: [a, b], match: { kind: 'bounce' }, mode: 'delete', expect: { [a]: exp, [b]: exp } }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual([a]);
     expect(result.skipped).toEqual([{ id: b, reason: 'recipients changed: an undelivered recipient is not among the expected ones' }]);
   });
@@ -381,11 +481,24 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     // The legit message is held too: it is not matched, so its holder is left alone.
     const legitRunner = await busyRunner(mta, join(d, 'spool', 'input', `${legit}-D`), join(d, 'ready-l'));
     // An MTA process with a matched message open but no lock (an admin's `exim -Mvb`): not a delivery.
-    const viewer = spawn(mta, ['-e', 'open(my $f, "<", $ARGV[0]) or die; open(my $r, ">", $ARGV[1]); close $r; sleep 600', join(d, 'spool', 'input', `${c}-D`), join(d, 'ready-c')], { stdio: 'ignore', detached: true });
+    const viewer = spawn(
+      mta,
+      [
+        '-e',
+        'open(my $f, "<", $ARGV[0]) or die; open(my $r, ">", $ARGV[1]); close $r; sleep 600',
+        join(d, 'spool', 'input', `${c}-D`),
+        join(d, 'ready-c'),
+      ],
+      { stdio: 'ignore', detached: true },
+    );
     started.push(viewer);
     await until('viewer', () => existsSync(join(d, 'ready-c')));
     const ctx = mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') });
-    const { result, stdout } = runPlan(exim.ops!.purge(ctx, { ids: [a, b, legit, c], match: { kind: 'auth', authId: BOB }, mode: 'delete' }), d, bin);
+    const { result, stdout } = runPlan(
+      exim.ops!.purge(ctx, { ids: [a, b, legit, c], match: { kind: 'auth', authId: BOB }, mode: 'delete' }),
+      d,
+      bin,
+    );
     expect(result.done).toEqual([a, c]);
     expect(result.skipped.find((s) => s.id === b)!.reason).toMatch(/did not take effect/);
     expect(result.skipped.find((s) => s.id === legit)!.reason).toBe('not submitted by this auth id');
@@ -426,7 +539,12 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const daemon = await fakeDaemon(mta, join(d, 'daemon.pid'));
     const busy = await busyRunner(mta, join(d, 'mq', `qf${a}`), join(d, 'ready-a'));
     const { result } = runPlan(
-      sendmail.ops!.purge(smCtx(d, bin, { mta_pid_file: join(d, 'daemon.pid') }), { ids: [a, legit], match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: { [a]: { sender: 's@x.invalid' }, [legit]: { sender: 'alice@example.test' } } }),
+      sendmail.ops!.purge(smCtx(d, bin, { mta_pid_file: join(d, 'daemon.pid') }), {
+        ids: [a, legit],
+        match: { kind: 'auth', authId: BOB },
+        mode: 'delete',
+        expect: { [a]: { sender: 's@x.invalid' }, [legit]: { sender: 'alice@example.test' } },
+      }),
       d,
       bin,
     );
@@ -449,9 +567,18 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const daemon = await fakeDaemon(mta, join(d, 'daemon.pid'));
     const busy = await busyRunner(mta, join(d, 'spool', 'input', `${a}-D`), join(d, 'ready-a'));
     writeFileSync(join(d, 'fail-midway'), '');
-    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') }), { ids: [a, b], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
+    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') }), {
+      ids: [a, b],
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+    });
     // The stub exim kills the script (its pid written first) while it removes the first message.
-    const r = spawnSync('/bin/sh', ['-c', `echo $$ >${d}/script.pid; ${plan.command}`], { cwd: d, input: plan.stdin, encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const r = spawnSync('/bin/sh', ['-c', `echo $$ >${d}/script.pid; ${plan.command}`], {
+      cwd: d,
+      input: plan.stdin,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
     expect(r.status).toBe(143);
     expect(r.stdout).toContain(`${PURGE_MARKER} - paused daemon ${daemon}`);
     const res = plan.parse(r.stdout, r.stderr, r.status);
@@ -471,8 +598,16 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const mta = fakeMtaBinary(d, 'exim4');
     const daemon = await fakeDaemon(mta, join(d, 'daemon.pid'));
     const busy = await busyRunner(mta, join(d, 'spool', 'input', `${a}-D`), join(d, 'ready-a'));
-    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') }), { ids: [a, b], match: { kind: 'auth', authId: BOB }, mode: 'delete' });
-    const child = spawn('/bin/sh', ['-c', plan.command], { cwd: d, env: { ...process.env, TMPDIR: join(d, 'tmp'), PATH: `${bin}:${process.env.PATH}` }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const plan = exim.ops!.purge(mtaHost(join(bin, 'exim'), { mta_pid_file: join(d, 'daemon.pid') }), {
+      ids: [a, b],
+      match: { kind: 'auth', authId: BOB },
+      mode: 'delete',
+    });
+    const child = spawn('/bin/sh', ['-c', plan.command], {
+      cwd: d,
+      env: { ...process.env, TMPDIR: join(d, 'tmp'), PATH: `${bin}:${process.env.PATH}` },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     child.stdin.end(plan.stdin);
     // The first line is "paused daemon …": then the reader is gone, as an SSH channel that closed.
     child.stdout.once('data', () => child.stdout.destroy());
@@ -487,11 +622,18 @@ describe('a busy queue runner: paused, its delivery killed, the message purged, 
     const d = tmp('ms-stdin-');
     const mta = fakeMtaBinary(d, 'exim4');
     const daemon = await fakeDaemon(mta, join(d, 'daemon.pid'));
-    const cmd = [...stdinPrologue(), runnerPauseFragment({ probe: `cat ${d}/daemon.pid`, exe: ['exim4'], watchdogSeconds: 10 }), 'ms_pause', 'kill -KILL $$'].join('\n');
+    const cmd = [
+      ...stdinPrologue(),
+      runnerPauseFragment({ probe: `cat ${d}/daemon.pid`, exe: ['exim4'], watchdogSeconds: 10 }),
+      'ms_pause',
+      'kill -KILL $$',
+    ].join('\n');
     const r = spawnSync('/bin/sh', ['-c', cmd], { input: '. 0\n', encoding: 'utf8' });
     expect(r.signal).toBe('SIGKILL');
     expect(r.stdout).toContain(`paused daemon ${daemon}`);
-    expect(parsePurgeOutput(r.stdout, '', null, { sent: [], preSkipped: [], tool: 'x' }).warnings.join(' ')).toMatch(/no report that it was resumed/);
+    expect(parsePurgeOutput(r.stdout, '', null, { sent: [], preSkipped: [], tool: 'x' }).warnings.join(' ')).toMatch(
+      /no report that it was resumed/,
+    );
     expect(state(daemon)).toBe('T');
     await until('the watchdog resumes the daemon', () => /^[RS]$/.test(state(daemon)), 15_000);
   }, 20_000);

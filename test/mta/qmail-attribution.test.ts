@@ -6,7 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qmail } from '../../src/mta/qmail/adapter.js';
-import { attributeQmailMessages, parseQmailAttributedOutput, parseQmailMessDump, qmailAttributedCommand } from '../../src/mta/qmail/attribution.js';
+import {
+  attributeQmailMessages,
+  parseQmailAttributedOutput,
+  parseQmailMessDump,
+  qmailAttributedCommand,
+} from '../../src/mta/qmail/attribution.js';
 import { type QmailQueueMessage } from '../../src/mta/qmail/listing.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture, runPlan as run } from './helpers.js';
@@ -64,7 +69,9 @@ describe('parseQmailMessDump', () => {
   });
 
   it('keeps at most one line more than the rule reads, and never throws', () => {
-    const d = parseQmailMessDump(['__MAILSWEEP_QMAIL__ 7', ...Array.from({ length: 500 }, () => '|X: y'), '__MAILSWEEP_QMAIL_END__ 7 cap'].join('\n'));
+    const d = parseQmailMessDump(
+      ['__MAILSWEEP_QMAIL__ 7', ...Array.from({ length: 500 }, () => '|X: y'), '__MAILSWEEP_QMAIL_END__ 7 cap'].join('\n'),
+    );
     expect(d.records.get('7')!.lines.length).toBe(201);
     for (const input of HOSTILE_INPUTS) assertPrintable(parseQmailMessDump(input).warnings);
   });
@@ -90,7 +97,9 @@ describe('parseQmailAttributedOutput (recorded shape)', () => {
     expect(l.warnings).toEqual([
       `${COMMAND_FAILED} qmail mess file read exited 1: find: ‘/var/qmail/queue/mess/9’: Permission denied`,
       '1 message(s) without a mess file (delivered meanwhile?), not attributed: 1183250',
-      expect.stringMatching(/^1 message\(s\) carry a qmail-smtpd AUTH header but were queued by qmail-queue as uid 48, not qmaild: not attributed/),
+      expect.stringMatching(
+        /^1 message\(s\) carry a qmail-smtpd AUTH header but were queued by qmail-queue as uid 48, not qmaild: not attributed/,
+      ),
     ]);
     assertPrintable(l.warnings);
   });
@@ -112,8 +121,12 @@ describe('parseQmailAttributedOutput (recorded shape)', () => {
   });
 
   it('attributeQmailMessages leaves unmatched ids alone', () => {
-    const msgs: QmailQueueMessage[] = [{ id: '5', sender: '', recipients: [], size: 1, ageSeconds: 1, frozen: false, held: false, bounce: true }];
-    expect(attributeQmailMessages(msgs, parseQmailMessDump(''))).toEqual(['1 message(s) without a mess file (delivered meanwhile?), not attributed: 5']);
+    const msgs: QmailQueueMessage[] = [
+      { id: '5', sender: '', recipients: [], size: 1, ageSeconds: 1, frozen: false, held: false, bounce: true },
+    ];
+    expect(attributeQmailMessages(msgs, parseQmailMessDump(''))).toEqual([
+      '1 message(s) without a mess file (delivered meanwhile?), not attributed: 5',
+    ]);
     expect(msgs[0]!.authId).toBeUndefined();
   });
 });
@@ -143,7 +156,10 @@ describe('attributedQueue through /bin/sh (fake queue tree)', () => {
   });
 
   it('a large queue is read in one pass (one awk, a few lines per message)', () => {
-    const many = Array.from({ length: 3000 }, (_, i) => ({ name: `m${i}`, text: mess(QQ, from(`u${i % 7}@example.test@203.0.113.9`), by('ESMTPA')) }));
+    const many = Array.from({ length: 3000 }, (_, i) => ({
+      name: `m${i}`,
+      text: mess(QQ, from(`u${i % 7}@example.test@203.0.113.9`), by('ESMTPA')),
+    }));
     const t = queueTree(many);
     const started = Date.now();
     const { result, stdout } = run(qmail.attributedQueue(ctxOf(t)), t.d, t.bin);

@@ -11,7 +11,8 @@ export const DATE = '14 Nov 2023 22:13:20 -0000';
 /** qmail-queue's own line, for a message from qmail-smtpd (qmaild). */
 export const QQ = `Received: (qmail 4242 invoked from network); ${DATE}`;
 /** qmail-smtpd's Received line 1: remoteinfo in the parenthesis. */
-export const from = (paren: string, helo?: string): string => `Received: from unknown${helo === undefined ? '' : ` (HELO ${helo})`} (${paren})`;
+export const from = (paren: string, helo?: string): string =>
+  `Received: from unknown${helo === undefined ? '' : ` (HELO ${helo})`} (${paren})`;
 /** qmail-smtpd's Received line 2. */
 export const by = (protocol: string): string => `  by mail.example.com with ${protocol}; ${DATE}`;
 /** A mess file: the given header lines, then the client's own headers and a body. */
@@ -45,7 +46,8 @@ export function queueTree<C extends QueuedMess>(messages: C[]): Tree<C> {
   const bin = join(d, 'bin');
   mkdirSync(bin);
   const q = join(d, 'queue');
-  for (const sub of ['mess', 'info', 'local', 'remote']) for (let n = 0; n < 23; n++) mkdirSync(join(q, sub, String(n)), { recursive: true });
+  for (const sub of ['mess', 'info', 'local', 'remote'])
+    for (let n = 0; n < 23; n++) mkdirSync(join(q, sub, String(n)), { recursive: true });
   for (const sub of ['intd', 'todo', 'bounce']) mkdirSync(join(q, sub), { recursive: true });
   const ids = new Map<string, C>();
   const senders: Record<string, { sender: string }> = {};
@@ -69,4 +71,5 @@ export function queueTree<C extends QueuedMess>(messages: C[]): Tree<C> {
 }
 
 /** The host context of a tree (its queue, its stub binary's directory). */
-export const ctxOf = (t: { bin: string; q: string }, vars: Record<string, unknown> = {}) => mtaHost(join(t.bin, 'qmail-qstat'), { queue_directory: t.q, ...vars });
+export const ctxOf = (t: { bin: string; q: string }, vars: Record<string, unknown> = {}) =>
+  mtaHost(join(t.bin, 'qmail-qstat'), { queue_directory: t.q, ...vars });

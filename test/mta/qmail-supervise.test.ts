@@ -76,7 +76,16 @@ function host(extra: Partial<QmailSuperviseOptions> = {}): Host {
     d,
     bin,
     proc,
-    sup: { procRoot: proc, systemdMarker: join(d, 'no-systemd'), initScript: join(d, 'no-init'), waitSeconds: 5, rootUid: ME, qmailsUid: ME, stateDir: join(d, 'state'), ...extra },
+    sup: {
+      procRoot: proc,
+      systemdMarker: join(d, 'no-systemd'),
+      initScript: join(d, 'no-init'),
+      waitSeconds: 5,
+      rootUid: ME,
+      qmailsUid: ME,
+      stateDir: join(d, 'state'),
+      ...extra,
+    },
   };
   hosts.push(h);
   return h;
@@ -118,7 +127,11 @@ function tool(h: Host, path: string, body: string): void {
 
 async function sh(h: Host, command: string): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await run('/bin/sh', ['-c', command], { cwd: h.d, env: { ...process.env, PATH: `${h.bin}:${process.env.PATH}` }, maxBuffer: 16 << 20 });
+    const r = await run('/bin/sh', ['-c', command], {
+      cwd: h.d,
+      env: { ...process.env, PATH: `${h.bin}:${process.env.PATH}` },
+      maxBuffer: 16 << 20,
+    });
     return { stdout: r.stdout, stderr: r.stderr, code: 0 };
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; code?: number };
@@ -153,7 +166,12 @@ interface Layout {
 const SUP = 5000001;
 
 /** daemontools-style: a supervise process whose cwd is `dir`; svc beside supervise's binary or in PATH. */
-function supervised(kind: 'supervise' | 'runsv' | 's6-supervise', dir: (h: Host) => string, ctl: { name: string; beside: boolean; t: string; d: string; u: string }, run = 'exec /var/qmail/rc') {
+function supervised(
+  kind: 'supervise' | 'runsv' | 's6-supervise',
+  dir: (h: Host) => string,
+  ctl: { name: string; beside: boolean; t: string; d: string; u: string },
+  run = 'exec /var/qmail/rc',
+) {
   return async (h: Host): Promise<void> => {
     const sdir = dir(h);
     mkdirSync(join(sdir, 'log'), { recursive: true });
@@ -162,7 +180,11 @@ function supervised(kind: 'supervise' | 'runsv' | 's6-supervise', dir: (h: Host)
     mkdirSync(pkg, { recursive: true });
     writeFileSync(join(pkg, kind), '');
     entry(h, SUP, { name: kind, ppid: 5000000, cwd: sdir, exe: join(pkg, kind) });
-    entry(h, 5000000, { name: kind === 'runsv' ? 'runsvdir' : kind === 's6-supervise' ? 's6-svscan' : 'svscan', ppid: 1, cwd: join(sdir, '..') });
+    entry(h, 5000000, {
+      name: kind === 'runsv' ? 'runsvdir' : kind === 's6-supervise' ? 's6-svscan' : 'svscan',
+      ppid: 1,
+      cwd: join(sdir, '..'),
+    });
     const body = `case "$1" in ${ctl.t}) ${F(h)} stop; ${F(h)} start ${SUP};; ${ctl.d}) ${F(h)} stop;; ${ctl.u}) [ -s '${join(h.d, 'current')}' ] || ${F(h)} start ${SUP};; esac`;
     tool(h, ctl.beside ? join(pkg, ctl.name) : join(h.bin, ctl.name), body);
     await sh(h, `${F(h)} start ${SUP}`);
@@ -182,20 +204,32 @@ const LAYOUTS: Layout[] = [
   },
   {
     name: 'qmailtoaster: /var/qmail/supervise/send, svc in PATH',
-    setup: supervised('supervise', (x) => join(x.d, 'var', 'qmail', 'supervise', 'send'), { name: 'svc', beside: false, t: '-t', d: '-d', u: '-u' }),
+    setup: supervised('supervise', (x) => join(x.d, 'var', 'qmail', 'supervise', 'send'), {
+      name: 'svc',
+      beside: false,
+      t: '-t',
+      d: '-d',
+      u: '-u',
+    }),
     restart: /\/bin\/svc -t \S*\/var\/qmail\/supervise\/send \(daemontools\) exited 0/,
     stop: /^svc -d \S*\/supervise\/send$/,
     start: /^svc -u \S*\/supervise\/send$/,
   },
   {
-    name: "Debian daemontools-run: /etc/service/qmail-send, svc in PATH, no qmailctl",
-    setup: supervised('supervise', (x) => join(x.d, 'etc', 'service', 'qmail-send'), { name: 'svc', beside: false, t: '-t', d: '-d', u: '-u' }),
+    name: 'Debian daemontools-run: /etc/service/qmail-send, svc in PATH, no qmailctl',
+    setup: supervised('supervise', (x) => join(x.d, 'etc', 'service', 'qmail-send'), {
+      name: 'svc',
+      beside: false,
+      t: '-t',
+      d: '-d',
+      u: '-u',
+    }),
     restart: /svc -t \S*\/etc\/service\/qmail-send \(daemontools\) exited 0/,
     stop: /^svc -d \S*\/etc\/service\/qmail-send$/,
     start: /^svc -u \S*\/etc\/service\/qmail-send$/,
   },
   {
-    name: 'old daemontools (/command): svc beside supervise\'s binary only, not in PATH',
+    name: "old daemontools (/command): svc beside supervise's binary only, not in PATH",
     setup: async (h) => {
       await supervised('supervise', (x) => join(x.d, 'service', 'qmail-send'), { name: 'svc', beside: true, t: '-t', d: '-d', u: '-u' })(h);
     },
@@ -212,7 +246,13 @@ const LAYOUTS: Layout[] = [
   },
   {
     name: 's6: s6-supervise, s6-svc beside it',
-    setup: supervised('s6-supervise', (x) => join(x.d, 'run', 'service', 'qmail-send'), { name: 's6-svc', beside: true, t: '-t', d: '-d', u: '-u' }),
+    setup: supervised('s6-supervise', (x) => join(x.d, 'run', 'service', 'qmail-send'), {
+      name: 's6-svc',
+      beside: true,
+      t: '-t',
+      d: '-d',
+      u: '-u',
+    }),
     restart: /s6-svc -t \S*\/run\/service\/qmail-send \(s6\) exited 0/,
     stop: /^s6-svc -d \S*\/run\/service\/qmail-send$/,
     start: /^s6-svc -u \S*\/run\/service\/qmail-send$/,
@@ -225,7 +265,11 @@ const LAYOUTS: Layout[] = [
       entry(h, 1, { name: 'systemd', ppid: 0 });
       writeFileSync(join(h.d, 'cgroup'), '0::/system.slice/qmail.service\n');
       const cur = join(h.d, 'current');
-      tool(h, join(h.bin, 'systemctl'), `case "$1" in show) echo "MainPID=$(cat '${cur}' 2>/dev/null || echo 0)";; restart) ${F(h)} stop; ${F(h)} start 1;; stop) ${F(h)} stop;; start) [ -s '${cur}' ] || ${F(h)} start 1;; *) exit 1;; esac`);
+      tool(
+        h,
+        join(h.bin, 'systemctl'),
+        `case "$1" in show) echo "MainPID=$(cat '${cur}' 2>/dev/null || echo 0)";; restart) ${F(h)} stop; ${F(h)} start 1;; stop) ${F(h)} stop;; start) [ -s '${cur}' ] || ${F(h)} start 1;; *) exit 1;; esac`,
+      );
       await sh(h, `${F(h)} start 1`);
     },
     restart: /^systemctl restart qmail\.service exited 0/,
@@ -237,7 +281,11 @@ const LAYOUTS: Layout[] = [
     setup: async (h) => {
       entry(h, 1, { name: 'init', ppid: 0 });
       const cur = join(h.d, 'current');
-      tool(h, join(h.bin, 'qmailctl'), `case "$1" in restart) ${F(h)} stop; ${F(h)} start 1;; stop) ${F(h)} stop;; start) [ -s '${cur}' ] || ${F(h)} start 1;; esac`);
+      tool(
+        h,
+        join(h.bin, 'qmailctl'),
+        `case "$1" in restart) ${F(h)} stop; ${F(h)} start 1;; stop) ${F(h)} stop;; start) [ -s '${cur}' ] || ${F(h)} start 1;; esac`,
+      );
       await sh(h, `${F(h)} start 1`);
     },
     restart: /^qmailctl restart exited 0/,
@@ -250,7 +298,11 @@ const LAYOUTS: Layout[] = [
       entry(h, 1, { name: 'init', ppid: 0 });
       h.sup.initScript = join(h.d, 'etc', 'init.d', 'qmail');
       const cur = join(h.d, 'current');
-      tool(h, h.sup.initScript, `case "$1" in restart) ${F(h)} stop; ${F(h)} start 1;; stop) ${F(h)} stop;; start) [ -s '${cur}' ] || ${F(h)} start 1;; esac`);
+      tool(
+        h,
+        h.sup.initScript,
+        `case "$1" in restart) ${F(h)} stop; ${F(h)} start 1;; stop) ${F(h)} stop;; start) [ -s '${cur}' ] || ${F(h)} start 1;; esac`,
+      );
       await sh(h, `${F(h)} start 1`);
     },
     restart: /\/etc\/init\.d\/qmail restart exited 0/,
@@ -277,7 +329,7 @@ describe('qmail-send restart on each supervision layout (fake /proc, stub tools,
   }
 });
 
-describe('the purge\'s qctl stop, then qctl start in a later shell (as after a failure or on --resume)', () => {
+describe("the purge's qctl stop, then qctl start in a later shell (as after a failure or on --resume)", () => {
   for (const l of LAYOUTS) {
     it(l.name, async () => {
       const h = host();
@@ -294,7 +346,11 @@ describe('the purge\'s qctl stop, then qctl start in a later shell (as after a f
       expect(again.how).toMatch(/^none: qmail-send already stopped/);
       const start = await qctl(h, 'start');
       expect(start.rc, start.out).toBe(0);
-      expect(calls(h).filter((c) => !c.startsWith('systemctl show')).slice(1)).toEqual([expect.stringMatching(l.start)]);
+      expect(
+        calls(h)
+          .filter((c) => !c.startsWith('systemctl show'))
+          .slice(1),
+      ).toEqual([expect.stringMatching(l.start)]);
       expect(current(h)).toMatch(/^\d+$/);
       expect(current(h)).not.toBe(before);
       expect(existsSync(join(h.d, 'state'))).toBe(false);
@@ -320,7 +376,9 @@ describe('supervisor edge cases', () => {
     const before = current(h);
     const { result, stdout } = await restart(h);
     expect(result.ok, stdout).toBe(true);
-    expect(result.detail).toMatch(/^\S*\/bin\/svc -t \S*\/service\/qmail-send \(daemontools\) exited 0; qmail-send running, pid \d+ \(was \d+\)$/);
+    expect(result.detail).toMatch(
+      /^\S*\/bin\/svc -t \S*\/service\/qmail-send \(daemontools\) exited 0; qmail-send running, pid \d+ \(was \d+\)$/,
+    );
     expect(current(h)).not.toBe(before);
     // The purge's stop: svc -d, and the old qmail-send must really be gone.
     const stop = await qctl(h, 'stop');
@@ -384,18 +442,29 @@ describe('supervisor edge cases', () => {
     const h = host();
     const { result, stdout } = await restart(h);
     expect(stdout).toContain('__MAILSWEEP_RESTART__ how none');
-    expect(result).toEqual({ ok: false, detail: 'qmail-send: no way to restart found: qmail-send is not running, and no record of how it ran, no supervisor for it, qmailctl or init script was found' });
+    expect(result).toEqual({
+      ok: false,
+      detail:
+        'qmail-send: no way to restart found: qmail-send is not running, and no record of how it ran, no supervisor for it, qmailctl or init script was found',
+    });
   });
 
   it('the same pid afterwards is no restart', () => {
-    const out = '__MAILSWEEP_RESTART__ before 42\n__MAILSWEEP_RESTART__ how svc -t /service/qmail-send (daemontools)\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 42\n';
+    const out =
+      '__MAILSWEEP_RESTART__ before 42\n__MAILSWEEP_RESTART__ how svc -t /service/qmail-send (daemontools)\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 42\n';
     const r = qmailRestartResult(out, '', 0);
     expect(r.ok).toBe(false);
-    expect(r.detail).toMatch(/^svc -t \/service\/qmail-send \(daemontools\) exited 0; qmail-send running, pid 42 \(same pid as before\): not restarted/);
+    expect(r.detail).toMatch(
+      /^svc -t \/service\/qmail-send \(daemontools\) exited 0; qmail-send running, pid 42 \(same pid as before\): not restarted/,
+    );
   });
 
-  it('a hostile server\'s how line reaches the report printable', () => {
-    const r = qmailRestartResult('__MAILSWEEP_RESTART__ before 1\n__MAILSWEEP_RESTART__ how svc -t /x\u001b]0;pwned\u0007\u202e (daemontools)\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 2\n', '', 0);
+  it("a hostile server's how line reaches the report printable", () => {
+    const r = qmailRestartResult(
+      '__MAILSWEEP_RESTART__ before 1\n__MAILSWEEP_RESTART__ how svc -t /x\u001b]0;pwned\u0007\u202e (daemontools)\n__MAILSWEEP_RESTART__ rc 0\n__MAILSWEEP_RESTART__ running 2\n',
+      '',
+      0,
+    );
     expect(r.ok).toBe(true);
     // eslint-disable-next-line no-control-regex
     expect(r.detail).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
@@ -422,7 +491,9 @@ describe('supervisor edge cases', () => {
 
 /** A qmail-send under a shell that reaps it, env and cwd as given; its pid. */
 async function bareProcess(h: Host, env: Record<string, string>, cwd: string, args: string[], name = 'qmail-send'): Promise<number> {
-  const assigns = Object.entries(env).map(([k, v]) => quote(`${k}=${v}`)).join(' ');
+  const assigns = Object.entries(env)
+    .map(([k, v]) => quote(`${k}=${v}`))
+    .join(' ');
   const pidFile = join(h.d, 'bare.pid');
   const r = await sh(
     h,
@@ -448,14 +519,22 @@ describe('bare qmail-send, no supervisor (real processes)', () => {
     mkdirSync(pbin, { mode: 0o755 });
     const cwd = join(h.d, "cwd it's $(touch PWNED)");
     mkdirSync(cwd);
-    const old = await bareProcess(h, { PATH: ME === 0 ? `${pbin}:/usr/bin:/bin` : pbin, MS_X: 'a b\nc $(touch PWNED)', LD_LIBRARY_PATH: '/nonexistent' }, cwd, ['300'], name);
+    const old = await bareProcess(
+      h,
+      { PATH: ME === 0 ? `${pbin}:/usr/bin:/bin` : pbin, MS_X: 'a b\nc $(touch PWNED)', LD_LIBRARY_PATH: '/nonexistent' },
+      cwd,
+      ['300'],
+      name,
+    );
     const { result, stdout } = await restart(h);
     expect(result.ok, `${result.detail}\n${stdout}`).toBe(true);
     const m = /running, pid (\d+) \(was (\d+)\)/.exec(result.detail);
     expect(m?.[2]).toBe(String(old));
     const pid = Number(m?.[1]);
     ownPids.push(pid);
-    expect(result.detail).toContain(`TERM pid ${old}, then ${join(h.d, name)} 300 (no supervisor: recorded command line and environment, detached) exited 0`);
+    expect(result.detail).toContain(
+      `TERM pid ${old}, then ${join(h.d, name)} 300 (no supervisor: recorded command line and environment, detached) exited 0`,
+    );
     expect(existsSync(`/proc/${old}/status`) && /State:\s*[^Z]/.test(readFileSync(`/proc/${old}/status`, 'utf8'))).toBe(false);
     expect(nul(`/proc/${pid}/cmdline`)).toEqual([join(h.d, name), '300']);
     const env = nul(`/proc/${pid}/environ`);
@@ -568,21 +647,39 @@ describe('bare qmail-send, no supervisor (real processes)', () => {
 describe('qmail purge through /bin/sh with qmail-send under daemontools', () => {
   it('stops qmail-send with svc -d, removes the bounce, starts it with svc -u', async () => {
     const h = host();
-    await supervised('supervise', (x) => join(x.d, 'etc', 'service', 'qmail-send'), { name: 'svc', beside: false, t: '-t', d: '-d', u: '-u' })(h);
+    await supervised('supervise', (x) => join(x.d, 'etc', 'service', 'qmail-send'), {
+      name: 'svc',
+      beside: false,
+      t: '-t',
+      d: '-d',
+      u: '-u',
+    })(h);
     const q = join(h.d, 'queue');
     for (const sub of ['mess', 'info', 'local', 'remote']) mkdirSync(join(q, sub, '5'), { recursive: true });
     for (const sub of ['intd', 'todo', 'bounce']) mkdirSync(join(q, sub), { recursive: true });
     writeFileSync(join(q, 'mess', '5', '1002'), 'Received: (qmail 9 invoked for bounce); 14 Nov 2023 22:13:20 -0000\n\nbody\n');
     writeFileSync(join(q, 'info', '5', '1002'), 'F\0');
     writeFileSync(join(q, 'remote', '5', '1002'), 'Tvictim@example.net\0');
-    const plan = qmailPurge(mtaHost(undefined, { queue_directory: q }), { ids: ['1002'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1002': { sender: '', recipients: ['victim@example.net'] } } }, h.sup);
+    const plan = qmailPurge(
+      mtaHost(undefined, { queue_directory: q }),
+      { ids: ['1002'], match: { kind: 'bounce' }, mode: 'delete', expect: { '1002': { sender: '', recipients: ['victim@example.net'] } } },
+      h.sup,
+    );
     const command = plan.command;
     const before = current(h);
-    const r = spawnSync('/bin/sh', ['-c', command], { cwd: h.d, input: (plan as { stdin?: string }).stdin ?? '', encoding: 'utf8', env: { ...process.env, PATH: `${h.bin}:${process.env.PATH}` } });
+    const r = spawnSync('/bin/sh', ['-c', command], {
+      cwd: h.d,
+      input: (plan as { stdin?: string }).stdin ?? '',
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${h.bin}:${process.env.PATH}` },
+    });
     const result = plan.parse(r.stdout, r.stderr, r.status);
     expect(result.done, r.stdout).toEqual(['1002']);
     expect(existsSync(join(q, 'info', '5', '1002'))).toBe(false);
-    expect(calls(h)).toEqual([expect.stringMatching(/^svc -d \S*\/etc\/service\/qmail-send$/), expect.stringMatching(/^svc -u \S*\/etc\/service\/qmail-send$/)]);
+    expect(calls(h)).toEqual([
+      expect.stringMatching(/^svc -d \S*\/etc\/service\/qmail-send$/),
+      expect.stringMatching(/^svc -u \S*\/etc\/service\/qmail-send$/),
+    ]);
     expect(current(h)).toMatch(/^\d+$/);
     expect(current(h)).not.toBe(before);
   });
@@ -592,8 +689,21 @@ describe('qmail purge through /bin/sh with qmail-send under daemontools', () => 
 // `mailsweep parse --mta qmail --kind queue` on qmailctl stat output.
 
 function parseCli(input: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'qmail', '--kind', 'queue'], { input, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, json: JSON.parse(r.stdout) as { total: number; reportedTotal: number | null; services?: unknown[]; warnings: string[]; messages: { id: string }[] } };
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'qmail', '--kind', 'queue'], {
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return {
+    code: r.status,
+    json: JSON.parse(r.stdout) as {
+      total: number;
+      reportedTotal: number | null;
+      services?: unknown[];
+      warnings: string[];
+      messages: { id: string }[];
+    },
+  };
 }
 
 describe('parse --mta qmail --kind queue: qmailctl stat', () => {
@@ -628,9 +738,13 @@ describe('parse --mta qmail --kind queue: qmailctl stat', () => {
     expect(parseCli(fixture('qmail', 'qstat.txt')).json).toMatchObject({ total: 0, reportedTotal: 4, warnings: [] });
     const qread = parseCli(fixture('qmail', 'qread.txt')).json;
     expect(qread.total).toBe(4);
-    const sv = parseCli('run: /etc/service/qmail-send: (pid 812) 3600s; run: log: (pid 811) 3600s\nmessages in queue: 7\nmessages in queue but not yet preprocessed: 0\n').json;
+    const sv = parseCli(
+      'run: /etc/service/qmail-send: (pid 812) 3600s; run: log: (pid 811) 3600s\nmessages in queue: 7\nmessages in queue but not yet preprocessed: 0\n',
+    ).json;
     expect(sv.reportedTotal).toBe(7);
-    expect(sv.services).toEqual([{ service: '/etc/service/qmail-send', state: 'up', pid: 812, seconds: 3600, note: 'run: log: (pid 811) 3600s' }]);
+    expect(sv.services).toEqual([
+      { service: '/etc/service/qmail-send', state: 'up', pid: 812, seconds: 3600, note: 'run: log: (pid 811) 3600s' },
+    ]);
     expect(sv.warnings).toEqual([]);
   });
 
@@ -644,12 +758,36 @@ describe('parse --mta qmail --kind queue: qmailctl stat', () => {
 
 describe('parseQmailServiceLine', () => {
   it('reads svstat (daemontools, -encore) and sv stat lines; anything else is not a service line', () => {
-    expect(parseQmailServiceLine('/service/qmail-send: up (pid 30303) 187 seconds, normally down, want down')).toEqual({ service: '/service/qmail-send', state: 'up', pid: 30303, seconds: 187, note: 'normally down, want down' });
-    expect(parseQmailServiceLine('/etc/service/qmail-send: down 3 seconds, normally up, want up')).toEqual({ service: '/etc/service/qmail-send', state: 'down', seconds: 3, note: 'normally up, want up' });
-    expect(parseQmailServiceLine('/service/qmail-send: unable to open supervise/ok: file does not exist')).toEqual({ service: '/service/qmail-send', state: 'unknown', note: 'unable to open supervise/ok: file does not exist' });
-    expect(parseQmailServiceLine('down: /etc/sv/qmail-send: 12s, normally up')).toEqual({ service: '/etc/sv/qmail-send', state: 'down', seconds: 12, note: 'normally up' });
-    expect(parseQmailServiceLine('fail: qmail-send: unable to change to service directory: file does not exist')).toMatchObject({ service: 'qmail-send', state: 'fail' });
-    for (const l of ['messages in queue: 3', '14 Nov 2023 22:13:20 GMT  #1  2  <a@b> ', 'up (pid 1) 2 seconds', '']) expect(parseQmailServiceLine(l), l).toBeNull();
+    expect(parseQmailServiceLine('/service/qmail-send: up (pid 30303) 187 seconds, normally down, want down')).toEqual({
+      service: '/service/qmail-send',
+      state: 'up',
+      pid: 30303,
+      seconds: 187,
+      note: 'normally down, want down',
+    });
+    expect(parseQmailServiceLine('/etc/service/qmail-send: down 3 seconds, normally up, want up')).toEqual({
+      service: '/etc/service/qmail-send',
+      state: 'down',
+      seconds: 3,
+      note: 'normally up, want up',
+    });
+    expect(parseQmailServiceLine('/service/qmail-send: unable to open supervise/ok: file does not exist')).toEqual({
+      service: '/service/qmail-send',
+      state: 'unknown',
+      note: 'unable to open supervise/ok: file does not exist',
+    });
+    expect(parseQmailServiceLine('down: /etc/sv/qmail-send: 12s, normally up')).toEqual({
+      service: '/etc/sv/qmail-send',
+      state: 'down',
+      seconds: 12,
+      note: 'normally up',
+    });
+    expect(parseQmailServiceLine('fail: qmail-send: unable to change to service directory: file does not exist')).toMatchObject({
+      service: 'qmail-send',
+      state: 'fail',
+    });
+    for (const l of ['messages in queue: 3', '14 Nov 2023 22:13:20 GMT  #1  2  <a@b> ', 'up (pid 1) 2 seconds', ''])
+      expect(parseQmailServiceLine(l), l).toBeNull();
   });
 });
 

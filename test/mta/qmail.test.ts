@@ -36,7 +36,9 @@ describe('parseQmailQstat', () => {
     expect(parseQmailQstat(fixture('qmail', 'qstat.txt'))).toEqual({ inQueue: 4, notPreprocessed: 1, warnings: [] });
   });
   it('accepts qmailctl stat output (indented, with svstat lines)', () => {
-    const q = parseQmailQstat('    /service/qmail-send: up (pid 30303) 187 seconds\n    messages in queue: 0\n    messages in queue but not yet preprocessed: 0\n');
+    const q = parseQmailQstat(
+      '    /service/qmail-send: up (pid 30303) 187 seconds\n    messages in queue: 0\n    messages in queue but not yet preprocessed: 0\n',
+    );
     expect(q).toEqual({ inQueue: 0, notPreprocessed: 0, warnings: [] });
   });
   it('flags anything else', () => {

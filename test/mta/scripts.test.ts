@@ -86,7 +86,12 @@ function everyCommand(): [string, string][] {
     for (const mode of ['delete', 'hold'] as const)
       for (const match of [{ kind: 'auth', authId: 'bob@example.test' }, { kind: 'bounce' }] as const) {
         const id = { exim: '1xVLyY-0005n4-1b', postfix: 'ABCDEF12345', sendmail: '6AN4loPM020741', qmail: '1234' }[mta];
-        const req: PurgeRequest = { ids: [id], match, mode, expect: { [id]: { sender: match.kind === 'bounce' ? '' : 'x@y.example', recipients: ['a@far.example'] } } };
+        const req: PurgeRequest = {
+          ids: [id],
+          match,
+          mode,
+          expect: { [id]: { sender: match.kind === 'bounce' ? '' : 'x@y.example', recipients: ['a@far.example'] } },
+        };
         out.push([`${mta} purge ${mode} ${match.kind}`, a.ops.purge(ctx, req).command]);
       }
   }
@@ -102,13 +107,31 @@ describe('the commands the adapters build', () => {
 
 describe('packaging and types', () => {
   it('the script files ship in the npm package', () => {
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' })) as { files: { path: string }[] }[];
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' })) as {
+      files: { path: string }[];
+    }[];
     const paths = new Set(packed[0]!.files.map((f) => f.path));
     for (const f of [...SCRIPTS, ...AWKS]) expect(paths.has(f), f).toBe(true);
   }, 60_000);
 
   it('a command glued from strings does not type-check as Sh', () => {
-    const r = spawnSync('npx', ['tsc', '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', 'test/types/sh-brand.ts'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'npx',
+      [
+        'tsc',
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--skipLibCheck',
+        'test/types/sh-brand.ts',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stdout + r.stderr).toBe('');
   }, 120_000);
 });

@@ -36,7 +36,11 @@ describe('parseMailq', () => {
       ['vAMIe0C0012348', undefined, null, '', '/var/spool/mqueue/q3'],
     ]);
     expect(l.messages[0]?.recipients).toEqual(['bob@example.net', 'carol@example.org']);
-    expect(l.messages[1]).toMatchObject({ bounce: true, bodyType: '8BITMIME', reason: 'Deferred: Connection timed out with nowhere.example.' });
+    expect(l.messages[1]).toMatchObject({
+      bounce: true,
+      bodyType: '8BITMIME',
+      reason: 'Deferred: Connection timed out with nowhere.example.',
+    });
     expect(l.messages[2]).toMatchObject({ held: true, quarantine: 'suspicious sender', recipients: ['victim@example.net'] });
     expect(l.messages[3]).toMatchObject({ reason: 'User unknown', recipients: ['x@example.net'] });
   });
@@ -80,7 +84,9 @@ describe('parseMailq', () => {
   });
 
   it('without a Total line, the per-directory counts are the total', () => {
-    const one = parseMailq('\t\t/var/spool/mqueue (1 request)\n-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------\nvAEM1Kx0012345      10 Tue Nov 14 22:13 <a@b>\n\t\t\t\t\t <c@d>\n');
+    const one = parseMailq(
+      '\t\t/var/spool/mqueue (1 request)\n-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------\nvAEM1Kx0012345      10 Tue Nov 14 22:13 <a@b>\n\t\t\t\t\t <c@d>\n',
+    );
     expect(one.reportedTotal).toBe(1);
     expect(one.messages[0]).toMatchObject({ sender: 'a@b', recipients: ['c@d'], ageSeconds: null });
   });
@@ -152,7 +158,9 @@ describe('mailq addresses: prtstr() widths and escapes', () => {
   });
 
   it('a real message dated Thu Jan 1 is still a message', () => {
-    const p = parseMailq('\t\t/var/spool/mqueue (1 request)\n6AN4m1bb021001      10 Thu Jan  1 10:05 <a@b.example>\n\t\t\t\t\t <c@d.example>\n');
+    const p = parseMailq(
+      '\t\t/var/spool/mqueue (1 request)\n6AN4m1bb021001      10 Thu Jan  1 10:05 <a@b.example>\n\t\t\t\t\t <c@d.example>\n',
+    );
     expect(p.messages.map((m) => [m.id, m.recipients])).toEqual([['6AN4m1bb021001', ['c@d.example']]]);
     expect(p.transient).toEqual([]);
   });
@@ -189,13 +197,20 @@ describe('sendmail attributed listing: full senders from the mail log', () => {
       'from=<newsletter-bounces+x7f3a@lists.custome", size=1, class=0, nrcpts=1, x"@customer-portal.example>, size=842',
     );
     const f = parseSendmailAttributedOutput(forged, '', 0, NOW_);
-    expect(f.messages[1]).toMatchObject({ sender: '<newsletter-bounces+x7f3a@lists.custome', senderTruncated: true, authId: 'bob@customer-portal.example' });
+    expect(f.messages[1]).toMatchObject({
+      sender: '<newsletter-bounces+x7f3a@lists.custome',
+      senderTruncated: true,
+      authId: 'bob@customer-portal.example',
+    });
     expect(f.warnings).toContain(
       '1 attributed message(s) with a sender mailq cut short and no matching from= line: sender domain unknown (6AN4lpHD020840)',
     );
     // cut at 200 by logsender(): not whole either
     const long = `<${'a'.repeat(150)}@lists.customer-portal.example`;
-    const cut = base.replace('from=<newsletter-bounces+x7f3a@lists.customer-portal.example>, size=842', `from=${long.slice(0, 200)}, size=842`);
+    const cut = base.replace(
+      'from=<newsletter-bounces+x7f3a@lists.customer-portal.example>, size=842',
+      `from=${long.slice(0, 200)}, size=842`,
+    );
     expect(parseSendmailAttributedOutput(cut, '', 0, NOW_).messages[1]?.senderTruncated).toBe(true);
   });
 });
@@ -209,10 +224,22 @@ describe('sendmail adapter', () => {
         chmodSync(join(d, b), 0o755);
       }
       const run = (cmd: string): string[] =>
-        execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: { PATH: `${d}:/usr/bin:/bin` } }).split('\n').slice(1, -1);
+        execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: { PATH: `${d}:/usr/bin:/bin` } })
+          .split('\n')
+          .slice(1, -1);
       expect(run(sendmailQueueCommand(mtaHost()))).toEqual(['mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0']);
-      expect(run(sendmailQueueCommand(mtaHost(join(d, 'sendmail'))))).toEqual(['sendmail -bp', '__MAILSWEEP_RC__ mta 0', 'sendmail -bp -Ac', '__MAILSWEEP_RC__ msp 0']);
-      expect(run(sendmail.queue(mtaHost(join(d, 'mailq'))).command)).toEqual(['mailq ', '__MAILSWEEP_RC__ mta 0', 'mailq -Ac', '__MAILSWEEP_RC__ msp 0']);
+      expect(run(sendmailQueueCommand(mtaHost(join(d, 'sendmail'))))).toEqual([
+        'sendmail -bp',
+        '__MAILSWEEP_RC__ mta 0',
+        'sendmail -bp -Ac',
+        '__MAILSWEEP_RC__ msp 0',
+      ]);
+      expect(run(sendmail.queue(mtaHost(join(d, 'mailq'))).command)).toEqual([
+        'mailq ',
+        '__MAILSWEEP_RC__ mta 0',
+        'mailq -Ac',
+        '__MAILSWEEP_RC__ msp 0',
+      ]);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
@@ -241,7 +268,9 @@ describe('sendmail adapter', () => {
   it('no MSP queue configured: one warning, the MTA total stands', () => {
     const l = parseSendmailQueueOutput(fixture('sendmail', 'adapter-no-msp.txt'));
     expect(l.reportedTotal).toBe(0);
-    expect(l.warnings).toEqual(['mailq -Ac (MSP queue) not listed (exit 78): No local mailer defined | QueueDirectory (Q) option must be set']);
+    expect(l.warnings).toEqual([
+      'mailq -Ac (MSP queue) not listed (exit 78): No local mailer defined | QueueDirectory (Q) option must be set',
+    ]);
   });
 
   it('transient entries of the MSP queue (mailq -Ac) come off the total too', () => {
@@ -266,7 +295,9 @@ describe('sendmail adapter', () => {
   });
 
   it('a failed mailq is reported as such', () => {
-    const l = parseSendmailQueueOutput('__MAILSWEEP_NOW__ 1700000600 +0000\nmailq: 510 You are not permitted to see the queue\n__MAILSWEEP_RC__ mta 77\n__MAILSWEEP_RC__ msp 77\n');
+    const l = parseSendmailQueueOutput(
+      '__MAILSWEEP_NOW__ 1700000600 +0000\nmailq: 510 You are not permitted to see the queue\n__MAILSWEEP_RC__ mta 77\n__MAILSWEEP_RC__ msp 77\n',
+    );
     expect(l.reportedTotal).toBeNull();
     expect(l.warnings[0]).toBe(`${COMMAND_FAILED} mailq exited 77: mailq: 510 You are not permitted to see the queue`);
   });

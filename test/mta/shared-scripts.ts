@@ -20,7 +20,12 @@ export interface RunnerPauseOptions {
 
 /** runner-pause.sh with its settings: ms_pause, ms_free FILE, and the EXIT handler that resumes. */
 export function runnerPauseFragment(o: RunnerPauseOptions): string {
-  return [probeFn(o.probe), `MS_EXE=${quote(o.exe.join('\n'))}`, `MS_WATCHDOG=${o.watchdogSeconds ?? 300}`, scriptSource('shared/scripts/runner-pause.sh')].join('\n');
+  return [
+    probeFn(o.probe),
+    `MS_EXE=${quote(o.exe.join('\n'))}`,
+    `MS_WATCHDOG=${o.watchdogSeconds ?? 300}`,
+    scriptSource('shared/scripts/runner-pause.sh'),
+  ].join('\n');
 }
 
 export const restartLockFragment = (seconds = 120, lockPath?: string): string =>
@@ -29,7 +34,8 @@ export const restartLockFragment = (seconds = 120, lockPath?: string): string =>
 export const serviceRestartFragment = (units: readonly string[], systemdMarker = '/run/systemd/system'): string =>
   [sh`MS_SYSTEMD_DIR=${systemdMarker}`, RESTART(), sh`ms_service_restart ${[...units]}`].join('\n');
 
-export const waitRunningFragment = (probe: string, seconds = 20): string => [probeFn(probe), sh`MS_WAIT=${seconds}`, RESTART(), 'ms_wait_running'].join('\n');
+export const waitRunningFragment = (probe: string, seconds = 20): string =>
+  [probeFn(probe), sh`MS_WAIT=${seconds}`, RESTART(), 'ms_wait_running'].join('\n');
 
 export const beforeFragment = (probe: string): string => [probeFn(probe), RESTART(), 'ms_before'].join('\n');
 

@@ -5,7 +5,13 @@ import { decodeWords, subjectOf } from '../../src/mta/subject.js';
 
 describe('subjectOf', () => {
   it('exim -Mvh lines (size and flag prefix), folded', () => {
-    const dump = ['1WDQrg-0001Wf-1W-H', '045  From: "Prize" <promo@lottery-win.invalid>', '047  Subject: You have won!', '        Claim 512 now', '031  To: user1@contoso.example'].join('\n');
+    const dump = [
+      '1WDQrg-0001Wf-1W-H',
+      '045  From: "Prize" <promo@lottery-win.invalid>',
+      '047  Subject: You have won!',
+      '        Claim 512 now',
+      '031  To: user1@contoso.example',
+    ].join('\n');
     expect(subjectOf(dump)).toBe('You have won! Claim 512 now');
   });
   it('postcat -h and sendmail qf headers; none → null', () => {

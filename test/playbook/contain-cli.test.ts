@@ -90,7 +90,13 @@ describe('mailsweep contain / release (CLI)', () => {
       const c = await cli(['contain', 'cp1', '--auth-id', BOB, '--hold', '--yes'], runs);
       expect(c.code).toBe(1);
       expect(c.stderr).toMatch(/Email::hold_outgoing\(email=bob@example.test\) failed: api error/);
-      const journal = readFileSync(join(runs, readdirSync(runs).find((f) => f.endsWith('.jsonl'))!), 'utf8');
+      const journal = readFileSync(
+        join(
+          runs,
+          readdirSync(runs).find((f) => f.endsWith('.jsonl'))!,
+        ),
+        'utf8',
+      );
       expect(journal).not.toContain('"t":"effect"');
       expect(whm.mailbox(BOB)!.heldOutgoing).toBe(false);
     } finally {
@@ -101,17 +107,33 @@ describe('mailsweep contain / release (CLI)', () => {
   it.each([
     ['no measure', ['contain', 'cp1', '--auth-id', BOB, '--yes'], /say what to do: --hold, --suspend-outgoing/],
     ['no --auth-id', ['contain', 'cp1', '--hold', '--yes'], /--auth-id ACCOUNT is required/],
-    ['a newline in the account', ['contain', 'cp1', '--auth-id', `${BOB}\nroot`, '--hold', '--yes'], /holds a newline or control character: refused/],
-    ['a measure the host cannot do', ['contain', 'plain1', '--auth-id', BOB, '--hold', '--yes'], /hold: no cpanel_url and no contain_commands.hold in the inventory/],
-    ['nothing to release', ['release', 'plain1', '--auth-id', BOB, '--yes'], /no contain run recorded containing bob@example.test on plain1/],
+    [
+      'a newline in the account',
+      ['contain', 'cp1', '--auth-id', `${BOB}\nroot`, '--hold', '--yes'],
+      /holds a newline or control character: refused/,
+    ],
+    [
+      'a measure the host cannot do',
+      ['contain', 'plain1', '--auth-id', BOB, '--hold', '--yes'],
+      /hold: no cpanel_url and no contain_commands.hold in the inventory/,
+    ],
+    [
+      'nothing to release',
+      ['release', 'plain1', '--auth-id', BOB, '--yes'],
+      /no contain run recorded containing bob@example.test on plain1/,
+    ],
     ['not a run id', ['release', 'cp1', '--auth-id', BOB, '--run', '../x', '--yes'], /--run "..\/x" is not a run id/],
     ['no terminal and no --yes', ['contain', 'cp1', '--auth-id', BOB, '--hold'], /no terminal to ask on/],
-  ])('%s → exit 3, a clear message, nothing called', async (_, args, says) => {
-    const before = whm.calls.length;
-    const r = await cli(args, mkdtempSync(join(dir, 'bad-')));
-    expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(says);
-    expect(r.stderr).not.toMatch(/internal error/);
-    expect(whm.calls.length).toBe(before);
-  }, 60_000);
+  ])(
+    '%s → exit 3, a clear message, nothing called',
+    async (_, args, says) => {
+      const before = whm.calls.length;
+      const r = await cli(args, mkdtempSync(join(dir, 'bad-')));
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(says);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(whm.calls.length).toBe(before);
+    },
+    60_000,
+  );
 });

@@ -15,8 +15,19 @@ import { sh } from '../../src/transport/quote.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
 const host: HostSpec = {
-  name: 'mx-test', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root',
-  mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars: {}, source: { file: 'inv.yaml', line: 1 },
+  name: 'mx-test',
+  address: '127.0.0.1',
+  port: 22,
+  user: 'root',
+  connection: 'local',
+  become: false,
+  becomeUser: 'root',
+  mta: 'exim',
+  queueWarn: 75,
+  queueCrit: 100,
+  groups: ['all'],
+  vars: {},
+  source: { file: 'inv.yaml', line: 1 },
 };
 
 const calls: string[] = [];
@@ -25,16 +36,25 @@ let failOnce = false;
 
 const actions: Record<string, Action> = {
   pick: {
-    name: 'pick', params: z.object({ who: z.string().optional() }),
-    describe: () => 'pick', async run(p, ctx) {
-      const who = p.who || (await ctx.ask.select('pick.account', 'who?', [{ value: 'bob@x.test', name: 'bob' }, { value: 'eve@x.test', name: 'eve' }]));
+    name: 'pick',
+    params: z.object({ who: z.string().optional() }),
+    describe: () => 'pick',
+    async run(p, ctx) {
+      const who =
+        p.who ||
+        (await ctx.ask.select('pick.account', 'who?', [
+          { value: 'bob@x.test', name: 'bob' },
+          { value: 'eve@x.test', name: 'eve' },
+        ]));
       calls.push(`pick ${who}`);
       return { authId: who };
     },
   },
   touch: {
-    name: 'touch', params: z.object({ file: z.string() }),
-    describe: (p) => `touch ${p.file}`, async run(p, ctx) {
+    name: 'touch',
+    params: z.object({ file: z.string() }),
+    describe: (p) => `touch ${p.file}`,
+    async run(p, ctx) {
       const prior = ctx.journal.effect(ctx.step.id, 'touched');
       if (prior) return { earlier: true };
       ctx.secret(TOKEN);
@@ -49,7 +69,10 @@ const actions: Record<string, Action> = {
     },
   },
   plan: {
-    name: 'plan', params: z.object({}), describe: () => 'plan', async run(_p, ctx) {
+    name: 'plan',
+    params: z.object({}),
+    describe: () => 'plan',
+    async run(_p, ctx) {
       // A long destructive command with server data on stdin (ids, a hostile sender).
       const cmd = `${'x'.repeat(400)} && echo END-OF-COMMAND`;
       await ctx.run(cmd, { destructive: true, stdin: 'id1\tspam@evil.test\nid2\tbad\u001b[2J\r\u202esender\n' });
@@ -57,7 +80,10 @@ const actions: Record<string, Action> = {
     },
   },
   count: {
-    name: 'count', params: z.object({}), describe: () => 'count', async run(_p, ctx) {
+    name: 'count',
+    params: z.object({}),
+    describe: () => 'count',
+    async run(_p, ctx) {
       const n = Number(ctx.scope.n ?? 0) + 1;
       ctx.scope.n = n;
       return { clean: n >= 2, n };
@@ -76,13 +102,32 @@ steps:
 `;
 
 function opts(over: Partial<RunOptions> & { file: string }): RunOptions {
-  const pb = parsePlaybook(PB.replace('vars: { who: "" }', `vars: { who: "", file: "" }`), 'test.yaml', [...Object.keys(actions), 'repeat']);
+  const pb = parsePlaybook(PB.replace('vars: { who: "" }', `vars: { who: "", file: "" }`), 'test.yaml', [
+    ...Object.keys(actions),
+    'repeat',
+  ]);
   return {
-    playbook: pb, host, transport: new LocalTransport(), actions, vars: { file: over.file }, dryRun: false, unattended: true,
-    answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-runs-')), secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...over,
+    playbook: pb,
+    host,
+    transport: new LocalTransport(),
+    actions,
+    vars: { file: over.file },
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir: mkdtempSync(join(tmpdir(), 'ms-runs-')),
+    secrets: [],
+    renderer: plainRenderer({ out: () => {} }),
+    commandTimeoutMs: 10_000,
+    ...over,
   };
 }
-const journal = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const journal = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('playbook engine', () => {
   it('unattended without an answer for a choice stops before anything destructive', async () => {
@@ -104,7 +149,10 @@ describe('playbook engine', () => {
     expect(text).toContain('[REDACTED]');
     const ev = journal(out.journalPath);
     expect(ev.find((e) => e.t === 'decision' && e.question === 'who?')).toMatchObject({ answer: 'eve@x.test', by: 'answers-file' });
-    expect(ev.find((e) => e.t === 'decision' && String(e.question).startsWith('Touch for eve@x.test'))).toMatchObject({ answer: true, by: 'flag' });
+    expect(ev.find((e) => e.t === 'decision' && String(e.question).startsWith('Touch for eve@x.test'))).toMatchObject({
+      answer: true,
+      by: 'flag',
+    });
     expect(ev.filter((e) => e.t === 'step-done').map((e) => e.step)).toEqual(['pick', 'touch', 'count', 'count@2', 'again']);
     expect(ev.at(-1)).toMatchObject({ t: 'run-end', status: 'ok' });
   });
@@ -119,9 +167,17 @@ describe('playbook engine', () => {
 
   it('dry run shows every destructive command in full, with its stdin made printable, without a terminal', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
-    const pb = parsePlaybook('name: p\nsteps:\n  - { name: Plan, id: plan, action: plan }\n', 'p.yaml', [...Object.keys(actions), 'repeat']);
+    const pb = parsePlaybook('name: p\nsteps:\n  - { name: Plan, id: plan, action: plan }\n', 'p.yaml', [
+      ...Object.keys(actions),
+      'repeat',
+    ]);
     const lines: string[] = [];
-    const out = await runPlaybook({ ...opts({ file }), playbook: pb, dryRun: true, renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }) });
+    const out = await runPlaybook({
+      ...opts({ file }),
+      playbook: pb,
+      dryRun: true,
+      renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }),
+    });
     expect(out.status, out.error).toBe('ok');
     const text = lines.join('');
     expect(text).toContain(`[dry-run] would run: ${'x'.repeat(400)} && echo END-OF-COMMAND`);
@@ -179,21 +235,36 @@ describe('playbook engine', () => {
   it('the preflight question goes through the Asker: an answers-file entry skips, --yes alone never does', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ms-')), 'f');
     const preflight = { touch: () => 'no touch service configured' };
-    const pb = parsePlaybook(PB.replace('vars: { who: "" }', 'vars: { who: "", file: "" }').replace('action: touch,', 'action: touch, skippable: true,'), 'test.yaml', [...Object.keys(actions), 'repeat']);
+    const pb = parsePlaybook(
+      PB.replace('vars: { who: "" }', 'vars: { who: "", file: "" }').replace('action: touch,', 'action: touch, skippable: true,'),
+      'test.yaml',
+      [...Object.keys(actions), 'repeat'],
+    );
     const question = 'Touch: no touch service configured. Skip this step and go on?';
     const stopped = await runPlaybook({ ...opts({ file, preflight, vars: { file, who: 'bob@x.test' } }), playbook: pb });
     expect(stopped.status).toBe('failed');
     expect(stopped.error).toMatch(/nothing was changed:\n  touch: no touch service configured \(skip it with --skip touch\)/);
-    expect(journal(stopped.journalPath).find((e) => e.t === 'decision')).toMatchObject({ step: 'touch', question, answer: false, by: 'default' });
+    expect(journal(stopped.journalPath).find((e) => e.t === 'decision')).toMatchObject({
+      step: 'touch',
+      question,
+      answer: false,
+      by: 'default',
+    });
     expect(journal(stopped.journalPath).some((e) => e.t === 'step-start')).toBe(false);
-    const answered = await runPlaybook({ ...opts({ file, preflight, answers: { 'preflight.touch': 'yes' }, vars: { file, who: 'bob@x.test' } }), playbook: pb });
+    const answered = await runPlaybook({
+      ...opts({ file, preflight, answers: { 'preflight.touch': 'yes' }, vars: { file, who: 'bob@x.test' } }),
+      playbook: pb,
+    });
     expect(answered.status, answered.error).toBe('ok');
     expect(existsSync(file)).toBe(false);
     const ev = journal(answered.journalPath);
     expect(ev.find((e) => e.t === 'decision' && e.question === question)).toMatchObject({ answer: true, by: 'answers-file' });
     expect(ev.find((e) => e.t === 'step-skip' && e.step === 'touch')).toMatchObject({ reason: '--skip' });
     // "no" in the answers file is the safe answer: the run stops as unattended.
-    const declined = await runPlaybook({ ...opts({ file, preflight, answers: { 'preflight.touch': false }, vars: { file, who: 'bob@x.test' } }), playbook: pb });
+    const declined = await runPlaybook({
+      ...opts({ file, preflight, answers: { 'preflight.touch': false }, vars: { file, who: 'bob@x.test' } }),
+      playbook: pb,
+    });
     expect(declined.status).toBe('failed');
     expect(declined.error).toMatch(/touch: no touch service configured/);
   });

@@ -17,8 +17,19 @@ import type { Action } from '../../src/playbook/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
 const host: HostSpec = {
-  name: 'mx-ev', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root',
-  mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars: {}, source: { file: 'inv.yaml', line: 1 },
+  name: 'mx-ev',
+  address: '127.0.0.1',
+  port: 22,
+  user: 'root',
+  connection: 'local',
+  become: false,
+  becomeUser: 'root',
+  mta: 'exim',
+  queueWarn: 75,
+  queueCrit: 100,
+  groups: ['all'],
+  vars: {},
+  source: { file: 'inv.yaml', line: 1 },
 };
 /** What a hostile server prints: a screen-clearing escape and a right-to-left override. */
 const HOSTILE = 'bad\u001b[2J\u202eevil';
@@ -27,7 +38,9 @@ const TOKEN = 'tok-EVENTS-0123456789';
 
 const actions: Record<string, Action> = {
   probe: {
-    name: 'probe', params: z.object({}), describe: () => 'probe',
+    name: 'probe',
+    params: z.object({}),
+    describe: () => 'probe',
     async run(_p, ctx) {
       ctx.secret(TOKEN);
       const r = await ctx.run(`printf 'bad\\033[2J\\342\\200\\256evil'`, { destructive: false });
@@ -38,7 +51,9 @@ const actions: Record<string, Action> = {
     },
   },
   act: {
-    name: 'act', params: z.object({}), describe: () => 'act',
+    name: 'act',
+    params: z.object({}),
+    describe: () => 'act',
     async run(_p, ctx) {
       await ctx.run('true', { destructive: true, stdin: `id1\t${HOSTILE}\n` });
       return {};
@@ -54,9 +69,20 @@ steps:
 
 function opts(over: Partial<RunOptions>): RunOptions {
   return {
-    playbook: parsePlaybook(PB, 'ev.yaml', [...Object.keys(actions), 'repeat']), host, transport: new LocalTransport(), actions, vars: {},
-    dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-ev-')), secrets: [],
-    renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...over,
+    playbook: parsePlaybook(PB, 'ev.yaml', [...Object.keys(actions), 'repeat']),
+    host,
+    transport: new LocalTransport(),
+    actions,
+    vars: {},
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir: mkdtempSync(join(tmpdir(), 'ms-ev-')),
+    secrets: [],
+    renderer: plainRenderer({ out: () => {} }),
+    commandTimeoutMs: 10_000,
+    ...over,
   };
 }
 
@@ -72,11 +98,33 @@ describe('engine events', () => {
     const out = await runPlaybook(opts({ renderer: r, answers: { 'probe.ok': true }, skip: new Set(['later']) }));
     expect(out.status, out.error).toBe('ok');
     expect(r.events.map((e) => (e.type === 'step-start' || e.type === 'step-end' ? `${e.type} ${e.step}` : e.type))).toEqual([
-      'run-start', 'step-start probe', 'command', 'output', 'question', 'api-call', 'step-end probe',
-      'step-start act', 'question', 'command', 'step-end act', 'step-start later', 'step-end later', 'summary',
+      'run-start',
+      'step-start probe',
+      'command',
+      'output',
+      'question',
+      'api-call',
+      'step-end probe',
+      'step-start act',
+      'question',
+      'command',
+      'step-end act',
+      'step-start later',
+      'step-end later',
+      'summary',
     ]);
     const [start, , cmd, said, asked, api, end] = r.events;
-    expect(start).toMatchObject({ type: 'run-start', host: 'mx-ev', dryRun: false, resumed: false, steps: [{ id: 'probe', name: 'Probe' }, { id: 'act', name: 'Act' }, { id: 'later', name: 'Later' }] });
+    expect(start).toMatchObject({
+      type: 'run-start',
+      host: 'mx-ev',
+      dryRun: false,
+      resumed: false,
+      steps: [
+        { id: 'probe', name: 'Probe' },
+        { id: 'act', name: 'Act' },
+        { id: 'later', name: 'Later' },
+      ],
+    });
     expect(cmd).toMatchObject({ type: 'command', step: 'probe', destructive: false, dryRun: false, timeoutMs: 10_000 });
     // Events are data: the server's text as it came, with the run's secrets already out of it.
     expect(said).toEqual({ type: 'output', step: 'probe', text: `server said: ${HOSTILE} (with [REDACTED])` });
@@ -84,7 +132,14 @@ describe('engine events', () => {
     expect(api).toEqual({ type: 'api-call', step: 'probe', service: 'whm', call: 'getdomainowner', ok: true, dryRun: false });
     expect(end).toEqual({ type: 'step-end', step: 'probe', id: 'probe', name: 'Probe', outcome: 'done' });
     expect(r.events.at(-2)).toEqual({ type: 'step-end', step: 'later', id: 'later', name: 'Later', outcome: 'skipped', why: 'flag' });
-    expect(r.events.at(-1)).toEqual({ type: 'summary', runId: out.runId, host: 'mx-ev', dryRun: false, status: 'ok', journalPath: out.journalPath });
+    expect(r.events.at(-1)).toEqual({
+      type: 'summary',
+      runId: out.runId,
+      host: 'mx-ev',
+      dryRun: false,
+      status: 'ok',
+      journalPath: out.journalPath,
+    });
   });
 
   it('a failing step ends with its error, then the summary carries it', async () => {
@@ -126,11 +181,27 @@ describe('plain renderer', () => {
       'incident run R1: done (dry run: nothing was changed)',
       'journal: /runs/R1.jsonl',
     ]);
-    const failed: RunEvent = { type: 'summary', runId: 'R2', host: 'mx1', dryRun: false, status: 'failed', journalPath: '/runs/R2.jsonl', error: 'boom', connection: 'unreachable' };
+    const failed: RunEvent = {
+      type: 'summary',
+      runId: 'R2',
+      host: 'mx1',
+      dryRun: false,
+      status: 'failed',
+      journalPath: '/runs/R2.jsonl',
+      error: 'boom',
+      connection: 'unreachable',
+    };
     expect(plainLines(failed, { resume: (id) => `mailsweep incident mx1 --resume ${id}` })).toEqual([
-      '', 'incident run R2: mx1 unreachable: boom', 'journal: /runs/R2.jsonl', 'resume with: mailsweep incident mx1 --resume R2',
+      '',
+      'incident run R2: mx1 unreachable: boom',
+      'journal: /runs/R2.jsonl',
+      'resume with: mailsweep incident mx1 --resume R2',
     ]);
-    expect(plainLines({ ...failed, connection: undefined, status: 'aborted' })).toEqual(['', 'incident run R2: ABORTED: boom', 'journal: /runs/R2.jsonl']);
+    expect(plainLines({ ...failed, connection: undefined, status: 'aborted' })).toEqual([
+      '',
+      'incident run R2: ABORTED: boom',
+      'journal: /runs/R2.jsonl',
+    ]);
   });
 });
 
@@ -139,7 +210,9 @@ describe('server text reaches the screen only made printable', () => {
 
   it('plain: a step output and a dry-run plan with ESC and bidi characters', async () => {
     const lines: string[] = [];
-    const out = await runPlaybook(opts({ renderer: plainRenderer({ out: (l) => lines.push(l) }), dryRun: true, unattended: false, answers: { 'probe.ok': true } }));
+    const out = await runPlaybook(
+      opts({ renderer: plainRenderer({ out: (l) => lines.push(l) }), dryRun: true, unattended: false, answers: { 'probe.ok': true } }),
+    );
     expect(out.status, out.error).toBe('ok');
     const text = lines.join('\n');
     expect(text).toContain(`server said: ${SHOWN} (with [REDACTED])`);
@@ -151,12 +224,23 @@ describe('server text reaches the screen only made printable', () => {
   it('TTY renderer: task output, a failed step and the lines outside the list', async () => {
     const written: string[] = [];
     // listr2 draws on stdout and stderr (its fallback renderer here, without a terminal); our own lines go to `out`.
-    for (const stream of [process.stdout, process.stderr]) vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    for (const stream of [process.stdout, process.stderr])
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
     const lines: string[] = [];
     const r = ttyRenderer({ out: (l) => lines.push(l) });
     const ref = { step: 'a', id: 'a', name: 'Alpha' };
     const events: RunEvent[] = [
-      { type: 'run-start', runId: 'R', host: 'mx', dryRun: false, resumed: false, steps: [{ id: 'a', name: 'Alpha' }, { id: 'b', name: 'Beta' }] },
+      {
+        type: 'run-start',
+        runId: 'R',
+        host: 'mx',
+        dryRun: false,
+        resumed: false,
+        steps: [
+          { id: 'a', name: 'Alpha' },
+          { id: 'b', name: 'Beta' },
+        ],
+      },
       { type: 'output', text: `before the list: ${HOSTILE}` },
       { type: 'step-start', ...ref },
       { type: 'output', step: 'a', text: `server said: ${HOSTILE}` },
@@ -189,7 +273,9 @@ describe('the Asker asks the renderer only when a person must answer', () => {
     const { p, asked } = prompter(true);
     const r = recorder(p);
     const preflight = { act: () => 'no act service configured' };
-    const out = await runPlaybook(opts({ renderer: r, unattended: false, preflight, answers: { 'probe.ok': true }, skip: new Set(['later']) }));
+    const out = await runPlaybook(
+      opts({ renderer: r, unattended: false, preflight, answers: { 'probe.ok': true }, skip: new Set(['later']) }),
+    );
     expect(out.status, out.error).toBe('ok');
     // Preflight first (before any step), then nothing else: probe.ok came from the answers file.
     expect(asked).toEqual(['Act: no act service configured. Skip this step and go on?']);
@@ -201,10 +287,19 @@ describe('the Asker asks the renderer only when a person must answer', () => {
 
   it('a plan question at the terminal is asked; unattended it is not, and a safety question never is', async () => {
     const at = prompter(false);
-    const declined = await runPlaybook(opts({ renderer: recorder(at.p), unattended: false, answers: { 'probe.ok': true }, skip: new Set(['later']) }));
+    const declined = await runPlaybook(
+      opts({ renderer: recorder(at.p), unattended: false, answers: { 'probe.ok': true }, skip: new Set(['later']) }),
+    );
     expect(declined.status, declined.error).toBe('ok');
     expect(at.asked).toEqual(['Act now?']);
-    expect(JSON.parse(readFileSync(declined.journalPath, 'utf8').trim().split('\n').find((l) => l.includes('Act now?'))!)).toMatchObject({ answer: false, by: 'operator' });
+    expect(
+      JSON.parse(
+        readFileSync(declined.journalPath, 'utf8')
+          .trim()
+          .split('\n')
+          .find((l) => l.includes('Act now?'))!,
+      ),
+    ).toMatchObject({ answer: false, by: 'operator' });
     const away = prompter(true);
     const yes = await runPlaybook(opts({ renderer: recorder(away.p), unattended: true, skip: new Set(['later']) }));
     expect(yes.status, yes.error).toBe('ok');

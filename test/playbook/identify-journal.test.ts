@@ -18,8 +18,19 @@ import { parsePlaybook } from '../../src/playbook/load.js';
 import type { ExecOptions, ExecResult, Transport } from '../../src/transport/types.js';
 
 const host: HostSpec = {
-  name: 'mx-fake', address: '192.0.2.1', port: 22, user: 'root', connection: 'ssh', become: false, becomeUser: 'root',
-  mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars: {}, source: { file: 'inv.yaml', line: 1 },
+  name: 'mx-fake',
+  address: '192.0.2.1',
+  port: 22,
+  user: 'root',
+  connection: 'ssh',
+  become: false,
+  becomeUser: 'root',
+  mta: 'exim',
+  queueWarn: 75,
+  queueCrit: 100,
+  groups: ['all'],
+  vars: {},
+  source: { file: 'inv.yaml', line: 1 },
 };
 const QUEUE = readFileSync(fileURLToPath(new URL('../fixtures/mta/exim/attributed-bookworm-exim.txt', import.meta.url)), 'utf8');
 const QUEUE_CMD = getAdapter('exim').attributedQueue!(mtaHost(undefined, {})).command;
@@ -36,7 +47,9 @@ class RecordingHost implements Transport {
     if (opts.onLine) {
       const day = new Date().toISOString().slice(0, 10);
       for (let i = 0; i < 50; i++)
-        opts.onLine(`${day} 00:00:0${i % 10} 1xVOH${i}-0007YW-1g <= promo@${LOG_TOKEN}.invalid H=(x) [198.51.100.7]:4711 P=esmtpa A=plain_server:bob@example.test S=900 id=s${i}@x for a${i}@remote.test`);
+        opts.onLine(
+          `${day} 00:00:0${i % 10} 1xVOH${i}-0007YW-1g <= promo@${LOG_TOKEN}.invalid H=(x) [198.51.100.7]:4711 P=esmtpa A=plain_server:bob@example.test S=900 id=s${i}@x for a${i}@remote.test`,
+        );
       if (this.o.logFails) throw new TransportError('timeout', `command did not finish within ${Math.round(opts.timeoutMs! / 1000)}s: log`);
       return { code: 0, stdout: '', stderr: '', durationMs: 5 };
     }
@@ -52,13 +65,25 @@ const PB = 'name: p\nsteps:\n  - { name: Identify, id: identify, action: identif
 
 async function identify(transport: RecordingHost, timeoutS: number) {
   const out = await runPlaybook({
-    playbook: parsePlaybook(PB.replace('name: p\n', 'name: p\nvars: { auth_id: "" }\n'), 'p.yaml', ACTION_NAMES), host, transport, actions: ACTIONS,
-    vars: { auth_id: 'bob@example.test' }, dryRun: false, unattended: true,
-    answers: { 'identify.unknown_account': true, 'identify.is_spam': true }, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-idj-')),
-    secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: timeoutS * 1000,
+    playbook: parsePlaybook(PB.replace('name: p\n', 'name: p\nvars: { auth_id: "" }\n'), 'p.yaml', ACTION_NAMES),
+    host,
+    transport,
+    actions: ACTIONS,
+    vars: { auth_id: 'bob@example.test' },
+    dryRun: false,
+    unattended: true,
+    answers: { 'identify.unknown_account': true, 'identify.is_spam': true },
+    skip: new Set(),
+    runsDir: mkdtempSync(join(tmpdir(), 'ms-idj-')),
+    secrets: [],
+    renderer: plainRenderer({ out: () => {} }),
+    commandTimeoutMs: timeoutS * 1000,
   });
   const text = readFileSync(out.journalPath, 'utf8');
-  const events = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { out, text, commands: events.filter((e) => e.t === 'command' && e.step === 'identify') };
 }
 
@@ -100,7 +125,11 @@ describe('identify through the journaled view', () => {
     const t = new RecordingHost({ logFails: true });
     const { out, commands } = await identify(t, 4);
     expect(out.status, out.error).toBe('ok');
-    expect(commands.find((c) => 'lines' in c)).toMatchObject({ lines: 50, timeoutMs: 4000, error: expect.stringMatching(/did not finish within 4s/) });
+    expect(commands.find((c) => 'lines' in c)).toMatchObject({
+      lines: 50,
+      timeoutMs: 4000,
+      error: expect.stringMatching(/did not finish within 4s/),
+    });
   });
 });
 
@@ -111,17 +140,33 @@ describe('journaledView', () => {
     const t = new RecordingHost();
     const tcp: number[] = [];
     const base = Object.assign(t, { openTcp: async (port: number) => (tcp.push(port), {} as never) });
-    const view = journaledView(base, async (cmd, o) => (seen.push({ cmd, o }), { code: 0, stdout: '', stderr: '', durationMs: 0 }), 5000, (m) => notes.push(m));
+    const view = journaledView(
+      base,
+      async (cmd, o) => (seen.push({ cmd, o }), { code: 0, stdout: '', stderr: '', durationMs: 0 }),
+      5000,
+      (m) => notes.push(m),
+    );
     await view.exec('a', { timeoutMs: 60_000, maxBytes: 10 });
     await view.exec('b');
     await view.exec('c', { timeoutMs: 1000 });
-    expect(seen.map((x) => [x.cmd, x.o.timeoutMs, x.o.destructive])).toEqual([['a', 5000, false], ['b', 5000, false], ['c', 1000, false]]);
+    expect(seen.map((x) => [x.cmd, x.o.timeoutMs, x.o.destructive])).toEqual([
+      ['a', 5000, false],
+      ['b', 5000, false],
+      ['c', 1000, false],
+    ]);
     expect(seen[0]!.o.maxBytes).toBe(10);
     await view.openTcp!(25);
     expect(tcp).toEqual([25]);
     expect(notes).toEqual(['TCP connection from the host to its loopback:25']);
     await view.close();
     expect(t.closed).toBe(false);
-    expect(journaledView(new RecordingHost(), async () => ({ code: 0, stdout: '', stderr: '', durationMs: 0 }), 1, () => {}).openTcp).toBeUndefined();
+    expect(
+      journaledView(
+        new RecordingHost(),
+        async () => ({ code: 0, stdout: '', stderr: '', durationMs: 0 }),
+        1,
+        () => {},
+      ).openTcp,
+    ).toBeUndefined();
   });
 });

@@ -40,13 +40,30 @@ beforeAll(async () => {
   const other = ssh2.utils.parseKey(generateKeyPair().public);
   if (other instanceof Error) throw other;
   const port = fleet.hosts.find((h) => h.name === 'changed')!.port;
-  const kh = readFileSync(fleet.knownHostsPath, 'utf8').split('\n').map((l) => (l.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${other.type} ${other.getPublicSSH().toString('base64')}` : l));
+  const kh = readFileSync(fleet.knownHostsPath, 'utf8')
+    .split('\n')
+    .map((l) =>
+      l.startsWith(`[127.0.0.1]:${port} `) ? `[127.0.0.1]:${port} ${other.type} ${other.getPublicSSH().toString('base64')}` : l,
+    );
   writeFileSync(fleet.knownHostsPath, kh.join('\n'));
 }, 60_000);
 afterAll(() => fleet?.close());
 
 async function incident(host: string, extra: string[], runs = join(dir, `runs-${host}`)) {
-  const args = ['--import', 'tsx', 'src/cli.ts', 'incident', host, '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--runs-dir', runs, ...extra];
+  const args = [
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'incident',
+    host,
+    '-i',
+    fleet.inventoryPath,
+    '--known-hosts',
+    fleet.knownHostsPath,
+    '--runs-dir',
+    runs,
+    ...extra,
+  ];
   const r = await exec(process.execPath, args, { env: { ...process.env, CI: 'true' }, timeout: 60_000 }).then(
     (x) => ({ code: 0, ...x }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
@@ -59,7 +76,16 @@ async function incident(host: string, extra: string[], runs = join(dir, `runs-${
     }
   })();
   const journal = files.length ? readFileSync(join(runs, files[0]!), 'utf8') : '';
-  return { ...r, journal, events: journal.trim() ? journal.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : [] };
+  return {
+    ...r,
+    journal,
+    events: journal.trim()
+      ? journal
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [],
+  };
 }
 
 describe('incident against a host that cannot be reached', () => {
@@ -70,14 +96,18 @@ describe('incident against a host that cannot be reached', () => {
     ['stranger', 'hostkey-unknown'],
     ['changed', 'hostkey-changed'],
     ['mute', 'timeout'],
-  ])('%s: ends "%s", exit 2, with a journal end record', async (host, status) => {
-    const r = await incident(host, ['--yes', '--auth-id', 'bob@example.test', '-t', '2']);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).not.toMatch(/internal error|please report/);
-    expect(r.stderr).toMatch(new RegExp(`incident run \\S+: ${host} ${status}: \\S`));
-    expect(r.events.at(-1)).toMatchObject({ t: 'run-end', status: 'failed', connection: status });
-    expect(String(r.events.at(-1)!.error)).not.toBe('');
-  }, 60_000);
+  ])(
+    '%s: ends "%s", exit 2, with a journal end record',
+    async (host, status) => {
+      const r = await incident(host, ['--yes', '--auth-id', 'bob@example.test', '-t', '2']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).not.toMatch(/internal error|please report/);
+      expect(r.stderr).toMatch(new RegExp(`incident run \\S+: ${host} ${status}: \\S`));
+      expect(r.events.at(-1)).toMatchObject({ t: 'run-end', status: 'failed', connection: status });
+      expect(String(r.events.at(-1)!.error)).not.toBe('');
+    },
+    60_000,
+  );
 });
 
 describe('incident --timeout', () => {
@@ -99,14 +129,22 @@ describe('incident --timeout', () => {
 
 describe('incident --set', () => {
   it('a name the playbook does not have is refused (exit 3), naming the vars it has; nothing connects', async () => {
-    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_logn=true'], join(dir, 'runs-set-typo'));
+    const r = await incident(
+      'mx1',
+      ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_logn=true'],
+      join(dir, 'runs-set-typo'),
+    );
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/--set suspend_logn: the playbook has no such var \(its vars: .*suspend_login/);
     expect(r.events).toEqual([]);
   });
 
   it('suspend_login reaches the reset step (the dry run shows the WHM call)', async () => {
-    const r = await incident('mx1', ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_login=true'], join(dir, 'runs-set-login'));
+    const r = await incident(
+      'mx1',
+      ['--dry-run', '--auth-id', 'bob@example.test', '--set', 'suspend_login=true'],
+      join(dir, 'runs-set-login'),
+    );
     expect(r.stderr).toMatch(/Email::suspend_login\(email=bob@example.test\)/);
   }, 60_000);
 });
@@ -135,8 +173,22 @@ describe('secrets in the inventory that are not secrets by name', () => {
       writeFileSync(f, stringify({ all: { vars: { ansible_user: 'root', ...vars }, hosts: { mx1: { ansible_host: '127.0.0.1' } } } }));
       return f;
     };
-    for (const key of ['cpanelToken', 'whm_apitoken', 'whmApiToken', 'smtp_passwd', 'notify_smtp_pass', 'apiKey', 'whmcs_apikey', 'api_key', 'smtpPassword']) {
-      const r = await exec(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'incident', 'mx1', '-i', inv({ [key]: TOKEN }), '--dry-run'], { env: { ...process.env, CI: 'true' } }).then(
+    for (const key of [
+      'cpanelToken',
+      'whm_apitoken',
+      'whmApiToken',
+      'smtp_passwd',
+      'notify_smtp_pass',
+      'apiKey',
+      'whmcs_apikey',
+      'api_key',
+      'smtpPassword',
+    ]) {
+      const r = await exec(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', 'incident', 'mx1', '-i', inv({ [key]: TOKEN }), '--dry-run'],
+        { env: { ...process.env, CI: 'true' } },
+      ).then(
         () => ({ code: 0, stderr: '' }),
         (e: { code: number; stderr: string }) => e,
       );

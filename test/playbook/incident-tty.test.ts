@@ -28,10 +28,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('incident on a terminal', () => {
   it('keeps evidence, sample, plan and summary on screen after each step ends', async () => {
     const cmd = [
-      'env -u CI', `MAILSWEEP_RUNS_DIR=${join(dir, 'runs')}`, process.execPath, '--import', 'tsx', 'src/cli.ts', 'incident', 'mx1',
-      '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--dry-run', '--auth-id', 'bob@example.test',
+      'env -u CI',
+      `MAILSWEEP_RUNS_DIR=${join(dir, 'runs')}`,
+      process.execPath,
+      '--import',
+      'tsx',
+      'src/cli.ts',
+      'incident',
+      'mx1',
+      '-i',
+      fleet.inventoryPath,
+      '--known-hosts',
+      fleet.knownHostsPath,
+      '--dry-run',
+      '--auth-id',
+      'bob@example.test',
     ].join(' ');
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '50', `${cmd}; echo EXIT=$?; sleep 60`], { cwd: process.cwd() });
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '200', '-y', '50', `${cmd}; echo EXIT=$?; sleep 60`], {
+      cwd: process.cwd(),
+    });
     const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-J', '-t', session, '-S', '-5000'], { encoding: 'utf8' });
     const waitFor = async (re: RegExp, ms = 30_000) => {
       for (let t = 0; t < ms; t += 200) {

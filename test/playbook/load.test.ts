@@ -8,7 +8,18 @@ const fx = (n: string) => `test/fixtures/playbooks/${n}`;
 describe('playbook loader', () => {
   it('loads the shipped hijacked-account playbook', async () => {
     const pb = await loadPlaybook('playbooks/hijacked-account.yaml', ACTION_NAMES);
-    expect(pb.steps.map((s) => s.id)).toEqual(['identify', 'reset', 'restart', 'evidence', 'purge', 'backscatter', 'repeat', 'evidence_final', 'notify', 'summary']);
+    expect(pb.steps.map((s) => s.id)).toEqual([
+      'identify',
+      'reset',
+      'restart',
+      'evidence',
+      'purge',
+      'backscatter',
+      'repeat',
+      'evidence_final',
+      'notify',
+      'summary',
+    ]);
     expect(pb.steps.find((s) => s.id === 'reset')?.skippable).toBe(true);
   });
 
@@ -39,7 +50,9 @@ describe('templates', () => {
     expect(render({ a: ['{{ hold }}'] }, scope, 'x')).toEqual({ a: [false] });
   });
   it('refuses undefined names instead of rendering an empty account', () => {
-    expect(() => render('{{ identify.authid }}', scope, 'purge.params.account')).toThrow(/purge\.params\.account: \{\{ identify\.authid \}\} is not defined/);
+    expect(() => render('{{ identify.authid }}', scope, 'purge.params.account')).toThrow(
+      /purge\.params\.account: \{\{ identify\.authid \}\} is not defined/,
+    );
   });
   it('does not evaluate anything', () => {
     expect(() => render('{{ constructor.constructor }}', scope, 'x')).toThrow(/not defined/);

@@ -30,15 +30,29 @@ beforeAll(async () => {
   whmcs = await FakeWhmcs.start({
     identifier: ID,
     secret: SECRET,
-    clients: [{ id: 7, email: 'owner@customer.test', firstname: 'Olga', lastname: 'Owner' }, { id: 9, email: 'billing@shop.test', firstname: 'Sam', lastname: 'Shop' }],
+    clients: [
+      { id: 7, email: 'owner@customer.test', firstname: 'Olga', lastname: 'Owner' },
+      { id: 9, email: 'billing@shop.test', firstname: 'Sam', lastname: 'Shop' },
+    ],
     departments: [2],
     templates: ['Hijacked Mailbox'],
   });
   whm = await FakeWhm.start({
     token: TOKEN,
     domains: { 'example.test': 'examplec', 'shop.test': 'shopc', 'self.test': 'selfc', 'evil.test': 'evilc', 'client7.test': 'c7' },
-    mailboxes: { examplec: ['bob@example.test'], shopc: ['carol@shop.test'], selfc: ['me@self.test'], evilc: ['x@evil.test'], c7: ['joe@client7.test'] },
-    contacts: { examplec: 'boss@customer.test', c7: 'owner@customer.test', selfc: 'me@self.test', evilc: 'owner\u001bm\u202e\u0007@customer.test' },
+    mailboxes: {
+      examplec: ['bob@example.test'],
+      shopc: ['carol@shop.test'],
+      selfc: ['me@self.test'],
+      evilc: ['x@evil.test'],
+      c7: ['joe@client7.test'],
+    },
+    contacts: {
+      examplec: 'boss@customer.test',
+      c7: 'owner@customer.test',
+      selfc: 'me@self.test',
+      evilc: 'owner\u001bm\u202e\u0007@customer.test',
+    },
   });
   sink = await SmtpSink.start();
   writeFileSync(join(dir, 'whmcs-ca.pem'), whmcs.cert);
@@ -53,7 +67,12 @@ afterAll(async () => {
   await sink?.close();
 });
 
-const WHMCS = () => ({ whmcs_url: whmcs.url, whmcs_identifier_env: 'T_WHMCS_ID', whmcs_secret_env: 'T_WHMCS_SECRET', whmcs_ca_file: join(dir, 'whmcs-ca.pem') });
+const WHMCS = () => ({
+  whmcs_url: whmcs.url,
+  whmcs_identifier_env: 'T_WHMCS_ID',
+  whmcs_secret_env: 'T_WHMCS_SECRET',
+  whmcs_ca_file: join(dir, 'whmcs-ca.pem'),
+});
 const WHM = () => ({ cpanel_url: whm.url, cpanel_token_env: 'T_WHM_TOKEN', cpanel_ca_file: join(dir, 'whm-ca.pem') });
 /** The sink keeps the wire form: undo quoted-printable soft line breaks to read the text. */
 const body = (m: { data: string }) => m.data.replace(/=\r?\n/g, '');
@@ -61,8 +80,19 @@ const MAIL = () => ({ notify_smtp_host: '127.0.0.1', notify_smtp_port: sink.port
 
 function host(vars: Record<string, unknown>): HostSpec {
   return {
-    name: 'mx1', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root', mta: 'exim',
-    queueWarn: 75, queueCrit: 100, groups: ['all'], source: { file: 'inv.yaml', line: 1 }, vars,
+    name: 'mx1',
+    address: '127.0.0.1',
+    port: 22,
+    user: 'root',
+    connection: 'local',
+    become: false,
+    becomeUser: 'root',
+    mta: 'exim',
+    queueWarn: 75,
+    queueCrit: 100,
+    groups: ['all'],
+    source: { file: 'inv.yaml', line: 1 },
+    vars,
   };
 }
 
@@ -102,9 +132,21 @@ async function run(vars: Record<string, unknown>, o: Partial<RunOptions> & { pb?
   const { pb: text, account, vars: runVars, ...rest } = o;
   const pb = parsePlaybook(text ?? PB(''), 'n.yaml', [...ACTION_NAMES, 'fakepurge']);
   return runPlaybook({
-    playbook: pb, host: host(vars), transport: new LocalTransport(), actions, preflight: PREFLIGHT,
-    vars: { account: account ?? 'bob@example.test', ...(runVars ?? {}) }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(dir, 'runs-')),
-    secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...rest,
+    playbook: pb,
+    host: host(vars),
+    transport: new LocalTransport(),
+    actions,
+    preflight: PREFLIGHT,
+    vars: { account: account ?? 'bob@example.test', ...(runVars ?? {}) },
+    dryRun: false,
+    unattended: true,
+    answers: {},
+    skip: new Set(),
+    runsDir: mkdtempSync(join(dir, 'runs-')),
+    secrets: [],
+    renderer: plainRenderer({ out: () => {} }),
+    commandTimeoutMs: 10_000,
+    ...rest,
   });
 }
 
@@ -172,7 +214,10 @@ describe('the customer address', () => {
 
   it('a hostile contact address from WHM is not used, and shown made printable', async () => {
     const lines: string[] = [];
-    const out = await run({ ...WHM(), ...MAIL() }, { account: 'x@evil.test', skip: new Set(['reset']), renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }) });
+    const out = await run(
+      { ...WHM(), ...MAIL() },
+      { account: 'x@evil.test', skip: new Set(['reset']), renderer: plainRenderer({ out: (l) => lines.push(`${l}\n`) }) },
+    );
     expect(out.status).toBe('failed');
     expect(out.error).toMatch(/nobody to ask: give the answer with --answers \(key "notify.customer_email"\)/);
     const text = lines.join('');
@@ -204,8 +249,17 @@ describe('notify through WHMCS', () => {
     expect(mail).toMatchObject({ messagename: 'Hijacked Mailbox', id: 9 });
     expect(out.results.notify).toMatchObject({ to: 'billing@shop.test', clientId: 9 });
     expect(mail.customvars).toEqual({
-      account: 'bob@example.test', host: 'mx1', run_id: out.runId, reset: 'done', suspended_outgoing: false,
-      spam_removed: 290, backscatter_removed: 12, held: false, spam_queued_before: 290, queue_before: 312, queue_after: 80,
+      account: 'bob@example.test',
+      host: 'mx1',
+      run_id: out.runId,
+      reset: 'done',
+      suspended_outgoing: false,
+      spam_removed: 290,
+      backscatter_removed: 12,
+      held: false,
+      spam_queued_before: 290,
+      queue_before: 312,
+      queue_after: 80,
     });
     const journal = readFileSync(out.journalPath, 'utf8');
     expect(journal).not.toContain(SECRET);
@@ -214,7 +268,10 @@ describe('notify through WHMCS', () => {
 
   it('attach_evidence through WHMCS: said not possible, the notice goes without it', async () => {
     const lines: string[] = [];
-    const out = await run({ ...WHM(), ...WHMCS(), whmcs_template: 'Hijacked Mailbox', whmcs_client_id: 9 }, { pb: PB(', attach_evidence: true'), renderer: plainRenderer({ out: (l) => lines.push(l) }) });
+    const out = await run(
+      { ...WHM(), ...WHMCS(), whmcs_template: 'Hijacked Mailbox', whmcs_client_id: 9 },
+      { pb: PB(', attach_evidence: true'), renderer: plainRenderer({ out: (l) => lines.push(l) }) },
+    );
     expect(out.status, out.error).toBe('ok');
     expect(lines.join('\n')).toContain('attach_evidence: WHMCS notices cannot carry attachments');
     expect(whmcs.emails.at(-1)!.customvars).not.toHaveProperty('evidence_attached');
@@ -254,7 +311,10 @@ describe('notify through WHMCS', () => {
   it('fails clearly on bad credentials, naming WHMCS and never the secret', async () => {
     process.env.T_WHMCS_SECRET = 'wrong';
     try {
-      const out = await run({ ...WHMCS(), whmcs_template: 'Hijacked Mailbox', notify_to: 'owner@customer.test' }, { skip: new Set(['reset']) });
+      const out = await run(
+        { ...WHMCS(), whmcs_template: 'Hijacked Mailbox', notify_to: 'owner@customer.test' },
+        { skip: new Set(['reset']) },
+      );
       expect(out.status).toBe('failed');
       expect(out.error).toMatch(/WHMCS SendEmail\(messagename=Hijacked Mailbox\) failed: auth error/);
       expect(readFileSync(out.journalPath, 'utf8')).not.toContain(SECRET);
@@ -268,7 +328,10 @@ describe('the notice template', () => {
   it('is overridable by notify_template, and server text reaches it only printable', async () => {
     const t = join(dir, 'mine.liquid');
     writeFileSync(t, 'Subject: Abuse on {{ host }}\nAccount {{ account }}: reset {{ reset }}, removed {{ spam_removed }}.\n');
-    const out = await run({ ...MAIL(), notify_to: 'owner@customer.test', notify_template: t, password_reset_command: 'cat >/dev/null' }, { account: 'bob\u001b[2J\u202e@example.test' });
+    const out = await run(
+      { ...MAIL(), notify_to: 'owner@customer.test', notify_template: t, password_reset_command: 'cat >/dev/null' },
+      { account: 'bob\u001b[2J\u202e@example.test' },
+    );
     expect(out.status, out.error).toBe('ok');
     const data = body(sink.messages.at(-1)!);
     expect(data).toMatch(/Subject: Abuse on mx1/);
@@ -290,8 +353,19 @@ describe('the notice template', () => {
   it('the shipped template renders every state without a stray blank line run', async () => {
     for (const reset of ['done', 'skipped', 'declined', 'not-run']) {
       const { subject, text } = await renderNotice(DEFAULT_NOTICE, {
-        account: 'a@b.test', host: 'mx1', run_id: 'r', reset, password: reset === 'done' ? 'PW-1' : '', suspended_outgoing: reset === 'done',
-        spam_removed: 3, backscatter_removed: 0, held: false, spam_queued_before: 3, queue_before: 5, queue_after: 2, evidence_attached: reset === 'done',
+        account: 'a@b.test',
+        host: 'mx1',
+        run_id: 'r',
+        reset,
+        password: reset === 'done' ? 'PW-1' : '',
+        suspended_outgoing: reset === 'done',
+        spam_removed: 3,
+        backscatter_removed: 0,
+        held: false,
+        spam_queued_before: 3,
+        queue_before: 5,
+        queue_after: 2,
+        evidence_attached: reset === 'done',
       });
       expect(text.includes('The attached archive holds the evidence')).toBe(reset === 'done');
       expect(subject).toBe('Your mailbox a@b.test was used to send spam');
@@ -299,9 +373,22 @@ describe('the notice template', () => {
       expect(text.includes('The new password is: PW-1')).toBe(reset === 'done');
       expect(/We removed 3 of these messages from the queue\.\n/.test(text)).toBe(true);
     }
-    const base = { account: 'a@b.test', host: 'mx1', run_id: 'r', reset: 'done', password: '', suspended_outgoing: false, spam_queued_before: 3, queue_before: 5, queue_after: 2, evidence_attached: false };
+    const base = {
+      account: 'a@b.test',
+      host: 'mx1',
+      run_id: 'r',
+      reset: 'done',
+      password: '',
+      suspended_outgoing: false,
+      spam_queued_before: 3,
+      queue_before: 5,
+      queue_after: 2,
+      evidence_attached: false,
+    };
     const held = await renderNotice(DEFAULT_NOTICE, { ...base, spam_removed: 3, backscatter_removed: 2, held: true });
-    expect(held.text).toMatch(/We stopped 3 of these messages before delivery \(they are held aside for review\), and 2 bounce message\(s\) they caused\./);
+    expect(held.text).toMatch(
+      /We stopped 3 of these messages before delivery \(they are held aside for review\), and 2 bounce message\(s\) they caused\./,
+    );
     expect(held.text).not.toMatch(/removed/);
     const bounces = await renderNotice(DEFAULT_NOTICE, { ...base, spam_removed: 0, backscatter_removed: 4, held: false });
     expect(bounces.text).toMatch(/We removed 4 bounce message\(s\) the spam caused\./);

@@ -14,21 +14,39 @@ import { sh } from '../../src/transport/quote.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
 const host: HostSpec = {
-  name: 'mx-q', address: '127.0.0.1', port: 22, user: 'root', connection: 'local', become: false, becomeUser: 'root',
-  mta: 'exim', queueWarn: 75, queueCrit: 100, groups: ['all'], vars: {}, source: { file: 'inv.yaml', line: 1 },
+  name: 'mx-q',
+  address: '127.0.0.1',
+  port: 22,
+  user: 'root',
+  connection: 'local',
+  become: false,
+  becomeUser: 'root',
+  mta: 'exim',
+  queueWarn: 75,
+  queueCrit: 100,
+  groups: ['all'],
+  vars: {},
+  source: { file: 'inv.yaml', line: 1 },
 };
 
 const actions: Record<string, Action> = {
   gate: {
-    name: 'gate', params: z.object({}), describe: () => 'gate',
+    name: 'gate',
+    params: z.object({}),
+    describe: () => 'gate',
     async run(_p, ctx) {
-      const ok = await ctx.ask.confirm('gate.unknown', 'eve@x.test has no evidence. Act on it anyway?', false, { kind: 'override', flag: '--force-account' });
+      const ok = await ctx.ask.confirm('gate.unknown', 'eve@x.test has no evidence. Act on it anyway?', false, {
+        kind: 'override',
+        flag: '--force-account',
+      });
       if (!ok) throw new Error('declined');
       return { ok };
     },
   },
   act: {
-    name: 'act', params: z.object({ file: z.string() }), describe: (p) => `touch ${p.file}`,
+    name: 'act',
+    params: z.object({ file: z.string() }),
+    describe: (p) => `touch ${p.file}`,
     async run(p, ctx) {
       // A planned destructive step: its question's interactive default is "no", yet --yes goes ahead.
       if (!(await ctx.ask.confirm('confirm.act', 'Delete these 3 messages?', false, { kind: 'plan' }))) return { declined: true };
@@ -37,7 +55,9 @@ const actions: Record<string, Action> = {
     },
   },
   unmarked: {
-    name: 'unmarked', params: z.object({}), describe: () => 'unmarked',
+    name: 'unmarked',
+    params: z.object({}),
+    describe: () => 'unmarked',
     async run(_p, ctx) {
       // No kind given and default no: treated as a safety question.
       return { ok: await ctx.ask.confirm('unmarked.q', 'Something risky?', false) };
@@ -50,7 +70,22 @@ function opts(steps: string, over: Partial<RunOptions> = {}): { o: RunOptions; f
   const pb = parsePlaybook(`name: t\nvars: { file: "" }\nsteps:\n${steps}`, 't.yaml', [...Object.keys(actions), 'repeat']);
   return {
     file,
-    o: { playbook: pb, host, transport: new LocalTransport(), actions, vars: { file }, dryRun: false, unattended: true, answers: {}, skip: new Set(), runsDir: mkdtempSync(join(tmpdir(), 'ms-qr-')), secrets: [], renderer: plainRenderer({ out: () => {} }), commandTimeoutMs: 10_000, ...over },
+    o: {
+      playbook: pb,
+      host,
+      transport: new LocalTransport(),
+      actions,
+      vars: { file },
+      dryRun: false,
+      unattended: true,
+      answers: {},
+      skip: new Set(),
+      runsDir: mkdtempSync(join(tmpdir(), 'ms-qr-')),
+      secrets: [],
+      renderer: plainRenderer({ out: () => {} }),
+      commandTimeoutMs: 10_000,
+      ...over,
+    },
   };
 }
 const GATED = `  - { name: Gate, id: gate, action: gate }\n  - { name: Act, id: act, action: act, params: { file: "{{ file }}" } }\n`;
@@ -75,7 +110,10 @@ describe('unattended questions', () => {
   });
 
   it('the named flag, or an answers-file entry, is the deliberate yes; the planned step then runs', async () => {
-    for (const over of [{ forced: new Map([['gate.unknown', '--force-account']]) }, { answers: { 'gate.unknown': 'yes' } }] as Partial<RunOptions>[]) {
+    for (const over of [
+      { forced: new Map([['gate.unknown', '--force-account']]) },
+      { answers: { 'gate.unknown': 'yes' } },
+    ] as Partial<RunOptions>[]) {
       const { o, file } = opts(GATED, over);
       const out = await runPlaybook(o);
       expect(out.status, out.error).toBe('ok');

@@ -52,7 +52,11 @@ export class Browser {
       this.buf += chunk;
       let i: number;
       while ((i = this.buf.indexOf('\0')) >= 0) {
-        const msg = JSON.parse(this.buf.slice(0, i)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } } & CdpEvent;
+        const msg = JSON.parse(this.buf.slice(0, i)) as {
+          id?: number;
+          result?: Record<string, unknown>;
+          error?: { message: string };
+        } & CdpEvent;
         this.buf = this.buf.slice(i + 1);
         if (msg.id !== undefined) {
           const w = this.waiting.get(msg.id);
@@ -131,9 +135,13 @@ export class Browser {
       if (e.sessionId !== sessionId) return;
       const p = e.params as Record<string, any>;
       if (e.method === 'Runtime.consoleAPICalled' && ['error', 'warning', 'assert'].includes(p.type))
-        problems.errors.push(`console.${p.type}: ${(p.args as { value?: unknown; description?: string }[]).map((a) => a.value ?? a.description).join(' ')}`);
-      if (e.method === 'Runtime.exceptionThrown') problems.errors.push(`exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`);
-      if (e.method === 'Log.entryAdded' && ['error', 'warning'].includes(p.entry.level)) problems.errors.push(`log ${p.entry.source}: ${p.entry.text}`);
+        problems.errors.push(
+          `console.${p.type}: ${(p.args as { value?: unknown; description?: string }[]).map((a) => a.value ?? a.description).join(' ')}`,
+        );
+      if (e.method === 'Runtime.exceptionThrown')
+        problems.errors.push(`exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`);
+      if (e.method === 'Log.entryAdded' && ['error', 'warning'].includes(p.entry.level))
+        problems.errors.push(`log ${p.entry.source}: ${p.entry.text}`);
       if (e.method === 'Page.javascriptDialogOpening') {
         problems.errors.push(`dialog ${p.type}: ${p.message}`);
         void this.send('Page.handleJavaScriptDialog', { accept: false }, sessionId);
@@ -141,7 +149,11 @@ export class Browser {
       if (e.method === 'Network.requestWillBeSent') problems.requests.push(p.request.url);
     });
     for (const d of ['Page.enable', 'Runtime.enable', 'Log.enable', 'Network.enable']) await this.send(d, {}, sessionId);
-    await this.send('Emulation.setDeviceMetricsOverride', { width: viewport.width, height: viewport.height, deviceScaleFactor: 1, mobile: viewport.mobile }, sessionId);
+    await this.send(
+      'Emulation.setDeviceMetricsOverride',
+      { width: viewport.width, height: viewport.height, deviceScaleFactor: 1, mobile: viewport.mobile },
+      sessionId,
+    );
     const loaded = this.waitFor('Page.loadEventFired', sessionId, 20_000);
     await this.send('Page.navigate', { url }, sessionId);
     await loaded;
@@ -181,9 +193,15 @@ export class Page {
 
   /** The whole page (beyond the viewport) as PNG. */
   async screenshot(): Promise<Buffer> {
-    const m = (await this.browser.send('Page.getLayoutMetrics', {}, this.sessionId)) as { cssContentSize: { width: number; height: number } };
+    const m = (await this.browser.send('Page.getLayoutMetrics', {}, this.sessionId)) as {
+      cssContentSize: { width: number; height: number };
+    };
     const clip = { x: 0, y: 0, width: Math.ceil(m.cssContentSize.width), height: Math.ceil(m.cssContentSize.height), scale: 1 };
-    const { data } = (await this.browser.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip }, this.sessionId)) as { data: string };
+    const { data } = (await this.browser.send(
+      'Page.captureScreenshot',
+      { format: 'png', captureBeyondViewport: true, clip },
+      this.sessionId,
+    )) as { data: string };
     return Buffer.from(data, 'base64');
   }
 }

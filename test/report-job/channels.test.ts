@@ -29,7 +29,9 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ms-report-ch-'));
-  fleet = await startFakeFleet(dir, [{ name: 'mx1.example.net', mode: 'normal', tools: [], replay: replayFrom('test/fixtures/lab/bookworm-exim') }]);
+  fleet = await startFakeFleet(dir, [
+    { name: 'mx1.example.net', mode: 'normal', tools: [], replay: replayFrom('test/fixtures/lab/bookworm-exim') },
+  ]);
   http = await HttpReceiver.start();
   sink = await SmtpSink.start();
   // Accepts TCP, never answers HTTP.
@@ -51,7 +53,11 @@ afterAll(async () => {
 function capture(env: NodeJS.ProcessEnv = process.env) {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), env }, out: () => out.join(''), err: () => err.join('') };
+  return {
+    io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), env },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
 }
 
 function config(name: string, lines: string[]): string {
@@ -68,7 +74,14 @@ describe('a failing channel', () => {
       knownHosts: fleet.knownHostsPath,
       state: join(dir, 'refused.sqlite'),
       history: false,
-      config: config('refused.yaml', ['channels:', '  hook:', '    type: webhook', `    url: http://127.0.0.1:${dead}/alerts`, '    retries: 1', '    backoff: 10ms']),
+      config: config('refused.yaml', [
+        'channels:',
+        '  hook:',
+        '    type: webhook',
+        `    url: http://127.0.0.1:${dead}/alerts`,
+        '    retries: 1',
+        '    backoff: 10ms',
+      ]),
       now: '2026-11-23T08:00:00Z',
     };
     const c1 = capture();
@@ -77,7 +90,9 @@ describe('a failing channel', () => {
     expect(r1.notices).toHaveLength(1);
     expect(c1.out()).toContain('[mailsweep] CRITICAL: account bob@example.test flagged on 1 host: mx1.example.net');
     expect(c1.out()).not.toContain('sent to:');
-    expect(c1.err()).toBe(`mailsweep: channel hook failed: POST http://127.0.0.1:${dead}/alerts: ECONNREFUSED; 1 notice(s) kept, retried next run\n`);
+    expect(c1.err()).toBe(
+      `mailsweep: channel hook failed: POST http://127.0.0.1:${dead}/alerts: ECONNREFUSED; 1 notice(s) kept, retried next run\n`,
+    );
 
     // The admin fixes the receiver's address; the next hourly run delivers what was kept.
     opts.config = config('refused.yaml', ['channels:', '  hook:', '    type: webhook', `    url: http://127.0.0.1:${http.port}/alerts`]);
@@ -92,22 +107,40 @@ describe('a failing channel', () => {
   }, 30_000);
 
   it('a receiver that never answers times out per attempt', async () => {
-    const f = config('silent.yaml', ['channels:', '  hook:', '    type: webhook', `    url: http://127.0.0.1:${(silent.address() as { port: number }).port}/x`, '    timeout: 300ms', '    retries: 1', '    backoff: 10ms']);
+    const f = config('silent.yaml', [
+      'channels:',
+      '  hook:',
+      '    type: webhook',
+      `    url: http://127.0.0.1:${(silent.address() as { port: number }).port}/x`,
+      '    timeout: 300ms',
+      '    retries: 1',
+      '    backoff: 10ms',
+    ]);
     const c = capture();
     const t = Date.now();
     expect((await runReport({ config: f, testChannel: 'hook' }, c.io)).code).toBe(3);
     expect(Date.now() - t).toBeLessThan(3000);
-    expect(c.err()).toMatch(/^mailsweep: channel hook \(webhook\) failed after 2 attempt\(s\): POST http:\/\/127\.0\.0\.1:\d+\/x: no answer within 300 ms\n$/);
+    expect(c.err()).toMatch(
+      /^mailsweep: channel hook \(webhook\) failed after 2 attempt\(s\): POST http:\/\/127\.0\.0\.1:\d+\/x: no answer within 300 ms\n$/,
+    );
   });
 });
 
 describe('without channels', () => {
   it('stdout is the channel: the whole notice once (cron mails it), then silence', async () => {
-    const opts: ReportCliOptions = { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state: join(dir, 'plain.sqlite'), history: false, now: '2026-11-23T08:00:00Z' };
+    const opts: ReportCliOptions = {
+      inventory: fleet.inventoryPath,
+      knownHosts: fleet.knownHostsPath,
+      state: join(dir, 'plain.sqlite'),
+      history: false,
+      now: '2026-11-23T08:00:00Z',
+    };
     const c1 = capture({ ...process.env, MAILSWEEP_REPORT_CONFIG: '' });
     expect((await runReport(opts, c1.io)).code).toBe(2);
     expect(c1.err()).toBe('');
-    expect(c1.out()).toMatch(/^CRITICAL: account bob@example\.test flagged on 1 host: mx1\.example\.net\n\nThe account bob@example\.test looks hijacked: 300 message\(s\) sent and 300 queued across 1 host\(s\)\./);
+    expect(c1.out()).toMatch(
+      /^CRITICAL: account bob@example\.test flagged on 1 host: mx1\.example\.net\n\nThe account bob@example\.test looks hijacked: 300 message\(s\) sent and 300 queued across 1 host\(s\)\./,
+    );
     expect(c1.out()).toContain(`  next: mailsweep incident mx1.example.net --auth-id bob@example.test -i ${fleet.inventoryPath}\n`);
     const c2 = capture({ ...process.env, MAILSWEEP_REPORT_CONFIG: '' });
     expect((await runReport({ ...opts, now: '2026-11-23T09:00:00Z' }, c2.io)).code).toBe(2);
@@ -134,7 +167,11 @@ describe('--test-channel', () => {
       '    type: slack',
       `    url_file: ${secretFile}`,
     ]);
-    for (const [name, type] of [['mail', 'smtp'], ['hook', 'webhook'], ['chat', 'slack']]) {
+    for (const [name, type] of [
+      ['mail', 'smtp'],
+      ['hook', 'webhook'],
+      ['chat', 'slack'],
+    ]) {
       const c = capture();
       expect((await runReport({ config: f, testChannel: name }, c.io)).code).toBe(0);
       expect(c.out()).toMatch(new RegExp(`^channel ${name} \\(${type}\\): test notice delivered \\(`));
@@ -158,6 +195,8 @@ describe('--test-channel', () => {
 
   it('an unknown channel name is a config error naming the channels', async () => {
     const f = config('one.yaml', ['channels:', '  hook:', '    type: webhook', '    url: http://127.0.0.1:9/x']);
-    await expect(runReport({ config: f, testChannel: 'pager' }, capture().io)).rejects.toThrow(`--test-channel pager: no such channel in ${f}; channels: hook`);
+    await expect(runReport({ config: f, testChannel: 'pager' }, capture().io)).rejects.toThrow(
+      `--test-channel pager: no such channel in ${f}; channels: hook`,
+    );
   });
 });

@@ -42,30 +42,70 @@ describe('report config', () => {
     ]);
     expect(c).toMatchObject({ repeatIntervalMs: 7_200_000, sendResolved: false, keepMs: 30 * 86_400_000 });
     expect(c.channels).toEqual([
-      expect.objectContaining({ name: 'mail', type: 'smtp', port: 587, secure: false, to: ['noc@example.net'], min_severity: 'critical', timeout: 10_000, retries: 2, backoff: 2_000 }),
+      expect.objectContaining({
+        name: 'mail',
+        type: 'smtp',
+        port: 587,
+        secure: false,
+        to: ['noc@example.net'],
+        min_severity: 'critical',
+        timeout: 10_000,
+        retries: 2,
+        backoff: 2_000,
+      }),
       expect.objectContaining({ name: 'hook', type: 'webhook', url_env: 'HOOK_URL', send_resolved: true, min_severity: 'warning' }),
       expect.objectContaining({ name: 'chat', type: 'slack', url_env: 'SLACK_URL' }),
     ]);
   });
 
   it.each([
-    [['channels:', '  m:', '    type: smtp', '    host: h', '    from: a@b.c', '    to: x@y.z', '    password: hunter2'], 'report.yaml:7: channels.m.password: "password": secrets are never written in the config; name an environment variable (password_env) or a file (password_file)'],
-    [['channels:', '  m:', '    type: smtp', '    colour: red', '    pass: x'], 'report.yaml:5: channels.m.pass: "pass": secrets are never written in the config'],
-    [['channels:', '  s:', '    type: slack', '    url_env: https://hooks.slack.com/services/T/B/X'], 'report.yaml:4: channels.s.url_env: must name an environment variable (letters, digits, _), not hold the secret itself; the value is not shown'],
-    [['channels:', '  s:', '    type: slack', '    url: https://hooks.slack.com/services/T/B/X'], 'report.yaml:4: channels.s.url: "url": a Slack webhook URL is a secret; give url_env or url_file'],
-    [['channels:', '  h:', '    type: webhook', '    url: http://x/', '    token: abc'], 'report.yaml:5: channels.h.token: "token": secrets are never written in the config'],
+    [
+      ['channels:', '  m:', '    type: smtp', '    host: h', '    from: a@b.c', '    to: x@y.z', '    password: hunter2'],
+      'report.yaml:7: channels.m.password: "password": secrets are never written in the config; name an environment variable (password_env) or a file (password_file)',
+    ],
+    [
+      ['channels:', '  m:', '    type: smtp', '    colour: red', '    pass: x'],
+      'report.yaml:5: channels.m.pass: "pass": secrets are never written in the config',
+    ],
+    [
+      ['channels:', '  s:', '    type: slack', '    url_env: https://hooks.slack.com/services/T/B/X'],
+      'report.yaml:4: channels.s.url_env: must name an environment variable (letters, digits, _), not hold the secret itself; the value is not shown',
+    ],
+    [
+      ['channels:', '  s:', '    type: slack', '    url: https://hooks.slack.com/services/T/B/X'],
+      'report.yaml:4: channels.s.url: "url": a Slack webhook URL is a secret; give url_env or url_file',
+    ],
+    [
+      ['channels:', '  h:', '    type: webhook', '    url: http://x/', '    token: abc'],
+      'report.yaml:5: channels.h.token: "token": secrets are never written in the config',
+    ],
     [['repeat_interval: 4 hours'], 'report.yaml:1: repeat_interval: expected a duration like 30s, 15m, 4h or 90d, got "4 hours"'],
     [['channels:', '  p:', '    type: pager'], 'report.yaml:3: channels.p.type: "type" must be one of smtp, webhook, slack'],
     [['channels:', '  m:', '    type: smtp', '    from: a@b.c', '    to: x@y.z'], 'report.yaml:2: channels.m.host: Required'],
     [['channels:', '  h:', '    type: webhook'], 'report.yaml:2: channels.h: needs url (or url_env / url_file when the URL holds a token)'],
-    [['channels:', '  h:', '    type: webhook', '    url_env: A', '    url_file: /b'], 'report.yaml:2: channels.h: give url_env or url_file, not both'],
+    [
+      ['channels:', '  h:', '    type: webhook', '    url_env: A', '    url_file: /b'],
+      'report.yaml:2: channels.h: give url_env or url_file, not both',
+    ],
     [['channels:', '  s:', '    type: slack'], 'report.yaml:2: channels.s: needs url_env or url_file (the Slack webhook URL is a secret)'],
-    [['channels:', '  m:', '    type: smtp', '    host: h', '    from: a@b.c', '    to: x@y.z', '    password_env: P'], 'report.yaml:2: channels.m: a password without "user"'],
-    [['channels:', '  h:', '    type: webhook', '    url: http://x/', '    retries: -1'], 'report.yaml:5: channels.h.retries: Number must be greater than or equal to 0'],
-    [['channels:', '  h:', '    type: webhook', '    url: http://x/', '    url: http://y/'], 'report.yaml:5: YAML syntax error: Map keys must be unique'],
+    [
+      ['channels:', '  m:', '    type: smtp', '    host: h', '    from: a@b.c', '    to: x@y.z', '    password_env: P'],
+      'report.yaml:2: channels.m: a password without "user"',
+    ],
+    [
+      ['channels:', '  h:', '    type: webhook', '    url: http://x/', '    retries: -1'],
+      'report.yaml:5: channels.h.retries: Number must be greater than or equal to 0',
+    ],
+    [
+      ['channels:', '  h:', '    type: webhook', '    url: http://x/', '    url: http://y/'],
+      'report.yaml:5: YAML syntax error: Map keys must be unique',
+    ],
     [['send_resolved: yes please'], 'report.yaml:1: send_resolved: Expected boolean, received string'],
     [['- a', '- b'], 'report.yaml:1: expected a mapping (repeat_interval, send_resolved, keep, channels)'],
-    [['channels:', '  "bad name":', '    type: webhook', '    url: http://x/'], 'report.yaml:2: channels.bad name: channel names are letters, digits'],
+    [
+      ['channels:', '  "bad name":', '    type: webhook', '    url: http://x/'],
+      'report.yaml:2: channels.bad name: channel names are letters, digits',
+    ],
   ])('%j → %s', (lines, message) => {
     const e = err(lines);
     expect(e.startsWith(`ConfigError: ${message}`), e).toBe(true);

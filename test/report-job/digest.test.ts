@@ -42,10 +42,13 @@ const AGES = ['3m', '7m', '15m', '30m', '1h', '2h', '5h', '10h', '20h', '2d'];
 /** The exim listing with message i's age set to AGES[i % 10]. */
 function agedEximQueue(): string {
   let i = 0;
-  return readFileSync(join(LAB, 'bookworm-exim', 'queue.out'), 'utf8').replace(/^( {0,2})(\d+[smhd])( +\d+ +\S+-\S+-\S+ <)/gm, (_m, sp: string, _age: string, rest: string) => {
-    const age = AGES[i++ % AGES.length]!;
-    return `${sp}${' '.repeat(Math.max(0, 2 - age.length))}${age}${rest}`;
-  });
+  return readFileSync(join(LAB, 'bookworm-exim', 'queue.out'), 'utf8').replace(
+    /^( {0,2})(\d+[smhd])( +\d+ +\S+-\S+-\S+ <)/gm,
+    (_m, sp: string, _age: string, rest: string) => {
+      const age = AGES[i++ % AGES.length]!;
+      return `${sp}${' '.repeat(Math.max(0, 2 - age.length))}${age}${rest}`;
+    },
+  );
 }
 
 function replay(dir: string, days: number, queue?: string): ReplayEntry[] {
@@ -58,11 +61,15 @@ function replay(dir: string, days: number, queue?: string): ReplayEntry[] {
 
 /** Authenticated arrivals of an account in a recording, counted apart from the parsers: exim `<=` lines with A=…:id. */
 function eximCount(dir: string, who: string): number {
-  return readFileSync(join(LAB, dir, 'log.out'), 'utf8').split('\n').filter((l) => / <= /.test(l) && l.includes(`A=plain_server:${who} `)).length;
+  return readFileSync(join(LAB, dir, 'log.out'), 'utf8')
+    .split('\n')
+    .filter((l) => / <= /.test(l) && l.includes(`A=plain_server:${who} `)).length;
 }
 /** postfix: smtpd `client=…, sasl_username=id` lines (one per accepted message in these recordings). */
 function postfixCount(dir: string, who: string): number {
-  return readFileSync(join(LAB, dir, 'log.out'), 'utf8').split('\n').filter((l) => l.includes(`sasl_username=${who}`)).length;
+  return readFileSync(join(LAB, dir, 'log.out'), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`sasl_username=${who}`)).length;
 }
 
 let dir: string;
@@ -75,21 +82,31 @@ const codes: number[] = [];
 async function run(at: number): Promise<void> {
   const out: string[] = [];
   const err: string[] = [];
-  const r = await runReport({ ...base, now: new Date(at).toISOString() }, { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { ...process.env } });
+  const r = await runReport(
+    { ...base, now: new Date(at).toISOString() },
+    { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: { ...process.env } },
+  );
   expect(err.join('')).toBe('');
   codes.push(r.code);
 }
 
 async function digest(o: Partial<ReportCliOptions>): Promise<string> {
   const out: string[] = [];
-  const r = await runReport({ ...base, now: `${DAYS[7]}T23:30:00Z`, ...o }, { stdout: (t) => void out.push(t), stderr: () => {}, env: { ...process.env } });
+  const r = await runReport(
+    { ...base, now: `${DAYS[7]}T23:30:00Z`, ...o },
+    { stdout: (t) => void out.push(t), stderr: () => {}, env: { ...process.env } },
+  );
   expect(r.code).toBe(0);
   return out.join('');
 }
 
 async function history(subject: string | undefined, format = 'json'): Promise<string> {
   const out: string[] = [];
-  const code = await runHistory(subject, { state: base.state, days: '8', format, now: `${DAYS[7]}T23:30:00Z` }, { stdout: (t) => void out.push(t), stderr: () => {}, env: {} });
+  const code = await runHistory(
+    subject,
+    { state: base.state, days: '8', format, now: `${DAYS[7]}T23:30:00Z` },
+    { stdout: (t) => void out.push(t), stderr: () => {}, env: {} },
+  );
   expect(code).toBe(0);
   return out.join('');
 }
@@ -155,7 +172,14 @@ describe('digest over eight days of report runs', () => {
     const sent = eximCount('bookworm-exim', 'bob@example.test') + postfixCount('bookworm-postfix', 'bob@example.test');
     expect(sent).toBe(600);
     expect(bob).toMatchObject({ messages: sent, recipients: 1434, clientIps: 6, failures: 0, perDay: 600 });
-    expect(bob.senderDomains.map(([dom]) => dom).sort()).toEqual(['bank-secure.invalid', 'cheap-meds.invalid', 'crypto-gains.invalid', 'lottery-win.invalid', 'parcel-notice.invalid', 'promo-deals.invalid']);
+    expect(bob.senderDomains.map(([dom]) => dom).sort()).toEqual([
+      'bank-secure.invalid',
+      'cheap-meds.invalid',
+      'crypto-gains.invalid',
+      'lottery-win.invalid',
+      'parcel-notice.invalid',
+      'promo-deals.invalid',
+    ]);
     expect(bob.senderDomains.reduce((s, [, n]) => s + n, 0)).toBe(bob.messages);
     expect(bob.flagged).toEqual(expect.arrayContaining(['many-ips', 'sender-mismatch']));
     // Baseline: the 7 observed days before (six quiet at 0, day 7 at 600): 85.7 a day, +600 %.
@@ -169,14 +193,28 @@ describe('digest over eight days of report runs', () => {
     expect(d.problems.some((p) => p.subject === MX3)).toBe(false);
     // The "not scanned" incident of day 7, resolved on day 8, is listed with its resolution.
     expect(d.problems[1]).toMatchObject({ severity: 'warning', kind: 'incident', subject: 'error', hosts: [MX3] });
-    expect(d.problems[1]!.message).toBe(`1 host(s) not scanned (error): ${MX3}; since ${DAYS[6]}T08:00:00.000Z, resolved ${DAYS[7]}T08:00:00.000Z`);
+    expect(d.problems[1]!.message).toBe(
+      `1 host(s) not scanned (error): ${MX3}; since ${DAYS[6]}T08:00:00.000Z, resolved ${DAYS[7]}T08:00:00.000Z`,
+    );
   });
 
   it('daily for the first day of the hijack: bob had sent nothing on the six days before, so he is "new"', async () => {
     const d = JSON.parse(await digest({ digest: 'daily', day: DAYS[6], format: 'json' })) as Digest;
-    expect(d.accounts[0]).toMatchObject({ account: 'bob@example.test', messages: 600, baselinePerDay: 0, baselineDays: 6, changePct: null });
+    expect(d.accounts[0]).toMatchObject({
+      account: 'bob@example.test',
+      messages: 600,
+      baselinePerDay: 0,
+      baselineDays: 6,
+      changePct: null,
+    });
     // Day 7 without mx3: alice's 12 compare with her 12 a day on mx1 and mx7, not with 18 on three hosts.
-    expect(d.accounts.find((a) => a.account === 'alice@example.test')).toMatchObject({ hosts: [MX1, MX7], messages: 12, changePct: 0, baselinePerDay: 12, baselineDays: 6 });
+    expect(d.accounts.find((a) => a.account === 'alice@example.test')).toMatchObject({
+      hosts: [MX1, MX7],
+      messages: 12,
+      changePct: 0,
+      baselinePerDay: 12,
+      baselineDays: 6,
+    });
     expect(await digest({ digest: 'daily', day: DAYS[6] })).toMatch(/^bob@example\.test\s+2\s+600\s+1434\s+6\s+0\s+600\s+0\s+new\s+/m);
   });
 
@@ -243,12 +281,16 @@ describe('digest over eight days of report runs', () => {
     const csv = await digest({ digest: 'daily', day: DAYS[7], format: 'csv', table: 'accounts' });
     const lines = csv.split('\r\n');
     expect(lines[0]).toMatch(/^"account","hosts","messages",/);
-    expect(lines[1]).toMatch(/^"bob@example\.test","mx1\.dc1\.example\.net mx7\.dc2\.example\.net",600,1434,6,false,0,1,600,85\.7,7,600,"parcel-notice\.invalid:114 /);
+    expect(lines[1]).toMatch(
+      /^"bob@example\.test","mx1\.dc1\.example\.net mx7\.dc2\.example\.net",600,1434,6,false,0,1,600,85\.7,7,600,"parcel-notice\.invalid:114 /,
+    );
     const out = join(dir, 'csv');
     await digest({ digest: 'daily', day: DAYS[7], format: 'csv', output: out });
     expect(readdirSync(out).sort()).toEqual(['accounts', 'hosts', 'problems', 'qshape'].map((t) => `digest-daily-${DAYS[7]}-${t}.csv`));
     const q = readFileSync(join(out, `digest-daily-${DAYS[7]}-qshape.csv`), 'utf8').split('\r\n');
-    expect(q[0]).toBe('"scope","scan_at","sender_domain","total","m5","m10","m20","m40","m80","m160","m320","m640","m1280","m1280+","unknown_age"');
+    expect(q[0]).toBe(
+      '"scope","scan_at","sender_domain","total","m5","m10","m20","m40","m80","m160","m320","m640","m1280","m1280+","unknown_age"',
+    );
     expect(q).toContain(`"${MX1}","${DAYS[7]}T20:00:00.000Z","TOTAL",339,34,34,34,34,34,34,34,34,34,33,0`);
   });
 
@@ -259,7 +301,9 @@ describe('digest over eight days of report runs', () => {
     await expect(r({ format: 'json', output: 'x.json' })).rejects.toThrow('--format, -o: only with --digest daily|weekly');
     await expect(r({ digest: 'daily', day: '2026-02-30' })).rejects.toThrow('--day: expected YYYY-MM-DD');
     await expect(r({ digest: 'daily', format: 'csv' })).rejects.toThrow('give --table NAME (stdout) or -o DIR');
-    await expect(r({ digest: 'daily', format: 'csv', table: 'users' })).rejects.toThrow('--table: expected one of problems, accounts, hosts, qshape');
+    await expect(r({ digest: 'daily', format: 'csv', table: 'users' })).rejects.toThrow(
+      '--table: expected one of problems, accounts, hosts, qshape',
+    );
     await expect(r({ digest: 'daily', state: join(dir, 'nope.sqlite') })).rejects.toThrow('does not exist yet');
   });
 });
@@ -269,7 +313,22 @@ describe('digest by mail (--mail CHANNEL)', () => {
     const sink = await SmtpSinkProcess.start(join(dir, 'digest-mail.jsonl'));
     try {
       const config = join(dir, 'digest.yaml');
-      writeFileSync(config, ['channels:', '  ops-mail:', '    type: smtp', '    host: 127.0.0.1', `    port: ${sink.port}`, '    from: mailsweep@controller.example.net', '    to: [noc@example.net]', '  hook:', '    type: webhook', '    url: http://127.0.0.1:9/x', ''].join('\n'));
+      writeFileSync(
+        config,
+        [
+          'channels:',
+          '  ops-mail:',
+          '    type: smtp',
+          '    host: 127.0.0.1',
+          `    port: ${sink.port}`,
+          '    from: mailsweep@controller.example.net',
+          '    to: [noc@example.net]',
+          '  hook:',
+          '    type: webhook',
+          '    url: http://127.0.0.1:9/x',
+          '',
+        ].join('\n'),
+      );
       expect(await digest({ digest: 'daily', day: DAYS[7], config, mail: 'ops-mail' })).toBe('');
       const mails = sink.messages();
       expect(mails).toHaveLength(1);
@@ -277,7 +336,8 @@ describe('digest by mail (--mail CHANNEL)', () => {
       const data = mails[0]!.data.replace(/=\r\n/g, '');
       expect(data).toMatch(/Subject: \[mailsweep\] daily digest 2026-11-23: 2 problem\(s\), 1 critical/);
       expect(data).toContain('QUEUE SHAPE, mx1.dc1.example.net');
-      const r = (o: Partial<ReportCliOptions>) => runReport({ ...base, config, digest: 'daily', ...o }, { stdout: () => {}, stderr: () => {}, env: {} });
+      const r = (o: Partial<ReportCliOptions>) =>
+        runReport({ ...base, config, digest: 'daily', ...o }, { stdout: () => {}, stderr: () => {}, env: {} });
       await expect(r({ mail: 'hook' })).rejects.toThrow('--mail hook: channel is webhook; the digest goes by mail only');
       await expect(r({ mail: 'nope' })).rejects.toThrow('--mail nope: no such channel in');
       await expect(r({ mail: 'ops-mail', format: 'json' })).rejects.toThrow('--mail sends the text or markdown digest, not json');
@@ -320,9 +380,13 @@ describe('history view', () => {
   });
 
   it('an unknown subject is a clear error', async () => {
-    await expect(runHistory('nobody@nowhere.test', { state: base.state, now: `${DAYS[7]}T23:30:00Z` }, { stdout: () => {}, stderr: () => {}, env: {} })).rejects.toThrow(
-      'no host or account "nobody@nowhere.test"',
-    );
+    await expect(
+      runHistory(
+        'nobody@nowhere.test',
+        { state: base.state, now: `${DAYS[7]}T23:30:00Z` },
+        { stdout: () => {}, stderr: () => {}, env: {} },
+      ),
+    ).rejects.toThrow('no host or account "nobody@nowhere.test"');
   });
 });
 

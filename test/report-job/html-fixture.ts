@@ -34,7 +34,14 @@ function queue(h: number, k: number): number {
   return k >= RUNS - 2 ? 339 : base + ((k * 7) % 9);
 }
 
-const q = (total: number) => ({ total, frozen: 0, bounces: Math.floor(total / 10), held: 0, oldestSeconds: total * 30, reportedTotal: total });
+const q = (total: number) => ({
+  total,
+  frozen: 0,
+  bounces: Math.floor(total / 10),
+  held: 0,
+  oldestSeconds: total * 30,
+  reportedTotal: total,
+});
 
 export interface Fixture {
   state: string;
@@ -54,12 +61,30 @@ export async function buildFixture(dir: string): Promise<Fixture> {
         : { host, status: 'ok', mta: ['exim', 'postfix', 'sendmail'][h]!, queue: q(queue(h, k)), durationMs: 800 + h * 100 },
     );
     await store.recordHosts(id, rows);
-    await store.finishRun(id, { finishedAt: at + 4000, exitCode: k >= RUNS - 2 ? 2 : 0, unfinished: 0, channelErrors: k === RUNS - 1 ? { hook: `POST http://127.0.0.1:9/…: HTTP 500 ${HOSTILE.message}` } : {} });
+    await store.finishRun(id, {
+      finishedAt: at + 4000,
+      exitCode: k >= RUNS - 2 ? 2 : 0,
+      unfinished: 0,
+      channelErrors: k === RUNS - 1 ? { hook: `POST http://127.0.0.1:9/…: HTTP 500 ${HOSTILE.message}` } : {},
+    });
   }
   const opened = T_END - 6 * HOUR;
-  const ev = (host: string, extra: Partial<HostEvidence>): HostEvidence => ({ host, severity: 'warning', rules: ['baseline'], messages: [], ...extra });
+  const ev = (host: string, extra: Partial<HostEvidence>): HostEvidence => ({
+    host,
+    severity: 'warning',
+    rules: ['baseline'],
+    messages: [],
+    ...extra,
+  });
   const incident = (i: Omit<Incident, 'id' | 'openedAt' | 'lastSeenAt' | 'lastNotifiedAt' | 'resolvedAt' | 'hosts'>) =>
-    store.createIncident({ ...i, openedAt: opened, lastSeenAt: T_END, lastNotifiedAt: opened, resolvedAt: null, hosts: i.evidence.map((e) => e.host) });
+    store.createIncident({
+      ...i,
+      openedAt: opened,
+      lastSeenAt: T_END,
+      lastNotifiedAt: opened,
+      resolvedAt: null,
+      hosts: i.evidence.map((e) => e.host),
+    });
   await incident({
     key: `account:${BOB}`,
     kind: 'account',
@@ -73,7 +98,10 @@ export async function buildFixture(dir: string): Promise<Fixture> {
         sent: 300,
         recipients: 1434,
         queued: 300,
-        senderDomains: [['parcel-notice.invalid', 57], [HOSTILE.domain, 2]],
+        senderDomains: [
+          ['parcel-notice.invalid', 57],
+          [HOSTILE.domain, 2],
+        ],
         clientIps: ['127.0.0.10', HOSTILE.ip],
         clientIpCount: 6,
         sampleIds: ['1tXyZa-000abc-AB'],
@@ -81,9 +109,27 @@ export async function buildFixture(dir: string): Promise<Fixture> {
       }),
     ),
   });
-  await incident({ key: `account:${HOSTILE.img}`, kind: 'account', subject: HOSTILE.img, severity: 'warning', evidence: [ev(HOSTS[1], { messages: [`${HOSTILE.img}: 150 messages today`] })] });
-  await incident({ key: `account:${HOSTILE.script}`, kind: 'account', subject: HOSTILE.script, severity: 'warning', evidence: [ev(HOSTS[0], { messages: [HOSTILE.script] })] });
-  await incident({ key: `account:${HOSTILE.bidi}`, kind: 'account', subject: HOSTILE.bidi, severity: 'warning', evidence: [ev(HOSTS[2], { messages: [HOSTILE.bidi] })] });
+  await incident({
+    key: `account:${HOSTILE.img}`,
+    kind: 'account',
+    subject: HOSTILE.img,
+    severity: 'warning',
+    evidence: [ev(HOSTS[1], { messages: [`${HOSTILE.img}: 150 messages today`] })],
+  });
+  await incident({
+    key: `account:${HOSTILE.script}`,
+    kind: 'account',
+    subject: HOSTILE.script,
+    severity: 'warning',
+    evidence: [ev(HOSTS[0], { messages: [HOSTILE.script] })],
+  });
+  await incident({
+    key: `account:${HOSTILE.bidi}`,
+    kind: 'account',
+    subject: HOSTILE.bidi,
+    severity: 'warning',
+    evidence: [ev(HOSTS[2], { messages: [HOSTILE.bidi] })],
+  });
   await store.close();
 
   // Daily sends: steady, then bob's burst on the last day on both hosts.
@@ -100,7 +146,9 @@ export async function buildFixture(dir: string): Promise<Fixture> {
     for (const host of HOSTS)
       hist.record(
         host,
-        sends.filter(([h, , f]) => h === host && f(d) > 0).map(([h, authId, f]) => ({ host: h, authId, day, messages: f(d), recipients: 0 })),
+        sends
+          .filter(([h, , f]) => h === host && f(d) > 0)
+          .map(([h, authId, f]) => ({ host: h, authId, day, messages: f(d), recipients: 0 })),
         [day],
       );
   });

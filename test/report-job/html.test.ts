@@ -25,7 +25,11 @@ let page: string;
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), env: {} as NodeJS.ProcessEnv }, out, err };
+  return {
+    io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), env: {} as NodeJS.ProcessEnv },
+    out,
+    err,
+  };
 }
 
 beforeAll(async () => {
@@ -33,7 +37,18 @@ beforeAll(async () => {
   fx = await buildFixture(dir);
   file = join(dir, 'report.html');
   const c = io();
-  expect(await runHtml({ output: file, state: fx.state, history: fx.history, now: new Date(T_END).toISOString(), inventory: '/etc/mailsweep/inventory.yaml' }, c.io)).toBe(0);
+  expect(
+    await runHtml(
+      {
+        output: file,
+        state: fx.state,
+        history: fx.history,
+        now: new Date(T_END).toISOString(),
+        inventory: '/etc/mailsweep/inventory.yaml',
+      },
+      c.io,
+    ),
+  ).toBe(0);
   expect(c.out.join('') + c.err.join('')).toBe('');
   page = readFileSync(file, 'utf8');
 });
@@ -78,7 +93,7 @@ describe('HTML report markup', () => {
     expect(page).toContain('Open incidents (4)');
   });
 
-  it('queue charts keep each bucket\'s peak when there are more runs than points', () => {
+  it("queue charts keep each bucket's peak when there are more runs than points", () => {
     const pts = Array.from({ length: 1000 }, (_, i) => ({ at: i * 1000, total: i === 777 ? 5000 : 1 }));
     const b = bucketPeaks(pts, 240);
     expect(b.length).toBeLessThanOrEqual(240);
@@ -88,10 +103,16 @@ describe('HTML report markup', () => {
 
   it('mailsweep html: a state file that does not exist is a clear error, and is not created', async () => {
     const missing = join(dir, 'nope', 'report.sqlite');
-    await expect(runHtml({ state: missing, output: join(dir, 'x.html') }, io().io)).rejects.toThrow(`--state ${missing}: no such file (run \`mailsweep report\` first, or give --state)`);
+    await expect(runHtml({ state: missing, output: join(dir, 'x.html') }, io().io)).rejects.toThrow(
+      `--state ${missing}: no such file (run \`mailsweep report\` first, or give --state)`,
+    );
     expect(existsSync(missing)).toBe(false);
-    await expect(runHtml({ state: fx.state, days: '0' }, io().io)).rejects.toThrow('--days must be a whole number of days from 1 to 400, got "0"');
-    await expect(runHtml({ state: fx.state, output: join(dir, 'no-such-dir', 'r.html') }, io().io)).rejects.toThrow(/^HTML report .*no-such-dir\/r\.html: ENOENT/);
+    await expect(runHtml({ state: fx.state, days: '0' }, io().io)).rejects.toThrow(
+      '--days must be a whole number of days from 1 to 400, got "0"',
+    );
+    await expect(runHtml({ state: fx.state, output: join(dir, 'no-such-dir', 'r.html') }, io().io)).rejects.toThrow(
+      /^HTML report .*no-such-dir\/r\.html: ENOENT/,
+    );
     // Nothing half-written is left behind.
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
@@ -127,7 +148,18 @@ describe('mailsweep report --html over real runs against the fake fleet', () => 
   const run = async (at: number, html: string, htmlDays?: string) => {
     const c = io();
     const r = await runReport(
-      { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state: join(fdir, 'report.sqlite'), history: join(fdir, 'history.sqlite'), forks: '4', timeout: '10', connectTimeout: '5', html, ...(htmlDays ? { htmlDays } : {}), now: new Date(at).toISOString() },
+      {
+        inventory: fleet.inventoryPath,
+        knownHosts: fleet.knownHostsPath,
+        state: join(fdir, 'report.sqlite'),
+        history: join(fdir, 'history.sqlite'),
+        forks: '4',
+        timeout: '10',
+        connectTimeout: '5',
+        html,
+        ...(htmlDays ? { htmlDays } : {}),
+        now: new Date(at).toISOString(),
+      },
       c.io,
     );
     return { code: r.code, out: c.out.join(''), err: c.err.join('') };
@@ -153,7 +185,7 @@ describe('mailsweep report --html over real runs against the fake fleet', () => 
     expect(existsSync(join(fdir, 'x.html'))).toBe(false);
   });
 
-  it('a page that cannot be written is said on stderr; the alerts\' exit code stands', async () => {
+  it("a page that cannot be written is said on stderr; the alerts' exit code stands", async () => {
     const r = await run(T0 + 2 * 3_600_000, join(fdir, 'missing-dir', 'fleet.html'));
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
@@ -192,19 +224,21 @@ describe('HTML report in headless Chromium', () => {
   /** Width and height from a PNG's IHDR. */
   const size = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
 
-  it.skipIf(optedOut)('desktop: no console error, no request but the file, every chart point drawn, hostile text shown as text', async () => {
-    const url = pathToFileURL(file).href;
-    const tab = await need().open(url, { width: 1280, height: 900, mobile: false });
-    const dom = await tab.eval<{
-      figures: { kind: string; host: string; account: string | null; circles: number; vertices: number; declared: number }[];
-      scripts: number;
-      imgs: number;
-      iframes: number;
-      pwned: boolean;
-      text: string;
-      sortButtons: number;
-      linked: number;
-    }>(`(() => {
+  it.skipIf(optedOut)(
+    'desktop: no console error, no request but the file, every chart point drawn, hostile text shown as text',
+    async () => {
+      const url = pathToFileURL(file).href;
+      const tab = await need().open(url, { width: 1280, height: 900, mobile: false });
+      const dom = await tab.eval<{
+        figures: { kind: string; host: string; account: string | null; circles: number; vertices: number; declared: number }[];
+        scripts: number;
+        imgs: number;
+        iframes: number;
+        pwned: boolean;
+        text: string;
+        sortButtons: number;
+        linked: number;
+      }>(`(() => {
       const figures = [...document.querySelectorAll('figure')].map((f) => {
         const svg = f.querySelector('svg.chart');
         return { kind: svg.dataset.kind, host: f.dataset.host, account: f.dataset.account ?? null,
@@ -215,80 +249,112 @@ describe('HTML report in headless Chromium', () => {
         pwned: 'pwned' in window, text: document.body.innerText, sortButtons: document.querySelectorAll('table.sortable th button').length,
         linked: document.querySelectorAll('[src], [href], [srcset], [action]').length };
     })()`);
-    expect(tab.problems.errors).toEqual([]);
-    expect(tab.problems.requests).toEqual([url]);
+      expect(tab.problems.errors).toEqual([]);
+      expect(tab.problems.requests).toEqual([url]);
 
-    const queue = dom.figures.filter((f) => f.kind === 'queue');
-    // Hosts in open incidents first, then by peak queue: mx1 and mx7 (339), then mx3.
-    expect(queue.map((f) => [f.host, f.circles, f.vertices, f.declared])).toEqual(HOSTS.map((h) => [h, EXPECTED.queue[h], EXPECTED.queue[h], EXPECTED.queue[h]]));
-    const sends = dom.figures.filter((f) => f.kind === 'sends');
-    expect(sends).toHaveLength(EXPECTED.accountCharts);
-    for (const f of sends) expect([f.circles, f.vertices, f.declared]).toEqual([EXPECTED.accountPoints, EXPECTED.accountPoints, EXPECTED.accountPoints]);
-    // Accounts with an open incident first; the data attributes carry the printable form.
-    expect(sends.slice(0, 2).map((f) => [f.account, f.host])).toEqual([[BOB, HOSTS[0]], [BOB, HOSTS[1]]]);
-    expect(sends.map((f) => f.account)).toEqual(expect.arrayContaining([printable(HOSTILE.img), printable(HOSTILE.script), printable(HOSTILE.bidi), printable(HOSTILE.esc)]));
+      const queue = dom.figures.filter((f) => f.kind === 'queue');
+      // Hosts in open incidents first, then by peak queue: mx1 and mx7 (339), then mx3.
+      expect(queue.map((f) => [f.host, f.circles, f.vertices, f.declared])).toEqual(
+        HOSTS.map((h) => [h, EXPECTED.queue[h], EXPECTED.queue[h], EXPECTED.queue[h]]),
+      );
+      const sends = dom.figures.filter((f) => f.kind === 'sends');
+      expect(sends).toHaveLength(EXPECTED.accountCharts);
+      for (const f of sends)
+        expect([f.circles, f.vertices, f.declared]).toEqual([EXPECTED.accountPoints, EXPECTED.accountPoints, EXPECTED.accountPoints]);
+      // Accounts with an open incident first; the data attributes carry the printable form.
+      expect(sends.slice(0, 2).map((f) => [f.account, f.host])).toEqual([
+        [BOB, HOSTS[0]],
+        [BOB, HOSTS[1]],
+      ]);
+      expect(sends.map((f) => f.account)).toEqual(
+        expect.arrayContaining([printable(HOSTILE.img), printable(HOSTILE.script), printable(HOSTILE.bidi), printable(HOSTILE.esc)]),
+      );
 
-    // The attacker's markup is on screen as text, and did nothing.
-    expect([dom.scripts, dom.imgs, dom.iframes, dom.pwned, dom.linked]).toEqual([1, 0, 0, false, 0]);
-    expect(dom.text).toContain(HOSTILE.img);
-    expect(dom.text).toContain('invoice<U+202E>gpj.exe@example.test');
-    expect(dom.text).toContain('esc^[[2J^[]0;owned^G@example.test');
-    expect(dom.text).not.toMatch(/[\u001b\u202e]/);
-    expect(dom.sortButtons).toBe(9 + 5 + 5); // hosts, busiest accounts, fleet history per day
-    // The fleet's days (what `mailsweep history` prints): every recorded run counted once.
-    const trendRuns = await tab.eval<number[]>(`[...document.getElementById('trend').tBodies[0].rows].map((r) => Number(r.cells[1].textContent))`);
-    expect(trendRuns.reduce((a, b) => a + b, 0)).toBe(RUNS);
+      // The attacker's markup is on screen as text, and did nothing.
+      expect([dom.scripts, dom.imgs, dom.iframes, dom.pwned, dom.linked]).toEqual([1, 0, 0, false, 0]);
+      expect(dom.text).toContain(HOSTILE.img);
+      expect(dom.text).toContain('invoice<U+202E>gpj.exe@example.test');
+      expect(dom.text).toContain('esc^[[2J^[]0;owned^G@example.test');
+      expect(dom.text).not.toMatch(/[\u001b\u202e]/);
+      expect(dom.sortButtons).toBe(9 + 5 + 5); // hosts, busiest accounts, fleet history per day
+      // The fleet's days (what `mailsweep history` prints): every recorded run counted once.
+      const trendRuns = await tab.eval<number[]>(
+        `[...document.getElementById('trend').tBodies[0].rows].map((r) => Number(r.cells[1].textContent))`,
+      );
+      expect(trendRuns.reduce((a, b) => a + b, 0)).toBe(RUNS);
 
-    const png = await tab.screenshot();
-    expect(size(png).width).toBeGreaterThan(1200); // 1280 less the scrollbar
-    expect(size(png).height).toBeGreaterThan(1500);
-    save('html-report-desktop.png', png);
-    expect(tab.problems.errors).toEqual([]);
-  }, 60_000);
+      const png = await tab.screenshot();
+      expect(size(png).width).toBeGreaterThan(1200); // 1280 less the scrollbar
+      expect(size(png).height).toBeGreaterThan(1500);
+      save('html-report-desktop.png', png);
+      expect(tab.problems.errors).toEqual([]);
+    },
+    60_000,
+  );
 
-  it.skipIf(optedOut)('sortable tables: a header click sorts by its column (numbers as numbers), a second click reverses', async () => {
-    const tab = await need().open(pathToFileURL(file).href, { width: 1280, height: 900, mobile: false });
-    const order = (col: number) =>
-      tab.eval<string[]>(`(() => { const t = document.getElementById('senders'); t.tHead.rows[0].cells[${col}].querySelector('button').click();
+  it.skipIf(optedOut)(
+    'sortable tables: a header click sorts by its column (numbers as numbers), a second click reverses',
+    async () => {
+      const tab = await need().open(pathToFileURL(file).href, { width: 1280, height: 900, mobile: false });
+      const order = (col: number) =>
+        tab.eval<
+          string[]
+        >(`(() => { const t = document.getElementById('senders'); t.tHead.rows[0].cells[${col}].querySelector('button').click();
         return [...t.tBodies[0].rows].map((r) => r.cells[0].textContent + '|' + r.cells[1].textContent + '|' + r.cells[2].textContent); })()`);
-    const asc = await order(2);
-    const sent = asc.map((r) => Number(r.split('|')[2]));
-    expect(sent).toEqual([...sent].sort((a, b) => a - b));
-    expect(sent[0]).toBe(27); // numeric, not text order ("120" < "27" as text)
-    const desc = await order(2);
-    expect(desc.map((r) => Number(r.split('|')[2]))).toEqual([...sent].reverse());
-    expect(await tab.eval<string | null>(`document.getElementById('senders').tHead.rows[0].cells[2].getAttribute('aria-sort')`)).toBe('descending');
-    expect(tab.problems.errors).toEqual([]);
-  }, 60_000);
+      const asc = await order(2);
+      const sent = asc.map((r) => Number(r.split('|')[2]));
+      expect(sent).toEqual([...sent].sort((a, b) => a - b));
+      expect(sent[0]).toBe(27); // numeric, not text order ("120" < "27" as text)
+      const desc = await order(2);
+      expect(desc.map((r) => Number(r.split('|')[2]))).toEqual([...sent].reverse());
+      expect(await tab.eval<string | null>(`document.getElementById('senders').tHead.rows[0].cells[2].getAttribute('aria-sort')`)).toBe(
+        'descending',
+      );
+      expect(tab.problems.errors).toEqual([]);
+    },
+    60_000,
+  );
 
-  it.skipIf(optedOut)('the page `report --html` wrote from real runs loads without an error', async () => {
-    expect(reportPage).toBeDefined();
-    const url = pathToFileURL(reportPage!).href;
-    const tab = await need().open(url, { width: 1024, height: 800, mobile: false });
-    expect(await tab.eval<number>(`document.querySelectorAll('svg.chart[data-kind=queue] circle.pt').length`)).toBe(4);
-    expect(tab.problems).toEqual({ errors: [], requests: [url] });
-  }, 60_000);
+  it.skipIf(optedOut)(
+    'the page `report --html` wrote from real runs loads without an error',
+    async () => {
+      expect(reportPage).toBeDefined();
+      const url = pathToFileURL(reportPage!).href;
+      const tab = await need().open(url, { width: 1024, height: 800, mobile: false });
+      expect(await tab.eval<number>(`document.querySelectorAll('svg.chart[data-kind=queue] circle.pt').length`)).toBe(4);
+      expect(tab.problems).toEqual({ errors: [], requests: [url] });
+    },
+    60_000,
+  );
 
-  it.skipIf(optedOut)('the harness is not blind: markup slipped into a copy is blocked by the CSP and reported', async () => {
-    const bad = join(dir, 'tampered.html');
-    writeFileSync(bad, page.replace('<footer>', '<script>alert(1)</script><img src="http://203.0.113.1/x.png"><footer>'));
-    const tab = await need().open(pathToFileURL(bad).href, { width: 800, height: 600, mobile: false });
-    expect(tab.problems.errors.join('\n')).toMatch(/Executing inline script violates the following Content Security Policy/);
-    expect(tab.problems.errors.join('\n')).toMatch(/Loading the image 'http:\/\/203\.0\.113\.1\/x\.png' violates/);
-    expect(tab.problems.requests).toContain('http://203.0.113.1/x.png');
-  }, 60_000);
+  it.skipIf(optedOut)(
+    'the harness is not blind: markup slipped into a copy is blocked by the CSP and reported',
+    async () => {
+      const bad = join(dir, 'tampered.html');
+      writeFileSync(bad, page.replace('<footer>', '<script>alert(1)</script><img src="http://203.0.113.1/x.png"><footer>'));
+      const tab = await need().open(pathToFileURL(bad).href, { width: 800, height: 600, mobile: false });
+      expect(tab.problems.errors.join('\n')).toMatch(/Executing inline script violates the following Content Security Policy/);
+      expect(tab.problems.errors.join('\n')).toMatch(/Loading the image 'http:\/\/203\.0\.113\.1\/x\.png' violates/);
+      expect(tab.problems.requests).toContain('http://203.0.113.1/x.png');
+    },
+    60_000,
+  );
 
-  it.skipIf(optedOut)('phone (390 px): nothing wider than the screen but the tables\' own scroll boxes; charts fit', async () => {
-    const tab = await need().open(pathToFileURL(file).href, { width: 390, height: 844, mobile: true });
-    const m = await tab.eval<{ page: number; view: number; widest: number }>(`(() => ({
+  it.skipIf(optedOut)(
+    "phone (390 px): nothing wider than the screen but the tables' own scroll boxes; charts fit",
+    async () => {
+      const tab = await need().open(pathToFileURL(file).href, { width: 390, height: 844, mobile: true });
+      const m = await tab.eval<{ page: number; view: number; widest: number }>(`(() => ({
       page: document.documentElement.scrollWidth, view: window.innerWidth,
       widest: Math.max(...[...document.querySelectorAll('svg.chart, article, figure')].map((e) => e.getBoundingClientRect().right)) }))()`);
-    expect(m.view).toBe(390);
-    expect(m.page).toBeLessThanOrEqual(m.view);
-    expect(m.widest).toBeLessThanOrEqual(m.view);
-    const png = await tab.screenshot();
-    expect(size(png).width).toBe(390);
-    save('html-report-phone.png', png);
-    expect(tab.problems.errors).toEqual([]);
-  }, 60_000);
+      expect(m.view).toBe(390);
+      expect(m.page).toBeLessThanOrEqual(m.view);
+      expect(m.widest).toBeLessThanOrEqual(m.view);
+      const png = await tab.screenshot();
+      expect(size(png).width).toBe(390);
+      save('html-report-phone.png', png);
+      expect(tab.problems.errors).toEqual([]);
+    },
+    60_000,
+  );
 });

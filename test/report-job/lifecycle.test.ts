@@ -25,7 +25,12 @@ function host(name: string, findings: Finding[] = [], extra: Partial<HostReport>
     ...extra,
   };
 }
-const spam = (authId: string, severity: Finding['severity'] = 'critical'): Finding => ({ rule: 'sender-mismatch', severity, authId, message: `${authId} sent 300 messages as other domains` });
+const spam = (authId: string, severity: Finding['severity'] = 'critical'): Finding => ({
+  rule: 'sender-mismatch',
+  severity,
+  authId,
+  message: `${authId} sent 300 messages as other domains`,
+});
 const queue: Finding = { rule: 'queue-size', severity: 'critical', message: '339 messages queued (critical at 100)' };
 
 /** Apply a decision like the command does (ids by position). */
@@ -97,11 +102,35 @@ describe('incident lifecycle', () => {
     expect(d.notices.map((n) => [n.reason, n.incident.hosts])).toEqual([['spread', ['mx1', 'mx9']]]);
     open = apply(open, d);
     expect(decide([host('mx1', [spam('bob@x.test')]), host('mx9', [spam('bob@x.test')])], open, 6 * H, S).notices).toEqual([]);
-    expect(decide([host('mx1', [spam('bob@x.test')]), host('mx9', [spam('bob@x.test')])], open, 7 * H, S).notices.map((n) => n.reason)).toEqual(['repeat']);
+    expect(
+      decide([host('mx1', [spam('bob@x.test')]), host('mx9', [spam('bob@x.test')])], open, 7 * H, S).notices.map((n) => n.reason),
+    ).toEqual(['repeat']);
   });
 
   it('host symptoms go with the account causing them; alone, or already open, they are a host incident', () => {
-    const withBob = decide([host('mx1', [queue, spam('bob@x.test')], { suspects: [{ authId: 'bob@x.test', messages: 300, recipients: 900, queued: 300, senderDomains: { 'spam.test': 300 }, clientIps: ['203.0.113.9'], rules: ['sender-mismatch'], score: 4, senders: [], sampleIds: ['1abc'] }] })], [], 0, S);
+    const withBob = decide(
+      [
+        host('mx1', [queue, spam('bob@x.test')], {
+          suspects: [
+            {
+              authId: 'bob@x.test',
+              messages: 300,
+              recipients: 900,
+              queued: 300,
+              senderDomains: { 'spam.test': 300 },
+              clientIps: ['203.0.113.9'],
+              rules: ['sender-mismatch'],
+              score: 4,
+              senders: [],
+              sampleIds: ['1abc'],
+            },
+          ],
+        }),
+      ],
+      [],
+      0,
+      S,
+    );
     expect(withBob.notices).toHaveLength(1);
     expect(withBob.notices[0]!.incident.evidence[0]!.rules).toEqual(['queue-size', 'sender-mismatch']);
     const alone = decide([host('mx2', [queue, { rule: 'auth-policy', severity: 'info', message: 'nothing on 587' }])], [], 0, S);
@@ -113,7 +142,9 @@ describe('incident lifecycle', () => {
   });
 
   it('one fingerprint per host, account and rule; info findings are recorded but never alert', () => {
-    const rows = findingRows([host('mx1', [spam('bob@x.test'), spam('bob@x.test', 'warning'), { rule: 'auth-policy', severity: 'info', message: 'm' }])]);
+    const rows = findingRows([
+      host('mx1', [spam('bob@x.test'), spam('bob@x.test', 'warning'), { rule: 'auth-policy', severity: 'info', message: 'm' }]),
+    ]);
     expect(rows.map((r) => [r.rule, r.severity, r.fingerprint])).toEqual([
       ['sender-mismatch', 'critical', fingerprint('mx1', 'bob@x.test', 'sender-mismatch')],
       ['auth-policy', 'info', fingerprint('mx1', '', 'auth-policy')],
@@ -125,7 +156,24 @@ describe('incident lifecycle', () => {
 describe('hostile server text in notices', () => {
   const evil = "bob\u001b]8;;http://evil/\u0007@x.test'$(rm -rf ~)\u202e";
   const n: Notice = decide(
-    [host('mx1\u001b[2J', [{ ...spam(evil), message: `${evil} sent <b>&</b>` }], { suspects: [{ authId: evil, messages: 1, recipients: 1, queued: 1, senderDomains: { 'a\u0000.test': 1 }, clientIps: ['<@U123>'], rules: ['sender-mismatch'], score: 3, senders: [], sampleIds: ['x\r\nBcc: victim@x'] }] })],
+    [
+      host('mx1\u001b[2J', [{ ...spam(evil), message: `${evil} sent <b>&</b>` }], {
+        suspects: [
+          {
+            authId: evil,
+            messages: 1,
+            recipients: 1,
+            queued: 1,
+            senderDomains: { 'a\u0000.test': 1 },
+            clientIps: ['<@U123>'],
+            rules: ['sender-mismatch'],
+            score: 3,
+            senders: [],
+            sampleIds: ['x\r\nBcc: victim@x'],
+          },
+        ],
+      }),
+    ],
     [],
     0,
     S,
@@ -142,7 +190,9 @@ describe('hostile server text in notices', () => {
   });
 
   it('the suggested command quotes the account and host for the shell', () => {
-    expect(textBody(n)).toContain("next: mailsweep incident 'mx1^[[2J' --auth-id 'bob^[]8;;http://evil/^G@x.test'\"'\"'$(rm -rf ~)<U+202E>' -i /etc/mailsweep/inv.yaml");
+    expect(textBody(n)).toContain(
+      "next: mailsweep incident 'mx1^[[2J' --auth-id 'bob^[]8;;http://evil/^G@x.test'\"'\"'$(rm -rf ~)<U+202E>' -i /etc/mailsweep/inv.yaml",
+    );
   });
 
   it('Slack text escapes <, > and &; the webhook body holds no raw controls', () => {
@@ -154,7 +204,17 @@ describe('hostile server text in notices', () => {
   });
 
   it('channels filter by severity and by send_resolved', () => {
-    const ch = (o: Partial<ChannelConfig>) => ({ name: 'c', type: 'webhook', url: 'http://x/', min_severity: 'warning', timeout: 1, retries: 0, backoff: 1, ...o }) as ChannelConfig;
+    const ch = (o: Partial<ChannelConfig>) =>
+      ({
+        name: 'c',
+        type: 'webhook',
+        url: 'http://x/',
+        min_severity: 'warning',
+        timeout: 1,
+        retries: 0,
+        backoff: 1,
+        ...o,
+      }) as ChannelConfig;
     const warn: Notice = { ...n, incident: { ...n.incident, severity: 'warning' } };
     const resolved: Notice = { ...n, status: 'resolved', reason: 'resolved' };
     expect(channelWants(ch({ min_severity: 'critical' }), warn, true)).toBe(false);

@@ -44,7 +44,14 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
 describe('report run lock and deadline (in process)', () => {
   it('a second run while one is scanning exits 3 at once without scanning; the first ends at its deadline', async () => {
     const state = join(dir, 'a.sqlite');
-    const o: ReportCliOptions = { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state, history: false, timeout: '10', deadline: '3s' };
+    const o: ReportCliOptions = {
+      inventory: fleet.inventoryPath,
+      knownHosts: fleet.knownHostsPath,
+      state,
+      history: false,
+      timeout: '10',
+      deadline: '3s',
+    };
     const before = quiet();
     const a = capture();
     const t0 = Date.now();
@@ -55,7 +62,11 @@ describe('report run lock and deadline (in process)', () => {
     const second = await runReport(o, b.io);
     expect(Date.now() - t1).toBeLessThan(1500);
     expect(second).toMatchObject({ code: 3, scanned: false });
-    expect(b.err.join('')).toMatch(new RegExp(`^mailsweep: another report run holds the lock .*a\\.sqlite\\.lock \\(pid ${process.pid} on .*\\); not scanning \\(use --wait to run after it\\)\\n$`));
+    expect(b.err.join('')).toMatch(
+      new RegExp(
+        `^mailsweep: another report run holds the lock .*a\\.sqlite\\.lock \\(pid ${process.pid} on .*\\); not scanning \\(use --wait to run after it\\)\\n$`,
+      ),
+    );
     expect(b.out).toEqual([]);
 
     const r = await first;
@@ -84,11 +95,20 @@ describe('report run lock and deadline (in process)', () => {
     const state = join(dir, 'killed.sqlite');
     const holder = spawn(
       process.execPath,
-      ['-e', `const D=require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});const d=new D(${JSON.stringify(`${state}.lock`)});d.exec('BEGIN EXCLUSIVE');console.log('held');setInterval(()=>{},1000)`],
+      [
+        '-e',
+        `const D=require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});const d=new D(${JSON.stringify(`${state}.lock`)});d.exec('BEGIN EXCLUSIVE');console.log('held');setInterval(()=>{},1000)`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     await new Promise((r) => holder.stdout!.once('data', r));
-    const o: ReportCliOptions = { inventory: fleet.inventoryPath, knownHosts: fleet.knownHostsPath, state, history: false, limit: 'quiet.example.net' };
+    const o: ReportCliOptions = {
+      inventory: fleet.inventoryPath,
+      knownHosts: fleet.knownHostsPath,
+      state,
+      history: false,
+      limit: 'quiet.example.net',
+    };
     expect((await runReport(o, capture().io)).code).toBe(3);
     holder.kill('SIGKILL');
     await new Promise((r) => holder.once('exit', r));
@@ -98,7 +118,10 @@ describe('report run lock and deadline (in process)', () => {
 
 function cli(args: string[]): { done: Promise<{ code: number | null; out: string; err: string; ms: number }> } {
   const t = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true' },
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -109,7 +132,17 @@ function cli(args: string[]): { done: Promise<{ code: number | null; out: string
 describe('report run lock across processes (the CLI, as cron and systemd start it)', () => {
   it('second process exits 3 at once; with --wait a third runs after the first; only two scans happen', async () => {
     const state = join(dir, 'cli.sqlite');
-    const common = ['-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--state', state, '--no-history', '--now', '2026-11-23T09:00:00Z'];
+    const common = [
+      '-i',
+      fleet.inventoryPath,
+      '--known-hosts',
+      fleet.knownHostsPath,
+      '--state',
+      state,
+      '--no-history',
+      '--now',
+      '2026-11-23T09:00:00Z',
+    ];
     const before = quiet();
     const a = cli([...common, '--deadline', '6s', '--timeout', '30']);
     await until(() => existsSync(`${state}.lock.owner`), 20_000);
@@ -117,7 +150,9 @@ describe('report run lock across processes (the CLI, as cron and systemd start i
     expect(b.code).toBe(3);
     expect(b.ms).toBeLessThan(10_000); // node + tsx start-up; no waiting for the first run
     expect(b.out).toBe('');
-    expect(b.err).toMatch(/^mailsweep: another report run holds the lock .*cli\.sqlite\.lock \(pid \d+ on .*, started 2026-11-23T09:00:00\.000Z\); not scanning/);
+    expect(b.err).toMatch(
+      /^mailsweep: another report run holds the lock .*cli\.sqlite\.lock \(pid \d+ on .*, started 2026-11-23T09:00:00\.000Z\); not scanning/,
+    );
     const c = cli([...common, '--limit', 'quiet.example.net', '--wait']);
     const ra = await a.done;
     expect(ra.code).toBe(0);

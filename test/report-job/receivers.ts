@@ -70,7 +70,9 @@ export class SmtpSinkProcess {
   ) {}
 
   static async start(out: string): Promise<SmtpSinkProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/report-job/smtp-sink-process.ts', out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/report-job/smtp-sink-process.ts', out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const port = await new Promise<number>((resolve, reject) => {
       const rl = createInterface({ input: child.stdout! });
       rl.once('line', (l) => resolve(Number(/^port (\d+)$/.exec(l)?.[1])));

@@ -24,7 +24,10 @@ export function readMail(m: SinkMessage): { headers: string; body: string } {
   const [head = '', ...rest] = m.data.split('\r\n\r\n');
   let body = rest.join('\r\n\r\n');
   if (/content-transfer-encoding:\s*quoted-printable/i.test(head))
-    body = Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    body = Buffer.from(
+      body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
   else if (/content-transfer-encoding:\s*base64/i.test(head)) body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
   return { headers: head.replace(/\r\n[ \t]+/g, ' '), body: body.replace(/\r\n/g, '\n') };
 }
@@ -120,7 +123,11 @@ describe('mailsweep report over simulated hourly runs', () => {
     expect(r.code).toBe(2);
     expect(r.notices).toHaveLength(1);
     const n = r.notices[0]!;
-    expect(n).toMatchObject({ status: 'firing', reason: 'new', incident: { kind: 'account', subject: 'bob@example.test', severity: 'critical' } });
+    expect(n).toMatchObject({
+      status: 'firing',
+      reason: 'new',
+      incident: { kind: 'account', subject: 'bob@example.test', severity: 'critical' },
+    });
     expect(n.incident.hosts.sort()).toEqual(['mx1.dc1.example.net', 'mx7.dc2.example.net']);
     expect(r.out).toContain('[mailsweep] CRITICAL: account bob@example.test flagged on 2 hosts');
     expect(r.out).toContain('sent to: ops-mail, hook, chat');
@@ -130,7 +137,9 @@ describe('mailsweep report over simulated hourly runs', () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.to).toEqual(['noc@example.net']);
     const { headers, body } = readMail(mails[0]!);
-    expect(headers).toMatch(/Subject: \[mailsweep\] CRITICAL: account bob@example\.test flagged on 2 hosts: mx1\.dc1\.example\.net, mx7\.dc2\.example\.net/);
+    expect(headers).toMatch(
+      /Subject: \[mailsweep\] CRITICAL: account bob@example\.test flagged on 2 hosts: mx1\.dc1\.example\.net, mx7\.dc2\.example\.net/,
+    );
     expect(body).toContain('sent 300 message(s) to 1434 recipient(s); 300 still queued');
     expect(body).toMatch(/sender domains: parcel-notice\.invalid \(57\), lottery-win\.invalid \(55\)/);
     expect(body).toMatch(/client IPs \(6\): .*127\.0\.0\.1\d/);
@@ -144,14 +153,32 @@ describe('mailsweep report over simulated hourly runs', () => {
     expect(hooks).toHaveLength(1);
     expect(hooks[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
     const p = hooks[0]!.body;
-    expect(Object.keys(p).sort()).toEqual(['alerts', 'commonAnnotations', 'commonLabels', 'externalURL', 'groupKey', 'groupLabels', 'receiver', 'status', 'truncatedAlerts', 'version']);
-    expect(p).toMatchObject({ version: '4', status: 'firing', receiver: 'hook', commonLabels: { alertname: 'MailsweepHijackedAccount', account: 'bob@example.test', severity: 'critical' } });
+    expect(Object.keys(p).sort()).toEqual([
+      'alerts',
+      'commonAnnotations',
+      'commonLabels',
+      'externalURL',
+      'groupKey',
+      'groupLabels',
+      'receiver',
+      'status',
+      'truncatedAlerts',
+      'version',
+    ]);
+    expect(p).toMatchObject({
+      version: '4',
+      status: 'firing',
+      receiver: 'hook',
+      commonLabels: { alertname: 'MailsweepHijackedAccount', account: 'bob@example.test', severity: 'critical' },
+    });
     const alerts = p.alerts as Record<string, unknown>[];
     expect(alerts.map((a) => (a.labels as Record<string, string>).host).sort()).toEqual(['mx1.dc1.example.net', 'mx7.dc2.example.net']);
     for (const a of alerts) {
       expect(Object.keys(a).sort()).toEqual(['annotations', 'endsAt', 'fingerprint', 'generatorURL', 'labels', 'startsAt', 'status']);
       expect(a).toMatchObject({ status: 'firing', startsAt: new Date(T0).toISOString(), endsAt: '0001-01-01T00:00:00Z' });
-      expect((a.annotations as Record<string, string>).command).toMatch(/^mailsweep incident mx\d\.dc\d\.example\.net --auth-id bob@example\.test -i /);
+      expect((a.annotations as Record<string, string>).command).toMatch(
+        /^mailsweep incident mx\d\.dc\d\.example\.net --auth-id bob@example\.test -i /,
+      );
     }
 
     // Slack: text (the fallback) and blocks, posted to the secret URL.
@@ -189,7 +216,9 @@ describe('mailsweep report over simulated hourly runs', () => {
     const mails = sink.messages();
     expect(mails).toHaveLength(3);
     const resolved = readMail(mails[2]!);
-    expect(resolved.headers).toContain('Subject: [mailsweep] RESOLVED: account bob@example.test (mx1.dc1.example.net, mx7.dc2.example.net)');
+    expect(resolved.headers).toContain(
+      'Subject: [mailsweep] RESOLVED: account bob@example.test (mx1.dc1.example.net, mx7.dc2.example.net)',
+    );
     expect(resolved.body).toContain('open since 2026-11-23T08:00:00.000Z, 5h');
     // 1 + 2 retries on the hook, 1 + 1 on Slack: all really tried.
     expect(http.received.length - before).toBe(5);
@@ -211,7 +240,10 @@ describe('mailsweep report over simulated hourly runs', () => {
     expect(r).toMatchObject({ code: 0, notices: [], out: '', err: '', channelErrors: {} });
     const got = http.received.slice(before);
     expect(got.map((g) => g.path.split('/')[1])).toEqual(['hook', 'slack']);
-    expect(got[0]!.body).toMatchObject({ status: 'resolved', alerts: [{ status: 'resolved', endsAt: new Date(T0 + 5 * HOUR).toISOString() }, { status: 'resolved' }] });
+    expect(got[0]!.body).toMatchObject({
+      status: 'resolved',
+      alerts: [{ status: 'resolved', endsAt: new Date(T0 + 5 * HOUR).toISOString() }, { status: 'resolved' }],
+    });
     expect(got[1]!.body.text).toContain('RESOLVED: account bob@example.test');
     expect(sink.messages()).toHaveLength(3);
   });
@@ -227,19 +259,29 @@ describe('mailsweep report over simulated hourly runs', () => {
   it('recorded every run: per host status and queue, per finding a stable fingerprint', () => {
     const db = new Database(base.state!, { readonly: true });
     try {
-      const runs = db.prepare('SELECT id, exit_code, channel_errors FROM runs ORDER BY id').all() as { id: number; exit_code: number; channel_errors: string }[];
+      const runs = db.prepare('SELECT id, exit_code, channel_errors FROM runs ORDER BY id').all() as {
+        id: number;
+        exit_code: number;
+        channel_errors: string;
+      }[];
       expect(runs.map((x) => x.exit_code)).toEqual([2, 2, 2, 2, 0, 0, 0]);
       expect(JSON.parse(runs[4]!.channel_errors)).toHaveProperty('hook');
-      const hosts = db.prepare('SELECT host, status, queue FROM run_hosts WHERE run_id = ? ORDER BY host').all(runs[0]!.id) as { host: string; status: string; queue: string }[];
+      const hosts = db.prepare('SELECT host, status, queue FROM run_hosts WHERE run_id = ? ORDER BY host').all(runs[0]!.id) as {
+        host: string;
+        status: string;
+        queue: string;
+      }[];
       expect(hosts.map((h) => [h.host, h.status, JSON.parse(h.queue).total])).toEqual([
         ['mx1.dc1.example.net', 'ok', 339],
         ['mx3.dc1.example.net', 'ok', 19],
         ['mx7.dc2.example.net', 'ok', 339],
       ]);
       const fp = (run: number) =>
-        db.prepare("SELECT fingerprint FROM findings WHERE run_id = ? AND host = 'mx1.dc1.example.net' AND subject = 'bob@example.test' AND rule = 'sender-mismatch'").get(run) as
-          | { fingerprint: string }
-          | undefined;
+        db
+          .prepare(
+            "SELECT fingerprint FROM findings WHERE run_id = ? AND host = 'mx1.dc1.example.net' AND subject = 'bob@example.test' AND rule = 'sender-mismatch'",
+          )
+          .get(run) as { fingerprint: string } | undefined;
       expect(fp(runs[0]!.id)?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
       expect(fp(runs[1]!.id)?.fingerprint).toBe(fp(runs[0]!.id)?.fingerprint);
       expect(fp(runs[4]!.id)).toBeUndefined();

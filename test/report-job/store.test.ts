@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openReportStore, SCHEMA_VERSION, SqliteReportStore } from '../../src/alerts/sqlite-store.js';
+import { SCHEMA_VERSION } from '../../src/alerts/sqlite-schema.js';
+import { openReportStore, SqliteReportStore } from '../../src/alerts/sqlite-store.js';
 import type { Incident, Notice } from '../../src/alerts/store.js';
 
 const DAY = 86_400_000;
@@ -65,7 +66,9 @@ describe('SqliteReportStore', () => {
   });
 
   it('a server-database URL is refused with a clear message (and no password shown)', () => {
-    expect(() => openReportStore('postgres://ms:hunter2@db.example.net/ms')).toThrow('--state postgres://…@db.example.net/ms: only a SQLite file path is supported in this version');
+    expect(() => openReportStore('postgres://ms:hunter2@db.example.net/ms')).toThrow(
+      '--state postgres://…@db.example.net/ms: only a SQLite file path is supported in this version',
+    );
     expect(() => openReportStore('postgres://ms:hunter2@db.example.net/ms')).not.toThrow(/hunter2/);
   });
 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { UserStats } from '../../src/logs/aggregate.js';
 import type { QueueMessage } from '../../src/mta/types.js';
-import { baseline, baselineAllowed, isWeekday, manyIps, massRecipients, senderMismatch, userVolume } from '../../src/rules/account-rules.js';
+import {
+  baseline,
+  baselineAllowed,
+  isWeekday,
+  manyIps,
+  massRecipients,
+  senderMismatch,
+  userVolume,
+} from '../../src/rules/account-rules.js';
 import { backscatter } from '../../src/rules/backscatter.js';
 import { ruleSettings } from '../../src/rules/settings.js';
 import { rankSuspects } from '../../src/rules/suspects.js';
@@ -10,12 +18,34 @@ import { HistoryStore } from '../../src/history/store.js';
 
 function user(authId: string, over: Partial<UserStats> = {}): UserStats {
   return {
-    authId, messages: 10, recipients: 10, unconfirmed: 0, clientIps: ['192.0.2.1'], clientIpsTruncated: false,
-    senderDomains: {}, nullSenders: 0, firstSeen: null, lastSeen: null, sampleQueueIds: [], perDay: {}, failures: 0, ...over,
+    authId,
+    messages: 10,
+    recipients: 10,
+    unconfirmed: 0,
+    clientIps: ['192.0.2.1'],
+    clientIpsTruncated: false,
+    senderDomains: {},
+    nullSenders: 0,
+    firstSeen: null,
+    lastSeen: null,
+    sampleQueueIds: [],
+    perDay: {},
+    failures: 0,
+    ...over,
   };
 }
 function msg(id: string, over: Partial<QueueMessage> = {}): QueueMessage {
-  return { id, sender: 'x@example.test', recipients: ['r@remote.test'], size: 100, ageSeconds: 60, frozen: false, held: false, bounce: false, ...over };
+  return {
+    id,
+    sender: 'x@example.test',
+    recipients: ['r@remote.test'],
+    size: 100,
+    ageSeconds: 60,
+    frozen: false,
+    held: false,
+    bounce: false,
+    ...over,
+  };
 }
 function evidence(over: Partial<HostEvidence> = {}): HostEvidence {
   return { host: 'mx1', queue: [], users: [], today: '2026-11-23', history: null, settings: ruleSettings({}), ...over };
@@ -38,11 +68,19 @@ describe('sender-mismatch (seed 001 fraud)', () => {
   it('leaves a user who legitimately sends for an allowed alias domain alone', () => {
     const alias = user('carol@shop.test', { senderDomains: { 'shop.test': 5, 'shop-outlet.test': 30 } });
     expect(senderMismatch(evidence({ users: [alias] }))).toHaveLength(1);
-    expect(senderMismatch(evidence({ users: [alias], settings: ruleSettings({ sender_allow: { 'carol@shop.test': ['shop-outlet.test'] } }) }))).toEqual([]);
-    expect(senderMismatch(evidence({ users: [alias], settings: ruleSettings({ sender_allow: { 'shop.test': ['shop-outlet.test'] } }) }))).toEqual([]);
+    expect(
+      senderMismatch(evidence({ users: [alias], settings: ruleSettings({ sender_allow: { 'carol@shop.test': ['shop-outlet.test'] } }) })),
+    ).toEqual([]);
+    expect(
+      senderMismatch(evidence({ users: [alias], settings: ruleSettings({ sender_allow: { 'shop.test': ['shop-outlet.test'] } }) })),
+    ).toEqual([]);
   });
   it('skips bare usernames (no domain to compare) and null senders', () => {
-    expect(senderMismatch(evidence({ users: [user('userx', { senderDomains: { 'a.test': 50 } }), user('d@x.test', { senderDomains: { '(null)': 50 } })] }))).toEqual([]);
+    expect(
+      senderMismatch(
+        evidence({ users: [user('userx', { senderDomains: { 'a.test': 50 } }), user('d@x.test', { senderDomains: { '(null)': 50 } })] }),
+      ),
+    ).toEqual([]);
   });
   it('works from the queue alone when the log is unreadable', () => {
     const queue = Array.from({ length: 12 }, (_, i) => msg(`q${i}`, { authId: 'bob@example.test', sender: `s${i}@forged${i % 3}.test` }));
@@ -62,7 +100,8 @@ describe('baseline (seed 002)', () => {
   it('alerts above 150 % of the average, never under 100, always above 200', () => {
     expect(baselineAllowed([80, 80], s).allowed).toBe(120);
     expect(baselineAllowed([10, 20], s).allowed).toBe(100);
-    const at = (today: number, past: number[]) => baseline(evidence({ users: [user('a@x.test', { perDay: { '2026-11-23': today } })], history: () => past }));
+    const at = (today: number, past: number[]) =>
+      baseline(evidence({ users: [user('a@x.test', { perDay: { '2026-11-23': today } })], history: () => past }));
     expect(at(121, [80, 80])).toHaveLength(1);
     expect(at(119, [80, 80])).toEqual([]);
     expect(at(201, [190, 190])).toHaveLength(1); // 285 allowed, but above the ceiling of 200
@@ -72,7 +111,11 @@ describe('baseline (seed 002)', () => {
     const store = new HistoryStore(':memory:');
     // Mon 16 … Fri 20 Nov 2026 at 50/day, the weekend at 900/day (a weekly newsletter run).
     const days = ['2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22'];
-    store.record('mx1', days.map((day) => ({ host: 'mx1', authId: 'a@x.test', day, messages: day >= '2026-11-21' ? 900 : 50, recipients: 0 })), days);
+    store.record(
+      'mx1',
+      days.map((day) => ({ host: 'mx1', authId: 'a@x.test', day, messages: day >= '2026-11-21' ? 900 : 50, recipients: 0 })),
+      days,
+    );
     expect(days.filter(isWeekday)).toHaveLength(5);
     const past = store.userCounts('mx1', 'a@x.test', store.observedDays('mx1', '2026-11-23', 80).filter(isWeekday).slice(0, 10));
     expect(past).toEqual([50, 50, 50, 50, 50]);
@@ -85,7 +128,10 @@ describe('baseline (seed 002)', () => {
 
 describe('mass-recipients, many-ips, backscatter', () => {
   it('flags 20+ recipient messages per account', () => {
-    const queue = [msg('a', { authId: 'bob@example.test', recipients: Array.from({ length: 25 }, (_, i) => `r${i}@x.test`) }), msg('b', { authId: 'alice@example.test', recipients: ['one@x.test'] })];
+    const queue = [
+      msg('a', { authId: 'bob@example.test', recipients: Array.from({ length: 25 }, (_, i) => `r${i}@x.test`) }),
+      msg('b', { authId: 'alice@example.test', recipients: ['one@x.test'] }),
+    ];
     expect(massRecipients(evidence({ queue })).map((f) => f.authId)).toEqual(['bob@example.test']);
   });
   it('counts distinct client IPs, IPv6 included', () => {
@@ -95,7 +141,9 @@ describe('mass-recipients, many-ips, backscatter', () => {
   });
   it('finds bounces to foreign addresses and ties them to the account that forged their senders', () => {
     const spam = Array.from({ length: 10 }, (_, i) => msg(`s${i}`, { authId: 'bob@example.test', sender: `forged${i}@hotmail.test` }));
-    const bounces = Array.from({ length: 10 }, (_, i) => msg(`b${i}`, { sender: '', bounce: true, frozen: true, recipients: [`forged${i}@hotmail.test`] }));
+    const bounces = Array.from({ length: 10 }, (_, i) =>
+      msg(`b${i}`, { sender: '', bounce: true, frozen: true, recipients: [`forged${i}@hotmail.test`] }),
+    );
     const local = msg('l', { sender: '', bounce: true, recipients: ['alice@example.test'] });
     const f = backscatter(evidence({ queue: [...spam, ...bounces, local] }));
     expect(f[0]).toMatchObject({ rule: 'backscatter', evidence: { messages: 10, frozen: 10 } });
@@ -112,13 +160,18 @@ describe('backscatter tied to the account (one judgement for the scan and the pu
     expect(f[0]).toMatchObject({ rule: 'backscatter', evidence: { messages: 11, untied: 5 } });
     expect(f.filter((x) => x.authId)).toEqual([expect.objectContaining({ authId: 'bob@example.test', evidence: { messages: 6 } })]);
   });
-  it("senders from the log window tie bounces of spam that has already left the queue", () => {
+  it('senders from the log window tie bounces of spam that has already left the queue', () => {
     const late = Array.from({ length: 10 }, (_, i) => msg(`l${i}`, { sender: '', bounce: true, recipients: [`gone${i}@relayed.test`] }));
     const users = [user('bob@example.test', { senders: Array.from({ length: 10 }, (_, i) => `gone${i}@relayed.test`) })];
-    expect(backscatter(evidence({ queue: late, users })).find((x) => x.authId)).toMatchObject({ authId: 'bob@example.test', evidence: { messages: 10 } });
+    expect(backscatter(evidence({ queue: late, users })).find((x) => x.authId)).toMatchObject({
+      authId: 'bob@example.test',
+      evidence: { messages: 10 },
+    });
   });
   it("the MTA's own local domains keep bounces to hosted customers out", () => {
-    const toCustomers = Array.from({ length: 10 }, (_, i) => msg(`c${i}`, { sender: '', bounce: true, recipients: [`user${i}@hosted-customer.test`] }));
+    const toCustomers = Array.from({ length: 10 }, (_, i) =>
+      msg(`c${i}`, { sender: '', bounce: true, recipients: [`user${i}@hosted-customer.test`] }),
+    );
     expect(backscatter(evidence({ queue: toCustomers }))).not.toEqual([]);
     const localDomains = { exact: new Set(['hosted-customer.test']), suffixes: [], unknown: [], sources: ['exim -bP +local_domains'] };
     expect(backscatter(evidence({ queue: toCustomers, localDomains }))).toEqual([]);
@@ -127,7 +180,11 @@ describe('backscatter tied to the account (one judgement for the scan and the pu
 
 describe('suspects', () => {
   it('ranks the account hit by more rules first and keeps legitimate accounts out', () => {
-    const users = [user('bob@example.test', { messages: 600, senderDomains: { 'hotmail.com': 600 } }), user('alice@example.test', { messages: 600, senderDomains: { 'example.test': 600 } }), user('carol@shop.test')];
+    const users = [
+      user('bob@example.test', { messages: 600, senderDomains: { 'hotmail.com': 600 } }),
+      user('alice@example.test', { messages: 600, senderDomains: { 'example.test': 600 } }),
+      user('carol@shop.test'),
+    ];
     const e = evidence({ users });
     const ranked = rankSuspects([...userVolume(e), ...senderMismatch(e)], users, []);
     expect(ranked.map((s) => s.authId)).toEqual(['bob@example.test', 'alice@example.test']);
@@ -140,11 +197,23 @@ describe('addresses a queue listing cut short (sendmail mailq: 39/38 characters)
   it('a truncated sender never counts as a foreign domain', () => {
     const queue = [1, 2, 3, 4, 5].map((i) => cut(`q${i}`, { sender: '<bob.longname.for.the.customer@example.te', senderTruncated: true }));
     expect(senderMismatch(evidence({ users: null, queue }))).toEqual([]);
-    const suspects = rankSuspects([{ authId: 'bob@example.test', rule: 'mass-recipients', severity: 'warning', message: 'x', evidence: {} }], null, queue);
+    const suspects = rankSuspects(
+      [{ authId: 'bob@example.test', rule: 'mass-recipients', severity: 'warning', message: 'x', evidence: {} }],
+      null,
+      queue,
+    );
     expect(suspects[0]?.senderDomains).toEqual({ '(cut short)': 5 });
   });
   it('a bounce whose only foreign-looking recipient was cut short is not backscatter', () => {
-    const b = (id: string, over: Partial<QueueMessage> = {}) => msg(id, { sender: '', bounce: true, frozen: true, recipients: ['<customer.with.long.name@example.te'], truncatedRecipients: [0], ...over });
+    const b = (id: string, over: Partial<QueueMessage> = {}) =>
+      msg(id, {
+        sender: '',
+        bounce: true,
+        frozen: true,
+        recipients: ['<customer.with.long.name@example.te'],
+        truncatedRecipients: [0],
+        ...over,
+      });
     const queue = Array.from({ length: 20 }, (_, i) => b(`b${i}`));
     const e = evidence({ queue, settings: ruleSettings({ local_domains: ['example.test'] }) });
     expect(backscatter(e)).toEqual([]);

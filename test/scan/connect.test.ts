@@ -12,6 +12,11 @@ describe('UserKnownHostsFile from ansible_ssh_common_args', () => {
     expect(userKnownHostsFile({ ansible_ssh_common_args: args })).toBe(want);
   });
   it('takes common args first: Ansible puts them before extra args and ssh keeps the first -o', () => {
-    expect(userKnownHostsFile({ ansible_ssh_extra_args: '-o UserKnownHostsFile=/second', ansible_ssh_common_args: '-o UserKnownHostsFile=/first' })).toBe('/first');
+    expect(
+      userKnownHostsFile({
+        ansible_ssh_extra_args: '-o UserKnownHostsFile=/second',
+        ansible_ssh_common_args: '-o UserKnownHostsFile=/first',
+      }),
+    ).toBe('/first');
   });
 });

@@ -43,8 +43,12 @@ function eximLog(): string {
   const now = execFileSync('date', ['+%Y-%m-%d %H:%M:%S'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).trim();
   const lines: string[] = [];
   for (let i = 0; i < 6; i++)
-    lines.push(`${now} 1xVOH${i}-0007YW-1g <= promo@cheap-meds.invalid H=(x) [198.51.100.${i + 1}]:4711 P=esmtpa A=plain_server:bob@example.test S=900 id=s${i}@x for a@remote.test`);
-  lines.push(`${now} 1xVOHZ-0007YW-1g <= alice@example.test H=(x) [192.0.2.5]:4711 P=esmtpa A=plain_server:alice@example.test S=538 id=a@x for c@remote.test`);
+    lines.push(
+      `${now} 1xVOH${i}-0007YW-1g <= promo@cheap-meds.invalid H=(x) [198.51.100.${i + 1}]:4711 P=esmtpa A=plain_server:bob@example.test S=900 id=s${i}@x for a@remote.test`,
+    );
+  lines.push(
+    `${now} 1xVOHZ-0007YW-1g <= alice@example.test H=(x) [192.0.2.5]:4711 P=esmtpa A=plain_server:alice@example.test S=538 id=a@x for c@remote.test`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -55,7 +59,9 @@ beforeAll(async () => {
   // The demo's mx1: exim 4.96 recorded from the lab, 339 queued (300 of them bob@example.test's spam):
   // detection and the queue replay the recording; the log command runs in the shell on our files.
   const demo = (await loadDemoFleet()).find((e) => e.name === 'mx1.dc1.example.net')!;
-  const replay = demo.replay!.filter((r) => !r.match.includes('LOGNOW')).map((r) => (r.match === '__MAILSWEEP_' ? { ...r, match: '__MAILSWEEP_RC__' } : r));
+  const replay = demo
+    .replay!.filter((r) => !r.match.includes('LOGNOW'))
+    .map((r) => (r.match === '__MAILSWEEP_' ? { ...r, match: '__MAILSWEEP_RC__' } : r));
   const host = (name: string, extra: Partial<FleetHostEntry> = {}): FleetHostEntry => ({
     name,
     mode: 'normal',
@@ -116,7 +122,9 @@ describe('a log that cannot be read leaves the host ok and CRITICAL', () => {
     expect(good.log).toMatchObject({ files: [logOf('good')], lines: 7 });
     expect(good.suspects?.[0]).toMatchObject({ authId: 'bob@example.test', messages: 6, queued: 300 });
     // The auth-policy probe went through the same SSH connection; the fake host refuses port 587: an info, not a failure.
-    expect(good.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(/^nothing answers on port 587 \(.*cannot open 127\.0\.0\.1:587/);
+    expect(good.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(
+      /^nothing answers on port 587 \(.*cannot open 127\.0\.0\.1:587/,
+    );
   });
 
   it('slow log: times out on its own, says so, and the suspects come from the queue alone', () => {
@@ -224,12 +232,19 @@ describe('other attribution failures', () => {
   it('an auth-policy probe whose channel never opens is cut at the host budget', async () => {
     const good = hosts.find((h) => h.name === 'good')!;
     const real = transportFor(good, settings);
-    const wedged = { describe: real.describe, exec: real.exec.bind(real), close: () => real.close(), openTcp: () => new Promise<never>(() => {}) };
+    const wedged = {
+      describe: real.describe,
+      exec: real.exec.bind(real),
+      close: () => real.close(),
+      openTcp: () => new Promise<never>(() => {}),
+    };
     try {
       const r = await scanHost(good, wedged, { commandTimeoutMs: 5_000, includeMessages: false, deadlineMs: 4_000 });
       expect(r.status).toBe('ok');
       expect(r.findings[0]).toMatchObject({ rule: 'queue-size', severity: 'critical' });
-      expect(r.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(/^nothing answers on port 587 \(no answer within \d(\.\d)? s\)$/);
+      expect(r.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(
+        /^nothing answers on port 587 \(no answer within \d(\.\d)? s\)$/,
+      );
       expect(r.suspects?.[0]).toMatchObject({ authId: 'bob@example.test', messages: 6 });
       expect(r.durationMs).toBeLessThan(4_000);
     } finally {
@@ -258,14 +273,34 @@ describe('through the CLI, as Nagios runs it', () => {
   it('a slow log on a CRITICAL host: exit 2 and a CRITICAL line, not UNKNOWN', async () => {
     const r = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/cli.ts', 'scan', '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--limit', 'slow', '--format', 'nagios', '-t', '2', '--connect-timeout', '10', '--no-history'],
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'scan',
+        '-i',
+        fleet.inventoryPath,
+        '--known-hosts',
+        fleet.knownHostsPath,
+        '--limit',
+        'slow',
+        '--format',
+        'nagios',
+        '-t',
+        '2',
+        '--connect-timeout',
+        '10',
+        '--no-history',
+      ],
       { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CI: 'true' } },
     ).then(
       (ok) => ({ code: 0, ...ok }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stdout).toMatch(/^MAILSWEEP CRITICAL - 1 critical, 0 warning, 0 unreachable\/failed of 1 hosts: slow queue 339; top suspect bob@example\.test on slow /);
+    expect(r.stdout).toMatch(
+      /^MAILSWEEP CRITICAL - 1 critical, 0 warning, 0 unreachable\/failed of 1 hosts: slow queue 339; top suspect bob@example\.test on slow /,
+    );
     expect(r.stderr).toContain('[slow] CRITICAL queue=339');
   });
 });

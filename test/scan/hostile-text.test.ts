@@ -28,7 +28,9 @@ const FAIL = `exim: spool read error ${OSC8}\x1b[2J\x07\r\u009b0m\u202eRTL\u2069
 const FORBIDDEN = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200b]/u;
 function forbidden(s: string): string | null {
   const m = FORBIDDEN.exec(s);
-  return m ? `U+${m[0].codePointAt(0)!.toString(16).padStart(4, '0')} at ${m.index}: …${JSON.stringify(s.slice(Math.max(0, m.index - 40), m.index + 20))}…` : null;
+  return m
+    ? `U+${m[0].codePointAt(0)!.toString(16).padStart(4, '0')} at ${m.index}: …${JSON.stringify(s.slice(Math.max(0, m.index - 40), m.index + 20))}…`
+    : null;
 }
 
 let dir: string;
@@ -37,13 +39,19 @@ let fleet: FakeFleet;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ms-hostile-'));
   // The real recording, with the spammer's strings in the spool headers, the listing and the log.
-  const hostile = (s: string) => s.split('bob@example.test').join(AUTH).split('parcel-notice.invalid').join(DOMAIN).split('user906@northwind.example').join(RCPT);
+  const hostile = (s: string) =>
+    s.split('bob@example.test').join(AUTH).split('parcel-notice.invalid').join(DOMAIN).split('user906@northwind.example').join(RCPT);
   const rec = join(dir, 'rec');
   mkdirSync(rec);
   for (const f of ['detect.out', 'queue.out', 'log.out']) writeFileSync(join(rec, f), hostile(readFileSync(join(REC, f), 'utf8')));
   const detect = { match: REPLAY_KEYS.detect, file: join(rec, 'detect.out') };
   const hosts: FleetHostEntry[] = [
-    { name: 'evil', mode: 'normal', tools: [], replay: [detect, { match: REPLAY_KEYS.log, file: join(rec, 'log.out') }, { match: REPLAY_KEYS.queue, file: join(rec, 'queue.out') }] },
+    {
+      name: 'evil',
+      mode: 'normal',
+      tools: [],
+      replay: [detect, { match: REPLAY_KEYS.log, file: join(rec, 'log.out') }, { match: REPLAY_KEYS.queue, file: join(rec, 'queue.out') }],
+    },
     // The queue command fails and prints the spammer's text: it ends up in the host's reason.
     { name: 'evilfail', mode: 'normal', tools: [], replay: [detect, { match: REPLAY_KEYS.queue, text: `${FAIL}\n`, code: 1 }] },
     // The queue command "succeeds" with nothing but that text: "not understood", quoting it.
@@ -57,7 +65,24 @@ beforeAll(async () => {
 afterAll(() => fleet?.close());
 
 function args(format: string, extra: string[] = []): string[] {
-  return ['--import', 'tsx', 'src/cli.ts', 'scan', '-i', fleet.inventoryPath, '--known-hosts', fleet.knownHostsPath, '--no-history', '-t', '30', '--connect-timeout', '15', '--format', format, ...extra];
+  return [
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'scan',
+    '-i',
+    fleet.inventoryPath,
+    '--known-hosts',
+    fleet.knownHostsPath,
+    '--no-history',
+    '-t',
+    '30',
+    '--connect-timeout',
+    '15',
+    '--format',
+    format,
+    ...extra,
+  ];
 }
 
 /** Run to the end without blocking this process (it serves the fake hosts); any exit code. */
@@ -82,7 +107,12 @@ function scan(format: string, extra: string[] = []): Promise<{ code: number; std
 describe('scan of hosts serving hostile text, through the real CLI and real SSH', () => {
   let outs: Record<'table' | 'markdown' | 'nagios' | 'json', { code: number; stdout: string; stderr: string }>;
   beforeAll(async () => {
-    const [table, markdown, nagios, json] = await Promise.all([scan('table'), scan('markdown'), scan('nagios'), scan('json', ['--messages'])]);
+    const [table, markdown, nagios, json] = await Promise.all([
+      scan('table'),
+      scan('markdown'),
+      scan('nagios'),
+      scan('json', ['--messages']),
+    ]);
     outs = { table: table!, markdown: markdown!, nagios: nagios!, json: json! };
   }, 120_000);
 
@@ -109,14 +139,18 @@ describe('scan of hosts serving hostile text, through the real CLI and real SSH'
     const out = outs.table.stdout;
     expect(out).toContain('bob^[[2J^G^M^@<U+009B>31m<U+202E>evil<U+2066>|[bank]');
     expect(out).toContain('promo^[]8;;http://evil.test^Gdeals<U+202E>[click]');
-    expect(out).toMatch(/evilfail +ERROR .*exim queue command failed \(exit 1\): exim: spool read error \^\[\]8;;http:\/\/evil\.test\^G\^\[\[2J\^G\^M<U\+009B>0m<U\+202E>RTL<U\+2069>\^@ done/);
+    expect(out).toMatch(
+      /evilfail +ERROR .*exim queue command failed \(exit 1\): exim: spool read error \^\[\]8;;http:\/\/evil\.test\^G\^\[\[2J\^G\^M<U\+009B>0m<U\+202E>RTL<U\+2069>\^@ done/,
+    );
     expect(out).toMatch(/evilgarbled +ERROR .*not understood/);
   });
 
   it('markdown: server text makes no link, image, HTML or code, and no extra table cell', () => {
     const out = outs.markdown.stdout;
     expect(out).not.toMatch(/(?<!\\)[[<`]/);
-    expect(out).toContain('bob^\\[\\[2J^G^M^@\\<U+009B\\>31m\\<U+202E\\>evil\\<U+2066\\>\\|\\[bank\\](http//evil.test)\\<b\\>x\\</b\\>\\`c\\`');
+    expect(out).toContain(
+      'bob^\\[\\[2J^G^M^@\\<U+009B\\>31m\\<U+202E\\>evil\\<U+2066\\>\\|\\[bank\\](http//evil.test)\\<b\\>x\\</b\\>\\`c\\`',
+    );
     for (const l of out.split('\n').filter((x) => x.startsWith('| ') && !x.startsWith('| Host'))) {
       const cells = l.split(/(?<!\\)\|/).length - 2;
       expect([7, 8], l).toContain(cells);
@@ -146,7 +180,9 @@ describe('scan of hosts serving hostile text, through the real CLI and real SSH'
   it('progress without a terminal: one plain line per host, the failure text made visible', () => {
     const err = outs.table.stderr;
     expect(err).toMatch(/^\[evil\] CRITICAL queue=339$/m);
-    expect(err).toMatch(/^\[evilfail\] ERROR exim queue command failed \(exit 1\): exim: spool read error \^\[\]8;;http:\/\/evil\.test\^G/m);
+    expect(err).toMatch(
+      /^\[evilfail\] ERROR exim queue command failed \(exit 1\): exim: spool read error \^\[\]8;;http:\/\/evil\.test\^G/m,
+    );
     expect(err).toMatch(/^\[noise\] ERROR /m);
     expect(err).toMatch(/^\[babble\] [A-Z-]+ /m);
   });
@@ -166,7 +202,21 @@ describe('scan on a terminal (live progress view), through script(1)', () => {
     expect(out).toContain('bob^[[2J^G^M^@<U+009B>31m<U+202E>evil');
     // The terminal's own output legitimately holds ESC (colours, cursor moves) and CR (the pty's
     // \n → \r\n): look for what only the server could have put there.
-    for (const seq of ['\x1b[2J', '\x1b]8;;', '\x1b[5m', '\x1b[31m\u202e', '\x07', '\x00', '\x7f', '\u009b', '\u202e', '\u2066', '\u2067', '\u2069', '\u200b'])
+    for (const seq of [
+      '\x1b[2J',
+      '\x1b]8;;',
+      '\x1b[5m',
+      '\x1b[31m\u202e',
+      '\x07',
+      '\x00',
+      '\x7f',
+      '\u009b',
+      '\u202e',
+      '\u2066',
+      '\u2067',
+      '\u2069',
+      '\u200b',
+    ])
       expect(out.includes(seq), JSON.stringify(seq)).toBe(false);
   }, 120_000);
 });
@@ -174,7 +224,11 @@ describe('scan on a terminal (live progress view), through script(1)', () => {
 describe('mailsweep parse on hostile saved output', () => {
   it('queue JSON: exact bytes back, no raw C1 or bidi character in the text', () => {
     const listing = ` 1m   538 1xVOHG-0007YW-1g <alert1@${DOMAIN}>\n          ${RCPT}\n\n`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'exim', '--kind', 'queue'], { input: listing, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'exim', '--kind', 'queue'], {
+      input: listing,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(forbidden(r.stdout)).toBeNull();
     const j = JSON.parse(r.stdout) as { messages: { sender: string; recipients: string[] }[] };
@@ -183,15 +237,24 @@ describe('mailsweep parse on hostile saved output', () => {
 
   it('log JSON: the auth id comes back exact, the text holds it only escaped', () => {
     const line = `2026-11-23 07:15:50 1xVOHG-0007YW-1g <= a@${DOMAIN} H=(client.lab.test) [127.0.0.1] P=esmtpa A=plain_server:${AUTH} S=538 id=x@y\n`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'exim', '--kind', 'log'], { input: line, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'exim', '--kind', 'log'], {
+      input: line,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(forbidden(r.stdout)).toBeNull();
     expect((JSON.parse(r.stdout) as { users: { authId: string }[] }).users[0]!.authId).toBe(AUTH);
   });
 
   it('log: lines end at \\n only (a CR inside a line is text), and a CRLF file still reads', () => {
-    const line = (id: string) => `2026-11-23 07:15:50 1xVOHG-0007YW-1g <= a@x.test H=(c) [127.0.0.1] P=esmtpa A=plain_server:${id} S=538 id=x@y\r\n`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'exim', '--kind', 'log'], { input: line('carol@x.test') + line('mal\rlory@x.test'), encoding: 'utf8', timeout: 60_000 });
+    const line = (id: string) =>
+      `2026-11-23 07:15:50 1xVOHG-0007YW-1g <= a@x.test H=(c) [127.0.0.1] P=esmtpa A=plain_server:${id} S=538 id=x@y\r\n`;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'parse', '--mta', 'exim', '--kind', 'log'], {
+      input: line('carol@x.test') + line('mal\rlory@x.test'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as { users: { authId: string }[]; summary: { lines: number } };
     expect(j.users.map((u) => u.authId).sort()).toEqual(['carol@x.test', 'mal\rlory@x.test']);

@@ -23,7 +23,10 @@ describe('log window', () => {
     const yesterday = localDay(now - 86400, 0);
     const old = localDay(now - 5 * 86400, 0);
     // mainlog.2.gz: five days ago (outside the window, and old by mtime: not even read).
-    writeFileSync(join(dir, 'mainlog.2.gz'), gzipSync(arrival(`${old} 10:00:00`, '1aaaaa-000001-00', 'bob@example.test', '192.0.2.1', 'x@evil.test') + '\n'));
+    writeFileSync(
+      join(dir, 'mainlog.2.gz'),
+      gzipSync(arrival(`${old} 10:00:00`, '1aaaaa-000001-00', 'bob@example.test', '192.0.2.1', 'x@evil.test') + '\n'),
+    );
     utimesSync(join(dir, 'mainlog.2.gz'), now - 5 * 86400, now - 5 * 86400);
     // mainlog.1.gz: yesterday evening until just after midnight (rotation across midnight).
     const y = [
@@ -42,7 +45,14 @@ describe('log window', () => {
         `${today} 00:12:00 1ccccc-000007-00 <= $(reboot)@evil.test H=(x) [192.0.2.3]:1 P=esmtp S=1`,
       ].join('\n') + '\n',
     );
-    const win = await readLogWindow(new LocalTransport(), 'exim', ADAPTERS.exim.logs, [join(dir, 'mainlog')], startOfLocalDay(now, 0), 10_000);
+    const win = await readLogWindow(
+      new LocalTransport(),
+      'exim',
+      ADAPTERS.exim.logs,
+      [join(dir, 'mainlog')],
+      startOfLocalDay(now, 0),
+      10_000,
+    );
     expect(win.files.map((f) => f.replace(`${dir}/`, ''))).toEqual(['mainlog.1.gz', 'mainlog']);
     expect(win.lines).toBe(5); // the => line was filtered out on the server
     const bob = win.users!.find((u) => u.authId === 'bob@example.test')!;

@@ -17,7 +17,17 @@ interface Meta {
   host: string;
   mta: string;
   /** Absent for later states (e.g. -quiet: legitimate mail only). */
-  expected?: { total: number; spam: number; backscatter: number; backscatterFrozen: number; bounces?: number; bouncesFrozen?: number; compromisedAuthId: string; legitUsers: string[]; legitByUser: Record<string, number> };
+  expected?: {
+    total: number;
+    spam: number;
+    backscatter: number;
+    backscatterFrozen: number;
+    bounces?: number;
+    bouncesFrozen?: number;
+    compromisedAuthId: string;
+    legitUsers: string[];
+    legitByUser: Record<string, number>;
+  };
 }
 const all: Meta[] = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
@@ -51,7 +61,10 @@ beforeAll(async () => {
   });
   report = await scanFleet(inv.hosts, { ...options(), includeMessages: true });
   // The same recordings with a tighter daily limit (group/host var): user-volume on real lines.
-  strict = await scanFleet(inv.hosts.map((h) => ({ ...h, vars: { ...h.vars, user_volume_limit: 100 } })), options());
+  strict = await scanFleet(
+    inv.hosts.map((h) => ({ ...h, vars: { ...h.vars, user_volume_limit: 100 } })),
+    options(),
+  );
 }, 60_000);
 afterAll(() => fleet?.close());
 
@@ -64,23 +77,31 @@ describe('scan of recorded real servers', () => {
     const h = report.hosts.find((x) => x.name === name)!;
     expect(h.status, h.reason).toBe('ok');
     expect(h.mta).toBe(m.mta);
-    expect(h.queue).toMatchObject({ total: m.expected.total, reportedTotal: m.expected.total, bounces: m.expected.bounces ?? m.expected.backscatter, frozen: m.expected.bouncesFrozen ?? m.expected.backscatterFrozen });
+    expect(h.queue).toMatchObject({
+      total: m.expected.total,
+      reportedTotal: m.expected.total,
+      bounces: m.expected.bounces ?? m.expected.backscatter,
+      frozen: m.expected.bouncesFrozen ?? m.expected.backscatterFrozen,
+    });
   });
 
-  it.each(metas.map((m) => [m.host, m] as const))('%s: the compromised account is the top suspect, with its spam, and no legitimate user is flagged', (name, m) => {
-    const h = report.hosts.find((x) => x.name === name)!;
-    const top = h.suspects![0]!;
-    expect(top.authId).toBe(m.expected.compromisedAuthId);
-    expect(top.queued).toBe(m.expected.spam);
-    expect(top.messages).toBeGreaterThanOrEqual(m.expected.spam);
-    expect(top.rules).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients', 'many-ips']));
-    expect(top.clientIps).toContain('::1');
-    const flagged = h.suspects!.map((s) => s.authId);
-    for (const u of m.expected.legitUsers) expect(flagged).not.toContain(u);
-    // Per-message attribution: every queued message of a legitimate user carries its own id.
-    for (const [u, n] of Object.entries(m.expected.legitByUser)) expect(h.messages!.filter((x) => x.authId === u)).toHaveLength(n);
-    expect(h.messages!.filter((x) => x.bounce && x.authId)).toEqual([]);
-  });
+  it.each(metas.map((m) => [m.host, m] as const))(
+    '%s: the compromised account is the top suspect, with its spam, and no legitimate user is flagged',
+    (name, m) => {
+      const h = report.hosts.find((x) => x.name === name)!;
+      const top = h.suspects![0]!;
+      expect(top.authId).toBe(m.expected.compromisedAuthId);
+      expect(top.queued).toBe(m.expected.spam);
+      expect(top.messages).toBeGreaterThanOrEqual(m.expected.spam);
+      expect(top.rules).toEqual(expect.arrayContaining(['sender-mismatch', 'mass-recipients', 'many-ips']));
+      expect(top.clientIps).toContain('::1');
+      const flagged = h.suspects!.map((s) => s.authId);
+      for (const u of m.expected.legitUsers) expect(flagged).not.toContain(u);
+      // Per-message attribution: every queued message of a legitimate user carries its own id.
+      for (const [u, n] of Object.entries(m.expected.legitByUser)) expect(h.messages!.filter((x) => x.authId === u)).toHaveLength(n);
+      expect(h.messages!.filter((x) => x.bounce && x.authId)).toEqual([]);
+    },
+  );
 
   it.each(quiet.map((m) => [m.host] as const))('%s (legitimate mail only): no finding, no suspect', (name) => {
     const h = report.hosts.find((x) => x.name === name)!;
@@ -98,11 +119,13 @@ describe('scan of recorded real servers', () => {
     expect(report.summary.suspects[0]?.authId).toBe(metas[0]?.expected.compromisedAuthId);
   });
 
-  it.each(metas.map((m) => [m.host, m] as const))('%s: user-volume over a per-host limit of 100/day fires for the compromised account only', (name, m) => {
-    const h = strict.hosts.find((x) => x.name === name)!;
-    const volume = h.findings.filter((f) => f.rule === 'user-volume');
-    expect(volume.map((f) => (f as { authId?: string }).authId)).toEqual([m.expected.compromisedAuthId]);
-    expect(report.hosts.find((x) => x.name === name)!.findings.filter((f) => f.rule === 'user-volume')).toEqual([]);
-  });
+  it.each(metas.map((m) => [m.host, m] as const))(
+    '%s: user-volume over a per-host limit of 100/day fires for the compromised account only',
+    (name, m) => {
+      const h = strict.hosts.find((x) => x.name === name)!;
+      const volume = h.findings.filter((f) => f.rule === 'user-volume');
+      expect(volume.map((f) => (f as { authId?: string }).authId)).toEqual([m.expected.compromisedAuthId]);
+      expect(report.hosts.find((x) => x.name === name)!.findings.filter((f) => f.rule === 'user-volume')).toEqual([]);
+    },
+  );
 });
-

@@ -4,7 +4,8 @@ import { markdownText, printable } from '../../src/text/printable.js';
 
 /** Anything a terminal could act on, or that hides or reorders text. */
 // eslint-disable-next-line no-control-regex
-const DANGEROUS = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|\udb40[\udc00-\udc7f]/u;
+const DANGEROUS =
+  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]|\udb40[\udc00-\udc7f]/u;
 /** The first dangerous character left, as a code (short failure messages), or null. */
 function leftover(s: string): string | null {
   const m = DANGEROUS.exec(s);
@@ -81,7 +82,15 @@ describe('printable: line separators, bidi and invisible characters', () => {
   });
 
   it('leaves ordinary text, including other scripts and emoji, untouched', () => {
-    for (const t of ['bob@example.test', 'Jürgen Müller <j@bücher.de>', 'почта@пример.рф', 'מייל', '用户@例子.中国', 'spam 🍕 offer', '1 < 2 > 0 | [x] `y`'])
+    for (const t of [
+      'bob@example.test',
+      'Jürgen Müller <j@bücher.de>',
+      'почта@пример.рф',
+      'מייל',
+      '用户@例子.中国',
+      'spam 🍕 offer',
+      '1 < 2 > 0 | [x] `y`',
+    ])
       expect(printable(t)).toBe(t);
   });
 });

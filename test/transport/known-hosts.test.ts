@@ -3,13 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  fingerprint,
-  hostLookupName,
-  KnownHostsFile,
-  parseKnownHosts,
-  verifyHostKey,
-} from '../../src/transport/known-hosts.js';
+import { fingerprint, hostLookupName, KnownHostsFile, parseKnownHosts, verifyHostKey } from '../../src/transport/known-hosts.js';
 
 /** A wire-format key blob: string type, then key bytes. */
 function blob(type: string, body: Buffer): Buffer {
@@ -34,7 +28,9 @@ function hashed(name: string): string {
 
 describe('known_hosts', () => {
   it('matches plain, [host]:port, comma lists and wildcards', () => {
-    const e = parseKnownHosts([line('mx1.example.com,192.0.2.10', keyA), line('[10.0.0.5]:2222', keyA), line('*.dc2.example', keyA)].join('\n'));
+    const e = parseKnownHosts(
+      [line('mx1.example.com,192.0.2.10', keyA), line('[10.0.0.5]:2222', keyA), line('*.dc2.example', keyA)].join('\n'),
+    );
     expect(verifyHostKey(e, ['mx1.example.com'], keyA)).toEqual({ kind: 'match' });
     expect(verifyHostKey(e, ['192.0.2.10'], keyA)).toEqual({ kind: 'match' });
     expect(verifyHostKey(e, [hostLookupName('10.0.0.5', 2222)], keyA)).toEqual({ kind: 'match' });

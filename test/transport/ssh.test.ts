@@ -31,7 +31,16 @@ function knownHosts(lines: string[]): KnownHostsFile {
 }
 
 function transport(h: RunningFakeHost, kh: KnownHostsFile, extra: Partial<ConstructorParameters<typeof SshTransport>[0]> = {}) {
-  return new SshTransport({ host: '127.0.0.1', port: h.port, user: 'root', privateKeyFile: keyFile, knownHosts: kh, agentSocket: '', connectTimeoutMs: 2000, ...extra });
+  return new SshTransport({
+    host: '127.0.0.1',
+    port: h.port,
+    user: 'root',
+    privateKeyFile: keyFile,
+    knownHosts: kh,
+    agentSocket: '',
+    connectTimeoutMs: 2000,
+    ...extra,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<TransportError> {
@@ -135,7 +144,7 @@ describe('SshTransport', () => {
     const h = hosts.normal!;
     // A stub `sudo` on the fake host's PATH shows the exact argv it received.
     const t = transport(h, knownHosts([line(h)]), { user: 'admin', become: true, becomeUser: 'root' });
-    const r = await t.exec("printf '%s' \"$0\"", {});
+    const r = await t.exec('printf \'%s\' "$0"', {});
     // No real sudo on the fake host: the wrapped command fails with 127 and names sudo.
     expect(r.code).toBe(127);
     expect(r.stderr).toMatch(/sudo/);

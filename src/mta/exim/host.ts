@@ -13,7 +13,14 @@ export function eximBinary(h: MtaHost): string {
 
 /** Debian/Ubuntu: exim4; RHEL, cPanel, source builds: exim. */
 export const EXIM_UNITS = ['exim4', 'exim'] as const;
-export const EXIM_PID_FILES = ['/run/exim4/exim.pid', '/var/run/exim4/exim.pid', '/run/exim.pid', '/var/run/exim.pid', '/var/spool/exim/exim-daemon.pid', '/var/spool/exim4/exim-daemon.pid'];
+export const EXIM_PID_FILES = [
+  '/run/exim4/exim.pid',
+  '/var/run/exim4/exim.pid',
+  '/run/exim.pid',
+  '/var/run/exim.pid',
+  '/var/spool/exim/exim-daemon.pid',
+  '/var/spool/exim4/exim-daemon.pid',
+];
 
 /** Basenames of exim's binaries (/proc/PID/exe): the only processes a purge may signal. */
 export function eximExeNames(h: MtaHost): string[] {

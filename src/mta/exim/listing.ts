@@ -186,7 +186,6 @@ export function parseEximBpc(text: string): { count: number | null; warnings: st
   return { count, warnings };
 }
 
-
 /** The -bpc and -bp sections of a split output combined into one listing (no trailing check). */
 function combineBpSections(
   split: ReturnType<typeof splitSections>,

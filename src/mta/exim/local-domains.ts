@@ -1,6 +1,6 @@
 // exim's local domains: `exim -bP +local_domains +relay_to_domains` (domain lists with their
 // lookups; lsearch files and dsearch directories are listed in round trip 2), and cPanel's files.
-import { addItem, catFiles, CPANEL_FILES, SECTION, } from '../local-domains.js';
+import { addItem, catFiles, CPANEL_FILES, SECTION } from '../local-domains.js';
 import type { ConfiguredLists, LocalDomainsSource } from '../local-domains-source.js';
 import type { MtaContext } from '../types.js';
 import { raw, sh, type Sh } from '../../transport/quote.js';
@@ -15,10 +15,13 @@ function eximList(out: ConfiguredLists, value: string, primary: string | null): 
     v = v.slice(m[0].length);
   }
   // A doubled separator is the separator itself inside an item ("lsearch;;/file" in a "<;" list).
-  for (const raw of v.split(sep + sep).map((part) => part.split(sep)).reduce<string[]>((acc, parts, i) => {
-    if (i > 0 && acc.length) acc[acc.length - 1] += sep + (parts.shift() ?? '');
-    return acc.concat(parts);
-  }, [])) {
+  for (const raw of v
+    .split(sep + sep)
+    .map((part) => part.split(sep))
+    .reduce<string[]>((acc, parts, i) => {
+      if (i > 0 && acc.length) acc[acc.length - 1] += sep + (parts.shift() ?? '');
+      return acc.concat(parts);
+    }, [])) {
     const it = raw.trim();
     if (!it) continue;
     if (it.startsWith('!')) continue; // a negation only makes fewer domains local: ignoring it is the safe side
@@ -32,7 +35,8 @@ function eximList(out: ConfiguredLists, value: string, primary: string | null): 
     if (lk) {
       const type = lk[2]!.toLowerCase();
       const arg = lk[5]!.trim();
-      if ((type === 'lsearch' || type === 'wildlsearch' || type === 'nwildlsearch') && arg.startsWith('/')) out.fetch.push({ how: 'keys', path: arg });
+      if ((type === 'lsearch' || type === 'wildlsearch' || type === 'nwildlsearch') && arg.startsWith('/'))
+        out.fetch.push({ how: 'keys', path: arg });
       else if (type === 'dsearch' && arg.startsWith('/')) out.fetch.push({ how: 'dir', path: arg });
       else out.ld.unknown.push(it);
       continue;

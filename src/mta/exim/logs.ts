@@ -53,7 +53,10 @@ function arrivalFields(text: string): ArrivalFields {
     if (i >= text.length) break;
     const rest = text.slice(i);
     if (rest.startsWith('for ')) {
-      recipients = rest.slice(4).split(' ').filter((r) => r !== '');
+      recipients = rest
+        .slice(4)
+        .split(' ')
+        .filter((r) => r !== '');
       break;
     }
     const key = /^([A-Za-z]{1,4})=/.exec(rest);

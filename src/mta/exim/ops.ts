@@ -22,10 +22,11 @@ export function eximConfirmed(mode: 'delete' | 'hold'): (id: string, lines: stri
     );
 }
 
-
 /** The daemon's probe settings (scripts/probe.sh): the inventory's `mta_pid_file` alone when set, else the usual pid files, then pgrep. */
 function probeSettings(pidFile: string | undefined): { MS_PID_FILES: readonly string[]; MS_PGREP: string } {
-  return pidFile !== undefined && /^\/[A-Za-z0-9._/-]+$/.test(pidFile) ? { MS_PID_FILES: [pidFile], MS_PGREP: '' } : { MS_PID_FILES: EXIM_PID_FILES, MS_PGREP: '1' };
+  return pidFile !== undefined && /^\/[A-Za-z0-9._/-]+$/.test(pidFile)
+    ? { MS_PID_FILES: [pidFile], MS_PGREP: '' }
+    : { MS_PID_FILES: EXIM_PID_FILES, MS_PGREP: '1' };
 }
 
 /**

@@ -4,7 +4,14 @@ import { raw, sh, type Sh } from '../../transport/quote.js';
 import { planAt } from '../plan.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { POSTFIX_ID, postfixTool } from './host.js';
-import { parsePostfixAttributedOutput, parsePostfixQueueOutput, parsePostqueueJson, parsePostqueueP, postfixAttributedCommand, postfixQueueCommand } from './listing.js';
+import {
+  parsePostfixAttributedOutput,
+  parsePostfixQueueOutput,
+  parsePostqueueJson,
+  parsePostqueueP,
+  postfixAttributedCommand,
+  postfixQueueCommand,
+} from './listing.js';
 import { postfixLocalDomains } from './local-domains.js';
 import { postfixLogFormat } from './logs.js';
 import { postfixOps } from './ops.js';
@@ -22,5 +29,6 @@ export const postfix = {
   parseListing: (text: string, nowSeconds: number): QueueListing =>
     text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),
   // `postcat -h -q ID`: the message's header records.
-  headersCommand: (ctx: MtaContext, id: string): Sh | null => (POSTFIX_ID_WHOLE.test(id) ? sh`${raw(postfixTool(ctx, 'postcat'))} -h -q ${id}` : null),
+  headersCommand: (ctx: MtaContext, id: string): Sh | null =>
+    POSTFIX_ID_WHOLE.test(id) ? sh`${raw(postfixTool(ctx, 'postcat'))} -h -q ${id}` : null,
 } satisfies MtaAdapter;

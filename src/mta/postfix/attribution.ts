@@ -80,7 +80,8 @@ export function parsePostcatEnvelopes(text: string): { envelopes: Map<string, Po
     const n = i + 1;
     const d = PC_DIAG.exec(line);
     if (d) {
-      const what = d[1] !== 'postcat' ? `${d[1]} diagnostic` : d[2] === 'fatal' || d[2] === 'error' ? `${COMMAND_FAILED} postcat` : 'postcat warning';
+      const what =
+        d[1] !== 'postcat' ? `${d[1]} diagnostic` : d[2] === 'fatal' || d[2] === 'error' ? `${COMMAND_FAILED} postcat` : 'postcat warning';
       warnings.push(lineWarning(n, what, line));
       return;
     }
@@ -107,7 +108,11 @@ export function parsePostcatEnvelopes(text: string): { envelopes: Map<string, Po
     const chosen = good[0] ?? proofs[0]!;
     const key = (p: PostcatProof) => (p.ok ? JSON.stringify([p.authId, p.sender, p.recipients]) : '');
     const agree = good.every((p) => key(p.proof) === key(chosen.proof));
-    const env: PostcatEnvelope = { id, queue: chosen.queue, proof: agree ? chosen.proof : { ok: false, why: 'queue file dumped twice, differently' } };
+    const env: PostcatEnvelope = {
+      id,
+      queue: chosen.queue,
+      proof: agree ? chosen.proof : { ok: false, why: 'queue file dumped twice, differently' },
+    };
     if (env.proof.ok) Object.assign(env, attributes(env.proof.records));
     envelopes.set(id, env);
   }
@@ -153,6 +158,8 @@ export function attributePostfixMessages(messages: QueueMessage[], envelopes: Ma
   const list = (ids: string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
   return [
     ...(missing.length > 0 ? [`${missing.length} message(s) without readable queue file envelope, not attributed: ${list(missing)}`] : []),
-    ...(unproven.length > 0 ? [`${unproven.length} message(s) whose queue file envelope is not understood, not attributed: ${list(unproven)}`] : []),
+    ...(unproven.length > 0
+      ? [`${unproven.length} message(s) whose queue file envelope is not understood, not attributed: ${list(unproven)}`]
+      : []),
   ];
 }

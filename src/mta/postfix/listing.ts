@@ -89,9 +89,7 @@ export function parsePostqueueJson(text: string, nowSeconds?: number): PostfixQu
     const queue = typeof rec.queue_name === 'string' ? rec.queue_name : undefined;
     const arrival = typeof rec.arrival_time === 'number' && Number.isFinite(rec.arrival_time) ? rec.arrival_time : null;
     const size =
-      typeof rec.message_size === 'number' && Number.isFinite(rec.message_size) && rec.message_size >= 0
-        ? rec.message_size
-        : null;
+      typeof rec.message_size === 'number' && Number.isFinite(rec.message_size) && rec.message_size >= 0 ? rec.message_size : null;
     const sender = nullSender(rawSender) ? '' : rawSender;
     const msg: PostfixQueueMessage = {
       id,
@@ -117,8 +115,7 @@ export function parsePostqueueJson(text: string, nowSeconds?: number): PostfixQu
 const P_HEADER = /^-+Queue ID-+\s+--Size--\s+-+Arrival Time-+\s+-+Sender\/Recipient-+\s*$/;
 // id, then "*" (active) or "!" (hold), then "#" (forced to expire): showq_compat.c. Arrival
 // "??" is what showq before 3.1 printed for a queue file without a time record.
-const P_ENTRY =
-  /^([0-9A-Za-z]+)([*!]?)(#?)\s+(\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}|\?\?)\s+(.*)$/;
+const P_ENTRY = /^([0-9A-Za-z]+)([*!]?)(#?)\s+(\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2}|\?\?)\s+(.*)$/;
 /** showq before 3.1 (DROP_FORMAT): a maildrop file it could not open; no sender until pickup. */
 const P_MAILDROP = /^\(maildrop queue, sender UID (\d{1,10})\)$/;
 const P_FOOTER = /^--\s+(\d+)\s+Kbytes?\s+in\s+(\d+)\s+Requests?\.\s*$/;
@@ -236,7 +233,9 @@ export function parsePostfixQueueOutput(
   }
   // The rest of the output (after the json marker) holds the footer or the full -p listing.
   const restStart = json.firstLine + splitLines(json.text).length + 1;
-  const restText = splitLines(stdout).slice(restStart - 1).join('\n');
+  const restText = splitLines(stdout)
+    .slice(restStart - 1)
+    .join('\n');
   const tailSplit = splitSections(restText, [json.rc === 0 ? 'footer' : 'plain']);
   const tail = tailSplit.sections.get(json.rc === 0 ? 'footer' : 'plain');
 
@@ -253,8 +252,7 @@ export function parsePostfixQueueOutput(
     return { messages: listing.messages, reportedTotal, warnings };
   }
   // -j failed: expected on postfix < 3.1 ("invalid option"); the full -p listing follows.
-  if (!/invalid option|illegal option|usage:/i.test(json.text))
-    warnings.push(`postqueue -j exited ${json.rc}: ${failureText(json.text)}`);
+  if (!/invalid option|illegal option|usage:/i.test(json.text)) warnings.push(`postqueue -j exited ${json.rc}: ${failureText(json.text)}`);
   if (!tail) {
     warnings.push(`${COMMAND_FAILED} postqueue -p output missing: ${failureText(restText)}`);
     return { messages: [], reportedTotal: null, warnings };

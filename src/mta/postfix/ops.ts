@@ -63,8 +63,12 @@ export function postfixPurge(ctx: MtaContext, req: PurgeRequest): ReadPlan<Purge
   const parse = (stdout: string, stderr: string, code: number | null): PurgeResult => {
     const r = parsePurgeOutput(stdout, stderr, code, { sent: ids, preSkipped: pre, confirmed: postfixConfirmed(req.mode), tool });
     // postsuper's summary ("Deleted: N messages" / "Placed on hold: N messages") must agree.
-    const summary = new RegExp(`^\\| postsuper(?:\\[\\d+\\])?: ${req.mode === 'delete' ? 'Deleted' : 'Placed on hold'}: (\\d+) messages?$`, 'm').exec(stdout);
-    if (summary && Number(summary[1]) !== r.done.length) r.warnings.push(`postsuper reports ${summary[1]} message(s), ${r.done.length} verified`);
+    const summary = new RegExp(
+      `^\\| postsuper(?:\\[\\d+\\])?: ${req.mode === 'delete' ? 'Deleted' : 'Placed on hold'}: (\\d+) messages?$`,
+      'm',
+    ).exec(stdout);
+    if (summary && Number(summary[1]) !== r.done.length)
+      r.warnings.push(`postsuper reports ${summary[1]} message(s), ${r.done.length} verified`);
     return r;
   };
   if (ids.length === 0) return { command: sh`true`, parse };

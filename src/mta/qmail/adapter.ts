@@ -20,7 +20,9 @@ export const qmail = {
   // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
   parseListing: (text: string, nowSeconds: number): QueueListing => parseQmailQueueText(text, nowSeconds),
   attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return planAt(qmailAttributedCommand(ctx), (stdout, stderr, code, now) => parseQmailAttributedOutput(stdout, stderr, code, now, ctx.qmailSmtpdUids));
+    return planAt(qmailAttributedCommand(ctx), (stdout, stderr, code, now) =>
+      parseQmailAttributedOutput(stdout, stderr, code, now, ctx.qmailSmtpdUids),
+    );
   },
   // qmail has no header view of its own (qmHandle reads the mess file); none is offered.
   headersCommand: (): Sh | null => null,

@@ -169,7 +169,8 @@ export function attributeQmailMessages(messages: QmailQueueMessage[], dump: Qmai
   const out: string[] = [];
   const list = (ids: string[]): string => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
   if (missing.length) out.push(`${missing.length} message(s) without a mess file (delivered meanwhile?), not attributed: ${list(missing)}`);
-  if (unreadable.length) out.push(`${unreadable.length} message(s) whose mess file could not be read through, not attributed: ${list(unreadable)}`);
+  if (unreadable.length)
+    out.push(`${unreadable.length} message(s) whose mess file could not be read through, not attributed: ${list(unreadable)}`);
   for (const [why, text] of Object.entries(NO_PROOF_TEXT) as [QmailNoProof, string][]) {
     const c = counts.get(why);
     if (c) out.push(`${c} message(s) ${text}`);
@@ -202,7 +203,11 @@ export function parseQmailAttributedOutput(
     const dump = parseQmailMessDump(mess.text);
     if (mess.rc !== 0 || (dump.findRc !== null && dump.findRc !== 0)) {
       // Only the complaints, not the header lines, go into the message.
-      const diag = dump.diagnostics.length ? dump.diagnostics.join('\n') : splitLines(mess.text).filter((x) => !x.startsWith('|') && !x.startsWith('__MAILSWEEP_')).join('\n');
+      const diag = dump.diagnostics.length
+        ? dump.diagnostics.join('\n')
+        : splitLines(mess.text)
+            .filter((x) => !x.startsWith('|') && !x.startsWith('__MAILSWEEP_'))
+            .join('\n');
       warnings.push(`${COMMAND_FAILED} qmail mess file read exited ${mess.rc !== 0 ? mess.rc : dump.findRc}: ${failureText(diag)}`);
     } else if (dump.diagnostics.length) warnings.push(`qmail mess file read: ${failureText(dump.diagnostics.join('\n'))}`);
     warnings.push(...shiftWarnings(dump.warnings, mess.firstLine, 'qmail mess'));

@@ -38,8 +38,7 @@ export interface QmailQueueListing extends QueueListing {
   messages: QmailQueueMessage[];
 }
 
-const QREAD_ENTRY =
-  /^(\d{1,2}) (\w{3}) (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) GMT {2}#(\d+) {2}(\d+) {2}<(.*)> ?( bouncing)?\s*$/;
+const QREAD_ENTRY = /^(\d{1,2}) (\w{3}) (\d{4}) (\d{1,2}):(\d{2}):(\d{2}) GMT {2}#(\d+) {2}(\d+) {2}<(.*)> ?( bouncing)?\s*$/;
 const QREAD_RCPT = /^( {2}done)?\t(local|remote)\t(.*)$/;
 const QREAD_DIAG = /^(warning|fatal): (.*)$/;
 
@@ -55,10 +54,7 @@ export function parseQmailQread(text: string, nowSeconds?: number): QmailQueueLi
     const e = QREAD_ENTRY.exec(line);
     if (e) {
       const mon = monthIndex(e[2] ?? '');
-      const t =
-        mon < 0
-          ? null
-          : Date.UTC(Number(e[3]), mon, Number(e[1]), Number(e[4]), Number(e[5]), Number(e[6])) / 1000;
+      const t = mon < 0 ? null : Date.UTC(Number(e[3]), mon, Number(e[1]), Number(e[4]), Number(e[5]), Number(e[6])) / 1000;
       const sender = e[9] ?? '';
       const msg: QmailQueueMessage = {
         id: e[7] ?? '',
@@ -141,7 +137,10 @@ export function parseQmailServiceLine(line: string): QmailService | null {
     return s;
   }
   m = SVSTAT_OTHER.exec(t);
-  if (m) return m[2] === 'supervise not running' ? { service: printable(m[1] ?? ''), state: 'not running' } : { service: printable(m[1] ?? ''), state: 'unknown', note: printable(m[2] ?? '') };
+  if (m)
+    return m[2] === 'supervise not running'
+      ? { service: printable(m[1] ?? ''), state: 'not running' }
+      : { service: printable(m[1] ?? ''), state: 'unknown', note: printable(m[2] ?? '') };
   m = SV_STAT.exec(t);
   if (m) {
     const state = ({ run: 'up', down: 'down', finish: 'finish', fail: 'fail', warning: 'unknown' } as const)[m[1] as 'run'];
@@ -237,7 +236,6 @@ export function parseQmailQueueText(text: string, nowSeconds?: number): QmailQue
 // ---------------------------------------------------------------------------
 // Adapter: qmail-qstat, marker, qmail-qread.
 
-
 export function qmailQueueCommand(ctx: MtaContext): Sh {
   const dir = qmailBinDir(ctx);
   const qstat = `${dir}/qmail-qstat`;
@@ -266,7 +264,8 @@ export function combineQstatQread(
     warnings.push(`${COMMAND_FAILED} qmail-qstat exited ${qstat.rc}: ${failureText(qstat.text)}`);
   } else {
     reportedTotal = s.inQueue - (s.notPreprocessed ?? 0);
-    if (s.notPreprocessed) warnings.push(`${s.notPreprocessed} message(s) not yet preprocessed: counted by qmail-qstat, not listed by qmail-qread`);
+    if (s.notPreprocessed)
+      warnings.push(`${s.notPreprocessed} message(s) not yet preprocessed: counted by qmail-qstat, not listed by qmail-qread`);
   }
   warnings.push(...shiftWarnings(s.warnings, qstat.firstLine, 'qmail-qstat'));
   const l = parseQmailQread(qread.text, nowSeconds);
@@ -287,6 +286,7 @@ export function parseQmailQueueOutput(
   // qmail-qread prints GMT dates: the server's zone does not matter, only its clock.
   const opened = openOutput(stdout, stderr, ['qstat', 'qread'], localNowSeconds, { clockMatters: false });
   const { listing, complete } = combineQstatQread(opened, stdout, stderr, code);
-  if (complete && opened.split.trailing.trim() !== '') listing.warnings.push(`unexpected output after the listing: ${printable(opened.split.trailing)}`);
+  if (complete && opened.split.trailing.trim() !== '')
+    listing.warnings.push(`unexpected output after the listing: ${printable(opened.split.trailing)}`);
   return listing;
 }

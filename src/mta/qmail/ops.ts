@@ -85,7 +85,10 @@ export function qmailRestart(ctx: MtaContext, sup: QmailSuperviseOptions = {}): 
 export function qmailRestartResult(stdout: string, stderr: string, code: number | null): RestartResult {
   const r = parseRestartOutput(stdout, stderr, code, 'qmail-send');
   const marker = (k: string): string | undefined => new RegExp(`^${RESTART_MARKER} ${k} ([0-9]+)$`, 'm').exec(stdout)?.[1];
-  const tool = splitLines(stdout).filter((l) => l.startsWith('| ')).map((l) => l.slice(2)).join('\n');
+  const tool = splitLines(stdout)
+    .filter((l) => l.startsWith('| '))
+    .map((l) => l.slice(2))
+    .join('\n');
   if (/^__MAILSWEEP_RESTART__ how none$/m.test(stdout))
     return { ok: false, detail: `qmail-send: no way to restart found: ${failureText(tool)}` };
   const before = marker('before');

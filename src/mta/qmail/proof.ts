@@ -8,7 +8,6 @@ import { bareIp } from '../../logs/line.js';
 import { scriptSource, type ScriptValue } from '../script.js';
 import type { MtaContext } from '../types.js';
 
-
 // ---------------------------------------------------------------------------
 // Who submitted a queued message: the proof rule.
 //
@@ -121,7 +120,7 @@ export function qmailSubmitter(lines: readonly string[], atEof: boolean, uids: r
   if (!q) return no('not-qmail-queue');
   if (q[1] !== undefined && !uids.includes(q[1])) return { why: 'local-uid', uid: q[1] };
   let i = 1;
-  for (;; i++) {
+  for (; ; i++) {
     const l = line(i);
     if (l === EOF) return no('no-smtpd-header');
     if (l === MORE) return no('undecided');

@@ -62,7 +62,11 @@ export interface QmailSuperviseOptions {
 /** The settings of scripts/supervise.sh (tests: a stand-in /proc, stub tools, short waits). */
 export function qmailSuperviseSettings(o: QmailSuperviseOptions = {}): Record<string, ScriptValue> {
   const w = o.waitSeconds ?? 60;
-  for (const [k, v] of [['waitSeconds', w], ['rootUid', o.rootUid ?? 0], ['qmailsUid', o.qmailsUid ?? 0]] as const)
+  for (const [k, v] of [
+    ['waitSeconds', w],
+    ['rootUid', o.rootUid ?? 0],
+    ['qmailsUid', o.qmailsUid ?? 0],
+  ] as const)
     if (!Number.isInteger(v) || v < 0) throw new Error(`bad ${k} ${v}`);
   const name = o.processName ?? 'qmail-send';
   if (!/^[A-Za-z0-9._-]{1,15}$/.test(name)) throw new Error(`bad process name ${name}`);

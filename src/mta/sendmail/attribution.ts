@@ -87,7 +87,9 @@ export function parseSendmailAuthLog(text: string): SendmailLogJoin {
     byQid.set(rec.qid, rec);
   }
   if (unmatchedAuthenticated > 0)
-    warnings.push(`${unmatchedAuthenticated} authenticated from= line(s) without a matching AUTH=server line (LogLevel below 10, or the log starts mid-session): not attributed`);
+    warnings.push(
+      `${unmatchedAuthenticated} authenticated from= line(s) without a matching AUTH=server line (LogLevel below 10, or the log starts mid-session): not attributed`,
+    );
   return { byQid, files, warnings: capWarnings(warnings) };
 }
 

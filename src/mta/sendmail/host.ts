@@ -5,7 +5,12 @@ import type { MtaHost } from '../host.js';
 /** 14 characters since 8.12 (12 before); mailq's own parser accepts 6-20. */
 export const SENDMAIL_ID = /[0-9A-Za-z]{8,20}/;
 
-export const SENDMAIL_PID_FILES = ['/run/sendmail/mta/sendmail.pid', '/var/run/sendmail/mta/sendmail.pid', '/run/sendmail.pid', '/var/run/sendmail.pid'];
+export const SENDMAIL_PID_FILES = [
+  '/run/sendmail/mta/sendmail.pid',
+  '/var/run/sendmail/mta/sendmail.pid',
+  '/run/sendmail.pid',
+  '/var/run/sendmail.pid',
+];
 
 /** Where sendmail logs through syslog on Debian/Ubuntu and RHEL (first existing wins). */
 export const SENDMAIL_LOGS: readonly string[] = ['/var/log/mail.log', '/var/log/maillog'];

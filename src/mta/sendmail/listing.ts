@@ -25,14 +25,7 @@
 //
 // This file: the `mailq` listing parser alone (sendmail.ts re-exports it; split for size).
 
-import {
-  capWarnings,
-  ageFrom,
-  indentWidth,
-  lineWarning,
-  splitLines,
-  yearlessLocalTime,
-} from '../util.js';
+import { capWarnings, ageFrom, indentWidth, lineWarning, splitLines, yearlessLocalTime } from '../util.js';
 import type { QueueListing, QueueMessage } from '../types.js';
 
 export interface SendmailQueueMessage extends QueueMessage {
@@ -87,8 +80,7 @@ const DIR_EMPTY = /^\s*(\S.*?) is empty\s*$/;
 const TOTAL = /^\s*Total requests:\s*(\d+)(?: \(about\))?\s*$/i;
 const SECTION = /^(MSP|MTA) Queue status\.\.\.\s*$/;
 const COLUMNS = /^-+Q-ID-+\s+--Size--\s+/;
-const ENTRY =
-  /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d\d)\s?(.*)$/;
+const ENTRY = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d\d)\s?(.*)$/;
 const ENTRY_GONE = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*\(([^()]*)\)\s*$/;
 const BODY_REASON = /^\s*(?:([A-Z0-9]+)\s+)?\((.*)\)\s*$/;
 const BODY_ONLY = /^\s*(7BIT|8BITMIME|BINARYMIME)\s*$/;
@@ -147,7 +139,7 @@ export interface MailqAddress {
 export function decodeMailqAddress(raw: string, width: number): MailqAddress {
   const bytes: number[] = [];
   let units = 0;
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     if (raw[i] === '\\') {
       if (raw[i + 1] === '\\') {
         bytes.push(0x5c);
