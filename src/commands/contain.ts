@@ -1,42 +1,22 @@
 // `mailsweep contain HOST --auth-id ID --hold …` and `mailsweep release HOST --auth-id ID [--run]`:
 // the built-in playbooks playbooks/contain.yaml and release.yaml on the incident engine, so the
 // journal, --resume, the renderers and the exit codes are the incident's.
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../actions/index.js';
+import { ACTION_NAMES } from '../actions/index.js';
+import { oneHost, runOnHost, type HostRunCliOptions } from './host-run.js';
 import { badAccount, containWays } from '../actions/contain.js';
 import { type Measure } from '../actions/contain-commands.js';
 import { findContainment } from '../actions/contain-journal.js';
-import { incidentalSecrets } from '../actions/secrets.js';
 import { ConfigError } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
-import { selectHosts } from '../inventory/pattern.js';
 import type { HostSpec } from '../inventory/types.js';
-import { runPlaybook } from '../playbook/engine.js';
 import { defaultRunsDir } from '../playbook/journal.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { plainRenderer } from '../playbook/render-plain.js';
-import { ttyRenderer } from '../playbook/render-tty.js';
-import { transportFor } from '../scan/connect.js';
-import { KnownHostsFile } from '../transport/known-hosts.js';
-import { quote } from '../transport/quote.js';
-import { INCIDENT_EXIT } from './incident.js';
-import { defaultInventory, positiveInt } from './scan.js';
 
 const PLAYBOOKS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks');
 
-interface CommonOptions {
-  inventory?: string;
+interface CommonOptions extends HostRunCliOptions {
   authId?: string;
-  dryRun?: boolean;
-  yes?: boolean;
-  resume?: string;
-  knownHosts?: string;
-  acceptNewHostkeys?: boolean;
-  runsDir?: string;
-  timeout: string;
 }
 
 export interface ContainCliOptions extends CommonOptions {
@@ -60,23 +40,6 @@ function account(cmd: string, o: CommonOptions): string {
   return o.authId;
 }
 
-async function oneHost(cmd: string, pattern: string, o: CommonOptions): Promise<{ host: HostSpec; timeoutS: number; tty: boolean }> {
-  const timeoutS = positiveInt('--timeout', o.timeout, 3600);
-  const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-  if (!tty && !o.yes && !o.dryRun)
-    throw new ConfigError(`${cmd}: no terminal to ask on: run interactively, or unattended with --yes (or --dry-run)`);
-  const inv = await loadInventory(o.inventory ?? defaultInventory());
-  const hosts = selectHosts(inv, pattern);
-  if (hosts.length !== 1)
-    throw new ConfigError(
-      `${cmd} works on one host; "${pattern}" matches ${hosts.length}: ${hosts
-        .slice(0, 5)
-        .map((h) => h.name)
-        .join(', ')}`,
-    );
-  return { host: hosts[0]!, timeoutS, tty };
-}
-
 async function run(
   cmd: 'contain' | 'release',
   host: HostSpec,
@@ -87,42 +50,8 @@ async function run(
   forced: Map<string, string>,
 ): Promise<number> {
   const playbook = await loadPlaybook(join(PLAYBOOKS, `${cmd}.yaml`), ACTION_NAMES);
-  const transport = transportFor(host, {
-    knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
-    hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
-    perHostKnownHosts: !o.knownHosts,
-    connectTimeoutMs: Math.min(timeoutS, 10) * 1000,
-  });
-  try {
-    const outcome = await runPlaybook({
-      playbook,
-      host,
-      transport,
-      actions: ACTIONS,
-      preflight: PREFLIGHT,
-      vars,
-      dryRun: !!o.dryRun,
-      unattended: !!o.yes,
-      forced,
-      answers: {},
-      skip: new Set(),
-      runsDir: o.runsDir ?? defaultRunsDir(),
-      resume: o.resume,
-      secrets: incidentalSecrets(host.vars),
-      renderer: (tty && !process.env.CI ? ttyRenderer : plainRenderer)({
-        out: (line) => void process.stderr.write(`${line}\n`),
-        label: cmd,
-        resume: (runId) =>
-          `mailsweep ${cmd} ${quote(host.name)} --auth-id ${quote(String(vars.auth_id ?? o.authId))} --resume ${runId}${existsSync(o.inventory ?? '') ? ` -i ${o.inventory}` : ''}`,
-      }),
-      commandTimeoutMs: timeoutS * 1000,
-    });
-    if (outcome.status === 'ok') return INCIDENT_EXIT.ok;
-    if (outcome.status === 'aborted') return INCIDENT_EXIT.aborted;
-    return outcome.connection ? INCIDENT_EXIT.connection : INCIDENT_EXIT.failed;
-  } finally {
-    await transport.close();
-  }
+  const resumeArgs = ['--auth-id', String(vars.auth_id ?? o.authId)];
+  return runOnHost({ cmd, playbook, host, timeoutS, tty, vars, forced, resumeArgs }, o);
 }
 
 export async function runContain(pattern: string, o: ContainCliOptions): Promise<number> {

@@ -123,7 +123,7 @@ describe('mailsweep contain / release (CLI)', () => {
       /no contain run recorded containing bob@example.test on plain1/,
     ],
     ['not a run id', ['release', 'cp1', '--auth-id', BOB, '--run', '../x', '--yes'], /--run "..\/x" is not a run id/],
-    ['no terminal and no --yes', ['contain', 'cp1', '--auth-id', BOB, '--hold'], /no terminal to ask on/],
+    ['no terminal and no --yes', ['contain', 'cp1', '--auth-id', BOB, '--hold'], /no terminal to ask questions on/],
   ])(
     '%s → exit 3, a clear message, nothing called',
     async (_, args, says) => {
