@@ -103,10 +103,12 @@ describe('incident against a host that cannot be reached', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).not.toMatch(/internal error|please report/);
       expect(r.stderr).toMatch(new RegExp(`incident run \\S+: ${host} ${status}: \\S`));
-    // The resume line repeats what the run needs to find its host, keys and journal.
-    const runs = join(dir, `runs-${host}`);
-    expect(r.stderr).toContain(`resume with: mailsweep incident ${host} --resume `);
-    expect(r.stderr).toMatch(new RegExp(`--resume \\S+ -i \\S+ --known-hosts \\S+ --runs-dir ${runs.replace(/[/.-]/g, (c) => `\\${c}`)}\n`));
+      // The resume line repeats what the run needs to find its host, keys and journal.
+      const runs = join(dir, `runs-${host}`);
+      expect(r.stderr).toContain(`resume with: mailsweep incident ${host} --resume `);
+      expect(r.stderr).toMatch(
+        new RegExp(`--resume \\S+ -i \\S+ --known-hosts \\S+ --runs-dir ${runs.replace(/[/.-]/g, (c) => `\\${c}`)}\n`),
+      );
       expect(r.events.at(-1)).toMatchObject({ t: 'run-end', status: 'failed', connection: status });
       expect(String(r.events.at(-1)!.error)).not.toBe('');
     },
