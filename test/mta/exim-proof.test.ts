@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEximSpoolDump } from '../../src/mta/exim/attribution.js';
-import { parseEximSpoolHeader, type EximSpoolHeader } from '../../src/mta/exim/envelope.js';
+import { parseEximSpoolHeader, smtpAuthenticated, type EximSpoolHeader } from '../../src/mta/exim/envelope.js';
 import { EXIM_ID } from '../../src/mta/exim/host.js';
 import { purgeStdinText } from '../../src/mta/purge-stdin.js';
 import { scriptSource } from '../../src/mta/script.js';
@@ -22,6 +22,8 @@ interface Facts {
   id: string;
   sender: string | null;
   authId: string | null;
+  /** exim recorded SMTP authentication (an authenticator, or a TCP client with esmtpa/esmtpsa). */
+  smtpAuth: boolean;
   frozen: boolean;
   complete: boolean;
   undelivered?: string[];
@@ -85,7 +87,7 @@ function acl(head: string, lines: string[]): string[] {
 const ENV98 = ENV96.map((l) => l.replace('plain_server', 'login_server').replace('PLAIN', 'LOGIN'));
 const RCPT2 = ['partner20@fabrikam.example', 'partner33@adventure-works.example'];
 const BOB = 'bob@example.test';
-const base = { id: ID96, sender: 'dave@example.test', authId: 'dave@example.test', frozen: false, complete: true };
+const base = { id: ID96, sender: 'dave@example.test', authId: 'dave@example.test', smtpAuth: true, frozen: false, complete: true };
 
 const CASES: Case[] = [
   // Realistic.
@@ -109,7 +111,7 @@ const CASES: Case[] = [
       env: ['-host_address [127.0.0.1]:40250', '-received_protocol esmtp', '-frozen 1795407799', '-host_lookup_deferred'],
       rcpts: ['billing562@crypto-gains.invalid'],
     }),
-    want: { ...base, sender: '', authId: null, frozen: true, undelivered: ['billing562@crypto-gains.invalid'] },
+    want: { ...base, sender: '', authId: null, smtpAuth: false, frozen: true, undelivered: ['billing562@crypto-gains.invalid'] },
   },
   {
     name: 'plain -auth_id (not tainted)',
@@ -121,7 +123,25 @@ const CASES: Case[] = [
     name: 'local submission: no -auth_id',
     id: ID96,
     file: hfile(ID96, { env: ['-ident www-data', '-received_protocol local'] }),
-    want: { ...base, authId: null, undelivered: ['partner20@fabrikam.example'] },
+    want: { ...base, authId: null, smtpAuth: false, undelivered: ['partner20@fabrikam.example'] },
+  },
+  {
+    name: "local submission: -auth_id is the caller's login, not an SMTP AUTH account",
+    id: ID96,
+    file: hfile(ID96, { env: ['-ident bob', '-received_protocol local', `-auth_id ${BOB}`] }),
+    want: { ...base, authId: BOB, smtpAuth: false, undelivered: ['partner20@fabrikam.example'] },
+  },
+  {
+    name: 'a TCP client without an authenticated protocol (esmtp), -auth_id lookalike from elsewhere',
+    id: ID96,
+    file: hfile(ID96, { env: ['-host_address [192.0.2.7]:4000', '-received_protocol esmtp', `-auth_id ${BOB}`] }),
+    want: { ...base, authId: BOB, smtpAuth: false, undelivered: ['partner20@fabrikam.example'] },
+  },
+  {
+    name: 'esmtpsa from a TCP client, no -host_auth line: authenticated',
+    id: ID96,
+    file: hfile(ID96, { env: ['-host_address [192.0.2.7]:4000', '-received_protocol ESMTPSA', `-auth_id ${BOB}`] }),
+    want: { ...base, authId: BOB, undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: 'delivered recipients (non-recipients tree) are not undelivered',
@@ -154,6 +174,7 @@ const CASES: Case[] = [
       id: ID98,
       sender: '',
       authId: null,
+      smtpAuth: false,
       undelivered: ['a@b', 'victim 2@example.net', 'c@d', 'e@f', 'g@h', 'odd@x errs@x 99,0#1'],
     },
   },
@@ -175,14 +196,14 @@ const CASES: Case[] = [
   {
     name: '-aclm value in UTF-8 (bytes, not characters)',
     id: ID96,
-    file: hfile(ID96, { env: [...acl('-aclm _subj', ['Ünïcödé ✓ — naïve', '-auth_id x']), `-auth_id ${BOB}`] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', ...acl('-aclm _subj', ['Ünïcödé ✓ — naïve', '-auth_id x']), `-auth_id ${BOB}`] }),
     want: { ...base, authId: BOB, undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: '-aclc value with bytes that are not UTF-8 (a decoder would change their count)',
     id: ID96,
     file: Buffer.concat([
-      Buffer.from(`${ID96}-H\nDebian-exim 100 102\n<a@b>\n1 0\n-aclc _raw 36\n`),
+      Buffer.from(`${ID96}-H\nDebian-exim 100 102\n<a@b>\n1 0\n-host_auth plain_server\n-aclc _raw 36\n`),
       Buffer.from([0xff, 0xfe, 0xc3, 0xe2, 0x82, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
       Buffer.from(`\n-auth_id victim\n--auth_id ${BOB}\nXX\n1\nu@c\n\nheaders\n`),
     ]),
@@ -191,19 +212,21 @@ const CASES: Case[] = [
   {
     name: 'old -acl <index> <length> form',
     id: ID96,
-    file: hfile(ID96, { env: [...acl('-acl 11', ['-auth_id victim@x']), `-auth_id ${BOB}`] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', ...acl('-acl 11', ['-auth_id victim@x']), `-auth_id ${BOB}`] }),
     want: { ...base, authId: BOB, undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: 'a length that ends inside a line: the rest is read as a line (exim reads count+1 bytes)',
     id: ID96,
-    file: hfile(ID96, { env: ['-aclc x 3', '', '', '', `--auth_id ${BOB}`] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', '-aclc x 3', '', '', '', `--auth_id ${BOB}`] }),
     want: { ...base, authId: BOB, undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: 'a length that swallows the -auth_id line',
     id: ID96,
-    file: hfile(ID96, { env: [`-aclc x ${1 + Buffer.byteLength(`-auth_id ${BOB}`)}`, '', `-auth_id ${BOB}`, '-auth_id victim'] }),
+    file: hfile(ID96, {
+      env: ['-host_auth plain_server', `-aclc x ${1 + Buffer.byteLength(`-auth_id ${BOB}`)}`, '', `-auth_id ${BOB}`, '-auth_id victim'],
+    }),
     want: { ...base, authId: 'victim', undelivered: ['partner20@fabrikam.example'] },
   },
   {
@@ -215,7 +238,7 @@ const CASES: Case[] = [
   {
     name: 'a length past the end of the file',
     id: ID96,
-    file: hfile(ID96, { env: [`-auth_id ${BOB}`, '-aclc _x 99999'] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', `-auth_id ${BOB}`, '-aclc _x 99999'] }),
     want: { ...base, authId: BOB, complete: false },
   },
 
@@ -245,25 +268,25 @@ const CASES: Case[] = [
   {
     name: 'two -auth_id lines: the last one counts (as exim keeps it)',
     id: ID96,
-    file: hfile(ID96, { env: [`-auth_id ${BOB}`, '--auth_id alice@example.test'] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', `-auth_id ${BOB}`, '--auth_id alice@example.test'] }),
     want: { ...base, authId: 'alice@example.test', undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: 'near misses: "-auth_id" without a value, "---auth_id", "-auth_idx", "-frozenx"',
     id: ID96,
-    file: hfile(ID96, { env: ['-auth_id', `---auth_id ${BOB}`, `-auth_idx ${BOB}`, '-frozenx 1'] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', '-auth_id', `---auth_id ${BOB}`, `-auth_idx ${BOB}`, '-frozenx 1'] }),
     want: { ...base, authId: null, undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: 'an empty -auth_id value',
     id: ID96,
-    file: hfile(ID96, { env: ['-auth_id '] }),
+    file: hfile(ID96, { env: ['-host_auth plain_server', '-auth_id '] }),
     want: { ...base, authId: '', undelivered: ['partner20@fabrikam.example'] },
   },
   {
     name: 'CR is part of a line (a CR-ending auth id, sender, recipient are not the plain ones)',
     id: ID96,
-    file: hfile(ID96, { sender: '<a@b\r>', env: [`-auth_id ${BOB}\r`], rcpts: ['u@c\r'] }),
+    file: hfile(ID96, { sender: '<a@b\r>', env: ['-host_auth plain_server', `-auth_id ${BOB}\r`], rcpts: ['u@c\r'] }),
     want: { ...base, sender: 'a@b\r', authId: `${BOB}\r`, undelivered: ['u@c\r'] },
   },
   {
@@ -271,7 +294,7 @@ const CASES: Case[] = [
     id: ID96,
     file: hfile(ID96, {
       sender: `<\u001b[2J'"$(id)\u2028@x>`,
-      env: [`-auth_id b'o"b\u001b$(reboot)\u2028@x`],
+      env: ['-host_auth plain_server', `-auth_id b'o"b\u001b$(reboot)\u2028@x`],
       tree: ['NN d\u2028@x'],
       rcpts: ['d\u2028@x', 'e\u2028@x'],
     }),
@@ -280,7 +303,11 @@ const CASES: Case[] = [
   {
     name: 'an auth id that is not UTF-8 never matches a request (requests are UTF-8)',
     id: ID96,
-    file: Buffer.concat([Buffer.from(`${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id b`), Buffer.from([0xff]), Buffer.from('ob\nXX\n1\nu@c\n\n')]),
+    file: Buffer.concat([
+      Buffer.from(`${ID96}-H\nu 1 1\n<a@b>\n1 0\n-host_auth plain_server\n-auth_id b`),
+      Buffer.from([0xff]),
+      Buffer.from('ob\nXX\n1\nu@c\n\n'),
+    ]),
     want: { ...base, sender: 'a@b', authId: 'b\ufffdob', undelivered: ['u@c'] },
     authNeverMatches: true,
   },
@@ -309,13 +336,13 @@ const CASES: Case[] = [
   {
     name: 'fewer recipients than counted',
     id: ID96,
-    file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id ${BOB}\nXX\n3\nx@y\n`,
+    file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-host_auth plain_server\n-auth_id ${BOB}\nXX\n3\nx@y\n`,
     want: { ...base, sender: 'a@b', authId: BOB, complete: false },
   },
   {
     name: 'ends inside the envelope',
     id: ID96,
-    file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-auth_id ${BOB}\n`,
+    file: `${ID96}-H\nu 1 1\n<a@b>\n1 0\n-host_auth plain_server\n-auth_id ${BOB}\n`,
     want: { ...base, sender: 'a@b', authId: BOB, complete: false },
   },
   { name: 'empty file', id: ID96, file: '', want: 'unreadable' },
@@ -350,6 +377,7 @@ function tsFacts(h: EximSpoolHeader): Facts | 'unreadable' {
     id: h.id,
     sender: badSender ? null : h.sender,
     authId: h.authId ?? null,
+    smtpAuth: smtpAuthenticated(h),
     frozen: h.frozen,
     complete: h.complete,
     ...(h.complete ? { undelivered: h.recipients.filter((r) => !h.delivered.includes(r)) } : {}),
@@ -362,7 +390,7 @@ ${scriptSource('exim/scripts/envelope.awk')}
 BEGIN {
   if (!envelope(ARGV[1])) { print "unreadable"; exit }
   print "line1", hx(ev_line1); print "sender", hx(ev_sender); print "auth", ev_hasauth, hx(ev_auth)
-  print "frozen", ev_frozen; print "complete", ev_complete() ? 1 : 0
+  print "frozen", ev_frozen; print "complete", ev_complete() ? 1 : 0; print "smtpauth", ev_smtpauth() ? 1 : 0
   n = ev_undelivered(); for (k = 1; k <= n; k++) print "und", hx(ev_und[k])
 }`;
 
@@ -382,6 +410,7 @@ function awkFacts(path: string): Facts | 'unreadable' {
     id: ID_LINE.exec(unhex(v.get('line1')?.[0] ?? ''))?.[1] ?? '',
     sender: sender ? (sender[1] ?? '') : null,
     authId: v.get('auth')?.[0] === '1' ? unhex(v.get('auth')?.[1] ?? '') : null,
+    smtpAuth: v.get('smtpauth')?.[0] === '1',
     frozen: v.get('frozen')?.[0] === '1',
     complete,
     ...(complete ? { undelivered: und } : {}),
@@ -430,7 +459,7 @@ describe.each(AWKS.map((cmd) => [cmd.join(' '), cmd] as const))('the exim envelo
     const usable = w !== null && w.complete && w.id === c.id;
     const auth = w?.authId ? w.authId : BOB;
     const authVerdict = checkVerdict(spool, c.id, { ids: [c.id], match: { kind: 'auth', authId: auth }, mode: 'delete' });
-    verdictIs(authVerdict, usable && !!w?.authId && !c.authNeverMatches, 'check.awk auth');
+    verdictIs(authVerdict, usable && !!w?.authId && w.smtpAuth && !c.authNeverMatches, 'check.awk auth');
     expect(
       checkVerdict(spool, c.id, { ids: [c.id], match: { kind: 'auth', authId: 'someone-else@example.test' }, mode: 'delete' }),
     ).toMatch(/^skip /);

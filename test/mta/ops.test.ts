@@ -279,7 +279,10 @@ function eximSpool(): { d: string; bin: string; ids: Record<string, string> } {
     [`${id}-H`, 'Debian-exim 100 102', `<${sender}>`, '1795409270 0', ...hyphen, 'XX', '1', rcpt, '', '018F From: x', ''].join('\n');
   writeFileSync(join(d, 'spool', 'input', `${ids.bob}-H`), H(ids.bob, 'spam@x.invalid', ['-host_auth plain_server', `--auth_id ${BOB}`]));
   // split spool: input/<6th char>/
-  writeFileSync(join(d, 'spool', 'input', 'g', `${ids.bobNew}-H`), H(ids.bobNew, 'spam2@x.invalid', [`-auth_id ${BOB}`]));
+  writeFileSync(
+    join(d, 'spool', 'input', 'g', `${ids.bobNew}-H`),
+    H(ids.bobNew, 'spam2@x.invalid', ['-host_address [192.0.2.9]:4100', '-received_protocol esmtpsa', `-auth_id ${BOB}`]),
+  );
   // alice, with a recipient and a header that look like bob's auth line
   writeFileSync(
     join(d, 'spool', 'input', `${ids.alice}-H`),

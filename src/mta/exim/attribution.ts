@@ -5,7 +5,7 @@
 import { serverScript, scriptSource } from '../script.js';
 import type { Sh } from '../../transport/quote.js';
 import { EXIM_ID, eximBinary } from './host.js';
-import { parseEximSpoolHeader, type EximSpoolHeader, type SpoolLine } from './envelope.js';
+import { parseEximSpoolHeader, smtpAuthenticated, type EximSpoolHeader, type SpoolLine } from './envelope.js';
 import type { MtaContext, QueueMessage } from '../types.js';
 import { capWarnings, lineWarning, printable } from '../util.js';
 
@@ -88,12 +88,6 @@ export function parseEximSpoolDump(text: string): EximSpoolDump {
   });
   flush();
   return { headers, warnings: capWarnings(warnings) };
-}
-
-/** True when exim recorded SMTP authentication (not a local submission's login name). */
-function smtpAuthenticated(h: EximSpoolHeader): boolean {
-  if (h.hostAuth !== undefined && h.hostAuth !== '') return true;
-  return h.hostAddress !== undefined && /a$/i.test(h.receivedProtocol ?? '');
 }
 
 /**

@@ -285,3 +285,14 @@ export function parseEximSpoolHeader(input: string | Uint8Array | readonly Spool
   if (blank !== null && blank !== '') warnings.push(lineWarning(lineNo, 'spool header: expected a blank line before the headers', blank));
   return out;
 }
+
+/**
+ * True when exim recorded SMTP authentication: an authenticator (-host_auth), or a TCP client with
+ * an authenticated protocol (esmtpa, esmtpsa). For a local submission exim puts the caller's login
+ * in -auth_id: that is not an SMTP AUTH account, and neither the scan nor the purge takes it for
+ * one (its awk twin: ev_smtpauth in scripts/envelope.awk).
+ */
+export function smtpAuthenticated(h: Pick<EximSpoolHeader, 'hostAuth' | 'hostAddress' | 'receivedProtocol'>): boolean {
+  if (h.hostAuth !== undefined && h.hostAuth !== '') return true;
+  return h.hostAddress !== undefined && /a$/i.test(h.receivedProtocol ?? '');
+}

@@ -3,7 +3,8 @@
 # envelope proof (envelope.awk). Values are compared as hex of the bytes of the file (hex.awk):
 #   - line 1 names the id (a file that is not that of this message is never trusted);
 #   - with an expected sender: line 3 is "<sender>", byte for byte (ESC, CR, quotes included);
-#   - kind auth: the -auth_id of the envelope is the auth id of the request;
+#   - kind auth: the -auth_id of the envelope is the auth id of the request, and exim recorded SMTP
+#     authentication (ev_smtpauth: a local submission's -auth_id is the caller's login);
 #   - kind bounce: line 3 is "<>" and every undelivered recipient (the recipient list minus the
 #     non-recipients tree) is one of the expected ones, and there is at least one.
 # ENVIRON: MS_SP the spool directory, MS_KIND auth|bounce, MS_OK the file for "<id> <-D path>"
@@ -31,6 +32,7 @@ $1 == "." { next }
   if (!ev_complete()) { skip(id, "spool -H file ends before its recipients"); next }
   if (es != "-" && hx(ev_sender) != "3c" substr(es, 2) "3e") { skip(id, "envelope sender changed: id reused?"); next }
   if (kind == "auth" && !(ev_hasauth && auth != "" && hx(ev_auth) == auth)) { skip(id, "not submitted by this auth id"); next }
+  if (kind == "auth" && !ev_smtpauth()) { skip(id, "a local submission by that login, not an SMTP AUTH one"); next }
   if (kind == "bounce") {
     if (ev_sender != "<>") { skip(id, "not a null-sender message"); next }
     if (er == "-") { skip(id, "no expected recipients: cannot re-check"); next }

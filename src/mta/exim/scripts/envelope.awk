@@ -52,11 +52,14 @@ function ev_raddr(l,   n, p, f, e, s) {
 #   ev_hasauth 1 when the envelope has an -auth_id (or tainted --auth_id) line; ev_auth the value
 #              of the last one (exim keeps the last)
 #   ev_frozen  1 when the envelope has a -frozen line
+#   ev_hostauth, ev_hashost, ev_proto  the -host_auth value, whether -host_address is there, and
+#              the -received_protocol value: ev_smtpauth() reads them
 #   ev_dl[a]   the non-recipients tree: addresses already delivered
 #   ev_nr      the recipient count (-1: not reached); ev_rcpt[1..ev_rc] the recipients read
 #   ev_err     why the file is not understood, or ""
 function envelope(f,   line, ln, st, sk, pend) {
   ev_line1 = ""; ev_sender = ""; ev_auth = ""; ev_hasauth = 0; ev_frozen = 0
+  ev_hostauth = ""; ev_hashost = 0; ev_proto = ""
   ev_nr = -1; ev_rc = 0; ev_err = ""
   split("", ev_dl); split("", ev_rcpt)
   if ((getline line < f) <= 0) { close(f); return 0 }
@@ -74,6 +77,9 @@ function envelope(f,   line, ln, st, sk, pend) {
       if (line ~ /^-/) {
         if (line ~ /^--?auth_id /) { ev_auth = line; sub(/^--?auth_id /, "", ev_auth); ev_hasauth = 1 }
         if (line ~ /^--?frozen /) ev_frozen = 1
+        if (line ~ /^--?host_auth( |$)/) { ev_hostauth = line; sub(/^--?host_auth ?/, "", ev_hostauth) }
+        if (line ~ /^--?host_address( |$)/) ev_hashost = 1
+        if (line ~ /^--?received_protocol( |$)/) { ev_proto = line; sub(/^--?received_protocol ?/, "", ev_proto) }
         sk = ev_acl(line)
         if (sk < 0) { ev_err = "acl line without a length"; break }
         continue
@@ -114,3 +120,8 @@ function ev_undelivered(   k, n) {
   for (k = 1; k <= ev_rc; k++) if (!(ev_rcpt[k] in ev_dl)) ev_und[++n] = ev_rcpt[k]
   return n
 }
+
+# ev_smtpauth(): exim recorded SMTP authentication (an authenticator, or a TCP client with an
+# authenticated protocol); a local submission's -auth_id is the caller's login, not an account.
+# The TypeScript twin: smtpAuthenticated in envelope.ts.
+function ev_smtpauth() { return ev_hostauth != "" || (ev_hashost && tolower(ev_proto) ~ /a$/) }
