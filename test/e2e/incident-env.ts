@@ -19,18 +19,25 @@ export interface IncidentEnv {
   close(): Promise<void>;
 }
 
+/** More of the environment: an SMTP sink that wants AUTH (the password in `notify_smtp_pass_env`), inventory vars. */
+export interface IncidentEnvOptions {
+  smtpAuth?: { user: string; pass: string; passEnv: string };
+  vars?: Record<string, unknown>;
+}
+
 /** `login`: how mailsweep logs in (root, or admin with `ansible_become`: sudo -n). */
 export async function incidentEnv(
   hosts: LabHost[],
   token: string,
   login: { user: string; become?: boolean } = { user: 'root' },
+  opts: IncidentEnvOptions = {},
 ): Promise<IncidentEnv> {
   const whm = await FakeWhm.start({
     token,
     domains: { 'example.test': 'examplec', 'shop.test': 'shopc' },
     mailboxes: { examplec: ['alice@example.test', 'bob@example.test', 'dave@example.test'], shopc: ['carol@shop.test'] },
   });
-  const sink = await SmtpSink.start();
+  const sink = await SmtpSink.start(opts.smtpAuth ? { auth: { user: opts.smtpAuth.user, pass: opts.smtpAuth.pass } } : {});
   const dir = mkdtempSync(join(tmpdir(), 'ms-e2e-incident-'));
   writeFileSync(join(dir, 'whm-ca.pem'), whm.cert);
   const vars = {
@@ -44,6 +51,8 @@ export async function incidentEnv(
     notify_smtp_port: sink.port,
     notify_from: 'abuse@provider.test',
     notify_to: 'owner@customer.test',
+    ...(opts.smtpAuth ? { notify_smtp_user: opts.smtpAuth.user, notify_smtp_pass_env: opts.smtpAuth.passEnv } : {}),
+    ...opts.vars,
   };
   const inventory = join(dir, 'inventory.yaml');
   writeFileSync(
@@ -62,7 +71,13 @@ export async function incidentEnv(
           process.execPath,
           [CLI, 'incident', name, '-i', inventory, '--known-hosts', join(LAB, 'known_hosts'), '--runs-dir', join(dir, 'runs'), ...args],
           {
-            env: { ...process.env, CI: 'true', WHM_TOKEN: token, ...env },
+            env: {
+              ...process.env,
+              CI: 'true',
+              WHM_TOKEN: token,
+              ...(opts.smtpAuth ? { [opts.smtpAuth.passEnv]: opts.smtpAuth.pass } : {}),
+              ...env,
+            },
             stdio: ['ignore', 'pipe', 'pipe'],
           },
         );

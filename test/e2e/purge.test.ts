@@ -2,6 +2,7 @@
 // transport against the real-server lab. Destructive: the queues are reseeded
 // (test/lab/lab reseed) before and after, and between the delete and the hold runs.
 // Counts are taken with the MTA's own tools inside the host, never with mailsweep.
+import { mtaHost } from '../../src/mta/host.js';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
@@ -92,7 +93,7 @@ function adapter(h: LabHost): MtaAdapter {
 }
 
 async function listing(h: LabHost): Promise<QueueMessage[]> {
-  const l = await run(h, adapter(h).attributedQueue!({}));
+  const l = await run(h, adapter(h).attributedQueue(mtaHost()));
   return l.messages;
 }
 
@@ -153,12 +154,12 @@ describe('purge against the real-server lab', () => {
       ];
       for (const authId of hostileAuth) {
         const req: PurgeRequest = { ids: all, match: { kind: 'auth', authId }, mode: 'delete', expect: expectOf(msgs) };
-        const res = await run(h, adapter(h).ops!.purge({}, req));
+        const res = await run(h, adapter(h).ops.purge(mtaHost(), req));
         expect(res.done, `${h.name} ${JSON.stringify(authId)}`).toEqual([]);
         expect(res.skipped.length, h.name).toBe(all.length);
       }
       const hostileIds = [`'; rm -rf /var/spool; '`, '$(touch /tmp/x)', '-Mrm', `${all[0]}\n${all[1]}`, '../../etc/passwd'];
-      const res = await run(h, adapter(h).ops!.purge({}, { ids: hostileIds, match: { kind: 'auth', authId: BOB }, mode: 'delete' }));
+      const res = await run(h, adapter(h).ops.purge(mtaHost(), { ids: hostileIds, match: { kind: 'auth', authId: BOB }, mode: 'delete' }));
       expect(res.done).toEqual([]);
       expect(
         res.skipped.map((s) => s.reason).every((r) => /not a \w+ queue id/.test(r)),
@@ -179,7 +180,7 @@ describe('purge against the real-server lab', () => {
       const ids = [...bob.map((m) => m.id), legit.id, bounce.id];
       const res = await run(
         h,
-        adapter(h).ops!.purge({}, { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectOf(msgs) }),
+        adapter(h).ops.purge(mtaHost(), { ids, match: { kind: 'auth', authId: BOB }, mode: 'delete', expect: expectOf(msgs) }),
       );
       expect(res.done.length, `${h.name}: ${JSON.stringify(res.skipped.slice(0, 3))} ${res.warnings.join('; ')}`).toBe(300);
       expect(new Set(res.done)).toEqual(new Set(bob.map((m) => m.id)));
@@ -197,14 +198,14 @@ describe('purge against the real-server lab', () => {
       exp[changed.id] = { sender: '', recipients: changed.recipients.slice(1).concat('someone-else@example.test') };
       const b = await run(
         h,
-        adapter(h).ops!.purge({}, { ids: after.map((m) => m.id), match: { kind: 'bounce' }, mode: 'delete', expect: exp }),
+        adapter(h).ops.purge(mtaHost(), { ids: after.map((m) => m.id), match: { kind: 'bounce' }, mode: 'delete', expect: exp }),
       );
       expect(b.done.length, `${h.name}: ${JSON.stringify(b.skipped.slice(0, 3))}`).toBe(bounces(h) - 1);
       expect(b.skipped.length).toBe(20);
       expect(b.skipped.find((s) => s.id === changed.id)?.reason, h.name).toMatch(/recipients changed/);
       const last = await run(
         h,
-        adapter(h).ops!.purge({}, { ids: [changed.id], match: { kind: 'bounce' }, mode: 'delete', expect: expectOf(after) }),
+        adapter(h).ops.purge(mtaHost(), { ids: [changed.id], match: { kind: 'bounce' }, mode: 'delete', expect: expectOf(after) }),
       );
       expect(last.done, h.name).toEqual([changed.id]);
       expect(ownCounts(h).total, h.name).toBe(19);
@@ -229,7 +230,7 @@ describe('purge against the real-server lab', () => {
 
   it('restarts each MTA (init script in the lab), which then answers SMTP again', async () => {
     await each(async (h) => {
-      const r = await run(h, adapter(h).ops!.restart({}));
+      const r = await run(h, adapter(h).ops.restart(mtaHost()));
       expect(r.ok, `${h.name}: ${r.detail}`).toBe(true);
       expect(r.detail).toMatch(/running, pid \d+ \(was \d+\)/);
       const banner = execFileSync(

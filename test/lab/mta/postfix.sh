@@ -38,6 +38,8 @@ smtpd_tls_auth_only = no
 smtpd_tls_security_level = none
 smtp_tls_security_level = none
 smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination
+# Containment (mailsweep contain --hold, contain_commands): "ACCOUNT HOLD" lines; empty at start.
+smtpd_sender_restrictions = check_sasl_access hash:/etc/postfix/sasl_hold
 maximal_queue_lifetime = 30d
 bounce_queue_lifetime = 30d
 EOC
@@ -55,6 +57,7 @@ EOC
     rm -f /root/.lab-sasl
     chown root:postfix /etc/sasldb2; chmod 640 /etc/sasldb2
     postconf -F "*/*/chroot = n"
+    : >/etc/postfix/sasl_hold; postmap /etc/postfix/sasl_hold
     newaliases
     postfix check'
 }
