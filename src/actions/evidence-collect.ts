@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, UNREADABLE_MARKER } from '../logs/read.js';
 import type { StepContext } from '../playbook/types.js';
 import { incidentalSecrets, resolveSecret } from './secrets.js';
-import { mtaHostOf } from './mta-host.js';
 
 export interface QueueNow {
   total: number;
@@ -16,7 +15,7 @@ export interface QueueNow {
 
 /** The queue as it is now; null when it cannot be read (the bundle says so). */
 export async function queueNow(ctx: StepContext, account: string, maxIds: number): Promise<QueueNow | null> {
-  const plan = ctx.adapter.attributedQueue(mtaHostOf(ctx));
+  const plan = ctx.adapter.attributedQueue(ctx.mtaHost);
   try {
     const r = await ctx.run(plan.command, { destructive: false, timeoutMs: Math.min(ctx.commandTimeoutMs, 300_000) });
     const listing = plan.parse(r.stdout, r.stderr, r.code);
@@ -30,7 +29,7 @@ export async function queueNow(ctx: StepContext, account: string, maxIds: number
 
 /** One message's headers as the MTA shows them; null when it is gone or the MTA has no such view. */
 export async function headersOf(ctx: StepContext, id: string): Promise<string | null> {
-  const cmd = ctx.adapter.headersCommand(mtaHostOf(ctx), id);
+  const cmd = ctx.adapter.headersCommand(ctx.mtaHost, id);
   if (!cmd) return null;
   try {
     const r = await ctx.run(cmd, { destructive: false, maxBytes: 256 * 1024 });
@@ -65,7 +64,7 @@ export async function logLinesOf(ctx: StepContext, account: string, ids: string[
   const last: string[] = [];
   const out: LogLines = { lines: [], matched: 0, read: 0, files: [] };
   const half = Math.max(1, Math.floor(max / 2));
-  const cmd = logReadCommand(ctx.adapter.logs, Math.floor(Date.now() / 1000) - 2 * 86400, mtaHostOf(ctx).mailLog);
+  const cmd = logReadCommand(ctx.adapter.logs, Math.floor(Date.now() / 1000) - 2 * 86400, ctx.mtaHost.mailLog);
   try {
     await ctx.run(cmd, {
       destructive: false,

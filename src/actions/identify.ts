@@ -2,7 +2,6 @@
 // and show one of its queued messages' headers.
 import { z } from 'zod';
 import { sampleHeaders } from '../mta/headers.js';
-import { mtaHostOf } from './mta-host.js';
 import type { Action } from '../playbook/types.js';
 import { StepError } from '../errors.js';
 import { scanHost, type AccountWindow } from '../scan/host.js';
@@ -85,7 +84,7 @@ export const identify: Action<typeof Params> = {
     const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
     let headers = '';
     if (sample) {
-      const cmd = ctx.adapter.headersCommand(mtaHostOf(ctx), sample.id);
+      const cmd = ctx.adapter.headersCommand(ctx.mtaHost, sample.id);
       if (cmd) headers = sampleHeaders((await ctx.run(cmd, { destructive: false })).stdout);
       ctx.say(
         `sample ${sample.id} from <${printable(sample.sender, { max: 200 })}> to ${sample.recipients.length} recipient(s):\n${printable(headers, { multiline: true })}`,

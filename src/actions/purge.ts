@@ -1,6 +1,5 @@
 // Steps d and e: list exactly the account's queued messages (or the backscatter), show count and
 // sample, confirm, then delete or hold them with the MTA's own tool — each re-checked at delete time.
-import { mtaHostOf } from './mta-host.js';
 import { z } from 'zod';
 import type { PurgeResult, QueueMessage } from '../mta/types.js';
 import { addDomains, readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
@@ -25,7 +24,7 @@ type P = z.infer<typeof Params>;
 
 async function readQueue(ctx: StepContext): Promise<QueueMessage[]> {
   const a = ctx.adapter;
-  const plan = a.attributedQueue(mtaHostOf(ctx));
+  const plan = a.attributedQueue(ctx.mtaHost);
   const r = await ctx.run(plan.command, { destructive: false, timeoutMs: 300_000 });
   const listing = plan.parse(r.stdout, r.stderr, r.code);
   if (!listing.messages.length && listing.reportedTotal === null && listing.warnings.length)
@@ -41,7 +40,7 @@ export interface BounceEvidence {
 
 /** The host's local domains from the MTA's own configuration (two read-only round trips). */
 async function bounceEvidence(queue: QueueMessage[], p: P, ctx: StepContext): Promise<BounceEvidence> {
-  const mctx = mtaHostOf(ctx);
+  const mctx = ctx.mtaHost;
   const configured = await readLocalDomains(ctx.adapter.localDomains, mctx, {
     exec: async (command, stdin) => {
       const r = await ctx.run(command, { destructive: false, timeoutMs: 60_000, stdin });
@@ -132,7 +131,7 @@ export const purge: Action<typeof Params> = {
     const res: PurgeResult = { done: [], skipped: [], warnings: [] };
     for (let i = 0; i < chosen.length; i += CHUNK) {
       const batch = chosen.slice(i, i + CHUNK);
-      const plan = ops.purge(mtaHostOf(ctx), {
+      const plan = ops.purge(ctx.mtaHost, {
         ids: batch.map((m) => m.id),
         match: p.target === 'spam' ? { kind: 'auth', authId: p.account } : { kind: 'bounce' },
         mode,

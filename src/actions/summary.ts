@@ -1,6 +1,5 @@
 // Step h: what was done, queue counts before and after, where the new password is (or that none
 // was set), the run id and the journal. Facts come from the journal, not from what was planned.
-import { mtaHostOf } from './mta-host.js';
 import { z } from 'zod';
 import type { Action } from '../playbook/types.js';
 import { incidentFacts, latestEvidence, type ResetState } from './facts.js';
@@ -27,7 +26,7 @@ export const summary: Action<typeof Params> = {
   describe: () => 'summarize the incident',
   async run(p, ctx) {
     const a = ctx.adapter;
-    const plan = a.queue(mtaHostOf(ctx));
+    const plan = a.queue(ctx.mtaHost);
     const r = await ctx.run(plan.command, { destructive: false });
     const after = plan.parse(r.stdout, r.stderr, r.code);
     const facts = incidentFacts(ctx, { reset: p.reset_step, purge: p.purge_step, backscatter: p.backscatter_step });

@@ -1,6 +1,7 @@
 // Run a playbook on one host: steps in order, every question through the Asker, every command and
 // decision journaled, done steps skipped on --resume. The engine draws nothing: it emits events
 // (events.ts) to its renderer, which also owns the prompts the Asker may need.
+import { mtaHost } from '../mta/host.js';
 import { sh, type Sh } from '../transport/quote.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -145,6 +146,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
   }
   const { mta, binary } = detected;
   const adapter = getAdapter(mta);
+  const mtaHostCtx = mtaHost(binary, o.host.vars);
   const scope: Record<string, unknown> = {
     ...vars,
     vars,
@@ -211,6 +213,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunOutcome> {
       host: o.host,
       mta,
       adapter,
+      mtaHost: mtaHostCtx,
       transport: o.transport,
       journal,
       dryRun: o.dryRun,

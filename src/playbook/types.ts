@@ -1,4 +1,5 @@
 // What an action (one playbook step's work) gets and gives.
+import type { MtaHost } from '../mta/host.js';
 import type { z } from 'zod';
 import type { HostSpec } from '../inventory/types.js';
 import type { MtaAdapter, MtaName } from '../mta/types.js';
@@ -37,6 +38,8 @@ export interface StepContext {
   host: HostSpec;
   mta: MtaName;
   adapter: MtaAdapter;
+  /** The host's MTA settings with detection's binary, resolved once for the run (src/mta/host.ts). */
+  mtaHost: MtaHost;
   transport: Transport;
   journal: Journal;
   dryRun: boolean;

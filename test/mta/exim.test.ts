@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mtaHost } from '../../src/mta/host.js';
 import { parseEximAge, parseEximBp, parseEximBpc, parseEximQueueOutput, parseEximSize } from '../../src/mta/exim/listing.js';
 import { exim } from '../../src/mta/exim/adapter.js';
-import { parseEximSpoolHeader, recipientAddress } from '../../src/mta/exim/attribution.js';
+import { parseEximSpoolHeader, recipientAddress } from '../../src/mta/exim/envelope.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEximBp, parseEximBpc } from '../../src/mta/exim/listing.js';
-import { parseEximSpoolHeader } from '../../src/mta/exim/attribution.js';
+import { parseEximSpoolHeader } from '../../src/mta/exim/envelope.js';
 import { parsePostqueueJson, parsePostqueueP } from '../../src/mta/postfix/listing.js';
 import { parseMailq } from '../../src/mta/sendmail/listing.js';
 import type { QueueListing } from '../../src/mta/types.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PURGE_MARKER, parsePurgeOutput } from '../../src/mta/purge-protocol.js';
 import { RESUME_DAEMON, runnerPauseFragment, stdinPrologue } from './shared-scripts.js';
-import { recipientAddress } from '../../src/mta/exim/attribution.js';
+import { recipientAddress } from '../../src/mta/exim/envelope.js';
 import { exim } from '../../src/mta/exim/adapter.js';
 import { sendmail } from '../../src/mta/sendmail/adapter.js';
 import type { PurgeRequest, PurgeResult, ReadPlan } from '../../src/mta/types.js';

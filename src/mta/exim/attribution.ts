@@ -9,8 +9,6 @@ import { parseEximSpoolHeader, smtpAuthenticated, type EximSpoolHeader, type Spo
 import type { MtaContext, QueueMessage } from '../types.js';
 import { capWarnings, lineWarning, printable } from '../util.js';
 
-export { parseEximSpoolHeader, recipientAddress, type EximSpoolHeader } from './envelope.js';
-
 // ---------------------------------------------------------------------------
 // The dump: per -H file "__MAILSWEEP_H__ <path>", then its envelope lines prefixed "|" (so nothing
 // a sender or recipient wrote can pass for a marker), -acl value bytes prefixed "+" (the server
