@@ -1,4 +1,5 @@
 // The engine with stub actions on the local transport: journal, dry run, resume, preflight, secrets.
+import { localHost } from './local-host.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,21 +15,7 @@ import { StepError } from '../../src/errors.js';
 import { sh } from '../../src/transport/quote.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
-const host: HostSpec = {
-  name: 'mx-test',
-  address: '127.0.0.1',
-  port: 22,
-  user: 'root',
-  connection: 'local',
-  become: false,
-  becomeUser: 'root',
-  mta: 'exim',
-  queueWarn: 75,
-  queueCrit: 100,
-  groups: ['all'],
-  vars: {},
-  source: { file: 'inv.yaml', line: 1 },
-};
+const host: HostSpec = localHost('mx-test');
 
 const calls: string[] = [];
 const TOKEN = 'tok-SECRET-1234567890';

@@ -1,6 +1,7 @@
 // The engine emits typed events and draws nothing: the order of a small run's events, the plain
 // renderer's lines for a given list of events, server text in a step's output made printable by
 // both renderers, and the Asker calling the renderer's prompt only when a person must answer.
+import { localHost } from './local-host.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,21 +17,7 @@ import { ttyRenderer } from '../../src/playbook/render-tty.js';
 import type { Action } from '../../src/playbook/types.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
-const host: HostSpec = {
-  name: 'mx-ev',
-  address: '127.0.0.1',
-  port: 22,
-  user: 'root',
-  connection: 'local',
-  become: false,
-  becomeUser: 'root',
-  mta: 'exim',
-  queueWarn: 75,
-  queueCrit: 100,
-  groups: ['all'],
-  vars: {},
-  source: { file: 'inv.yaml', line: 1 },
-};
+const host: HostSpec = localHost('mx-ev');
 /** What a hostile server prints: a screen-clearing escape and a right-to-left override. */
 const HOSTILE = 'bad\u001b[2J\u202eevil';
 const SHOWN = 'bad^[[2J<U+202E>evil';

@@ -1,5 +1,6 @@
 // --yes answers the plan, never a safety question: an 'override' question (safe answer "no") stops an
 // unattended run or a dry run before the next step, naming the question and the flag that overrides it.
+import { localHost } from './local-host.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,21 +14,7 @@ import type { Action } from '../../src/playbook/types.js';
 import { sh } from '../../src/transport/quote.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
-const host: HostSpec = {
-  name: 'mx-q',
-  address: '127.0.0.1',
-  port: 22,
-  user: 'root',
-  connection: 'local',
-  become: false,
-  becomeUser: 'root',
-  mta: 'exim',
-  queueWarn: 75,
-  queueCrit: 100,
-  groups: ['all'],
-  vars: {},
-  source: { file: 'inv.yaml', line: 1 },
-};
+const host: HostSpec = localHost('mx-q');
 
 const actions: Record<string, Action> = {
   gate: {
