@@ -57,9 +57,11 @@ export function buildProgram(): Command {
     .option('--since <when>', 'log window start (as for scan; default today)')
     .option(
       '--config <file>',
-      'report config: repeat_interval, send_resolved, channels (default $MAILSWEEP_REPORT_CONFIG; none: notices go to stdout)',
+      'report config: repeat_interval, send_resolved, channels, auto_contain (default $MAILSWEEP_REPORT_CONFIG; none: notices go to stdout)',
     )
     .option('--state <file>', 'report state, SQLite (default ~/.local/state/mailsweep/report.sqlite, $MAILSWEEP_REPORT_STATE)')
+    .option('--runs-dir <dir>', "auto_contain: the containment runs' journals (default: auto_contain.runs_dir, then as for contain)")
+    .option('--no-auto-contain', "this run: the config's auto_contain only alerts, contains nothing")
     .option('--keep <duration>', 'forget runs, resolved incidents and sent notices older than this (default 90d)')
     .option('--deadline <duration>', 'the run ends by then; hosts not done are reported unfinished (default 55m)')
     .option('--wait', 'if another run holds the lock, wait for it (up to the deadline) instead of exiting 3')

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { AutoContainSchema, containPolicy, type ContainPolicy } from './contain-policy.js';
 import { parseDuration } from './duration.js';
 
 const duration = () =>
@@ -92,6 +93,8 @@ const configSchema = z
     /** Retention of runs, resolved incidents and delivered notices (--keep wins). */
     keep: duration().optional(),
     channels: z.record(name, channel).default({}),
+    /** Opt-in: contain an account the run finds hijacked (contain-policy.ts). */
+    auto_contain: AutoContainSchema.optional(),
   })
   .strict();
 
@@ -106,6 +109,8 @@ export interface ReportConfig {
   sendResolved: boolean;
   keepMs?: number;
   channels: ChannelConfig[];
+  /** Absent: the report never contains anything. */
+  autoContain?: ContainPolicy;
 }
 
 export const DEFAULT_CONFIG: ReportConfig = { file: null, repeatIntervalMs: 4 * 3_600_000, sendResolved: true, channels: [] };
@@ -135,7 +140,7 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
   if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === '')))
     return { ...DEFAULT_CONFIG, file };
   if (!isMap(doc.contents))
-    throw new ConfigError(`${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels)`);
+    throw new ConfigError(`${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels, auto_contain)`);
   const raw = doc.toJS() as Record<string, unknown>;
   const r = configSchema.safeParse(raw);
   if (!r.success) {
@@ -199,6 +204,7 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
     sendResolved: c.send_resolved,
     ...(c.keep !== undefined ? { keepMs: c.keep } : {}),
     channels,
+    ...(c.auto_contain ? { autoContain: containPolicy(c.auto_contain) } : {}),
   };
 }
 

@@ -5,7 +5,9 @@ import { printable } from '../text/printable.js';
 import { quote } from '../transport/quote.js';
 import { formatDuration } from './duration.js';
 import { fingerprint } from './lifecycle.js';
-import type { HostEvidence, Incident, Notice } from './store.js';
+import type { ContainmentNote, HostEvidence, Incident, Notice } from './store.js';
+import { MEASURE_WORDS } from '../actions/containment.js';
+import type { Measure } from '../actions/contain-commands.js';
 
 const p = (s: string | number, max = 200) => printable(String(s), { max });
 
@@ -25,7 +27,48 @@ const REASON: Record<Notice['reason'], string> = {
   spread: 'spread to more hosts',
   resolved: 'resolved',
   test: 'test',
+  contained: 'contained',
 };
+
+const measureWords = (ms: string[]) => ms.map((m) => MEASURE_WORDS[m as Measure] ?? p(m, 40)).join(', ');
+
+/** What auto_contain did about the account on one host: a headline and the command to run next. */
+export function containmentLines(c: ContainmentNote): string[] {
+  const host = p(c.host, 120);
+  const run = c.runId ? ` (run ${p(c.runId, 100)})` : '';
+  const detail = c.detail ? `: ${p(c.detail, 500)}` : '';
+  const cmd = (label: string, text?: string) => (text ? [`  ${label}: ${p(text, 1000)}`] : []);
+  switch (c.outcome) {
+    case 'contained':
+      return [`contained on ${host}: ${measureWords(c.measures)}${run}${detail}`, ...cmd('undo', c.release)];
+    case 'already-contained':
+      return [`contained on ${host} earlier in this incident: ${measureWords(c.measures)}${run}`, ...cmd('undo', c.release)];
+    case 'would-contain':
+      return [`would contain on ${host}: ${measureWords(c.measures)}${detail}`, ...cmd('to do it', c.contain)];
+    case 'released':
+      return [`not contained on ${host}${detail}`];
+    case 'rate-limited':
+    case 'deadline':
+      return [`NOT contained on ${host}${detail}`, ...cmd('to contain', c.contain)];
+    case 'cannot':
+      return [`cannot contain on ${host}${detail}`];
+    case 'failed':
+      return [`containment FAILED on ${host}${run}${detail}`, ...cmd('undo what it did', c.release), ...cmd('to retry', c.contain)];
+  }
+}
+
+/** A word for the title: the alert says at a glance whether the account is contained. */
+function containmentTag(n: Notice): string {
+  const outcomes = new Set((n.containment ?? []).map((c) => c.outcome));
+  if (outcomes.has('failed')) return ' [containment FAILED]';
+  const held = new Set(
+    (n.containment ?? []).filter((c) => c.outcome === 'contained' || c.outcome === 'already-contained').map((c) => c.host),
+  );
+  const hosts = n.incident.hosts.length;
+  if (held.size) return held.size >= hosts ? ' [contained]' : ` [contained on ${held.size} of ${hosts} hosts]`;
+  if (outcomes.has('would-contain')) return ' [would contain]';
+  return '';
+}
 
 /** One line: what it is, how bad, where. Also the mail subject (printable: no header injection). */
 export function title(n: Notice): string {
@@ -37,7 +80,8 @@ export function title(n: Notice): string {
     i.kind === 'account' ? `account ${p(i.subject)}` : i.kind === 'status' ? `host${plural} ${p(i.subject)}` : `host ${p(i.subject)}`;
   if (n.status === 'resolved') return `[mailsweep] RESOLVED: ${what} (${where})`;
   const count = i.kind === 'account' ? ` flagged on ${hosts.length} host${plural}:` : i.kind === 'status' ? ` (${hosts.length}):` : ':';
-  return `[mailsweep] ${i.severity.toUpperCase()}: ${what}${count} ${where}${n.reason === 'new' ? '' : ` (${REASON[n.reason]})`}`;
+  const reason = n.reason === 'new' || n.reason === 'contained' ? '' : ` (${REASON[n.reason]})`;
+  return `[mailsweep] ${i.severity.toUpperCase()}: ${what}${count} ${where}${reason}${containmentTag(n)}`;
 }
 
 /** Rules across hosts, most widespread first: "sender-mismatch ×2, many-ips ×1". */
@@ -93,6 +137,11 @@ export function textBody(n: Notice): string {
       .join(', ')}`,
     '',
   );
+  if (n.containment?.length) {
+    lines.push('Automatic containment (auto_contain):');
+    for (const c of n.containment) lines.push(...containmentLines(c).map((l) => `  ${l}`));
+    lines.push('');
+  }
   for (const e of i.evidence) lines.push(...hostLines(i, e, n.inventory), '');
   return lines.join('\n');
 }
@@ -107,20 +156,26 @@ export function alertmanagerPayload(n: Notice, receiver: string): Record<string,
     i.kind === 'account' ? 'MailsweepHijackedAccount' : i.kind === 'status' ? 'MailsweepHostUnscanned' : 'MailsweepHostProblem';
   const common: Record<string, string> = { alertname, incident: p(i.key), severity: i.severity };
   if (i.kind === 'account') common.account = p(i.subject);
-  const alerts = i.evidence.map((e) => ({
-    status,
-    labels: { ...common, host: p(e.host, 120) },
-    annotations: {
-      summary: title(n),
-      description: hostLines(i, e, n.inventory).join('\n'),
-      rules: e.rules.join(','),
-      command: incidentCommand(i, e.host, n.inventory),
-    },
-    startsAt: new Date(i.openedAt).toISOString(),
-    endsAt: status === 'resolved' ? new Date(n.at).toISOString() : ZERO_TIME,
-    generatorURL: '',
-    fingerprint: fingerprint(e.host, i.subject, alertname),
-  }));
+  const alerts = i.evidence.map((e) => {
+    const contained = n.containment?.filter((c) => c.host === e.host) ?? [];
+    const release = contained.find((c) => c.release)?.release;
+    return {
+      status,
+      labels: { ...common, host: p(e.host, 120) },
+      annotations: {
+        summary: title(n),
+        description: hostLines(i, e, n.inventory).join('\n'),
+        rules: e.rules.join(','),
+        command: incidentCommand(i, e.host, n.inventory),
+        ...(contained.length ? { containment: contained.flatMap(containmentLines).join('\n') } : {}),
+        ...(release ? { release_command: p(release, 1000) } : {}),
+      },
+      startsAt: new Date(i.openedAt).toISOString(),
+      endsAt: status === 'resolved' ? new Date(n.at).toISOString() : ZERO_TIME,
+      generatorURL: '',
+      fingerprint: fingerprint(e.host, i.subject, alertname),
+    };
+  });
   return {
     version: '4',
     groupKey: `{}:{incident=${JSON.stringify(p(i.key))}}`,
@@ -163,6 +218,11 @@ export function slackPayload(n: Notice): Record<string, unknown> {
         ),
       },
     });
+    if (n.containment?.length)
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: slackText(n.containment.flatMap(containmentLines).join('\n')).slice(0, 2900) },
+      });
     // Slack allows 50 blocks a message; the rest of the hosts are in the mail and the webhook.
     for (const e of i.evidence.slice(0, 20)) {
       const lines = hostLines(i, e, n.inventory);

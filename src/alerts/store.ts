@@ -69,7 +69,26 @@ export interface Incident {
 
 export type NoticeStatus = 'firing' | 'resolved';
 /** Why a notice goes out: new incident, repeat after repeat_interval, worse severity, new hosts, cleared. */
-export type NoticeReason = 'new' | 'repeat' | 'escalated' | 'spread' | 'resolved' | 'test';
+export type NoticeReason = 'new' | 'repeat' | 'escalated' | 'spread' | 'resolved' | 'test' | 'contained';
+
+/** What the report's auto_contain did (or would do, or could not do) about an account on one host. */
+export interface ContainmentNote {
+  host: string;
+  account: string;
+  outcome: 'contained' | 'would-contain' | 'already-contained' | 'released' | 'rate-limited' | 'cannot' | 'failed' | 'deadline';
+  /** The measures done (contained), in place (already-contained) or meant (the others). */
+  measures: string[];
+  /** The rules that made the account eligible. */
+  rules: string[];
+  /** The containment run (its journal in the runs dir). */
+  runId?: string;
+  /** The command that undoes it, shell-quoted. */
+  release?: string;
+  /** The command that contains it by hand (when the report did not), shell-quoted. */
+  contain?: string;
+  /** Why not, or what went wrong (server text possible: printable where shown). */
+  detail?: string;
+}
 
 /** What a channel renders: a snapshot of the incident at the time of the run. */
 export interface Notice {
@@ -80,6 +99,8 @@ export interface Notice {
   at: number;
   /** `-i FILE` to put into the suggested `mailsweep incident` command, when the run had one. */
   inventory?: string;
+  /** Account incidents: what auto_contain did about the account in this run. */
+  containment?: ContainmentNote[];
 }
 
 export interface OutboxItem {

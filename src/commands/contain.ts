@@ -15,6 +15,9 @@ import { loadPlaybook } from '../playbook/load.js';
 
 const PLAYBOOKS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks');
 
+/** The built-in contain / release playbook's path (the report's auto_contain runs the same one). */
+export const builtinPlaybook = (name: 'contain' | 'release') => join(PLAYBOOKS, `${name}.yaml`);
+
 interface CommonOptions extends HostRunCliOptions {
   authId?: string;
 }
@@ -49,7 +52,7 @@ async function run(
   o: CommonOptions,
   forced: Map<string, string>,
 ): Promise<number> {
-  const playbook = await loadPlaybook(join(PLAYBOOKS, `${cmd}.yaml`), ACTION_NAMES);
+  const playbook = await loadPlaybook(builtinPlaybook(cmd), ACTION_NAMES);
   const resumeArgs = ['--auth-id', String(vars.auth_id ?? o.authId)];
   return runOnHost({ cmd, playbook, host, timeoutS, tty, vars, forced, resumeArgs }, o);
 }

@@ -16,6 +16,10 @@ export interface ReportCliOptions {
   attribution?: boolean;
   history?: string | false;
   wait?: boolean;
+  /** auto_contain's journals (over the config's runs_dir). */
+  runsDir?: string;
+  /** commander's --no-auto-contain sets autoContain: false. */
+  autoContain?: boolean;
   deadline?: string;
   testChannel?: string;
   /** Write the HTML report (html.ts) to this file at the end of the run. */

@@ -8,11 +8,23 @@ import { dirname, join, resolve } from 'node:path';
 import { channelWants, deliver } from '../alerts/channels.js';
 import { DEFAULT_CONFIG, loadReportConfig, type ChannelConfig, type ReportConfig } from '../alerts/config.js';
 import { formatDuration, parseDuration } from '../alerts/duration.js';
-import { decide, exitCodeFor, findingRows } from '../alerts/lifecycle.js';
+import { accountKey, decide, exitCodeFor, findingRows, type Decision } from '../alerts/lifecycle.js';
+import { eligible, type ContainPolicy } from '../alerts/contain-policy.js';
 import { acquireRunLock, type RunLock } from '../alerts/lock.js';
-import { textBody, title } from '../alerts/render.js';
+import { containmentLines, textBody, title } from '../alerts/render.js';
 import { openReportStore } from '../alerts/sqlite-store.js';
-import { defaultReportStatePath, type Notice, type ReportStore, type RunHostRow } from '../alerts/store.js';
+import {
+  defaultReportStatePath,
+  type ContainmentNote,
+  type Incident,
+  type Notice,
+  type ReportStore,
+  type RunHostRow,
+} from '../alerts/store.js';
+import type { HostSpec } from '../inventory/types.js';
+import { defaultRunsDir } from '../playbook/journal.js';
+import type { HostReport } from '../scan/types.js';
+import { autoContain } from './report-contain.js';
 import { ConfigError, ExitError } from '../errors.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { loadInventory } from '../inventory/load.js';
@@ -142,6 +154,50 @@ async function flush(
   return { errors, sent };
 }
 
+/**
+ * The config's auto_contain on this run's findings: each account it picks is contained (or, dry-run,
+ * would be) and what happened joins that account's notice. A containment run on an incident with
+ * nothing else new is itself news: it gets a notice of its own ('contained').
+ */
+async function containAccounts(
+  policy: ContainPolicy,
+  reports: HostReport[],
+  hosts: HostSpec[],
+  openBefore: Incident[],
+  decision: Decision,
+  now: number,
+  deadlineAt: number,
+  o: ReportCliOptions,
+): Promise<ContainmentNote[]> {
+  const candidates = eligible(reports, policy);
+  if (!candidates.length) return [];
+  const opened = new Map(openBefore.map((i) => [i.key, i.openedAt]));
+  const notes = await autoContain(candidates, {
+    policy,
+    hosts: new Map(hosts.map((h) => [h.name, h])),
+    incidentOpenedAt: (account) => opened.get(accountKey(account)),
+    runsDir: o.runsDir ?? policy.runsDir ?? defaultRunsDir(),
+    ...(o.inventory ? { inventory: o.inventory } : {}),
+    ...(o.knownHosts ? { knownHostsPath: o.knownHosts } : {}),
+    knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
+    hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+    perHostKnownHosts: !o.knownHosts,
+    deadlineAt,
+  });
+  for (const c of notes) {
+    const key = accountKey(c.account);
+    let n = decision.notices.find((x) => x.incident.key === key && x.status === 'firing');
+    if (!n && (c.outcome === 'contained' || c.outcome === 'failed')) {
+      const incident = decision.update.find((i) => i.key === key) ?? openBefore.find((i) => i.key === key);
+      if (!incident) continue;
+      n = { status: 'firing', reason: 'contained', incident, at: now, ...(o.inventory ? { inventory: o.inventory } : {}) };
+      decision.notices.push(n);
+    }
+    if (n) (n.containment ??= []).push(c);
+  }
+  return notes;
+}
+
 export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): Promise<ReportOutcome> {
   const started = Date.now();
   const now = clock(o, io.env);
@@ -235,12 +291,17 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     await store.recordHosts(runId, rows);
     await store.recordFindings(runId, findingRows(scan.reports));
 
-    const decision = decide(scan.reports, await store.openIncidents(), now, { repeatIntervalMs: cfg.repeatIntervalMs }, o.inventory);
+    const openBefore = await store.openIncidents();
+    const decision = decide(scan.reports, openBefore, now, { repeatIntervalMs: cfg.repeatIntervalMs }, o.inventory);
     for (const inc of decision.create) {
       const id = await store.createIncident(inc);
       for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
     }
     for (const inc of decision.update) await store.updateIncident(inc);
+    const contained =
+      cfg.autoContain && o.autoContain !== false
+        ? await containAccounts(cfg.autoContain, scan.reports, hosts, openBefore, decision, now, deadlineAt, o)
+        : [];
     for (const n of decision.notices)
       for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
 
@@ -295,7 +356,10 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
       const delivered = new Set([...sent.values()].flat());
       for (const n of decision.notices) io.stdout(`${title(n)}\n`);
       if (delivered.size) io.stdout(`sent to: ${[...delivered].join(', ')}\n`);
+      for (const c of contained.filter((x) => x.outcome === 'contained')) io.stdout(`auto_contain: ${containmentLines(c).join('\n')}\n`);
     }
+    for (const c of contained.filter((x) => x.outcome === 'failed'))
+      io.stderr(`mailsweep: auto_contain: ${containmentLines(c).join('\n')}\n`);
     for (const [name, why] of Object.entries(errors)) {
       const kept = (await store.pending(name)).length;
       io.stderr(`mailsweep: channel ${name} failed: ${printable(why, { max: 500 })}; ${kept} notice(s) kept, retried next run\n`);

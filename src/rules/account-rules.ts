@@ -155,4 +155,6 @@ export const manyIps: Rule = (e) =>
     }));
 
 export const ACCOUNT_RULES: Rule[] = [userVolume, senderMismatch, baseline, massRecipients, manyIps];
+/** The names those rules report under (a report policy names them; a test keeps the two lists in step). */
+export const ACCOUNT_RULE_NAMES = ['user-volume', 'sender-mismatch', 'baseline', 'mass-recipients', 'many-ips'] as const;
 export { isWeekday };

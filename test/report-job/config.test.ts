@@ -101,7 +101,7 @@ describe('report config', () => {
       'report.yaml:5: YAML syntax error: Map keys must be unique',
     ],
     [['send_resolved: yes please'], 'report.yaml:1: send_resolved: Expected boolean, received string'],
-    [['- a', '- b'], 'report.yaml:1: expected a mapping (repeat_interval, send_resolved, keep, channels)'],
+    [['- a', '- b'], 'report.yaml:1: expected a mapping (repeat_interval, send_resolved, keep, channels, auto_contain)'],
     [
       ['channels:', '  "bad name":', '    type: webhook', '    url: http://x/'],
       'report.yaml:2: channels.bad name: channel names are letters, digits',
@@ -123,5 +123,22 @@ describe('contrib/report.example.yaml', () => {
       ['alertmanager', 'webhook'],
       ['chat', 'slack'],
     ]);
+    expect(c.autoContain).toBeUndefined();
+  });
+
+  it("its commented auto_contain, uncommented, is a valid dry-run policy; so is README's", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseReportConfig } = await import('../../src/alerts/config.js');
+    const text = readFileSync('contrib/report.example.yaml', 'utf8');
+    const block = text.slice(text.indexOf('# auto_contain:')).replace(/^# /gm, '');
+    expect(parseReportConfig(block, 'example').autoContain).toMatchObject({ mode: 'dry-run', measures: ['hold', 'kick'], maxAccounts: 3 });
+    const readme = [...readFileSync('README.md', 'utf8').matchAll(/```yaml\n(auto_contain:[\s\S]*?)```/g)];
+    expect(readme).toHaveLength(1);
+    expect(parseReportConfig(readme[0]![1]!, 'README').autoContain).toMatchObject({
+      mode: 'contain',
+      minRules: 2,
+      anyOf: ['sender-mismatch', 'many-ips'],
+      runsDir: '/var/lib/mailsweep/runs',
+    });
   });
 });
