@@ -140,7 +140,9 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
   if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === '')))
     return { ...DEFAULT_CONFIG, file };
   if (!isMap(doc.contents))
-    throw new ConfigError(`${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels, auto_contain)`);
+    throw new ConfigError(
+      `${file}:${lineOf(doc.contents)}: expected a mapping (repeat_interval, send_resolved, keep, channels, auto_contain)`,
+    );
   const raw = doc.toJS() as Record<string, unknown>;
   const r = configSchema.safeParse(raw);
   if (!r.success) {
