@@ -70,7 +70,10 @@ export async function autoContain(candidates: ContainCandidate[], o: AutoContain
   for (const c of candidates) {
     const base = { host: c.host, account: c.account, rules: c.rules, measures: [...o.policy.measures] };
     const host = o.hosts.get(c.host);
-    if (!host) continue;
+    if (!host) {
+      notes.push({ ...base, outcome: 'cannot', detail: `${c.host} is not in the inventory given (-i): no way to reach it` });
+      continue;
+    }
     // Contained (or released) earlier in this incident: not again — an operator's release stands.
     const openedAt = o.incidentOpenedAt(c.account);
     if (openedAt !== undefined) {

@@ -20,6 +20,10 @@ export interface ReportCliOptions {
   runsDir?: string;
   /** commander's --no-auto-contain sets autoContain: false. */
   autoContain?: boolean;
+  /** Scan only shard K/N of the selected hosts. */
+  shard?: string;
+  /** No scan: alert on these scan reports (merged). */
+  fromScan?: string[];
   deadline?: string;
   testChannel?: string;
   /** Write the HTML report (html.ts) to this file at the end of the run. */

@@ -40,6 +40,9 @@ import { defaultInventory } from './scan.js';
 import { buildHtml, htmlDays, writeAtomic } from './html.js';
 import type { ReportCliOptions, ReportIo } from './report-options.js';
 import { parseSince } from './since.js';
+import { resolveShard, shardHosts } from '../inventory/shard.js';
+import type { ScanReport } from '../scan/types.js';
+import { loadMerged } from './merge.js';
 
 export interface ReportOutcome {
   code: number;
@@ -219,9 +222,23 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
   const since = parseSince(o.since);
   const pageDays = htmlDays(o.htmlDays, '--html-days');
-  const inventoryPath = o.inventory ?? defaultInventory();
-  const inv = await loadInventory(inventoryPath);
-  const hosts = selectHosts(inv, o.limit);
+  const shard = resolveShard(o.shard, io.env);
+  let given: ScanReport | undefined;
+  let hosts: HostSpec[];
+  if (o.fromScan?.length) {
+    if (shard || o.limit !== undefined)
+      throw new ConfigError('--from-scan: the reports name their hosts; --shard and --limit are for a scan');
+    // Alerting goes on with what the workers that finished sent; hosts of a missing shard keep
+    // their incidents open (not scanned cleanly), as a host cut by the deadline does.
+    given = await loadMerged(o.fromScan, true);
+    const missing = given.merged?.shards?.missing ?? [];
+    if (missing.length)
+      io.stderr(
+        `mailsweep: --from-scan: shard(s) ${missing.join(', ')} of ${given.merged!.shards!.count} missing: their hosts were not scanned\n`,
+      );
+    // The inventory is only needed for auto_contain (how to reach a host): -i when given.
+    hosts = o.inventory ? (await loadInventory(o.inventory)).hosts : [];
+  } else hosts = shardHosts(selectHosts(await loadInventory(o.inventory ?? defaultInventory()), o.limit), shard);
   const statePath = o.state ?? defaultReportStatePath(io.env);
 
   if (o.prometheus !== undefined) {
@@ -246,27 +263,29 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   let history: HistoryStore | undefined;
   try {
     store = openReportStore(statePath);
-    history = o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
+    history = given || o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
     const runId = await store.beginRun(now);
     const windows: AccountWindow[] = [];
-    const scan = await scanFleetUntil(
-      hosts,
-      {
-        attribution: o.attribution !== false,
-        since,
-        ...(history ? { history } : {}),
-        forks,
-        commandTimeoutMs: timeoutS * 1000,
-        connectTimeoutMs: connectS * 1000,
-        knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
-        hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
-        perHostKnownHosts: !o.knownHosts,
-        // The queue's shape (sender domain × age) is recorded, then the messages are dropped.
-        includeMessages: true,
-        onAccounts: (w) => void windows.push(w),
-      },
-      deadlineAt,
-    );
+    const scan = given
+      ? { reports: given.hosts, unfinished: [] }
+      : await scanFleetUntil(
+          hosts,
+          {
+            attribution: o.attribution !== false,
+            since,
+            ...(history ? { history } : {}),
+            forks,
+            commandTimeoutMs: timeoutS * 1000,
+            connectTimeoutMs: connectS * 1000,
+            knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
+            hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+            perHostKnownHosts: !o.knownHosts,
+            // The queue's shape (sender domain × age) is recorded, then the messages are dropped.
+            includeMessages: true,
+            onAccounts: (w) => void windows.push(w),
+          },
+          deadlineAt,
+        );
     await recordDigestFigures(store, runId, windows, scan.reports);
     const rows: RunHostRow[] = [
       ...scan.reports.map((h) => ({

@@ -7,6 +7,7 @@ import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { ConfigError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
+import { resolveShard, shardHosts } from '../inventory/shard.js';
 import type { HostSpec } from '../inventory/types.js';
 import { FORMATS, type FormatName } from '../report/index.js';
 import { hostState, safeText } from '../report/format.js';
@@ -32,6 +33,7 @@ export interface ScanCliOptions {
   /** commander's --no-attribution sets attribution: false */
   attribution?: boolean;
   history?: string | false;
+  shard?: string;
 }
 
 export const DEFAULT_FORKS = 50;
@@ -107,7 +109,9 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
   const timeoutS = positiveInt('--timeout', o.timeout, 3600);
   const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
   const inv = await loadInventory(o.inventory ?? defaultInventory());
-  const hosts = selectHosts(inv, o.limit);
+  const shard = resolveShard(o.shard, process.env);
+  // An empty shard is a clean no-op: a worker whose slice holds no host reports none, exit 0.
+  const hosts = shardHosts(selectHosts(inv, o.limit), shard);
   const knownHosts = new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'));
   const tty = o.progress ?? (process.stderr.isTTY === true && !process.env.CI);
   const since = parseSince(o.since);
@@ -128,6 +132,7 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
     }),
   );
   history?.close();
+  if (shard) report.shard = shard;
   const color = !o.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
   const text = FORMATS[format](report, { color });
   if (o.output) await writeFile(o.output, text);

@@ -102,6 +102,8 @@ export function printableMessages(r: HostReport): HostReport {
   };
 }
 
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Nagios semantics: any critical → 2, else any warning → 1, else any host not ok → 3 (unknown), else 0. */
 export function summarizeFleet(reports: HostReport[]): ScanSummary {
   const byStatus = Object.fromEntries(HOST_STATUSES.map((s) => [s, 0])) as ScanSummary['byStatus'];
@@ -119,6 +121,7 @@ export function summarizeFleet(reports: HostReport[]): ScanSummary {
   const exitCode = critical ? 2 : warning ? 1 : failed ? 3 : 0;
   const suspects = reports
     .flatMap((r) => (r.suspects ?? []).map((s) => ({ host: r.name, ...s })))
-    .sort((a, b) => b.score - a.score || b.messages - a.messages);
+    // Ties by name: the same fleet ranks the same whether scanned whole or in shards and merged.
+    .sort((a, b) => b.score - a.score || b.messages - a.messages || cmp(a.host, b.host) || cmp(a.authId, b.authId));
   return { hosts: reports.length, suspects, byStatus, warning, critical, queued, exitCode };
 }

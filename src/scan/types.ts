@@ -64,6 +64,10 @@ export interface ScanReport {
   version: 1;
   startedAt: string;
   finishedAt: string;
+  /** `--shard K/N`: this report covers shard `index` of `count` (src/inventory/shard.ts). */
+  shard?: { index: number; count: number };
+  /** `mailsweep merge`: how many reports it combined; for sharded ones, the shard count and any missing. */
+  merged?: { reports: number; shards?: { count: number; missing: number[] } };
   hosts: HostReport[];
   summary: ScanSummary;
 }
