@@ -46,6 +46,11 @@ export class KnownHostsIndex {
     return this.lines.length;
   }
 
+  /** Distinct salts among hashed patterns: the HMACs one looked-up name costs. */
+  get saltGroups(): number {
+    return this.salts.size;
+  }
+
   add(entry: KnownHostEntry): void {
     const ord = this.lines.length;
     const field = compileHostField(entry.patterns);
