@@ -10,6 +10,7 @@ import { ADAPTERS } from '../mta/index.js';
 import { parseEximBp } from '../mta/exim/listing.js';
 import { scanFleet } from '../scan/fleet.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
+import { benchKnownHosts } from './known-hosts.js';
 
 function eximListing(n: number): string {
   const out: string[] = [];
@@ -55,6 +56,8 @@ time('exim mainlog attribution, 200k lines', log.length, () => {
   p.end(sink as never);
   return agg.result().length;
 });
+
+benchKnownHosts();
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
 const entries: FleetHostEntry[] = Array.from({ length: HOSTS }, (_, i) => ({

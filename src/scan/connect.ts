@@ -32,8 +32,11 @@ export function userKnownHostsFile(vars: Record<string, unknown>): string | unde
 function knownHostsFor(host: HostSpec, s: ConnectSettings): KnownHostsFile {
   const path = s.perHostKnownHosts ? userKnownHostsFile(host.vars) : undefined;
   if (!path) return s.knownHosts;
-  let f = knownHostsFiles.get(path);
-  if (!f) knownHostsFiles.set(path, (f = new KnownHostsFile(path)));
+  // The system-wide file is the run's (ssh reads it whatever UserKnownHostsFile says).
+  const systemFile = s.knownHosts.systemFile;
+  const key = `${path}\0${systemFile ?? ''}`;
+  let f = knownHostsFiles.get(key);
+  if (!f) knownHostsFiles.set(key, (f = new KnownHostsFile(path, { systemFile })));
   return f;
 }
 

@@ -9,7 +9,7 @@ import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
-import { hostKeyAlgorithmsFor, hostLookupName, KnownHostsFile, knownKeyTypes, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
+import { hostKeyAlgorithmsFor, hostLookupName, KnownHostsFile, keyTypesOf, verdictFor, type HostKeyVerdict } from './known-hosts.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
@@ -54,6 +54,16 @@ async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Pr
   return methods;
 }
 
+/** "FILE line 2,5" per file, in order (the user's file, then the system-wide one). */
+function knownAtText(lines: number[], files: string[] | undefined, fallback: string): string {
+  const byFile = new Map<string, number[]>();
+  lines.forEach((line, i) => {
+    const f = files?.[i] || fallback;
+    byFile.set(f, [...(byFile.get(f) ?? []), line]);
+  });
+  return [...byFile].map(([f, l]) => `${f} line ${l.join(',')}`).join('; ');
+}
+
 function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHostsPath: string): TransportError {
   if (v.kind === 'unknown')
     return new TransportError(
@@ -63,11 +73,11 @@ function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHosts
         `then run again with --accept-new-hostkeys to record it`,
     );
   if (v.kind === 'revoked')
-    return new TransportError('hostkey-changed', `${where}: host key ${v.fingerprint} is REVOKED (${knownHostsPath}:${v.line})`);
+    return new TransportError('hostkey-changed', `${where}: host key ${v.fingerprint} is REVOKED (${v.file ?? knownHostsPath}:${v.line})`);
   if (v.kind === 'changed')
     return new TransportError(
       'hostkey-changed',
-      `${where}: HOST KEY CHANGED: server offers ${v.keyType} ${v.fingerprint}, ${knownHostsPath} line ${v.knownAt.join(',')} has another. ` +
+      `${where}: HOST KEY CHANGED: server offers ${v.keyType} ${v.fingerprint}, ${knownAtText(v.knownAt, v.knownIn, knownHostsPath)} has another. ` +
         `Possible man-in-the-middle; if the server was reinstalled, remove the old line (ssh-keygen -R ${name})`,
     );
   return new TransportError('error', `${where}: host key check failed`);
@@ -86,9 +96,12 @@ export class SshTransport implements Transport {
   private async open(ep: SshEndpoint, names: string[], sock?: Duplex): Promise<Client> {
     const timeout = this.opts.connectTimeoutMs ?? 10_000;
     const where = `${ep.user}@${ep.host}:${ep.port}`;
-    const entries = await this.opts.knownHosts.load();
+    const index = await this.opts.knownHosts.index();
     const lookups = names.map((n) => hostLookupName(n, ep.port));
-    const types = knownKeyTypes(entries, lookups);
+    // One indexed lookup per host; at verify time only lines appended since (accept-new) are checked.
+    const seen = index.size;
+    const forHost = index.match(lookups);
+    const types = keyTypesOf(forHost);
     const methods = await authMethods(ep, this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK);
     if (methods.length === 0)
       throw new TransportError('auth-failed', `${where}: no ssh-agent and no private key (set ansible_ssh_private_key_file)`);
@@ -113,7 +126,7 @@ export class SshTransport implements Transport {
           }
         : undefined,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        verdict = verifyHostKey(entries, lookups, key);
+        verdict = verdictFor([...forHost, ...index.matchSince(lookups, seen)], key);
         if (verdict.kind === 'match') return verify(true);
         if (verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new') {
           this.opts.knownHosts.add(hostLookupName(ep.host, ep.port), key).then(
