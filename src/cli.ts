@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // mailsweep command line: argv → command; the one top-level catch → exit codes.
+import { CommanderError } from 'commander';
 import { EXIT, isPromptAbort, MailsweepError } from './errors.js';
 import { buildProgram } from './program.js';
 import { printable } from './text/printable.js';
@@ -18,7 +19,17 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    if (e instanceof MailsweepError) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with 0; a usage error (unknown option, missing argument,
+      // no command) is one line naming the fix, exit 3.
+      if (e.exitCode !== 0 && e.code !== 'commander.help') {
+        const cmd = process.argv.slice(2).find((a) => program.commands.some((c) => c.name() === a));
+        process.stderr.write(
+          `mailsweep: ${shown(e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '))} (see: mailsweep ${cmd ? `${cmd} ` : ''}--help)\n`,
+        );
+      }
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT.unknown;
+    } else if (e instanceof MailsweepError) {
       // Each kind carries its documented exit code (README: scan's and incident's tables). A host
       // that cannot be reached (TransportError) is not a bug: its status word, as in scan, then
       // the reason; scan never lets one through (its hosts end with a status).

@@ -24,7 +24,10 @@ export function buildProgram(): Command {
     .description('Find hijacked mail accounts across a fleet of sendmail, exim, postfix and qmail servers')
     .version(pkg.version)
     .option('--verbose', 'print stack traces of internal errors')
-    .showHelpAfterError();
+    // A usage error is one line and exit 3 (unknown), as a Nagios plugin's must be: commander
+    // throws instead of exiting (src/cli.ts says it), and every subcommand inherits this.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
 
   fleetOptions(program.command('scan'))
     .description('scan every host in the inventory in parallel; exit 0 ok, 1 warning, 2 critical, 3 unknown')

@@ -1,0 +1,38 @@
+// A usage error is what a Nagios plugin's must be: one line on stderr naming the fix, nothing on
+// stdout, exit 3 (UNKNOWN) — never exit 1 (WARNING) with the whole help text as plugin output.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+describe('usage errors', () => {
+  it.each([
+    [
+      ['scan', '--inventroy', 'x.yaml'],
+      /^mailsweep: unknown option '--inventroy' \(Did you mean --inventory\?\) \(see: mailsweep scan --help\)\n$/,
+    ],
+    [['scan', '-f'], /^mailsweep: option '-f, --forks <n>' argument missing \(see: mailsweep scan --help\)\n$/],
+    [['merge'], /^mailsweep: missing required argument 'file' \(see: mailsweep merge --help\)\n$/],
+    [['incident'], /^mailsweep: missing required argument 'host' \(see: mailsweep incident --help\)\n$/],
+    [['bogus'], /^mailsweep: unknown command 'bogus' \(see: mailsweep --help\)\n$/],
+    [
+      ['scan', 'extra', 'words'],
+      /^mailsweep: too many arguments for 'scan'\. Expected 0 arguments but got 2\. \(see: mailsweep scan --help\)\n$/,
+    ],
+  ])('%j: one line, exit 3', (args, line) => {
+    const r = run(...args);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(line);
+  });
+
+  it('--help and --version still print on stdout and exit 0', () => {
+    for (const args of [['--help'], ['scan', '--help'], ['--version']]) {
+      const r = run(...args);
+      expect(r.status).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(0);
+      expect(r.stderr).toBe('');
+    }
+  });
+});
