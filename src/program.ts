@@ -45,9 +45,10 @@ export function buildProgram(): Command {
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
     .option('--no-progress', 'plain lines instead of the live progress view')
     .option('--shard <K/N>', 'scan only shard K of N of the selected hosts (by a hash of the name; $MAILSWEEP_SHARD)')
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
       const { runScan } = await import('./commands/scan.js');
-      process.exitCode = await runScan({ ...opts, progress: opts.progress === false ? false : undefined });
+      const verbose = cmd.optsWithGlobals().verbose === true;
+      process.exitCode = await runScan({ ...opts, verbose, progress: opts.progress === false ? false : undefined });
     });
 
   program

@@ -36,3 +36,50 @@ describe('usage errors', () => {
     }
   });
 });
+
+describe('--format nagios as a plugin', () => {
+  it('writes nothing to stderr (Icinga shows it) unless --verbose; the status line and exit code stand', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startFakeFleet } = await import('../src/demo/fleet.js');
+    const { replayFrom } = await import('../src/demo/replay.js');
+    const { execFile } = await import('node:child_process');
+    const fleet = await startFakeFleet(mkdtempSync(join(tmpdir(), 'ms-nagios-')), [
+      { name: 'mx1', mode: 'normal', tools: [], replay: replayFrom('test/fixtures/lab/bookworm-postfix-quiet') },
+      { name: 'mx2', mode: 'dead', tools: [] },
+    ]);
+    const scan = (...extra: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            'dist/cli.js',
+            ...extra,
+            'scan',
+            '-i',
+            fleet.inventoryPath,
+            '--known-hosts',
+            fleet.knownHostsPath,
+            '--no-history',
+            '--format',
+            'nagios',
+          ],
+          { env: { ...process.env, CI: 'true' } },
+          (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        ),
+      );
+    try {
+      const quiet = await scan();
+      expect(quiet.code).toBe(3);
+      expect(quiet.stdout).toMatch(/^MAILSWEEP UNKNOWN - 0 critical, 0 warning, 1 unreachable\/failed of 2 hosts/);
+      expect(quiet.stderr).toBe('');
+      const verbose = await scan('--verbose');
+      expect(verbose.stdout).toBe(quiet.stdout);
+      expect(verbose.stderr).toMatch(/\[mx1\] OK/);
+      expect(verbose.stderr).toMatch(/\[mx2\] UNREACHABLE/);
+    } finally {
+      await fleet.close();
+    }
+  }, 60_000);
+});

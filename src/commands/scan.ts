@@ -29,6 +29,8 @@ export interface ScanCliOptions {
   messages?: boolean;
   output?: string;
   progress?: boolean;
+  /** The global --verbose: progress lines even with --format nagios. */
+  verbose?: boolean;
   since?: string;
   /** commander's --no-attribution sets attribution: false */
   attribution?: boolean;
@@ -62,9 +64,10 @@ export function parseFormat(f: string): FormatName {
 /** Progress goes to stderr, so stdout carries only the report (pipes, cron, --format json). */
 async function withProgress(
   hosts: HostSpec[],
-  tty: boolean,
+  tty: boolean | 'quiet',
   run: (on: (e: FleetEvent) => void) => Promise<ScanReport>,
 ): Promise<ScanReport> {
+  if (tty === 'quiet') return run(() => {});
   // Names come from the inventory, reasons quote the server: both shown, never interpreted.
   if (!tty) {
     return run((e) => {
@@ -113,7 +116,8 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
   // An empty shard is a clean no-op: a worker whose slice holds no host reports none, exit 0.
   const hosts = shardHosts(selectHosts(inv, o.limit), shard);
   const knownHosts = new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'));
-  const tty = o.progress ?? (process.stderr.isTTY === true && !process.env.CI);
+  // A Nagios/Icinga check shows stderr too: as a plugin, nothing there unless --verbose.
+  const tty = format === 'nagios' && !o.verbose ? 'quiet' : (o.progress ?? (process.stderr.isTTY === true && !process.env.CI));
   const since = parseSince(o.since);
   const history = o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
   const report = await withProgress(hosts, tty, (onEvent) =>
