@@ -4,6 +4,7 @@
 import pLimit from 'p-limit';
 import type { HostSpec } from '../inventory/types.js';
 import { scanFleet, type FleetOptions } from './fleet.js';
+import { queueOutputCap } from './host.js';
 import type { HostReport } from './types.js';
 
 export interface DeadlineScan {
@@ -27,7 +28,8 @@ export async function scanFleetUntil(hosts: HostSpec[], o: FleetOptions, deadlin
       limit(async () => {
         if (over || Date.now() >= deadlineAt) return;
         started.add(host.name);
-        const r = await scanFleet([host], { ...o, forks: 1 });
+        // One host per call, but its output cap is the whole pool's share.
+        const r = await scanFleet([host], { ...o, forks: 1, outputCapBytes: o.outputCapBytes ?? queueOutputCap(o.forks) });
         if (!over) done.set(host.name, r.hosts[0]!);
       }),
     ),

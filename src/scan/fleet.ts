@@ -4,13 +4,14 @@ import type { HostSpec } from '../inventory/types.js';
 import { printable } from '../text/printable.js';
 import { TransportError } from '../errors.js';
 import { transportFor, type ConnectSettings } from './connect.js';
-import { scanHost, type HostScanOptions } from './host.js';
+import { queueOutputCap, scanHost, type HostScanOptions } from './host.js';
 import { worstSeverity } from '../rules/types.js';
 import { HOST_STATUSES, type HostReport, type ScanReport, type ScanSummary } from './types.js';
 
 export type FleetEvent = { kind: 'host-start'; host: HostSpec } | { kind: 'host-done'; host: HostSpec; report: HostReport };
 
-export interface FleetOptions extends ConnectSettings, Pick<HostScanOptions, 'attribution' | 'since' | 'history' | 'onAccounts'> {
+export interface FleetOptions
+  extends ConnectSettings, Pick<HostScanOptions, 'attribution' | 'since' | 'history' | 'onAccounts' | 'outputCapBytes'> {
   forks: number;
   commandTimeoutMs: number;
   includeMessages: boolean;
@@ -61,6 +62,7 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
               history: o.history,
               onAccounts: o.onAccounts,
               deadlineMs: deadline,
+              outputCapBytes: o.outputCapBytes ?? queueOutputCap(o.forks),
             }),
             deadline,
             (): HostReport => ({

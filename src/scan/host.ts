@@ -41,6 +41,17 @@ export interface HostScanOptions {
   deadlineMs?: number;
   /** The log window's per-account totals, for a caller that keeps them (the report job's digest). */
   onAccounts?: (w: AccountWindow) => void;
+  /** Most bytes of queue output read from this host (the fleet scales it to --forks: queueOutputCap). */
+  outputCapBytes?: number;
+}
+
+const MiB = 1024 * 1024;
+/** What all hosts scanned at once may hold of queue output together; each gets its share, within bounds. */
+const OUTPUT_BUDGET = 2048 * MiB;
+
+/** The per-host queue output cap for `forks` hosts at once: 2 GiB shared, at least 16 MiB, at most 256 MiB. */
+export function queueOutputCap(forks: number): number {
+  return Math.min(256 * MiB, Math.max(16 * MiB, Math.floor(OUTPUT_BUDGET / Math.max(1, forks))));
 }
 
 /** What one host's log window showed per account; `days` the server-local days it covers, `today` last. */
@@ -276,9 +287,19 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     const attribution = opts.attribution !== false;
     const ctx = mtaHost(binary, host.vars);
     const plan = attribution ? adapter.attributedQueue(ctx) : adapter.queue(ctx);
-    const res = await transport.exec(plan.command, { timeoutMs: opts.commandTimeoutMs });
+    const cap = opts.outputCapBytes ?? queueOutputCap(1);
+    const res = await transport.exec(plan.command, { timeoutMs: opts.commandTimeoutMs, maxBytes: cap });
     const listing = plan.parse(res.stdout, res.stderr, res.code);
-    if (res.truncated) listing.warnings.push('output truncated at the size cap');
+    const cut: Finding[] = res.truncated
+      ? [
+          {
+            rule: 'queue-output',
+            severity: 'warning',
+            message: `queue output cut at ${Math.round(cap / MiB)} MiB (the per-host cap with this many hosts at once): the listing and attribution are from the part read (a lower bound); scan this host alone (-l HOST -f 1) to read all of it`,
+            evidence: { capBytes: cap },
+          },
+        ]
+      : [];
     if (listing.warnings.length) report.warnings = listing.warnings.slice(0, 50);
     if (listing.messages.length === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
       report.status = 'error';
@@ -290,7 +311,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     }
     report.queue = summarize(listing);
     if (opts.includeMessages) report.messages = listing.messages;
-    const findings: Finding[] = [];
+    const findings: Finding[] = [...cut];
     if (listing.reportedTotal !== null && listing.reportedTotal !== listing.messages.length)
       findings.push({
         rule: 'queue-count',
