@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostAddress, MAX_HOSTS, parseFleetBenchArgs, UsageError } from '../../src/bench/fleet/args.js';
 import { FIXTURE, spoolFilesFromDump } from '../../src/bench/fleet/fleet.js';
-import { parseProcStat, parseTimeOutput } from '../../src/bench/fleet/measure.js';
+import { parseProcStat, parsePss, parseTimeOutput } from '../../src/bench/fleet/measure.js';
 import { renderSshdConfig } from '../../src/bench/fleet/sshd-config.js';
+import { firstDifference } from '../../src/bench/fleet/tools.js';
 import { formatTable, median, summarizeRuns, type ToolRun } from '../../src/bench/fleet/stats.js';
 
 describe('bench:fleet arguments', () => {
@@ -89,6 +90,7 @@ describe('sshd_config', () => {
     pidFile: '/tmp/b/sshd/mx0009.pid',
     authorizedKeysFile: '/tmp/b/authorized_keys',
     stubBin: '/tmp/b/bin',
+    home: '/tmp/b/home',
   };
 
   it('own address and key, key-only root, no PAM, limits raised, stub PATH first, no forwarding', () => {
@@ -109,13 +111,16 @@ describe('sshd_config', () => {
       'AllowTcpForwarding no',
     ])
       expect(lines).toContain(l);
-    expect(lines.find((l) => l.startsWith('SetEnv '))).toMatch(/^SetEnv PATH=\/tmp\/b\/bin:\/usr\/local\/sbin:.*:\/bin LC_ALL=C$/);
+    expect(lines.find((l) => l.startsWith('SetEnv '))).toMatch(
+      /^SetEnv PATH=\/tmp\/b\/bin:\/usr\/local\/sbin:.*:\/bin LC_ALL=C HOME=\/tmp\/b\/home$/,
+    );
     expect(c).not.toMatch(/ForceCommand|Subsystem/);
   });
 
   it('refuses paths sshd_config would need quoted, and non-loopback addresses', () => {
     expect(() => renderSshdConfig({ ...base, stubBin: '/tmp/a b/bin' })).toThrow(/stub bin/);
     expect(() => renderSshdConfig({ ...base, pidFile: '/tmp/x"y' })).toThrow(/PidFile/);
+    expect(() => renderSshdConfig({ ...base, home: '/tmp/h LD_PRELOAD=/x.so' })).toThrow(/home/);
     expect(() => renderSshdConfig({ ...base, hostKeyPath: 'relative/key' })).toThrow(/HostKey/);
     expect(() => renderSshdConfig({ ...base, address: '10.0.0.1' })).toThrow(/not a loopback address/);
     expect(() => renderSshdConfig({ ...base, address: '127.0.1.9\nPermitRootLogin yes' })).toThrow(/not a loopback address/);
@@ -152,6 +157,11 @@ describe('measurement parsing', () => {
     expect(parseProcStat(1, 'garbage')).toBeNull();
   });
 
+  it('PSS from smaps_rollup, not Pss_Anon and friends', () => {
+    expect(parsePss('55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:  2048 kB\nPss:  1234 kB\nPss_Anon:  99 kB\n')).toBe(1234);
+    expect(parsePss('Rss: 1 kB\n')).toBeNull();
+  });
+
   it("GNU time's line, after what the command wrote; a wrong line is an error", () => {
     expect(parseTimeOutput('Command exited with non-zero status 2\n17.61 8.02 1.90 210344 2\n')).toEqual({
       wallS: 17.61,
@@ -164,6 +174,14 @@ describe('measurement parsing', () => {
   });
 });
 
+describe('output comparison', () => {
+  it('names the first line that differs, a missing line as (end)', () => {
+    expect(firstDifference('339\na\nb', '339\na\nb')).toBe('identical');
+    expect(firstDifference('339\na\nX', '339\na\nb')).toBe('line 3: got "X", expected "b"');
+    expect(firstDifference('339\na', '339\na\nb')).toBe('line 3: got "(end)", expected "b"');
+  });
+});
+
 describe('medians and the table', () => {
   const run = (tool: ToolRun['tool'], round: number, wallS: number, cpuS: number, complete = 10): ToolRun => ({
     tool,
@@ -173,7 +191,7 @@ describe('medians and the table', () => {
     userS: cpuS,
     sysS: 0,
     maxRssMb: 100 * (tool === 'mailsweep' ? 2 : 1),
-    treeRssMb: 150,
+    treePssMb: 150,
     sshdCpuS: 4,
     hostsComplete: complete,
     hosts: 10,
@@ -204,7 +222,7 @@ describe('medians and the table', () => {
       ['pssh', 10, 9, 10],
     ]);
     const t = formatTable(s, { pssh: 'parallel-ssh' }).split('\n');
-    expect(t[0]).toBe('|  | wall | client CPU | peak RSS (largest process) | peak RSS (tree, sampled) | fleet sshd CPU | hosts complete |');
+    expect(t[0]).toBe('|  | wall | client CPU | peak RSS (largest process) | peak PSS (tree, sampled) | fleet sshd CPU | hosts complete |');
     expect(t[2]).toBe('| mailsweep | 12.0 s | 5.00 s | 200 MB | 150 MB | 4.00 s | 9/10 |');
     expect(t[3]).toBe('| parallel-ssh | 10.0 s | 9.00 s | 100 MB | 150 MB | 4.00 s | 10/10 |');
     expect(t[4]).toBe('| mailsweep / pssh | 1.20× | 0.56× | 2.00× | 1.00× | 1.00× |  |');

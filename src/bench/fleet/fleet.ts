@@ -2,7 +2,7 @@
 // (cached), key-only root login, and a PATH whose `exim` answers from a recorded real server
 // (test/fixtures/lab/bookworm-exim). Every sshd is started here and stopped here, by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,35 @@ async function stubsFor(dir: string, attribution: boolean): Promise<string> {
   return writeStubs(dir, tools);
 }
 
+/** Every sshd this process started and that has not exited: a signal mid-start stops them too. */
+const started = new Set<ChildProcess>();
+
+/** SIGTERM each by PID, SIGKILL after 5 s. */
+async function stopSshd(children: readonly ChildProcess[]): Promise<void> {
+  const live = children.filter((c) => c.exitCode === null && c.signalCode === null);
+  await Promise.all(
+    live.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            c.kill('SIGKILL');
+            resolve();
+          }, 5_000);
+          c.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+/** Stop every sshd started here, whether or not its fleet finished starting. */
+export function stopAllSshd(): Promise<void> {
+  return stopSshd([...started]);
+}
+
 /** Resolves when addr:port answers with an SSH banner; rejects after `ms`. */
 function waitForBanner(address: string, port: number, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -144,6 +173,9 @@ export async function startBenchFleet(o: {
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, `${clientPub}\n`, { mode: 0o600 });
   const stubBin = await stubsFor(dir, o.attribution);
+  const home = join(dir, 'home');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  if (existsSync('/etc/skel/.bashrc')) copyFileSync('/etc/skel/.bashrc', join(home, '.bashrc'));
 
   const names: string[] = [];
   const addresses: string[] = [];
@@ -187,25 +219,7 @@ export async function startBenchFleet(o: {
   const sshdDir = join(dir, 'sshd');
   mkdirSync(sshdDir, { recursive: true });
   const children: ChildProcess[] = [];
-  const stop = async () => {
-    const live = children.filter((c) => c.exitCode === null && c.signalCode === null);
-    await Promise.all(
-      live.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            const t = setTimeout(() => {
-              c.kill('SIGKILL');
-              resolve();
-            }, 5_000);
-            c.once('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
-  };
+  const stop = () => stopSshd(children);
   try {
     for (let i = 0; i < o.hosts; i++) {
       const conf = join(sshdDir, `${names[i]}.conf`);
@@ -218,11 +232,14 @@ export async function startBenchFleet(o: {
           pidFile: join(sshdDir, `${names[i]}.pid`),
           authorizedKeysFile: authorizedKeys,
           stubBin,
+          home,
         }),
       );
       const c = spawn(SSHD, ['-D', '-f', conf, '-E', join(sshdDir, `${names[i]}.log`)], { stdio: 'ignore' });
       c.on('error', () => {});
       children.push(c);
+      started.add(c);
+      c.once('exit', () => started.delete(c));
     }
     for (let i = 0; i < o.hosts; i += 50) await Promise.all(addresses.slice(i, i + 50).map((a) => waitForBanner(a, port, 20_000)));
   } catch (e) {

@@ -9,8 +9,8 @@ import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FLEET_USAGE, parseFleetBenchArgs, UsageError, type FleetBenchArgs, type FleetTool } from './args.js';
-import { SSHD, startBenchFleet, type BenchFleet } from './fleet.js';
-import { GNU_TIME, runMeasured, sshdBusy, sshdCpuSeconds } from './measure.js';
+import { SSHD, startBenchFleet, stopAllSshd, type BenchFleet } from './fleet.js';
+import { GNU_TIME, runMeasured, sshdBusy, sshdCpuSeconds, stopRunning } from './measure.js';
 import { formatTable, summarizeRuns, type ToolRun } from './stats.js';
 import { invocation, verifyAnsible, verifyMailsweep, verifyPssh, type Verdict } from './tools.js';
 
@@ -78,7 +78,7 @@ async function runOnce(tool: FleetTool, round: number, f: BenchFleet, a: FleetBe
     userS: m.userS,
     sysS: m.sysS,
     maxRssMb: m.maxRssKb / 1024,
-    treeRssMb: m.treeRssPeakBytes / 2 ** 20,
+    treePssMb: m.treePssPeakBytes / 2 ** 20,
     sshdCpuS: after - before,
     hostsComplete: v.complete,
     hosts: f.names.length,
@@ -130,16 +130,19 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'mailsweep-bench-fleet-'));
   let fleet: BenchFleet | null = null;
   let stopping = false;
-  const cleanup = async () => {
-    if (fleet) await fleet.stop();
-    fleet = null;
-    if (a.keep) log(`kept ${dir}`);
-    else rmSync(dir, { recursive: true, force: true });
-  };
+  let cleaned: Promise<void> | null = null;
+  // Once, whoever asks first (the end of the run, an error, a signal); the others wait for it.
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      stopRunning();
+      await stopAllSshd();
+      if (a.keep) log(`kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
+    })());
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log(`${sig}: stopping the fleet`);
+    log(`${sig}: stopping the tool run and the fleet`);
     void cleanup().finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
@@ -161,7 +164,7 @@ async function main(): Promise<number> {
         const r = await runOnce(tool, round, fleet, a);
         runs.push(r);
         log(
-          `round ${round} ${tool.padEnd(9)} wall ${r.wallS.toFixed(2)} s  cpu ${r.cpuS.toFixed(2)} s  rss ${r.maxRssMb.toFixed(0)}/${r.treeRssMb.toFixed(0)} MB  sshd ${r.sshdCpuS.toFixed(2)} s  ${r.hostsComplete}/${r.hosts} complete  exit ${r.exitCode}`,
+          `round ${round} ${tool.padEnd(9)} wall ${r.wallS.toFixed(2)} s  cpu ${r.cpuS.toFixed(2)} s  rss ${r.maxRssMb.toFixed(0)} MB pss ${r.treePssMb.toFixed(0)} MB  sshd ${r.sshdCpuS.toFixed(2)} s  ${r.hostsComplete}/${r.hosts} complete  exit ${r.exitCode}`,
         );
         for (const f of r.failures) log(`  incomplete: ${f}`);
       }
@@ -180,8 +183,13 @@ async function main(): Promise<number> {
       return 1;
     }
     return 0;
+  } catch (e) {
+    // A run cut short by the signal fails on its way out: the signal's exit (130) is the answer.
+    if (!stopping) throw e;
+    await cleanup();
+    return 130;
   } finally {
-    if (!stopping) await cleanup();
+    await cleanup();
   }
 }
 

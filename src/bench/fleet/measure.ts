@@ -1,6 +1,6 @@
 // Measuring a tool run from outside: GNU time for wall, CPU and max RSS of the whole waited-for
 // process tree (pssh and ansible fork an ssh per host: getrusage(RUSAGE_CHILDREN) counts them),
-// a /proc sampler for the tree's summed RSS, and the fleet's sshd CPU from /proc before and after.
+// a /proc sampler for the tree's summed PSS, and the fleet's sshd CPU from /proc before and after.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 
@@ -74,13 +74,28 @@ export function sshdBusy(listeners: readonly number[]): boolean {
   return tree(listeners, allProcs()).length > listeners.length;
 }
 
+/** `Pss:` of /proc/PID/smaps_rollup in kB: forks sharing pages (ansible's) are not counted twice. */
+export function parsePss(smapsRollup: string): number | null {
+  const m = /^Pss:\s+(\d+) kB$/m.exec(smapsRollup);
+  return m ? Number(m[1]) : null;
+}
+
+function pssBytes(p: ProcStat): number {
+  try {
+    return (parsePss(readFileSync(`/proc/${p.pid}/smaps_rollup`, 'utf8')) ?? p.rssBytes / 1024) * 1024;
+  } catch {
+    return 0; // gone since the scan
+  }
+}
+
 export interface Measured {
   exitCode: number | null;
   wallS: number;
   userS: number;
   sysS: number;
   maxRssKb: number;
-  treeRssPeakBytes: number;
+  /** Peak of the tree's summed PSS, sampled. */
+  treePssPeakBytes: number;
 }
 
 /** Parse GNU time's `-f '%e %U %S %M %x'` line (its last line: the command may have written above it). */
@@ -91,7 +106,23 @@ export function parseTimeOutput(text: string): { wallS: number; userS: number; s
   return { wallS: Number(m[1]), userS: Number(m[2]), sysS: Number(m[3]), maxRssKb: Number(m[4]), exit: Number(m[5]) };
 }
 
-/** Run `cmd args` under GNU time, stdout/stderr to files, sampling the tree's RSS. */
+/** Process groups of the tool runs under way (each led by the GNU time we spawned). */
+const running = new Set<number>();
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Ctrl-C / SIGTERM: end the tool run under way, with every process it started. */
+export function stopRunning(): void {
+  for (const pid of running) killGroup(pid, 'SIGTERM');
+}
+
+/** Run `cmd args` under GNU time, stdout/stderr to files, sampling the tree's PSS. */
 export async function runMeasured(
   cmd: string,
   args: readonly string[],
@@ -103,17 +134,21 @@ export async function runMeasured(
   let timer: NodeJS.Timeout | undefined;
   try {
     const t0 = process.hrtime.bigint();
+    // Its own process group: stopRunning() ends the tool and all it forked (ssh per host) at once.
     const child = spawn(GNU_TIME, ['-f', '%e %U %S %M %x', '-o', opts.timeFile, '--', cmd, ...args], {
       env: opts.env,
       stdio: ['ignore', out, err],
+      detached: true,
     });
+    if (child.pid !== undefined) running.add(child.pid);
+    child.once('exit', () => child.pid !== undefined && running.delete(child.pid));
     const sample = () => {
       if (child.pid === undefined) return;
-      const rss = tree([child.pid], allProcs()).reduce((a, p) => a + p.rssBytes, 0);
-      if (rss > peak) peak = rss;
+      const pss = tree([child.pid], allProcs()).reduce((a, p) => a + pssBytes(p), 0);
+      if (pss > peak) peak = pss;
     };
     timer = setInterval(sample, opts.sampleMs ?? 250);
-    const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    const killer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), opts.timeoutMs);
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (c) => resolve(c));
@@ -121,7 +156,7 @@ export async function runMeasured(
     const wallNs = process.hrtime.bigint() - t0;
     const t = parseTimeOutput(readFileSync(opts.timeFile, 'utf8'));
     // GNU time's own wall has 10 ms resolution; ours includes its fork/exec (a few ms).
-    return { exitCode: code, wallS: Number(wallNs) / 1e9, userS: t.userS, sysS: t.sysS, maxRssKb: t.maxRssKb, treeRssPeakBytes: peak };
+    return { exitCode: code, wallS: Number(wallNs) / 1e9, userS: t.userS, sysS: t.sysS, maxRssKb: t.maxRssKb, treePssPeakBytes: peak };
   } finally {
     clearInterval(timer);
     closeSync(out);

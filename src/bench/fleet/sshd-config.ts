@@ -9,6 +9,11 @@ export interface SshdHostConfig {
   authorizedKeysFile: string;
   /** Prepended to the system PATH of every session (SetEnv: OpenSSH ≥ 8.7). */
   stubBin: string;
+  /**
+   * HOME of every session: a clean Debian root home (skel's .bashrc), not this machine's root's,
+   * whose dotfiles (bash sources ~/.bashrc under sshd) would be run by every session and measured.
+   */
+  home: string;
 }
 
 /** sshd_config has no quoting we want to rely on: paths are plain (mkdtemp and the cache dir are). */
@@ -41,7 +46,7 @@ export function renderSshdConfig(c: SshdHostConfig): string {
     'MaxStartups 10000:30:20000',
     'MaxSessions 1000',
     'LoginGraceTime 120',
-    `SetEnv PATH=${plain('stub bin', c.stubBin)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C`,
+    `SetEnv PATH=${plain('stub bin', c.stubBin)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=${plain('home', c.home)}`,
     // mailsweep's auth-policy probe (attribution) asks for a forward to port 25/587: refused here,
     // so it never reaches a real service of this machine.
     'AllowTcpForwarding no',

@@ -12,8 +12,8 @@ export interface ToolRun {
   sysS: number;
   /** ru_maxrss: the largest single process of the tree (for mailsweep: node itself). */
   maxRssMb: number;
-  /** Sum of RSS over the whole process tree, sampled every few hundred ms: the peak sample. */
-  treeRssMb: number;
+  /** Sum of PSS over the whole process tree, sampled every 250 ms: the peak sample. */
+  treePssMb: number;
   /** CPU of all the fleet's sshd processes and their children during the run. */
   sshdCpuS: number;
   hostsComplete: number;
@@ -27,7 +27,7 @@ export const METRICS = [
   { key: 'wallS', label: 'wall', unit: 's' },
   { key: 'cpuS', label: 'client CPU', unit: 's' },
   { key: 'maxRssMb', label: 'peak RSS (largest process)', unit: 'MB' },
-  { key: 'treeRssMb', label: 'peak RSS (tree, sampled)', unit: 'MB' },
+  { key: 'treePssMb', label: 'peak PSS (tree, sampled)', unit: 'MB' },
   { key: 'sshdCpuS', label: 'fleet sshd CPU', unit: 's' },
 ] as const satisfies readonly { key: keyof ToolRun; label: string; unit: string }[];
 

@@ -76,6 +76,15 @@ export function invocation(tool: FleetTool, f: BenchFleet, o: { forks: number; a
   };
 }
 
+/** Where two outputs part: line number and both lines (quoted), for a failure message. */
+export function firstDifference(got: string, want: string): string {
+  const g = got.split('\n');
+  const w = want.split('\n');
+  for (let i = 0; i < Math.max(g.length, w.length); i++)
+    if (g[i] !== w[i]) return `line ${i + 1}: got ${JSON.stringify(g[i] ?? '(end)')}, expected ${JSON.stringify(w[i] ?? '(end)')}`;
+  return 'identical';
+}
+
 function fail(v: Verdict, host: string, why: string): void {
   if (v.failures.length < MAX_FAILURES) v.failures.push(`${host}: ${printable(why.replace(/\s+/g, ' ').trim(), { max: 300 })}`);
 }
@@ -113,10 +122,11 @@ export function verifyPssh(outDir: string, f: BenchFleet): Verdict {
     const got = readFileSync(file, 'utf8');
     if (got !== f.expectedListing) {
       const err = [join(outDir, 'err', a), join(outDir, 'err', `${a}:${f.port}`)].find((p) => existsSync(p));
+      const errText = err ? `; stderr: ${readFileSync(err, 'utf8')}` : '';
       return fail(
         v,
         a,
-        `output ${got.length} bytes, expected ${f.expectedListing.length}${err ? `; stderr: ${readFileSync(err, 'utf8')}` : ''}`,
+        `output ${got.length} bytes, expected ${f.expectedListing.length}: ${firstDifference(got, f.expectedListing)}${errText}`,
       );
     }
     v.complete++;
@@ -143,9 +153,11 @@ export function verifyAnsible(outDir: string, f: BenchFleet): Verdict {
       continue;
     }
     if (h.rc !== 0) fail(v, name, `rc ${h.rc}${h.unreachable ? ' (unreachable)' : ''}: ${h.msg ?? ''}`);
-    else if ((h.stdout ?? '').replace(/\r\n/g, '\n').trimEnd() !== want)
-      fail(v, name, `rc 0 but stdout is ${h.stdout?.length ?? 0} bytes, not the listing`);
-    else v.complete++;
+    else {
+      const got = (h.stdout ?? '').replace(/\r\n/g, '\n').trimEnd();
+      if (got === want) v.complete++;
+      else fail(v, name, `rc 0 but stdout is ${h.stdout?.length ?? 0} bytes, not the listing: ${firstDifference(got, want)}`);
+    }
   }
   return v;
 }
