@@ -169,14 +169,18 @@ async function main(): Promise<number> {
         for (const f of r.failures) log(`  incomplete: ${f}`);
       }
     const summaries = summarizeRuns(runs);
+    // Another job on the machine moves every figure: the load says how much there was.
+    const loadEnd = loadavg().map((x) => Math.round(x * 100) / 100);
     const labels = Object.fromEntries(
       a.tools.map((t) => [t, invocation(t, fleet!, { forks: a.forks, attribution: a.attribution, outDir: dir }).label]),
     );
     process.stdout.write(
       `${a.hosts} real sshd on 127.0.x.y:${a.port}, forks ${a.forks}, medians of ${a.rounds} alternating rounds; ` +
-        `${info.nproc} × ${info.model}, ${info.memoryGiB} GiB; ${info.openssh}\n\n${formatTable(summaries, labels)}\n`,
+        `${info.nproc} × ${info.model}, ${info.memoryGiB} GiB, load ${info.loadAtStart[0]} at start, ${loadEnd[0]} at end; ${info.openssh}\n\n` +
+        `${formatTable(summaries, labels)}\n`,
     );
-    if (a.json) writeFileSync(a.json, JSON.stringify({ args: a, machine: info, runs, summaries }, null, 2) + '\n');
+    if (a.json)
+      writeFileSync(a.json, JSON.stringify({ args: a, machine: { ...info, loadAtEnd: loadEnd }, runs, summaries }, null, 2) + '\n');
     const incomplete = runs.filter((r) => r.hostsComplete !== r.hosts);
     if (incomplete.length > 0) {
       log(`${incomplete.length} run(s) did not get every host's output complete: the figures above are not comparable`);
