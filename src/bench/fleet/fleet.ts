@@ -135,7 +135,10 @@ function waitForBanner(address: string, port: number, ms: number): Promise<void>
     const attempt = () => {
       const s = connect({ host: address, port });
       let got = '';
+      let over = false; // an error and a timeout may both fire: one retry per attempt
       const retry = (why: string) => {
+        if (over) return;
+        over = true;
         s.destroy();
         if (Date.now() > deadline) reject(new Error(`sshd on ${address}:${port} did not answer within ${ms} ms (${why})`));
         else setTimeout(attempt, 100);
@@ -144,7 +147,8 @@ function waitForBanner(address: string, port: number, ms: number): Promise<void>
       s.on('error', (e) => retry(e.message));
       s.on('data', (d) => {
         got += d.toString('latin1');
-        if (got.startsWith('SSH-2.0-')) {
+        if (!over && got.startsWith('SSH-2.0-')) {
+          over = true;
           s.destroy();
           resolve();
         }
