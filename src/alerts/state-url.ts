@@ -1,0 +1,98 @@
+// A `--state postgres://user@host:port/db` value: parsed into connection settings, and shown
+// (errors, journals) only without its password. The password comes, in this order, from the URL
+// (accepted, never printed), $MAILSWEEP_PG_PASSWORD, the config's state_password_file, $PGPASSWORD.
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+
+export interface PgTarget {
+  /** The URL as it may be shown: no password. */
+  shown: string;
+  host: string;
+  port: number;
+  user?: string;
+  database?: string;
+  password?: string;
+  ssl?: boolean | { rejectUnauthorized: boolean };
+  connectTimeoutMs: number;
+}
+
+export const isServerUrl = (state: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(state);
+export const isPostgresUrl = (state: string): boolean => /^postgres(ql)?:\/\//i.test(state);
+
+/** The URL without a password (a URL that does not parse: scheme and host only, userinfo dropped). */
+export function redactStateUrl(state: string): string {
+  try {
+    const u = new URL(state);
+    if (u.password) u.password = '';
+    return u.toString().replace(/\/\/([^@/]*?):?@/, (_, user: string) => `//${user}@`);
+  } catch {
+    return state.replace(/\/\/[^@/]*@/, '//…@').replace(/[?#].*$/, '');
+  }
+}
+
+const QUERY = new Set(['host', 'port', 'sslmode', 'connect_timeout']);
+
+export function parsePostgresUrl(state: string, o: { env: NodeJS.ProcessEnv; passwordFile?: string | undefined }): PgTarget {
+  const shown = redactStateUrl(state);
+  const bad = (why: string) => new ConfigError(`--state ${shown}: ${why}`);
+  let u: URL;
+  try {
+    u = new URL(state);
+  } catch {
+    throw bad('not a valid URL (expected postgres://user@host:port/database)');
+  }
+  for (const k of u.searchParams.keys()) if (!QUERY.has(k)) throw bad(`unknown parameter "${k}" (known: ${[...QUERY].join(', ')})`);
+  const dec = (s: string, what: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw bad(`${what} is not valid percent-encoding`);
+    }
+  };
+  // A unix socket directory: ?host=/run/postgresql, or a percent-encoded path as the host.
+  const queryHost = u.searchParams.get('host');
+  const urlHost = dec(u.hostname, 'the host').replace(/^\[(.*)\]$/, '$1');
+  const host = queryHost ?? (urlHost || undefined);
+  if (!host) throw bad('no host (postgres://user@host:port/database, or ?host=/socket/dir)');
+  const portText = u.searchParams.get('port') ?? (u.port || '5432');
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`port must be 1–65535, got "${portText}"`);
+  const database = dec(u.pathname.replace(/^\//, ''), 'the database name');
+  if (database.includes('/')) throw bad('the path must be just the database name');
+  const timeoutText = u.searchParams.get('connect_timeout') ?? '10';
+  const timeout = Number(timeoutText);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600) throw bad(`connect_timeout must be 1–600 seconds, got "${timeoutText}"`);
+  const sslmode = u.searchParams.get('sslmode') ?? 'prefer-none';
+  const ssl: PgTarget['ssl'] =
+    sslmode === 'verify-full'
+      ? { rejectUnauthorized: true }
+      : sslmode === 'require'
+        ? { rejectUnauthorized: false }
+        : sslmode === 'disable' || sslmode === 'prefer-none'
+          ? false
+          : (() => {
+              throw bad(`sslmode must be disable, require or verify-full, got "${sslmode}"`);
+            })();
+
+  let password: string | undefined = u.password ? dec(u.password, 'the password') : undefined;
+  password ??= o.env.MAILSWEEP_PG_PASSWORD || undefined;
+  if (password === undefined && o.passwordFile) {
+    try {
+      password = readFileSync(o.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new ConfigError(`state_password_file ${o.passwordFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  password ??= o.env.PGPASSWORD || undefined;
+  const user = u.username ? dec(u.username, 'the user name') : o.env.PGUSER || undefined;
+  return {
+    shown,
+    host,
+    port,
+    ...(user ? { user } : {}),
+    ...(database ? { database } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(ssl ? { ssl } : {}),
+    connectTimeoutMs: timeout * 1000,
+  };
+}
