@@ -19,15 +19,16 @@ export interface PgTarget {
 export const isServerUrl = (state: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(state);
 export const isPostgresUrl = (state: string): boolean => /^postgres(ql)?:\/\//i.test(state);
 
+// libpq's URL form, split by hand: WHATWG URL refuses an empty host (a socket in ?host=) and a bad
+// port with one vague error, and would keep the password in what it prints.
+const URL_FORM = /^(postgres(?:ql)?):\/\/(?:([^@/?#]*)@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?(\/[^?#]*)?(?:\?([^#]*))?$/i;
+
 /** The URL without a password (a URL that does not parse: scheme and host only, userinfo dropped). */
 export function redactStateUrl(state: string): string {
-  try {
-    const u = new URL(state);
-    if (u.password) u.password = '';
-    return u.toString().replace(/\/\/([^@/]*?):?@/, (_, user: string) => `//${user}@`);
-  } catch {
-    return state.replace(/\/\/[^@/]*@/, '//…@').replace(/[?#].*$/, '');
-  }
+  const m = URL_FORM.exec(state);
+  if (!m) return state.replace(/\/\/[^@/]*@/, '//…@').replace(/[?#].*$/, '');
+  const user = m[2] === undefined ? '' : `${m[2].split(':')[0]}@`;
+  return `${m[1]}://${user}${m[3]}${m[4] !== undefined ? `:${m[4]}` : ''}${m[5] ?? ''}${m[6] !== undefined ? `?${m[6]}` : ''}`;
 }
 
 const QUERY = new Set(['host', 'port', 'sslmode', 'connect_timeout']);
@@ -35,34 +36,30 @@ const QUERY = new Set(['host', 'port', 'sslmode', 'connect_timeout']);
 export function parsePostgresUrl(state: string, o: { env: NodeJS.ProcessEnv; passwordFile?: string | undefined }): PgTarget {
   const shown = redactStateUrl(state);
   const bad = (why: string) => new ConfigError(`--state ${shown}: ${why}`);
-  let u: URL;
-  try {
-    u = new URL(state);
-  } catch {
-    throw bad('not a valid URL (expected postgres://user@host:port/database)');
-  }
-  for (const k of u.searchParams.keys()) if (!QUERY.has(k)) throw bad(`unknown parameter "${k}" (known: ${[...QUERY].join(', ')})`);
-  const dec = (s: string, what: string) => {
+  const m = URL_FORM.exec(state);
+  if (!m) throw bad('not a valid URL (expected postgres://user@host:port/database)');
+  const dec = (t: string, what: string) => {
     try {
-      return decodeURIComponent(s);
+      return decodeURIComponent(t);
     } catch {
       throw bad(`${what} is not valid percent-encoding`);
     }
   };
+  const query = new URLSearchParams(m[6] ?? '');
+  for (const k of query.keys()) if (!QUERY.has(k)) throw bad(`unknown parameter "${k}" (known: ${[...QUERY].join(', ')})`);
   // A unix socket directory: ?host=/run/postgresql, or a percent-encoded path as the host.
-  const queryHost = u.searchParams.get('host');
-  const urlHost = dec(u.hostname, 'the host').replace(/^\[(.*)\]$/, '$1');
-  const host = queryHost ?? (urlHost || undefined);
+  const urlHost = dec(m[3]!, 'the host').replace(/^\[(.*)\]$/, '$1');
+  const host = query.get('host') ?? (urlHost || undefined);
   if (!host) throw bad('no host (postgres://user@host:port/database, or ?host=/socket/dir)');
-  const portText = u.searchParams.get('port') ?? (u.port || '5432');
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`port must be 1–65535, got "${portText}"`);
-  const database = dec(u.pathname.replace(/^\//, ''), 'the database name');
+  const portText = query.get('port') ?? (m[4] || '5432');
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw bad(`port must be 1–65535, got "${portText}"`);
+  const database = dec((m[5] ?? '').replace(/^\//, ''), 'the database name');
   if (database.includes('/')) throw bad('the path must be just the database name');
-  const timeoutText = u.searchParams.get('connect_timeout') ?? '10';
+  const timeoutText = query.get('connect_timeout') ?? '10';
   const timeout = Number(timeoutText);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 600) throw bad(`connect_timeout must be 1–600 seconds, got "${timeoutText}"`);
-  const sslmode = u.searchParams.get('sslmode') ?? 'prefer-none';
+  const sslmode = query.get('sslmode') ?? 'prefer-none';
   const ssl: PgTarget['ssl'] =
     sslmode === 'verify-full'
       ? { rejectUnauthorized: true }
@@ -74,7 +71,8 @@ export function parsePostgresUrl(state: string, o: { env: NodeJS.ProcessEnv; pas
               throw bad(`sslmode must be disable, require or verify-full, got "${sslmode}"`);
             })();
 
-  let password: string | undefined = u.password ? dec(u.password, 'the password') : undefined;
+  const [userText, ...pw] = (m[2] ?? '').split(':');
+  let password: string | undefined = pw.length && pw.join(':') ? dec(pw.join(':'), 'the password') : undefined;
   password ??= o.env.MAILSWEEP_PG_PASSWORD || undefined;
   if (password === undefined && o.passwordFile) {
     try {
@@ -84,7 +82,7 @@ export function parsePostgresUrl(state: string, o: { env: NodeJS.ProcessEnv; pas
     }
   }
   password ??= o.env.PGPASSWORD || undefined;
-  const user = u.username ? dec(u.username, 'the user name') : o.env.PGUSER || undefined;
+  const user = userText ? dec(userText, 'the user name') : o.env.PGUSER || undefined;
   return {
     shown,
     host,
