@@ -558,7 +558,8 @@ export class PostgresReportStore extends PgQueries implements SharedStore {
         : {}),
       ...(target.ssl ? { ssl: target.ssl } : {}),
       connectionTimeoutMillis: target.connectTimeoutMs,
-      max: 4,
+      // Per controller: the shard lock, the alerting session, one for the rest. N controllers hold 3N.
+      max: 3,
       application_name: 'mailsweep',
       types,
     });

@@ -41,10 +41,15 @@ export interface SharedStore extends ReportStore {
 
 export const isShared = (s: ReportStore): s is SharedStore => (s as Partial<SharedStore>).shared === true;
 
-/** What a report needs of a host for the decision: the queue's messages are dropped (size, privacy). */
+/**
+ * What the decision needs of a host (the deciding controller holds the whole sweep's): no queued
+ * messages, log window or parser warnings; suspects only where a finding (a warning or critical, or one naming an account) may
+ * point at one. A quiet host is a few hundred bytes.
+ */
 export function sweepReport(h: HostReport): HostReport {
-  const { messages: _messages, ...rest } = h;
-  return rest;
+  const { messages: _m, log: _l, warnings: _w, suspects, ...rest } = h;
+  const alerting = h.findings.some((f) => f.severity !== 'info' || f.authId);
+  return alerting && suspects ? { ...rest, suspects } : rest;
 }
 
 /** The default sweep id: the UTC hour of the run's start (cron and systemd timers fire on the hour). */

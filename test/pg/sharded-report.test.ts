@@ -4,7 +4,7 @@
 // in different shards and the four finish at nearly the same moment. A shard that dies: its sweep
 // is decided by --finish-sweep with what is there.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -145,7 +145,10 @@ describe('four shards against one PostgreSQL = one controller against SQLite', (
     expect(labels('/pg-a')).toEqual(labels('/one'));
     expect(labels('/pg-b')).toEqual(labels('/one'));
     expect(new Set(labels('/pg-a')).size).toBe(labels('/pg-a').length);
-    console.log(`[timing] ${HOSTS} fake hosts: one controller ${oneMs} ms, 4 shards in parallel ${fourMs} ms`);
+    const c = await cluster.client('sweep');
+    const size = (await c.query<{ n: string }>("SELECT sum(length(reports)) AS n FROM sweep_shards WHERE sweep_id = 'S1'")).rows[0]!.n;
+    await c.end();
+    console.log(`[timing] ${HOSTS} fake hosts: one controller ${oneMs} ms, 4 shards in parallel ${fourMs} ms; sweep record ${size} bytes`);
   }, 600_000);
 
   it('the next sweep, again all four at once: nothing new, nothing sent twice', async () => {
@@ -170,6 +173,7 @@ describe('four shards against one PostgreSQL = one controller against SQLite', (
     for (const s of three) expect(s.stdout + s.stderr).toBe('');
     expect(labels('/pg-a').length).toBe(before);
     const fin = await report(['--state', pgState(), '--finish-sweep', 'S3', '--config', cfg, '--now', at]);
+    expect(fin.code).toBe(2);
     expect(fin.stderr).toBe(
       'mailsweep: sweep S3: decided without shard(s) 4 of 4: their hosts were not scanned, their incidents stay open\n',
     );
@@ -182,4 +186,19 @@ describe('four shards against one PostgreSQL = one controller against SQLite', (
     expect(again.stderr).toMatch(/sweep S3: nothing left to decide/);
     expect(http.at('/pg-a').length).toBe(before + repeats.length);
   }, 600_000);
+
+  it('the history and the HTML page read the shared state; --sweep without it is refused', async () => {
+    const page = join(dir, 'fleet.html');
+    const html = await exec(
+      process.execPath,
+      ['dist/cli.js', 'html', '--state', pgState(), '--no-history', '-o', page, '--now', '2026-11-30T16:00:00Z'],
+      {
+        env: { ...process.env, PGPASSWORD: PASSWORD },
+      },
+    );
+    expect(html.stderr).toBe('');
+    expect(readFileSync(page, 'utf8')).toContain('mx1.dc1.example.net');
+    const bad = await report(['--state', join(dir, 'one.sqlite'), '--sweep', 'S9']);
+    expect(bad).toMatchObject({ code: 3, stderr: 'mailsweep: error: --sweep: only with a shared state (--state postgres://…)\n' });
+  }, 120_000);
 });
