@@ -68,10 +68,10 @@ export async function runDigest(o: ReportCliOptions, cfg: ReportConfig, now: num
   if (format === 'csv' && o.table === undefined && o.output === undefined)
     throw new ConfigError('--format csv writes one table: give --table NAME (stdout) or -o DIR (one file per table)');
 
-  const statePath = o.state ?? defaultReportStatePath(io.env);
+  const statePath = o.state ?? cfg.state ?? defaultReportStatePath(io.env);
   if (!isServerUrl(statePath) && !existsSync(statePath))
     throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
-  const store = await openReportStore(statePath, { env: io.env });
+  const store = await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
   try {
     const d = await buildDigest(store, kind, lastDay, now);
     if (format === 'csv') {

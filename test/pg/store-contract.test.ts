@@ -327,6 +327,21 @@ describe('PostgreSQL store', () => {
     await s.close();
   });
 
+  it('one run per shard: a second controller cannot take a shard while the first holds it; its end frees it', async () => {
+    const url = await freshUrl();
+    const [a, b] = (await Promise.all([openReportStore(url, { env }), openReportStore(url, { env })])) as SharedStore[];
+    expect(await a!.tryShardLock('2/4')).toBe(true);
+    expect(await b!.tryShardLock('2/4')).toBe(false);
+    expect(await b!.tryShardLock('3/4')).toBe(true);
+    await a!.close();
+    // The server drops the lock when it has ended the session: a moment after the client hung up.
+    const c = (await openReportStore(url, { env })) as SharedStore;
+    let freed = false;
+    for (let i = 0; i < 50 && !(freed = await c.tryShardLock('2/4')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(freed).toBe(true);
+    await Promise.all([b!.close(), c.close()]);
+  });
+
   it('a PostgresReportStore is what a postgres:// or postgresql:// state opens', async () => {
     await cluster.createDb('scheme');
     const s = await openReportStore(cluster.url('scheme').replace('postgres://', 'postgresql://'), { env });
