@@ -198,6 +198,12 @@ describe('four shards against one PostgreSQL = one controller against SQLite', (
     );
     expect(html.stderr).toBe('');
     expect(readFileSync(page, 'utf8')).toContain('mx1.dc1.example.net');
+    const down = await report(['--shard', '1/4', '--state', pgState().replace(/:\d+\//, ':1/')], { PGPASSWORD: 'not-this-one-4242' });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(
+      /^mailsweep: error: report state postgres:\/\/mailsweep@127\.0\.0\.1:1\/sweep: database unreachable: .*ECONNREFUSED.*\n$/,
+    );
+    expect(down.stderr).not.toContain('not-this-one-4242');
     const bad = await report(['--state', join(dir, 'one.sqlite'), '--sweep', 'S9']);
     expect(bad).toMatchObject({ code: 3, stderr: 'mailsweep: error: --sweep: only with a shared state (--state postgres://…)\n' });
   }, 120_000);
