@@ -418,6 +418,8 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
           }
           return out;
         });
+        // Only a decider sends (and retries what is pending): the others leave the lock at once.
+        if (!decided.length) return { decided, errors: {}, sent: new Map<number, string[]>() };
         return { decided, ...(await flush(s, cfg.channels, now, io)) };
       });
       notices = r.decided.flatMap((d) => d.notices);
