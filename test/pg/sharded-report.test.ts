@@ -187,6 +187,32 @@ describe('four shards against one PostgreSQL = one controller against SQLite', (
     expect(http.at('/pg-a').length).toBe(before + repeats.length);
   }, 600_000);
 
+  it('a channel down during the decision: its notices are kept and sent once by the next decider', async () => {
+    const cfg = join(dir, 'pg.yaml');
+    const run = (sweep: string, at: string) =>
+      Promise.all(
+        [1, 2, 3, 4].map((k) => report(['--shard', `${k}/4`, '--state', pgState(), '--sweep', sweep, '--config', cfg, '--now', at])),
+      );
+    http.failing.add('/pg-b');
+    const a0 = http.at('/pg-a').length;
+    const down = await run('S4', '2026-11-30T20:00:00Z'); // past repeat_interval again: all due
+    http.failing.clear();
+    const due = http.at('/pg-a').length - a0;
+    expect(due).toBeGreaterThanOrEqual(1);
+    expect(down.filter((r) => /channel hook2 failed/.test(r.stderr)).length).toBe(1);
+    const pg = await openReportStore(pgState(), { env: { PGPASSWORD: PASSWORD } });
+    expect((await pg.pending('hook2')).length).toBe(due);
+    const b0 = http.at('/pg-b').length;
+    const next = await run('S5', '2026-11-30T20:05:00Z'); // nothing new: only the retry
+    for (const r of next) expect(r.stderr).toBe('');
+    const retried = http.at('/pg-b').slice(b0);
+    expect(retried.length).toBe(due);
+    expect(new Set(retried.map((r) => JSON.stringify(r.body.commonLabels))).size).toBe(due);
+    expect(await pg.pending()).toEqual([]);
+    expect(http.at('/pg-a').length).toBe(a0 + due);
+    await pg.close();
+  }, 600_000);
+
   it('the history and the HTML page read the shared state; --sweep without it is refused', async () => {
     const page = join(dir, 'fleet.html');
     const html = await exec(
