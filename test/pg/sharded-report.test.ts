@@ -4,7 +4,7 @@
 // in different shards and the four finish at nearly the same moment. A shard that dies: its sweep
 // is decided by --finish-sweep with what is there.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,6 +53,7 @@ afterAll(async () => {
   await fleet?.close();
   await http?.close();
   await cluster?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
 function config(file: string, paths: string[]): string {

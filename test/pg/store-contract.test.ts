@@ -1,7 +1,7 @@
 // The ReportStore contract, one table of cases run against both stores: SQLite (a temp file) and
 // PostgreSQL (a real server: a throwaway cluster of this file, cluster.ts). Then what only the
 // shared store has: concurrent writers, the sweep rounds, migrations and URL errors.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,12 +19,14 @@ const DAY = 86_400_000;
 const env = { PGPASSWORD: PASSWORD };
 let cluster: PgCluster;
 let dbs = 0;
+const tmp = mkdtempSync(join(tmpdir(), 'ms-contract-'));
 
 beforeAll(async () => {
   cluster = await startCluster();
 }, 120_000);
 afterAll(async () => {
   await cluster?.stop();
+  rmSync(tmp, { recursive: true, force: true });
 }, 60_000);
 
 async function freshUrl(): Promise<string> {
@@ -35,7 +37,7 @@ async function freshUrl(): Promise<string> {
 const freshPg = async (): Promise<ReportStore> => openReportStore(await freshUrl(), { env });
 
 const STORES: [string, () => Promise<ReportStore>][] = [
-  ['sqlite', async () => new SqliteReportStore(join(mkdtempSync(join(tmpdir(), 'ms-contract-')), 'r.sqlite'))],
+  ['sqlite', async () => new SqliteReportStore(join(mkdtempSync(join(tmp, 'sqlite-')), 'r.sqlite'))],
   ['postgres', freshPg],
 ];
 
@@ -367,7 +369,7 @@ describe('--state URLs', () => {
     expect(withPw.shown).toBe('postgres://ms@db.example.net/ms');
     expect(p('postgres://ms@h/ms', { MAILSWEEP_PG_PASSWORD: 'a', PGPASSWORD: 'b' }).password).toBe('a');
     expect(p('postgres://ms@h/ms', { PGPASSWORD: 'b' }).password).toBe('b');
-    const dir = mkdtempSync(join(tmpdir(), 'ms-pw-'));
+    const dir = mkdtempSync(join(tmp, 'pw-'));
     const file = join(dir, 'pw');
     writeFileSync(file, 's3cret\n');
     expect(p('postgres://ms@h/ms', { PGPASSWORD: 'b' }, file).password).toBe('s3cret');
