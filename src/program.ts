@@ -74,7 +74,15 @@ export function buildProgram(): Command {
       '--config <file>',
       'report config: repeat_interval, send_resolved, channels, auto_contain (default $MAILSWEEP_REPORT_CONFIG; none: notices go to stdout)',
     )
-    .option('--state <file>', 'report state, SQLite (default ~/.local/state/mailsweep/report.sqlite, $MAILSWEEP_REPORT_STATE)')
+    .option(
+      '--state <file|url>',
+      'report state: a SQLite file (default ~/.local/state/mailsweep/report.sqlite, $MAILSWEEP_REPORT_STATE) or postgres://user@host:port/db shared by several controllers',
+    )
+    .option(
+      '--sweep <id>',
+      'with a postgres:// state: the sweep this shard belongs to ($MAILSWEEP_SWEEP; default the UTC hour, e.g. 2026-11-30T11Z)',
+    )
+    .option('--finish-sweep <id>', 'postgres:// state, no scan: decide and send a sweep now with the shards that recorded (one died)')
     .option('--runs-dir <dir>', "auto_contain: the containment runs' journals (default: auto_contain.runs_dir, then as for contain)")
     .option('--no-auto-contain', "this run: the config's auto_contain only alerts, contains nothing")
     .option('--shard <K/N>', 'scan only shard K of N of the selected hosts ($MAILSWEEP_SHARD; JOB_COMPLETION_INDEX + MAILSWEEP_SHARDS)')
@@ -111,7 +119,7 @@ export function buildProgram(): Command {
       'write the self-contained HTML report (incidents, hosts, queue and per-account charts) from what `report` recorded; no scan',
     )
     .option('-o, --output <file>', 'the HTML file (default: stdout)')
-    .option('--state <file>', 'report state written by `mailsweep report` (default as for report)')
+    .option('--state <file|url>', 'report state written by `mailsweep report`: SQLite file or postgres:// URL (default as for report)')
     .option('--history <file>', 'baseline history SQLite file (as for scan)')
     .option('--no-history', 'leave out the per-account charts')
     .option('--days <n>', 'days the charts cover (default 14)')
@@ -130,7 +138,7 @@ export function buildProgram(): Command {
     .command('history')
     .description('per-day trend from the report state (sends, queue, findings) for the fleet, one host or one account')
     .argument('[subject]', 'a host name or an account (auth id); none: the whole fleet')
-    .option('--state <file>', 'report state, SQLite (as for report)')
+    .option('--state <file|url>', 'report state: SQLite file or postgres:// URL (as for report)')
     .option('--days <n>', 'days to show, ending today (default 14)')
     .option('--format <format>', 'table (default) | json')
     .addOption(new Option('--now <iso-time>', 'tests only: the clock ($MAILSWEEP_NOW)').hideHelp())

@@ -2,6 +2,7 @@
 // zod; every error names file:line and the field. Secrets are never written here: a channel names
 // an environment variable (`*_env`) or a file (`*_file`) and the value is read when sending.
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -92,6 +93,10 @@ const configSchema = z
     send_resolved: z.boolean().default(true),
     /** Retention of runs, resolved incidents and delivered notices (--keep wins). */
     keep: duration().optional(),
+    /** The report state (--state wins): a SQLite path or postgres://user@host:port/db (no password in it). */
+    state: z.string().min(1).optional(),
+    /** The PostgreSQL password, read from this file ($MAILSWEEP_PG_PASSWORD wins). */
+    state_password_file: z.string().min(1).optional(),
     channels: z.record(name, channel).default({}),
     /** Opt-in: contain an account the run finds hijacked (contain-policy.ts). */
     auto_contain: AutoContainSchema.optional(),
@@ -108,6 +113,8 @@ export interface ReportConfig {
   repeatIntervalMs: number;
   sendResolved: boolean;
   keepMs?: number;
+  state?: string;
+  statePasswordFile?: string;
   channels: ChannelConfig[];
   /** Absent: the report never contains anything. */
   autoContain?: ContainPolicy;
@@ -205,6 +212,8 @@ export function parseReportConfig(text: string, file: string): ReportConfig {
     repeatIntervalMs: c.repeat_interval,
     sendResolved: c.send_resolved,
     ...(c.keep !== undefined ? { keepMs: c.keep } : {}),
+    ...(c.state !== undefined ? { state: c.state } : {}),
+    ...(c.state_password_file !== undefined ? { statePasswordFile: resolve(dirname(file), c.state_password_file) } : {}),
     channels,
     ...(c.auto_contain ? { autoContain: containPolicy(c.auto_contain) } : {}),
   };

@@ -346,12 +346,3 @@ export class SqliteReportStore implements ReportStore {
     ).map(toRun);
   }
 }
-
-/** The store for a --state value: a file path (SQLite). URLs are for server databases, not built yet. */
-export function openReportStore(state: string): ReportStore {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(state))
-    throw new ConfigError(
-      `--state ${state.replace(/\/\/[^@/]*@/, '//…@')}: only a SQLite file path is supported in this version (server databases come later)`,
-    );
-  return new SqliteReportStore(state);
-}

@@ -1,6 +1,6 @@
 // What `mailsweep report` keeps between runs, behind one small interface: SQLite is the embedded
-// default (sqlite-store.ts); a server database (several controllers) can implement the same methods.
-// Every method is async so such an implementation fits without changing callers.
+// default (sqlite-store.ts); PostgreSQL (postgres-store.ts) is shared by several controllers and
+// adds the sweep (sweep.ts). open-store.ts picks one from --state. Every method is async.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Severity } from '../rules/types.js';

@@ -2,7 +2,8 @@
 // no lock (SQLite readers do not wait for the hourly run). Exit 0 printed, 3 could not.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openReportStore } from '../alerts/sqlite-store.js';
+import { openReportStore } from '../alerts/open-store.js';
+import { isServerUrl } from '../alerts/state-url.js';
 import { defaultReportStatePath } from '../alerts/store.js';
 import { sendMailVia } from '../alerts/channels.js';
 import type { ReportConfig } from '../alerts/config.js';
@@ -67,10 +68,10 @@ export async function runDigest(o: ReportCliOptions, cfg: ReportConfig, now: num
   if (format === 'csv' && o.table === undefined && o.output === undefined)
     throw new ConfigError('--format csv writes one table: give --table NAME (stdout) or -o DIR (one file per table)');
 
-  const statePath = o.state ?? defaultReportStatePath(io.env);
-  if (!existsSync(statePath))
+  const statePath = o.state ?? cfg.state ?? defaultReportStatePath(io.env);
+  if (!isServerUrl(statePath) && !existsSync(statePath))
     throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
-  const store = openReportStore(statePath);
+  const store = await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
   try {
     const d = await buildDigest(store, kind, lastDay, now);
     if (format === 'csv') {

@@ -1,7 +1,8 @@
 // `mailsweep history [HOST|ACCOUNT]`: the trend the report runs recorded. Exit 0 printed, 3 could not
 // (no state yet, bad flag, no such host or account in the period).
 import { existsSync } from 'node:fs';
-import { openReportStore } from '../alerts/sqlite-store.js';
+import { openReportStore } from '../alerts/open-store.js';
+import { isServerUrl } from '../alerts/state-url.js';
 import { defaultReportStatePath } from '../alerts/store.js';
 import { buildHistory, renderHistoryJson, renderHistoryTable } from '../digest/history.js';
 import { ConfigError } from '../errors.js';
@@ -27,9 +28,9 @@ export async function runHistory(subject: string | undefined, o: HistoryCliOptio
   const now = nowText ? Date.parse(nowText) : Date.now();
   if (Number.isNaN(now)) throw new ConfigError(`--now / MAILSWEEP_NOW: expected an ISO date and time, got "${nowText}"`);
   const statePath = o.state ?? defaultReportStatePath(io.env);
-  if (!existsSync(statePath))
+  if (!isServerUrl(statePath) && !existsSync(statePath))
     throw new ConfigError(`report state ${statePath} does not exist yet: run \`mailsweep report\` first (or give --state)`);
-  const store = openReportStore(statePath);
+  const store = await openReportStore(statePath, { env: io.env });
   try {
     const v = await buildHistory(store, subject, days, now);
     if (!v)

@@ -2,7 +2,8 @@
 // (cheap enough to run from a web server's cron, or by hand). `report --html FILE` writes the same
 // page at the end of each run.
 import { existsSync, readFileSync } from 'node:fs';
-import { openReportStore } from '../alerts/sqlite-store.js';
+import { openReportStore } from '../alerts/open-store.js';
+import { isServerUrl } from '../alerts/state-url.js';
 import { defaultReportStatePath, type ReportStore } from '../alerts/store.js';
 import { writeAtomically } from '../files/write-atomically.js';
 import { ConfigError } from '../errors.js';
@@ -69,9 +70,10 @@ export async function runHtml(o: HtmlCliOptions, io: HtmlIo): Promise<number> {
   if (Number.isNaN(now)) throw new ConfigError(`--now / MAILSWEEP_NOW: expected an ISO date and time, got "${nowText}"`);
   const statePath = o.state ?? defaultReportStatePath(io.env);
   // Reading must not create an empty state file where the admin mistyped a path.
-  if (!existsSync(statePath)) throw new ConfigError(`--state ${statePath}: no such file (run \`mailsweep report\` first, or give --state)`);
+  if (!isServerUrl(statePath) && !existsSync(statePath))
+    throw new ConfigError(`--state ${statePath}: no such file (run \`mailsweep report\` first, or give --state)`);
   const historyPath = o.history === false ? undefined : (o.history ?? defaultHistoryPath());
-  const store = openReportStore(statePath);
+  const store = await openReportStore(statePath, { env: io.env });
   let history: HistoryStore | undefined;
   try {
     // A missing history is not an error: the page says there is none.

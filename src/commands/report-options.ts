@@ -22,6 +22,10 @@ export interface ReportCliOptions {
   autoContain?: boolean;
   /** Scan only shard K/N of the selected hosts. */
   shard?: string;
+  /** Shared (postgres://) state: the sweep id this shard's run belongs to. */
+  sweep?: string;
+  /** Shared state, no scan: decide this sweep now with what is recorded. */
+  finishSweep?: string;
   /** No scan: alert on these scan reports (merged). */
   fromScan?: string[];
   deadline?: string;

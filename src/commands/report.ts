@@ -12,7 +12,9 @@ import { accountKey, decide, exitCodeFor, findingRows, type Decision } from '../
 import { eligible, type ContainPolicy } from '../alerts/contain-policy.js';
 import { acquireRunLock, type RunLock } from '../alerts/lock.js';
 import { containmentLines, textBody, title } from '../alerts/render.js';
-import { openReportStore } from '../alerts/sqlite-store.js';
+import { openReportStore, shownState } from '../alerts/open-store.js';
+import { isPostgresUrl } from '../alerts/state-url.js';
+import { defaultSweep, isShared, sweepReport, type SharedStore, type SweepRound } from '../alerts/sweep.js';
 import {
   defaultReportStatePath,
   type ContainmentNote,
@@ -201,6 +203,65 @@ async function containAccounts(
   return notes;
 }
 
+/** Compare reports with the open incidents, write the incidents, queue the notices (no sending). */
+async function decideAndEnqueue(
+  store: ReportStore,
+  reports: HostReport[],
+  now: number,
+  cfg: ReportConfig,
+  o: ReportCliOptions,
+  hosts: HostSpec[],
+  deadlineAt: number,
+): Promise<{ notices: Notice[]; contained: ContainmentNote[] }> {
+  const openBefore = await store.openIncidents();
+  const decision = decide(reports, openBefore, now, { repeatIntervalMs: cfg.repeatIntervalMs }, o.inventory);
+  for (const inc of decision.create) {
+    const id = await store.createIncident(inc);
+    for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
+  }
+  for (const inc of decision.update) await store.updateIncident(inc);
+  const contained =
+    cfg.autoContain && o.autoContain !== false
+      ? await containAccounts(cfg.autoContain, reports, hosts, openBefore, decision, now, deadlineAt, o)
+      : [];
+  for (const n of decision.notices)
+    for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
+  return { notices: decision.notices, contained };
+}
+
+function warnMissing(round: SweepRound, io: ReportIo): void {
+  if (round.missing.length)
+    io.stderr(
+      `mailsweep: sweep ${printable(round.sweep)}: decided without shard(s) ${round.missing.join(', ')} of ${round.count}: their hosts were not scanned, their incidents stay open\n`,
+    );
+}
+
+/** `--finish-sweep ID`: no scan; decide what the sweep's shards recorded and send. */
+async function finishSweep(o: ReportCliOptions, cfg: ReportConfig, statePath: string, now: number, io: ReportIo): Promise<ReportOutcome> {
+  const sweep = o.finishSweep!;
+  const store = await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
+  try {
+    if (!isShared(store)) throw new ConfigError('--finish-sweep: only with a shared state (--state postgres://…)');
+    const hosts = o.inventory ? (await loadInventory(o.inventory)).hosts : [];
+    const r = await store.alerting(async (s) => {
+      const round = await s.transaction(async () => {
+        const claimed = await s.claimSweep(sweep, now);
+        if (!claimed) return null;
+        warnMissing(claimed, io);
+        return decideAndEnqueue(s, claimed.reports, now, cfg, o, hosts, now + 10 * 60_000);
+      });
+      return { round, ...(await flush(s, cfg.channels, now, io)) };
+    });
+    if (!r.round) io.stderr(`mailsweep: sweep ${printable(sweep)}: nothing left to decide (decided already, or never recorded)\n`);
+    const notices = r.round?.notices ?? [];
+    for (const n of notices) io.stdout(`${cfg.channels.length ? title(n) : textBody(n)}\n`);
+    for (const [name, why] of Object.entries(r.errors)) io.stderr(`mailsweep: channel ${name} failed: ${printable(why, { max: 500 })}\n`);
+    return { code: exitCodeFor(await store.openIncidents()), notices, unfinished: [], channelErrors: r.errors, scanned: false };
+  } finally {
+    await store.close();
+  }
+}
+
 export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): Promise<ReportOutcome> {
   const started = Date.now();
   const now = clock(o, io.env);
@@ -225,6 +286,8 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   const shard = resolveShard(o.shard, io.env);
   let given: ScanReport | undefined;
   let hosts: HostSpec[];
+  // auto_contain reaches any host of the sweep it decides, not only this shard's.
+  let allHosts: HostSpec[];
   if (o.fromScan?.length) {
     if (shard || o.limit !== undefined)
       throw new ConfigError('--from-scan: the reports name their hosts; --shard and --limit are for a scan');
@@ -238,8 +301,17 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
       );
     // The inventory is only needed for auto_contain (how to reach a host): -i when given.
     hosts = o.inventory ? (await loadInventory(o.inventory)).hosts : [];
-  } else hosts = shardHosts(selectHosts(await loadInventory(o.inventory ?? defaultInventory()), o.limit), shard);
-  const statePath = o.state ?? defaultReportStatePath(io.env);
+    allHosts = hosts;
+  } else {
+    allHosts = o.finishSweep !== undefined ? [] : selectHosts(await loadInventory(o.inventory ?? defaultInventory()), o.limit);
+    hosts = shardHosts(allHosts, shard);
+  }
+  const statePath = o.state ?? cfg.state ?? defaultReportStatePath(io.env);
+  const shared = isPostgresUrl(statePath);
+  const sweepId = o.sweep ?? io.env.MAILSWEEP_SWEEP ?? defaultSweep(now);
+  if (!shared && (o.sweep !== undefined || o.finishSweep !== undefined))
+    throw new ConfigError(`${o.sweep !== undefined ? '--sweep' : '--finish-sweep'}: only with a shared state (--state postgres://…)`);
+  if (o.finishSweep !== undefined) return finishSweep(o, cfg, statePath, now, io);
 
   if (o.prometheus !== undefined) {
     const dir = dirname(resolve(o.prometheus));
@@ -248,21 +320,35 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   }
 
   const deadlineAt = started + deadlineMs;
-  let lock: RunLock;
-  try {
-    lock = await acquireRunLock(`${statePath}.lock`, {
-      ...(o.wait ? { waitMs: Math.max(0, deadlineAt - Date.now()) } : {}),
-      now: new Date(now),
-    });
-  } catch (e) {
-    if (!(e instanceof ExitError)) throw e;
-    io.stderr(`mailsweep: ${(e as Error).message}\n`);
-    return { code: 3, notices: [], unfinished: [], channelErrors: {}, scanned: false };
-  }
+  let lock: RunLock | undefined;
   let store: ReportStore | undefined;
+  if (shared) {
+    // One run per shard at a time, across controllers: a session advisory lock in the database.
+    store = await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
+    const name = shard ? `${shard.index}/${shard.count}` : 'all';
+    let held = false;
+    while (!(held = await (store as SharedStore).tryShardLock(name)) && o.wait && Date.now() < deadlineAt)
+      await new Promise((r) => setTimeout(r, 2000));
+    if (!held) {
+      await store.close();
+      io.stderr(`mailsweep: another report run of shard ${name} holds ${shownState(statePath)}\n`);
+      return { code: 3, notices: [], unfinished: [], channelErrors: {}, scanned: false };
+    }
+  } else {
+    try {
+      lock = await acquireRunLock(`${statePath}.lock`, {
+        ...(o.wait ? { waitMs: Math.max(0, deadlineAt - Date.now()) } : {}),
+        now: new Date(now),
+      });
+    } catch (e) {
+      if (!(e instanceof ExitError)) throw e;
+      io.stderr(`mailsweep: ${(e as Error).message}\n`);
+      return { code: 3, notices: [], unfinished: [], channelErrors: {}, scanned: false };
+    }
+  }
   let history: HistoryStore | undefined;
   try {
-    store = openReportStore(statePath);
+    store ??= await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
     history = given || o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
     const runId = await store.beginRun(now);
     const windows: AccountWindow[] = [];
@@ -310,21 +396,36 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     await store.recordHosts(runId, rows);
     await store.recordFindings(runId, findingRows(scan.reports));
 
-    const openBefore = await store.openIncidents();
-    const decision = decide(scan.reports, openBefore, now, { repeatIntervalMs: cfg.repeatIntervalMs }, o.inventory);
-    for (const inc of decision.create) {
-      const id = await store.createIncident(inc);
-      for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
+    const alert = (s: ReportStore, reports: HostReport[], at: number) => decideAndEnqueue(s, reports, at, cfg, o, allHosts, deadlineAt);
+    let notices: Notice[] = [];
+    let contained: ContainmentNote[] = [];
+    let errors: Record<string, string> = {};
+    let sent = new Map<number, string[]>();
+    if (!isShared(store)) {
+      ({ notices, contained } = await alert(store, scan.reports, now));
+      ({ errors, sent } = await flush(store, cfg.channels, now, io));
+    } else {
+      // Several controllers: this shard's reports join the sweep; the run that completes a round
+      // decides it (and any sweep left incomplete by a dead shard) and sends, under one lock.
+      const reports = scan.reports.map(sweepReport);
+      const r = await store.alerting(async (s) => {
+        const decided = await s.transaction(async () => {
+          const rounds = await s.recordShard(sweepId, shard ?? { index: 1, count: 1 }, runId, now, reports, now);
+          const out: Awaited<ReturnType<typeof alert>>[] = [];
+          for (const round of rounds) {
+            warnMissing(round, io);
+            out.push(await alert(s, round.reports, round.sweep === sweepId ? now : round.at));
+          }
+          return out;
+        });
+        // Only a decider sends (and retries what is pending): the others leave the lock at once.
+        if (!decided.length) return { decided, errors: {}, sent: new Map<number, string[]>() };
+        return { decided, ...(await flush(s, cfg.channels, now, io)) };
+      });
+      notices = r.decided.flatMap((d) => d.notices);
+      contained = r.decided.flatMap((d) => d.contained);
+      ({ errors, sent } = r);
     }
-    for (const inc of decision.update) await store.updateIncident(inc);
-    const contained =
-      cfg.autoContain && o.autoContain !== false
-        ? await containAccounts(cfg.autoContain, scan.reports, hosts, openBefore, decision, now, deadlineAt, o)
-        : [];
-    for (const n of decision.notices)
-      for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
-
-    const { errors, sent } = await flush(store, cfg.channels, now, io);
     await store.prune(now - keepMs);
     const open = await store.openIncidents();
     const code = exitCodeFor(open);
@@ -370,10 +471,10 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     }
 
     // Output only when there is something to say: cron mails whatever is printed.
-    if (!cfg.channels.length) for (const n of decision.notices) io.stdout(`${textBody(n)}\n`);
-    else if (decision.notices.length) {
+    if (!cfg.channels.length) for (const n of notices) io.stdout(`${textBody(n)}\n`);
+    else if (notices.length) {
       const delivered = new Set([...sent.values()].flat());
-      for (const n of decision.notices) io.stdout(`${title(n)}\n`);
+      for (const n of notices) io.stdout(`${title(n)}\n`);
       if (delivered.size) io.stdout(`sent to: ${[...delivered].join(', ')}\n`);
       for (const c of contained.filter((x) => x.outcome === 'contained')) io.stdout(`auto_contain: ${containmentLines(c).join('\n')}\n`);
     }
@@ -393,10 +494,10 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
         `mailsweep: run deadline (${formatDuration(deadlineMs)}) reached: ${names.length} host(s) unfinished: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}\n`,
       );
     }
-    return { code, notices: decision.notices, unfinished: scan.unfinished.map((u) => u.host.name), channelErrors: errors, scanned: true };
+    return { code, notices, unfinished: scan.unfinished.map((u) => u.host.name), channelErrors: errors, scanned: true };
   } finally {
     history?.close();
     await store?.close();
-    lock.release();
+    lock?.release();
   }
 }

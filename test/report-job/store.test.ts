@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/alerts/sqlite-schema.js';
-import { openReportStore, SqliteReportStore } from '../../src/alerts/sqlite-store.js';
+import { openReportStore } from '../../src/alerts/open-store.js';
+import { SqliteReportStore } from '../../src/alerts/sqlite-store.js';
 import type { Incident, Notice } from '../../src/alerts/store.js';
 
 const DAY = 86_400_000;
@@ -65,10 +66,13 @@ describe('SqliteReportStore', () => {
     await s.close();
   });
 
-  it('a server-database URL is refused with a clear message (and no password shown)', () => {
-    expect(() => openReportStore('postgres://ms:hunter2@db.example.net/ms')).toThrow(
-      '--state postgres://…@db.example.net/ms: only a SQLite file path is supported in this version',
+  it('a URL that is not PostgreSQL is refused with a clear message (and no password shown); a path opens SQLite', async () => {
+    const err = (await openReportStore('mysql://ms:hunter2@db.example.net/ms').catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(
+      '--state mysql://…@db.example.net/ms: unknown database URL scheme (postgres:// or postgresql://, or a SQLite file path)',
     );
-    expect(() => openReportStore('postgres://ms:hunter2@db.example.net/ms')).not.toThrow(/hunter2/);
+    const s = await openReportStore(join(mkdtempSync(join(tmpdir(), 'ms-store-')), 'r.sqlite'));
+    expect(s).toBeInstanceOf(SqliteReportStore);
+    await s.close();
   });
 });
