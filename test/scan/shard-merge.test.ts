@@ -285,7 +285,7 @@ describe('contrib/kubernetes/mailsweep-sweep.yaml', () => {
     expect(sweep.template.spec.containers[0].env).toEqual([{ name: 'MAILSWEEP_SHARDS', value: '4' }]);
     const program = buildProgram();
     const commands = docs.flatMap((d) => d.spec.jobTemplate.spec.template.spec.containers[0].args as string[]);
-    const used = commands.flatMap((c) => [...c.matchAll(/mailsweep (\w+)((?: (?:--?[\w-]+|"[^"]*"\S*|[^\s;]+))*)/g)]);
+    const used = commands.flatMap((c) => [...c.matchAll(/mailsweep (\w+)((?: (?:--?[\w-]+|"[^"]*"[^\s;]*|[^\s;]+))*)/g)]);
     expect(used.map((m) => m[1])).toEqual(['scan', 'report']);
     for (const m of used) {
       const cmd = program.commands.find((c) => c.name() === m[1])!;
