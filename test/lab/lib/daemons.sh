@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Sourced by test/lab/lab: start a host's daemons (syslog, sshd, MTA, dovecot where there is one) and record their PIDs,
-# stop them by PID, and hand the MTA over to its init script.
+# Sourced by test/lab/lab: start a host's daemons (syslog, sshd, MTA, dovecot where there is one)
+# and record their PIDs, stop them by PID, and hand the MTA over to its init script.
 
 # start_daemon HOST NAME PIDFILE-IN-ROOT CMD...
 start_daemon() {
