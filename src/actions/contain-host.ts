@@ -10,6 +10,15 @@ import type { Prior, Undo } from './containment.js';
 /** Reads the account from stdin: doveadm never sees it on a command line the shell could expand. */
 export const DOVEADM_KICK = 'IFS= read -r u && doveadm kick "$u"';
 
+/**
+ * How `doveadm kick USER` says the user had no session (dovecot 2.3.19, the lab's bookworm-exim):
+ * exit 68 (doveadm's "not found", EX_NOHOST) and `no users kicked` on stdout, nothing on stderr.
+ * With sessions it exits 0 and prints `USER kicked connections from the following users:`.
+ */
+export const DOVEADM_NOT_FOUND = 68;
+export const noSessionKicked = (code: number | null, stdout: string): boolean =>
+  code === DOVEADM_NOT_FOUND && /^no users kicked$/m.test(stdout);
+
 const first = (s: string) => s.split('\n').find((l) => l.trim()) ?? '';
 
 export class HostContain {
@@ -74,8 +83,8 @@ export class HostContain {
     }
     const r = await this.run(this.commands.kick ?? DOVEADM_KICK, true);
     if (this.ctx.dryRun || r.code === 0) return null;
-    // UNCONFIRMED (lab): how doveadm kick reports "no such session"; taken as nothing to end.
-    if (/no (users|sessions|connections)|not found/i.test(r.stderr + r.stdout)) return `${account} had no open IMAP/POP session`;
+    // Nothing to end is not a failure; any other non-zero exit is (e.g. dovecot not running: exit 75).
+    if (noSessionKicked(r.code, r.stdout)) return `${account} had no open IMAP/POP session`;
     throw new StepError(`${this.commands.kick ? 'contain_commands.kick' : 'doveadm kick'} failed (exit ${r.code}): ${first(r.stderr)}`);
   }
 }

@@ -241,6 +241,60 @@ describe('kick', () => {
     expect(x.text).toContain('kick: ended sessions stay ended (nothing to undo)');
   });
 
+  /** A doveadm that answers `kick` as dovecot 2.3 does (seen on the lab): stdout, stderr, exit. */
+  function realDoveadm(d: string, stdout: string, code: number, stderr = '') {
+    const bin = join(d, 'bin');
+    mkdirSync(bin);
+    const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    writeFileSync(
+      join(bin, 'doveadm'),
+      `#!/bin/sh\nprintf '%s\\n' "$@" > '${join(d, 'doveadm.args')}'\nprintf %s ${q(stdout)}\nprintf %s ${q(stderr)} >&2\nexit ${code}\n`,
+    );
+    chmodSync(join(bin, 'doveadm'), 0o755);
+    return bin;
+  }
+
+  it('the user had sessions: exit 0 and "USER kicked connections…" → ended, recorded as applied', async () => {
+    const d = fresh();
+    process.env.PATH = `${realDoveadm(d, 'bob@example.test kicked connections from the following users:\n\n', 0)}:/usr/bin:/bin`;
+    const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'kick' }, {}, join(d, 'runs'));
+    expect(c.out.status, c.out.error).toBe('ok');
+    expect(read(d, 'doveadm.args')).toBe('kick\nbob@example.test\n');
+    expect(c.text).toContain("kick: ended bob@example.test's open IMAP/POP sessions (nothing to undo)");
+    expect(c.effects[0]!.detail).toMatchObject({ measure: 'kick', applied: true, undo: null });
+  });
+
+  it('no session: exit 68 and "no users kicked" → not a failure, said as such, recorded as not applied', async () => {
+    const d = fresh();
+    process.env.PATH = `${realDoveadm(d, 'no users kicked\n', 68)}:/usr/bin:/bin`;
+    const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'kick' }, {}, join(d, 'runs'));
+    expect(c.out.status, c.out.error).toBe('ok');
+    expect(c.text).toContain('kick: bob@example.test had no open IMAP/POP session');
+    expect(c.text).not.toContain('ended bob@example.test');
+    expect(c.effects[0]!.detail).toMatchObject({
+      measure: 'kick',
+      applied: false,
+      undo: null,
+      note: 'bob@example.test had no open IMAP/POP session',
+    });
+  });
+
+  it('dovecot not answering (exit 75, Fatal on stderr) fails the step with that line', async () => {
+    const d = fresh();
+    process.env.PATH = `${realDoveadm(d, '', 75, 'Fatal: net_connect_unix(/run/dovecot/anvil) failed: No such file or directory\n')}:/usr/bin:/bin`;
+    const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'kick' }, {}, join(d, 'runs'));
+    expect(c.out.status).toBe('failed');
+    expect(c.out.error).toMatch(/doveadm kick failed \(exit 75\): Fatal: net_connect_unix/);
+  });
+
+  it('exit 68 without the "no users kicked" line is a failure, not "no session"', async () => {
+    const d = fresh();
+    process.env.PATH = `${realDoveadm(d, '', 68, 'Error: user lookup failed\n')}:/usr/bin:/bin`;
+    const c = await run(CONTAIN, { account: 'bob@example.test', measures: 'kick' }, {}, join(d, 'runs'));
+    expect(c.out.status).toBe('failed');
+    expect(c.out.error).toMatch(/doveadm kick failed \(exit 68\): Error: user lookup failed/);
+  });
+
   it('an account with * or ? (a doveadm user mask) is refused', async () => {
     const d = fresh();
     process.env.PATH = `${stubDoveadm(d)}:/usr/bin:/bin`;

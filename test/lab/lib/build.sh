@@ -31,7 +31,7 @@ install_missing() {
 
 build_base() {
   # shellcheck disable=SC2153  # SUITE is the hosts' table in config.sh
-  local h=$1 suite=${SUITE[$1]} pkgs="$COMMON_PKGS,${MTA_PKGS[${MTA[$1]}]}"
+  local h=$1 suite=${SUITE[$1]} pkgs; pkgs="$(host_pkgs "$1")"
   local tmp="$CACHE/roots/.build-$h" dst blog="$CACHE/roots/.build-$h.log"; dst="$(base_dir "$h")"
   rm -rf "$tmp"; mkdir -p "$tmp"
   # trixie: debootstrap's resolver picks systemd for cron-daemon-common and then
@@ -60,7 +60,7 @@ build_all() {
   for h in "${HOSTS[@]}"; do
     if base_ok "$h"; then
       # A cached root from before a package was added: install only what is missing.
-      install_missing "$(base_dir "$h")" "${SUITE[$h]}" "$COMMON_PKGS,${MTA_PKGS[${MTA[$h]}]}" "$CACHE/roots/.build-$h.log" "$h" & pids+=($!); names+=("$h")
+      install_missing "$(base_dir "$h")" "${SUITE[$h]}" "$(host_pkgs "$h")" "$CACHE/roots/.build-$h.log" "$h" & pids+=($!); names+=("$h")
       continue
     fi
     build_base "$h" & pids+=($!); names+=("$h")

@@ -21,6 +21,13 @@ declare -A MTA_PKGS=(
   [postfix]="postfix,sasl2-bin,libsasl2-modules"
   [sendmail]="sendmail,sasl2-bin,libsasl2-modules,make,m4"
 )
+# Per-host extras beyond the MTA's: dovecot (IMAP + POP3) on bookworm-exim only, for `contain
+# --kick` (doveadm kick). A cached root gets them installed in place (install_missing).
+declare -A HOST_PKGS=([bookworm-exim]="dovecot-imapd,dovecot-pop3d")
+# The packages of a host's root.
+host_pkgs() { echo "$COMMON_PKGS,${MTA_PKGS[${MTA[$1]}]}${HOST_PKGS[$1]:+,${HOST_PKGS[$1]}}"; }
+# Hosts that run dovecot (lib/dovecot.sh).
+has_dovecot() { [[ ${HOST_PKGS[$1]:-} == *dovecot* ]]; }
 
 # Seeding plan (the expected facts written to hosts.json / meta.json).
 LEGIT_USERS=(alice@example.test carol@shop.test dave@example.test)

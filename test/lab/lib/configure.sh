@@ -62,5 +62,6 @@ configure_host() {
   local h=$1
   configure_common "$h"
   "${MTA[$h]}_configure" "$h"
+  if has_dovecot "$h"; then dovecot_configure "$h"; fi
   touch "$(root_of "$h")/.lab-configured"
 }

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Sourced by test/lab/lab: start a host's daemons (syslog, sshd, MTA) and record their PIDs,
-# stop them by PID, and hand the MTA over to its init script.
+# Sourced by test/lab/lab: start a host's daemons (syslog, sshd, MTA, dovecot where there is one)
+# and record their PIDs, stop them by PID, and hand the MTA over to its init script.
 
 # start_daemon HOST NAME PIDFILE-IN-ROOT CMD...
 start_daemon() {
@@ -26,6 +26,7 @@ start_host() {
   start_daemon "$h" syslog /run/rsyslogd.pid rsyslogd -i /run/rsyslogd.pid
   start_daemon "$h" sshd /run/sshd.pid /usr/sbin/sshd
   "${MTA[$h]}_start" "$h"
+  dovecot_start "$h"
 }
 
 # Number of messages in the queue, by the MTA's own tools.
@@ -65,6 +66,7 @@ stop_host() {
 
 host_up() {  # all daemons of a host running?
   local h=$1 d; for d in syslog sshd; do our_pid "$h" "$d" >/dev/null || return 1; done
+  dovecot_up "$h" || return 1
   # After a restart over SSH the MTA runs under a new pid: adopt it (see adopt_mta).
   our_pid "$h" mta >/dev/null || adopt_mta "$h" 2>/dev/null
 }

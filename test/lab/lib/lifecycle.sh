@@ -53,12 +53,12 @@ cmd_down() {
 cmd_status() {
   preflight
   local h s m q b
-  printf '%-18s %-12s %-9s %-9s %-9s %-6s %s\n' HOST ADDRESS MTA SSHD MTA-PROC QUEUE RELAY
+  printf '%-18s %-12s %-9s %-9s %-9s %-6s %-8s %s\n' HOST ADDRESS MTA SSHD MTA-PROC QUEUE RELAY DOVECOT
   for h in "${HOSTS[@]}"; do
     s=stopped; m=stopped; q=-; b=closed
     our_pid "$h" sshd >/dev/null && s="running"
     { our_pid "$h" mta >/dev/null || adopt_mta "$h" 2>/dev/null; } && { m="running"; q="$(queue_count "$h" 2>/dev/null || echo '?')"; }
     our_pid "$h" stall >/dev/null && b=stalling
-    printf '%-18s %-12s %-9s %-9s %-9s %-6s %s\n' "$h" "$(addr_of "$h")" "${MTA[$h]}" "$s" "$m" "$q" "$b"
+    printf '%-18s %-12s %-9s %-9s %-9s %-6s %-8s %s\n' "$h" "$(addr_of "$h")" "${MTA[$h]}" "$s" "$m" "$q" "$b" "$(dovecot_state "$h")"
   done
 }

@@ -26,7 +26,7 @@ reseed_host() {
   # Seeding delivers at once: with the stalling relay on it would hang. Reseed leaves it off.
   busy_off "$h"
   host_up "$h" || adopt_mta "$h" || true
-  if ! { our_pid "$h" sshd >/dev/null && our_pid "$h" syslog >/dev/null; }; then start_host "$h"; fi
+  if ! { our_pid "$h" sshd >/dev/null && our_pid "$h" syslog >/dev/null && dovecot_up "$h"; }; then start_host "$h"; fi
   handover_mta "$h"
   host_up "$h" || die "$h: not running"
   if settled_once "$h"; then log "$h: queue already as seeded ($SETTLE_GOT messages)"; return 0; fi

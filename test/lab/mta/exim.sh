@@ -29,6 +29,20 @@ EOC
 MAIN_HARDCODE_PRIMARY_HOSTNAME = $h.lab.test
 AUTH_SERVER_ALLOW_NOTLS_PASSWORDS = yes
 EOC
+  # Containment (mailsweep contain --hold / --suspend-outgoing with README's exim contain_commands):
+  # the DATA ACL reads two lsearch files, one account a line, empty at start. README shows the
+  # same lines. (Debian's RCPT hook comes after its `accept authenticated = *`: too late.) A split
+  # config takes its macros from conf.d/main, not from exim4.conf.localmacros.
+  echo 'CHECK_DATA_LOCAL_ACL_FILE = /etc/exim4/mailsweep.acl' >"$r/etc/exim4/conf.d/main/00_mailsweep"
+  cat >"$r/etc/exim4/mailsweep.acl" <<'EOC'
+deny    authenticated = *
+        condition     = ${lookup{$authenticated_id}lsearch{/etc/exim4/mailsweep-suspend}{yes}{no}}
+        message       = outgoing mail of this account is suspended
+warn    authenticated = *
+        condition     = ${lookup{$authenticated_id}lsearch{/etc/exim4/mailsweep-hold}{yes}{no}}
+        control       = freeze/no_tell
+EOC
+  : >"$r/etc/exim4/mailsweep-hold"; : >"$r/etc/exim4/mailsweep-suspend"
   cat >"$r/etc/exim4/conf.d/auth/05_lab_plaintext" <<'EOC'
 # mailsweep lab: PLAIN/LOGIN against a fixed lsearch file, allowed without TLS.
 # (Names as in Debian's 30_exim4-config_examples, so the log says A=plain_server:<id>.)
