@@ -83,6 +83,8 @@ export const contain: Action<typeof ContainParams> = {
     if (whm && ctx.dryRun) whm.wouldCall(`getdomainowner(domain=${p.account.slice(p.account.lastIndexOf('@') + 1)})`);
 
     const done: ContainEffect[] = [];
+    /** What a measure could not do though the run went on (a kick with no session or no dovecot). */
+    const notes: string[] = [];
     let statedDry = false;
     for (const measure of p.measures) {
       const earlier = ctx.journal.effect(ctx.step.id, containKey(measure));
@@ -103,6 +105,7 @@ export const contain: Action<typeof ContainParams> = {
           continue;
         }
         ctx.say(why ? `kick: ${why}` : `kick: ended ${p.account}'s open IMAP/POP sessions (nothing to undo)`);
+        if (why) notes.push(`kick: ${why}`);
         record({ ...base, prior: 'unknown', applied: why === null, undo: null, ...(why ? { note: why } : {}) });
         continue;
       }
@@ -133,6 +136,7 @@ export const contain: Action<typeof ContainParams> = {
       account: p.account,
       contained: done.filter((e) => e.applied).map((e) => e.measure),
       alreadyInPlace: done.filter((e) => e.prior === 'on').map((e) => e.measure),
+      ...(notes.length ? { notes } : {}),
       ...(ctx.dryRun ? { dryRun: true } : { release }),
     };
   },

@@ -142,7 +142,6 @@ async function containOne(
     perHostKnownHosts: o.perHostKnownHosts,
     connectTimeoutMs: Math.min(o.policy.timeoutMs, 10_000),
   });
-  const lines: string[] = [];
   try {
     const out = await runPlaybook({
       playbook,
@@ -158,10 +157,10 @@ async function containOne(
       skip: new Set(),
       runsDir: o.runsDir,
       secrets: incidentalSecrets(host.vars),
-      renderer: plainRenderer({ out: (l) => (lines.push(l), o.log?.(l)), label: 'auto-contain' }),
+      renderer: plainRenderer({ out: (l) => o.log?.(l), label: 'auto-contain' }),
       commandTimeoutMs: o.policy.timeoutMs,
     });
-    const result = out.results.contain as { contained?: Measure[]; alreadyInPlace?: Measure[] } | undefined;
+    const result = out.results.contain as { contained?: Measure[]; alreadyInPlace?: Measure[]; notes?: string[] } | undefined;
     if (out.status !== 'ok') {
       // What it did before the failure is journaled: release undoes exactly that, if anything.
       const partial = findContainment(o.runsDir, c.host, c.account, out.runId)?.effects.some((e) => e.applied && e.undo);
@@ -181,7 +180,7 @@ async function containOne(
       measures,
       runId: out.runId,
       release: command('release', c.host, c.account, ['--run', out.runId], o),
-      ...(lines.some((l) => /kick: dovecot is not on/.test(l)) ? { detail: 'no dovecot on the host: no sessions to end' } : {}),
+      ...(result?.notes?.length ? { detail: result.notes.join('; ') } : {}),
     };
   } catch (e) {
     return { ...base, outcome: 'failed', contain: containCmd(c, o), detail: (e as Error).message };

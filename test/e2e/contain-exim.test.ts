@@ -11,33 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeContainCommands } from '../actions/readme-contain.js';
 import { lab } from './incident-env.js';
 import { labHosts, ownCount, type LabHost } from './lab-host.js';
-import { labCli, onHost, runIdOf, submitAs, swaksAs, waitFor, type Cli } from './lab-mail.js';
+import { eximFrozen, eximQueue, labCli, onHost, runIdOf, submitAs, swaksAs, type Cli } from './lab-mail.js';
 
 const ACCOUNT = 'bob@example.test';
 const OTHER = 'alice@example.test';
 const HOLD = '/etc/exim4/mailsweep-hold';
 const SUSPEND = '/etc/exim4/mailsweep-suspend';
 
-/** exim -bp: each message id and whether it is frozen. */
-function queue(h: LabHost): Map<string, boolean> {
-  const q = new Map<string, boolean>();
-  for (const line of onHost(h, 'exim -bp').split('\n')) {
-    const m = /^\s*\S+\s+\S+\s+(\S+-\S+-\S+) <[^>]*>( \*\*\* frozen \*\*\*)?$/.exec(line);
-    if (m) q.set(m[1]!, m[2] !== undefined);
-  }
-  return q;
-}
-const frozenIds = (h: LabHost) => [...queue(h)].filter(([, f]) => f).map(([id]) => id);
-
-/** Whether the message is frozen; waits while exim -bp does not list it yet (its first delivery attempt). */
-async function frozen(h: LabHost, id: string): Promise<boolean> {
-  const f = await waitFor(
-    () => queue(h).get(id),
-    (v) => v !== undefined,
-  );
-  if (f === undefined) throw new Error(`${id} is not in exim -bp:\n${onHost(h, 'exim -bp | tail -n 6; tail -n 5 /var/log/exim4/mainlog')}`);
-  return f;
-}
+const frozenIds = (h: LabHost) => [...eximQueue(h)].filter(([, f]) => f).map(([id]) => id);
+const frozen = eximFrozen;
 
 describe.each(['bookworm-exim', 'trixie-exim'])('contain on exim with contain_commands (%s)', (name) => {
   let h: LabHost;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readmeContainCommands } from '../actions/readme-contain.js';
 import { lab } from './incident-env.js';
 import { labHosts, ownCount, type LabHost } from './lab-host.js';
-import { labCli, onHost as inHost, runIdOf, submitAs, waitFor, type Cli } from './lab-mail.js';
+import { labCli, onHost as inHost, postfixQueueOf, runIdOf, submitAs, waitFor, type Cli } from './lab-mail.js';
 
 const ACCOUNT = 'bob@example.test';
 const MAP = '/etc/postfix/sasl_hold'; // test/lab/mta/postfix.sh
@@ -19,15 +19,7 @@ let mailsweep: Cli;
 
 const onHost = (cmd: string) => inHost(h, cmd);
 
-/** Which queue postfix has the message in (postqueue -j), or null when it is gone. */
-function queueOf(id: string): string | null {
-  for (const line of onHost('postqueue -j').split('\n').filter(Boolean)) {
-    const m = JSON.parse(line) as { queue_id: string; queue_name: string };
-    if (m.queue_id === id) return m.queue_name;
-  }
-  return null;
-}
-
+const queueOf = (id: string) => postfixQueueOf(h, id);
 const waitQueue = (id: string, ok: (q: string | null) => boolean) => waitFor(() => queueOf(id), ok);
 
 beforeAll(() => {

@@ -79,3 +79,32 @@ export async function waitFor<T>(get: () => T, ok: (v: T) => boolean): Promise<T
   }
   return v;
 }
+
+/** Which queue postfix has the message in (postqueue -j), or null when it is gone. */
+export function postfixQueueOf(h: LabHost, id: string): string | null {
+  for (const line of onHost(h, 'postqueue -j').split('\n').filter(Boolean)) {
+    const m = JSON.parse(line) as { queue_id: string; queue_name: string };
+    if (m.queue_id === id) return m.queue_name;
+  }
+  return null;
+}
+
+/** exim -bp: each message id and whether it is frozen. */
+export function eximQueue(h: LabHost): Map<string, boolean> {
+  const q = new Map<string, boolean>();
+  for (const line of onHost(h, 'exim -bp').split('\n')) {
+    const m = /^\s*\S+\s+\S+\s+(\S+-\S+-\S+) <[^>]*>( \*\*\* frozen \*\*\*)?$/.exec(line);
+    if (m) q.set(m[1]!, m[2] !== undefined);
+  }
+  return q;
+}
+
+/** Whether the message is frozen; waits while exim -bp does not list it yet (its first delivery attempt). */
+export async function eximFrozen(h: LabHost, id: string): Promise<boolean> {
+  const f = await waitFor(
+    () => eximQueue(h).get(id),
+    (v) => v !== undefined,
+  );
+  if (f === undefined) throw new Error(`${id} is not in exim -bp:\n${onHost(h, 'exim -bp | tail -n 6; tail -n 5 /var/log/exim4/mainlog')}`);
+  return f;
+}

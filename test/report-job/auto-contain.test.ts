@@ -213,6 +213,7 @@ describe('the executor', () => {
     const bob = notes[0]!;
     // hold done; kick: no doveadm on this machine's PATH is said, not counted as done.
     expect(bob.measures).toEqual(['hold']);
+    expect(bob.detail).toMatch(/^kick: dovecot is not on mx1 \(no doveadm in PATH\)/);
     expect(bob.release).toBe(
       `mailsweep release mx1 --auth-id bob@x.test --run ${bob.runId} -i ${join(d, 'inventory.yaml')} --runs-dir ${join(d, 'runs')}`,
     );
