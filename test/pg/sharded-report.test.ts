@@ -11,11 +11,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReportStore } from '../../src/alerts/open-store.js';
 import type { Incident } from '../../src/alerts/store.js';
-import { startFakeFleet, type FakeFleet, type FleetHostEntry } from '../../src/demo/fleet.js';
-import { replayFrom } from '../../src/demo/replay.js';
+import { startFakeFleet, type FakeFleet } from '../../src/demo/fleet.js';
 import { shardOf } from '../../src/inventory/shard.js';
 import { HttpReceiver } from '../report-job/receivers.js';
 import { PASSWORD, startCluster, type PgCluster } from './cluster.js';
+import { recordedFleet } from '../scan/fleet-helpers.js';
 
 const exec = promisify(execFile);
 const HOSTS = 200;
@@ -31,21 +31,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ms-pg-sweep-'));
   [cluster, http] = await Promise.all([startCluster(), HttpReceiver.start()]);
   await cluster.createDb('sweep');
-  const entries: FleetHostEntry[] = [
-    ...hijacked.map((name, i) => ({
-      name,
-      mode: 'normal' as const,
-      tools: [],
-      replay: replayFrom(`test/fixtures/lab/${i % 2 ? 'bookworm-postfix' : 'bookworm-exim'}`),
-    })),
-    ...Array.from({ length: HOSTS - hijacked.length - 1 }, (_, i) => ({
-      name: `quiet${i + 1}.dc2.example.net`,
-      mode: 'normal' as const,
-      tools: [],
-      replay: replayFrom(`test/fixtures/lab/${['bookworm-exim-quiet', 'bookworm-postfix-quiet', 'bookworm-sendmail-quiet'][i % 3]}`),
-    })),
-    { name: 'dead1.dc2.example.net', mode: 'dead' as const, tools: [] },
-  ];
+  const entries = recordedFleet(hijacked, HOSTS - hijacked.length - 1);
   fleet = await startFakeFleet(dir, entries);
 }, 300_000);
 

@@ -1,6 +1,7 @@
 // Builders for fake-fleet tests: exim hosts with synthetic -bp listings of a chosen size.
 import type { FleetHostEntry } from '../../src/demo/fleet.js';
 import type { FakeMode } from '../../src/demo/fake-host.js';
+import { replayFrom } from '../../src/demo/replay.js';
 
 const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const b62 = (n: number, width: number) => {
@@ -34,4 +35,26 @@ export function eximHost(name: string, queued: number, mode: FakeMode = 'normal'
     ],
     ...extra,
   };
+}
+
+/**
+ * A fleet replaying the lab's recordings: `hijacked` hosts (bob spamming; exim and postfix in turn),
+ * `quiet` healthy ones (exim, postfix, sendmail in turn) and one dead host.
+ */
+export function recordedFleet(hijacked: string[], quiet: number): FleetHostEntry[] {
+  return [
+    ...hijacked.map((name, i) => ({
+      name,
+      mode: 'normal' as const,
+      tools: [],
+      replay: replayFrom(`test/fixtures/lab/${i % 2 ? 'bookworm-postfix' : 'bookworm-exim'}`),
+    })),
+    ...Array.from({ length: quiet }, (_, i) => ({
+      name: `quiet${i + 1}.dc2.example.net`,
+      mode: 'normal' as const,
+      tools: [],
+      replay: replayFrom(`test/fixtures/lab/${['bookworm-exim-quiet', 'bookworm-postfix-quiet', 'bookworm-sendmail-quiet'][i % 3]}`),
+    })),
+    { name: 'dead1.dc2.example.net', mode: 'dead' as const, tools: [] },
+  ];
 }

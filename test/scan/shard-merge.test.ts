@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReport } from '../../src/commands/report.js';
-import { startFakeFleet, type FakeFleet, type FleetHostEntry } from '../../src/demo/fleet.js';
-import { replayFrom } from '../../src/demo/replay.js';
+import { startFakeFleet, type FakeFleet } from '../../src/demo/fleet.js';
 import { parseShard, resolveShard, shardHosts, shardOf } from '../../src/inventory/shard.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { mergeReports } from '../../src/scan/merge.js';
 import type { ScanReport } from '../../src/scan/types.js';
+import { recordedFleet } from './fleet-helpers.js';
 
 const exec = promisify(execFile);
 
@@ -150,21 +150,7 @@ describe('a sharded sweep through the real CLI against one fake fleet', () => {
   const hijacked = ['mx1.dc1.example.net', 'mx2.dc1.example.net', 'mx3.dc1.example.net', 'mx5.dc1.example.net'];
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ms-shard-'));
-    const entries: FleetHostEntry[] = [
-      ...hijacked.map((name, i) => ({
-        name,
-        mode: 'normal' as const,
-        tools: [],
-        replay: replayFrom(`test/fixtures/lab/${i % 2 ? 'bookworm-postfix' : 'bookworm-exim'}`),
-      })),
-      ...Array.from({ length: 20 }, (_, i) => ({
-        name: `quiet${i + 1}.dc2.example.net`,
-        mode: 'normal' as const,
-        tools: [],
-        replay: replayFrom(`test/fixtures/lab/${['bookworm-exim-quiet', 'bookworm-postfix-quiet', 'bookworm-sendmail-quiet'][i % 3]}`),
-      })),
-      { name: 'dead1.dc2.example.net', mode: 'dead' as const, tools: [] },
-    ];
+    const entries = recordedFleet(hijacked, 20);
     fleet = await startFakeFleet(dir, entries);
   }, 60_000);
   afterAll(async () => void (await fleet?.close()));
