@@ -83,3 +83,62 @@ describe('--format nagios as a plugin', () => {
     }
   }, 60_000);
 });
+
+describe('a history file that cannot be opened (a check run as a user without a writable HOME)', () => {
+  it('never fails the scan: said on stderr (not with nagios), baselines judged without history, the exit code as the findings say', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startFakeFleet } = await import('../src/demo/fleet.js');
+    const { replayFrom } = await import('../src/demo/replay.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ms-nohistory-'));
+    const fleet = await startFakeFleet(dir, [
+      { name: 'mx1', mode: 'normal', tools: [], replay: replayFrom('test/fixtures/lab/bookworm-postfix') },
+    ]);
+    // A path under a regular file: no directory can be made there, whoever runs it (root included).
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    const history = join(dir, 'not-a-dir', 'history.sqlite');
+    const { execFile } = await import('node:child_process');
+    // Not spawnSync: the fake fleet answers from this process.
+    const scan = (format: string) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [
+            'dist/cli.js',
+            'scan',
+            '-i',
+            fleet.inventoryPath,
+            '--known-hosts',
+            fleet.knownHostsPath,
+            '--history',
+            history,
+            '--format',
+            format,
+          ],
+          { env: { ...process.env, CI: 'true' } },
+          (e, stdout, stderr) => resolve({ status: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        ),
+      );
+    try {
+      const json = await scan('json');
+      expect(json.status).toBe(2);
+      expect(json.stderr).toMatch(
+        /^mailsweep: history .*not-a-dir\/history\.sqlite not usable \(E[A-Z]+: [^)]*\): baselines judged without history$/m,
+      );
+      const notes = (
+        JSON.parse(json.stdout) as { hosts: { findings: { rule: string; severity: string; message: string }[] }[] }
+      ).hosts[0]!.findings.filter((f) => f.rule === 'attribution');
+      expect(notes.map((f) => f.severity)).toEqual(['info', 'info']);
+      expect(notes.map((f) => f.message).join('\n')).toMatch(
+        /history store unreadable .*baseline judged without history[\s\S]*history not recorded/,
+      );
+      const nagios = await scan('nagios');
+      expect(nagios.status).toBe(2);
+      expect(nagios.stderr).toBe('');
+      expect(nagios.stdout).toMatch(/^MAILSWEEP CRITICAL - 1 critical/);
+    } finally {
+      await fleet.close();
+    }
+  }, 60_000);
+});

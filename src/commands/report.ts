@@ -349,7 +349,10 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   let history: HistoryStore | undefined;
   try {
     store ??= await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
-    history = given || o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
+    history =
+      given || o.history === false || o.attribution === false
+        ? undefined
+        : new HistoryStore(o.history ?? defaultHistoryPath(), { lenient: true });
     const runId = await store.beginRun(now);
     const windows: AccountWindow[] = [];
     const scan = given

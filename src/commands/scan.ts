@@ -119,7 +119,14 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
   // A Nagios/Icinga check shows stderr too: as a plugin, nothing there unless --verbose.
   const tty = format === 'nagios' && !o.verbose ? 'quiet' : (o.progress ?? (process.stderr.isTTY === true && !process.env.CI));
   const since = parseSince(o.since);
-  const history = o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath());
+  const history =
+    o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath(), { lenient: true });
+  // Never a reason to fail the scan (a check run as a user with no writable HOME): said, then each
+  // host's baseline is judged without history (an info finding there says so).
+  if (history?.unavailable && format !== 'nagios')
+    process.stderr.write(
+      `mailsweep: history ${safeText(history.path)} not usable (${safeText(history.unavailable)}): baselines judged without history\n`,
+    );
   const report = await withProgress(hosts, tty, (onEvent) =>
     scanFleet(hosts, {
       attribution: o.attribution !== false,

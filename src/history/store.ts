@@ -19,14 +19,36 @@ export function defaultHistoryPath(): string {
 }
 
 export class HistoryStore {
-  private db: Database.Database;
+  private readonly open: Database.Database | null = null;
+  /**
+   * Why the file could not be opened, when opened `lenient`ly (a monitoring user with no writable
+   * HOME): every call then throws it, and a scan judges baselines without history instead of failing.
+   */
+  readonly unavailable: string | null = null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    o: { lenient?: boolean } = {},
+  ) {
+    try {
+      this.open = HistoryStore.connect(path);
+    } catch (e) {
+      if (!o.lenient) throw e;
+      this.unavailable = (e as Error).message;
+    }
+  }
+
+  private get db(): Database.Database {
+    if (!this.open) throw new Error(`history ${this.path} cannot be used: ${this.unavailable}`);
+    return this.open;
+  }
+
+  private static connect(path: string): Database.Database {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000'); // cron and an admin may scan at the same time
-    this.db.exec(`
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000'); // cron and an admin may scan at the same time
+    db.exec(`
       CREATE TABLE IF NOT EXISTS user_day (
         host TEXT NOT NULL, auth_id TEXT NOT NULL, day TEXT NOT NULL,
         messages INTEGER NOT NULL, recipients INTEGER NOT NULL, updated_at INTEGER NOT NULL,
@@ -36,6 +58,7 @@ export class HistoryStore {
         host TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (host, day)
       );
     `);
+    return db;
   }
 
   /**
@@ -86,6 +109,6 @@ export class HistoryStore {
   }
 
   close(): void {
-    this.db.close();
+    this.open?.close();
   }
 }
