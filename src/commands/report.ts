@@ -5,28 +5,17 @@
 import { homedir } from 'node:os';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { channelWants, deliver } from '../alerts/channels.js';
-import { DEFAULT_CONFIG, loadReportConfig, type ChannelConfig, type ReportConfig } from '../alerts/config.js';
+import { DEFAULT_CONFIG, loadReportConfig, type ReportConfig } from '../alerts/config.js';
 import { formatDuration, parseDuration } from '../alerts/duration.js';
-import { accountKey, decide, exitCodeFor, findingRows, type Decision } from '../alerts/lifecycle.js';
-import { eligible, type ContainPolicy } from '../alerts/contain-policy.js';
+import { decide, exitCodeFor, findingRows } from '../alerts/lifecycle.js';
 import { acquireRunLock, type RunLock } from '../alerts/lock.js';
 import { containmentLines, textBody, title } from '../alerts/render.js';
 import { openReportStore, shownState } from '../alerts/open-store.js';
 import { isPostgresUrl } from '../alerts/state-url.js';
-import { defaultSweep, isShared, sweepReport, type SharedStore, type SweepRound } from '../alerts/sweep.js';
-import {
-  defaultReportStatePath,
-  type ContainmentNote,
-  type Incident,
-  type Notice,
-  type ReportStore,
-  type RunHostRow,
-} from '../alerts/store.js';
+import { defaultSweep, isShared, sweepReport, type SharedStore } from '../alerts/sweep.js';
+import { defaultReportStatePath, type ContainmentNote, type Notice, type ReportStore, type RunHostRow } from '../alerts/store.js';
 import type { HostSpec } from '../inventory/types.js';
-import { defaultRunsDir } from '../playbook/journal.js';
 import type { HostReport } from '../scan/types.js';
-import { autoContain } from './report-contain.js';
 import { ConfigError, ExitError } from '../errors.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { loadInventory } from '../inventory/load.js';
@@ -38,13 +27,15 @@ import { recordDigestFigures, sendsToday } from '../digest/record.js';
 import type { AccountWindow } from '../scan/host.js';
 import { printable } from '../text/printable.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
-import { defaultInventory } from './scan.js';
+import { defaultInventory, positiveInt } from './scan.js';
 import { buildHtml, htmlDays, writeAtomic } from './html.js';
 import type { ReportCliOptions, ReportIo } from './report-options.js';
 import { parseSince } from './since.js';
 import { resolveShard, shardHosts } from '../inventory/shard.js';
 import type { ScanReport } from '../scan/types.js';
 import { loadMerged } from './merge.js';
+import { decideAndEnqueue, warnMissing } from './report-decide.js';
+import { flush, testChannel } from './report-send.js';
 
 export interface ReportOutcome {
   code: number;
@@ -67,12 +58,6 @@ const processIo: ReportIo = {
   env: process.env,
 };
 
-function positiveInt(name: string, v: string, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new ConfigError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
-  return n;
-}
-
 function durationFlag(name: string, v: string): number {
   const ms = parseDuration(v);
   if (ms === null || ms <= 0) throw new ConfigError(`${name}: expected a duration like 30s, 50m, 4h or 90d, got "${v}"`);
@@ -90,150 +75,6 @@ function clock(o: ReportCliOptions, env: NodeJS.ProcessEnv): number {
 async function config(o: ReportCliOptions, env: NodeJS.ProcessEnv): Promise<ReportConfig> {
   const file = o.config ?? env.MAILSWEEP_REPORT_CONFIG;
   return file ? loadReportConfig(file) : DEFAULT_CONFIG;
-}
-
-/** `--test-channel NAME`: one test notice through one channel, result on stdout; no scan, no lock. */
-async function testChannel(cfg: ReportConfig, name: string, now: number, io: ReportIo): Promise<number> {
-  const ch = cfg.channels.find((c) => c.name === name);
-  if (!ch) {
-    const known = cfg.channels.map((c) => c.name).join(', ');
-    throw new ConfigError(
-      `--test-channel ${name}: no such channel${cfg.file ? ` in ${cfg.file}` : ' (no --config given)'}${known ? `; channels: ${known}` : ''}`,
-    );
-  }
-  const notice: Notice = {
-    status: 'firing',
-    reason: 'test',
-    at: now,
-    incident: {
-      id: 0,
-      key: 'test:mailsweep',
-      kind: 'host',
-      subject: 'mailsweep-test',
-      severity: 'warning',
-      openedAt: now,
-      lastSeenAt: now,
-      lastNotifiedAt: now,
-      resolvedAt: null,
-      hosts: ['mailsweep-test'],
-      evidence: [
-        {
-          host: 'mailsweep-test',
-          severity: 'warning',
-          rules: ['test'],
-          messages: [`test notice from mailsweep report --test-channel ${name}: the channel works`],
-        },
-      ],
-    },
-  };
-  const r = await deliver(ch, notice, { env: io.env });
-  if (!r.ok) {
-    io.stderr(`mailsweep: channel ${name} (${ch.type}) failed after ${r.attempts} attempt(s): ${printable(r.detail, { max: 500 })}\n`);
-    return 3;
-  }
-  io.stdout(`channel ${name} (${ch.type}): test notice delivered (${printable(r.detail, { max: 200 })})\n`);
-  return 0;
-}
-
-/** Send every pending notice, channel by channel, oldest first; a failing channel stops for this run. */
-async function flush(
-  store: ReportStore,
-  channels: ChannelConfig[],
-  now: number,
-  io: ReportIo,
-): Promise<{ errors: Record<string, string>; sent: Map<number, string[]> }> {
-  const errors: Record<string, string> = {};
-  const sent = new Map<number, string[]>();
-  for (const ch of channels) {
-    for (const item of await store.pending(ch.name)) {
-      const r = await deliver(ch, item.notice, { env: io.env });
-      if (!r.ok) {
-        await store.markFailed(item.id, r.detail, now);
-        errors[ch.name] = r.detail;
-        break;
-      }
-      await store.markSent(item.id, now);
-      sent.set(item.id, [...(sent.get(item.id) ?? []), ch.name]);
-    }
-  }
-  return { errors, sent };
-}
-
-/**
- * The config's auto_contain on this run's findings: each account it picks is contained (or, dry-run,
- * would be) and what happened joins that account's notice. A containment run on an incident with
- * nothing else new is itself news: it gets a notice of its own ('contained').
- */
-async function containAccounts(
-  policy: ContainPolicy,
-  reports: HostReport[],
-  hosts: HostSpec[],
-  openBefore: Incident[],
-  decision: Decision,
-  now: number,
-  deadlineAt: number,
-  o: ReportCliOptions,
-): Promise<ContainmentNote[]> {
-  const candidates = eligible(reports, policy);
-  if (!candidates.length) return [];
-  const opened = new Map(openBefore.map((i) => [i.key, i.openedAt]));
-  const notes = await autoContain(candidates, {
-    policy,
-    hosts: new Map(hosts.map((h) => [h.name, h])),
-    incidentOpenedAt: (account) => opened.get(accountKey(account)),
-    runsDir: o.runsDir ?? policy.runsDir ?? defaultRunsDir(),
-    ...(o.inventory ? { inventory: o.inventory } : {}),
-    ...(o.knownHosts ? { knownHostsPath: o.knownHosts } : {}),
-    knownHosts: new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts')),
-    hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
-    perHostKnownHosts: !o.knownHosts,
-    deadlineAt,
-  });
-  for (const c of notes) {
-    const key = accountKey(c.account);
-    let n = decision.notices.find((x) => x.incident.key === key && x.status === 'firing');
-    if (!n && (c.outcome === 'contained' || c.outcome === 'failed')) {
-      const incident = decision.update.find((i) => i.key === key) ?? openBefore.find((i) => i.key === key);
-      if (!incident) continue;
-      n = { status: 'firing', reason: 'contained', incident, at: now, ...(o.inventory ? { inventory: o.inventory } : {}) };
-      decision.notices.push(n);
-    }
-    if (n) (n.containment ??= []).push(c);
-  }
-  return notes;
-}
-
-/** Compare reports with the open incidents, write the incidents, queue the notices (no sending). */
-async function decideAndEnqueue(
-  store: ReportStore,
-  reports: HostReport[],
-  now: number,
-  cfg: ReportConfig,
-  o: ReportCliOptions,
-  hosts: HostSpec[],
-  deadlineAt: number,
-): Promise<{ notices: Notice[]; contained: ContainmentNote[] }> {
-  const openBefore = await store.openIncidents();
-  const decision = decide(reports, openBefore, now, { repeatIntervalMs: cfg.repeatIntervalMs }, o.inventory);
-  for (const inc of decision.create) {
-    const id = await store.createIncident(inc);
-    for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
-  }
-  for (const inc of decision.update) await store.updateIncident(inc);
-  const contained =
-    cfg.autoContain && o.autoContain !== false
-      ? await containAccounts(cfg.autoContain, reports, hosts, openBefore, decision, now, deadlineAt, o)
-      : [];
-  for (const n of decision.notices)
-    for (const ch of cfg.channels) if (channelWants(ch, n, cfg.sendResolved)) await store.enqueue(ch.name, n, now);
-  return { notices: decision.notices, contained };
-}
-
-function warnMissing(round: SweepRound, io: ReportIo): void {
-  if (round.missing.length)
-    io.stderr(
-      `mailsweep: sweep ${printable(round.sweep)}: decided without shard(s) ${round.missing.join(', ')} of ${round.count}: their hosts were not scanned, their incidents stay open\n`,
-    );
 }
 
 /** `--finish-sweep ID`: no scan; decide what the sweep's shards recorded and send. */
