@@ -12,6 +12,7 @@ import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { localHost } from '../playbook/local-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-contain-host-'));
 const PATH = process.env.PATH;
@@ -43,21 +44,7 @@ function commands(d: string, withCheck = true) {
 }
 
 function host(vars: Record<string, unknown>): HostSpec {
-  return {
-    name: 'mx2',
-    address: '127.0.0.1',
-    port: 22,
-    user: 'root',
-    connection: 'local',
-    become: false,
-    becomeUser: 'root',
-    mta: 'postfix',
-    queueWarn: 75,
-    queueCrit: 100,
-    groups: ['all'],
-    source: { file: 'inv.yaml', line: 1 },
-    vars,
-  };
+  return { ...localHost('mx2', 'postfix'), vars };
 }
 
 async function run(

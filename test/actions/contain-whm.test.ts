@@ -12,6 +12,7 @@ import { parsePlaybook } from '../../src/playbook/load.js';
 import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { FakeWhm } from '../fakes/fake-whm.js';
+import { localHost } from '../playbook/local-host.js';
 
 const TOKEN = 'whm-token-contain-0123456789';
 const BOB = 'bob@example.test';
@@ -50,21 +51,7 @@ steps:
 `;
 
 function host(vars: Record<string, unknown>): HostSpec {
-  return {
-    name: 'mx1',
-    address: '127.0.0.1',
-    port: 22,
-    user: 'root',
-    connection: 'local',
-    become: false,
-    becomeUser: 'root',
-    mta: 'exim',
-    queueWarn: 75,
-    queueCrit: 100,
-    groups: ['all'],
-    source: { file: 'inv.yaml', line: 1 },
-    vars,
-  };
+  return { ...localHost('mx1', 'exim'), vars };
 }
 const WHM = { cpanel_url: '', cpanel_token_env: 'T_CONTAIN_TOKEN', cpanel_ca_file: join(dir, 'ca.pem') };
 

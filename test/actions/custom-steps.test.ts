@@ -13,6 +13,7 @@ import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { quote } from '../../src/transport/quote.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { localHost } from '../playbook/local-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-custom-'));
 const PWN = join(dir, 'pwned');
@@ -27,21 +28,7 @@ const HOSTILE = [
 ];
 
 function host(vars: Record<string, unknown> = {}): HostSpec {
-  return {
-    name: 'mx-test',
-    address: '127.0.0.1',
-    port: 22,
-    user: 'root',
-    connection: 'local',
-    become: false,
-    becomeUser: 'root',
-    mta: 'exim',
-    queueWarn: 75,
-    queueCrit: 100,
-    groups: ['all'],
-    vars,
-    source: { file: 'inv.yaml', line: 1 },
-  };
+  return { ...localHost('mx-test', 'exim'), vars };
 }
 
 async function run(pb: string, o: Partial<RunOptions> & { vars?: Record<string, unknown> } = {}) {

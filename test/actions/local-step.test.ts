@@ -11,6 +11,7 @@ import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
 import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { localHost } from '../playbook/local-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-local-'));
 const PWN = join(dir, 'pwned');
@@ -36,21 +37,7 @@ afterAll(() => {
 });
 
 function host(vars: Record<string, unknown> = {}): HostSpec {
-  return {
-    name: 'mx-test',
-    address: '127.0.0.1',
-    port: 22,
-    user: 'root',
-    connection: 'local',
-    become: false,
-    becomeUser: 'root',
-    mta: 'exim',
-    queueWarn: 75,
-    queueCrit: 100,
-    groups: ['all'],
-    vars,
-    source: { file: 'inv.yaml', line: 1 },
-  };
+  return { ...localHost('mx-test', 'exim'), vars };
 }
 
 async function run(pb: string, o: Partial<RunOptions> & { vars?: Record<string, unknown>; hostVars?: Record<string, unknown> } = {}) {

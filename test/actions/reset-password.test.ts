@@ -13,6 +13,7 @@ import { plainRenderer } from '../../src/playbook/render-plain.js';
 import { parsePlaybook } from '../../src/playbook/load.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { FakeWhm } from '../fakes/fake-whm.js';
+import { localHost } from '../playbook/local-host.js';
 
 const TOKEN = 'whm-token-reset-0123456789';
 let whm: FakeWhm;
@@ -34,21 +35,7 @@ steps:
 `;
 
 function host(vars: Record<string, unknown>): HostSpec {
-  return {
-    name: 'mx1',
-    address: '127.0.0.1',
-    port: 22,
-    user: 'root',
-    connection: 'local',
-    become: false,
-    becomeUser: 'root',
-    mta: 'exim',
-    queueWarn: 75,
-    queueCrit: 100,
-    groups: ['all'],
-    source: { file: 'inv.yaml', line: 1 },
-    vars,
-  };
+  return { ...localHost('mx1', 'exim'), vars };
 }
 const WHM = () => ({ cpanel_url: whm.url, cpanel_token_env: 'T_RESET_TOKEN', cpanel_ca_file: join(dir, 'ca.pem') });
 

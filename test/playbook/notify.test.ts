@@ -17,6 +17,7 @@ import { LocalTransport } from '../../src/transport/local.js';
 import { FakeWhm } from '../fakes/fake-whm.js';
 import { FakeWhmcs } from '../fakes/fake-whmcs.js';
 import { SmtpSink } from '../fakes/smtp-sink.js';
+import { localHost } from './local-host.js';
 
 let whmcs: FakeWhmcs;
 let whm: FakeWhm;
@@ -79,21 +80,7 @@ const body = (m: { data: string }) => m.data.replace(/=\r?\n/g, '');
 const MAIL = () => ({ notify_smtp_host: '127.0.0.1', notify_smtp_port: sink.port, notify_from: 'abuse@provider.test' });
 
 function host(vars: Record<string, unknown>): HostSpec {
-  return {
-    name: 'mx1',
-    address: '127.0.0.1',
-    port: 22,
-    user: 'root',
-    connection: 'local',
-    become: false,
-    becomeUser: 'root',
-    mta: 'exim',
-    queueWarn: 75,
-    queueCrit: 100,
-    groups: ['all'],
-    source: { file: 'inv.yaml', line: 1 },
-    vars,
-  };
+  return { ...localHost('mx1', 'exim'), vars };
 }
 
 /** Stands in for purge (which needs a real MTA): journals its removals per batch as purge does. */
