@@ -6,13 +6,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../../src/actions/index.js';
 import type { HostSpec } from '../../src/inventory/types.js';
-import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
-import { parsePlaybook } from '../../src/playbook/load.js';
-import { plainRenderer } from '../../src/playbook/render-plain.js';
+import { type RunOptions } from '../../src/playbook/engine.js';
 import { LocalTransport } from '../../src/transport/local.js';
-import { localHost } from '../playbook/local-host.js';
+import { localHost, runLocalPlaybook } from '../playbook/local-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-contain-host-'));
 const PATH = process.env.PATH;
@@ -54,30 +51,7 @@ async function run(
   runsDir: string,
   o: Partial<RunOptions> = {},
 ) {
-  const lines: string[] = [];
-  const out = await runPlaybook({
-    playbook: parsePlaybook(pb, 'p.yaml', ACTION_NAMES),
-    host: host(hostVars),
-    transport: new LocalTransport(),
-    actions: ACTIONS,
-    preflight: PREFLIGHT,
-    vars,
-    dryRun: false,
-    unattended: true,
-    answers: {},
-    skip: new Set(),
-    runsDir,
-    secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(l) }),
-    commandTimeoutMs: 10_000,
-    ...o,
-  });
-  const journal = readFileSync(out.journalPath, 'utf8');
-  const events = journal
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { t: string; key?: string; cmd?: string; stdin?: string; detail?: Record<string, unknown> });
-  return { out, text: lines.join('\n'), journal, events, effects: events.filter((e) => e.t === 'effect') };
+  return runLocalPlaybook(pb, host(hostVars), { vars, runsDir, ...o });
 }
 const fresh = () => {
   const d = mkdtempSync(join(dir, 'case-'));

@@ -1,18 +1,14 @@
 // `contain` and `release` in the real engine against the fake WHM (HTTPS on loopback): each
 // measure and its undo changes the fake's state and back; a failing UAPI call is a step error and
 // nothing is recorded as done; a dry run changes nothing; release lifts only what contain did.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACTION_NAMES, ACTIONS, PREFLIGHT } from '../../src/actions/index.js';
 import type { HostSpec } from '../../src/inventory/types.js';
-import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
-import { parsePlaybook } from '../../src/playbook/load.js';
-import { plainRenderer } from '../../src/playbook/render-plain.js';
-import { LocalTransport } from '../../src/transport/local.js';
+import { type RunOptions } from '../../src/playbook/engine.js';
 import { FakeWhm } from '../fakes/fake-whm.js';
-import { localHost } from '../playbook/local-host.js';
+import { localHost, runLocalPlaybook } from '../playbook/local-host.js';
 
 const TOKEN = 'whm-token-contain-0123456789';
 const BOB = 'bob@example.test';
@@ -56,31 +52,7 @@ function host(vars: Record<string, unknown>): HostSpec {
 const WHM = { cpanel_url: '', cpanel_token_env: 'T_CONTAIN_TOKEN', cpanel_ca_file: join(dir, 'ca.pem') };
 
 async function run(pb: string, vars: Record<string, unknown>, runsDir: string, o: Partial<RunOptions> = {}) {
-  const lines: string[] = [];
-  const out = await runPlaybook({
-    playbook: parsePlaybook(pb, 'p.yaml', ACTION_NAMES),
-    host: host({ ...WHM, cpanel_url: whm.url }),
-    transport: new LocalTransport(),
-    actions: ACTIONS,
-    preflight: PREFLIGHT,
-    vars,
-    dryRun: false,
-    unattended: true,
-    answers: {},
-    skip: new Set(),
-    runsDir,
-    secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(l) }),
-    commandTimeoutMs: 10_000,
-    ...o,
-  });
-  const journal = readFileSync(out.journalPath, 'utf8');
-  const effects = journal
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { t: string; key?: string; detail?: Record<string, unknown> })
-    .filter((e) => e.t === 'effect');
-  return { out, text: lines.join('\n'), journal, effects };
+  return runLocalPlaybook(pb, host({ ...WHM, cpanel_url: whm.url }), { vars, runsDir, ...o });
 }
 const contain = (measures: string, runsDir: string, o: Partial<RunOptions> = {}, scope = 'mailbox') =>
   run(CONTAIN, { account: BOB, measures, scope }, runsDir, o);

@@ -5,15 +5,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACTION_NAMES, ACTIONS } from '../../src/actions/index.js';
 import { checkShellTemplate, renderShell, stdinLines } from '../../src/actions/command-template.js';
 import type { HostSpec } from '../../src/inventory/types.js';
-import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
-import { plainRenderer } from '../../src/playbook/render-plain.js';
-import { parsePlaybook } from '../../src/playbook/load.js';
+import { type RunOptions } from '../../src/playbook/engine.js';
 import { quote } from '../../src/transport/quote.js';
-import { LocalTransport } from '../../src/transport/local.js';
-import { localHost } from '../playbook/local-host.js';
+import { localHost, runLocalPlaybook } from '../playbook/local-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-custom-'));
 const PWN = join(dir, 'pwned');
@@ -31,30 +27,8 @@ function host(vars: Record<string, unknown> = {}): HostSpec {
   return { ...localHost('mx-test', 'exim'), vars };
 }
 
-async function run(pb: string, o: Partial<RunOptions> & { vars?: Record<string, unknown> } = {}) {
-  const lines: string[] = [];
-  const playbook = parsePlaybook(pb, 'custom.yaml', ACTION_NAMES);
-  const out = await runPlaybook({
-    playbook,
-    host: host(),
-    transport: new LocalTransport(),
-    actions: ACTIONS,
-    dryRun: false,
-    unattended: true,
-    answers: {},
-    skip: new Set(),
-    runsDir: mkdtempSync(join(dir, 'runs-')),
-    secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(l) }),
-    commandTimeoutMs: 10_000,
-    ...o,
-    vars: o.vars ?? {},
-  });
-  const events = readFileSync(out.journalPath, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { out, text: lines.join('\n'), events };
+async function run(pb: string, o: Partial<RunOptions> = {}) {
+  return runLocalPlaybook(pb, host(), { runsDir: mkdtempSync(join(dir, 'runs-')), ...o });
 }
 
 describe('the shell template of a custom step', () => {

@@ -5,13 +5,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ACTION_NAMES, ACTIONS } from '../../src/actions/index.js';
 import type { HostSpec } from '../../src/inventory/types.js';
 import { runPlaybook, type RunOptions } from '../../src/playbook/engine.js';
-import { plainRenderer } from '../../src/playbook/render-plain.js';
-import { parsePlaybook } from '../../src/playbook/load.js';
-import { LocalTransport } from '../../src/transport/local.js';
-import { localHost } from '../playbook/local-host.js';
+import { localHost, runLocalPlaybook } from '../playbook/local-host.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-local-'));
 const PWN = join(dir, 'pwned');
@@ -40,26 +36,9 @@ function host(vars: Record<string, unknown> = {}): HostSpec {
   return { ...localHost('mx-test', 'exim'), vars };
 }
 
-async function run(pb: string, o: Partial<RunOptions> & { vars?: Record<string, unknown>; hostVars?: Record<string, unknown> } = {}) {
-  const lines: string[] = [];
+async function run(pb: string, o: Partial<RunOptions> & { hostVars?: Record<string, unknown> } = {}) {
   const { hostVars, ...rest } = o;
-  const out = await runPlaybook({
-    playbook: parsePlaybook(pb, 'local.yaml', ACTION_NAMES),
-    host: host(hostVars),
-    transport: new LocalTransport(),
-    actions: ACTIONS,
-    dryRun: false,
-    unattended: true,
-    answers: {},
-    skip: new Set(),
-    runsDir: mkdtempSync(join(dir, 'runs-')),
-    secrets: [],
-    renderer: plainRenderer({ out: (l) => lines.push(l) }),
-    commandTimeoutMs: 10_000,
-    ...rest,
-    vars: o.vars ?? {},
-  });
-  return { out, text: lines.join('\n'), journal: readFileSync(out.journalPath, 'utf8') };
+  return runLocalPlaybook(pb, host(hostVars), { runsDir: mkdtempSync(join(dir, 'runs-')), ...rest });
 }
 
 describe('the local action', () => {
