@@ -69,6 +69,17 @@ export interface ReadPlan<T> {
    */
   stdin?: string;
   parse(stdout: string, stderr: string, code: number | null): T;
+  /**
+   * The same parse, fed line by line as the output arrives (no line ending; a trailing CR cut):
+   * the scan holds only the parser's state, never the whole output. `parse` gives the same result.
+   */
+  stream?(): LineSink<T>;
+}
+
+/** An incremental parser: `line` for every output line in order, then `end` once. */
+export interface LineSink<T> {
+  line(text: string): void;
+  end(stderr: string, code: number | null): T;
 }
 
 export interface MtaAdapter {

@@ -4,6 +4,7 @@
 import { printable as printableText } from '../text/printable.js';
 import { quote, raw, sh, shJoin, type Sh } from '../transport/quote.js';
 import { lineWarning, MAX_WARNING_LINE, monthIndex, splitLines } from '../text/lines.js';
+import { NOW_MARKER, RC_MARKER, SectionStream } from './sections.js';
 
 /** Prefix of the warning an adapter emits when the MTA command itself failed. */
 export const COMMAND_FAILED = 'command failed:';
@@ -39,8 +40,7 @@ export function indentWidth(line: string): number {
 //   __MAILSWEEP_RC__ <name> <exit code>
 // and the optional clock line `__MAILSWEEP_NOW__ <epoch> <+hhmm>` comes first.
 
-export const RC_MARKER = '__MAILSWEEP_RC__';
-export const NOW_MARKER = '__MAILSWEEP_NOW__';
+export { NOW_MARKER, RC_MARKER } from './sections.js';
 
 /**
  * Shell line appending the sbin directories (and `extra`, each quoted) to PATH: the MTA tools
@@ -82,44 +82,25 @@ export interface SplitOutput {
   warnings: string[];
 }
 
-const RC_LINE = /^__MAILSWEEP_RC__ ([a-z_]+) (\d{1,3})$/;
-const NOW_LINE = /^__MAILSWEEP_NOW__ (\d{9,12}) ([+-])(\d{2})(\d{2})$/;
-
 /**
- * Cut the combined output into named sections. Only the expected names are accepted,
- * in order, and only as whole lines, so data echoed by a command cannot forge one.
+ * Cut the combined output into named sections (the batch form of SectionStream, sections.ts).
+ * Only the expected names are accepted, in order, and only as whole lines, so data echoed by a
+ * command cannot forge one.
  */
 export function splitSections(stdout: string, expected: readonly string[]): SplitOutput {
-  const lines = splitLines(stdout);
+  const texts = new Map<string | null, string[]>();
+  const stream = new SectionStream(expected, (section, line) => {
+    const t = texts.get(section);
+    if (t) t.push(line);
+    else texts.set(section, [line]);
+  });
+  for (const line of splitLines(stdout)) stream.push(line);
   const sections = new Map<string, Section>();
-  const warnings: string[] = [];
-  let nowSeconds: number | null = null;
-  let tzOffsetSeconds: number | null = null;
-  let start = 0;
-  let next = 0;
-  if (lines[0] !== undefined && lines[0].startsWith(NOW_MARKER)) {
-    const m = NOW_LINE.exec(lines[0]);
-    if (m) {
-      nowSeconds = Number(m[1]);
-      tzOffsetSeconds = (m[2] === '-' ? -1 : 1) * (Number(m[3]) * 3600 + Number(m[4]) * 60);
-    } else warnings.push(lineWarning(1, 'server clock line not understood', lines[0]));
-    start = 1;
-  }
-  for (let i = start; i < lines.length && next < expected.length; i++) {
-    const m = RC_LINE.exec(lines[i] ?? '');
-    const name = m?.[1];
-    if (name === undefined || name !== expected[next]) continue;
-    sections.set(name, {
-      name,
-      text: lines.slice(start, i).join('\n'),
-      rc: Number(m?.[2]),
-      firstLine: start + 1,
-    });
-    start = i + 1;
-    next++;
-  }
-  const trailing = lines.slice(start).join('\n');
-  return { sections, nowSeconds, tzOffsetSeconds, trailing, warnings };
+  for (const [name, c] of stream.closed) sections.set(name, { ...c, text: (texts.get(name) ?? []).join('\n') });
+  // Lines of a section whose marker never came are trailing text, as before the last marker.
+  const open = stream.current;
+  const trailing = [...(open !== null ? (texts.get(open) ?? []) : []), ...(texts.get(null) ?? [])].join('\n');
+  return { sections, nowSeconds: stream.nowSeconds, tzOffsetSeconds: stream.tzOffsetSeconds, trailing, warnings: stream.warnings };
 }
 
 /** Re-number a sub-parser's "line N:" warnings to positions in the whole output. */

@@ -7,7 +7,7 @@ import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
 import { subjectOf } from '../mta/subject.js';
-import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage } from '../mta/types.js';
+import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage, ReadPlan } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
 import { authPolicyFindings, ehlo, type EhloResult } from '../rules/auth-policy.js';
@@ -19,7 +19,7 @@ import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
 import { oneLine, printable } from '../text/printable.js';
-import type { Transport } from '../transport/types.js';
+import type { ExecResult, Transport } from '../transport/types.js';
 import type { Finding } from '../rules/types.js';
 import type { HostReport, QueueSummary } from './types.js';
 
@@ -259,6 +259,28 @@ async function attribute(
   return [...findings, ...notes];
 }
 
+/**
+ * Run a queue read; a streaming plan parses the output as it arrives (only the parser's state is
+ * held, and each chunk's lines are parsed between other hosts' events), else the output is parsed whole.
+ */
+async function readQueue(
+  transport: Transport,
+  plan: ReadPlan<QueueListing>,
+  o: { timeoutMs: number; maxBytes: number },
+): Promise<{ res: ExecResult; listing: QueueListing }> {
+  const sink = plan.stream?.();
+  if (!sink) {
+    const res = await transport.exec(plan.command, { ...o, ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}) });
+    return { res, listing: plan.parse(res.stdout, res.stderr, res.code) };
+  }
+  const res = await transport.exec(plan.command, {
+    ...o,
+    ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}),
+    onLine: (line) => sink.line(line.endsWith('\r') ? line.slice(0, -1) : line),
+  });
+  return { res, listing: sink.end(res.stderr, res.code) };
+}
+
 export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {
   const started = Date.now();
   const report: HostReport = {
@@ -288,8 +310,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     const ctx = mtaHost(binary, host.vars);
     const plan = attribution ? adapter.attributedQueue(ctx) : adapter.queue(ctx);
     const cap = opts.outputCapBytes ?? queueOutputCap(1);
-    const res = await transport.exec(plan.command, { timeoutMs: opts.commandTimeoutMs, maxBytes: cap });
-    const listing = plan.parse(res.stdout, res.stderr, res.code);
+    const { res, listing } = await readQueue(transport, plan, { timeoutMs: opts.commandTimeoutMs, maxBytes: cap });
     const cut: Finding[] = res.truncated
       ? [
           {

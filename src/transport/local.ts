@@ -47,7 +47,18 @@ export class LocalTransport implements Transport {
         : undefined;
       const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;
       child.stdout.on('data', (d: Buffer) => {
-        if (lines) return lines.push(d);
+        if (lines) {
+          // Streamed output is capped only when the caller sets maxBytes (a log window may be larger than any buffer).
+          const lineCap = opts.maxBytes ?? Infinity;
+          if (outBytes + d.length > lineCap) {
+            truncated = true;
+            if (outBytes < lineCap) lines.push(d.subarray(0, lineCap - outBytes));
+            outBytes = lineCap;
+            return;
+          }
+          outBytes += d.length;
+          return lines.push(d);
+        }
         if (outBytes >= maxBytes) return void (truncated = true);
         out.push(d);
         outBytes += d.length;

@@ -237,8 +237,19 @@ export class SshTransport implements Transport {
         const onClose = () => finish(() => reject(new TransportError('unreachable', `${this.describe}: connection lost during a command`)));
         client.once('close', onClose);
         const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;
+        // Streamed output is capped only when the caller sets maxBytes (a log window may be larger than any buffer).
+        const lineCap = opts.maxBytes ?? Infinity;
         stream.on('data', (d: Buffer) => {
-          if (lines) return lines.push(d);
+          if (lines) {
+            if (outBytes + d.length > lineCap) {
+              truncated = true;
+              if (outBytes < lineCap) lines.push(d.subarray(0, lineCap - outBytes));
+              outBytes = lineCap;
+              return;
+            }
+            outBytes += d.length;
+            return lines.push(d);
+          }
           if (outBytes + d.length > maxBytes) {
             truncated = true;
             const room = maxBytes - outBytes;

@@ -9,7 +9,7 @@ export interface ExecOptions {
   /** Per-command deadline; the command is abandoned (and the channel closed) after it. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Cap on captured stdout bytes; output past it is dropped and `truncated` is set. */
+  /** Cap on stdout bytes (captured, or streamed when set with onLine); output past it is dropped and `truncated` is set. */
   maxBytes?: number;
   /**
    * Stream stdout line by line instead of collecting it (ExecResult.stdout is then '').
