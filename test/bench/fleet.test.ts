@@ -23,6 +23,7 @@ describe('bench:fleet arguments', () => {
       port: 22,
       keep: false,
       json: null,
+      knownHostsLines: 0,
     });
   });
 
@@ -41,6 +42,8 @@ describe('bench:fleet arguments', () => {
       '--json',
       'x.json',
       '--keep',
+      '--known-hosts-lines',
+      '10000',
     ]);
     expect(a).toMatchObject({
       hosts: 7,
@@ -51,6 +54,7 @@ describe('bench:fleet arguments', () => {
       port: 2222,
       keep: true,
       json: 'x.json',
+      knownHostsLines: 10_000,
     });
   });
 
@@ -66,6 +70,7 @@ describe('bench:fleet arguments', () => {
     [['--hosts', '5', '--frobs', '1'], /frobs/],
     [['--hosts', '5', 'extra'], /extra/],
     [['--hosts', '5', '--json', ''], /--json: expected a file name/],
+    [['--hosts', '5', '--known-hosts-lines', 'many'], /--known-hosts-lines: expected a whole number/],
   ])('%j is refused naming the option', (argv, msg) => {
     expect(() => parseFleetBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseFleetBenchArgs(argv)).toThrow(msg);

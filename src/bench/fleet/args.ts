@@ -16,19 +16,23 @@ export interface FleetBenchArgs {
   keep: boolean;
   /** Write every raw figure here as JSON. */
   json: string | null;
+  /** Extra known_hosts lines for other hosts, before the fleet's own (host-key lookup cost against file size). */
+  knownHostsLines: number;
 }
 
 /** The largest fleet: 254 × 254 addresses 127.0.1-254.1-254 (no 127.0.0.x: other services live there). */
 export const MAX_HOSTS = 254 * 254;
 
 export const FLEET_USAGE = `usage: npm run bench:fleet -- --hosts N [--forks F] [--rounds R] [--tools mailsweep,pssh,ansible]
-                          [--attribution] [--port P] [--json FILE] [--keep]
+                          [--attribution] [--port P] [--known-hosts-lines L] [--json FILE] [--keep]
   --hosts N        real sshd to start, each on its own 127.0.x.y (required; 1-${MAX_HOSTS})
   --forks F        hosts at once, for every tool (default 100)
   --rounds R       alternating rounds; the table shows medians (default 3)
   --tools LIST     which tools, comma-separated (default all three)
   --attribution    mailsweep runs its full attribution scan instead of --no-attribution
   --port P         port every sshd listens on (default 22)
+  --known-hosts-lines L
+                   put L lines for other hosts before the fleet's in known_hosts (default 0)
   --json FILE      write all raw figures as JSON
   --keep           keep the bench directory (configs, outputs, sshd logs)`;
 
@@ -72,6 +76,7 @@ export function parseFleetBenchArgs(argv: string[]): FleetBenchArgs {
         port: { type: 'string' },
         json: { type: 'string' },
         keep: { type: 'boolean' },
+        'known-hosts-lines': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -87,6 +92,8 @@ export function parseFleetBenchArgs(argv: string[]): FleetBenchArgs {
     port: positiveInt('port', values.port, 22, 65_535),
     keep: values.keep ?? false,
     json: values.json ?? null,
+    knownHostsLines:
+      values['known-hosts-lines'] === undefined ? 0 : positiveInt('known-hosts-lines', values['known-hosts-lines'], 0, 1_000_000),
   };
 }
 

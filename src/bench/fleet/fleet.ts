@@ -164,6 +164,8 @@ export async function startBenchFleet(o: {
   hosts: number;
   port: number;
   attribution: boolean;
+  /** Lines for other hosts put before the fleet's own in known_hosts. */
+  knownHostsLines?: number;
   log: (m: string) => void;
 }): Promise<BenchFleet> {
   const { dir, port } = o;
@@ -194,7 +196,12 @@ export async function startBenchFleet(o: {
 
   const hostName = (a: string) => (port === 22 ? a : `[${a}]:${port}`);
   const knownHostsPath = join(dir, 'known_hosts');
-  writeFileSync(knownHostsPath, addresses.map((a, i) => `${hostName(a)} ${hostKeys[i]}\n`).join(''));
+  // Other hosts' lines first: a linear lookup (OpenSSH's) reads them all before the fleet's own.
+  const padding = Array.from(
+    { length: o.knownHostsLines ?? 0 },
+    (_, i) => `other${i + 1}.example.invalid ${hostKeys[i % hostKeys.length]}\n`,
+  );
+  writeFileSync(knownHostsPath, [...padding, ...addresses.map((a, i) => `${hostName(a)} ${hostKeys[i]}\n`)].join(''));
   const psshHostsPath = join(dir, 'pssh-hosts');
   writeFileSync(psshHostsPath, addresses.map((a) => (port === 22 ? `${a}\n` : `${a}:${port}\n`)).join(''));
 

@@ -152,10 +152,18 @@ async function main(): Promise<number> {
   try {
     const info = machine();
     log(
-      `${a.hosts} hosts, forks ${a.forks}, ${a.rounds} rounds of ${a.tools.join(', ')}; ${info.nproc} × ${info.model}, load ${info.loadAtStart.join(' ')}`,
+      `${a.hosts} hosts, forks ${a.forks}, ${a.rounds} rounds of ${a.tools.join(', ')}${a.knownHostsLines ? `, ${a.knownHostsLines} other hosts' lines first in known_hosts` : ''}; ${info.nproc} × ${info.model}, load ${info.loadAtStart.join(' ')}`,
     );
     const t0 = Date.now();
-    fleet = await startBenchFleet({ dir, cacheDir, hosts: a.hosts, port: a.port, attribution: a.attribution, log });
+    fleet = await startBenchFleet({
+      dir,
+      cacheDir,
+      hosts: a.hosts,
+      port: a.port,
+      attribution: a.attribution,
+      knownHostsLines: a.knownHostsLines,
+      log,
+    });
     log(`${a.hosts} sshd up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dir})`);
     const runs: ToolRun[] = [];
     for (let round = 1; round <= a.rounds && !stopping; round++)
@@ -176,6 +184,7 @@ async function main(): Promise<number> {
     );
     process.stdout.write(
       `${a.hosts} real sshd on 127.0.x.y:${a.port}, forks ${a.forks}, medians of ${a.rounds} alternating rounds; ` +
+        (a.knownHostsLines ? `known_hosts with ${a.knownHostsLines} other hosts' lines first; ` : '') +
         `${info.nproc} × ${info.model}, ${info.memoryGiB} GiB, load ${info.loadAtStart[0]} at start, ${loadEnd[0]} at end; ${info.openssh}\n\n` +
         `${formatTable(summaries, labels)}\n`,
     );
