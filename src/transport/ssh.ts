@@ -1,12 +1,12 @@
 // SSH transport on ssh2: one lazily opened connection per host, reused for all its commands.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
 import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
+import { loadPrivateKey } from './private-keys.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
 import { hostKeyAlgorithmsFor, hostLookupName, KnownHostsFile, keyTypesOf, verdictFor, type HostKeyVerdict } from './known-hosts.js';
@@ -37,20 +37,12 @@ export interface SshOptions extends SshEndpoint {
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const MAX_STDERR = 64 * 1024;
 
-async function loadKey(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    throw new TransportError('auth-failed', `cannot read private key ${file}: ${(e as Error).message}`);
-  }
-}
-
 /** Auth methods in OpenSSH's order: the agent first, then the configured (or default) key files. */
 async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Promise<Array<AgentAuthMethod | PublicKeyAuthMethod>> {
   const methods: Array<AgentAuthMethod | PublicKeyAuthMethod> = [];
   if (agentSocket) methods.push({ type: 'agent' as const, username: ep.user, agent: agentSocket });
   const files = ep.privateKeyFile ? [ep.privateKeyFile] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
-  for (const f of files) methods.push({ type: 'publickey' as const, username: ep.user, key: await loadKey(f) });
+  for (const f of files) methods.push({ type: 'publickey' as const, username: ep.user, key: await loadPrivateKey(f) });
   return methods;
 }
 

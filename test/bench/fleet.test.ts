@@ -24,6 +24,7 @@ describe('bench:fleet arguments', () => {
       keep: false,
       json: null,
       knownHostsLines: 0,
+      profile: null,
     });
   });
 

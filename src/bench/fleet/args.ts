@@ -1,4 +1,5 @@
 // `npm run bench:fleet` arguments: parsed and checked before anything is installed or started.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const FLEET_TOOLS = ['mailsweep', 'pssh', 'ansible'] as const;
@@ -18,13 +19,15 @@ export interface FleetBenchArgs {
   json: string | null;
   /** Extra known_hosts lines for other hosts, before the fleet's own (host-key lookup cost against file size). */
   knownHostsLines: number;
+  /** Directory for a V8 CPU profile of each mailsweep run (its timings then include the profiler). */
+  profile: string | null;
 }
 
 /** The largest fleet: 254 × 254 addresses 127.0.1-254.1-254 (no 127.0.0.x: other services live there). */
 export const MAX_HOSTS = 254 * 254;
 
 export const FLEET_USAGE = `usage: npm run bench:fleet -- --hosts N [--forks F] [--rounds R] [--tools mailsweep,pssh,ansible]
-                          [--attribution] [--port P] [--known-hosts-lines L] [--json FILE] [--keep]
+                          [--attribution] [--port P] [--known-hosts-lines L] [--profile DIR] [--json FILE] [--keep]
   --hosts N        real sshd to start, each on its own 127.0.x.y (required; 1-${MAX_HOSTS})
   --forks F        hosts at once, for every tool (default 100)
   --rounds R       alternating rounds; the table shows medians (default 3)
@@ -33,6 +36,7 @@ export const FLEET_USAGE = `usage: npm run bench:fleet -- --hosts N [--forks F] 
   --port P         port every sshd listens on (default 22)
   --known-hosts-lines L
                    put L lines for other hosts before the fleet's in known_hosts (default 0)
+  --profile DIR    write a V8 CPU profile of each mailsweep run to DIR (slows it: not for the table)
   --json FILE      write all raw figures as JSON
   --keep           keep the bench directory (configs, outputs, sshd logs)`;
 
@@ -77,12 +81,14 @@ export function parseFleetBenchArgs(argv: string[]): FleetBenchArgs {
         json: { type: 'string' },
         keep: { type: 'boolean' },
         'known-hosts-lines': { type: 'string' },
+        profile: { type: 'string' },
       },
     }));
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
   if (values.json === '') throw new UsageError('--json: expected a file name');
+  if (values.profile === '') throw new UsageError('--profile: expected a directory');
   return {
     hosts: positiveInt('hosts', values.hosts, null, MAX_HOSTS),
     forks: positiveInt('forks', values.forks, 100, 10_000),
@@ -92,6 +98,7 @@ export function parseFleetBenchArgs(argv: string[]): FleetBenchArgs {
     port: positiveInt('port', values.port, 22, 65_535),
     keep: values.keep ?? false,
     json: values.json ?? null,
+    profile: values.profile ? resolve(values.profile) : null,
     knownHostsLines:
       values['known-hosts-lines'] === undefined ? 0 : positiveInt('known-hosts-lines', values['known-hosts-lines'], 0, 1_000_000),
   };

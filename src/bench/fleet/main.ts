@@ -52,7 +52,8 @@ async function settle(listeners: number[]): Promise<void> {
 async function runOnce(tool: FleetTool, round: number, f: BenchFleet, a: FleetBenchArgs): Promise<ToolRun> {
   const outDir = join(f.dir, 'runs', `r${round}-${tool}`);
   mkdirSync(outDir, { recursive: true });
-  const inv = invocation(tool, f, { forks: a.forks, attribution: a.attribution, outDir });
+  if (a.profile) mkdirSync(a.profile, { recursive: true });
+  const inv = invocation(tool, f, { forks: a.forks, attribution: a.attribution, outDir, profileDir: a.profile });
   const listeners = f.listeners();
   await settle(listeners);
   const before = sshdCpuSeconds(listeners);

@@ -26,11 +26,29 @@ export interface Verdict {
 
 const MAX_FAILURES = 5;
 
-export function invocation(tool: FleetTool, f: BenchFleet, o: { forks: number; attribution: boolean; outDir: string }): ToolInvocation {
+export function invocation(
+  tool: FleetTool,
+  f: BenchFleet,
+  o: { forks: number; attribution: boolean; outDir: string; profileDir?: string | null },
+): ToolInvocation {
   // Ansible refuses a non-UTF-8 locale; the same one for every tool.
   const env = { ...process.env, LC_ALL: 'C.UTF-8' };
   if (tool === 'mailsweep') {
-    const args = [CLI, 'scan', '-i', f.inventoryPath, '--known-hosts', f.knownHostsPath, '-f', String(o.forks), '--format', 'json'];
+    // A V8 CPU profile per run (--profile): where mailsweep's client CPU goes (open in Chrome DevTools).
+    const prof = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+    const args = [
+      ...prof,
+      CLI,
+      'scan',
+      '-i',
+      f.inventoryPath,
+      '--known-hosts',
+      f.knownHostsPath,
+      '-f',
+      String(o.forks),
+      '--format',
+      'json',
+    ];
     if (!o.attribution) args.push('--no-attribution');
     return { cmd: process.execPath, args, env, label: `mailsweep scan${o.attribution ? '' : ' --no-attribution'}` };
   }
