@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
 import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
+import { ignoreHostKeyAnnouncements } from './hostkeys-notice.js';
 import { loadPrivateKey } from './private-keys.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
@@ -154,6 +155,7 @@ export class SshTransport implements Transport {
         reject(new TransportError('unreachable', `${where}: connection closed during the SSH handshake`));
       });
       client.connect(config);
+      ignoreHostKeyAnnouncements(client);
     });
   }
 
