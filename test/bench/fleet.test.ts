@@ -9,13 +9,14 @@ import { hostAddress, MAX_HOSTS, parseFleetBenchArgs, UsageError } from '../../s
 import { FIXTURE, spoolFilesFromDump } from '../../src/bench/fleet/fleet.js';
 import { parseProcStat, parsePss, parseTimeOutput } from '../../src/bench/fleet/measure.js';
 import { renderSshdConfig } from '../../src/bench/fleet/sshd-config.js';
+import { fitCurves, formatCurve } from '../../src/bench/fleet/curve.js';
 import { firstDifference } from '../../src/bench/fleet/tools.js';
 import { formatTable, median, summarizeRuns, type ToolRun } from '../../src/bench/fleet/stats.js';
 
 describe('bench:fleet arguments', () => {
   it('defaults: forks 100, 3 rounds, all three tools, port 22, no attribution', () => {
     expect(parseFleetBenchArgs(['--hosts', '50'])).toEqual({
-      hosts: 50,
+      hosts: [50],
       forks: 100,
       rounds: 3,
       tools: ['mailsweep', 'pssh', 'ansible'],
@@ -47,7 +48,7 @@ describe('bench:fleet arguments', () => {
       '10000',
     ]);
     expect(a).toMatchObject({
-      hosts: 7,
+      hosts: [7],
       forks: 5,
       rounds: 1,
       tools: ['mailsweep', 'pssh'],
@@ -72,6 +73,8 @@ describe('bench:fleet arguments', () => {
     [['--hosts', '5', 'extra'], /extra/],
     [['--hosts', '5', '--json', ''], /--json: expected a file name/],
     [['--hosts', '5', '--known-hosts-lines', 'many'], /--known-hosts-lines: expected a whole number/],
+    [['--hosts', '50,,200'], /--hosts: expected a whole number, got ""/],
+    [['--hosts', '50,0'], /--hosts: 0 is out of range/],
   ])('%j is refused naming the option', (argv, msg) => {
     expect(() => parseFleetBenchArgs(argv)).toThrow(UsageError);
     expect(() => parseFleetBenchArgs(argv)).toThrow(msg);
@@ -249,5 +252,40 @@ describe('bench:fleet shell scripts', () => {
     if (r.error) throw new Error(`shellcheck is needed for this test (Debian package shellcheck): ${r.error.message}`);
     expect(r.stdout).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the scale curve', () => {
+  const summary = (tool: 'mailsweep' | 'pssh', cpuS: number, wallS = 1) => ({
+    tool,
+    rounds: 3,
+    medians: { wallS, cpuS, maxRssMb: 1, treePssMb: 1, sshdCpuS: 1 },
+    minComplete: 1,
+    hosts: 1,
+  });
+
+  it('several sizes, sorted and unique', () => {
+    expect(parseFleetBenchArgs(['--hosts', '2000,50,500,50']).hosts).toEqual([50, 500, 2000]);
+  });
+
+  it('fits fixed + per-host CPU per tool, projects it, and shows per-host CPU net of the fixed part', () => {
+    // mailsweep: 0.3 s + 4 ms/host exactly; pssh: 14 ms/host, no fixed part.
+    const results = [50, 200, 2000].map((hosts) => ({
+      hosts,
+      summaries: [summary('mailsweep', 0.3 + 0.004 * hosts), summary('pssh', 0.014 * hosts)],
+    }));
+    const fits = fitCurves(results);
+    expect(fits[0]!.tool).toBe('mailsweep');
+    expect(fits[0]!.fixedS).toBeCloseTo(0.3, 6);
+    expect(fits[0]!.perHostMs).toBeCloseTo(4, 6);
+    expect(fits[1]!.perHostMs).toBeCloseTo(14, 6);
+    const text = formatCurve(results);
+    expect(text).toContain('| 50 | 10.00 ms | 4.00 ms | 14.00 ms | 14.00 ms |');
+    expect(text).toContain('| 2000 | 4.15 ms | 4.00 ms |');
+    expect(text).toContain('mailsweep: client CPU ≈ 0.30 s + 4.00 ms × hosts → 10,000 hosts: 40.3 s');
+  });
+
+  it('one size: no fit (a line needs two points)', () => {
+    expect(fitCurves([{ hosts: 50, summaries: [summary('pssh', 1)] }])).toEqual([]);
   });
 });

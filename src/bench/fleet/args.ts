@@ -6,7 +6,8 @@ export const FLEET_TOOLS = ['mailsweep', 'pssh', 'ansible'] as const;
 export type FleetTool = (typeof FLEET_TOOLS)[number];
 
 export interface FleetBenchArgs {
-  hosts: number;
+  /** Fleet sizes, run one after the other (several: the scale curve). */
+  hosts: number[];
   forks: number;
   rounds: number;
   tools: FleetTool[];
@@ -28,7 +29,8 @@ export const MAX_HOSTS = 254 * 254;
 
 export const FLEET_USAGE = `usage: npm run bench:fleet -- --hosts N [--forks F] [--rounds R] [--tools mailsweep,pssh,ansible]
                           [--attribution] [--port P] [--known-hosts-lines L] [--profile DIR] [--json FILE] [--keep]
-  --hosts N        real sshd to start, each on its own 127.0.x.y (required; 1-${MAX_HOSTS})
+  --hosts N[,N…]   real sshd to start, each on its own 127.0.x.y (required; 1-${MAX_HOSTS}); several
+                   sizes (e.g. 50,200,500,2000) run one after the other and add the scale curve
   --forks F        hosts at once, for every tool (default 100)
   --rounds R       alternating rounds; the table shows medians (default 3)
   --tools LIST     which tools, comma-separated (default all three)
@@ -51,6 +53,11 @@ function positiveInt(name: string, raw: string | undefined, dflt: number | null,
   const n = Number(raw);
   if (n < 1 || n > max) throw new UsageError(`--${name}: ${n} is out of range 1-${max}`);
   return n;
+}
+
+function hostSizes(raw: string | undefined): number[] {
+  const sizes = (raw ?? '').split(',').map((x) => positiveInt('hosts', raw === undefined ? undefined : x.trim(), null, MAX_HOSTS));
+  return [...new Set(sizes)].sort((a, b) => a - b);
 }
 
 function toolList(raw: string | undefined): FleetTool[] {
@@ -90,7 +97,7 @@ export function parseFleetBenchArgs(argv: string[]): FleetBenchArgs {
   if (values.json === '') throw new UsageError('--json: expected a file name');
   if (values.profile === '') throw new UsageError('--profile: expected a directory');
   return {
-    hosts: positiveInt('hosts', values.hosts, null, MAX_HOSTS),
+    hosts: hostSizes(values.hosts),
     forks: positiveInt('forks', values.forks, 100, 10_000),
     rounds: positiveInt('rounds', values.rounds, 3, 100),
     tools: toolList(values.tools),

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { FLEET_USAGE, parseFleetBenchArgs, UsageError, type FleetBenchArgs, type FleetTool } from './args.js';
 import { SSHD, startBenchFleet, stopAllSshd, type BenchFleet } from './fleet.js';
 import { GNU_TIME, runMeasured, sshdBusy, sshdCpuSeconds, stopRunning } from './measure.js';
-import { formatTable, summarizeRuns, type ToolRun } from './stats.js';
+import { fitCurves, formatCurve, type SizeResult } from './curve.js';
+import { formatTable, summarizeRuns, type ToolRun, type ToolSummary } from './stats.js';
 import { invocation, verifyAnsible, verifyMailsweep, verifyPssh, type Verdict } from './tools.js';
 
 const INSTALL = fileURLToPath(new URL('../../../scripts/bench-fleet/install.sh', import.meta.url));
@@ -152,48 +153,62 @@ async function main(): Promise<number> {
 
   try {
     const info = machine();
-    log(
-      `${a.hosts} hosts, forks ${a.forks}, ${a.rounds} rounds of ${a.tools.join(', ')}${a.knownHostsLines ? `, ${a.knownHostsLines} other hosts' lines first in known_hosts` : ''}; ${info.nproc} × ${info.model}, load ${info.loadAtStart.join(' ')}`,
-    );
-    const t0 = Date.now();
-    fleet = await startBenchFleet({
-      dir,
-      cacheDir,
-      hosts: a.hosts,
-      port: a.port,
-      attribution: a.attribution,
-      knownHostsLines: a.knownHostsLines,
-      log,
-    });
-    log(`${a.hosts} sshd up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${dir})`);
-    const runs: ToolRun[] = [];
-    for (let round = 1; round <= a.rounds && !stopping; round++)
-      for (const tool of order(a.tools, round - 1)) {
-        if (stopping) break;
-        const r = await runOnce(tool, round, fleet, a);
-        runs.push(r);
-        log(
-          `round ${round} ${tool.padEnd(9)} wall ${r.wallS.toFixed(2)} s  cpu ${r.cpuS.toFixed(2)} s  rss ${r.maxRssMb.toFixed(0)} MB pss ${r.treePssMb.toFixed(0)} MB  sshd ${r.sshdCpuS.toFixed(2)} s  ${r.hostsComplete}/${r.hosts} complete  exit ${r.exitCode}`,
-        );
-        for (const f of r.failures) log(`  incomplete: ${f}`);
-      }
-    const summaries = summarizeRuns(runs);
-    // Another job on the machine moves every figure: the load says how much there was.
-    const loadEnd = loadavg().map((x) => Math.round(x * 100) / 100);
-    const labels = Object.fromEntries(
-      a.tools.map((t) => [t, invocation(t, fleet!, { forks: a.forks, attribution: a.attribution, outDir: dir }).label]),
-    );
-    process.stdout.write(
-      `${a.hosts} real sshd on 127.0.x.y:${a.port}, forks ${a.forks}, medians of ${a.rounds} alternating rounds; ` +
-        (a.knownHostsLines ? `known_hosts with ${a.knownHostsLines} other hosts' lines first; ` : '') +
-        `${info.nproc} × ${info.model}, ${info.memoryGiB} GiB, load ${info.loadAtStart[0]} at start, ${loadEnd[0]} at end; ${info.openssh}\n\n` +
-        `${formatTable(summaries, labels)}\n`,
-    );
+    const results: SizeResult[] = [];
+    const allRuns: { hosts: number; runs: ToolRun[]; summaries: ToolSummary[]; loadAtStart: number[]; loadAtEnd: number[] }[] = [];
+    let incomplete = 0;
+    for (const hosts of a.hosts) {
+      if (stopping) break;
+      const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
+      log(
+        `${hosts} hosts, forks ${a.forks}, ${a.rounds} rounds of ${a.tools.join(', ')}${a.knownHostsLines ? `, ${a.knownHostsLines} other hosts' lines first in known_hosts` : ''}; ${info.nproc} × ${info.model}, load ${loadAtStart.join(' ')}`,
+      );
+      const t0 = Date.now();
+      const sizeDir = join(dir, `hosts-${hosts}`);
+      mkdirSync(sizeDir, { recursive: true });
+      fleet = await startBenchFleet({
+        dir: sizeDir,
+        cacheDir,
+        hosts,
+        port: a.port,
+        attribution: a.attribution,
+        knownHostsLines: a.knownHostsLines,
+        log,
+      });
+      log(`${hosts} sshd up in ${((Date.now() - t0) / 1000).toFixed(1)} s (${sizeDir})`);
+      const runs: ToolRun[] = [];
+      for (let round = 1; round <= a.rounds && !stopping; round++)
+        for (const tool of order(a.tools, round - 1)) {
+          if (stopping) break;
+          const r = await runOnce(tool, round, fleet, a);
+          runs.push(r);
+          log(
+            `round ${round} ${tool.padEnd(9)} wall ${r.wallS.toFixed(2)} s  cpu ${r.cpuS.toFixed(2)} s  rss ${r.maxRssMb.toFixed(0)} MB pss ${r.treePssMb.toFixed(0)} MB  sshd ${r.sshdCpuS.toFixed(2)} s  ${r.hostsComplete}/${r.hosts} complete  exit ${r.exitCode}`,
+          );
+          for (const f of r.failures) log(`  incomplete: ${f}`);
+        }
+      const summaries = summarizeRuns(runs);
+      // Another job on the machine moves every figure: the load says how much there was.
+      const loadAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
+      const labels = Object.fromEntries(
+        a.tools.map((t) => [t, invocation(t, fleet!, { forks: a.forks, attribution: a.attribution, outDir: dir }).label]),
+      );
+      process.stdout.write(
+        `${hosts} real sshd on 127.0.x.y:${a.port}, forks ${a.forks}, medians of ${a.rounds} alternating rounds; ` +
+          (a.knownHostsLines ? `known_hosts with ${a.knownHostsLines} other hosts' lines first; ` : '') +
+          `${info.nproc} × ${info.model}, ${info.memoryGiB} GiB, load ${loadAtStart[0]} at start, ${loadAtEnd[0]} at end; ${info.openssh}\n\n` +
+          `${formatTable(summaries, labels)}\n\n`,
+      );
+      results.push({ hosts, summaries });
+      allRuns.push({ hosts, runs, summaries, loadAtStart, loadAtEnd });
+      incomplete += runs.filter((r) => r.hostsComplete !== r.hosts).length;
+      await stopAllSshd();
+      fleet = null;
+    }
+    if (results.length > 1) process.stdout.write(`Scale curve (client CPU, medians):\n\n${formatCurve(results)}\n`);
     if (a.json)
-      writeFileSync(a.json, JSON.stringify({ args: a, machine: { ...info, loadAtEnd: loadEnd }, runs, summaries }, null, 2) + '\n');
-    const incomplete = runs.filter((r) => r.hostsComplete !== r.hosts);
-    if (incomplete.length > 0) {
-      log(`${incomplete.length} run(s) did not get every host's output complete: the figures above are not comparable`);
+      writeFileSync(a.json, JSON.stringify({ args: a, machine: info, sizes: allRuns, curve: fitCurves(results) }, null, 2) + '\n');
+    if (incomplete > 0) {
+      log(`${incomplete} run(s) did not get every host's output complete: the figures above are not comparable`);
       return 1;
     }
     return 0;
