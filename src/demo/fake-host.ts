@@ -8,6 +8,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { RC_MARKER } from '../mta/sections.js';
+import { DETECT_THEN_READ_TAIL } from '../scan/queue-read.js';
 
 const { Server, utils } = ssh2;
 
@@ -191,27 +193,41 @@ export async function startFakeHost(
             stream.exit(0);
             return stream.end();
           }
-          const rec = spec.replay?.find((r) => info.command.includes(r.match));
-          if (rec) {
+          const recordingFor = (command: string) => spec.replay?.find((r) => command.includes(r.match));
+          const replay = (rec: ReplayEntry, then: () => void) => {
             const body = rec.file ? createReadStream(rec.file) : null;
-            const done = () => {
-              stream.exit(rec.code ?? 0);
+            if (!body) return (stream.write(rec.text ?? ''), then());
+            body.on('error', (e) => {
+              stream.stderr.write(`replay: ${e.message}\n`);
+              stream.exit(1);
               stream.end();
-            };
-            if (body) {
-              body.on('error', (e) => {
-                stream.stderr.write(`replay: ${e.message}\n`);
-                stream.exit(1);
-                stream.end();
-              });
-              body.on('end', done);
-              body.pipe(stream, { end: false });
-            } else {
-              stream.write(rec.text ?? '');
-              done();
-            }
+            });
+            body.on('end', then);
+            body.pipe(stream, { end: false });
+          };
+          const finish = (code: number) => {
+            stream.exit(code);
+            stream.end();
+          };
+          const rec = recordingFor(info.command);
+          if (rec && info.command.includes(DETECT_THEN_READ_TAIL)) {
+            // Detection, then the command the client sends on stdin, as the real shell would run them.
+            let next = '';
+            stream.on('data', (d: Buffer) => void (next += d.toString('utf8')));
+            replay(rec, () => {
+              stream.write(`${RC_MARKER} detect 0\n`);
+              const answer = () => {
+                if (next.trim() === '') return finish(0);
+                const second = recordingFor(next);
+                if (second) replay(second, () => finish(second.code ?? 0));
+                else (stream.stderr.write('replay: no recording for the command sent on stdin\n'), finish(127));
+              };
+              if (stream.readableEnded) answer();
+              else stream.once('end', answer);
+            });
             return;
           }
+          if (rec) return replay(rec, () => finish(rec.code ?? 0));
           // The real shell runs the real command line: quoting bugs show up here as they would on a server.
           const child = spawn('/bin/sh', ['-c', info.command], {
             env: { PATH: `${bin}:/usr/bin:/bin`, LC_ALL: 'C', HOME: join(opts.workDir, spec.name) },

@@ -2,7 +2,6 @@
 // Never throws: every failure becomes a status and a one-line reason.
 import { ConfigError, TransportError } from '../errors.js';
 import type { HostSpec } from '../inventory/types.js';
-import { detectMta } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
@@ -18,8 +17,9 @@ import { rankSuspects, type Suspect } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
+import { detectAndReadQueue, readQueue } from './queue-read.js';
 import { oneLine, printable } from '../text/printable.js';
-import type { ExecResult, Transport } from '../transport/types.js';
+import type { Transport } from '../transport/types.js';
 import type { Finding } from '../rules/types.js';
 import type { HostReport, QueueSummary } from './types.js';
 
@@ -259,26 +259,8 @@ async function attribute(
   return [...findings, ...notes];
 }
 
-/**
- * Run a queue read; a streaming plan parses the output as it arrives (only the parser's state is
- * held, and each chunk's lines are parsed between other hosts' events), else the output is parsed whole.
- */
-async function readQueue(
-  transport: Transport,
-  plan: ReadPlan<QueueListing>,
-  o: { timeoutMs: number; maxBytes: number },
-): Promise<{ res: ExecResult; listing: QueueListing }> {
-  const sink = plan.stream?.();
-  if (!sink) {
-    const res = await transport.exec(plan.command, { ...o, ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}) });
-    return { res, listing: plan.parse(res.stdout, res.stderr, res.code) };
-  }
-  const res = await transport.exec(plan.command, {
-    ...o,
-    ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}),
-    onLine: (line) => sink.line(line.endsWith('\r') ? line.slice(0, -1) : line),
-  });
-  return { res, listing: sink.end(res.stderr, res.code) };
+function queuePlan(mta: MtaName, ctx: MtaContext, attribution: boolean): ReadPlan<QueueListing> {
+  return attribution ? getAdapter(mta).attributedQueue(ctx) : getAdapter(mta).queue(ctx);
 }
 
 export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {
@@ -297,20 +279,23 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
   const deadlineAt = opts.deadlineMs ? started + opts.deadlineMs - DEADLINE_MARGIN_MS : Infinity;
   const leftMs = () => deadlineAt - Date.now();
   try {
-    const d = opts.detected ?? (await detectMta(host, transport, opts.commandTimeoutMs));
-    if (!d.mta) {
+    const attribution = opts.attribution !== false;
+    const cap = opts.outputCapBytes ?? queueOutputCap(1);
+    const o = { timeoutMs: opts.commandTimeoutMs, maxBytes: cap };
+    const known = opts.detected ?? (host.mta ? { mta: host.mta } : null);
+    // MTA unknown: detection and the queue read in one command (queue-read.ts).
+    const read = known
+      ? { ...known, ...(await readQueue(transport, queuePlan(known.mta, mtaHost(known.binary, host.vars), attribution), o)) }
+      : await detectAndReadQueue(transport, host.vars, attribution, o);
+    if (!read.mta) {
       report.status = 'error';
-      report.reason = d.reason;
+      report.reason = read.reason;
       return done();
     }
-    const { mta, binary } = d;
+    const { mta, binary, res, listing } = read;
     report.mta = mta;
     const adapter = getAdapter(mta);
-    const attribution = opts.attribution !== false;
     const ctx = mtaHost(binary, host.vars);
-    const plan = attribution ? adapter.attributedQueue(ctx) : adapter.queue(ctx);
-    const cap = opts.outputCapBytes ?? queueOutputCap(1);
-    const { res, listing } = await readQueue(transport, plan, { timeoutMs: opts.commandTimeoutMs, maxBytes: cap });
     const cut: Finding[] = res.truncated
       ? [
           {

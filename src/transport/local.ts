@@ -84,7 +84,12 @@ export class LocalTransport implements Transport {
         });
       });
       child.stdin.on('error', () => {}); // command may exit without reading stdin
-      child.stdin.end(opts.stdin ?? '');
+      if (opts.stdinWriter)
+        opts.stdinWriter({
+          write: (data) => void (settled || child.stdin.write(data)),
+          end: () => void (settled || child.stdin.end()),
+        });
+      else child.stdin.end(opts.stdin ?? '');
     });
   }
 

@@ -270,7 +270,12 @@ export class SshTransport implements Transport {
             });
           }),
         );
-        if (opts.stdin !== undefined) stream.end(opts.stdin);
+        if (opts.stdinWriter)
+          opts.stdinWriter({
+            write: (data) => void (settled || stream.write(data)),
+            end: () => void (settled || stream.end()),
+          });
+        else if (opts.stdin !== undefined) stream.end(opts.stdin);
         else stream.end();
       });
     });

@@ -16,8 +16,18 @@ export interface ExecOptions {
    * For logs: memory stays flat however long the output.
    */
   onLine?: (line: string) => void;
+  /**
+   * Keep the command's stdin open and hand its writer here (instead of `stdin`): the caller writes
+   * what the command should read once it has seen some output, and must `end()` it.
+   */
+  stdinWriter?: (w: StdinWriter) => void;
   /** Run through sudo when the connection user is not root (Ansible's become). */
   become?: boolean;
+}
+
+export interface StdinWriter {
+  write(data: string): void;
+  end(): void;
 }
 
 export interface ExecResult {

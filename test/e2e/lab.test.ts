@@ -51,6 +51,48 @@ describe('scan against the real-server lab', () => {
     }
   });
 
+  it('without `mta:` in the inventory, detection and the queue read share one command and give the same scan', () => {
+    // The lab's inventory names each MTA; this copy does not, so every host is detected on the server.
+    const dir = mkdtempSync(join(tmpdir(), 'ms-e2e-detect-'));
+    const inv = join(dir, 'inventory.yaml');
+    const text = readFileSync(join(LAB, 'inventory.yaml'), 'utf8');
+    writeFileSync(inv, text.replace(/^\s*mta: .*\n/gm, ''));
+    expect(readFileSync(inv, 'utf8')).not.toMatch(/\bmta:/);
+    const detected = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'scan',
+        '-i',
+        inv,
+        '--known-hosts',
+        join(LAB, 'known_hosts'),
+        '--no-progress',
+        '--no-history',
+        '--format',
+        'json',
+        '--messages',
+      ],
+      { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000, env: { ...process.env, SSH_AUTH_SOCK: '' } },
+    );
+    const report = JSON.parse(detected.stdout) as ScanReport;
+    for (const h of hosts) {
+      const d = report.hosts.find((x) => x.name === h.name)!;
+      const told = result.report!.hosts.find((x) => x.name === h.name)!;
+      expect(d.status, `${h.name}: ${d.reason}`).toBe('ok');
+      expect(d.mta, h.name).toBe(h.mta);
+      expect(d.queue, h.name).toEqual(told.queue);
+      expect(
+        d.suspects?.map((s) => s.authId),
+        h.name,
+      ).toEqual(told.suspects?.map((s) => s.authId));
+      expect(
+        d.messages?.map((m) => [m.id, m.authId]),
+        h.name,
+      ).toEqual(told.messages?.map((m) => [m.id, m.authId]));
+    }
+  });
+
   it('reports exact queue totals, equal to the MTA’s own count and to what was seeded', () => {
     for (const h of hosts) {
       const r = result.report!.hosts.find((x) => x.name === h.name)!;
