@@ -4,12 +4,13 @@
 // same day at the same time lose nothing; the database failing during the prefetch costs the
 // baselines (an info finding, a line on stderr), never the report. Real SSH to fake hosts on
 // loopback (their log replays a file rewritten each "day"), a real throwaway PostgreSQL.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReportStore } from '../../src/alerts/open-store.js';
 import { runHistory } from '../../src/commands/history.js';
+import { runHtml } from '../../src/commands/html.js';
 import { runReport } from '../../src/commands/report.js';
 import type { ReportCliOptions } from '../../src/commands/report-options.js';
 import { startFakeFleet, type FakeFleet, type FleetHostEntry } from '../../src/demo/fleet.js';
@@ -189,6 +190,27 @@ describe('baselines from the shared PostgreSQL history', () => {
     expect(out).toContain(DAYS[0]);
     expect(out).toContain(DAY8);
   });
+
+  it('the HTML page on the PostgreSQL state charts what every controller recorded (report --html and mailsweep html)', async () => {
+    const page = join(dir, 'page.html');
+    // A controller whose own history file is empty: the page must not depend on it.
+    process.env.MAILSWEEP_HISTORY = join(dir, 'controller-d.sqlite');
+    const r = await report({ state: pgState(), shard: '1/3', sweep: 'S-html', html: page }, DAY8);
+    expect(r.stderr).toBe('');
+    const charted = (html: string) => {
+      const accounts = html.slice(html.indexOf('<section id="accounts">'));
+      expect(accounts).toContain('● sent that day');
+      // A host of shard 2/3 (never scanned by this shard 1/3) is charted too: the shared figures.
+      expect(accounts).toContain(MOVER);
+      expect(accounts).toContain('carol@example.test');
+    };
+    charted(readFileSync(page, 'utf8'));
+    let out = '';
+    const io = { stdout: (t: string) => void (out += t), stderr: () => undefined, env: env() };
+    expect(await runHtml({ state: pgState(), now: `${DAY8}T18:00:00Z` }, io)).toBe(0);
+    charted(out);
+    await expect(runHtml({ state: pgState(), history: join(dir, 'h.sqlite') }, io)).rejects.toThrow(/--history .*: with a shared state/);
+  }, 300_000);
 
   it('--history FILE with a PostgreSQL state is a usage error (the shared history wins)', async () => {
     await expect(report({ state: pgState(), history: join(dir, 'local.sqlite') }, DAY8)).rejects.toThrow(ConfigError);
