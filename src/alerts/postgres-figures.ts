@@ -57,14 +57,16 @@ export class PgFigureQueries extends PgQueries {
   ): Promise<{ observed: { host: string; day: string }[]; counts: { host: string; authId: string; day: string; messages: number }[] }> {
     return this.tx(async (t) => {
       await t.q(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-      const observed = (
-        await t.q<{ host: string; day: string }>(
-          `SELECT h.host, w.day FROM unnest($1::text[], $2::int[]) AS h(host, lim)
+      // One row per host (its days as an array): a shard of 2,500 hosts is 2,500 rows, not 200,000.
+      const perHost = (
+        await t.q<{ host: string; days: string[] }>(
+          `SELECT h.host, array_agg(w.day ORDER BY w.day DESC) AS days FROM unnest($1::text[], $2::int[]) AS h(host, lim)
            CROSS JOIN LATERAL (SELECT day FROM window_day WHERE host = h.host AND day < $3 ORDER BY day DESC LIMIT h.lim) w
-           ORDER BY h.host, w.day DESC`,
+           GROUP BY h.host`,
           [hosts.map((h) => h.host), hosts.map((h) => h.limit), beforeDay],
         )
       ).rows;
+      const observed = perHost.flatMap((r) => r.days.map((day) => ({ host: r.host, day })));
       const wanted = pick(observed);
       const counts = wanted.length
         ? (
