@@ -102,7 +102,7 @@ export function buildProgram(): Command {
     .option('--top <n>', 'digest: rows per table in text and markdown (default 50)')
     .option('--mail <channel>', 'digest: send it through this smtp channel of --config instead of printing it')
     .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
-    .option('--history <file>', 'baseline history SQLite file (as for scan)')
+    .option('--history <file>', 'baseline history SQLite file (as for scan); with a postgres:// state the database holds it (refused)')
     .option('--no-history', 'do not read or write the baseline history')
     .addOption(new Option('--now <iso-time>', 'tests only: the run clock ($MAILSWEEP_NOW)').hideHelp())
     .action(async (opts) => {
@@ -120,7 +120,10 @@ export function buildProgram(): Command {
     )
     .option('-o, --output <file>', 'the HTML file (default: stdout)')
     .option('--state <file|url>', 'report state written by `mailsweep report`: SQLite file or postgres:// URL (default as for report)')
-    .option('--history <file>', 'baseline history SQLite file (as for scan)')
+    .option(
+      '--history <file>',
+      'baseline history SQLite file (as for scan); with a postgres:// state the page reads the database (refused)',
+    )
     .option('--no-history', 'leave out the per-account charts')
     .option('--days <n>', 'days the charts cover (default 14)')
     .option('-i, --inventory <file>', 'inventory to name in the suggested commands')

@@ -44,6 +44,44 @@ export class PgFigureQueries extends PgQueries {
     });
   }
 
+  /**
+   * The baseline's history of a shard's hosts (history/shared.ts): each host's `limit` newest
+   * observed days before `beforeDay`, then the messages per account on the days `pick` keeps of
+   * them. One transaction under a statement timeout: a slow database costs baselines, not the run.
+   */
+  async baselineHistory(
+    hosts: { host: string; limit: number }[],
+    beforeDay: string,
+    pick: (observed: { host: string; day: string }[]) => { host: string; day: string }[],
+    timeoutMs: number,
+  ): Promise<{ observed: { host: string; day: string }[]; counts: { host: string; authId: string; day: string; messages: number }[] }> {
+    return this.tx(async (t) => {
+      await t.q(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+      // One row per host (its days as an array): a shard of 2,500 hosts is 2,500 rows, not 200,000.
+      const perHost = (
+        await t.q<{ host: string; days: string[] }>(
+          `SELECT h.host, array_agg(w.day ORDER BY w.day DESC) AS days FROM unnest($1::text[], $2::int[]) AS h(host, lim)
+           CROSS JOIN LATERAL (SELECT day FROM window_day WHERE host = h.host AND day < $3 ORDER BY day DESC LIMIT h.lim) w
+           GROUP BY h.host`,
+          [hosts.map((h) => h.host), hosts.map((h) => h.limit), beforeDay],
+        )
+      ).rows;
+      const observed = perHost.flatMap((r) => r.days.map((day) => ({ host: r.host, day })));
+      const wanted = pick(observed);
+      const counts = wanted.length
+        ? (
+            await t.q<{ host: string; authId: string; day: string; messages: number }>(
+              `SELECT a.host, a.auth_id AS "authId", a.day, a.messages FROM account_day a
+               JOIN unnest($1::text[], $2::text[]) AS w(host, day) ON a.host = w.host AND a.day = w.day
+               WHERE a.messages > 0`,
+              [wanted.map((w) => w.host), wanted.map((w) => w.day)],
+            )
+          ).rows
+        : [];
+      return { observed, counts };
+    });
+  }
+
   async recordWindowDays(host: string, days: string[]): Promise<void> {
     await this.q('INSERT INTO window_day (host, day) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [host, days]);
   }

@@ -47,6 +47,10 @@ export class PostgresReportStore extends PgFigureQueries implements SharedStore 
     });
     // An idle client's error (server restart) must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
+    // The pool listens only to idle clients: a checked-out one (a transaction, the alerting session,
+    // the shard lock held all run) whose connection drops would emit an unhandled 'error' and crash
+    // the process. Its query fails with the error instead, which the caller reports.
+    pool.on('connect', (client) => void client.on('error', () => undefined));
     const store = new PostgresReportStore(pool, target);
     try {
       await store.migrate();

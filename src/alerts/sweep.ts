@@ -35,6 +35,13 @@ export interface SharedStore extends ReportStore {
   readonly shared: true;
   /** Run `fn` holding the alerting lock (waits for another controller's alerting phase to end). */
   alerting<T>(fn: (s: AlertingSession) => Promise<T>): Promise<T>;
+  /** The baseline's history of some hosts, read before a scan (history/shared.ts). */
+  baselineHistory(
+    hosts: { host: string; limit: number }[],
+    beforeDay: string,
+    pick: (observed: { host: string; day: string }[]) => { host: string; day: string }[],
+    timeoutMs: number,
+  ): Promise<{ observed: { host: string; day: string }[]; counts: { host: string; authId: string; day: string; messages: number }[] }>;
   /** One run per shard at a time: false when another controller runs this shard now. */
   tryShardLock(name: string): Promise<boolean>;
 }

@@ -3,11 +3,13 @@
 // page at the end of each run.
 import { existsSync, readFileSync } from 'node:fs';
 import { openReportStore } from '../alerts/open-store.js';
-import { isServerUrl } from '../alerts/state-url.js';
+import { isPostgresUrl, isServerUrl } from '../alerts/state-url.js';
 import { defaultReportStatePath, type ReportStore } from '../alerts/store.js';
 import { writeAtomically } from '../files/write-atomically.js';
 import { ConfigError } from '../errors.js';
+import { historyFromStore } from '../history/shared.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
+import { utcDay } from '../logs/time.js';
 import { collectHtmlData } from '../html/data.js';
 import { renderHtml } from '../html/render.js';
 
@@ -72,12 +74,19 @@ export async function runHtml(o: HtmlCliOptions, io: HtmlIo): Promise<number> {
   // Reading must not create an empty state file where the admin mistyped a path.
   if (!isServerUrl(statePath) && !existsSync(statePath))
     throw new ConfigError(`--state ${statePath}: no such file (run \`mailsweep report\` first, or give --state)`);
+  if (isPostgresUrl(statePath) && typeof o.history === 'string')
+    throw new ConfigError(
+      `--history ${o.history}: with a shared state (--state postgres://…) the page reads its history from the database; drop --history`,
+    );
   const historyPath = o.history === false ? undefined : (o.history ?? defaultHistoryPath());
   const store = await openReportStore(statePath, { env: io.env });
   let history: HistoryStore | undefined;
   try {
     // A missing history is not an error: the page says there is none.
-    if (historyPath && existsSync(historyPath)) history = new HistoryStore(historyPath);
+    // A shared state has no history file: the page reads the figures every controller recorded.
+    if (isPostgresUrl(statePath) && o.history !== false)
+      history = await historyFromStore(store, utcDay(now / 1000 - days * 86_400), utcDay(now / 1000));
+    else if (historyPath && existsSync(historyPath)) history = new HistoryStore(historyPath);
     const page = await buildHtml(store, history, { now, days, ...(o.inventory ? { inventory: o.inventory } : {}) });
     if (!o.output || o.output === '-') io.stdout(page);
     else await writeAtomic(o.output, page);

@@ -18,6 +18,8 @@ import type { HostSpec } from '../inventory/types.js';
 import type { HostReport } from '../scan/types.js';
 import { ConfigError, ExitError } from '../errors.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
+import { historyFromStore, prefetchSharedHistory } from '../history/shared.js';
+import { utcDay } from '../logs/time.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { scanFleetUntil } from '../scan/deadline.js';
@@ -103,6 +105,14 @@ async function finishSweep(o: ReportCliOptions, cfg: ReportConfig, statePath: st
   }
 }
 
+/** The shard's baselines from the shared store; unreadable, the scan judges them without history. */
+async function sharedHistory(store: SharedStore, hosts: HostSpec[], now: number, shown: string, io: ReportIo): Promise<HistoryStore> {
+  const h = await prefetchSharedHistory(store, hosts, now, shown);
+  if (h.failure)
+    io.stderr(`mailsweep: shared history not read (${printable(h.failure, { max: 300 })}): baselines judged without history\n`);
+  return h;
+}
+
 export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): Promise<ReportOutcome> {
   const started = Date.now();
   const now = clock(o, io.env);
@@ -153,6 +163,12 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
   if (!shared && (o.sweep !== undefined || o.finishSweep !== undefined))
     throw new ConfigError(`${o.sweep !== undefined ? '--sweep' : '--finish-sweep'}: only with a shared state (--state postgres://…)`);
   if (o.finishSweep !== undefined) return finishSweep(o, cfg, statePath, now, io);
+  // With a shared state the baseline's history is the shared database's: a local file would make a
+  // host's baseline depend on which controller scanned it before.
+  if (shared && typeof o.history === 'string')
+    throw new ConfigError(
+      `--history ${o.history}: with a shared state (--state postgres://…) baselines read their history from the database; drop --history (or give --no-history)`,
+    );
 
   if (o.prometheus !== undefined) {
     const dir = dirname(resolve(o.prometheus));
@@ -193,7 +209,9 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     history =
       given || o.history === false || o.attribution === false
         ? undefined
-        : new HistoryStore(o.history ?? defaultHistoryPath(), { lenient: true });
+        : isShared(store)
+          ? await sharedHistory(store, hosts, now, shownState(statePath), io)
+          : new HistoryStore(o.history ?? defaultHistoryPath(), { lenient: true });
     const runId = await store.beginRun(now);
     const windows: AccountWindow[] = [];
     const scan = given
@@ -283,10 +301,17 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
     // said on stderr but does not hide the alerts' exit code.
     if (o.html) {
       try {
-        await writeAtomic(
-          o.html,
-          await buildHtml(store, history, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }),
-        );
+        // A shared state's page charts what every controller recorded, not this shard's prefetch.
+        const pageHistory =
+          history && isShared(store) ? await historyFromStore(store, utcDay(now / 1000 - pageDays * 86_400), utcDay(now / 1000)) : history;
+        try {
+          await writeAtomic(
+            o.html,
+            await buildHtml(store, pageHistory, { now, days: pageDays, ...(o.inventory ? { inventory: o.inventory } : {}) }),
+          );
+        } finally {
+          if (pageHistory !== history) pageHistory?.close();
+        }
       } catch (e) {
         io.stderr(`mailsweep: ${printable((e as Error).message, { max: 500 })}\n`);
       }
