@@ -46,13 +46,26 @@ export function isSpoolDumpData(line: string): boolean {
 /** What attribution reads of a -H envelope: the scan keeps only this per message (own copies). */
 export type EximAttributionHeader = Pick<EximSpoolHeader, 'hostAddress' | 'hostAuth' | 'receivedProtocol' | 'authId' | 'authSender'>;
 
-export function attributionHeader(h: EximSpoolHeader): EximAttributionHeader {
+/**
+ * The attribution part of an envelope, in own copies; with `pool`, equal strings share one copy
+ * (a hijacked account's thousands of messages carry the same auth id and few client addresses).
+ */
+export function attributionHeader(h: EximSpoolHeader, pool?: Map<string, string>): EximAttributionHeader {
+  const keep = (x: string): string => {
+    if (!pool) return own(x);
+    let k = pool.get(x);
+    if (k === undefined) {
+      k = own(x);
+      if (pool.size < 10_000) pool.set(k, k);
+    }
+    return k;
+  };
   const out: EximAttributionHeader = {};
-  if (h.hostAddress !== undefined) out.hostAddress = own(h.hostAddress);
-  if (h.hostAuth !== undefined) out.hostAuth = own(h.hostAuth);
-  if (h.receivedProtocol !== undefined) out.receivedProtocol = own(h.receivedProtocol);
-  if (h.authId !== undefined) out.authId = own(h.authId);
-  if (h.authSender !== undefined) out.authSender = own(h.authSender);
+  if (h.hostAddress !== undefined) out.hostAddress = keep(h.hostAddress);
+  if (h.hostAuth !== undefined) out.hostAuth = keep(h.hostAuth);
+  if (h.receivedProtocol !== undefined) out.receivedProtocol = keep(h.receivedProtocol);
+  if (h.authId !== undefined) out.authId = keep(h.authId);
+  if (h.authSender !== undefined) out.authSender = keep(h.authSender);
   return out;
 }
 
@@ -69,7 +82,14 @@ export class EximSpoolDumpParser<H> {
   private buf: SpoolLine[] = [];
   private fileLine = 0;
 
-  constructor(private readonly keep: (h: EximSpoolHeader) => H) {}
+  /**
+   * `keep`: what of each parsed envelope is kept; `intern`: the string an id is kept under (by
+   * default its own copy; the scan passes the listing's string for ids it lists).
+   */
+  constructor(
+    private readonly keep: (h: EximSpoolHeader) => H,
+    private readonly intern: (id: string) => string = own,
+  ) {}
 
   line(line: string, n: number): void {
     const data = DUMP_LINE.exec(line);
@@ -83,7 +103,7 @@ export class EximSpoolDumpParser<H> {
       this.flush();
       const m = SPOOL_FILE.exec(line.slice(SPOOL_MARKER.length + 1));
       if (m) {
-        this.curId = own(m[1] ?? '');
+        this.curId = this.intern(m[1] ?? '');
         this.curLine = n;
       } else this.warnings.line(n, 'spool dump: not an exim -H file name', line);
       return;
@@ -133,16 +153,23 @@ export function attributeEximMessages(messages: QueueMessage[], headers: Readonl
   const missing: string[] = [];
   for (const m of messages) {
     const h = headers.get(m.id);
-    if (!h) {
-      missing.push(m.id);
-      continue;
-    }
-    if (h.hostAddress !== undefined && h.hostAddress !== '') m.clientIp = h.hostAddress;
-    if (smtpAuthenticated(h)) {
-      if (h.authId !== undefined && h.authId !== '') m.authId = h.authId;
-      if (h.authSender !== undefined && h.authSender !== '') m.authSender = h.authSender;
-    }
+    if (h) attributeEximMessage(m, h);
+    else missing.push(m.id);
   }
+  return missingWarning(missing);
+}
+
+/** One message's authId / authSender / clientIp from its -H envelope (the strings are kept as they are). */
+export function attributeEximMessage(m: QueueMessage, h: EximAttributionHeader): void {
+  if (h.hostAddress !== undefined && h.hostAddress !== '') m.clientIp = h.hostAddress;
+  if (smtpAuthenticated(h)) {
+    if (h.authId !== undefined && h.authId !== '') m.authId = h.authId;
+    if (h.authSender !== undefined && h.authSender !== '') m.authSender = h.authSender;
+  }
+}
+
+/** The warning for messages without a usable -H file (ids in listing order). */
+export function missingWarning(missing: string[]): string[] {
   if (missing.length === 0) return [];
   const shown = missing.slice(0, 5).join(', ');
   return [`${missing.length} message(s) without a readable spool -H file, not attributed: ${shown}${missing.length > 5 ? ', …' : ''}`];

@@ -3,7 +3,7 @@
 
 import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import { EXIM_ID, eximBinary } from './host.js';
-import { attributeEximMessages, attributionHeader, EximSpoolDumpParser, eximSpoolDumpScript, isSpoolDumpData } from './attribution.js';
+import { attributeEximMessage, attributionHeader, EximSpoolDumpParser, eximSpoolDumpScript, isSpoolDumpData, missingWarning } from './attribution.js';
 import type { LineSink, MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { SectionStream } from '../sections.js';
 import { eachLine, FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
@@ -290,7 +290,11 @@ export class EximBpParser {
   constructor(o: { maxWarnings?: number; copy?: boolean } = {}) {
     this.warnings = new LineWarnings(o.maxWarnings ?? 100);
     this.keep = o.copy ? own : (s) => s;
+    this.keepSender = o.copy ? pooled(new Map()) : (s) => s;
   }
+
+  /** Senders repeat (a hijacked account sends thousands): equal ones share one copy. */
+  private readonly keepSender: (s: string) => string;
 
   get cur(): EximQueueMessage | null {
     return this.current;
@@ -341,7 +345,7 @@ export class EximBpParser {
       const sender = line.slice(e + 2, len - 1);
       const msg: EximQueueMessage = {
         id: this.keep(line.slice(headStart, e)),
-        sender: this.keep(sender),
+        sender: this.keepSender(sender),
         recipients: [],
         size: headSize,
         ageSeconds: headAge,
@@ -359,7 +363,7 @@ export class EximBpParser {
     if (!sp) this.warnings.line(n, 'exim -bp: sender part not understood', line);
     const msg: EximQueueMessage = {
       id: this.keep(h.id),
-      sender: this.keep(sp?.sender ?? ''),
+      sender: this.keepSender(sp?.sender ?? ''),
       recipients: [],
       size: h.size,
       ageSeconds: h.age,
@@ -408,6 +412,18 @@ export class EximBpParser {
     }
     this.warnings.line(n, cur ? 'exim -bp: line not understood' : 'exim -bp: line outside any message', line);
   }
+}
+
+/** own(), equal strings sharing one copy (up to 10,000 different ones). */
+function pooled(pool: Map<string, string>): (s: string) => string {
+  return (s) => {
+    let k = pool.get(s);
+    if (k === undefined) {
+      k = own(s);
+      if (pool.size < 10_000) pool.set(k, k);
+    }
+    return k;
+  };
 }
 
 /** Parse `exim -bp` (also -bpa, -bpr, -bpu). Never throws; reportedTotal stays null (that is -bpc). */
@@ -462,7 +478,15 @@ class EximQueueSink implements LineSink<EximQueueListing> {
   private readonly out = new FirstLines();
   private readonly bpc = new EximBpcParser();
   private readonly bp = new EximBpParser({ copy: true });
-  private readonly spool: EximSpoolDumpParser<ReturnType<typeof attributionHeader>> | null;
+  /**
+   * The -H dump: each envelope attributes its listed messages as it is parsed (the -bp section has
+   * closed by then), so only which ids had one is kept, not the envelopes.
+   */
+  private readonly spool: EximSpoolDumpParser<true> | null;
+  /** Attribution strings shared between messages (attributionHeader). */
+  private readonly pool = new Map<string, string>();
+  /** The listing's messages by id, built when the dump starts. */
+  private byId: Map<string, EximQueueMessage | EximQueueMessage[]> | null = null;
   private readonly spoolDiag = new FirstLines((l) => !isSpoolDumpData(l));
   private readonly texts = new Map<string | null, FirstLines>();
   private readonly trailing = new TrailingText();
@@ -470,7 +494,20 @@ class EximQueueSink implements LineSink<EximQueueListing> {
   constructor(private readonly attributed: boolean) {
     const expected = attributed ? ['bpc', 'bp', 'spooldir', 'spool'] : ['bpc', 'bp'];
     for (const s of [...expected, null]) this.texts.set(s, new FirstLines());
-    this.spool = attributed ? new EximSpoolDumpParser(attributionHeader) : null;
+    this.spool = attributed
+      ? new EximSpoolDumpParser(
+          (h) => {
+            const m = this.index().get(h.id);
+            const a = m && attributionHeader(h, this.pool);
+            if (a) for (const x of Array.isArray(m) ? m : [m]) attributeEximMessage(x, a);
+            return true as const;
+          },
+          (id) => {
+            const m = this.index().get(id);
+            return m ? (Array.isArray(m) ? m[0]! : m).id : own(id);
+          },
+        )
+      : null;
     this.sections = new SectionStream(expected, (section, line, n) => this.route(section, line, n));
   }
 
@@ -493,6 +530,18 @@ class EximQueueSink implements LineSink<EximQueueListing> {
       this.spool?.line(line, n);
       this.spoolDiag.push(line);
     } else if (section === null) this.trailing.push(line);
+  }
+
+  private index(): Map<string, EximQueueMessage | EximQueueMessage[]> {
+    if (this.byId) return this.byId;
+    const byId = new Map<string, EximQueueMessage | EximQueueMessage[]>();
+    for (const m of this.bp.finish()) {
+      const had = byId.get(m.id);
+      if (!had) byId.set(m.id, m);
+      else if (Array.isArray(had)) had.push(m);
+      else byId.set(m.id, [had, m]);
+    }
+    return (this.byId = byId);
   }
 
   private text(section: string): string {
@@ -541,13 +590,19 @@ class EximQueueSink implements LineSink<EximQueueListing> {
       // What arrived of the section that never closed.
       const open = this.texts.get(dir ? 'spool' : 'spooldir');
       warnings.push(`${COMMAND_FAILED} exim spool read incomplete: ${failureText(open && !open.empty ? open.text : stderr)}`);
+      // A dump cut short attributes nothing: take back what its envelopes gave as they came.
+      for (const m of messages) {
+        delete m.clientIp;
+        delete m.authId;
+        delete m.authSender;
+      }
     } else {
       if (dir.rc !== 0) warnings.push(`${COMMAND_FAILED} exim -bP spool_directory exited ${dir.rc}: ${failureText(this.text('spooldir'))}`);
-      const dump = (this.spool as EximSpoolDumpParser<ReturnType<typeof attributionHeader>>).end();
+      const dump = (this.spool as EximSpoolDumpParser<true>).end();
       // Only the diagnostics (awk/find errors), not the envelope data, go into the message.
       if (spool.rc !== 0) warnings.push(`${COMMAND_FAILED} exim spool read exited ${spool.rc}: ${failureText(this.spoolDiag.text)}`);
       warnings.push(...dump.warnings.list('exim spool'));
-      warnings.push(...attributeEximMessages(messages, dump.headers));
+      warnings.push(...missingWarning(messages.filter((m) => !dump.headers.has(m.id)).map((m) => m.id)));
       if (!this.trailing.blank) warnings.push(`unexpected output after the spool: ${this.trailing.printable()}`);
     }
     if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
