@@ -1,6 +1,7 @@
 // Scan one host: connect, detect the MTA, read the queue in one round trip, apply the rules.
 // Never throws: every failure becomes a status and a one-line reason.
 import { ConfigError, TransportError } from '../errors.js';
+import { TextHead } from '../mta/sections.js';
 import type { HostSpec } from '../inventory/types.js';
 import { detectMta } from '../mta/detect.js';
 import { getAdapter } from '../mta/index.js';
@@ -273,12 +274,18 @@ async function readQueue(
     const res = await transport.exec(plan.command, { ...o, ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}) });
     return { res, listing: plan.parse(res.stdout, res.stderr, res.code) };
   }
+  // The head of stdout is kept for the failure reason below (a streamed read buffers nothing else).
+  const head = new TextHead(4096);
   const res = await transport.exec(plan.command, {
     ...o,
     ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}),
-    onLine: (line) => sink.line(line.endsWith('\r') ? line.slice(0, -1) : line),
+    onLine: (line) => {
+      const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+      head.push(l);
+      sink.line(l);
+    },
   });
-  return { res, listing: sink.end(res.stderr, res.code) };
+  return { res: { ...res, stdout: res.stdout || head.text }, listing: sink.end(res.stderr, res.code) };
 }
 
 export async function scanHost(host: HostSpec, transport: Transport, opts: HostScanOptions): Promise<HostReport> {
