@@ -7,7 +7,10 @@ import { startFakeFleet, type FleetHostEntry } from '../demo/fleet.js';
 import { loadInventory } from '../inventory/load.js';
 import { AuthAggregator } from '../logs/aggregate.js';
 import { ADAPTERS } from '../mta/index.js';
-import { parseEximBp } from '../mta/exim/listing.js';
+import { eximQueueSink, parseEximBp } from '../mta/exim/listing.js';
+import { parseQmailQread } from '../mta/qmail/listing.js';
+import { LineSplitter } from '../transport/lines.js';
+import { benchBigHost } from './big-host.js';
 import { scanFleet } from '../scan/fleet.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { benchKnownHosts } from './known-hosts.js';
@@ -47,6 +50,32 @@ const listing = eximListing(100_000);
 const n = time('exim -bp parse, 100k messages', listing.length, () => parseEximBp(listing).messages.length);
 if (n !== 100_000) throw new Error(`parsed ${n}`);
 
+// The scan's path: the queue read's bytes in 32 KiB chunks through the transport's line splitter
+// into the streaming sink (which keeps own copies of what messages hold).
+const read = Buffer.from(`100000\n__MAILSWEEP_RC__ bpc 0\n${listing}\n__MAILSWEEP_RC__ bp 0\n`);
+const streamedN = time('exim queue read streamed, 100k', read.length, () => {
+  const sink = eximQueueSink();
+  const split = new LineSplitter((line) => sink.line(line));
+  for (let at = 0; at < read.length; at += 32 * 1024) split.push(read.subarray(at, at + 32 * 1024));
+  split.end();
+  return sink.end('', 0).messages.length;
+});
+if (streamedN !== 100_000) throw new Error(`streamed ${streamedN}`);
+
+function qmailQread(n: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++)
+    out.push(
+      `${1 + (i % 28)} Nov 2026 ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00 GMT  #${1_000_000 + i}  ${1000 + (i % 5000)}  <user${i % 50}@example.test> ${i % 13 ? '' : ' bouncing'}`,
+      `\tremote\tr${i}@remote.test`,
+      `  done\tremote\ts${i}@remote.test`,
+    );
+  return out.join('\n');
+}
+const qread = qmailQread(100_000);
+const qn = time('qmail-qread parse, 100k messages', qread.length, () => parseQmailQread(qread, 1_795_000_000).messages.length);
+if (qn !== 100_000) throw new Error(`qmail parsed ${qn}`);
+
 const log = eximLog(200_000);
 time('exim mainlog attribution, 200k lines', log.length, () => {
   const p = ADAPTERS.exim.logs.create({ nowSeconds: 1_795_000_000 });
@@ -58,6 +87,9 @@ time('exim mainlog attribution, 200k lines', log.length, () => {
 });
 
 benchKnownHosts();
+
+// One 100k-message host among 50 small ones (each scan in its own process: peak RSS, event-loop delay).
+if (process.env.BENCH_BIG !== '0') await benchBigHost({ messages: 100_000, small: 50 });
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 200);
 const entries: FleetHostEntry[] = Array.from({ length: HOSTS }, (_, i) => ({

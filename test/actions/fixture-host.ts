@@ -30,9 +30,15 @@ export class FixtureHost implements Transport {
   async exec(cmd: string, opts: ExecOptions = {}): Promise<ExecResult> {
     this.sent.push(cmd);
     const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '', durationMs: 1 });
+    // As a transport does: with onLine the output goes line by line and stdout stays empty.
+    const answer = (text: string): ExecResult => {
+      if (!opts.onLine) return ok(text);
+      for (const l of text.replace(/\n$/, '').split('\n')) opts.onLine(l);
+      return ok('');
+    };
     if (cmd === 'true') return ok('');
-    if (cmd === ATTRIBUTED) return ok(this.queue);
-    if (cmd === PLAIN) return ok(fx('adapter-ok.txt'));
+    if (cmd === ATTRIBUTED) return answer(this.queue);
+    if (cmd === PLAIN) return answer(fx('adapter-ok.txt'));
     const mvh = / -Mvh (\S+)$/.exec(cmd);
     if (mvh) {
       const h = this.o.headers(mvh[1]!);

@@ -3,7 +3,8 @@
 import { sh, type Sh } from '../../transport/quote.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { EXIM_ID, eximBinary } from './host.js';
-import { eximAttributedCommand, eximQueueCommand, parseEximAttributedOutput, parseEximBp, parseEximQueueOutput } from './listing.js';
+import { eximAttributedCommand, eximAttributedSink, eximQueueCommand, eximQueueSink, parseEximBp } from './listing.js';
+import { streamingPlan } from '../plan.js';
 import { eximLocalDomains } from './local-domains.js';
 import { eximLogFormat } from './logs.js';
 import { eximOps } from './ops.js';
@@ -16,15 +17,8 @@ export const exim = {
   logs: eximLogFormat,
   localDomains: eximLocalDomains,
   parseListing: (text: string): QueueListing => parseEximBp(text),
-  queue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return { command: eximQueueCommand(ctx), parse: (stdout, stderr, code) => parseEximQueueOutput(stdout, stderr, code) };
-  },
-  attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return {
-      command: eximAttributedCommand(ctx),
-      parse: (stdout, stderr, code) => parseEximAttributedOutput(stdout, stderr, code),
-    };
-  },
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(eximQueueCommand(ctx), eximQueueSink),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(eximAttributedCommand(ctx), eximAttributedSink),
   // `exim -Mvh ID`: the header part of the spool file, as exim itself shows it.
   headersCommand: (ctx: MtaContext, id: string): Sh | null => (EXIM_ID_WHOLE.test(id) ? sh`${eximBinary(ctx)} -Mvh ${id}` : null),
 } satisfies MtaAdapter;

@@ -7,7 +7,8 @@ import type { Sh } from '../../transport/quote.js';
 import { EXIM_ID, eximBinary } from './host.js';
 import { parseEximSpoolHeader, smtpAuthenticated, type EximSpoolHeader, type SpoolLine } from './envelope.js';
 import type { MtaContext, QueueMessage } from '../types.js';
-import { capWarnings, lineWarning, printable } from '../util.js';
+import { printable } from '../util.js';
+import { LineWarnings, own } from '../stream-text.js';
 
 // ---------------------------------------------------------------------------
 // The dump: per -H file "__MAILSWEEP_H__ <path>", then its envelope lines prefixed "|" (so nothing
@@ -42,50 +43,104 @@ export function isSpoolDumpData(line: string): boolean {
   return DUMP_LINE.test(line) || line.startsWith(`${SPOOL_MARKER} `);
 }
 
-/** Parse the spool dump (a marker, then "|", "+" and "%" lines per -H file) with the envelope proof. Never throws. */
-export function parseEximSpoolDump(text: string): EximSpoolDump {
-  const headers = new Map<string, EximSpoolHeader>();
-  const warnings: string[] = [];
-  let curId: string | null = null;
-  let curLine = 0;
-  let buf: SpoolLine[] = [];
-  let fileLine = 0;
-  const flush = (): void => {
-    if (curId === null) return;
-    const h = parseEximSpoolHeader(buf);
-    if (h.id !== curId) warnings.push(`line ${curLine}: spool file ${curId}-H starts with "${printable(h.id || '?')}": not used`);
-    else if (headers.has(curId)) warnings.push(`line ${curLine}: spool file ${curId}-H seen twice: first kept`);
-    else {
-      headers.set(curId, h);
-      for (const w of h.warnings.slice(0, 3)) warnings.push(`line ${curLine}: ${curId}-H: ${w}`);
+/** What attribution reads of a -H envelope: the scan keeps only this per message (own copies). */
+export type EximAttributionHeader = Pick<EximSpoolHeader, 'hostAddress' | 'hostAuth' | 'receivedProtocol' | 'authId' | 'authSender'>;
+
+/**
+ * The attribution part of an envelope, in own copies; with `pool`, equal strings share one copy
+ * (a hijacked account's thousands of messages carry the same auth id and few client addresses).
+ */
+export function attributionHeader(h: EximSpoolHeader, pool?: Map<string, string>): EximAttributionHeader {
+  const keep = (x: string): string => {
+    if (!pool) return own(x);
+    let k = pool.get(x);
+    if (k === undefined) {
+      k = own(x);
+      if (pool.size < 10_000) pool.set(k, k);
     }
-    curId = null;
-    buf = [];
-    fileLine = 0;
+    return k;
   };
-  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  lines.forEach((line, i) => {
-    const n = i + 1;
+  const out: EximAttributionHeader = {};
+  if (h.hostAddress !== undefined) out.hostAddress = keep(h.hostAddress);
+  if (h.hostAuth !== undefined) out.hostAuth = keep(h.hostAuth);
+  if (h.receivedProtocol !== undefined) out.receivedProtocol = keep(h.receivedProtocol);
+  if (h.authId !== undefined) out.authId = keep(h.authId);
+  if (h.authSender !== undefined) out.authSender = keep(h.authSender);
+  return out;
+}
+
+/**
+ * The spool dump parser (a marker, then "|", "+" and "%" lines per -H file) with the envelope
+ * proof, fed line by line with each line's number in the whole output; `keep` says what of each
+ * parsed envelope is kept. Never throws. Only the current file's lines are held.
+ */
+export class EximSpoolDumpParser<H> {
+  readonly headers = new Map<string, H>();
+  readonly warnings = new LineWarnings();
+  private curId: string | null = null;
+  private curLine = 0;
+  private buf: SpoolLine[] = [];
+  private fileLine = 0;
+
+  /**
+   * `keep`: what of each parsed envelope is kept; `intern`: the string an id is kept under (by
+   * default its own copy; the scan passes the listing's string for ids it lists).
+   */
+  constructor(
+    private readonly keep: (h: EximSpoolHeader) => H,
+    private readonly intern: (id: string) => string = own,
+  ) {}
+
+  line(line: string, n: number): void {
     const data = DUMP_LINE.exec(line);
     if (data) {
       // "%" + "|" or "+" + hex: a line ending in CR, which a line split would lose.
       const t = data[1] === '%' ? Buffer.from(data[3] ?? '', 'hex').toString('utf8') : (data[3] ?? '');
-      if (curId !== null) buf.push({ text: t, acl: data[2] === '+', no: ++fileLine });
+      if (this.curId !== null) this.buf.push({ text: t, acl: data[2] === '+', no: ++this.fileLine });
       return;
     }
     if (line.startsWith(`${SPOOL_MARKER} `)) {
-      flush();
+      this.flush();
       const m = SPOOL_FILE.exec(line.slice(SPOOL_MARKER.length + 1));
       if (m) {
-        curId = m[1] ?? null;
-        curLine = n;
-      } else warnings.push(lineWarning(n, 'spool dump: not an exim -H file name', line));
+        this.curId = this.intern(m[1] ?? '');
+        this.curLine = n;
+      } else this.warnings.line(n, 'spool dump: not an exim -H file name', line);
       return;
     }
-    if (line.trim() !== '') warnings.push(lineWarning(n, 'spool dump', line));
-  });
-  flush();
-  return { headers, warnings: capWarnings(warnings) };
+    if (line.trim() !== '') this.warnings.line(n, 'spool dump', line);
+  }
+
+  private flush(): void {
+    const id = this.curId;
+    if (id === null) return;
+    const h = parseEximSpoolHeader(this.buf);
+    const at = this.curLine;
+    if (h.id !== id) this.warnings.note(at, `spool file ${id}-H starts with "${printable(h.id || '?')}": not used`);
+    else if (this.headers.has(id)) this.warnings.note(at, `spool file ${id}-H seen twice: first kept`);
+    else {
+      this.headers.set(id, this.keep(h));
+      for (const w of h.warnings.slice(0, 3)) this.warnings.note(at, `${id}-H: ${w}`);
+    }
+    this.curId = null;
+    this.buf = [];
+    this.fileLine = 0;
+  }
+
+  end(): { headers: Map<string, H>; warnings: LineWarnings } {
+    this.flush();
+    return { headers: this.headers, warnings: this.warnings };
+  }
+}
+
+/** Parse the spool dump (a marker, then "|", "+" and "%" lines per -H file) with the envelope proof. Never throws. */
+export function parseEximSpoolDump(text: string): EximSpoolDump {
+  const p = new EximSpoolDumpParser((h) => h);
+  // Lines end at LF only here (a CR is data: the dump hex-encodes lines ending in one).
+  const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+  lines.forEach((line, i) => p.line(line, i + 1));
+  const { headers, warnings } = p.end();
+  return { headers, warnings: warnings.list() };
 }
 
 /**
@@ -94,20 +149,27 @@ export function parseEximSpoolDump(text: string): EximSpoolDump {
  * message; for local submissions exim stores the caller's login there, which is not an
  * SMTP-AUTH account and is left out (exim -bp shows it as localLogin when untrusted).
  */
-export function attributeEximMessages(messages: QueueMessage[], headers: Map<string, EximSpoolHeader>): string[] {
+export function attributeEximMessages(messages: QueueMessage[], headers: ReadonlyMap<string, EximAttributionHeader>): string[] {
   const missing: string[] = [];
   for (const m of messages) {
     const h = headers.get(m.id);
-    if (!h) {
-      missing.push(m.id);
-      continue;
-    }
-    if (h.hostAddress !== undefined && h.hostAddress !== '') m.clientIp = h.hostAddress;
-    if (smtpAuthenticated(h)) {
-      if (h.authId !== undefined && h.authId !== '') m.authId = h.authId;
-      if (h.authSender !== undefined && h.authSender !== '') m.authSender = h.authSender;
-    }
+    if (h) attributeEximMessage(m, h);
+    else missing.push(m.id);
   }
+  return missingWarning(missing);
+}
+
+/** One message's authId / authSender / clientIp from its -H envelope (the strings are kept as they are). */
+export function attributeEximMessage(m: QueueMessage, h: EximAttributionHeader): void {
+  if (h.hostAddress !== undefined && h.hostAddress !== '') m.clientIp = h.hostAddress;
+  if (smtpAuthenticated(h)) {
+    if (h.authId !== undefined && h.authId !== '') m.authId = h.authId;
+    if (h.authSender !== undefined && h.authSender !== '') m.authSender = h.authSender;
+  }
+}
+
+/** The warning for messages without a usable -H file (ids in listing order). */
+export function missingWarning(missing: string[]): string[] {
   if (missing.length === 0) return [];
   const shown = missing.slice(0, 5).join(', ');
   return [`${missing.length} message(s) without a readable spool -H file, not attributed: ${shown}${missing.length > 5 ? ', …' : ''}`];

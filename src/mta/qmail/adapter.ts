@@ -7,22 +7,20 @@ import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js
 import { qmailLocalDomains } from './local-domains.js';
 import { qmailLogFormat } from './logs.js';
 import { qmailOps } from './ops.js';
-import { planAt } from '../plan.js';
-import { parseQmailQueueOutput, parseQmailQueueText, qmailQueueCommand } from './listing.js';
-import { parseQmailAttributedOutput, qmailAttributedCommand } from './attribution.js';
+import { streamingPlan } from '../plan.js';
+import { parseQmailQueueText, QmailQueueSink, qmailQueueCommand } from './listing.js';
+import { qmailAttributedCommand, qmailAttributedSink } from './attribution.js';
 
 export const qmail = {
   name: 'qmail',
   ops: qmailOps,
   logs: qmailLogFormat,
   localDomains: qmailLocalDomains,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(qmailQueueCommand(ctx), parseQmailQueueOutput),
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(qmailQueueCommand(ctx), (now) => new QmailQueueSink(now)),
   // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
   parseListing: (text: string, nowSeconds: number): QueueListing => parseQmailQueueText(text, nowSeconds),
   attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {
-    return planAt(qmailAttributedCommand(ctx), (stdout, stderr, code, now) =>
-      parseQmailAttributedOutput(stdout, stderr, code, now, ctx.qmailSmtpdUids),
-    );
+    return streamingPlan(qmailAttributedCommand(ctx), (now) => qmailAttributedSink(now, ctx.qmailSmtpdUids));
   },
   // qmail has no header view of its own (qmHandle reads the mess file); none is offered.
   headersCommand: (): Sh | null => null,

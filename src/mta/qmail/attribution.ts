@@ -25,8 +25,9 @@ import { shLines, type Sh } from '../../transport/quote.js';
 import { scriptSource, serverScript } from '../script.js';
 import { qmailQueueDir } from './host.js';
 import { QMAIL_PROOF_MAX_LINE, QMAIL_PROOF_MAX_LINES, qmailSubmitter, type QmailNoProof } from './proof.js';
-import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, shiftWarnings, splitLines, openOutput } from '../util.js';
-import { combineQstatQread, qmailQueueCommand, type QmailQueueListing, type QmailQueueMessage } from './listing.js';
+import { COMMAND_FAILED, failureText } from '../util.js';
+import { eachLine, FirstLines, LineWarnings, own } from '../stream-text.js';
+import { QmailQueueSink, qmailQueueCommand, type QmailListingTail, type QmailQueueListing, type QmailQueueMessage } from './listing.js';
 
 // The markers scripts/mess.awk and attributed.sh print.
 export const MESS_MARKER = '__MAILSWEEP_QMAIL__';
@@ -71,13 +72,74 @@ const MESS_START = new RegExp(`^${MESS_MARKER} ([0-9]{1,20})$`);
 const MESS_END = new RegExp(`^${MESS_END_MARKER} ([0-9]{1,20}) (eof|done|cap|long|unreadable|error)$`);
 const FIND_RC = new RegExp(`^${FIND_MARKER} ([0-9]{1,3})$`);
 
+/**
+ * The mess dump parser, fed line by line with each line's number in the whole output. Bounded
+ * per record; never throws. `copy`: keep own copies of the header lines (streamed input).
+ */
+export class QmailMessDumpParser {
+  readonly records = new Map<string, QmailMessRecord>();
+  findRc: number | null = null;
+  /** find's complaints: all of them (batch), or counted with the first few kept (streamed). */
+  readonly diagnostics: string[] | null;
+  diagnosticCount = 0;
+  readonly firstDiagnostics = new FirstLines();
+  readonly warnings = new LineWarnings();
+  private cur: { id: string; rec: QmailMessRecord } | null = null;
+  private readonly keep: (s: string) => string;
+
+  constructor(o: { copy?: boolean; allDiagnostics?: boolean } = {}) {
+    this.keep = o.copy ? own : (x) => x;
+    this.diagnostics = o.allDiagnostics ? [] : null;
+  }
+
+  line(line: string, n: number): void {
+    const cur = this.cur;
+    if (line.startsWith('|')) {
+      // One more line than the rule reads is enough to see it was cut; more is not kept.
+      if (cur && cur.rec.lines.length <= QMAIL_PROOF_MAX_LINES) cur.rec.lines.push(this.keep(line.slice(1)));
+      return;
+    }
+    let m = MESS_START.exec(line);
+    if (m) {
+      if (cur) this.warnings.note(n, `mess file ${cur.id}: record cut short`);
+      const id = this.keep(m[1] ?? '');
+      const rec: QmailMessRecord = { lines: [], end: 'cut' };
+      if (this.records.has(id)) this.warnings.note(n, `mess file ${id} seen twice: first kept`);
+      else this.records.set(id, rec);
+      this.cur = { id, rec };
+      return;
+    }
+    m = MESS_END.exec(line);
+    if (m) {
+      if (cur && cur.id === m[1]) cur.rec.end = m[2] as QmailMessEnd;
+      else this.warnings.line(n, 'mess dump: end of a record that was not open', line);
+      this.cur = null;
+      return;
+    }
+    m = FIND_RC.exec(line);
+    if (m) {
+      this.findRc = Number(m[1]);
+      return;
+    }
+    if (line.startsWith('! ')) {
+      const d = line.slice(2);
+      this.diagnostics?.push(d);
+      this.diagnosticCount++;
+      this.firstDiagnostics.push(d);
+      return;
+    }
+    if (line.trim() !== '') this.warnings.line(n, 'mess dump', line);
+  }
+
+  end(): void {
+    if (this.cur) this.warnings.note(null, `mess file ${this.cur.id}: record cut short`);
+    this.cur = null;
+  }
+}
+
 /** Parse the mess dump. One pass, bounded per record; never throws. */
 export function parseQmailMessDump(text: string): QmailMessDump {
-  const records = new Map<string, QmailMessRecord>();
-  const diagnostics: string[] = [];
-  const warnings: string[] = [];
-  let findRc: number | null = null;
-  let cur: { id: string; rec: QmailMessRecord } | null = null;
+  const p = new QmailMessDumpParser({ allDiagnostics: true });
   let n = 0;
   let start = 0;
   // Split on LF only (awk has already turned every other control character but tab into DEL).
@@ -88,45 +150,10 @@ export function parseQmailMessDump(text: string): QmailMessDump {
     start = end + 1;
     n++;
     if (line === '' && start > text.length) break;
-    if (line.startsWith('|')) {
-      // One more line than the rule reads is enough to see it was cut; more is not kept.
-      if (cur && cur.rec.lines.length <= QMAIL_PROOF_MAX_LINES) cur.rec.lines.push(line.slice(1));
-      continue;
-    }
-    let m = MESS_START.exec(line);
-    if (m) {
-      if (cur) warnings.push(`line ${n}: mess file ${cur.id}: record cut short`);
-      const id = m[1] ?? '';
-      const rec: QmailMessRecord = { lines: [], end: 'cut' };
-      if (records.has(id)) {
-        warnings.push(`line ${n}: mess file ${id} seen twice: first kept`);
-        cur = { id, rec };
-      } else {
-        records.set(id, rec);
-        cur = { id, rec };
-      }
-      continue;
-    }
-    m = MESS_END.exec(line);
-    if (m) {
-      if (cur && cur.id === m[1]) cur.rec.end = m[2] as QmailMessEnd;
-      else warnings.push(lineWarning(n, 'mess dump: end of a record that was not open', line));
-      cur = null;
-      continue;
-    }
-    m = FIND_RC.exec(line);
-    if (m) {
-      findRc = Number(m[1]);
-      continue;
-    }
-    if (line.startsWith('! ')) {
-      diagnostics.push(line.slice(2));
-      continue;
-    }
-    if (line.trim() !== '') warnings.push(lineWarning(n, 'mess dump', line));
+    p.line(line, n);
   }
-  if (cur) warnings.push(`mess file ${cur.id}: record cut short`);
-  return { records, findRc, diagnostics, warnings: capWarnings(warnings) };
+  p.end();
+  return { records: p.records, findRc: p.findRc, diagnostics: p.diagnostics ?? [], warnings: p.warnings.list() };
 }
 
 const NO_PROOF_TEXT: Partial<Record<QmailNoProof, string>> = {
@@ -183,6 +210,48 @@ export function attributeQmailMessages(messages: QmailQueueMessage[], dump: Qmai
   return out;
 }
 
+/** The attributed read's mess-file part: the dump parsed as it arrives, judged once the listing is complete. */
+class QmailMessTail implements QmailListingTail {
+  private readonly dump = new QmailMessDumpParser({ copy: true });
+  /** The section's lines that are neither header lines nor markers (find's and the shell's complaints). */
+  private readonly other = new FirstLines((x) => !x.startsWith('|') && !x.startsWith('__MAILSWEEP_'));
+
+  constructor(private readonly uids: readonly string[]) {}
+
+  line(line: string, n: number): void {
+    this.dump.line(line, n);
+    this.other.push(line);
+  }
+
+  finish(o: Parameters<QmailListingTail['finish']>[0]): void {
+    const { warnings, section: mess } = o;
+    if (!mess) {
+      warnings.push(`${COMMAND_FAILED} qmail mess file read incomplete: ${failureText(o.openText.empty ? o.stderr : o.openText.text)}`);
+      return;
+    }
+    const dump = this.dump;
+    dump.end();
+    if (mess.rc !== 0 || (dump.findRc !== null && dump.findRc !== 0)) {
+      // Only the complaints, not the header lines, go into the message.
+      const diag = dump.diagnosticCount ? dump.firstDiagnostics.text : this.other.text;
+      warnings.push(`${COMMAND_FAILED} qmail mess file read exited ${mess.rc !== 0 ? mess.rc : dump.findRc}: ${failureText(diag)}`);
+    } else if (dump.diagnosticCount) warnings.push(`qmail mess file read: ${failureText(dump.firstDiagnostics.text)}`);
+    warnings.push(...dump.warnings.list('qmail mess'));
+    if (dump.records.size === 0 && (mess.rc !== 0 || dump.findRc !== 0)) {
+      if (o.messages.length) warnings.push('messages not attributed: no mess file could be read');
+    } else
+      warnings.push(
+        ...attributeQmailMessages(o.messages, { records: dump.records, findRc: dump.findRc, diagnostics: [], warnings: [] }, this.uids),
+      );
+    if (!o.trailing.blank) warnings.push(`unexpected output after the mess files: ${o.trailing.printable()}`);
+  }
+}
+
+/** The streaming parser of the attributed read (`qmailAttributedCommand`). */
+export function qmailAttributedSink(localNowSeconds: number, uids: readonly string[] = []): QmailQueueSink {
+  return new QmailQueueSink(localNowSeconds, new QmailMessTail(uids));
+}
+
 export function parseQmailAttributedOutput(
   stdout: string,
   stderr = '',
@@ -190,31 +259,7 @@ export function parseQmailAttributedOutput(
   localNowSeconds = Date.now() / 1000,
   uids: readonly string[] = [],
 ): QmailQueueListing {
-  const opened = openOutput(stdout, stderr, ['qstat', 'qread', 'mess'], localNowSeconds, { clockMatters: false });
-  const { listing, complete } = combineQstatQread(opened, stdout, stderr, code);
-  const warnings = listing.warnings;
-  if (!complete) {
-    warnings.push('messages not attributed: the queue listing itself is incomplete');
-    return { ...listing, warnings: capWarnings(warnings, 150) };
-  }
-  const mess = opened.split.sections.get('mess');
-  if (!mess) warnings.push(`${COMMAND_FAILED} qmail mess file read incomplete: ${failureText(opened.split.trailing || stderr)}`);
-  else {
-    const dump = parseQmailMessDump(mess.text);
-    if (mess.rc !== 0 || (dump.findRc !== null && dump.findRc !== 0)) {
-      // Only the complaints, not the header lines, go into the message.
-      const diag = dump.diagnostics.length
-        ? dump.diagnostics.join('\n')
-        : splitLines(mess.text)
-            .filter((x) => !x.startsWith('|') && !x.startsWith('__MAILSWEEP_'))
-            .join('\n');
-      warnings.push(`${COMMAND_FAILED} qmail mess file read exited ${mess.rc !== 0 ? mess.rc : dump.findRc}: ${failureText(diag)}`);
-    } else if (dump.diagnostics.length) warnings.push(`qmail mess file read: ${failureText(dump.diagnostics.join('\n'))}`);
-    warnings.push(...shiftWarnings(dump.warnings, mess.firstLine, 'qmail mess'));
-    if (dump.records.size === 0 && (mess.rc !== 0 || dump.findRc !== 0)) {
-      if (listing.messages.length) warnings.push('messages not attributed: no mess file could be read');
-    } else warnings.push(...attributeQmailMessages(listing.messages, dump, uids));
-    if (opened.split.trailing.trim() !== '') warnings.push(`unexpected output after the mess files: ${printable(opened.split.trailing)}`);
-  }
-  return { messages: listing.messages, reportedTotal: listing.reportedTotal, warnings: capWarnings(warnings, 150) };
+  const sink = qmailAttributedSink(localNowSeconds, uids);
+  eachLine(stdout, (line) => sink.line(line));
+  return sink.end(stderr, code);
 }
