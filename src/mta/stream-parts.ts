@@ -56,7 +56,10 @@ export class WarningList {
 /** Longest piece of a line kept for a failure message (its printed form stops at 300 characters). */
 const KEEP = 1024;
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 function codePoints(s: string): number {
+  if (!SURROGATE.test(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
