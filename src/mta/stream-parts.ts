@@ -2,7 +2,7 @@
 // section's text (its warnings, its first lines for a failure message, whether anything trails),
 // kept as bounded state while the lines go by. Pure: no I/O, no clock.
 import { printable } from '../text/printable.js';
-import { MAX_WARNING_LINE, splitLines } from '../text/lines.js';
+import { MAX_WARNING_LINE } from '../text/lines.js';
 
 const MAX_WARNINGS = 100;
 
@@ -137,8 +137,24 @@ export class TrailingText {
   }
 }
 
-/** Feed a whole text to a line consumer, numbering from 1 (the batch form of a streamed section). */
+/**
+ * Feed a whole text to a line consumer, numbering from 1 (the batch form of a streamed section):
+ * the lines of splitLines (a CR before a newline cut, a final newline making no empty line),
+ * without an array of them all.
+ */
 export function feedLines(text: string, line: (text: string, n: number) => void): void {
-  const lines = splitLines(text);
-  for (let i = 0; i < lines.length; i++) line(lines[i]!, i + 1);
+  let n = 0;
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    line(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl), ++n);
+    start = nl + 1;
+  }
+  if (start < text.length) line(text.slice(start), ++n);
 }
+
+/** A whole output into a streaming parser (feedAll without the array of lines). */
+export function feedSink<T>(sink: { line(text: string): void; end(stderr: string, code: number | null): T }, stdout: string, stderr: string, code: number | null): T {
+  feedLines(stdout, (line) => sink.line(line));
+  return sink.end(stderr, code);
+}
+

@@ -7,19 +7,20 @@ const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DATE = /^(\w{3})\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 const SPAN = 7;
 
-/** The years yearlessLocalTime would pick for one (weekday, month, day). */
-interface DayYears {
-  /** When this year's date is not in the future (or not a date). */
+/** What yearlessLocalTime decides for one "Www Mmm dd": the day's start (UTC epoch) in the year it picks. */
+interface DayStarts {
+  /** When this year's date is not in the future (or does not exist); null: no year fits. */
   withThisYear: number | null;
   /** When it is. */
   withoutThisYear: number | null;
-  /** This year's date exists (no Feb 29 roll-over). */
-  thisYearValid: boolean;
+  /** This year's day start, when this year has the date (no Feb 29 roll-over). */
+  thisYear: number | null;
 }
 
 export class YearlessClock {
   private readonly year0: number;
-  private readonly days = new Map<number, DayYears>();
+  private readonly days = new Map<string, DayStarts | null>();
+  private last: { w: string; m: string; d: string; days: DayStarts | null } = { w: '', m: '', d: '', days: null };
 
   constructor(
     readonly nowSeconds: number,
@@ -32,40 +33,48 @@ export class YearlessClock {
   epoch(text: string): number | null {
     const m = DATE.exec(text.trim());
     if (!m) return null;
-    const wday = DAYS.indexOf(m[1] ?? '');
-    const mon = monthIndex(m[2] ?? '');
-    const day = Number(m[3]);
+    let days: DayStarts | null | undefined;
+    // Listed messages mostly share the day of the one before: no key to build then.
+    if (m[1] === this.last.w && m[2] === this.last.m && m[3] === this.last.d) days = this.last.days;
+    else {
+      const key = `${m[1]} ${m[2]} ${m[3]}`;
+      days = this.days.get(key);
+      if (days === undefined) this.days.set(key, (days = this.search(m[1]!, m[2]!, Number(m[3]))));
+      this.last = { w: m[1]!, m: m[2]!, d: m[3]!, days };
+    }
+    if (days === null) return null;
     const h = Number(m[4]);
     const min = Number(m[5]);
     const s = m[6] === undefined ? 0 : Number(m[6]);
-    if (mon < 0 || day < 1 || day > 31 || h > 23 || min > 59 || s > 60) return null;
+    if (h > 23 || min > 59 || s > 60) return null;
     // A leap second at 23:59:60 is the next day's midnight: the one case the day's search cannot answer.
     if (s === 60) return yearlessLocalTime(text, this.nowSeconds, this.tzOffsetSeconds);
-    const key = (wday + 1) * 10000 + mon * 100 + day;
-    let years = this.days.get(key);
-    if (!years) this.days.set(key, (years = this.search(wday, mon, day)));
-    const at = (y: number) => Date.UTC(y, mon, day, h, min, s) / 1000 - this.tzOffsetSeconds;
+    const time = h * 3600 + min * 60 + s - this.tzOffsetSeconds;
     // Only this year's date can lie in the future (a day of slack for clock skew); earlier years never do.
-    const future = years.thisYearValid && at(this.year0) > this.nowSeconds + 86400;
-    const y = future ? years.withoutThisYear : years.withThisYear;
-    return y === null ? null : at(y);
+    const future = days.thisYear !== null && days.thisYear + time > this.nowSeconds + 86400;
+    const start = future ? days.withoutThisYear : days.withThisYear;
+    return start === null ? null : start + time;
   }
 
-  private search(wday: number, mon: number, day: number): DayYears {
+  /** null: not a date (month name, day out of range). */
+  private search(wdayName: string, monName: string, day: number): DayStarts | null {
+    const wday = DAYS.indexOf(wdayName);
+    const mon = monthIndex(monName);
+    if (mon < 0 || day < 1 || day > 31) return null;
+    const start = (y: number): number | null => {
+      const t = Date.UTC(y, mon, day);
+      return new Date(t).getUTCMonth() === mon ? t / 1000 : null; // Feb 29 in a non-leap year
+    };
     const pick = (from: number): number | null => {
       let fallback: number | null = null;
       for (let y = from; y >= this.year0 - SPAN; y--) {
-        const d = new Date(Date.UTC(y, mon, day));
-        if (d.getUTCMonth() !== mon) continue; // Feb 29 in a non-leap year
-        if (fallback === null) fallback = y;
-        if (wday < 0 || d.getUTCDay() === wday) return y;
+        const t = start(y);
+        if (t === null) continue;
+        if (fallback === null) fallback = t;
+        if (wday < 0 || new Date(t * 1000).getUTCDay() === wday) return t;
       }
       return fallback;
     };
-    return {
-      withThisYear: pick(this.year0),
-      withoutThisYear: pick(this.year0 - 1),
-      thisYearValid: new Date(Date.UTC(this.year0, mon, day)).getUTCMonth() === mon,
-    };
+    return { withThisYear: pick(this.year0), withoutThisYear: pick(this.year0 - 1), thisYear: start(this.year0) };
   }
 }

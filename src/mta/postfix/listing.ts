@@ -6,9 +6,8 @@ import { serverScript } from '../script.js';
 import { attributePostfixMessages, PostcatParser, postcatEnvelopeSettings } from './attribution.js';
 import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { COMMAND_FAILED, capWarnings, ageFrom, failureText } from '../util.js';
-import { feedAll } from '../plan.js';
 import { NOW_MARKER, RC_MARKER, SectionStream, type ClosedSection } from '../sections.js';
-import { feedLines, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
 
 export interface PostfixQueueMessage extends QueueMessage {
@@ -184,12 +183,14 @@ export class PostqueuePParser {
     }
     const cur = this.cur;
     if (cur && (space || c === 0x28) /* ( */) {
-      const reason = P_REASON.exec(line);
-      if (reason) {
-        // Reason lines precede the recipients they apply to; the first one is kept.
-        if (cur.reason === undefined) cur.reason = reason[1] ?? '';
-        return;
-      }
+      // Reason lines precede the recipients they apply to; the first one is kept.
+      if (cur.reason === undefined) {
+        const reason = P_REASON.exec(line);
+        if (reason) {
+          cur.reason = reason[1] ?? '';
+          return;
+        }
+      } else if (P_REASON.test(line)) return;
       if (space && P_RECIPIENT.test(line)) {
         cur.recipients.push(line.trim());
         return;
@@ -372,7 +373,7 @@ export function parsePostfixQueueOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): PostfixQueueListing {
-  return feedAll(new PostfixListingStream(localNowSeconds), stdout, stderr, code);
+  return feedSink(new PostfixListingStream(localNowSeconds), stdout, stderr, code);
 }
 
 // ---------------------------------------------------------------------------
@@ -440,5 +441,5 @@ export function parsePostfixAttributedOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): PostfixQueueListing {
-  return feedAll(new PostfixAttributedStream(localNowSeconds), stdout, stderr, code);
+  return feedSink(new PostfixAttributedStream(localNowSeconds), stdout, stderr, code);
 }

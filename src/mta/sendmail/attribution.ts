@@ -12,8 +12,7 @@ import type { Sh } from '../../transport/quote.js';
 import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
 import { COMMAND_FAILED, capWarnings } from '../util.js';
-import { feedAll } from '../plan.js';
-import { feedLines, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
 import { cleanAddress, isNullSender, unbracket, type SendmailQueueListing, type SendmailQueueMessage } from './listing.js';
 import { SendmailListingStream } from './queue.js';
 import { authenticatedProto, FromJoiner, relayAddress, syslogTag } from './join.js';
@@ -220,5 +219,5 @@ export function parseSendmailAttributedOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): SendmailQueueListing {
-  return feedAll(new SendmailAttributedStream(localNowSeconds), stdout, stderr, code);
+  return feedSink(new SendmailAttributedStream(localNowSeconds), stdout, stderr, code);
 }

@@ -107,6 +107,10 @@ function isSpace(c: number): boolean {
 const BRACKETED = /^<(.*)>$/;
 const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
 export function unbracket(s: string): string {
   if (s.length < 2 || s.charCodeAt(0) !== 0x3c || s.charCodeAt(s.length - 1) !== 0x3e) return s;
   // "." stops at line breaks: only then can the pattern fail on a bracketed text.
@@ -211,13 +215,18 @@ export class MailqParser {
   }
 
   line(line: string, n: number): void {
-    if (line.trim() === '') return;
-    if (SECTION.test(line) || COLUMNS.test(line)) {
+    // Where the text starts (after JS whitespace, what \s and trim() skip) and its indent: each
+    // pattern is tried only on lines whose first character it can match, in the same order.
+    let i0 = 0;
+    while (i0 < line.length && isSpace(line.charCodeAt(i0))) i0++;
+    if (i0 === line.length) return; // blank
+    const c0 = line.charCodeAt(i0);
+    if (i0 === 0 && ((c0 === 0x4d /* M */ && SECTION.test(line)) || (c0 === 0x2d /* - */ && COLUMNS.test(line)))) {
       this.cur = null;
       this.skipping = false;
       return;
     }
-    const total = TOTAL.exec(line);
+    const total = (c0 | 0x20) === 0x74 /* T or t */ ? TOTAL.exec(line) : null;
     if (total) {
       this.totals.push(Number(total[1]));
       this.cur = null;
@@ -225,10 +234,11 @@ export class MailqParser {
       return;
     }
     const indent = indentWidth(line);
+    const alnum = isAlnum(c0);
     // Entries first: an id line can never look like "<dir> (N requests)" (it has a date).
-    const e = indent < RECIPIENT_COLUMN ? ENTRY.exec(line) : null;
+    const e = alnum && indent < RECIPIENT_COLUMN ? ENTRY.exec(line) : null;
     if (e) return this.entry(e, line, n);
-    const gone = indent <= 2 ? ENTRY_GONE.exec(line) : null;
+    const gone = alnum && indent <= 2 ? ENTRY_GONE.exec(line) : null;
     if (gone && !BODY_TYPES.has(gone[1] ?? '')) {
       this.skipping = false;
       const { id } = splitIdMark(gone[1] ?? '', gone[2] ?? '');
@@ -263,7 +273,7 @@ export class MailqParser {
       this.skipping = false;
       return;
     }
-    const space = isSpace(line.charCodeAt(0));
+    const space = i0 > 0;
     if (this.skipping && space) return;
     const c = this.cur;
     if (c && space) {
@@ -273,7 +283,7 @@ export class MailqParser {
         this.setAside(c.id, 'no control file');
         return;
       }
-      const q = line.includes('QUARANTINE: ') ? QUARANTINE.exec(line) : null;
+      const q = c0 === 0x51 /* Q */ ? QUARANTINE.exec(line) : null;
       if (q) {
         c.quarantine = q[1] ?? '';
         c.held = true;
@@ -287,7 +297,7 @@ export class MailqParser {
         c.recipients.push(unbracket(r.text));
         return;
       }
-      const br = BODY_REASON.exec(line);
+      const br = c0 === 0x28 /* ( */ || (c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x30 && c0 <= 0x39) ? BODY_REASON.exec(line) : null;
       if (br) {
         if (br[1] !== undefined) c.bodyType = br[1];
         if (c.quarantine === undefined || c.reason === undefined) c.reason = br[2] ?? '';

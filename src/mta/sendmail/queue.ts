@@ -11,9 +11,8 @@ import type { Sh } from '../../transport/quote.js';
 import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
 import { COMMAND_FAILED, failureText } from '../util.js';
-import { feedAll } from '../plan.js';
 import { NOW_MARKER, SectionStream, type ClosedSection } from '../sections.js';
-import { FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
 import { MailqParser, type MailqOptions, type SendmailQueueListing } from './listing.js';
 
 export function sendmailQueueCommand(ctx: MtaContext): Sh {
@@ -140,5 +139,5 @@ export function parseSendmailQueueOutput(
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): SendmailQueueListing {
-  return feedAll(new SendmailListingStream(localNowSeconds), stdout, stderr, code);
+  return feedSink(new SendmailListingStream(localNowSeconds), stdout, stderr, code);
 }
