@@ -11,6 +11,7 @@ import { parseEximBp } from '../mta/exim/listing.js';
 import { scanFleet } from '../scan/fleet.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { benchKnownHosts } from './known-hosts.js';
+import { benchPostfixSendmail } from './parsers-postfix-sendmail.js';
 
 function eximListing(n: number): string {
   const out: string[] = [];
@@ -56,6 +57,8 @@ time('exim mainlog attribution, 200k lines', log.length, () => {
   p.end(sink as never);
   return agg.result().length;
 });
+
+benchPostfixSendmail();
 
 benchKnownHosts();
 
