@@ -140,6 +140,12 @@ export function cleanAddress(s: string): string {
 
 const PLAIN_ASCII = /^[\x20-\x5b\x5d-\x7e]*$/;
 
+/** decodeMailqAddress(raw).truncated for a plain ASCII address (each character one unit of the budget). */
+function plainTruncated(raw: string, width: number): boolean {
+  const bracketed = raw.startsWith('<');
+  return !(bracketed && raw.length >= 2 && raw.endsWith('>')) && (bracketed || raw.length >= width - 4);
+}
+
 export interface MailqAddress {
   /** The address with prtstr's escapes undone, made printable (brackets as printed). */
   text: string;
@@ -158,7 +164,7 @@ export function decodeMailqAddress(raw: string, width: number): MailqAddress {
   const bracketed = raw.startsWith('<');
   const closed = bracketed && raw.length >= 2 && raw.endsWith('>');
   // Printable ASCII without a backslash (nearly every address) decodes to itself, 1 unit a character.
-  if (PLAIN_ASCII.test(raw)) return { text: raw, truncated: !closed && (bracketed || raw.length >= width - 4) };
+  if (PLAIN_ASCII.test(raw)) return { text: raw, truncated: plainTruncated(raw, width) };
   const bytes: number[] = [];
   let units = 0;
   for (let i = 0; i < raw.length;) {
@@ -251,8 +257,14 @@ export class MailqParser {
       }
       return;
     }
-    // A recipient line (most lines) is no directory line: both need " (" or " is empty".
-    const hdr = line.includes(' (') ? DIR_HEADER.exec(line) : null;
+    // A directory line ends in ")" or "is empty" (then blanks): a recipient line (most lines) never does.
+    let e1 = line.length - 1;
+    while (e1 > i0 && isSpace(line.charCodeAt(e1))) e1--;
+    const cEnd = line.charCodeAt(e1);
+    // "…request)", "…requests)", "…printed)": the letter before the ")" first, a reason line stops there.
+    const cLast = line.charCodeAt(e1 - 1);
+    const hdr =
+      cEnd === 0x29 /* ) */ && (cLast === 0x73 || cLast === 0x74 || cLast === 0x64) /* s t d */ && line.includes(' request') ? DIR_HEADER.exec(line) : null;
     if (hdr) {
       this.dir = hdr[1];
       const d: SendmailQueueDir = { dir: hdr[1] ?? '', count: Number(hdr[2]) };
@@ -265,7 +277,7 @@ export class MailqParser {
       this.skipping = false;
       return;
     }
-    const empty = indent < RECIPIENT_COLUMN && line.includes(' is empty') ? DIR_EMPTY.exec(line) : null;
+    const empty = cEnd === 0x79 /* y */ && indent < RECIPIENT_COLUMN && line.includes(' is empty') ? DIR_EMPTY.exec(line) : null;
     if (empty) {
       this.dirs.push({ dir: empty[1] ?? '', count: 0 });
       this.dir = empty[1];
@@ -292,9 +304,11 @@ export class MailqParser {
       }
       if (indent >= RECIPIENT_COLUMN) {
         const raw = (line.startsWith(RECIPIENT_PREFIX) ? line.slice(RECIPIENT_PREFIX.length) : line).trim();
-        const r = decodeMailqAddress(raw, MAILQ_RECIPIENT_WIDTH);
-        if (r.truncated) (c.truncatedRecipients ??= []).push(c.recipients.length);
-        c.recipients.push(unbracket(r.text));
+        // Plain ASCII decodes to itself (decodeMailqAddress's fast path, without its object).
+        const plain = PLAIN_ASCII.test(raw);
+        const r = plain ? null : decodeMailqAddress(raw, MAILQ_RECIPIENT_WIDTH);
+        if (r ? r.truncated : plainTruncated(raw, MAILQ_RECIPIENT_WIDTH)) (c.truncatedRecipients ??= []).push(c.recipients.length);
+        c.recipients.push(unbracket(r ? r.text : raw));
         return;
       }
       const br = c0 === 0x28 /* ( */ || (c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x30 && c0 <= 0x39) ? BODY_REASON.exec(line) : null;
