@@ -32,20 +32,27 @@ export class YearlessClock {
   /** yearlessLocalTime(text, nowSeconds, tzOffsetSeconds). */
   epoch(text: string): number | null {
     const m = DATE.exec(text.trim());
-    if (!m) return null;
+    return m ? this.fromParts(m[1]!, m[2]!, m[3]!, m[4]!, m[5]!, m[6], text) : null;
+  }
+
+  /**
+   * The same from the parts a listing's own pattern already matched (weekday, month, day, hour,
+   * minute, seconds or undefined): `text` is the date as printed, for the one rare case (a leap second).
+   */
+  fromParts(wd: string, mo: string, dd: string, hh: string, mi: string, ss: string | undefined, text: string): number | null {
     let days: DayStarts | null | undefined;
     // Listed messages mostly share the day of the one before: no key to build then.
-    if (m[1] === this.last.w && m[2] === this.last.m && m[3] === this.last.d) days = this.last.days;
+    if (wd === this.last.w && mo === this.last.m && dd === this.last.d) days = this.last.days;
     else {
-      const key = `${m[1]} ${m[2]} ${m[3]}`;
+      const key = `${wd} ${mo} ${dd}`;
       days = this.days.get(key);
-      if (days === undefined) this.days.set(key, (days = this.search(m[1]!, m[2]!, Number(m[3]))));
-      this.last = { w: m[1]!, m: m[2]!, d: m[3]!, days };
+      if (days === undefined) this.days.set(key, (days = this.search(wd, mo, Number(dd))));
+      this.last = { w: wd, m: mo, d: dd, days };
     }
     if (days === null) return null;
-    const h = Number(m[4]);
-    const min = Number(m[5]);
-    const s = m[6] === undefined ? 0 : Number(m[6]);
+    const h = Number(hh);
+    const min = Number(mi);
+    const s = ss === undefined ? 0 : Number(ss);
     if (h > 23 || min > 59 || s > 60) return null;
     // A leap second at 23:59:60 is the next day's midnight: the one case the day's search cannot answer.
     if (s === 60) return yearlessLocalTime(text, this.nowSeconds, this.tzOffsetSeconds);

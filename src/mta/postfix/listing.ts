@@ -321,7 +321,8 @@ export class PostfixListingStream {
       this.json!.line(line, n);
       this.wholeAsP!.line(line, n);
       this.jsonHead.push(line);
-      if (!this.jsonSaysOld && NO_JSON.test(line)) this.jsonSaysOld = true;
+      // postqueue's own complaint, never a record: a record's text (a sender "usage:…") cannot hush the warning.
+      if (!this.jsonSaysOld && line.charCodeAt(0) !== 0x7b && NO_JSON.test(line)) this.jsonSaysOld = true;
     } else if (section !== null && section === this.tailName) {
       this.tail!.line(line, n);
       this.tailHead.push(line);

@@ -82,7 +82,8 @@ const DIR_EMPTY = /^\s*(\S.*?) is empty\s*$/;
 const TOTAL = /^\s*Total requests:\s*(\d+)(?: \(about\))?\s*$/i;
 const SECTION = /^(MSP|MTA) Queue status\.\.\.\s*$/;
 const COLUMNS = /^-+Q-ID-+\s+--Size--\s+/;
-const ENTRY = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d\d)\s?(.*)$/;
+// Q-Time's parts are captured too (5-9) so its date is not matched twice; the sender is 10.
+const ENTRY = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+((\w{3})\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d\d))\s?(.*)$/;
 const ENTRY_GONE = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*\(([^()]*)\)\s*$/;
 const BODY_REASON = /^\s*(?:([A-Z0-9]+)\s+)?\((.*)\)\s*$/;
 const BODY_ONLY = /^\s*(7BIT|8BITMIME|BINARYMIME)\s*$/;
@@ -139,6 +140,15 @@ export function cleanAddress(s: string): string {
 }
 
 const PLAIN_ASCII = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+/** PLAIN_ASCII.test(line.slice(from, to)), without the slice. */
+function plainAscii(line: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+  }
+  return true;
+}
 
 /** decodeMailqAddress(raw).truncated for a plain ASCII address (each character one unit of the budget). */
 function plainTruncated(raw: string, width: number): boolean {
@@ -303,12 +313,20 @@ export class MailqParser {
         return;
       }
       if (indent >= RECIPIENT_COLUMN) {
-        const raw = (line.startsWith(RECIPIENT_PREFIX) ? line.slice(RECIPIENT_PREFIX.length) : line).trim();
-        // Plain ASCII decodes to itself (decodeMailqAddress's fast path, without its object).
-        const plain = PLAIN_ASCII.test(raw);
-        const r = plain ? null : decodeMailqAddress(raw, MAILQ_RECIPIENT_WIDTH);
-        if (r ? r.truncated : plainTruncated(raw, MAILQ_RECIPIENT_WIDTH)) (c.truncatedRecipients ??= []).push(c.recipients.length);
-        c.recipients.push(unbracket(r ? r.text : raw));
+        // The address, trimmed: the "\t\t\t\t\t " prefix is blank too, so it starts at i0.
+        let b = line.length;
+        while (b > i0 && isSpace(line.charCodeAt(b - 1))) b--;
+        if (plainAscii(line, i0, b)) {
+          // Decodes to itself (decodeMailqAddress's fast path), cut out of the line once.
+          const bracketed = line.charCodeAt(i0) === 0x3c;
+          const closed = bracketed && b - i0 >= 2 && line.charCodeAt(b - 1) === 0x3e;
+          if (!closed && (bracketed || b - i0 >= MAILQ_RECIPIENT_WIDTH - 4)) (c.truncatedRecipients ??= []).push(c.recipients.length);
+          c.recipients.push(closed ? line.slice(i0 + 1, b - 1) : line.slice(i0, b));
+          return;
+        }
+        const r = decodeMailqAddress(line.slice(i0, b), MAILQ_RECIPIENT_WIDTH);
+        if (r.truncated) (c.truncatedRecipients ??= []).push(c.recipients.length);
+        c.recipients.push(unbracket(r.text));
         return;
       }
       const br = c0 === 0x28 /* ( */ || (c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x30 && c0 <= 0x39) ? BODY_REASON.exec(line) : null;
@@ -336,10 +354,10 @@ export class MailqParser {
       this.skipping = true;
       return;
     }
-    const rawSender = (e[5] ?? '').trim();
+    const rawSender = (e[10] ?? '').trim();
     const addr = decodeMailqAddress(rawSender, MAILQ_SENDER_WIDTH);
     const sender = isNullSender(rawSender) ? '' : unbracket(addr.text);
-    const when = this.dates === null ? null : this.dates.epoch(qtime);
+    const when = this.dates === null ? null : this.dates.fromParts(e[5]!, e[6]!, e[7]!, e[8]!, e[9]!, undefined, qtime);
     const size = Number(e[3]);
     const msg: SendmailQueueMessage = {
       id,
