@@ -359,17 +359,12 @@ export class MailqParser {
     const sender = isNullSender(rawSender) ? '' : unbracket(addr.text);
     const when = this.dates === null ? null : this.dates.fromParts(e[5]!, e[6]!, e[7]!, e[8]!, e[9]!, undefined, qtime);
     const size = Number(e[3]);
-    const msg: SendmailQueueMessage = {
-      id,
-      sender,
-      recipients: [],
-      size: size >= 0 ? size : null,
-      ageSeconds: this.dates === null ? null : ageFrom(when, this.dates.nowSeconds),
-      frozen: false,
-      held: false,
-      bounce: sender === '',
-    };
-    if (this.dir !== undefined) msg.queue = this.dir;
+    const ageSeconds = this.dates === null ? null : ageFrom(when, this.dates.nowSeconds);
+    // One literal each way (same key order): a message is born with its shape, no transition for `queue`.
+    const msg: SendmailQueueMessage =
+      this.dir === undefined
+        ? { id, sender, recipients: [], size: size >= 0 ? size : null, ageSeconds, frozen: false, held: false, bounce: sender === '' }
+        : { id, sender, recipients: [], size: size >= 0 ? size : null, ageSeconds, frozen: false, held: false, bounce: sender === '', queue: this.dir };
     if (mark !== '') msg.mark = mark;
     if (addr.truncated && sender !== '') msg.senderTruncated = true;
     if (rawSender === '') this.warnings.line(n, 'mailq: entry without sender', line);
