@@ -158,3 +158,11 @@ export function feedSink<T>(sink: { line(text: string): void; end(stderr: string
   return sink.end(stderr, code);
 }
 
+
+/**
+ * An array grown by push() keeps room for 17 (136 bytes for a message's 1-3 recipients): a kept
+ * message gets a copy of its own size instead.
+ */
+export function exact<T>(a: T[]): T[] {
+  return a.length === 0 ? a : a.slice();
+}

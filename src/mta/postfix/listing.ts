@@ -7,7 +7,7 @@ import { attributePostfixMessages, PostcatParser, postcatEnvelopeSettings } from
 import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { COMMAND_FAILED, capWarnings, ageFrom, failureText } from '../util.js';
 import { NOW_MARKER, RC_MARKER, SectionStream, type ClosedSection } from '../sections.js';
-import { feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { exact, feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
 
 export interface PostfixQueueMessage extends QueueMessage {
@@ -85,7 +85,7 @@ export class PostqueueJsonParser {
     const msg: PostfixQueueMessage = {
       id,
       sender,
-      recipients,
+      recipients: exact(recipients),
       size,
       ageSeconds: ageFrom(arrival, this.nowSeconds),
       frozen: false,
@@ -199,7 +199,17 @@ export class PostqueuePParser {
     this.warnings.line(n, cur ? 'postqueue -p: line not understood' : 'postqueue -p: line outside any message', line);
   }
 
+  /** The messages, the last one's recipients held compactly too. */
+  done(): PostfixQueueMessage[] {
+    const last = this.messages[this.messages.length - 1];
+    if (last) last.recipients = exact(last.recipients);
+    return this.messages;
+  }
+
   private entry(e: RegExpExecArray, line: string, n: number): void {
+    // The message before is complete: its recipients to an array of their own size.
+    const prev = this.messages[this.messages.length - 1];
+    if (prev) prev.recipients = exact(prev.recipients);
     const mark = e[2] ?? '';
     const rawSender = (e[6] ?? '').trim();
     const drop = mark === '' && e[3] === '' && rawSender.charCodeAt(0) === 0x28 ? P_MAILDROP.exec(rawSender) : null;
@@ -229,7 +239,7 @@ export class PostqueuePParser {
 export function parsePostqueueP(text: string, opts: PostqueuePOptions = {}): PostfixQueueListing {
   const p = new PostqueuePParser(opts);
   feedLines(text, (line, n) => p.line(line, n));
-  return { messages: p.messages, reportedTotal: p.reportedTotal, warnings: p.warnings.list() };
+  return { messages: p.done(), reportedTotal: p.reportedTotal, warnings: p.warnings.list() };
 }
 
 // ---------------------------------------------------------------------------
@@ -341,7 +351,7 @@ export class PostfixListingStream {
     if (!json) {
       const p = this.wholeAsP!;
       warnings.push(`${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`);
-      return { messages: p.messages, reportedTotal: null, warnings: [...warnings, ...p.warnings.list()] };
+      return { messages: p.done(), reportedTotal: null, warnings: [...warnings, ...p.warnings.list()] };
     }
     const tail = s.closed.get(this.tailName!);
     const p = this.tail!;
@@ -364,7 +374,7 @@ export class PostfixListingStream {
     if (tail.rc !== 0) warnings.push(`${COMMAND_FAILED} postqueue -p exited ${tail.rc}: ${this.tailHead.text()}`);
     warnings.push(...p.warnings.labelled('postqueue -p'));
     if (!this.trailing.blank) warnings.push(`unexpected output after the listing: ${this.trailing.printed()}`);
-    return { messages: p.messages, reportedTotal: tail.rc === 0 ? p.reportedTotal : null, warnings };
+    return { messages: p.done(), reportedTotal: tail.rc === 0 ? p.reportedTotal : null, warnings };
   }
 }
 

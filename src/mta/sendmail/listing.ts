@@ -26,7 +26,7 @@
 // This file: the `mailq` listing parser alone (sendmail.ts re-exports it; split for size).
 
 import { ageFrom, indentWidth } from '../util.js';
-import { feedLines, WarningList } from '../stream-parts.js';
+import { exact, feedLines, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
 import type { QueueListing, QueueMessage } from '../types.js';
 
@@ -345,6 +345,9 @@ export class MailqParser {
   }
 
   private entry(e: RegExpExecArray, line: string, n: number): void {
+    // The message before is complete: its recipients to an array of their own size.
+    const prev = this.messages[this.messages.length - 1];
+    if (prev) prev.recipients = exact(prev.recipients);
     this.skipping = false;
     const { id, mark } = splitIdMark(e[1] ?? '', e[2] ?? '');
     const qtime = e[4] ?? '';
@@ -375,6 +378,8 @@ export class MailqParser {
 
   /** The listing so far; `first`: a warning to put before the parser's own. */
   result(first: Parameters<WarningList['list']>[0] = []): SendmailQueueListing {
+    const last = this.messages[this.messages.length - 1];
+    if (last) last.recipients = exact(last.recipients);
     let counted: number | null = null;
     if (this.totals.length > 0) counted = this.totals.reduce((a, b) => a + b, 0);
     else if (this.dirs.length > 0) counted = this.dirs.reduce((a, d) => a + d.count, 0);
