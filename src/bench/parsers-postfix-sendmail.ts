@@ -112,7 +112,7 @@ function streamed(mta: MtaName, output: string): QueueListing {
 }
 
 export function benchPostfixSendmail(messages = 100_000): void {
-  const runs = 3;
+  const runs = 5;
   const k = `${messages / 1000}k`;
   const j = postqueueJListing(messages);
   check('postqueue -j', best(`postqueue -j parse, ${k} messages`, j.length, runs, () => parsePostqueueJson(j, NOW)), messages);
