@@ -115,7 +115,11 @@ export function benchPostfixSendmail(messages = 100_000): void {
   const runs = 5;
   const k = `${messages / 1000}k`;
   const j = postqueueJListing(messages);
-  check('postqueue -j', best(`postqueue -j parse, ${k} messages`, j.length, runs, () => parsePostqueueJson(j, NOW)), messages);
+  check(
+    'postqueue -j',
+    best(`postqueue -j parse, ${k} messages`, j.length, runs, () => parsePostqueueJson(j, NOW)),
+    messages,
+  );
   const p = postqueuePListing(messages);
   const pl = best(`postqueue -p parse, ${k} messages`, p.length, runs, () => parsePostqueueP(p, { nowSeconds: NOW }));
   check('postqueue -p', pl, messages);
@@ -129,10 +133,18 @@ export function benchPostfixSendmail(messages = 100_000): void {
     ['json', j],
     ['footer', `-- ${messages * 3} Kbytes in ${messages} Requests.`],
   ]);
-  check('postfix stream', best(`postfix queue() streamed, ${k}`, pf.length, runs, () => streamed('postfix', pf)), messages);
+  check(
+    'postfix stream',
+    best(`postfix queue() streamed, ${k}`, pf.length, runs, () => streamed('postfix', pf)),
+    messages,
+  );
   const sm = scriptOutput([
     ['mta', q],
     ['msp', '/var/spool/clientmqueue is empty\n\t\tTotal requests: 0'],
   ]);
-  check('sendmail stream', best(`sendmail queue() streamed, ${k}`, sm.length, runs, () => streamed('sendmail', sm)), messages);
+  check(
+    'sendmail stream',
+    best(`sendmail queue() streamed, ${k}`, sm.length, runs, () => streamed('sendmail', sm)),
+    messages,
+  );
 }

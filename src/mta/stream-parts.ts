@@ -31,12 +31,20 @@ export class WarningList {
 
   /** The warnings, capped: as lineWarning + capWarnings, numbered in the whole output. */
   list(first: Entry[] = []): string[] {
-    return this.format(first, (e) => (e.n === null ? e.text : `line ${e.n}: ${e.text}`), (more) => `… and ${more} more warning(s)`);
+    return this.format(
+      first,
+      (e) => (e.n === null ? e.text : `line ${e.n}: ${e.text}`),
+      (more) => `… and ${more} more warning(s)`,
+    );
   }
 
   /** The same, as shiftWarnings(capWarnings(…), …, label) wrote them. */
   labelled(label: string): string[] {
-    return this.format([], (e) => (e.n === null ? `${label}: ${e.text}` : `line ${e.n} (${label}): ${e.text}`), (more) => `${label}: … and ${more} more warning(s)`);
+    return this.format(
+      [],
+      (e) => (e.n === null ? `${label}: ${e.text}` : `line ${e.n} (${label}): ${e.text}`),
+      (more) => `${label}: … and ${more} more warning(s)`,
+    );
   }
 
   private format(first: Entry[], one: (e: Entry) => string, more: (n: number) => string): string[] {
@@ -153,11 +161,15 @@ export function feedLines(text: string, line: (text: string, n: number) => void)
 }
 
 /** A whole output into a streaming parser (feedAll without the array of lines). */
-export function feedSink<T>(sink: { line(text: string): void; end(stderr: string, code: number | null): T }, stdout: string, stderr: string, code: number | null): T {
+export function feedSink<T>(
+  sink: { line(text: string): void; end(stderr: string, code: number | null): T },
+  stdout: string,
+  stderr: string,
+  code: number | null,
+): T {
   feedLines(stdout, (line) => sink.line(line));
   return sink.end(stderr, code);
 }
-
 
 /**
  * An array grown by push() keeps room for 17 (136 bytes for a message's 1-3 recipients): a kept

@@ -37,7 +37,7 @@ const READS: { mta: 'postfix' | 'sendmail'; name: string; open: Open; batch: Bat
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
-  return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 /** What the scan does: bytes in chunks through the transport's line splitter, a trailing CR cut, into the sink. */
@@ -56,7 +56,7 @@ function stream(open: Open, bytes: Buffer, cuts: number[], stderr = '', code: nu
 function randomCuts(length: number, seed: number): number[] {
   const r = rng(seed);
   const cuts: number[] = [];
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     at += 1 + Math.floor(r() * r() * 4096);
     if (at >= length) return cuts;
     cuts.push(at);
@@ -73,7 +73,8 @@ describe('streamed = batch, every postfix and sendmail fixture, random chunks', 
         for (const variant of [text, text.replace(/\n/g, '\r\n')]) {
           const want = read.batch(variant, '', 0, NOW);
           const bytes = Buffer.from(variant);
-          for (let seed = 1; seed <= 6; seed++) expect(stream(read.open, bytes, randomCuts(bytes.length, seed * 31 + file.length))).toEqual(want);
+          for (let seed = 1; seed <= 6; seed++)
+            expect(stream(read.open, bytes, randomCuts(bytes.length, seed * 31 + file.length))).toEqual(want);
           // Every line a chunk of its own, and the whole output in one chunk.
           expect(stream(read.open, bytes, [])).toEqual(want);
           expect(read.batch(variant, 'boom', 1, NOW)).toEqual(stream(read.open, bytes, randomCuts(bytes.length, 7), 'boom', 1));
@@ -251,22 +252,38 @@ describe('the pieces', () => {
           const text = `${wday} ${mon} ${String(day).padStart(2, ' ')} ${h}:${String(d.getUTCMinutes()).padStart(2, '0')}${r() < 0.5 ? `:${String(s).padStart(2, '0')}` : ''}`;
           expect(clock.epoch(text), text).toBe(yearlessLocalTime(text, now, tz));
         }
-        for (const text of ['Thu Feb 29 12:00:00', 'Sat Feb 29 12:00', 'Wed Dec 31 23:59:60', 'Mon Nov 30 23:59:60', 'Mon Nov 31 10:00', 'Tue Nov 14 22:13'])
+        for (const text of [
+          'Thu Feb 29 12:00:00',
+          'Sat Feb 29 12:00',
+          'Wed Dec 31 23:59:60',
+          'Mon Nov 30 23:59:60',
+          'Mon Nov 31 10:00',
+          'Tue Nov 14 22:13',
+        ])
           expect(clock.epoch(text), text).toBe(yearlessLocalTime(text, now, tz));
       }
   });
 
   it('feedLines splits as splitLines', () => {
     for (const t of ['', '\n', 'a', 'a\n', 'a\r', 'a\r\n', '\r\n', 'a\n\nb', 'a\r\r\nb\r', '\n\n', 'x\ry\nz'])
-      expect(((): string[] => {
-        const out: string[] = [];
-        feedLines(t, (l, n) => out.push(`${n}:${l}`));
-        return out;
-      })()).toEqual(splitLines(t).map((l, i) => `${i + 1}:${l}`));
+      expect(
+        ((): string[] => {
+          const out: string[] = [];
+          feedLines(t, (l, n) => out.push(`${n}:${l}`));
+          return out;
+        })(),
+      ).toEqual(splitLines(t).map((l, i) => `${i + 1}:${l}`));
   });
 
   it('FirstLines gives failureText of the whole text, long lines included', () => {
-    for (const t of ['', '  \n\n', 'one', ' a \n\n b\nc\nd', `${'é'.repeat(3000)}\n😀${'y'.repeat(5000)}\n\u001b[31mz`, `${'😀'.repeat(600)}`]) {
+    for (const t of [
+      '',
+      '  \n\n',
+      'one',
+      ' a \n\n b\nc\nd',
+      `${'é'.repeat(3000)}\n😀${'y'.repeat(5000)}\n\u001b[31mz`,
+      `${'😀'.repeat(600)}`,
+    ]) {
       const f = new FirstLines();
       for (const l of splitLines(t)) f.push(l);
       expect(f.text()).toBe(failureText(t));
@@ -279,7 +296,12 @@ describe('the pieces', () => {
     expect(w).toHaveLength(101);
     expect(w[0]).toBe('line 1: postqueue -j: not JSON: not json 0');
     expect(w[100]).toBe('… and 50 more warning(s)');
-    const out = parsePostfixQueueOutput(`__MAILSWEEP_NOW__ ${NOW} +0000\n${bad}\n__MAILSWEEP_RC__ json 0\n-- 0 Kbytes in 0 Requests.\n__MAILSWEEP_RC__ footer 0`, '', 0, NOW);
+    const out = parsePostfixQueueOutput(
+      `__MAILSWEEP_NOW__ ${NOW} +0000\n${bad}\n__MAILSWEEP_RC__ json 0\n-- 0 Kbytes in 0 Requests.\n__MAILSWEEP_RC__ footer 0`,
+      '',
+      0,
+      NOW,
+    );
     expect(out.warnings[0]).toBe('line 2 (postqueue -j): postqueue -j: not JSON: not json 0');
     expect(out.warnings.at(-1)).toBe('postqueue -j: … and 50 more warning(s)');
   });

@@ -24,7 +24,8 @@ export const postfix = {
   logs: postfixLogFormat,
   localDomains: postfixLocalDomains,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(postfixQueueCommand(ctx), (now) => new PostfixListingStream(now)),
-  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(postfixAttributedCommand(ctx), (now) => new PostfixAttributedStream(now)),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(postfixAttributedCommand(ctx), (now) => new PostfixAttributedStream(now)),
   // postqueue -j (JSON lines) or postqueue -p / mailq.
   parseListing: (text: string, nowSeconds: number): QueueListing =>
     text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),

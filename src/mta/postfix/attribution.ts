@@ -98,7 +98,8 @@ export class PostcatParser {
       this.close();
       const parts = (PC_ENVELOPE.exec(line)?.[1] ?? '').split('/');
       const id = parts[parts.length - 1] ?? '';
-      if (parts.length < 2 || !ALNUM.test(id) || !LOWER.test(parts[0] ?? '')) return this.warnings.line(n, 'postcat: not a queue file path', line);
+      if (parts.length < 2 || !ALNUM.test(id) || !LOWER.test(parts[0] ?? ''))
+        return this.warnings.line(n, 'postcat: not a queue file path', line);
       const dump: Dump = { queue: parts[0]!, lines: [line] };
       const list = this.dumps.get(id);
       if (list) list.push(dump);

@@ -350,7 +350,9 @@ export class PostfixListingStream {
     const json = s.closed.get('json');
     if (!json) {
       const p = this.wholeAsP!;
-      warnings.push(`${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`);
+      warnings.push(
+        `${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`,
+      );
       return { messages: p.done(), reportedTotal: null, warnings: [...warnings, ...p.warnings.list()] };
     }
     const tail = s.closed.get(this.tailName!);

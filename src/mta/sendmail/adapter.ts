@@ -21,7 +21,8 @@ export const sendmail = {
   logs: sendmailLogFormat,
   localDomains: sendmailLocalDomains,
   queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(sendmailQueueCommand(ctx), (now) => new SendmailListingStream(now)),
-  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(sendmailAttributedCommand(ctx), (now) => new SendmailAttributedStream(now)),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(sendmailAttributedCommand(ctx), (now) => new SendmailAttributedStream(now)),
   parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),
   // The qf file's H lines are the headers (op.me); their ?flags? prefixes are stripped.
   headersCommand: (ctx: MtaContext, id: string): Sh | null =>

@@ -102,7 +102,19 @@ const NO_CONTROL_FILE = / \(no control file\)\s*$/;
 
 /** What `\s` matches at the start of a line (JS whitespace; beyond ASCII the regexes decide). */
 function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }
 
 const BRACKETED = /^<(.*)>$/;
@@ -274,7 +286,9 @@ export class MailqParser {
     // "…request)", "…requests)", "…printed)": the letter before the ")" first, a reason line stops there.
     const cLast = line.charCodeAt(e1 - 1);
     const hdr =
-      cEnd === 0x29 /* ) */ && (cLast === 0x73 || cLast === 0x74 || cLast === 0x64) /* s t d */ && line.includes(' request') ? DIR_HEADER.exec(line) : null;
+      cEnd === 0x29 /* ) */ && (cLast === 0x73 || cLast === 0x74 || cLast === 0x64) /* s t d */ && line.includes(' request')
+        ? DIR_HEADER.exec(line)
+        : null;
     if (hdr) {
       this.dir = hdr[1];
       const d: SendmailQueueDir = { dir: hdr[1] ?? '', count: Number(hdr[2]) };
@@ -367,7 +381,17 @@ export class MailqParser {
     const msg: SendmailQueueMessage =
       this.dir === undefined
         ? { id, sender, recipients: [], size: size >= 0 ? size : null, ageSeconds, frozen: false, held: false, bounce: sender === '' }
-        : { id, sender, recipients: [], size: size >= 0 ? size : null, ageSeconds, frozen: false, held: false, bounce: sender === '', queue: this.dir };
+        : {
+            id,
+            sender,
+            recipients: [],
+            size: size >= 0 ? size : null,
+            ageSeconds,
+            frozen: false,
+            held: false,
+            bounce: sender === '',
+            queue: this.dir,
+          };
     if (mark !== '') msg.mark = mark;
     if (addr.truncated && sender !== '') msg.senderTruncated = true;
     if (rawSender === '') this.warnings.line(n, 'mailq: entry without sender', line);

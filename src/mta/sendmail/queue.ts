@@ -95,7 +95,9 @@ export class SendmailListingStream {
     if (!mta) {
       // The whole output as mailq: the clock line is one it does not understand.
       const p = mtaParser.result(this.nowLine === undefined ? [] : [WarningList.entry(1, 'mailq: line outside any entry', this.nowLine)]);
-      warnings.push(`${COMMAND_FAILED} mailq output incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`);
+      warnings.push(
+        `${COMMAND_FAILED} mailq output incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`,
+      );
       return { ...p, reportedTotal: null, warnings: [...warnings, ...p.warnings] };
     }
     const main = mtaParser.result();
