@@ -14,6 +14,7 @@ import { benchBigHost } from './big-host.js';
 import { scanFleet } from '../scan/fleet.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { benchKnownHosts } from './known-hosts.js';
+import { benchPostfixSendmail } from './parsers-postfix-sendmail.js';
 
 function eximListing(n: number): string {
   const out: string[] = [];
@@ -85,6 +86,8 @@ time('exim mainlog attribution, 200k lines', log.length, () => {
   p.end(sink as never);
   return agg.result().length;
 });
+
+benchPostfixSendmail();
 
 benchKnownHosts();
 

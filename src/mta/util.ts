@@ -27,9 +27,10 @@ export function capWarnings(warnings: string[], max = MAX_WARNINGS): string[] {
 /** Width of leading whitespace, tabs expanded to multiples of 8 (how a terminal shows it). */
 export function indentWidth(line: string): number {
   let col = 0;
-  for (const ch of line) {
-    if (ch === ' ') col += 1;
-    else if (ch === '\t') col = col - (col % 8) + 8;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x20) col += 1;
+    else if (c === 0x09) col = col - (col % 8) + 8;
     else break;
   }
   return col;

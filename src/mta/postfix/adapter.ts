@@ -1,12 +1,12 @@
 // The postfix adapter: the queue listing (listing.ts), the postcat attribution (attribution.ts),
 // the log parser (logs.ts), the incident operations (ops.ts), all reading one host context (host.ts).
 import { raw, sh, type Sh } from '../../transport/quote.js';
-import { planAt } from '../plan.js';
+import { streamingPlan } from '../plan.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { POSTFIX_ID, postfixTool } from './host.js';
 import {
-  parsePostfixAttributedOutput,
-  parsePostfixQueueOutput,
+  PostfixAttributedStream,
+  PostfixListingStream,
   parsePostqueueJson,
   parsePostqueueP,
   postfixAttributedCommand,
@@ -23,8 +23,9 @@ export const postfix = {
   ops: postfixOps,
   logs: postfixLogFormat,
   localDomains: postfixLocalDomains,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixQueueCommand(ctx), parsePostfixQueueOutput),
-  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(postfixAttributedCommand(ctx), parsePostfixAttributedOutput),
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(postfixQueueCommand(ctx), (now) => new PostfixListingStream(now)),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(postfixAttributedCommand(ctx), (now) => new PostfixAttributedStream(now)),
   // postqueue -j (JSON lines) or postqueue -p / mailq.
   parseListing: (text: string, nowSeconds: number): QueueListing =>
     text.trimStart().startsWith('{') ? parsePostqueueJson(text, nowSeconds) : parsePostqueueP(text, { nowSeconds }),

@@ -6,7 +6,8 @@ import { postfixScriptTools } from './host.js';
 import { markerOf, postcatProof, type PostcatProof } from './proof.js';
 import { scriptSource, type ScriptValue } from '../script.js';
 import type { MtaContext, QueueMessage } from '../types.js';
-import { COMMAND_FAILED, capWarnings, lineWarning } from '../util.js';
+import { COMMAND_FAILED } from '../util.js';
+import { WarningList } from '../stream-parts.js';
 
 // Attribution: sasl_username is not in `postqueue -j`; the queue files' envelope records
 // carry it (smtpd -> cleanup named attributes). `postcat -e` takes many files at once; the
@@ -61,62 +62,92 @@ export interface PostcatEnvelope {
 }
 
 const PC_ENVELOPE = /^\*\*\* ENVELOPE RECORDS (\S+) \*\*\*$/;
+const ALNUM = /^[0-9A-Za-z]+$/;
+const LOWER = /^[a-z]+$/;
 // Diagnostics interleave with the dump (2>&1, flushed a record at a time): never part of a file.
 const PC_DIAG = /^[^ ]*(postcat|find|sh)(?:\[\d+\])?: (?:(warning|fatal|error): )?/;
 
+interface Dump {
+  queue: string;
+  /** The dump's lines while it is read; null once its proof is taken. */
+  lines: string[] | null;
+  proof?: PostcatProof;
+}
+
 /**
- * Parse `postcat -e` output of several queue files. A file's dump runs from its ENVELOPE RECORDS
- * marker to the next one (so a value that prints a forged MESSAGE FILE END leaves the real lines
- * after it in the dump, as the purge's per-id dump does). A file dumped twice (a batch retried one
- * file at a time) counts when every understood dump of it agrees. Never throws.
+ * `postcat -e` output of several queue files, line by line. A file's dump runs from its ENVELOPE
+ * RECORDS marker to the next one (so a value that prints a forged MESSAGE FILE END leaves the real
+ * lines after it in the dump, as the purge's per-id dump does); its proof is taken when it ends, so
+ * only one dump's lines are held. A file dumped twice (a batch retried one file at a time) counts
+ * when every understood dump of it agrees. Never throws.
  */
-export function parsePostcatEnvelopes(text: string): { envelopes: Map<string, PostcatEnvelope>; warnings: string[] } {
-  const warnings: string[] = [];
-  const dumps = new Map<string, { queue: string; lines: string[] }[]>();
-  let cur: string[] | null = null;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((line, i) => {
-    const n = i + 1;
-    const d = PC_DIAG.exec(line);
+export class PostcatParser {
+  private readonly warnings = new WarningList();
+  private readonly dumps = new Map<string, Dump[]>();
+  private cur: { id: string; dump: Dump } | null = null;
+
+  line(line: string, n: number): void {
+    // A marker ("*** " and a space) can never be a diagnostic (a first word and its tag).
+    const d = line.startsWith('*** ') ? null : PC_DIAG.exec(line);
     if (d) {
       const what =
         d[1] !== 'postcat' ? `${d[1]} diagnostic` : d[2] === 'fatal' || d[2] === 'error' ? `${COMMAND_FAILED} postcat` : 'postcat warning';
-      warnings.push(lineWarning(n, what, line));
-      return;
+      return this.warnings.line(n, what, line);
     }
-    if (markerOf(line) === 0) {
+    if (line.startsWith('*** ') && markerOf(line) === 0) {
+      this.close();
       const parts = (PC_ENVELOPE.exec(line)?.[1] ?? '').split('/');
       const id = parts[parts.length - 1] ?? '';
-      if (parts.length < 2 || !/^[0-9A-Za-z]+$/.test(id) || !/^[a-z]+$/.test(parts[0] ?? '')) {
-        warnings.push(lineWarning(n, 'postcat: not a queue file path', line));
-        cur = null;
-        return;
-      }
-      cur = [line];
-      const list = dumps.get(id) ?? dumps.set(id, []).get(id)!;
-      list.push({ queue: parts[0]!, lines: cur });
+      if (parts.length < 2 || !ALNUM.test(id) || !LOWER.test(parts[0] ?? ''))
+        return this.warnings.line(n, 'postcat: not a queue file path', line);
+      const dump: Dump = { queue: parts[0]!, lines: [line] };
+      const list = this.dumps.get(id);
+      if (list) list.push(dump);
+      else this.dumps.set(id, [dump]);
+      this.cur = { id, dump };
       return;
     }
-    if (cur) cur.push(line);
-    else if (line.trim() !== '') warnings.push(lineWarning(n, 'postcat: line outside any file', line));
-  });
-  const envelopes = new Map<string, PostcatEnvelope>();
-  for (const [id, list] of dumps) {
-    const proofs = list.map((d) => ({ queue: d.queue, proof: postcatProof(id, d.lines) }));
-    const good = proofs.filter((p) => p.proof.ok);
-    const chosen = good[0] ?? proofs[0]!;
-    const key = (p: PostcatProof) => (p.ok ? JSON.stringify([p.authId, p.sender, p.recipients]) : '');
-    const agree = good.every((p) => key(p.proof) === key(chosen.proof));
-    const env: PostcatEnvelope = {
-      id,
-      queue: chosen.queue,
-      proof: agree ? chosen.proof : { ok: false, why: 'queue file dumped twice, differently' },
-    };
-    if (env.proof.ok) Object.assign(env, attributes(env.proof.records));
-    envelopes.set(id, env);
+    if (this.cur) this.cur.dump.lines!.push(line);
+    else if (line.trim() !== '') this.warnings.line(n, 'postcat: line outside any file', line);
   }
-  return { envelopes, warnings: capWarnings(warnings) };
+
+  private close(): void {
+    if (!this.cur) return;
+    const { id, dump } = this.cur;
+    dump.proof = postcatProof(id, dump.lines!);
+    dump.lines = null;
+    this.cur = null;
+  }
+
+  result(): { envelopes: Map<string, PostcatEnvelope>; warnings: WarningList } {
+    this.close();
+    const envelopes = new Map<string, PostcatEnvelope>();
+    for (const [id, list] of this.dumps) {
+      const proofs = list.map((d) => ({ queue: d.queue, proof: d.proof! }));
+      const good = proofs.filter((p) => p.proof.ok);
+      const chosen = good[0] ?? proofs[0]!;
+      const key = (p: PostcatProof) => (p.ok ? JSON.stringify([p.authId, p.sender, p.recipients]) : '');
+      const agree = good.length < 2 || good.every((p) => key(p.proof) === key(chosen.proof));
+      const env: PostcatEnvelope = {
+        id,
+        queue: chosen.queue,
+        proof: agree ? chosen.proof : { ok: false, why: 'queue file dumped twice, differently' },
+      };
+      if (env.proof.ok) Object.assign(env, attributes(env.proof.records));
+      envelopes.set(id, env);
+    }
+    return { envelopes, warnings: this.warnings };
+  }
+}
+
+/** Parse a whole `postcat -e` output (PostcatParser fed every line; split at "\n" only, as awk splits). */
+export function parsePostcatEnvelopes(text: string): { envelopes: Map<string, PostcatEnvelope>; warnings: string[] } {
+  const p = new PostcatParser();
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) p.line(lines[i]!, i + 1);
+  const r = p.result();
+  return { envelopes: r.envelopes, warnings: r.warnings.list() };
 }
 
 /** The other named attributes, from the envelope's own records (never the message content). */

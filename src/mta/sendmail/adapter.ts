@@ -8,10 +8,10 @@ import { sendmailLocalDomains } from './local-domains.js';
 import { sendmailLogFormat } from './logs.js';
 import { sendmailOps } from './ops.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
-import { planAt } from '../plan.js';
+import { streamingPlan } from '../plan.js';
 import { parseMailq } from './listing.js';
-import { parseSendmailQueueOutput, sendmailQueueCommand } from './queue.js';
-import { parseSendmailAttributedOutput, sendmailAttributedCommand } from './attribution.js';
+import { SendmailListingStream, sendmailQueueCommand } from './queue.js';
+import { SendmailAttributedStream, sendmailAttributedCommand } from './attribution.js';
 
 const SENDMAIL_ID_WHOLE = new RegExp(`^${SENDMAIL_ID.source}$`);
 
@@ -20,8 +20,9 @@ export const sendmail = {
   ops: sendmailOps,
   logs: sendmailLogFormat,
   localDomains: sendmailLocalDomains,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailQueueCommand(ctx), parseSendmailQueueOutput),
-  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> => planAt(sendmailAttributedCommand(ctx), parseSendmailAttributedOutput),
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(sendmailQueueCommand(ctx), (now) => new SendmailListingStream(now)),
+  attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(sendmailAttributedCommand(ctx), (now) => new SendmailAttributedStream(now)),
   parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),
   // The qf file's H lines are the headers (op.me); their ?flags? prefixes are stripped.
   headersCommand: (ctx: MtaContext, id: string): Sh | null =>

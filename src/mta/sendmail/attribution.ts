@@ -11,12 +11,14 @@ import { SENDMAIL_LOGS, mailqSettings } from './host.js';
 import type { Sh } from '../../transport/quote.js';
 import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
-import { COMMAND_FAILED, capWarnings, failureText, lineWarning, printable, shiftWarnings, splitLines, splitSections } from '../util.js';
+import { COMMAND_FAILED, capWarnings } from '../util.js';
+import { feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
 import { cleanAddress, isNullSender, unbracket, type SendmailQueueListing, type SendmailQueueMessage } from './listing.js';
-import { parseSendmailQueueOutput } from './queue.js';
-import { authenticatedProto, joinedFroms, relayAddress, syslogTag } from './join.js';
+import { SendmailListingStream } from './queue.js';
+import { authenticatedProto, FromJoiner, relayAddress, syslogTag } from './join.js';
 
 export const SENDMAIL_LOG_MARKER = '__MAILSWEEP_LOGFILE__';
+const LOG_MARKER_PREFIX = `${SENDMAIL_LOG_MARKER} `;
 
 /** The queue listing (scripts/queue.sh), then the mail log's AUTH=server and from= lines. */
 export function sendmailAttributedCommand(ctx: MtaContext): Sh {
@@ -61,21 +63,24 @@ function loggedSender(rest: string): string | undefined {
   return s.length < LOG_SENDER_WIDTH ? s : undefined;
 }
 
-/** Parse the filtered mail log and join AUTH=server lines to from= lines (join.ts). Never throws. */
-export function parseSendmailAuthLog(text: string): SendmailLogJoin {
-  const byQid = new Map<string, SendmailFromLine>();
-  const files: string[] = [];
-  const warnings: string[] = [];
-  let unmatchedAuthenticated = 0;
-  // The log lines for the join; markers and lines without a syslog tag stay out.
-  function* logLines(): Generator<string> {
-    for (const [i, line] of splitLines(text).entries()) {
-      if (line.startsWith(`${SENDMAIL_LOG_MARKER} `)) files.push(line.slice(SENDMAIL_LOG_MARKER.length + 1));
-      else if (syslogTag(line)) yield line;
-      else if (line.trim() !== '') warnings.push(lineWarning(i + 1, 'mail log: not a syslog line', line));
+/** The filtered mail log, line by line, joining AUTH=server lines to from= lines (join.ts). Never throws. */
+export class SendmailAuthLogParser {
+  readonly byQid = new Map<string, SendmailFromLine>();
+  readonly files: string[] = [];
+  private readonly warnings = new WarningList();
+  private readonly joiner = new FromJoiner();
+  private unmatchedAuthenticated = 0;
+
+  line(line: string, n: number): void {
+    // Markers name the files read; lines without a syslog tag stay out of the join.
+    if (line.startsWith(LOG_MARKER_PREFIX)) return void this.files.push(line.slice(LOG_MARKER_PREFIX.length));
+    const tagged = syslogTag(line);
+    if (!tagged) {
+      if (line.trim() !== '') this.warnings.line(n, 'mail log: not a syslog line', line);
+      return;
     }
-  }
-  for (const j of joinedFroms(logLines())) {
+    const j = this.joiner.line(tagged);
+    if (!j) return;
     const f = j.from;
     const rec: SendmailFromLine = { pid: j.line.pid, qid: f.qid, relay: f.relay ?? null, proto: f.proto ?? null };
     const logged = loggedSender(f.rest);
@@ -83,14 +88,26 @@ export function parseSendmailAuthLog(text: string): SendmailLogJoin {
     const ip = relayAddress(f.relay);
     if (ip !== undefined) rec.clientIp = ip;
     if (j.authId !== undefined) rec.authId = j.authId;
-    else if (authenticatedProto(f)) unmatchedAuthenticated++;
-    byQid.set(rec.qid, rec);
+    else if (authenticatedProto(f)) this.unmatchedAuthenticated++;
+    this.byQid.set(rec.qid, rec);
   }
-  if (unmatchedAuthenticated > 0)
-    warnings.push(
-      `${unmatchedAuthenticated} authenticated from= line(s) without a matching AUTH=server line (LogLevel below 10, or the log starts mid-session): not attributed`,
-    );
-  return { byQid, files, warnings: capWarnings(warnings) };
+
+  /** Once, at the end: the join and its warnings (numbered as the lines were). */
+  result(): { byQid: Map<string, SendmailFromLine>; files: string[]; warnings: WarningList } {
+    if (this.unmatchedAuthenticated > 0)
+      this.warnings.plain(
+        `${this.unmatchedAuthenticated} authenticated from= line(s) without a matching AUTH=server line (LogLevel below 10, or the log starts mid-session): not attributed`,
+      );
+    return { byQid: this.byQid, files: this.files, warnings: this.warnings };
+  }
+}
+
+/** Parse a whole filtered mail log (SendmailAuthLogParser fed every line). */
+export function parseSendmailAuthLog(text: string): SendmailLogJoin {
+  const p = new SendmailAuthLogParser();
+  feedLines(text, (line, n) => p.line(line, n));
+  const r = p.result();
+  return { byQid: r.byQid, files: r.files, warnings: r.warnings.list() };
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -123,58 +140,84 @@ function completeSender(m: SendmailQueueMessage, r: SendmailFromLine): void {
   m.senderSource = 'mail log';
 }
 
+/** The queue listing, then the mail log ("log"), parsed as they arrive; the join is laid over the listing at the end. */
+export class SendmailAttributedStream {
+  private readonly listing: SendmailListingStream;
+  private readonly log = new SendmailAuthLogParser();
+  private readonly logHead = new FirstLines();
+  private readonly trailing = new TrailingText();
+
+  constructor(localNowSeconds: number) {
+    this.listing = new SendmailListingStream(localNowSeconds, {
+      names: ['log'],
+      after: (section, line, n) => {
+        if (section === 'log') {
+          this.log.line(line, n);
+          this.logHead.push(line);
+        } else this.trailing.push(line);
+      },
+    });
+  }
+
+  line(text: string): void {
+    this.listing.line(text);
+  }
+
+  end(stderr: string, code: number | null): SendmailQueueListing {
+    const closed = this.listing.closedSections();
+    const log = closed.get('log');
+    if (!log || !closed.has('msp')) {
+      const listing = this.listing.end(stderr, code);
+      listing.warnings.push(`messages not attributed: the mail log section is missing`);
+      return listing;
+    }
+    const listing = this.listing.end(stderr, code, true);
+    const warnings = listing.warnings;
+    const join = this.log.result();
+    if (log.rc !== 0) warnings.push(`${COMMAND_FAILED} mail log not read (exit ${log.rc}): ${this.logHead.text()}`);
+    else warnings.push(...join.warnings.labelled('mail log'));
+    let missing = 0;
+    const conflicts: string[] = [];
+    for (const m of listing.messages) {
+      const r = join.byQid.get(m.id);
+      if (!r) {
+        missing++;
+        continue;
+      }
+      if (sameSender(m, r) === false) {
+        conflicts.push(m.id);
+        continue;
+      }
+      if (r.authId !== undefined) m.authId = r.authId;
+      if (r.clientIp !== undefined) m.clientIp = r.clientIp;
+      if (m.senderTruncated) completeSender(m, r);
+    }
+    if (missing > 0 && log.rc === 0)
+      warnings.push(`${missing} queued message(s) have no from= line in ${join.files.join(', ') || 'the mail log'}: not attributed`);
+    if (conflicts.length > 0)
+      warnings.push(
+        `${conflicts.length} queued message(s) whose from= line names another sender (queue id reused, or a forged log line): not attributed (${conflicts
+          .slice(0, 3)
+          .join(', ')}${conflicts.length > 3 ? ', …' : ''})`,
+      );
+    const cut = listing.messages.filter((m) => m.senderTruncated && m.authId !== undefined);
+    if (cut.length > 0)
+      warnings.push(
+        `${cut.length} attributed message(s) with a sender mailq cut short and no matching from= line: sender domain unknown (${cut
+          .slice(0, 3)
+          .map((m) => m.id)
+          .join(', ')}${cut.length > 3 ? ', …' : ''})`,
+      );
+    if (!this.trailing.blank) warnings.push(`unexpected output after the mail log: ${this.trailing.printed()}`);
+    return { ...listing, warnings: capWarnings(warnings, 150) };
+  }
+}
+
 export function parseSendmailAttributedOutput(
   stdout: string,
   stderr = '',
   code: number | null = 0,
   localNowSeconds = Date.now() / 1000,
 ): SendmailQueueListing {
-  const full = splitSections(stdout, ['mta', 'msp', 'log']);
-  const log = full.sections.get('log');
-  const msp = full.sections.get('msp');
-  if (!log || !msp) {
-    const listing = parseSendmailQueueOutput(stdout, stderr, code, localNowSeconds);
-    listing.warnings.push(`messages not attributed: the mail log section is missing`);
-    return listing;
-  }
-  const markerLine = msp.firstLine + splitLines(msp.text).length;
-  const listing = parseSendmailQueueOutput(splitLines(stdout).slice(0, markerLine).join('\n'), stderr, code, localNowSeconds);
-  const warnings = listing.warnings;
-  const join = parseSendmailAuthLog(log.text);
-  if (log.rc !== 0) warnings.push(`${COMMAND_FAILED} mail log not read (exit ${log.rc}): ${failureText(log.text)}`);
-  else warnings.push(...shiftWarnings(join.warnings, log.firstLine, 'mail log'));
-  let missing = 0;
-  const conflicts: string[] = [];
-  for (const m of listing.messages) {
-    const r = join.byQid.get(m.id);
-    if (!r) {
-      missing++;
-      continue;
-    }
-    if (sameSender(m, r) === false) {
-      conflicts.push(m.id);
-      continue;
-    }
-    if (r.authId !== undefined) m.authId = r.authId;
-    if (r.clientIp !== undefined) m.clientIp = r.clientIp;
-    if (m.senderTruncated) completeSender(m, r);
-  }
-  if (missing > 0 && log.rc === 0)
-    warnings.push(`${missing} queued message(s) have no from= line in ${join.files.join(', ') || 'the mail log'}: not attributed`);
-  if (conflicts.length > 0)
-    warnings.push(
-      `${conflicts.length} queued message(s) whose from= line names another sender (queue id reused, or a forged log line): not attributed (${conflicts
-        .slice(0, 3)
-        .join(', ')}${conflicts.length > 3 ? ', …' : ''})`,
-    );
-  const cut = listing.messages.filter((m) => m.senderTruncated && m.authId !== undefined);
-  if (cut.length > 0)
-    warnings.push(
-      `${cut.length} attributed message(s) with a sender mailq cut short and no matching from= line: sender domain unknown (${cut
-        .slice(0, 3)
-        .map((m) => m.id)
-        .join(', ')}${cut.length > 3 ? ', …' : ''})`,
-    );
-  if (full.trailing.trim() !== '') warnings.push(`unexpected output after the mail log: ${printable(full.trailing)}`);
-  return { ...listing, warnings: capWarnings(warnings, 150) };
+  return feedSink(new SendmailAttributedStream(localNowSeconds), stdout, stderr, code);
 }

@@ -211,21 +211,32 @@ export interface JoinedFrom {
   mech?: string;
 }
 
-/** Every sendmail from= line of `lines`, in order, with what the rule joins it to. */
-export function* joinedFroms(lines: Iterable<string>): Generator<JoinedFrom> {
-  const join = new SendmailJoin();
-  for (const text of lines) {
-    const line = sendmailLine(text);
-    if (!line) continue;
+/** The rule fed one tagged line at a time (a streamed log): a from= line gives what it joins. */
+export class FromJoiner {
+  private readonly join = new SendmailJoin();
+
+  /** `line` is any tagged line; only sendmail's count (rule 1). */
+  line(line: SyslogTagged): JoinedFrom | undefined {
+    if (!SENDMAIL_PROG.test(line.prog)) return undefined;
     const auth = parseAuthLine(line.body);
     if (auth !== undefined) {
-      join.auth(line.key, auth, undefined);
-      continue;
+      this.join.auth(line.key, auth, undefined);
+      return undefined;
     }
     const from = parseFromLine(line.body);
-    if (!from) continue;
-    const s = join.from(line.key, from)?.auth;
-    yield { line, from, ...(s && s.authId !== '' ? { authId: s.authId, mech: s.mech } : {}) };
+    if (!from) return undefined;
+    const s = this.join.from(line.key, from)?.auth;
+    return { line, from, ...(s && s.authId !== '' ? { authId: s.authId, mech: s.mech } : {}) };
+  }
+}
+
+/** Every sendmail from= line of `lines`, in order, with what the rule joins it to. */
+export function* joinedFroms(lines: Iterable<string>): Generator<JoinedFrom> {
+  const joiner = new FromJoiner();
+  for (const text of lines) {
+    const line = syslogTag(text);
+    const j = line && joiner.line(line);
+    if (j) yield j;
   }
 }
 

@@ -25,7 +25,9 @@
 //
 // This file: the `mailq` listing parser alone (sendmail.ts re-exports it; split for size).
 
-import { capWarnings, ageFrom, indentWidth, lineWarning, splitLines, yearlessLocalTime } from '../util.js';
+import { ageFrom, indentWidth } from '../util.js';
+import { exact, feedLines, WarningList } from '../stream-parts.js';
+import { YearlessClock } from '../yearless.js';
 import type { QueueListing, QueueMessage } from '../types.js';
 
 export interface SendmailQueueMessage extends QueueMessage {
@@ -80,7 +82,8 @@ const DIR_EMPTY = /^\s*(\S.*?) is empty\s*$/;
 const TOTAL = /^\s*Total requests:\s*(\d+)(?: \(about\))?\s*$/i;
 const SECTION = /^(MSP|MTA) Queue status\.\.\.\s*$/;
 const COLUMNS = /^-+Q-ID-+\s+--Size--\s+/;
-const ENTRY = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+(\w{3}\s+\w{3}\s+\d{1,2}\s+\d{1,2}:\d\d)\s?(.*)$/;
+// Q-Time's parts are captured too (5-9) so its date is not matched twice; the sender is 10.
+const ENTRY = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+((\w{3})\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d\d))\s?(.*)$/;
 const ENTRY_GONE = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*\(([^()]*)\)\s*$/;
 const BODY_REASON = /^\s*(?:([A-Z0-9]+)\s+)?\((.*)\)\s*$/;
 const BODY_ONLY = /^\s*(7BIT|8BITMIME|BINARYMIME)\s*$/;
@@ -97,9 +100,35 @@ const RECIPIENT_PREFIX = '\t\t\t\t\t ';
 const EPOCH_QTIME = /^(?:Thu\s+Jan\s+1|Wed\s+Dec\s+31)\s/;
 const NO_CONTROL_FILE = / \(no control file\)\s*$/;
 
+/** What `\s` matches at the start of a line (JS whitespace; beyond ASCII the regexes decide). */
+function isSpace(c: number): boolean {
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+const BRACKETED = /^<(.*)>$/;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
+
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
 export function unbracket(s: string): string {
-  const m = /^<(.*)>$/.exec(s);
-  return m ? (m[1] ?? '') : s;
+  if (s.length < 2 || s.charCodeAt(0) !== 0x3c || s.charCodeAt(s.length - 1) !== 0x3e) return s;
+  // "." stops at line breaks: only then can the pattern fail on a bracketed text.
+  if (LINE_BREAK.test(s)) return BRACKETED.exec(s)?.[1] ?? s;
+  return s.slice(1, -1);
 }
 
 export function isNullSender(s: string): boolean {
@@ -122,6 +151,23 @@ export function cleanAddress(s: string): string {
   return s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, '?').replace(/\t/g, ' ');
 }
 
+const PLAIN_ASCII = /^[\x20-\x5b\x5d-\x7e]*$/;
+
+/** PLAIN_ASCII.test(line.slice(from, to)), without the slice. */
+function plainAscii(line: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** decodeMailqAddress(raw).truncated for a plain ASCII address (each character one unit of the budget). */
+function plainTruncated(raw: string, width: number): boolean {
+  const bracketed = raw.startsWith('<');
+  return !(bracketed && raw.length >= 2 && raw.endsWith('>')) && (bracketed || raw.length >= width - 4);
+}
+
 export interface MailqAddress {
   /** The address with prtstr's escapes undone, made printable (brackets as printed). */
   text: string;
@@ -137,6 +183,10 @@ export interface MailqAddress {
  * unbracketed address within 4 of the budget (it may be complete: the domain is still unknown).
  */
 export function decodeMailqAddress(raw: string, width: number): MailqAddress {
+  const bracketed = raw.startsWith('<');
+  const closed = bracketed && raw.length >= 2 && raw.endsWith('>');
+  // Printable ASCII without a backslash (nearly every address) decodes to itself, 1 unit a character.
+  if (PLAIN_ASCII.test(raw)) return { text: raw, truncated: plainTruncated(raw, width) };
   const bytes: number[] = [];
   let units = 0;
   for (let i = 0; i < raw.length;) {
@@ -161,140 +211,139 @@ export function decodeMailqAddress(raw: string, width: number): MailqAddress {
     i += ch.length;
   }
   const text = cleanAddress(Buffer.from(bytes).toString('utf8'));
-  const bracketed = raw.startsWith('<');
-  const closed = bracketed && raw.length >= 2 && raw.endsWith('>');
   return { text, truncated: !closed && (bracketed || units >= width - 4) };
 }
 
 /**
- * Parse sendmail `mailq` output (one or several queue directories, optionally the Debian
- * MSP/MTA sections). The MTA's count is the sum of "Total requests:" lines when present, else of
- * the per-directory counts, else unknown; reportedTotal is that count less the transient entries.
+ * Sendmail `mailq` output fed line by line (one or several queue directories, optionally the
+ * Debian MSP/MTA sections). The MTA's count is the sum of "Total requests:" lines when present,
+ * else of the per-directory counts, else unknown; reportedTotal is that count less the transient entries.
  */
-export function parseMailq(text: string, opts: MailqOptions = {}): SendmailQueueListing {
-  const messages: SendmailQueueMessage[] = [];
-  const warnings: string[] = [];
-  const dirs: SendmailQueueDir[] = [];
-  const totals: number[] = [];
-  const transient: SendmailTransientEntry[] = [];
-  let dir: string | undefined;
-  let cur: SendmailQueueMessage | null = null;
+export class MailqParser {
+  readonly messages: SendmailQueueMessage[] = [];
+  readonly warnings = new WarningList();
+  readonly dirs: SendmailQueueDir[] = [];
+  readonly totals: number[] = [];
+  readonly transient: SendmailTransientEntry[] = [];
+  private dir: string | undefined;
+  private cur: SendmailQueueMessage | null = null;
   /** Q-Time of `cur` was ctime(0): its entry may end in " (no control file)". */
-  let curEpoch = false;
+  private curEpoch = false;
   /** Continuation lines of an entry already set aside as transient. */
-  let skipping = false;
-  const setAside = (id: string, state: SendmailTransientEntry['state']): void => {
-    transient.push(dir === undefined ? { id, state } : { id, state, queue: dir });
-    cur = null;
-  };
-  splitLines(text).forEach((line, i) => {
-    const n = i + 1;
-    if (line.trim() === '') return;
-    if (SECTION.test(line) || COLUMNS.test(line)) {
-      cur = null;
-      skipping = false;
+  private skipping = false;
+  private readonly dates: YearlessClock | null;
+
+  constructor(opts: MailqOptions = {}) {
+    this.dates = opts.nowSeconds === undefined ? null : new YearlessClock(opts.nowSeconds, opts.tzOffsetSeconds ?? 0);
+  }
+
+  private setAside(id: string, state: SendmailTransientEntry['state']): void {
+    this.transient.push(this.dir === undefined ? { id, state } : { id, state, queue: this.dir });
+    this.cur = null;
+  }
+
+  line(line: string, n: number): void {
+    // Where the text starts (after JS whitespace, what \s and trim() skip) and its indent: each
+    // pattern is tried only on lines whose first character it can match, in the same order.
+    let i0 = 0;
+    while (i0 < line.length && isSpace(line.charCodeAt(i0))) i0++;
+    if (i0 === line.length) return; // blank
+    const c0 = line.charCodeAt(i0);
+    if (i0 === 0 && ((c0 === 0x4d /* M */ && SECTION.test(line)) || (c0 === 0x2d /* - */ && COLUMNS.test(line)))) {
+      this.cur = null;
+      this.skipping = false;
       return;
     }
-    const total = TOTAL.exec(line);
+    const total = (c0 | 0x20) === 0x74 /* T or t */ ? TOTAL.exec(line) : null;
     if (total) {
-      totals.push(Number(total[1]));
-      cur = null;
-      skipping = false;
+      this.totals.push(Number(total[1]));
+      this.cur = null;
+      this.skipping = false;
       return;
     }
+    const indent = indentWidth(line);
+    const alnum = isAlnum(c0);
     // Entries first: an id line can never look like "<dir> (N requests)" (it has a date).
-    const e = ENTRY.exec(line);
-    if (e && indentWidth(line) < RECIPIENT_COLUMN) {
-      skipping = false;
-      const { id, mark } = splitIdMark(e[1] ?? '', e[2] ?? '');
-      const qtime = e[4] ?? '';
-      if (EPOCH_QTIME.test(qtime) && NO_CONTROL_FILE.test(line)) {
-        setAside(id, 'no control file');
-        skipping = true;
-        return;
-      }
-      const rawSender = (e[5] ?? '').trim();
-      const addr = decodeMailqAddress(rawSender, MAILQ_SENDER_WIDTH);
-      const sender = isNullSender(rawSender) ? '' : unbracket(addr.text);
-      const when = opts.nowSeconds === undefined ? null : yearlessLocalTime(qtime, opts.nowSeconds, opts.tzOffsetSeconds ?? 0);
-      const size = Number(e[3]);
-      const msg: SendmailQueueMessage = {
-        id,
-        sender,
-        recipients: [],
-        size: size >= 0 ? size : null,
-        ageSeconds: ageFrom(when, opts.nowSeconds),
-        frozen: false,
-        held: false,
-        bounce: sender === '',
-      };
-      if (dir !== undefined) msg.queue = dir;
-      if (mark !== '') msg.mark = mark;
-      if (addr.truncated && sender !== '') msg.senderTruncated = true;
-      if (rawSender === '') warnings.push(lineWarning(n, 'mailq: entry without sender', line));
-      messages.push(msg);
-      cur = msg;
-      curEpoch = EPOCH_QTIME.test(qtime);
-      return;
-    }
-    const gone = ENTRY_GONE.exec(line);
-    if (gone && indentWidth(line) <= 2 && !BODY_TYPES.has(gone[1] ?? '')) {
-      skipping = false;
+    const e = alnum && indent < RECIPIENT_COLUMN ? ENTRY.exec(line) : null;
+    if (e) return this.entry(e, line, n);
+    const gone = alnum && indent <= 2 ? ENTRY_GONE.exec(line) : null;
+    if (gone && !BODY_TYPES.has(gone[1] ?? '')) {
+      this.skipping = false;
       const { id } = splitIdMark(gone[1] ?? '', gone[2] ?? '');
       const state = gone[3] ?? '';
-      if (state === 'job completed' || state === 'no control file') setAside(id, state);
+      if (state === 'job completed' || state === 'no control file') this.setAside(id, state);
       else {
         // "(permission denied)", an errno text: a message that exists but could not be read.
-        warnings.push(lineWarning(n, `mailq: entry ${id} not readable (${state})`, line));
-        cur = null;
+        this.warnings.line(n, `mailq: entry ${id} not readable (${state})`, line);
+        this.cur = null;
       }
       return;
     }
-    const hdr = DIR_HEADER.exec(line);
+    // A directory line ends in ")" or "is empty" (then blanks): a recipient line (most lines) never does.
+    let e1 = line.length - 1;
+    while (e1 > i0 && isSpace(line.charCodeAt(e1))) e1--;
+    const cEnd = line.charCodeAt(e1);
+    // "…request)", "…requests)", "…printed)": the letter before the ")" first, a reason line stops there.
+    const cLast = line.charCodeAt(e1 - 1);
+    const hdr =
+      cEnd === 0x29 /* ) */ && (cLast === 0x73 || cLast === 0x74 || cLast === 0x64) /* s t d */ && line.includes(' request')
+        ? DIR_HEADER.exec(line)
+        : null;
     if (hdr) {
-      dir = hdr[1];
+      this.dir = hdr[1];
       const d: SendmailQueueDir = { dir: hdr[1] ?? '', count: Number(hdr[2]) };
       if (hdr[3] !== undefined) {
         d.printed = Number(hdr[3]);
-        warnings.push(lineWarning(n, `mailq: only ${hdr[3]} of ${hdr[2]} entries listed (MaxQueueRunSize)`, line));
+        this.warnings.line(n, `mailq: only ${hdr[3]} of ${hdr[2]} entries listed (MaxQueueRunSize)`, line);
       }
-      dirs.push(d);
-      cur = null;
-      skipping = false;
+      this.dirs.push(d);
+      this.cur = null;
+      this.skipping = false;
       return;
     }
-    const empty = DIR_EMPTY.exec(line);
-    if (empty && indentWidth(line) < RECIPIENT_COLUMN) {
-      dirs.push({ dir: empty[1] ?? '', count: 0 });
-      dir = empty[1];
-      cur = null;
-      skipping = false;
+    const empty = cEnd === 0x79 /* y */ && indent < RECIPIENT_COLUMN && line.includes(' is empty') ? DIR_EMPTY.exec(line) : null;
+    if (empty) {
+      this.dirs.push({ dir: empty[1] ?? '', count: 0 });
+      this.dir = empty[1];
+      this.cur = null;
+      this.skipping = false;
       return;
     }
-    if (skipping && /^\s/.test(line)) return;
-    if (cur && /^\s/.test(line)) {
-      const c: SendmailQueueMessage = cur;
-      if (curEpoch && NO_CONTROL_FILE.test(line)) {
+    const space = i0 > 0;
+    if (this.skipping && space) return;
+    const c = this.cur;
+    if (c && space) {
+      if (this.curEpoch && NO_CONTROL_FILE.test(line)) {
         // The qf had S/R lines but no T line: not a message yet (the suffix ends the entry).
-        messages.pop();
-        setAside(c.id, 'no control file');
+        this.messages.pop();
+        this.setAside(c.id, 'no control file');
         return;
       }
-      const q = QUARANTINE.exec(line);
+      const q = c0 === 0x51 /* Q */ ? QUARANTINE.exec(line) : null;
       if (q) {
         c.quarantine = q[1] ?? '';
         c.held = true;
         c.reason ??= `quarantined: ${q[1] ?? ''}`;
         return;
       }
-      if (indentWidth(line) >= RECIPIENT_COLUMN) {
-        const raw = (line.startsWith(RECIPIENT_PREFIX) ? line.slice(RECIPIENT_PREFIX.length) : line).trim();
-        const r = decodeMailqAddress(raw, MAILQ_RECIPIENT_WIDTH);
+      if (indent >= RECIPIENT_COLUMN) {
+        // The address, trimmed: the "\t\t\t\t\t " prefix is blank too, so it starts at i0.
+        let b = line.length;
+        while (b > i0 && isSpace(line.charCodeAt(b - 1))) b--;
+        if (plainAscii(line, i0, b)) {
+          // Decodes to itself (decodeMailqAddress's fast path), cut out of the line once.
+          const bracketed = line.charCodeAt(i0) === 0x3c;
+          const closed = bracketed && b - i0 >= 2 && line.charCodeAt(b - 1) === 0x3e;
+          if (!closed && (bracketed || b - i0 >= MAILQ_RECIPIENT_WIDTH - 4)) (c.truncatedRecipients ??= []).push(c.recipients.length);
+          c.recipients.push(closed ? line.slice(i0 + 1, b - 1) : line.slice(i0, b));
+          return;
+        }
+        const r = decodeMailqAddress(line.slice(i0, b), MAILQ_RECIPIENT_WIDTH);
         if (r.truncated) (c.truncatedRecipients ??= []).push(c.recipients.length);
         c.recipients.push(unbracket(r.text));
         return;
       }
-      const br = BODY_REASON.exec(line);
+      const br = c0 === 0x28 /* ( */ || (c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x30 && c0 <= 0x39) ? BODY_REASON.exec(line) : null;
       if (br) {
         if (br[1] !== undefined) c.bodyType = br[1];
         if (c.quarantine === undefined || c.reason === undefined) c.reason = br[2] ?? '';
@@ -306,11 +355,73 @@ export function parseMailq(text: string, opts: MailqOptions = {}): SendmailQueue
         return;
       }
     }
-    warnings.push(lineWarning(n, cur ? 'mailq: line not understood' : 'mailq: line outside any entry', line));
-  });
-  let counted: number | null = null;
-  if (totals.length > 0) counted = totals.reduce((a, b) => a + b, 0);
-  else if (dirs.length > 0) counted = dirs.reduce((a, d) => a + d.count, 0);
-  const reportedTotal = counted === null ? null : Math.max(0, counted - transient.length);
-  return { messages, reportedTotal, warnings: capWarnings(warnings), dirs, totals, transient };
+    this.warnings.line(n, c ? 'mailq: line not understood' : 'mailq: line outside any entry', line);
+  }
+
+  private entry(e: RegExpExecArray, line: string, n: number): void {
+    // The message before is complete: its recipients to an array of their own size.
+    const prev = this.messages[this.messages.length - 1];
+    if (prev) prev.recipients = exact(prev.recipients);
+    this.skipping = false;
+    const { id, mark } = splitIdMark(e[1] ?? '', e[2] ?? '');
+    const qtime = e[4] ?? '';
+    const epoch = EPOCH_QTIME.test(qtime);
+    if (epoch && NO_CONTROL_FILE.test(line)) {
+      this.setAside(id, 'no control file');
+      this.skipping = true;
+      return;
+    }
+    const rawSender = (e[10] ?? '').trim();
+    const addr = decodeMailqAddress(rawSender, MAILQ_SENDER_WIDTH);
+    const sender = isNullSender(rawSender) ? '' : unbracket(addr.text);
+    const when = this.dates === null ? null : this.dates.fromParts(e[5]!, e[6]!, e[7]!, e[8]!, e[9]!, undefined, qtime);
+    const size = Number(e[3]);
+    const ageSeconds = this.dates === null ? null : ageFrom(when, this.dates.nowSeconds);
+    // One literal each way (same key order): a message is born with its shape, no transition for `queue`.
+    const msg: SendmailQueueMessage =
+      this.dir === undefined
+        ? { id, sender, recipients: [], size: size >= 0 ? size : null, ageSeconds, frozen: false, held: false, bounce: sender === '' }
+        : {
+            id,
+            sender,
+            recipients: [],
+            size: size >= 0 ? size : null,
+            ageSeconds,
+            frozen: false,
+            held: false,
+            bounce: sender === '',
+            queue: this.dir,
+          };
+    if (mark !== '') msg.mark = mark;
+    if (addr.truncated && sender !== '') msg.senderTruncated = true;
+    if (rawSender === '') this.warnings.line(n, 'mailq: entry without sender', line);
+    this.messages.push(msg);
+    this.cur = msg;
+    this.curEpoch = epoch;
+  }
+
+  /** The listing so far; `first`: a warning to put before the parser's own. */
+  result(first: Parameters<WarningList['list']>[0] = []): SendmailQueueListing {
+    const last = this.messages[this.messages.length - 1];
+    if (last) last.recipients = exact(last.recipients);
+    let counted: number | null = null;
+    if (this.totals.length > 0) counted = this.totals.reduce((a, b) => a + b, 0);
+    else if (this.dirs.length > 0) counted = this.dirs.reduce((a, d) => a + d.count, 0);
+    const reportedTotal = counted === null ? null : Math.max(0, counted - this.transient.length);
+    return {
+      messages: this.messages,
+      reportedTotal,
+      warnings: this.warnings.list(first),
+      dirs: this.dirs,
+      totals: this.totals,
+      transient: this.transient,
+    };
+  }
+}
+
+/** Parse a whole `mailq` output (MailqParser fed every line). */
+export function parseMailq(text: string, opts: MailqOptions = {}): SendmailQueueListing {
+  const p = new MailqParser(opts);
+  feedLines(text, (line, n) => p.line(line, n));
+  return p.result();
 }

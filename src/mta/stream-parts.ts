@@ -1,0 +1,180 @@
+// Small pieces the streaming queue parsers share: what the batch parsers computed from a whole
+// section's text (its warnings, its first lines for a failure message, whether anything trails),
+// kept as bounded state while the lines go by. Pure: no I/O, no clock.
+import { printable } from '../text/printable.js';
+import { MAX_WARNING_LINE } from '../text/lines.js';
+
+const MAX_WARNINGS = 100;
+
+interface Entry {
+  /** Line in the whole output; null for a warning about no one line. */
+  n: number | null;
+  text: string;
+}
+
+/**
+ * A parser's warnings as `capWarnings` would leave them: the first 100 kept (formatted once, so a
+ * long server line costs its 160 printed characters), the rest only counted.
+ */
+export class WarningList {
+  private kept: Entry[] = [];
+  private total = 0;
+
+  /** "line N: <why>: <the line, printable>" (lineWarning's text). */
+  line(n: number, why: string, line: string): void {
+    if (this.total++ < MAX_WARNINGS) this.kept.push({ n, text: `${why}: ${printable(line, { max: MAX_WARNING_LINE })}` });
+  }
+
+  plain(text: string): void {
+    if (this.total++ < MAX_WARNINGS) this.kept.push({ n: null, text });
+  }
+
+  /** The warnings, capped: as lineWarning + capWarnings, numbered in the whole output. */
+  list(first: Entry[] = []): string[] {
+    return this.format(
+      first,
+      (e) => (e.n === null ? e.text : `line ${e.n}: ${e.text}`),
+      (more) => `… and ${more} more warning(s)`,
+    );
+  }
+
+  /** The same, as shiftWarnings(capWarnings(…), …, label) wrote them. */
+  labelled(label: string): string[] {
+    return this.format(
+      [],
+      (e) => (e.n === null ? `${label}: ${e.text}` : `line ${e.n} (${label}): ${e.text}`),
+      (more) => `${label}: … and ${more} more warning(s)`,
+    );
+  }
+
+  private format(first: Entry[], one: (e: Entry) => string, more: (n: number) => string): string[] {
+    const all = [...first, ...this.kept];
+    const total = this.total + first.length;
+    const out = all.slice(0, MAX_WARNINGS).map(one);
+    if (total > MAX_WARNINGS) out.push(more(total - MAX_WARNINGS));
+    return out;
+  }
+
+  /** A warning entry to put first (see `list`). */
+  static entry(n: number, why: string, line: string): Entry {
+    return { n, text: `${why}: ${printable(line, { max: MAX_WARNING_LINE })}` };
+  }
+}
+
+/** Longest piece of a line kept for a failure message (its printed form stops at 300 characters). */
+const KEEP = 1024;
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+function codePoints(s: string): number {
+  if (!SURROGATE.test(s)) return s.length;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** The first three non-empty lines of a text arriving line by line: `failureText` of the whole. */
+export class FirstLines {
+  private heads: string[] = [];
+  private chars = 0;
+  private cut = false;
+  private lines = 0;
+  private anyChar = false;
+
+  push(line: string): void {
+    this.lines++;
+    if (!this.anyChar && line !== '') this.anyChar = true;
+    if (this.heads.length >= 3) return;
+    const t = line.trim();
+    if (t === '') return;
+    this.chars += codePoints(t);
+    if (t.length > KEEP) {
+      this.cut = true;
+      this.heads.push(t.slice(0, KEEP));
+    } else this.heads.push(t);
+  }
+
+  /** The lines joined by "\n" would be '' (none, or one empty line). */
+  get emptyText(): boolean {
+    return this.lines === 0 || (this.lines === 1 && !this.anyChar);
+  }
+
+  /** failureText(text): the lines joined by " | ", printable, at most 300 characters. */
+  text(): string {
+    if (this.heads.length === 0) return '(no output)';
+    const out = printable(this.heads.join(' | '), { max: 300 });
+    if (!this.cut) return out;
+    // A kept piece is longer than the printed text can be, so it was cut: say the whole length.
+    const total = this.chars + 3 * (this.heads.length - 1);
+    return out.replace(/… \(\d+ chars\)$/, `… (${total} chars)`);
+  }
+}
+
+/** The first `max` characters of a text arriving line by line, and whether any of it is not blank. */
+export class TrailingText {
+  private parts: string[] = [];
+  private size = 0;
+  private chars = -1;
+  blank = true;
+  constructor(private readonly max = 64 * 1024) {}
+
+  push(line: string): void {
+    if (this.blank && line.trim() !== '') this.blank = false;
+    this.chars += codePoints(line) + 1;
+    if (this.size >= this.max) return;
+    const piece = this.parts.length ? `\n${line}` : line;
+    this.parts.push(piece.slice(0, this.max - this.size));
+    this.size += piece.length;
+  }
+
+  get text(): string {
+    return this.parts.join('');
+  }
+
+  /** printable(text, max) of the whole text (only its head is kept: the count is the whole one). */
+  printed(max = MAX_WARNING_LINE): string {
+    const out = printable(this.text, { max });
+    return this.size > this.max ? out.replace(/… \(\d+ chars\)$/, `… (${this.chars} chars)`) : out;
+  }
+}
+
+/**
+ * Feed a whole text to a line consumer, numbering from 1 (the batch form of a streamed section):
+ * the lines of splitLines (a CR before a newline cut, a final newline making no empty line),
+ * without an array of them all.
+ */
+export function feedLines(text: string, line: (text: string, n: number) => void): void {
+  let n = 0;
+  let start = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    line(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl), ++n);
+    start = nl + 1;
+  }
+  if (start < text.length) line(text.slice(start), ++n);
+}
+
+/** A whole output into a streaming parser (feedAll without the array of lines). */
+export function feedSink<T>(
+  sink: { line(text: string): void; end(stderr: string, code: number | null): T },
+  stdout: string,
+  stderr: string,
+  code: number | null,
+): T {
+  feedLines(stdout, (line) => sink.line(line));
+  return sink.end(stderr, code);
+}
+
+/**
+ * An array grown by push() keeps room for 17 (136 bytes for a message's 1-3 recipients): a kept
+ * message gets a copy of its own size instead.
+ */
+export function exact<T>(a: T[]): T[] {
+  return a.length === 0 ? a : a.slice();
+}
