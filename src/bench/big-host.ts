@@ -43,7 +43,9 @@ export async function writeBigEximOutput(path: string, n: number, attributed: bo
   for (let i = 0; i < n; i++) {
     const bounce = i % 13 === 12;
     const sender = bounce ? '<>' : `<${i % 5 ? 'bob' : `user${i % 40}`}@s${i % 7}.example>`;
-    buf.push(`${String((i % 59) + 1).padStart(3)}m  ${1 + (i % 9)}.${i % 10}K ${messageId(i)} ${sender}${bounce ? ' *** frozen ***' : ''}\n`);
+    buf.push(
+      `${String((i % 59) + 1).padStart(3)}m  ${1 + (i % 9)}.${i % 10}K ${messageId(i)} ${sender}${bounce ? ' *** frozen ***' : ''}\n`,
+    );
     for (let r = 0; r <= i % 3; r++) buf.push(`          v${(i * 7 + r) % 100_000}@m${r}.example.net\n`);
     buf.push('\n');
     if (buf.length > 4096) await flush();
@@ -77,7 +79,12 @@ export async function writeBigEximOutput(path: string, n: number, attributed: bo
 /** The small hosts' listing (50 messages). */
 function smallListing(seed: number): string {
   const out: string[] = [];
-  for (let i = 0; i < 50; i++) out.push(`${String((i % 59) + 1).padStart(3)}m  2.${i % 10}K 1W${b62(seed, 4)}-${b62(i, 6)}-${b62(i, 2)} <user${i % 7}@example.test>`, `          rcpt${i}@remote.test`, '');
+  for (let i = 0; i < 50; i++)
+    out.push(
+      `${String((i % 59) + 1).padStart(3)}m  2.${i % 10}K 1W${b62(seed, 4)}-${b62(i, 6)}-${b62(i, 2)} <user${i % 7}@example.test>`,
+      `          rcpt${i}@remote.test`,
+      '',
+    );
   return out.join('\n');
 }
 
@@ -105,19 +112,22 @@ async function fleetChild(specPath: string): Promise<void> {
   const entries: FleetHostEntry[] = Array.from({ length: spec.small }, (_, i) => ({
     name: `small${i}`,
     mode: 'normal',
+    // The MTA is named: this measures the queue read, and the big host's answer is a recording of that command.
+    vars: { mta: 'exim' },
     tools: [
       { name: 'ps', cases: { '*': { text: 'exim4\n' } } } as StubTool,
       // Each answers, then takes 0–3 s more (a busy disk): small hosts are still in flight while the big one is parsed.
-      { name: 'exim4', cases: { '-bpc': { text: '50\n', sleep: i % 4 }, '-bp': { text: smallListing(i) } } } as StubTool,
+      { name: 'exim', cases: { '-bpc': { text: '50\n', sleep: i % 4 }, '-bp': { text: smallListing(i) } } } as StubTool,
     ],
   }));
   if (spec.big)
     entries.push({
       name: 'big',
       mode: 'normal',
+      vars: { mta: 'exim' },
       tools: [
         { name: 'ps', cases: { '*': { text: 'exim4\n' } } } as StubTool,
-        { name: 'exim4', cases: { '-bpc': { text: '0\n' }, '-bp': { text: '' } } } as StubTool,
+        { name: 'exim', cases: { '-bpc': { text: '0\n' }, '-bp': { text: '' } } } as StubTool,
       ],
       replay: [{ match: spec.big.match, file: spec.big.file }],
     });
@@ -172,7 +182,11 @@ async function scanChild(argsPath: string): Promise<void> {
     rssBeforeMb: Math.round(rssBefore / 1e6),
     loopDelayMaxMs: Math.round(h.max / 1e6),
     loopDelayP99Ms: Math.round(h.percentile(99) / 1e6),
-    small: { medianMs: ds[Math.floor(ds.length / 2)] ?? 0, maxMs: ds[ds.length - 1] ?? 0, durations: Object.fromEntries(small.map((x) => [x.name, x.durationMs])) },
+    small: {
+      medianMs: ds[Math.floor(ds.length / 2)] ?? 0,
+      maxMs: ds[ds.length - 1] ?? 0,
+      durations: Object.fromEntries(small.map((x) => [x.name, x.durationMs])),
+    },
   };
   if (big)
     out.big = {
@@ -203,11 +217,20 @@ function run(args: string[], input?: 'keep'): { child: ReturnType<typeof spawn>;
   return { child, line };
 }
 
-async function scenario(dir: string, name: string, small: number, big: { file: string; bytes: number } | null, attribution: boolean): Promise<ScenarioResult> {
+async function scenario(
+  dir: string,
+  name: string,
+  small: number,
+  big: { file: string; bytes: number } | null,
+  attribution: boolean,
+): Promise<ScenarioResult> {
   const { writeFile } = await import('node:fs/promises');
   const fdir = join(dir, name);
   const spec = join(dir, `${name}.fleet.json`);
-  await writeFile(spec, JSON.stringify({ dir: fdir, small, big: big ? { file: big.file, match: attribution ? 'spool_directory' : '-bpc' } : null }));
+  await writeFile(
+    spec,
+    JSON.stringify({ dir: fdir, small, big: big ? { file: big.file, match: attribution ? 'spool_directory' : '-bpc' } : null }),
+  );
   const fleet = run(['fleet', spec], 'keep');
   try {
     const paths = JSON.parse(await fleet.line) as { inventoryPath: string; knownHostsPath: string };
@@ -231,7 +254,9 @@ export async function benchBigHost(o: { messages?: number; small?: number; attri
   const attr = join(dir, 'attributed.out');
   const attrBytes = o.attributed === false ? 0 : await writeBigEximOutput(attr, n, true);
   const show = (r: ScenarioResult) => {
-    const b = r.big ? `  big: ${(r.big.bytes / 1e6).toFixed(1)} MB, ${r.big.durationMs} ms, ${r.big.total} msgs${r.big.findings.includes('queue-output') ? ' (cut)' : ''}` : '';
+    const b = r.big
+      ? `  big: ${(r.big.bytes / 1e6).toFixed(1)} MB, ${r.big.durationMs} ms, ${r.big.total} msgs${r.big.findings.includes('queue-output') ? ' (cut)' : ''}`
+      : '';
     console.log(
       `${r.scenario.padEnd(26)} ${String(r.ok).padStart(3)}/${r.hosts} ok  peak RSS ${String(r.peakRssMb).padStart(4)} MB  loop delay max ${String(r.loopDelayMaxMs).padStart(5)} ms p99 ${String(r.loopDelayP99Ms).padStart(5)} ms  small hosts median ${r.small.medianMs} ms max ${r.small.maxMs} ms${r.small.stretchMaxMs !== undefined ? ` stretched ≤ ${r.small.stretchMaxMs} ms` : ''}${b}`,
     );
@@ -262,7 +287,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (mode === 'fleet') await fleetChild(arg!);
   else if (mode === 'scan') await scanChild(arg!);
   else {
-    const res = await benchBigHost({ messages: Number(process.env.BENCH_BIG_MESSAGES ?? 100_000), small: Number(process.env.BENCH_BIG_SMALL ?? 50) });
+    const res = await benchBigHost({
+      messages: Number(process.env.BENCH_BIG_MESSAGES ?? 100_000),
+      small: Number(process.env.BENCH_BIG_SMALL ?? 50),
+    });
     if (process.env.BENCH_JSON) process.stdout.write(JSON.stringify(res) + '\n');
   }
 }
