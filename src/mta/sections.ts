@@ -66,19 +66,3 @@ export class SectionStream {
     this.onLine(name, line, n);
   }
 }
-
-/** Keeps the first `max` characters of a text that arrives line by line (for "unexpected output" warnings). */
-export class TextHead {
-  private parts: string[] = [];
-  private size = 0;
-  constructor(private readonly max = 64 * 1024) {}
-  push(line: string): void {
-    if (this.size >= this.max) return;
-    const piece = this.parts.length ? `\n${line}` : line;
-    this.parts.push(piece.slice(0, this.max - this.size));
-    this.size += piece.length;
-  }
-  get text(): string {
-    return this.parts.join('');
-  }
-}

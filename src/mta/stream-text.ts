@@ -62,10 +62,14 @@ export class TrailingText {
     return !this.nonBlank;
   }
 
+  /** The kept head of the text (at most `max` characters). */
+  get head(): string {
+    return this.parts.join('');
+  }
+
   /** printable(whole text, MAX_WARNING_LINE) as the batch parsers print it. */
   printable(): string {
-    const head = this.parts.join('');
-    const out = printableText(head, { max: MAX_WARNING_LINE });
+    const out = printableText(this.head, { max: MAX_WARNING_LINE });
     if (this.size <= this.max) return out;
     // Only the head was kept: the cut text counts the whole text's characters.
     const at = out.lastIndexOf('… (');
@@ -132,17 +136,4 @@ export class LineWarnings {
 export function own(s: string): string {
   if (s.length < 13) return s; // V8 copies short slices anyway
   return (s + ' ').slice(0, -1);
-}
-
-/** Call `fn` for every line of `text` as splitLines() cuts it (a CR before LF dropped), without an array of all lines. */
-export function eachLine(text: string, fn: (line: string, n: number) => void): void {
-  let start = 0;
-  let n = 0;
-  while (start < text.length) {
-    let nl = text.indexOf('\n', start);
-    if (nl < 0) nl = text.length;
-    const end = nl > start && text.charCodeAt(nl - 1) === 13 && nl < text.length ? nl - 1 : nl;
-    fn(text.slice(start, end), ++n);
-    start = nl + 1;
-  }
 }

@@ -6,7 +6,8 @@
 import { DETECT_COMMAND, parseDetect } from '../mta/detect.js';
 import { mtaHost } from '../mta/host.js';
 import { getAdapter } from '../mta/index.js';
-import { RC_MARKER, TextHead } from '../mta/sections.js';
+import { RC_MARKER } from '../mta/sections.js';
+import { TrailingText } from '../mta/stream-text.js';
 import type { LineSink, MtaName, QueueListing, ReadPlan } from '../mta/types.js';
 import { rcEcho } from '../mta/util.js';
 import { oneLine } from '../text/printable.js';
@@ -45,7 +46,7 @@ export async function readQueue(
     const res = await transport.exec(plan.command, { ...o, ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}) });
     return { res, listing: plan.parse(res.stdout, res.stderr, res.code) };
   }
-  const head = new TextHead(HEAD_BYTES);
+  const head = new TrailingText(HEAD_BYTES);
   const res = await transport.exec(plan.command, {
     ...o,
     ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}),
@@ -55,7 +56,7 @@ export async function readQueue(
       sink.line(line);
     },
   });
-  return { res: { ...res, stdout: head.text }, listing: sink.end(res.stderr, res.code) };
+  return { res: { ...res, stdout: head.head }, listing: sink.end(res.stderr, res.code) };
 }
 
 /** Detection's facts, then the marker, then whatever command arrives on stdin (none: nothing more). */
@@ -80,7 +81,7 @@ export async function detectAndReadQueue(
   let chosen: { mta: MtaName; binary?: string; sink: LineSink<QueueListing> } | null = null;
   let decided = false;
   let reason = '';
-  const head = new TextHead(HEAD_BYTES);
+  const head = new TrailingText(HEAD_BYTES);
   const decide = () => {
     decided = true;
     const d = parseDetect(facts.join('\n'));
@@ -119,7 +120,7 @@ export async function detectAndReadQueue(
   return {
     mta: c.mta,
     ...(c.binary ? { binary: c.binary } : {}),
-    res: { ...res, stdout: head.text },
+    res: { ...res, stdout: head.head },
     listing: c.sink.end(res.stderr, res.code),
   };
 }

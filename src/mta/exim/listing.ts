@@ -3,10 +3,18 @@
 
 import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import { EXIM_ID, eximBinary } from './host.js';
-import { attributeEximMessage, attributionHeader, EximSpoolDumpParser, eximSpoolDumpScript, isSpoolDumpData, missingWarning } from './attribution.js';
+import {
+  attributeEximMessage,
+  attributionHeader,
+  EximSpoolDumpParser,
+  eximSpoolDumpScript,
+  isSpoolDumpData,
+  missingWarning,
+} from './attribution.js';
 import type { LineSink, MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { SectionStream } from '../sections.js';
-import { eachLine, FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
+import { FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
+import { feedLines } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, failureText, rcEcho, splitLines } from '../util.js';
 
 /** A -bp entry (localLogin: the login exim prints when an untrusted local user set the sender). */
@@ -266,7 +274,6 @@ function parseSenderPart(rest: string): SenderPart | null {
   return login === undefined ? { sender: sm[1] ?? '', frozen } : { sender: sm[1] ?? '', login, frozen };
 }
 
-
 const SPOOL_ERROR = /^\s+(\*\*\* spool (?:read|format) error.*\*\*\*)\s*$/;
 const RCPT = /^ {8}([ D]) (.+)$/;
 const RCPT_BPA = /^ {7}(\+D) (.+)$/;
@@ -429,7 +436,7 @@ function pooled(pool: Map<string, string>): (s: string) => string {
 /** Parse `exim -bp` (also -bpa, -bpr, -bpu). Never throws; reportedTotal stays null (that is -bpc). */
 export function parseEximBp(text: string): EximQueueListing {
   const p = new EximBpParser();
-  eachLine(text, (line, n) => p.line(line, n));
+  feedLines(text, (line, n) => p.line(line, n));
   return { messages: p.finish(), reportedTotal: null, warnings: p.warnings.list() };
 }
 
@@ -621,7 +628,7 @@ export function eximAttributedSink(): LineSink<EximQueueListing> {
 }
 
 function feedWhole<T>(sink: LineSink<T>, stdout: string, stderr: string, code: number | null): T {
-  eachLine(stdout, (line) => sink.line(line));
+  feedLines(stdout, (line) => sink.line(line));
   return sink.end(stderr, code);
 }
 

@@ -7,7 +7,8 @@ import { attributePostfixMessages, PostcatParser, postcatEnvelopeSettings } from
 import type { MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { COMMAND_FAILED, capWarnings, ageFrom, failureText } from '../util.js';
 import { NOW_MARKER, RC_MARKER, SectionStream, type ClosedSection } from '../sections.js';
-import { exact, feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { exact, feedLines, feedSink, WarningList } from '../stream-parts.js';
+import { FirstLines, TrailingText } from '../stream-text.js';
 import { YearlessClock } from '../yearless.js';
 
 export interface PostfixQueueMessage extends QueueMessage {
@@ -351,7 +352,7 @@ export class PostfixListingStream {
     if (!json) {
       const p = this.wholeAsP!;
       warnings.push(
-        `${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`,
+        `${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : failureText(this.wholeHead.text)}`,
       );
       return { messages: p.done(), reportedTotal: null, warnings: [...warnings, ...p.warnings.list()] };
     }
@@ -360,22 +361,22 @@ export class PostfixListingStream {
     if (json.rc === 0) {
       warnings.push(...this.json!.warnings.labelled('postqueue -j'));
       let reportedTotal: number | null = null;
-      if (!tail) warnings.push(`${COMMAND_FAILED} postqueue -p footer missing: ${this.tailHead.text()}`);
+      if (!tail) warnings.push(`${COMMAND_FAILED} postqueue -p footer missing: ${failureText(this.tailHead.text)}`);
       else {
         reportedTotal = p.reportedTotal;
-        if (reportedTotal === null) warnings.push(`postqueue -p footer not understood: ${this.tailHead.text()}`);
+        if (reportedTotal === null) warnings.push(`postqueue -p footer not understood: ${failureText(this.tailHead.text)}`);
       }
       return { messages: this.json!.messages, reportedTotal, warnings };
     }
     // -j failed: expected on postfix < 3.1 ("invalid option"); the full -p listing follows.
-    if (!this.jsonSaysOld) warnings.push(`postqueue -j exited ${json.rc}: ${this.jsonHead.text()}`);
+    if (!this.jsonSaysOld) warnings.push(`postqueue -j exited ${json.rc}: ${failureText(this.jsonHead.text)}`);
     if (!tail) {
-      warnings.push(`${COMMAND_FAILED} postqueue -p output missing: ${this.tailHead.text()}`);
+      warnings.push(`${COMMAND_FAILED} postqueue -p output missing: ${failureText(this.tailHead.text)}`);
       return { messages: [], reportedTotal: null, warnings };
     }
-    if (tail.rc !== 0) warnings.push(`${COMMAND_FAILED} postqueue -p exited ${tail.rc}: ${this.tailHead.text()}`);
+    if (tail.rc !== 0) warnings.push(`${COMMAND_FAILED} postqueue -p exited ${tail.rc}: ${failureText(this.tailHead.text)}`);
     warnings.push(...p.warnings.labelled('postqueue -p'));
-    if (!this.trailing.blank) warnings.push(`unexpected output after the listing: ${this.trailing.printed()}`);
+    if (!this.trailing.blank) warnings.push(`unexpected output after the listing: ${this.trailing.printable()}`);
     return { messages: p.done(), reportedTotal: tail.rc === 0 ? p.reportedTotal : null, warnings };
   }
 }
@@ -435,14 +436,15 @@ export class PostfixAttributedStream {
     if (!qdir || !cat) {
       // What followed the last marker: the section left open.
       const open = qdir ? this.catHead : this.qdirHead;
-      warnings.push(`${COMMAND_FAILED} postfix queue file read incomplete: ${open.emptyText ? failureText(stderr) : open.text()}`);
+      warnings.push(`${COMMAND_FAILED} postfix queue file read incomplete: ${open.empty ? failureText(stderr) : failureText(open.text)}`);
     } else {
-      if (qdir.rc !== 0) warnings.push(`${COMMAND_FAILED} postconf -h queue_directory exited ${qdir.rc}: ${this.qdirHead.text()}`);
-      else if (cat.rc !== 0) warnings.push(`${COMMAND_FAILED} postcat -e exited ${cat.rc}: ${this.catHead.text()}`);
+      if (qdir.rc !== 0)
+        warnings.push(`${COMMAND_FAILED} postconf -h queue_directory exited ${qdir.rc}: ${failureText(this.qdirHead.text)}`);
+      else if (cat.rc !== 0) warnings.push(`${COMMAND_FAILED} postcat -e exited ${cat.rc}: ${failureText(this.catHead.text)}`);
       const env = this.cat.result();
       warnings.push(...env.warnings.labelled('postcat -e'));
       warnings.push(...attributePostfixMessages(listing.messages, env.envelopes));
-      if (!this.trailing.blank) warnings.push(`unexpected output after postcat: ${this.trailing.printed()}`);
+      if (!this.trailing.blank) warnings.push(`unexpected output after postcat: ${this.trailing.printable()}`);
     }
     return { ...listing, warnings: capWarnings(warnings, 150) };
   }

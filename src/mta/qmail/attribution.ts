@@ -26,7 +26,8 @@ import { scriptSource, serverScript } from '../script.js';
 import { qmailQueueDir } from './host.js';
 import { QMAIL_PROOF_MAX_LINE, QMAIL_PROOF_MAX_LINES, qmailSubmitter, type QmailNoProof } from './proof.js';
 import { COMMAND_FAILED, failureText } from '../util.js';
-import { eachLine, FirstLines, LineWarnings, own } from '../stream-text.js';
+import { FirstLines, LineWarnings, own } from '../stream-text.js';
+import { feedLines } from '../stream-parts.js';
 import { QmailQueueSink, qmailQueueCommand, type QmailListingTail, type QmailQueueListing, type QmailQueueMessage } from './listing.js';
 
 // The markers scripts/mess.awk and attributed.sh print.
@@ -260,6 +261,6 @@ export function parseQmailAttributedOutput(
   uids: readonly string[] = [],
 ): QmailQueueListing {
   const sink = qmailAttributedSink(localNowSeconds, uids);
-  eachLine(stdout, (line) => sink.line(line));
+  feedLines(stdout, (line) => sink.line(line));
   return sink.end(stderr, code);
 }

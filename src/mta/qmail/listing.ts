@@ -13,7 +13,8 @@ import { qmailBinDir } from './host.js';
 import type { LineSink, MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import { SectionStream, type ClosedSection } from '../sections.js';
-import { eachLine, FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
+import { FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
+import { feedLines } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, NOW_COMMAND, ageFrom, failureText, monthIndex, printable, rcEcho, splitLines } from '../util.js';
 
 export interface QmailQueueMessage extends QueueMessage {
@@ -114,7 +115,7 @@ export class QmailQreadParser {
 /** Parse `qmail-qread`. `nowSeconds` (epoch) gives ageSeconds; dates are printed in GMT. */
 export function parseQmailQread(text: string, nowSeconds?: number): QmailQueueListing {
   const p = new QmailQreadParser(() => nowSeconds);
-  eachLine(text, (line, n) => p.line(line, n));
+  feedLines(text, (line, n) => p.line(line, n));
   return { messages: p.finish(), reportedTotal: null, warnings: p.warnings.list() };
 }
 
@@ -404,6 +405,6 @@ export function parseQmailQueueOutput(
   localNowSeconds = Date.now() / 1000,
 ): QmailQueueListing {
   const sink = new QmailQueueSink(localNowSeconds);
-  eachLine(stdout, (line) => sink.line(line));
+  feedLines(stdout, (line) => sink.line(line));
   return sink.end(stderr, code);
 }

@@ -12,7 +12,9 @@ import type { Sh } from '../../transport/quote.js';
 import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
 import { COMMAND_FAILED, capWarnings } from '../util.js';
-import { feedLines, feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { failureText } from '../util.js';
+import { feedLines, feedSink, WarningList } from '../stream-parts.js';
+import { FirstLines, TrailingText } from '../stream-text.js';
 import { cleanAddress, isNullSender, unbracket, type SendmailQueueListing, type SendmailQueueMessage } from './listing.js';
 import { SendmailListingStream } from './queue.js';
 import { authenticatedProto, FromJoiner, relayAddress, syslogTag } from './join.js';
@@ -174,7 +176,7 @@ export class SendmailAttributedStream {
     const listing = this.listing.end(stderr, code, true);
     const warnings = listing.warnings;
     const join = this.log.result();
-    if (log.rc !== 0) warnings.push(`${COMMAND_FAILED} mail log not read (exit ${log.rc}): ${this.logHead.text()}`);
+    if (log.rc !== 0) warnings.push(`${COMMAND_FAILED} mail log not read (exit ${log.rc}): ${failureText(this.logHead.text)}`);
     else warnings.push(...join.warnings.labelled('mail log'));
     let missing = 0;
     const conflicts: string[] = [];
@@ -208,7 +210,7 @@ export class SendmailAttributedStream {
           .map((m) => m.id)
           .join(', ')}${cut.length > 3 ? ', …' : ''})`,
       );
-    if (!this.trailing.blank) warnings.push(`unexpected output after the mail log: ${this.trailing.printed()}`);
+    if (!this.trailing.blank) warnings.push(`unexpected output after the mail log: ${this.trailing.printable()}`);
     return { ...listing, warnings: capWarnings(warnings, 150) };
   }
 }

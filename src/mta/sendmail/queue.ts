@@ -12,7 +12,8 @@ import { serverScript } from '../script.js';
 import type { MtaContext } from '../types.js';
 import { COMMAND_FAILED, failureText } from '../util.js';
 import { NOW_MARKER, SectionStream, type ClosedSection } from '../sections.js';
-import { feedSink, FirstLines, TrailingText, WarningList } from '../stream-parts.js';
+import { feedSink, WarningList } from '../stream-parts.js';
+import { FirstLines, TrailingText } from '../stream-text.js';
 import { MailqParser, type MailqOptions, type SendmailQueueListing } from './listing.js';
 
 export function sendmailQueueCommand(ctx: MtaContext): Sh {
@@ -96,13 +97,13 @@ export class SendmailListingStream {
       // The whole output as mailq: the clock line is one it does not understand.
       const p = mtaParser.result(this.nowLine === undefined ? [] : [WarningList.entry(1, 'mailq: line outside any entry', this.nowLine)]);
       warnings.push(
-        `${COMMAND_FAILED} mailq output incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : this.wholeHead.text()}`,
+        `${COMMAND_FAILED} mailq output incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : failureText(this.wholeHead.text)}`,
       );
       return { ...p, reportedTotal: null, warnings: [...warnings, ...p.warnings] };
     }
     const main = mtaParser.result();
     const mainOk = mta.rc === 0 && (main.dirs.length > 0 || main.totals.length > 0);
-    if (!mainOk) warnings.push(`${COMMAND_FAILED} mailq exited ${mta.rc}: ${this.mtaHead.text()}`);
+    if (!mainOk) warnings.push(`${COMMAND_FAILED} mailq exited ${mta.rc}: ${failureText(this.mtaHead.text)}`);
     warnings.push(...mtaParser.warnings.labelled('mailq'));
     const messages = main.messages;
     const dirs = [...main.dirs];
@@ -116,7 +117,7 @@ export class SendmailListingStream {
       const fresh = extra.dirs.filter((d) => !seen.has(d.dir));
       if (msp.rc !== 0 || extra.dirs.length === 0) {
         // No MSP queue configured (no submit.cf) is common; say so once, do not fail the host.
-        warnings.push(`mailq -Ac (MSP queue) not listed (exit ${msp.rc}): ${this.mspHead.text()}`);
+        warnings.push(`mailq -Ac (MSP queue) not listed (exit ${msp.rc}): ${failureText(this.mspHead.text)}`);
       } else if (fresh.length > 0) {
         const freshNames = new Set(fresh.map((d) => d.dir));
         const inFresh = (q: string | undefined): boolean => q !== undefined && freshNames.has(q);
@@ -130,7 +131,7 @@ export class SendmailListingStream {
       }
     } else warnings.push('mailq -Ac section missing');
     const trailing = msp ? this.rest : this.mspText;
-    if (!listingOnly && !trailing.blank) warnings.push(`unexpected output after the listing: ${trailing.printed()}`);
+    if (!listingOnly && !trailing.blank) warnings.push(`unexpected output after the listing: ${trailing.printable()}`);
     return { messages, reportedTotal, warnings, dirs, totals, transient };
   }
 }
