@@ -45,20 +45,10 @@ export class LocalTransport implements Transport {
             );
           }, opts.timeoutMs)
         : undefined;
-      const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;
+      // Streamed output is capped only when the caller sets maxBytes (a log window may be larger than any buffer).
+      const lines = opts.onLine ? new LineSplitter(opts.onLine, undefined, opts.maxBytes) : null;
       child.stdout.on('data', (d: Buffer) => {
-        if (lines) {
-          // Streamed output is capped only when the caller sets maxBytes (a log window may be larger than any buffer).
-          const lineCap = opts.maxBytes ?? Infinity;
-          if (outBytes + d.length > lineCap) {
-            truncated = true;
-            if (outBytes < lineCap) lines.push(d.subarray(0, lineCap - outBytes));
-            outBytes = lineCap;
-            return;
-          }
-          outBytes += d.length;
-          return lines.push(d);
-        }
+        if (lines) return lines.push(d);
         if (outBytes >= maxBytes) return void (truncated = true);
         out.push(d);
         outBytes += d.length;
@@ -80,7 +70,7 @@ export class LocalTransport implements Transport {
           stdout: Buffer.concat(out).toString('utf8'),
           stderr: Buffer.concat(errs).toString('utf8'),
           durationMs: Date.now() - started,
-          truncated: truncated || undefined,
+          truncated: truncated || lines?.truncated || undefined,
         });
       });
       child.stdin.on('error', () => {}); // command may exit without reading stdin

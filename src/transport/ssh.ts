@@ -230,20 +230,10 @@ export class SshTransport implements Transport {
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         const onClose = () => finish(() => reject(new TransportError('unreachable', `${this.describe}: connection lost during a command`)));
         client.once('close', onClose);
-        const lines = opts.onLine ? new LineSplitter(opts.onLine) : null;
         // Streamed output is capped only when the caller sets maxBytes (a log window may be larger than any buffer).
-        const lineCap = opts.maxBytes ?? Infinity;
+        const lines = opts.onLine ? new LineSplitter(opts.onLine, undefined, opts.maxBytes) : null;
         stream.on('data', (d: Buffer) => {
-          if (lines) {
-            if (outBytes + d.length > lineCap) {
-              truncated = true;
-              if (outBytes < lineCap) lines.push(d.subarray(0, lineCap - outBytes));
-              outBytes = lineCap;
-              return;
-            }
-            outBytes += d.length;
-            return lines.push(d);
-          }
+          if (lines) return lines.push(d);
           if (outBytes + d.length > maxBytes) {
             truncated = true;
             const room = maxBytes - outBytes;
@@ -266,7 +256,7 @@ export class SshTransport implements Transport {
               stdout: Buffer.concat(out).toString('utf8'),
               stderr: Buffer.concat(errs).toString('utf8').slice(0, MAX_STDERR),
               durationMs: Date.now() - started,
-              truncated: truncated || undefined,
+              truncated: truncated || lines?.truncated || undefined,
             });
           }),
         );

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/errors.js';
 import { LineSplitter } from '../../src/transport/lines.js';
 import { LocalTransport } from '../../src/transport/local.js';
+import { sh } from '../../src/transport/quote.js';
 
 describe('LocalTransport', () => {
   const t = new LocalTransport();
@@ -37,5 +38,28 @@ describe('LineSplitter', () => {
     s.push(bytes.subarray(30));
     s.end();
     expect(out).toEqual(['é', 'x'.repeat(10), 'end']);
+  });
+
+  it('stops at maxBytes: the lines before the cap, the cut line as far as it came, truncated set', () => {
+    const out: string[] = [];
+    const s = new LineSplitter((l) => out.push(l), undefined, 10);
+    s.push(Buffer.from('abc\ndefg\nhij'));
+    s.push(Buffer.from('klm\nnop\n'));
+    s.end();
+    expect(out).toEqual(['abc', 'defg', 'h']);
+    expect(s.truncated).toBe(true);
+  });
+
+  it('a streamed local command capped by maxBytes says so; without maxBytes nothing is cut', async () => {
+    const t = new LocalTransport();
+    const lines: string[] = [];
+    const r = await t.exec(sh`seq 1 100000`, { maxBytes: 1000, onLine: (l) => lines.push(l) });
+    expect(r.truncated).toBe(true);
+    expect(lines.slice(0, 2)).toEqual(['1', '2']);
+    expect(lines.join('\n').length).toBeLessThanOrEqual(1000);
+    let n = 0;
+    const all = await t.exec(sh`seq 1 100000`, { onLine: () => n++ });
+    expect(all.truncated).toBeUndefined();
+    expect(n).toBe(100000);
   });
 });
