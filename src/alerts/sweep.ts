@@ -2,6 +2,7 @@
 // round is complete when every shard of N has recorded since the sweep's last decision, and then
 // exactly one controller (the one whose record completed it, under an advisory lock) decides and
 // sends for the whole sweep. A store that can be shared (PostgreSQL) implements this.
+import type { BaselineSource } from '../history/shared.js';
 import type { Shard } from '../inventory/shard.js';
 import type { HostReport } from '../scan/types.js';
 import type { ReportStore } from './store.js';
@@ -31,17 +32,11 @@ export interface AlertingSession extends ReportStore {
   claimSweep(sweep: string, at: number): Promise<SweepRound | null>;
 }
 
-export interface SharedStore extends ReportStore {
+/** The baseline's history of some hosts, read before a scan: BaselineSource (history/shared.ts). */
+export interface SharedStore extends ReportStore, BaselineSource {
   readonly shared: true;
   /** Run `fn` holding the alerting lock (waits for another controller's alerting phase to end). */
   alerting<T>(fn: (s: AlertingSession) => Promise<T>): Promise<T>;
-  /** The baseline's history of some hosts, read before a scan (history/shared.ts). */
-  baselineHistory(
-    hosts: { host: string; limit: number }[],
-    beforeDay: string,
-    pick: (observed: { host: string; day: string }[]) => { host: string; day: string }[],
-    timeoutMs: number,
-  ): Promise<{ observed: { host: string; day: string }[]; counts: { host: string; authId: string; day: string; messages: number }[] }>;
   /** One run per shard at a time: false when another controller runs this shard now. */
   tryShardLock(name: string): Promise<boolean>;
 }
