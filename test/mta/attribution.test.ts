@@ -17,7 +17,7 @@ import { eximAttributedCommand, parseEximAttributedOutput } from '../../src/mta/
 import { exim } from '../../src/mta/exim/adapter.js';
 import { parseEximSpoolDump } from '../../src/mta/exim/attribution.js';
 import { parseEximSpoolHeader } from '../../src/mta/exim/envelope.js';
-import { parsePostfixAttributedOutput } from '../../src/mta/postfix/listing.js';
+import { parsePostfixAttributedOutput } from '../../src/mta/postfix/queue.js';
 import { parsePostcatEnvelopes } from '../../src/mta/postfix/attribution.js';
 import { postfix } from '../../src/mta/postfix/adapter.js';
 import { sendmail } from '../../src/mta/sendmail/adapter.js';

@@ -160,4 +160,3 @@ export function referenceEximBp(text: string): EximQueueListing {
   });
   return { messages, reportedTotal: null, warnings: capWarnings(warnings) };
 }
-

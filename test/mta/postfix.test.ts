@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mtaHost } from '../../src/mta/host.js';
-import { parsePostfixQueueOutput, parsePostqueueJson, parsePostqueueP, postfixQueueCommand } from '../../src/mta/postfix/listing.js';
+import { parsePostqueueJson, parsePostqueueP } from '../../src/mta/postfix/listing.js';
+import { parsePostfixQueueOutput, postfixQueueCommand } from '../../src/mta/postfix/queue.js';
 import { attributePostfixMessages } from '../../src/mta/postfix/attribution.js';
 import { postfix } from '../../src/mta/postfix/adapter.js';
 import { COMMAND_FAILED, yearlessLocalTime } from '../../src/mta/util.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mtaHost } from '../../src/mta/host.js';
 import { qmail } from '../../src/mta/qmail/adapter.js';
-import { parseQmailQread, parseQmailQstat, parseQmailQueueOutput, qmailQueueCommand } from '../../src/mta/qmail/listing.js';
+import { parseQmailQread, parseQmailQstat } from '../../src/mta/qmail/listing.js';
+import { parseQmailQueueOutput, qmailQueueCommand } from '../../src/mta/qmail/queue.js';
 import { COMMAND_FAILED } from '../../src/mta/util.js';
 import { HOSTILE_INPUTS, assertPrintable, fixture } from './helpers.js';
 

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ADAPTERS } from '../../src/mta/index.js';
 import { mtaHost } from '../../src/mta/host.js';
+import { parsePostqueueJson } from '../../src/mta/postfix/listing.js';
 import {
   parsePostfixAttributedOutput,
   parsePostfixQueueOutput,
-  parsePostqueueJson,
   PostfixAttributedStream,
   PostfixListingStream,
-} from '../../src/mta/postfix/listing.js';
+} from '../../src/mta/postfix/queue.js';
 import { parseSendmailAttributedOutput, SendmailAttributedStream } from '../../src/mta/sendmail/attribution.js';
 import { parseSendmailQueueOutput, SendmailListingStream } from '../../src/mta/sendmail/queue.js';
 import type { LineSink, QueueListing } from '../../src/mta/types.js';

@@ -34,7 +34,7 @@ function streamed<T>(plan: ReadPlan<T>, stdout: string, seed: number, opts: { ma
   let bytes = Buffer.from(stdout, 'utf8');
   if (opts.maxBytes !== undefined) bytes = bytes.subarray(0, opts.maxBytes);
   const r = rng(seed);
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const n = 1 + Math.floor(r() * (r() < 0.3 ? 8 : 4096));
     split.push(bytes.subarray(at, at + n));
     at += n;
@@ -48,7 +48,8 @@ const qctx = mtaHost('/var/qmail/bin', {});
 const NOW = 1_700_000_600;
 
 /** A -bp listing as the queue read prints it. */
-const asQueueRead = (bp: string, count = 0) => `${count}\n__MAILSWEEP_RC__ bpc 0\n${bp}${bp.endsWith('\n') || bp === '' ? '' : '\n'}__MAILSWEEP_RC__ bp 0\n`;
+const asQueueRead = (bp: string, count = 0) =>
+  `${count}\n__MAILSWEEP_RC__ bpc 0\n${bp}${bp.endsWith('\n') || bp === '' ? '' : '\n'}__MAILSWEEP_RC__ bp 0\n`;
 
 function eximCases(): [string, string, 'queue' | 'attributed'][] {
   const out: [string, string, 'queue' | 'attributed'][] = [];
@@ -60,7 +61,8 @@ function eximCases(): [string, string, 'queue' | 'attributed'][] {
   }
   for (const d of readdirSync(join(FIX, 'lab')).filter((x) => x.includes('exim'))) {
     if (existsSync(join(FIX, 'lab', d, 'queue.out'))) out.push([`lab/${d}/queue.out`, read('lab', d, 'queue.out'), 'attributed']);
-    if (existsSync(join(FIX, 'lab', d, 'exim-bp.txt'))) out.push([`lab/${d}/exim-bp.txt`, asQueueRead(read('lab', d, 'exim-bp.txt')), 'queue']);
+    if (existsSync(join(FIX, 'lab', d, 'exim-bp.txt')))
+      out.push([`lab/${d}/exim-bp.txt`, asQueueRead(read('lab', d, 'exim-bp.txt')), 'queue']);
   }
   return out;
 }
@@ -71,7 +73,12 @@ function qmailCases(): [string, string, 'queue' | 'attributed'][] {
     const text = read('mta', 'qmail', f);
     if (f.startsWith('adapter-')) out.push([f, text, 'queue']);
     else if (f.startsWith('attributed')) out.push([f, text, 'attributed']);
-    else if (f === 'qread.txt') out.push([f, `__MAILSWEEP_NOW__ 1700000600 +0000\nmessages in queue: 9\n__MAILSWEEP_RC__ qstat 0\n${text}__MAILSWEEP_RC__ qread 0\n`, 'queue']);
+    else if (f === 'qread.txt')
+      out.push([
+        f,
+        `__MAILSWEEP_NOW__ 1700000600 +0000\nmessages in queue: 9\n__MAILSWEEP_RC__ qstat 0\n${text}__MAILSWEEP_RC__ qread 0\n`,
+        'queue',
+      ]);
   }
   return out;
 }
@@ -83,7 +90,10 @@ function plans(mta: 'exim' | 'qmail', kind: 'queue' | 'attributed'): ReadPlan<Qu
 }
 
 /** Ages depend on the local clock when the output has no NOW line: compare without them then. */
-const stable = (l: QueueListing) => ({ ...l, messages: l.messages.map((m) => ({ ...m, ageSeconds: m.ageSeconds === null ? null : Math.round(m.ageSeconds / 3600) })) });
+const stable = (l: QueueListing) => ({
+  ...l,
+  messages: l.messages.map((m) => ({ ...m, ageSeconds: m.ageSeconds === null ? null : Math.round(m.ageSeconds / 3600) })),
+});
 
 describe.each([
   ['exim', eximCases()],
@@ -99,32 +109,83 @@ describe.each([
       for (const seed of [1, 2, 3, 4, 5]) expect(stable(streamed(plan, input, seed))).toEqual(batch);
     }
   });
-  it.each(cases.map(([n, t, k]) => [n, k, t] as const))('%s (%s): cut anywhere (the output cap), a lower bound that says it is incomplete', (_name, kind, text) => {
-    const plan = plans(mta, kind);
-    const whole = plan.parse(text, '', 0);
-    const bytes = Buffer.byteLength(text);
-    const r = rng(7);
-    for (let k = 0; k < 12; k++) {
-      const cut = Math.floor(r() * bytes);
-      const got = streamed(plan, text, k, { maxBytes: cut });
-      // What the scan would have had, parsed whole: the same answer.
-      const head = Buffer.from(text).subarray(0, cut).toString('utf8');
-      expect(stable(got)).toEqual(stable(plan.parse(head, '', 0)));
-      expect(got.messages.length).toBeLessThanOrEqual(whole.messages.length);
-      for (const m of got.messages) expect(whole.messages.map((w) => w.id)).toContain(m.id);
-    }
-  });
+  it.each(cases.map(([n, t, k]) => [n, k, t] as const))(
+    '%s (%s): cut anywhere (the output cap), a lower bound that says it is incomplete',
+    (_name, kind, text) => {
+      const plan = plans(mta, kind);
+      const whole = plan.parse(text, '', 0);
+      const bytes = Buffer.byteLength(text);
+      const r = rng(7);
+      for (let k = 0; k < 12; k++) {
+        const cut = Math.floor(r() * bytes);
+        const got = streamed(plan, text, k, { maxBytes: cut });
+        // What the scan would have had, parsed whole: the same answer.
+        const head = Buffer.from(text).subarray(0, cut).toString('utf8');
+        expect(stable(got)).toEqual(stable(plan.parse(head, '', 0)));
+        expect(got.messages.length).toBeLessThanOrEqual(whole.messages.length);
+        for (const m of got.messages) expect(whole.messages.map((w) => w.id)).toContain(m.id);
+      }
+    },
+  );
 });
 
 describe('exim -bp: the fast message-line reader agrees with the regular expressions', () => {
   const pieces = [
-    '', ' ', '  ', '      ', '       ', '        ', '\t', '\u00a0', '\u2003', '\r', '\u2028', '\u2029', '\x01',
-    '25m', '2h', '3d', 'TTT', '0m', '999999999999999999m', 'm', '5x',
-    '2.9K', '512', '1.2M', '3G', 'sss', '1.', '.5K', '12345678901234567.5K', '0.125K', '10.0M',
-    '1xVLbA-000000000AA-0AAA', '1W0000-000000-00', '1W0000-000000-0', 'x1W0000-000000-00', '1W0000-000000-00x', '-1W0000-000000-00',
-    '1xVLbA-000000000AA-0AAA-', '1W0000-000000-00-', 'ab-cd', '------',
-    '<a@b>', '<>', '<a@b> (root)', '<a@b> (ro(ot)', '<a@b> *** frozen ***', '<a@b> (x) *** frozen ***', '<', '>', 'ü', '*** spool read error: x ***',
-    'D', '+D', 'x@y', '__MAILSWEEP_RC__ bp 0',
+    '',
+    ' ',
+    '  ',
+    '      ',
+    '       ',
+    '        ',
+    '\t',
+    '\u00a0',
+    '\u2003',
+    '\r',
+    '\u2028',
+    '\u2029',
+    '\x01',
+    '25m',
+    '2h',
+    '3d',
+    'TTT',
+    '0m',
+    '999999999999999999m',
+    'm',
+    '5x',
+    '2.9K',
+    '512',
+    '1.2M',
+    '3G',
+    'sss',
+    '1.',
+    '.5K',
+    '12345678901234567.5K',
+    '0.125K',
+    '10.0M',
+    '1xVLbA-000000000AA-0AAA',
+    '1W0000-000000-00',
+    '1W0000-000000-0',
+    'x1W0000-000000-00',
+    '1W0000-000000-00x',
+    '-1W0000-000000-00',
+    '1xVLbA-000000000AA-0AAA-',
+    '1W0000-000000-00-',
+    'ab-cd',
+    '------',
+    '<a@b>',
+    '<>',
+    '<a@b> (root)',
+    '<a@b> (ro(ot)',
+    '<a@b> *** frozen ***',
+    '<a@b> (x) *** frozen ***',
+    '<',
+    '>',
+    'ü',
+    '*** spool read error: x ***',
+    'D',
+    '+D',
+    'x@y',
+    '__MAILSWEEP_RC__ bp 0',
   ];
   it('on 20,000 random lines (and their listings) gives the same messages and warnings', () => {
     const r = rng(11);
@@ -189,7 +250,16 @@ describe('hostile lines, streamed as in batch', () => {
   });
   it('a 1 MB line: the transport keeps its first 64 KiB; the rest of the listing reads the same', () => {
     const huge = `x${'é'.repeat(500_000)}@a.example`;
-    const text = bp([' 5m   812 1xVLbA-000000000AA-0AAA <s@x.example>', `          ${huge}`, '          b@x.example', '', ` 1m   1K 1xVLbA-000000000AB-0AAA <${huge}>`, ''].join('\n'));
+    const text = bp(
+      [
+        ' 5m   812 1xVLbA-000000000AA-0AAA <s@x.example>',
+        `          ${huge}`,
+        '          b@x.example',
+        '',
+        ` 1m   1K 1xVLbA-000000000AB-0AAA <${huge}>`,
+        '',
+      ].join('\n'),
+    );
     const plan = exim.queue(ctx);
     const batch = plan.parse(text, '', 0);
     const got = streamed(plan, text, 3);
@@ -201,7 +271,11 @@ describe('hostile lines, streamed as in batch', () => {
     expect(got.reportedTotal).toBe(2);
     // The cut sender line is still a message line; its sender, cut before the closing ">", is said to be not understood.
     expect(got.messages[1]!.id).toBe('1xVLbA-000000000AB-0AAA');
-    expect(got.warnings).toEqual([expect.stringMatching(/^line 7 \(exim -bp\): exim -bp: sender part not understood: {2}1m {3}1K 1xVLbA-000000000AB-0AAA <xé+… \(65536 chars\)$/)]);
+    expect(got.warnings).toEqual([
+      expect.stringMatching(
+        /^line 7 \(exim -bp\): exim -bp: sender part not understood: {2}1m {3}1K 1xVLbA-000000000AB-0AAA <xé+… \(65536 chars\)$/,
+      ),
+    ]);
   });
   it('qmail: a forged marker in a sender, a 1 MB line', () => {
     const huge = 'q'.repeat(1_000_000);

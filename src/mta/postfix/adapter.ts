@@ -1,17 +1,11 @@
-// The postfix adapter: the queue listing (listing.ts), the postcat attribution (attribution.ts),
+// The postfix adapter: the queue listing (listing.ts) and its reads (queue.ts), the postcat attribution (attribution.ts),
 // the log parser (logs.ts), the incident operations (ops.ts), all reading one host context (host.ts).
 import { raw, sh, type Sh } from '../../transport/quote.js';
 import { streamingPlan } from '../plan.js';
 import type { MtaAdapter, MtaContext, QueueListing, ReadPlan } from '../types.js';
 import { POSTFIX_ID, postfixTool } from './host.js';
-import {
-  PostfixAttributedStream,
-  PostfixListingStream,
-  parsePostqueueJson,
-  parsePostqueueP,
-  postfixAttributedCommand,
-  postfixQueueCommand,
-} from './listing.js';
+import { parsePostqueueJson, parsePostqueueP } from './listing.js';
+import { PostfixAttributedStream, PostfixListingStream, postfixAttributedCommand, postfixQueueCommand } from './queue.js';
 import { postfixLocalDomains } from './local-domains.js';
 import { postfixLogFormat } from './logs.js';
 import { postfixOps } from './ops.js';

@@ -8,7 +8,8 @@ import { qmailLocalDomains } from './local-domains.js';
 import { qmailLogFormat } from './logs.js';
 import { qmailOps } from './ops.js';
 import { streamingPlan } from '../plan.js';
-import { parseQmailQueueText, QmailQueueSink, qmailQueueCommand } from './listing.js';
+import { parseQmailQueueText } from './listing.js';
+import { QmailQueueSink, qmailQueueCommand } from './queue.js';
 import { qmailAttributedCommand, qmailAttributedSink } from './attribution.js';
 
 export const qmail = {

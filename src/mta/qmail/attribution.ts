@@ -28,7 +28,8 @@ import { QMAIL_PROOF_MAX_LINE, QMAIL_PROOF_MAX_LINES, qmailSubmitter, type Qmail
 import { COMMAND_FAILED, failureText } from '../util.js';
 import { FirstLines, LineWarnings, own } from '../stream-text.js';
 import { feedLines } from '../stream-parts.js';
-import { QmailQueueSink, qmailQueueCommand, type QmailListingTail, type QmailQueueListing, type QmailQueueMessage } from './listing.js';
+import { type QmailQueueListing, type QmailQueueMessage } from './listing.js';
+import { QmailQueueSink, qmailQueueCommand, type QmailListingTail } from './queue.js';
 
 // The markers scripts/mess.awk and attributed.sh print.
 export const MESS_MARKER = '__MAILSWEEP_QMAIL__';
