@@ -1,17 +1,11 @@
 // Read plans whose parser needs "now": the clock is read here, once, when the output arrives,
 // so the parsers themselves stay pure. A streaming parser gives both ways of reading from one definition.
-import { splitLines } from '../text/lines.js';
 import type { Sh } from '../transport/quote.js';
+import { feedSink } from './stream-parts.js';
 import type { LineSink, ReadPlan } from './types.js';
 
 export function planAt<T>(command: Sh, parse: (stdout: string, stderr: string, code: number | null, nowSeconds: number) => T): ReadPlan<T> {
   return { command, parse: (stdout, stderr, code) => parse(stdout, stderr, code, Date.now() / 1000) };
-}
-
-/** Feed a whole output to a streaming parser, line by line (what `parse` does for a streaming plan). */
-export function feedAll<T>(sink: LineSink<T>, stdout: string, stderr: string, code: number | null): T {
-  for (const line of splitLines(stdout)) sink.line(line);
-  return sink.end(stderr, code);
 }
 
 /** A plan from a streaming parser: `stream()` for the scan, `parse()` (the same parser, fed whole) for everyone else. */
@@ -19,6 +13,6 @@ export function streamingPlan<T>(command: Sh, open: (nowSeconds: number) => Line
   return {
     command,
     stream: () => open(Date.now() / 1000),
-    parse: (stdout, stderr, code) => feedAll(open(Date.now() / 1000), stdout, stderr, code),
+    parse: (stdout, stderr, code) => feedSink(open(Date.now() / 1000), stdout, stderr, code),
   };
 }

@@ -3,6 +3,7 @@
 // kept as bounded state while the lines go by. Pure: no I/O, no clock.
 import { printable } from '../text/printable.js';
 import { MAX_WARNING_LINE } from '../text/lines.js';
+import type { LineSink } from './types.js';
 
 const MAX_WARNINGS = 100;
 
@@ -76,13 +77,8 @@ export function feedLines(text: string, line: (text: string, n: number) => void)
   if (start < text.length) line(text.slice(start), ++n);
 }
 
-/** A whole output into a streaming parser (feedAll without the array of lines). */
-export function feedSink<T>(
-  sink: { line(text: string): void; end(stderr: string, code: number | null): T },
-  stdout: string,
-  stderr: string,
-  code: number | null,
-): T {
+/** A whole output into a streaming parser, line by line (a streaming plan's batch `parse`), without an array of its lines. */
+export function feedSink<T>(sink: LineSink<T>, stdout: string, stderr: string, code: number | null): T {
   feedLines(stdout, (line) => sink.line(line));
   return sink.end(stderr, code);
 }

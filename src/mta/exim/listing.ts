@@ -35,7 +35,7 @@ import {
 import type { LineSink, MtaContext, QueueListing, QueueMessage } from '../types.js';
 import { SectionStream } from '../sections.js';
 import { FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
-import { feedLines } from '../stream-parts.js';
+import { feedLines, feedSink } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, failureText, rcEcho } from '../util.js';
 
 /** A -bp entry (localLogin: the login exim prints when an untrusted local user set the sender). */
@@ -368,14 +368,9 @@ export function eximAttributedSink(): LineSink<EximQueueListing> {
   return new EximQueueSink(true);
 }
 
-function feedWhole<T>(sink: LineSink<T>, stdout: string, stderr: string, code: number | null): T {
-  feedLines(stdout, (line) => sink.line(line));
-  return sink.end(stderr, code);
-}
-
 /** Combine the -bpc and -bp sections of the adapter's command into one listing. */
 export function parseEximQueueOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
-  return feedWhole(eximQueueSink(), stdout, stderr, code);
+  return feedSink(eximQueueSink(), stdout, stderr, code);
 }
 
 // ---------------------------------------------------------------------------
@@ -394,5 +389,5 @@ export function eximAttributedCommand(ctx: MtaContext): Sh {
 }
 
 export function parseEximAttributedOutput(stdout: string, stderr = '', code: number | null = 0): EximQueueListing {
-  return feedWhole(eximAttributedSink(), stdout, stderr, code);
+  return feedSink(eximAttributedSink(), stdout, stderr, code);
 }
