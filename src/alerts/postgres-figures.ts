@@ -2,7 +2,7 @@
 // view's series): read-modify-write of a day's figures in one transaction with the row locked, as
 // several controllers may merge the same host's day.
 import pg from 'pg';
-import { toAccountDay, toRun, type AccountDayDb, type RunDb } from './sqlite-schema.js';
+import { accountDayValues, toAccountDay, toRun, type AccountDayDb, type RunDb } from './sqlite-schema.js';
 import { mergeDay, type AccountDayRow, type QueueShapeRow } from './store.js';
 import type { FindingRow, RunHostRow, RunSummaryRow } from './store.js';
 import { PgQueries } from './postgres-queries.js';
@@ -28,17 +28,7 @@ export class PgFigureQueries extends PgQueries {
         await t.q(
           `UPDATE account_day SET messages = $4, recipients = $5, failures = $6, client_ips = $7, ips_truncated = $8, sender_domains = $9
            WHERE host = $1 AND auth_id = $2 AND day = $3`,
-          [
-            host,
-            m.authId,
-            m.day,
-            m.messages,
-            m.recipients,
-            m.failures,
-            JSON.stringify(m.clientIps),
-            m.ipsTruncated ? 1 : 0,
-            JSON.stringify(m.senderDomains),
-          ],
+          accountDayValues(host, m),
         );
       }
     });

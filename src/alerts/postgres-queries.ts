@@ -4,7 +4,7 @@
 // migrating and the locks postgres-store.ts.
 import pg from 'pg';
 import { ConfigError, ExitError } from '../errors.js';
-import { toIncident, toRun, type IncidentRow, type RunDb } from './sqlite-schema.js';
+import { incidentUpdateValues, incidentValues, toIncident, toRun, type IncidentRow, type RunDb } from './sqlite-schema.js';
 import type { PgTarget } from './state-url.js';
 import type { FindingRow, HostQueuePoint, Incident, Notice, OutboxItem, PruneResult, RunHostRow, RunSummaryRow } from './store.js';
 
@@ -165,18 +165,7 @@ export class PgQueries {
          last_notified_at = GREATEST(incidents.last_notified_at, excluded.last_notified_at),
          hosts = excluded.hosts, evidence = excluded.evidence
        RETURNING id`,
-      [
-        i.key,
-        i.kind,
-        i.subject,
-        i.severity,
-        i.openedAt,
-        i.lastSeenAt,
-        i.lastNotifiedAt,
-        i.resolvedAt,
-        JSON.stringify(i.hosts),
-        JSON.stringify(i.evidence),
-      ],
+      incidentValues(i),
     );
     return r.rows[0]!.id;
   }
@@ -184,7 +173,7 @@ export class PgQueries {
   async updateIncident(i: Incident): Promise<void> {
     await this.q(
       'UPDATE incidents SET severity = $1, last_seen_at = $2, last_notified_at = $3, resolved_at = $4, hosts = $5, evidence = $6 WHERE id = $7',
-      [i.severity, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence), i.id],
+      incidentUpdateValues(i),
     );
   }
 

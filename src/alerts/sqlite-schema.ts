@@ -86,6 +86,27 @@ export function toIncident(r: IncidentRow): Incident {
   };
 }
 
+/** A new incident's column values in the order both stores insert them (key … evidence). */
+export function incidentValues(i: Omit<Incident, 'id'>): (string | number | null)[] {
+  return [
+    i.key,
+    i.kind,
+    i.subject,
+    i.severity,
+    i.openedAt,
+    i.lastSeenAt,
+    i.lastNotifiedAt,
+    i.resolvedAt,
+    JSON.stringify(i.hosts),
+    JSON.stringify(i.evidence),
+  ];
+}
+
+/** An incident's changing columns, then its id, in the order both stores update them. */
+export function incidentUpdateValues(i: Incident): (string | number | null)[] {
+  return [i.severity, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence), i.id];
+}
+
 export interface RunDb {
   id: number;
   started_at: number;
@@ -132,4 +153,19 @@ export function toAccountDay(r: AccountDayDb): AccountDayRow {
     ipsTruncated: r.ips_truncated === 1,
     senderDomains: JSON.parse(r.sender_domains) as Record<string, number>,
   };
+}
+
+/** An account day's column values in the order both stores write them (host, auth_id, day, … sender_domains). */
+export function accountDayValues(host: string, m: AccountDayRow): (string | number)[] {
+  return [
+    host,
+    m.authId,
+    m.day,
+    m.messages,
+    m.recipients,
+    m.failures,
+    JSON.stringify(m.clientIps),
+    m.ipsTruncated ? 1 : 0,
+    JSON.stringify(m.senderDomains),
+  ];
 }

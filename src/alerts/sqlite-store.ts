@@ -5,6 +5,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
 import {
+  accountDayValues,
+  incidentUpdateValues,
+  incidentValues,
   MIGRATIONS,
   SCHEMA_VERSION,
   toAccountDay,
@@ -145,18 +148,7 @@ export class SqliteReportStore implements ReportStore {
         `INSERT INTO incidents (key, kind, subject, severity, opened_at, last_seen_at, last_notified_at, resolved_at, hosts, evidence)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        i.key,
-        i.kind,
-        i.subject,
-        i.severity,
-        i.openedAt,
-        i.lastSeenAt,
-        i.lastNotifiedAt,
-        i.resolvedAt,
-        JSON.stringify(i.hosts),
-        JSON.stringify(i.evidence),
-      );
+      .run(...incidentValues(i));
     return Number(r.lastInsertRowid);
   }
 
@@ -165,7 +157,7 @@ export class SqliteReportStore implements ReportStore {
       .prepare(
         'UPDATE incidents SET severity = ?, last_seen_at = ?, last_notified_at = ?, resolved_at = ?, hosts = ?, evidence = ? WHERE id = ?',
       )
-      .run(i.severity, i.lastSeenAt, i.lastNotifiedAt, i.resolvedAt, JSON.stringify(i.hosts), JSON.stringify(i.evidence), i.id);
+      .run(...incidentUpdateValues(i));
   }
 
   async enqueue(channel: string, notice: Notice, at: number): Promise<void> {
@@ -224,17 +216,7 @@ export class SqliteReportStore implements ReportStore {
       for (const r of rows) {
         const old = get.get(host, r.authId, r.day) as AccountDayDb | undefined;
         const m = old ? mergeDay(toAccountDay(old), r) : r;
-        put.run(
-          host,
-          m.authId,
-          m.day,
-          m.messages,
-          m.recipients,
-          m.failures,
-          JSON.stringify(m.clientIps),
-          m.ipsTruncated ? 1 : 0,
-          JSON.stringify(m.senderDomains),
-        );
+        put.run(...accountDayValues(host, m));
       }
     })();
   }
