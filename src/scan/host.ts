@@ -9,7 +9,7 @@ import { subjectOf } from '../mta/subject.js';
 import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage, ReadPlan } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
-import { authPolicyFindings, ehlo, type EhloResult } from '../rules/auth-policy.js';
+import { authPolicyFindings } from '../rules/auth-policy.js';
 import { backscatter } from '../rules/backscatter.js';
 import { queueSizeFinding } from '../rules/queue-size.js';
 import { ruleSettings } from '../rules/settings.js';
@@ -17,6 +17,7 @@ import { rankSuspects, type Suspect } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
+import { probeAuthPolicy, SMTP_REPLY_MS } from './auth-probe.js';
 import { detectAndReadQueue, readQueue } from './queue-read.js';
 import { oneLine, printable } from '../text/printable.js';
 import type { Transport } from '../transport/types.js';
@@ -82,45 +83,9 @@ export function summarize(listing: QueueListing): QueueSummary {
 const DEADLINE_MARGIN_MS = 1_000;
 /** A log read with less time than this is not started. */
 const MIN_LOG_MS = 1_000;
-/** Per SMTP reply of the auth-policy EHLO probe. */
-const EHLO_REPLY_MS = 10_000;
 
 function why(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** The probe's result, or a "no answer" one once `ms` has passed (a wedged channel cannot hold the host). */
-function within(p: Promise<EhloResult>, ms: number, port: number): Promise<EhloResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<EhloResult>((resolve) => {
-    timer = setTimeout(() => resolve({ port, banner: null, auth: null, error: `no answer within ${Math.round(ms / 100) / 10} s` }), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
-/** EHLO on 25 and 587 from the host itself; never throws (a socket error is an answer too). */
-async function probeAuthPolicy(transport: Transport, ms: number): Promise<[EhloResult, EhloResult]> {
-  const quiet: Transport = {
-    describe: transport.describe,
-    exec: (cmd, o) => transport.exec(cmd, o),
-    close: () => transport.close(),
-    ...(transport.openTcp
-      ? {
-          openTcp: async (port: number, host?: string) => {
-            const sock = await transport.openTcp!(port, host);
-            sock.on('error', () => {}); // a reset channel ends the probe, not the process
-            return sock;
-          },
-        }
-      : {}),
-  };
-  const one = (port: number) =>
-    within(
-      ehlo(quiet, port, Math.min(EHLO_REPLY_MS, ms)).catch((e: unknown): EhloResult => ({ port, banner: null, auth: null, error: why(e) })),
-      ms,
-      port,
-    );
-  return Promise.all([one(25), one(587)]);
 }
 
 /** One queued message's Subject for the top suspect's evidence; evidence is extra, so failure is silent. */
@@ -177,14 +142,14 @@ async function attribute(
   const since = opts.since ?? 'today';
   // Never the whole host budget: the log read times out on its own and degrades, before the fleet's deadline.
   const logMs = Math.min(opts.commandTimeoutMs, leftMs());
-  const probeMs = Math.min(2 * EHLO_REPLY_MS, leftMs());
+  const probeMs = Math.min(2 * SMTP_REPLY_MS, leftMs());
   if (settings.auth_policy && probeMs < MIN_LOG_MS) note("auth-policy probe skipped: the host's deadline was nearly spent");
-  // The log read and the EHLO probes use channels of their own: side by side, each within the budget.
+  // The log read and the SMTP probes use channels of their own: side by side, each within the budget.
   const [win, probes, localDomains] = await Promise.all([
     logMs >= MIN_LOG_MS
       ? readLogWindow(transport, mta, getAdapter(mta).logs, ctx.mailLog, since, logMs)
       : unreadWindow(since, "log not read: the host's deadline was nearly spent before it: attribution from the queue only"),
-    settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs) : null,
+    settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs, host.name) : null,
     // The MTA's own local domains: only bounces need them (is a recipient foreign?).
     queue.some((m) => m.bounce) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, ctx, logMs) : undefined,
   ]);
@@ -225,7 +190,7 @@ async function attribute(
     }
   }
   if (historyFailed) note(`history store unreadable (${historyFailed}): baseline judged without history`);
-  if (probes) findings.push(...authPolicyFindings(probes[0], probes[1]));
+  if (probes) findings.push(...authPolicyFindings(...probes));
   if (win.reason) findings.push({ rule: 'log', severity: 'info', message: win.reason });
   // With users null (log unread), suspects come from the queue's evidence alone.
   report.suspects = rankSuspects(findings, win.users, queue);

@@ -121,7 +121,7 @@ describe('a log that cannot be read leaves the host ok and CRITICAL', () => {
     expect(info(good, 'attribution')).toEqual([]);
     expect(good.log).toMatchObject({ files: [logOf('good')], lines: 7 });
     expect(good.suspects?.[0]).toMatchObject({ authId: 'bob@example.test', messages: 6, queued: 300 });
-    // The auth-policy probe went through the same SSH connection; the fake host refuses port 587: an info, not a failure.
+    // The auth-policy probe went through the same SSH connection; the fake host refuses 587 and 465: an info, not a failure.
     expect(good.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(
       /^nothing answers on port 587 \(.*cannot open 127\.0\.0\.1:587/,
     );
@@ -243,7 +243,7 @@ describe('other attribution failures', () => {
       expect(r.status).toBe('ok');
       expect(r.findings[0]).toMatchObject({ rule: 'queue-size', severity: 'critical' });
       expect(r.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(
-        /^nothing answers on port 587 \(no answer within \d(\.\d)? s\)$/,
+        /^nothing answers on port 587 \(no answer within \d(\.\d)? s\) nor on port 465 \(no answer within \d(\.\d)? s\): no submission port$/,
       );
       expect(r.suspects?.[0]).toMatchObject({ authId: 'bob@example.test', messages: 6 });
       expect(r.durationMs).toBeLessThan(4_000);
