@@ -37,7 +37,7 @@ export interface ProbeOptions {
   implicitTls?: boolean;
   /** The whole dialogue, channel opening included. */
   timeoutMs: number;
-  /** Per reply (greeting, each answer, the TLS handshake); default timeoutMs. */
+  /** Per reply (greeting, each answer, the TLS handshake); default: only the whole dialogue's timeoutMs. */
   replyMs?: number;
   /** The name the certificate should be for (and SNI when it is not an IP): the host's inventory name. */
   certName?: string;
@@ -62,6 +62,13 @@ function why(e: unknown): string {
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** nodemailer's "Timeout" / "Greeting never received", said with what was awaited. */
+function silence(lines: TranscriptLine[], ms: number): string {
+  const last = [...lines].reverse().find((l) => l.from === 'client');
+  if (!lines.length) return `no greeting within ${seconds(ms)}`;
+  return `no answer within ${seconds(ms)}${last ? ` after ${last.text.split(' ')[0]}` : ''}`;
 }
 
 /** A PortProbe from what was said before the end: whatever happened, the dialogue so far stands. */
@@ -123,7 +130,9 @@ export async function probeSmtp(transport: Transport, port: number, o: ProbeOpti
       (channel) => {
         if (finished) return void channel.on('error', () => {}).destroy();
         socket = new ProbeSocket(channel, MAX_SERVER_BYTES);
-        const replyMs = Math.max(1, Math.min(o.replyMs ?? o.timeoutMs, o.timeoutMs - (Date.now() - started)));
+        // nodemailer's own timers per reply; never racing the whole probe's deadline, which says it better.
+        const remaining = o.timeoutMs - (Date.now() - started);
+        const replyMs = o.replyMs !== undefined && o.replyMs < remaining ? Math.max(1, o.replyMs) : remaining + 1_000;
         const name = o.certName ?? '127.0.0.1';
         conn = new SMTPConnection({
           // The channel is already open: nodemailer upgrades it with tls.connect({ socket }) itself.
@@ -149,7 +158,7 @@ export async function probeSmtp(transport: Transport, port: number, o: ProbeOpti
             },
           },
         });
-        conn.on('error', (e: Error) => finish(why(e)));
+        conn.on('error', (e: Error) => finish((e as { code?: unknown }).code === 'ETIMEDOUT' ? silence(lines, replyMs) : why(e)));
         conn.on('end', () => finish(lines.length ? 'connection closed' : 'connection closed before a greeting'));
         conn.connect(() => finish());
       },

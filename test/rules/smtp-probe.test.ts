@@ -118,6 +118,14 @@ describe('probeSmtp: hostile and broken servers each give an answer, never a thr
     expect(r).toMatchObject({ open: true, banner: null, tls: 'none', error: 'no answer within 1.5 s' });
   });
 
+  it('the per-reply timeout ends a silent server before the whole deadline', async () => {
+    const s = await fake({ mode: 'silent' });
+    const started = Date.now();
+    const r = await probeSmtp(local, s.port, { timeoutMs: 5_000, replyMs: 500 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(r).toMatchObject({ open: true, banner: null, error: 'no greeting within 0.5 s' });
+  });
+
   it('a server that drops the connection after STARTTLS: what it said before TLS stands, TLS failed', async () => {
     const s = await fake({ ext: ['AUTH PLAIN'], cert, mode: 'drop-after-starttls' });
     const r = await probeSmtp(local, s.port, { timeoutMs: 5_000 });
