@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { ConfigError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
@@ -14,7 +13,6 @@ import { hostState, safeText } from '../report/format.js';
 import { scanFleet, type FleetEvent } from '../scan/fleet.js';
 import type { ScanReport } from '../scan/types.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
-import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { parseSince } from './since.js';
 
 export interface ScanCliOptions {
@@ -77,6 +75,8 @@ async function withProgress(
         );
     });
   }
+  // Loaded only for the live view (and the history only when used): a cron job or a check starts faster.
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   let report!: ScanReport;
   const out = new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream);
   await new Listr(
@@ -119,8 +119,14 @@ export async function runScan(o: ScanCliOptions): Promise<number> {
   // A Nagios/Icinga check shows stderr too: as a plugin, nothing there unless --verbose.
   const tty = format === 'nagios' && !o.verbose ? 'quiet' : (o.progress ?? (process.stderr.isTTY === true && !process.env.CI));
   const since = parseSince(o.since);
+  // null: no history this run; undefined: the default file.
+  const historyFile = o.history === false || o.attribution === false ? null : o.history;
   const history =
-    o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath(), { lenient: true });
+    historyFile === null
+      ? undefined
+      : await import('../history/store.js').then(
+          ({ defaultHistoryPath, HistoryStore }) => new HistoryStore(historyFile ?? defaultHistoryPath(), { lenient: true }),
+        );
   // Never a reason to fail the scan (a check run as a user with no writable HOME): said, then each
   // host's baseline is judged without history (an info finding there says so).
   if (history?.unavailable && format !== 'nagios')

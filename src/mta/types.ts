@@ -4,6 +4,7 @@ import type { MtaLogFormat } from '../logs/types.js';
 import type { Sh } from '../transport/quote.js';
 import type { MtaHost } from './host.js';
 import type { LocalDomainsSource } from './local-domains-source.js';
+import type { QueueCounts } from './message-store.js';
 
 export type MtaName = 'sendmail' | 'exim' | 'postfix' | 'qmail';
 export const MTA_NAMES: readonly MtaName[] = ['sendmail', 'exim', 'postfix', 'qmail'];
@@ -55,6 +56,11 @@ export interface QueueListing {
   reportedTotal: number | null;
   /** Lines the parser did not understand, with line numbers: never silently dropped. */
   warnings: string[];
+  /**
+   * Messages read but not kept (a plain scan asked only for counts: see message-store.ts): the
+   * listing is `messages` plus these.
+   */
+  counts?: QueueCounts;
 }
 
 /** What the adapter knows of the host to build commands: its resolved MTA settings (host.ts). */
@@ -73,7 +79,12 @@ export interface ReadPlan<T> {
    * The same parse, fed line by line as the output arrives (no line ending; a trailing CR cut):
    * the scan holds only the parser's state, never the whole output. `parse` gives the same result.
    */
-  stream?(): LineSink<T>;
+  stream?(o?: StreamOptions): LineSink<T>;
+}
+
+export interface StreamOptions {
+  /** Keep no messages, only their counts (QueueListing.counts); plans that need messages ignore it. */
+  countsOnly?: boolean;
 }
 
 /** An incremental parser: `line` for every output line in order, then `end` once. */

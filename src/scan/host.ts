@@ -5,6 +5,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
+import { addCounts, countMessage, noCounts } from '../mta/message-store.js';
 import { subjectOf } from '../mta/subject.js';
 import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage, ReadPlan } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
@@ -65,18 +66,11 @@ export interface AccountWindow {
   failuresByUser: Record<string, number>;
 }
 
+/** The listing's counts: its kept messages and the ones its parser only counted. */
 export function summarize(listing: QueueListing): QueueSummary {
-  const m = listing.messages;
-  let oldest: number | null = null;
-  for (const x of m) if (x.ageSeconds !== null && (oldest === null || x.ageSeconds > oldest)) oldest = x.ageSeconds;
-  return {
-    total: m.length,
-    frozen: m.filter((x) => x.frozen).length,
-    bounces: m.filter((x) => x.bounce).length,
-    held: m.filter((x) => x.held).length,
-    oldestSeconds: oldest,
-    reportedTotal: listing.reportedTotal,
-  };
+  const c = addCounts(listing.counts ?? noCounts())!;
+  for (const m of listing.messages) countMessage(c, m);
+  return { ...c, reportedTotal: listing.reportedTotal };
 }
 
 /** Kept free before the caller's deadline, to finish the report. */
@@ -246,7 +240,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
   try {
     const attribution = opts.attribution !== false;
     const cap = opts.outputCapBytes ?? queueOutputCap(1);
-    const o = { timeoutMs: opts.commandTimeoutMs, maxBytes: cap };
+    // Nothing reads the messages themselves without attribution or --messages: only their counts are kept.
+    const o = { timeoutMs: opts.commandTimeoutMs, maxBytes: cap, countsOnly: !attribution && !opts.includeMessages };
     const known = opts.detected ?? (host.mta ? { mta: host.mta } : null);
     // MTA unknown: detection and the queue read in one command (queue-read.ts).
     const read = known
@@ -272,7 +267,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
         ]
       : [];
     if (listing.warnings.length) report.warnings = listing.warnings.slice(0, 50);
-    if (listing.messages.length === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
+    const parsed = listing.messages.length + (listing.counts?.total ?? 0);
+    if (parsed === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
       report.status = 'error';
       report.reason =
         res.code !== 0
@@ -283,12 +279,12 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     report.queue = summarize(listing);
     if (opts.includeMessages) report.messages = listing.messages;
     const findings: Finding[] = [...cut];
-    if (listing.reportedTotal !== null && listing.reportedTotal !== listing.messages.length)
+    if (listing.reportedTotal !== null && listing.reportedTotal !== parsed)
       findings.push({
         rule: 'queue-count',
         severity: 'warning',
-        message: `parsed ${listing.messages.length} messages but ${mta} reports ${listing.reportedTotal} (queue moving, or output not fully understood)`,
-        evidence: { parsed: listing.messages.length, reported: listing.reportedTotal },
+        message: `parsed ${parsed} messages but ${mta} reports ${listing.reportedTotal} (queue moving, or output not fully understood)`,
+        evidence: { parsed, reported: listing.reportedTotal },
       });
     const q = queueSizeFinding(
       { ...report.queue, total: Math.max(report.queue.total, listing.reportedTotal ?? 0) },
