@@ -17,7 +17,7 @@ export interface FleetOptions
   includeMessages: boolean;
   onEvent?: (e: FleetEvent) => void;
   /**
-   * The whole run's deadline (scan/report --deadline): no host's own budget reaches past it, so a
+   * The whole run's deadline (scan --deadline): no host's own budget reaches past it, so a
    * host still running then is reported (timeout, this reason) instead of holding the run.
    */
   runDeadline?: { at: number; reason: string };
