@@ -126,6 +126,7 @@ export async function scanCommand(o: ScanCliOptions): Promise<{ code: number; ex
   const deadline = runDeadline(o.deadline, format === 'nagios');
   const thresholds = queueOverride(o.warning, o.critical);
   const perfdata = o.perfdata === undefined ? undefined : parsePerfdata(o.perfdata);
+  if (perfdata && format !== 'nagios') throw new ConfigError(`--perfdata is for --format nagios (the ${format} report has every host)`);
   const forks = positiveInt('--forks', o.forks, 1000);
   const timeoutS = positiveInt('--timeout', o.timeout, 3600);
   const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);

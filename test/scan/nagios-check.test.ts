@@ -137,6 +137,10 @@ describe('-w/-c on the command line', () => {
     ],
     [['--deadline', 'soon'], /^mailsweep: error: --deadline: expected a duration from 1s to 7d, like 50s or 10m, got "soon"\n$/],
     [['--perfdata', 'worst'], /^mailsweep: error: --perfdata: expected all or worst:N/],
+    [
+      ['--perfdata', 'all', '--format', 'json'],
+      /^mailsweep: error: --perfdata is for --format nagios \(the json report has every host\)\n$/,
+    ],
   ])('%j: one line on stderr, nothing on stdout, exit 3', async (args, line) => {
     const r = await check('-l', 'mx-hijacked.dc1', ...args);
     expect(r.code).toBe(3);
