@@ -34,6 +34,10 @@ export function buildProgram(): Command {
     .option('-i, --inventory <file>', 'Ansible-style YAML inventory (default: $MAILSWEEP_INVENTORY, ./inventory.yaml)')
     .option('-l, --limit <pattern>', "host pattern: names, groups, globs, 'a:b', '!excluded', '&both', '~regex', @file")
     .addOption(formatOption())
+    .option('-w, --warning <size>', "every host's queue warning threshold (over queue_warn): alert above N; N, ~:N or 0:N")
+    .option('-c, --critical <size>', "every host's queue critical threshold (over queue_crit): alert above N; N, ~:N or 0:N")
+    .option('--deadline <duration>', 'answer by then; hosts not done are UNKNOWN (default 50s with --format nagios, else none)')
+    .option('--perfdata <which>', 'nagios: per-host perfdata, all | worst:N (default worst:10); fleet totals always')
     .option('--messages', 'include every queued message in JSON output')
     .option('--since <when>', 'log window start: today (default, server time), yesterday, 24h, 7d, 2026-11-20')
     .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
@@ -46,9 +50,12 @@ export function buildProgram(): Command {
     .option('--no-progress', 'plain lines instead of the live progress view')
     .option('--shard <K/N>', 'scan only shard K of N of the selected hosts (by a hash of the name; $MAILSWEEP_SHARD)')
     .action(async (opts, cmd: Command) => {
-      const { runScan } = await import('./commands/scan.js');
+      const { scanCommand } = await import('./commands/scan.js');
       const verbose = cmd.optsWithGlobals().verbose === true;
-      process.exitCode = await runScan({ ...opts, verbose, progress: opts.progress === false ? false : undefined });
+      const r = await scanCommand({ ...opts, verbose, progress: opts.progress === false ? false : undefined });
+      process.exitCode = r.code;
+      // Hosts cut by the deadline may still hold sockets and timers: the check answers now, as promised.
+      if (r.exitNow) process.exit(r.code);
     });
 
   program
