@@ -2,17 +2,9 @@
 // the queue's counts, so there the parser keeps just the message it is still reading (later lines
 // may still mark it frozen or held) and tallies the ones before: no per-message objects live past
 // their own lines, which is most of a big queue's memory and garbage collection.
-import type { QueueListing, QueueMessage } from './types.js';
+import type { QueueCounts, QueueListing, QueueMessage } from './types.js';
 
-/** The counts of messages a parser tallied instead of keeping (QueueSummary's part of them). */
-export interface QueueCounts {
-  total: number;
-  frozen: number;
-  bounces: number;
-  held: number;
-  /** Largest ageSeconds; null when no counted message had an age. */
-  oldestSeconds: number | null;
-}
+export type { QueueCounts };
 
 export const noCounts = (): QueueCounts => ({ total: 0, frozen: 0, bounces: 0, held: 0, oldestSeconds: null });
 

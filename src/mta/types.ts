@@ -4,7 +4,6 @@ import type { MtaLogFormat } from '../logs/types.js';
 import type { Sh } from '../transport/quote.js';
 import type { MtaHost } from './host.js';
 import type { LocalDomainsSource } from './local-domains-source.js';
-import type { QueueCounts } from './message-store.js';
 
 export type MtaName = 'sendmail' | 'exim' | 'postfix' | 'qmail';
 export const MTA_NAMES: readonly MtaName[] = ['sendmail', 'exim', 'postfix', 'qmail'];
@@ -48,6 +47,16 @@ export interface QueueMessage {
 /** Whether recipient `i` of `m` is whole (its domain can be trusted for local/foreign). */
 export function recipientWhole(m: Pick<QueueMessage, 'truncatedRecipients'>, i: number): boolean {
   return !m.truncatedRecipients?.includes(i);
+}
+
+/** The counts of messages a parser tallied instead of keeping (QueueSummary's part of them). */
+export interface QueueCounts {
+  total: number;
+  frozen: number;
+  bounces: number;
+  held: number;
+  /** Largest ageSeconds; null when no counted message had an age. */
+  oldestSeconds: number | null;
 }
 
 export interface QueueListing {
