@@ -1,6 +1,6 @@
-// FAKE WHM (cPanel & WHM API 1) server for tests. cPanel is commercial and cannot run here;
-// this is NOT cPanel, it imitates only what the documents say (api.docs.cpanel.net, see
-// /work/shared/notes/mta-api-facts.md §4):
+// FAKE WHM (cPanel & WHM API 1) server for tests and `mailsweep demo --incident`. cPanel is
+// commercial and cannot run here; this is NOT cPanel, it imitates only what the documents say
+// (api.docs.cpanel.net, see /work/shared/notes/mta-api-facts.md §4):
 // - HTTPS on 127.0.0.1 (self-signed cert made at start), /json-api/<function>, JSON only;
 // - `Authorization: whm USER:TOKEN`;
 // - `api.version=1` required (without it real WHM falls back to API 0; the fake answers with

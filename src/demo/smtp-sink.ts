@@ -1,6 +1,7 @@
-// FAKE SMTP server (a sink) for tests, on 127.0.0.1 with node:net. Speaks just enough
-// RFC 5321 for nodemailer: EHLO/HELO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
-// No STARTTLS. Records messages; records whether AUTH succeeded, never the password.
+// FAKE SMTP server (a sink) for tests and `mailsweep demo --incident`, on 127.0.0.1 with
+// node:net. Speaks just enough RFC 5321 for nodemailer: EHLO/HELO, AUTH PLAIN/LOGIN, MAIL,
+// RCPT, DATA, RSET, NOOP, QUIT. No STARTTLS. Records messages; records whether AUTH
+// succeeded, never the password.
 
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
