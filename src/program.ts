@@ -163,7 +163,13 @@ export function buildProgram(): Command {
     .addOption(formatOption())
     .option('--keep', 'keep the demo fleet running after the scan (Ctrl-C to stop)')
     .option('--dir <dir>', 'where to write the demo inventory, keys and known_hosts')
+    .option('--incident', 'rehearse a whole incident on the hijacked demo host (fake WHM and SMTP sink on loopback)')
     .action(async (opts) => {
+      if (opts.incident) {
+        const { runDemoIncident } = await import('./commands/demo-incident.js');
+        process.exitCode = await runDemoIncident(opts);
+        return;
+      }
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);
     });
