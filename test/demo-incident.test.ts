@@ -126,9 +126,12 @@ describe('the incident fakes on a failure half-way', () => {
 });
 
 /** The built CLI, asynchronously; `onErr` sees stderr as it comes (to send a signal at a moment). */
-function cli(args: string[], onErr?: (soFar: string, kill: (s: NodeJS.Signals) => void) => void) {
+function cli(args: string[], onErr?: (soFar: string, kill: (s: NodeJS.Signals) => void) => void, env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, CI: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -169,6 +172,14 @@ describe('demo --incident, the built CLI', () => {
     expect(ports.length).toBeGreaterThanOrEqual(2);
     for (const p of ports) expect(await refused(p)).toBe(true);
   }, 30_000);
+
+  it('says plainly that openssl is missing (exit 3), never "internal error"', async () => {
+    const r = await cli(['demo', '--incident', '--dir', tmp()], undefined, { PATH: '/nonexistent' });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toBe(
+      'mailsweep: demo --incident: cannot start the fake servers: cannot make a self-signed certificate (openssl req -x509): the openssl command is not installed',
+    );
+  });
 
   it('stops every fake server on SIGTERM in the middle of the run (exit 143)', async () => {
     const r = await cli(['demo', '--incident', '--dir', tmp()], (soFar, kill) => {

@@ -6,6 +6,7 @@
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExitError, EXIT } from '../errors.js';
 import { startIncidentFakes, INCIDENT_HOST, type IncidentFakes } from '../demo/incident-fakes.js';
 import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
@@ -116,7 +117,10 @@ export async function demoIncident(o: DemoIncidentOptions = {}): Promise<DemoInc
   const err = o.err ?? ((t: string) => void process.stderr.write(t));
   const out = o.out ?? ((t: string) => void process.stdout.write(t));
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'mailsweep-demo-')));
-  const fakes = await startIncidentFakes(dir, await loadDemoFleet(), (h) => join(DEMO_DIR, h));
+  // A machine without openssl (the fake WHM's certificate) or a --dir it cannot write: said plainly, exit 3.
+  const fakes = await startIncidentFakes(dir, await loadDemoFleet(), (h) => join(DEMO_DIR, h)).catch((e: Error) => {
+    throw new ExitError(EXIT.unknown, `demo --incident: cannot start the fake servers: ${e.message}`);
+  });
   // Ctrl-C or a kill: the servers go first, then the process (130/143 as a shell reports them).
   let stopped: (() => void) | undefined;
   const onSignal = (code: number) => () => {
@@ -142,11 +146,14 @@ export async function demoIncident(o: DemoIncidentOptions = {}): Promise<DemoInc
     const before = await readQueue(fakes);
     const top = before.suspects?.[0];
     if (before.status !== 'ok' || !top)
-      throw new Error(`the demo scan of ${INCIDENT_HOST} found no suspect (${before.status}: ${before.reason ?? ''})`);
+      throw new ExitError(
+        EXIT.failed,
+        `demo --incident: the scan of ${INCIDENT_HOST} found no suspect (${before.status}: ${printable(before.reason ?? '')})`,
+      );
     const account = top.authId;
     err(
       `The scan of ${INCIDENT_HOST}: ${before.queue?.total ?? '?'} queued; top suspect ${printable(account)} (${top.queued} queued, ${top.rules.join(', ')}).\n` +
-        `Running the incident unattended, as you would at 3 a.m.:\n  mailsweep ${['incident', INCIDENT_HOST, '-i', fakes.fleet.inventoryPath, '--known-hosts', fakes.fleet.knownHostsPath, '--runs-dir', runsDir, '--yes', '--auth-id', account].map((w) => quote(w)).join(' ')}\n\n`,
+        `Running the incident unattended, as you would at 3 a.m.:\n  mailsweep ${['incident', INCIDENT_HOST, '-i', fakes.fleet.inventoryPath, '--known-hosts', fakes.fleet.knownHostsPath, '--runs-dir', runsDir, '--yes', '--auth-id', account].map((w) => printable(quote(w))).join(' ')}\n\n`,
     );
     const code = await runIncident(INCIDENT_HOST, {
       inventory: fakes.fleet.inventoryPath,
