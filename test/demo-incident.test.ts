@@ -117,9 +117,9 @@ describe('the incident fakes on a failure half-way', () => {
   it('stop what they started before the error reaches the caller', async () => {
     const servers = () => process.getActiveResourcesInfo().filter((x) => x === 'TCPServerWrap').length;
     const before = servers();
-    // The fleet cannot start in a directory that is a file: WHM and the sink are already up by then.
-    const file = join(tmp(), 'not-a-dir');
-    await expect(startIncidentFakes(file, await loadDemoFleet(), (h) => join(DEMO_DIR, h))).rejects.toThrow();
+    // A fleet host whose stub cannot be written: the fleet fails after WHM and the sink are up.
+    const broken = { name: 'broken.example.net', mode: 'normal' as const, tools: [{ name: 'no/such/dir/exim', cases: {} }] };
+    await expect(startIncidentFakes(tmp(), [...(await loadDemoFleet()), broken], (h) => join(DEMO_DIR, h))).rejects.toThrow(/ENOENT/);
     await new Promise((res) => setTimeout(res, 50));
     expect(servers()).toBe(before);
   });
@@ -182,7 +182,8 @@ describe('demo --incident, the built CLI', () => {
   });
 
   it('stops every fake server on SIGTERM in the middle of the run (exit 143)', async () => {
-    const r = await cli(['demo', '--incident', '--dir', tmp()], (soFar, kill) => {
+    // A --dir that does not exist yet is made.
+    const r = await cli(['demo', '--incident', '--dir', join(tmp(), 'new', 'dir')], (soFar, kill) => {
       if (soFar.includes('── Restart the MTA') && !soFar.includes('stopping')) kill('SIGTERM');
     });
     expect(r.code, r.stderr).toBe(143);

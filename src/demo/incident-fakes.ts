@@ -4,7 +4,7 @@
 // inventory names them as a real one would (cpanel_url, cpanel_token_file, notify_smtp_host…),
 // so the incident runs its own code path against them. close() stops every one, once.
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FakeExim } from './fake-exim.js';
 import { DEAD_PORT } from './fake-host.js';
@@ -50,6 +50,7 @@ export async function startIncidentFakes(
 ): Promise<IncidentFakes> {
   const entry = entries.find((e) => e.name === INCIDENT_HOST);
   if (!entry) throw new Error(`the demo fleet has no ${INCIDENT_HOST}`);
+  await mkdir(dir, { recursive: true });
   const recording = recordingOf(INCIDENT_HOST);
   const account = await seededAccount(recording);
   const mta = new FakeExim({ dir: recording });
