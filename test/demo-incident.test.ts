@@ -173,6 +173,14 @@ describe('demo --incident, the built CLI', () => {
     for (const p of ports) expect(await refused(p)).toBe(true);
   }, 30_000);
 
+  it('refuses --format with --incident (a usage error: one line, exit 3)', async () => {
+    const r = await cli(['demo', '--incident', '--format', 'json']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe(
+      'mailsweep: --format is for the plain demo (a scan); --incident prints plain text (see: mailsweep demo --help)\n',
+    );
+  });
+
   it('says plainly that openssl is missing (exit 3), never "internal error"', async () => {
     const r = await cli(['demo', '--incident', '--dir', tmp()], undefined, { PATH: '/nonexistent' });
     expect(r.code).toBe(3);
