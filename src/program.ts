@@ -1,7 +1,7 @@
 // The mailsweep command line's shape: every command, option and help text (commander). Actions
 // import their command module lazily, so `--help` stays fast; src/cli.ts runs it.
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -163,7 +163,16 @@ export function buildProgram(): Command {
     .addOption(formatOption())
     .option('--keep', 'keep the demo fleet running after the scan (Ctrl-C to stop)')
     .option('--dir <dir>', 'where to write the demo inventory, keys and known_hosts')
-    .action(async (opts) => {
+    .option('--incident', 'rehearse a whole incident on the hijacked demo host (fake WHM and SMTP sink on loopback)')
+    .action(async (opts, cmd: Command) => {
+      if (opts.incident) {
+        // The rehearsal prints its own plain text: a --format asked for would be silently ignored.
+        if (cmd.getOptionValueSource('format') === 'cli')
+          throw new InvalidArgumentError('--format is for the plain demo (a scan); --incident prints plain text');
+        const { runDemoIncident } = await import('./commands/demo-incident.js');
+        process.exitCode = await runDemoIncident(opts);
+        return;
+      }
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);
     });
