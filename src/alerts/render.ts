@@ -137,6 +137,11 @@ export function textBody(n: Notice): string {
       .join(', ')}`,
     '',
   );
+  if (n.correlation?.length) {
+    lines.push('Across hosts:');
+    for (const l of n.correlation) lines.push(`  ${p(l, 1000)}`);
+    lines.push('');
+  }
   if (n.containment?.length) {
     lines.push('Automatic containment (auto_contain):');
     for (const c of n.containment) lines.push(...containmentLines(c).map((l) => `  ${l}`));
@@ -187,6 +192,7 @@ export function alertmanagerPayload(n: Notice, receiver: string): Record<string,
     commonAnnotations: {
       summary: title(n),
       reason: n.reason,
+      ...(n.correlation?.length ? { across_hosts: n.correlation.map((l) => p(l, 1000)).join('\n') } : {}),
       top_rules: topRules(i)
         .map(([r]) => r)
         .join(','),
@@ -218,6 +224,11 @@ export function slackPayload(n: Notice): Record<string, unknown> {
         ),
       },
     });
+    if (n.correlation?.length)
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: slackText(['Across hosts:', ...n.correlation.map((l) => p(l, 1000))].join('\n')).slice(0, 2900) },
+      });
     if (n.containment?.length)
       blocks.push({
         type: 'section',

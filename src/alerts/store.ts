@@ -101,6 +101,8 @@ export interface Notice {
   inventory?: string;
   /** Account incidents: what auto_contain did about the account in this run. */
   containment?: ContainmentNote[];
+  /** Account incidents: what the fleet correlation says about the account (src/correlate/lines.ts), printable. */
+  correlation?: string[];
 }
 
 export interface OutboxItem {

@@ -13,6 +13,8 @@ import type { HostSpec } from '../inventory/types.js';
 import { defaultRunsDir } from '../playbook/journal.js';
 import type { HostReport } from '../scan/types.js';
 import { autoContain } from './report-contain.js';
+import { correlate } from '../correlate/correlate.js';
+import { correlationLines } from '../correlate/lines.js';
 import { printable } from '../text/printable.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import type { ReportCliOptions, ReportIo } from './report-options.js';
@@ -78,6 +80,13 @@ export async function decideAndEnqueue(
     for (const n of decision.notices) if (n.incident.id === 0 && n.incident.key === inc.key) n.incident.id = id;
   }
   for (const inc of decision.update) await store.updateIncident(inc);
+  // An alert about an account says what the fleet shows about it: other hosts, shared IPs, bursts.
+  const across = correlate(reports);
+  for (const n of decision.notices) {
+    if (n.incident.kind !== 'account' || n.status !== 'firing') continue;
+    const lines = correlationLines(across, n.incident.subject);
+    if (lines.length) n.correlation = lines;
+  }
   const contained =
     cfg.autoContain && o.autoContain !== false
       ? await containAccounts(cfg.autoContain, reports, hosts, openBefore, decision, now, deadlineAt, o)

@@ -1,6 +1,7 @@
 // Per-user totals from a stream of submissions and failures. State grows with the number of
 // users, client IPs, sender domains and days — never with the number of lines.
 
+import { AuthIpTracker, type BurstSettings } from './auth-ips.js';
 import { utcDay } from './time.js';
 import type { AuthFailureEvent, LogSink, Submission } from './types.js';
 import { isAuthenticated } from './types.js';
@@ -73,6 +74,8 @@ interface UserState extends Omit<UserStats, 'clientIps' | 'failures' | 'senders'
 export interface AggregatorOptions {
   /** Offset east of UTC for perDay boundaries (default 0 = UTC days). */
   tzOffsetMinutes?: number;
+  /** What counts as a guessed password (default DEFAULT_BURST: 5 failures within 600 s). */
+  burst?: BurstSettings;
 }
 
 export class AuthAggregator implements LogSink {
@@ -90,9 +93,12 @@ export class AuthAggregator implements LogSink {
   private failuresWithoutUser = 0;
   private readonly dayOffset: number;
   readonly warnings: string[] = [];
+  /** Logins and failures per client IP, and failure bursts before a success (correlation's raw data). */
+  readonly authIps: AuthIpTracker;
 
   constructor(opts: AggregatorOptions = {}) {
     this.dayOffset = (opts.tzOffsetMinutes ?? 0) * 60;
+    this.authIps = new AuthIpTracker(opts.burst);
   }
 
   add(s: Submission): void {
@@ -104,6 +110,7 @@ export class AuthAggregator implements LogSink {
       if (isAuthenticated(s) && s.authId === undefined) this.totals.authenticatedWithoutId++;
     }
     if (s.authId === undefined) return;
+    if (s.clientIp !== undefined) this.authIps.success(s.authId, s.clientIp, s.time);
     let u = this.users.get(s.authId);
     if (!u) {
       u = {
@@ -162,7 +169,10 @@ export class AuthAggregator implements LogSink {
     this.totals.failures++;
     if (f.user !== undefined) bump(this.failuresByUser, f.user);
     else this.failuresWithoutUser++;
-    if (f.clientIp !== undefined) bump(this.failuresByIp, f.clientIp);
+    if (f.clientIp !== undefined) {
+      bump(this.failuresByIp, f.clientIp);
+      this.authIps.failure(f.user, f.clientIp, f.time);
+    }
   }
 
   // LogSink, so a parser can feed the aggregator directly

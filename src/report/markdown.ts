@@ -1,6 +1,7 @@
 // Markdown table for tickets and chat.
 import type { ScanReport } from '../scan/types.js';
 import { markdownText } from '../text/printable.js';
+import { renderAcrossMarkdown } from './across.js';
 import { hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_NOTE } from './format.js';
 
 /** Server text as one table cell: no links, HTML, code or emphasis, no `|` or line break that splits the row. */
@@ -31,6 +32,7 @@ export function renderMarkdown(r: ScanReport): string {
         `| ${cell(x.host)} | ${cell(x.authId, MAX_ACCOUNT)} | ${x.messages} | ${x.queued} | ${x.recipients} | ${x.clientIps.length} | ${x.rules.join(', ')} |`,
       );
   }
+  lines.push(...renderAcrossMarkdown(r));
   lines.push(
     '',
     `**${s.hosts} hosts**: ${s.critical} critical, ${s.warning} warning, ${s.hosts - s.byStatus.ok} failed; ${s.queued} messages queued.`,

@@ -1,5 +1,6 @@
 // Plain-text table for terminals and cron mail.
 import type { ScanReport } from '../scan/types.js';
+import { renderAcross } from './across.js';
 import { hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_DOMAIN, safeText } from './format.js';
 
 function columns(head: string[], rows: string[][]): string[] {
@@ -68,7 +69,7 @@ export function renderTable(r: ScanReport, opts: { color?: boolean } = {}): stri
   const s = r.summary;
   const failed = s.hosts - s.byStatus.ok;
   const [header, ...body] = columns(head, rows);
-  const lines = [header!, ...body.map((l) => paint(l, !!opts.color)), ...renderSuspects(r), ''];
+  const lines = [header!, ...body.map((l) => paint(l, !!opts.color)), ...renderSuspects(r), ...renderAcross(r), ''];
   lines.push(
     `${s.hosts} hosts: ${s.byStatus.ok} scanned (${s.critical} critical, ${s.warning} warning), ${failed} failed` +
       (failed

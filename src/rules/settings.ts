@@ -38,6 +38,10 @@ export const RULE_VARS = {
   backscatter_min: { schema: int(1), expected: 'a whole number of bounces, at least 1', default: 10 },
   /** many-ips (seed 004): distinct client IPs for one account in the window. */
   many_ips: { schema: int(2), expected: 'a whole number of client IPs, at least 2', default: 5 },
+  /** Correlation: a guessed password is this many failed logins from one IP… */
+  auth_burst_failures: { schema: int(2), expected: 'a whole number of failed logins, at least 2', default: 5 },
+  /** …within this many seconds before its successful login. */
+  auth_burst_seconds: { schema: int(1), expected: 'a whole number of seconds, at least 1', default: 600 },
   /** auth-policy (seed 001, #13): probe ports 25, 587 (with STARTTLS) and 465 from the host itself. */
   auth_policy: { schema: boolish, expected: 'a boolean (true/false, yes/no)', default: true },
   /** The host's own domains; default: the domains of its authenticated users. */
@@ -55,6 +59,8 @@ export interface RuleSettings {
   mass_recipients: number;
   backscatter_min: number;
   many_ips: number;
+  auth_burst_failures: number;
+  auth_burst_seconds: number;
   auth_policy: boolean;
   local_domains: string[];
 }

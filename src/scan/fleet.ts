@@ -6,6 +6,7 @@ import { TransportError } from '../errors.js';
 import { transportFor, type ConnectSettings } from './connect.js';
 import { queueOutputCap, scanHost, type HostScanOptions } from './host.js';
 import { worstSeverity } from '../rules/types.js';
+import { correlate } from '../correlate/correlate.js';
 import { HOST_STATUSES, type HostReport, type ScanReport, type ScanSummary } from './types.js';
 
 export type FleetEvent = { kind: 'host-start'; host: HostSpec } | { kind: 'host-done'; host: HostSpec; report: HostReport };
@@ -135,5 +136,5 @@ export function summarizeFleet(reports: HostReport[]): ScanSummary {
     .flatMap((r) => (r.suspects ?? []).map((s) => ({ host: r.name, ...s })))
     // Ties by name: the same fleet ranks the same whether scanned whole or in shards and merged.
     .sort((a, b) => b.score - a.score || b.messages - a.messages || cmp(a.host, b.host) || cmp(a.authId, b.authId));
-  return { hosts: reports.length, suspects, byStatus, warning, critical, queued, exitCode };
+  return { hosts: reports.length, suspects, byStatus, warning, critical, queued, correlation: correlate(reports), exitCode };
 }

@@ -141,7 +141,10 @@ async function attribute(
   // The log read and the SMTP probes use channels of their own: side by side, each within the budget.
   const [win, probes, localDomains] = await Promise.all([
     logMs >= MIN_LOG_MS
-      ? readLogWindow(transport, mta, getAdapter(mta).logs, ctx.mailLog, since, logMs)
+      ? readLogWindow(transport, mta, getAdapter(mta).logs, ctx.mailLog, since, logMs, {
+          failures: settings.auth_burst_failures,
+          seconds: settings.auth_burst_seconds,
+        })
       : unreadWindow(since, "log not read: the host's deadline was nearly spent before it: attribution from the queue only"),
     settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs, host.name) : null,
     // The MTA's own local domains: only bounces need them (is a recipient foreign?).
@@ -150,6 +153,7 @@ async function attribute(
   const nowSeconds = win.nowSeconds ?? Math.floor(Date.now() / 1000);
   const today = localDay(nowSeconds, win.tzOffsetMinutes);
   report.log = { files: win.files, lines: win.lines, since: new Date(win.sinceEpoch * 1000).toISOString(), reason: win.reason };
+  if (win.auth) report.auth = win.auth;
   const store = opts.history;
   let historyFailed: string | null = null;
   const evidence: HostEvidence = {

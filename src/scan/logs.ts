@@ -1,6 +1,9 @@
 // Run the log window read on a host and aggregate per account, streaming (memory stays flat).
 import type { MtaName } from '../mta/types.js';
 import { AuthAggregator, type FailureStats, type UserStats } from '../logs/aggregate.js';
+import type { BurstSettings } from '../logs/auth-ips.js';
+import { hostAuth } from '../correlate/host-auth.js';
+import type { HostAuth } from '../correlate/types.js';
 import { FILE_MARKER, logReadCommand, NOLOG_MARKER, NOW_MARKER, parseNowLine, UNREADABLE_MARKER } from '../logs/read.js';
 import type { LogLineParser, LogSink, MtaLogFormat } from '../logs/types.js';
 import { TransportError } from '../errors.js';
@@ -12,6 +15,8 @@ export interface LogWindow {
   /** Null when the log could not be read whole (missing, unreadable, timed out: why in `reason`). */
   users: UserStats[] | null;
   failures: FailureStats | null;
+  /** Logins per account and client IP, failure bursts: the host's part of the fleet correlation. */
+  auth: HostAuth | null;
   lines: number;
   warnings: string[];
   /** Why attribution is partial; shown as an info finding (rule `log`). */
@@ -43,11 +48,13 @@ export async function readLogWindow(
   mailLog: readonly string[] | undefined,
   since: number | 'today',
   timeoutMs: number,
+  burst?: BurstSettings,
 ): Promise<LogWindow & { sinceEpoch: number }> {
   const out: LogWindow & { sinceEpoch: number } = {
     files: [],
     users: null,
     failures: null,
+    auth: null,
     lines: 0,
     warnings: [],
     nowSeconds: null,
@@ -73,7 +80,7 @@ export async function readLogWindow(
   };
   const start = () => {
     parser ??= format.create({ nowSeconds: out.nowSeconds ?? undefined, tzOffsetMinutes: out.tzOffsetMinutes });
-    agg ??= new AuthAggregator({ tzOffsetMinutes: out.tzOffsetMinutes });
+    agg ??= new AuthAggregator({ tzOffsetMinutes: out.tzOffsetMinutes, ...(burst ? { burst } : {}) });
   };
   const unreadable: string[] = [];
   let res: ExecResult;
@@ -130,6 +137,7 @@ export async function readLogWindow(
   parser!.end(sink);
   out.users = agg!.result();
   out.failures = agg!.failureStats();
+  out.auth = hostAuth(out.users, agg!.authIps);
   return out;
 }
 
@@ -147,6 +155,7 @@ export function unreadWindow(since: number | 'today', reason: string): LogWindow
     files: [],
     users: null,
     failures: null,
+    auth: null,
     lines: 0,
     warnings: [],
     nowSeconds: null,

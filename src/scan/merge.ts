@@ -1,11 +1,12 @@
 // `mailsweep merge`: scan reports of several workers (shards of one sweep, or datacenters) made
 // one fleet report in the same schema — hosts side by side, suspects re-ranked fleet-wide,
-// summary and exit code recomputed. Reports are files another process wrote: checked field by
+// correlation across hosts, summary and exit code recomputed. Reports are files another process wrote: checked field by
 // field, and a host in two of them is an error, never a silent pick.
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { HOST_STATUSES, type HostReport, type ScanReport } from './types.js';
 import { summarizeFleet } from './fleet.js';
+import { hostAuthSchema } from '../correlate/schema.js';
 
 const severity = z.enum(['info', 'warning', 'critical']);
 const finding = z.object({ rule: z.string(), severity, message: z.string() }).passthrough();
@@ -17,6 +18,8 @@ const host = z
     queue: z.object({ total: z.number() }).passthrough().nullable(),
     findings: z.array(finding),
     suspects: z.array(suspect).optional(),
+    // Correlation is recomputed from it: a report without it (log unread, older mailsweep) only makes it partial.
+    auth: hostAuthSchema.optional(),
   })
   .passthrough();
 const shard = z.object({ index: z.number().int().min(1), count: z.number().int().min(1) });

@@ -3,6 +3,7 @@ import type { MtaName, QueueMessage } from '../mta/types.js';
 import type { Suspect } from '../rules/suspects.js';
 import type { Finding } from '../rules/types.js';
 import type { TransportErrorKind } from '../errors.js';
+import type { Correlation, HostAuth } from '../correlate/types.js';
 
 export type HostStatus = 'ok' | TransportErrorKind;
 export const HOST_STATUSES: readonly HostStatus[] = [
@@ -40,6 +41,8 @@ export interface HostReport {
   suspects?: Suspect[];
   /** The log window read for attribution. */
   log?: { files: string[]; lines: number; since: string; reason?: string };
+  /** Logins in the log window per account and client IP, and failure bursts (absent when the log was not read whole). */
+  auth?: HostAuth;
   /** Parser warnings: output lines that were not understood. */
   warnings?: string[];
   durationMs: number;
@@ -57,6 +60,8 @@ export interface ScanSummary {
   warning: number;
   critical: number;
   queued: number;
+  /** Accounts and client IPs across hosts, failure bursts (src/correlate): recomputed from `hosts[].auth`. */
+  correlation: Correlation;
   exitCode: 0 | 1 | 2 | 3;
 }
 

@@ -4,7 +4,8 @@
 //    (sagredo: `from <sender|remoteinfo/auth:user|chkuser-identify:…> remote <helo:…|remotehostname:…|remotehostip:…>`)
 //  - eMPF: `policy_check: local a@b -> remote c@d (AUTHENTICATED SENDER)`
 //  - sagredo qmail-smtpd: `mail recv: pid P from <sender> qp Q` (one per accepted message)
-//  - indimail qmail-smtpd: `… MAIL from <s> RCPT <r> AUTH <user: AUTH METHOD> Size: N …`
+//  - indimail qmail-smtpd: `… MAIL from <s> RCPT <r> AUTH <user: AUTH METHOD> Size: N …`, and its
+//    failed logins `… AUTH USER [user] status=[N] AUTH METHOD TLS=… auth failure`
 //
 // Counting choice for the per-recipient lines (CHKUSER, policy_check): they carry no session id,
 // so consecutive lines with the same (sender, auth user, client IP) no more than 60 s apart are
@@ -21,6 +22,8 @@ const MAIL_RECV = /^mail recv: pid (\d+) from <(.*?)> qp (\d+)/s;
 const POLICY = /^policy_check: local (\S*) -> (?:local|remote) (\S*) \(AUTHENTICATED SENDER\)/;
 const CHKUSER = /^CHKUSER ([a-z ]+): from <(.*?)> remote <(.*?)> rcpt <(.*?)> : /s;
 const INDIMAIL = /^qmail-smtpd: pid (\d+) from (\S+) HELO <.*?> MAIL from <(.*?)> RCPT (.*?) AUTH <(.*?)> Size: (\d+)/s;
+/** indimail qmail-smtpd's err_authfailure(): `qmail-smtpd: pid P from IP  AUTH USER [user] status=[N] AUTH METHOD TLS=… auth failure`. */
+const INDIMAIL_AUTH_FAIL = /^qmail-smtpd: pid \d+ from (\S+) +AUTH USER \[(.*)\] status=\[-?\d+\] AUTH (\S+)/s;
 const GROUP_GAP = 60;
 const MAX_GROUPS = 10_000;
 
@@ -147,6 +150,19 @@ class QmailLogParser extends ParserBase implements LogLineParser {
         s.recipients = g.rcpts;
       }
       this.emit(s, sink);
+      return;
+    }
+
+    m = INDIMAIL_AUTH_FAIL.exec(rest);
+    if (m) {
+      const ip = bareIp(m[1] ?? '');
+      this.counts.failures++;
+      sink.failure({
+        time,
+        authenticator: m[3],
+        ...(ip !== undefined ? { clientIp: ip } : {}),
+        ...(m[2] ? { user: m[2] } : {}),
+      });
       return;
     }
 
