@@ -75,6 +75,8 @@ describe('good rule settings still load, and the scan reads them', () => {
       mass_recipients: 50,
       backscatter_min: 3,
       many_ips: 8,
+      auth_burst_failures: 10,
+      auth_burst_seconds: 300,
       auth_policy: false,
       local_domains: ['example.test', 'shop.test'],
     });
@@ -83,7 +85,18 @@ describe('good rule settings still load, and the scan reads them', () => {
   });
 
   it('defaults when nothing is set, and a defensive check at scan time for hosts built elsewhere', () => {
-    expect(ruleSettings({})).toMatchObject({ user_volume_limit: 500, many_ips: 5, auth_policy: true, local_domains: [], sender_allow: {} });
+    expect(ruleSettings({})).toMatchObject({
+      user_volume_limit: 500,
+      many_ips: 5,
+      auth_burst_failures: 5,
+      auth_burst_seconds: 600,
+      auth_policy: true,
+      local_domains: [],
+      sender_allow: {},
+    });
+    expect(() => ruleSettings({ auth_burst_failures: 1 }, 'inv.yaml:4: mx1')).toThrow(
+      'inv.yaml:4: mx1: auth_burst_failures: expected a whole number of failed logins, at least 2',
+    );
     // Defaults are copies: one host's settings never leak into another's.
     ruleSettings({}).local_domains.push('x.test');
     expect(ruleSettings({}).local_domains).toEqual([]);
