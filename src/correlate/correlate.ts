@@ -47,12 +47,14 @@ export function correlate(hosts: HostReport[]): Correlation {
     const c = auth.capped;
     if (c) {
       const parts = [
-        c.accounts ? `${c.accounts} account(s)` : '',
-        c.ips ? `${c.ips} IP(s)` : '',
+        c.accounts ? `${c.accounts} account(s) not listed` : '',
+        c.ips ? `${c.ips} IP(s) not listed` : '',
         c.untrackedIps ? `${c.untrackedIps} IP(s) not tracked` : '',
-        c.bursts ? `${c.bursts} burst(s)` : '',
+        c.bursts ? `${c.bursts} burst(s) not listed` : '',
+        c.names ? `${c.names} account name(s) only counted` : '',
+        c.untimedFailures ? 'some failures not timed for bursts' : '',
       ].filter(Boolean);
-      partial.push({ host: h.name, why: `capped: ${parts.join(', ')} left out` });
+      if (parts.length) partial.push({ host: h.name, why: `capped: ${parts.join(', ')}` });
     }
     for (const a of auth.accounts) {
       const k = fold(a.authId);

@@ -36,6 +36,8 @@ export function hostAuth(users: UserStats[], tracker: AuthIpTracker): HostAuth {
   if (ips.length > MAX_REPORT_IPS) capped.ips = ips.length - MAX_REPORT_IPS;
   if (bursts.length + c.burstsDropped > MAX_REPORT_BURSTS) capped.bursts = bursts.length + c.burstsDropped - MAX_REPORT_BURSTS;
   if (c.untrackedIps) capped.untrackedIps = c.untrackedIps;
+  if (c.namesDropped) capped.names = c.namesDropped;
+  if (c.pairsUntracked) capped.untimedFailures = true;
   return {
     accounts: accounts.slice(0, MAX_REPORT_ACCOUNTS),
     ips: ips.slice(0, MAX_REPORT_IPS),

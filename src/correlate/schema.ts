@@ -48,7 +48,14 @@ export const hostAuthSchema = z
       .max(MAX_REPORT_BURSTS),
     burst: z.object({ failures: count, seconds: count }),
     capped: z
-      .object({ accounts: count.optional(), ips: count.optional(), bursts: count.optional(), untrackedIps: count.optional() })
+      .object({
+        accounts: count.optional(),
+        ips: count.optional(),
+        bursts: count.optional(),
+        untrackedIps: count.optional(),
+        names: count.optional(),
+        untimedFailures: z.boolean().optional(),
+      })
       .optional(),
   })
   .passthrough();

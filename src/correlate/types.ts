@@ -57,8 +57,12 @@ export interface HostAuth {
   bursts: AuthBurst[];
   /** The burst definition in force: at least `failures` failed logins within `seconds` before the success. */
   burst: { failures: number; seconds: number };
-  /** What the caps left out: accounts / IPs / bursts not listed, IPs not tracked at all on the host. */
-  capped?: { accounts?: number; ips?: number; bursts?: number; untrackedIps?: number };
+  /**
+   * What the caps left out: accounts / IPs / bursts not listed, IPs not tracked at all on the host,
+   * account names per IP only counted (counts are lower bounds then), and whether some failures could
+   * not be timed for bursts (`untimedFailures`).
+   */
+  capped?: { accounts?: number; ips?: number; bursts?: number; untrackedIps?: number; names?: number; untimedFailures?: boolean };
 }
 
 /** An account seen logging in on more than one host. */

@@ -9,6 +9,10 @@ export const MAX_AUTH_IPS = 10_000;
 export const MAX_NAMES_PER_IP = 20;
 /** Distinct names counted per IP before the count becomes a lower bound. */
 const MAX_NAME_SET = 1_000;
+/** Names held over all IPs of a host; past it new names are only counted (`namesDropped`). */
+export const MAX_NAMES_TOTAL = 50_000;
+/** Failure times held over all pairs of a host; past it new pairs' failures are not timed. */
+export const MAX_STORED_TIMES = 200_000;
 /** (IP, user) pairs whose recent failure times are kept. */
 export const MAX_BURST_KEYS = 20_000;
 /** Failure times kept per pair (the window prunes them first). */
@@ -30,8 +34,6 @@ interface IpState {
   unnamedFailures: number;
   accounts: Set<string>;
   failed: Set<string>;
-  accountsOver: boolean;
-  failedOver: boolean;
   firstSeen: number | null;
   lastSeen: number | null;
 }
@@ -48,6 +50,9 @@ export class AuthIpTracker {
   private pairsUntracked = false;
   private bursts = new Map<string, AuthBurst>();
   private burstsDropped = 0;
+  private names = 0;
+  private namesDropped = 0;
+  private storedTimes = 0;
   readonly burst: BurstSettings;
 
   constructor(burst: BurstSettings = DEFAULT_BURST) {
@@ -58,10 +63,7 @@ export class AuthIpTracker {
     const s = this.ip(ip, time);
     if (s) {
       s.logins++;
-      if (!s.accounts.has(authId)) {
-        if (s.accounts.size < MAX_NAME_SET) s.accounts.add(authId);
-        else s.accountsOver = true;
-      }
+      if (!s.accounts.has(authId)) this.addName(s.accounts, authId);
     }
     if (time !== null) this.checkBurst(authId, ip, time);
   }
@@ -71,10 +73,7 @@ export class AuthIpTracker {
     if (s) {
       s.failures++;
       if (user === undefined) s.unnamedFailures++;
-      else if (!s.failed.has(user)) {
-        if (s.failed.size < MAX_NAME_SET) s.failed.add(user);
-        else s.failedOver = true;
-      }
+      else if (!s.failed.has(user)) this.addName(s.failed, user);
     }
     if (time === null) return;
     const k = `${ip}\u0000${user === undefined ? NO_USER : key(user)}`;
@@ -83,13 +82,25 @@ export class AuthIpTracker {
       if (this.failureTimes.size >= MAX_BURST_KEYS) return void (this.pairsUntracked = true);
       this.failureTimes.set(k, (times = []));
     }
+    if (this.storedTimes >= MAX_STORED_TIMES) return void (this.pairsUntracked = true);
     times.push(time);
+    this.storedTimes++;
     // Only the window before the newest failure can still precede a success.
     const from = time - this.burst.seconds;
     let drop = 0;
     while (drop < times.length && times[drop]! < from) drop++;
     if (times.length - drop > MAX_BURST_TIMES) drop = times.length - MAX_BURST_TIMES;
-    if (drop) times.splice(0, drop);
+    if (drop) {
+      times.splice(0, drop);
+      this.storedTimes -= drop;
+    }
+  }
+
+  private addName(set: Set<string>, name: string): void {
+    if (set.size < MAX_NAME_SET && this.names < MAX_NAMES_TOTAL) {
+      set.add(name);
+      this.names++;
+    } else this.namesDropped++;
   }
 
   private ip(ip: string, time: number | null): IpState | undefined {
@@ -106,8 +117,6 @@ export class AuthIpTracker {
         unnamedFailures: 0,
         accounts: new Set(),
         failed: new Set(),
-        accountsOver: false,
-        failedOver: false,
         firstSeen: null,
         lastSeen: null,
       };
@@ -167,11 +176,12 @@ export class AuthIpTracker {
   }
 
   /** What the caps cost: IPs never tracked, bursts not kept, pairs whose failures were not timed. */
-  capped(): { untrackedIps: number; burstsDropped: number; pairsUntracked: boolean } {
+  capped(): { untrackedIps: number; burstsDropped: number; pairsUntracked: boolean; namesDropped: number } {
     return {
       untrackedIps: this.untracked.size + this.untrackedOver,
       burstsDropped: this.burstsDropped,
       pairsUntracked: this.pairsUntracked,
+      namesDropped: this.namesDropped,
     };
   }
 }

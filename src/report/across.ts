@@ -29,7 +29,7 @@ function accountText(a: CorrelatedAccount, esc: Esc): string {
     `account ${esc(a.authId, MAX_ACCOUNT)} logged in on ${hosts.length} hosts (${list(hosts, hosts.length, esc, MAX_HOST)}): ` +
     `${a.messages} message(s), ${a.logins} login(s) without one` +
     (a.sampleIps.length ? `; IPs ${list(a.sampleIps, a.sampleIps.length, esc, MAX_IP)}` : '') +
-    (a.suspect ? ' [suspect]' : '')
+    (a.suspect ? ' (suspect)' : '')
   );
 }
 
@@ -38,7 +38,7 @@ function ipText(x: CorrelatedIp, esc: Esc): string {
     `IP ${esc(x.ip, MAX_IP)}: ${x.accountCount} account(s) on ${x.hosts.length} host(s) (${list(x.hosts, x.hosts.length, esc, MAX_HOST)}); ` +
     `${x.logins} login(s) to ${x.loggedInCount}, ${x.failures} failure(s) as ${x.failedAccountCount}` +
     (x.sampleAccounts.length ? `: ${list(x.sampleAccounts, x.accountCount, esc, MAX_ACCOUNT)}` : '') +
-    (x.suspects.length ? ` [suspects: ${list(x.suspects, x.suspects.length, esc, MAX_ACCOUNT)}]` : '')
+    (x.suspects.length ? ` (suspects: ${list(x.suspects, x.suspects.length, esc, MAX_ACCOUNT)})` : '')
   );
 }
 
@@ -46,7 +46,7 @@ function burstText(b: CorrelatedBurst, esc: Esc): string {
   return (
     `burst on ${esc(b.host, MAX_HOST)}: ${esc(b.authId, MAX_ACCOUNT)} — ${b.failures}${b.failuresCapped ? '+' : ''} failed login(s) ` +
     `from ${esc(b.ip, MAX_IP)} within ${span(b.firstFailure, b.lastFailure)}, then a login at ${b.success}` +
-    (b.suspect ? ' [suspect]' : '')
+    (b.suspect ? ' (suspect)' : '')
   );
 }
 

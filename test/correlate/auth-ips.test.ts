@@ -2,12 +2,25 @@
 // from. Bursts are "at least N failures from one IP within S seconds before a success from it".
 import { describe, expect, it } from 'vitest';
 import { AuthAggregator } from '../../src/logs/aggregate.js';
-import { AuthIpTracker, MAX_AUTH_IPS, MAX_BURST_TIMES, MAX_NAMES_PER_IP } from '../../src/logs/auth-ips.js';
+import {
+  AuthIpTracker,
+  MAX_AUTH_IPS,
+  MAX_BURST_TIMES,
+  MAX_NAMES_PER_IP,
+  MAX_NAMES_TOTAL,
+  MAX_STORED_TIMES,
+} from '../../src/logs/auth-ips.js';
 import { hostAuth, MAX_REPORT_IPS } from '../../src/correlate/host-auth.js';
 import type { Submission } from '../../src/logs/types.js';
 import { parsePostfixLog } from '../../src/mta/postfix/logs.js';
 import { parseQmailLog } from '../../src/mta/qmail/logs.js';
 import { parseEximLog } from '../../src/mta/exim/logs.js';
+import { correlate } from '../../src/correlate/correlate.js';
+import type { HostAuth } from '../../src/correlate/types.js';
+import type { HostReport } from '../../src/scan/types.js';
+
+const correlatePartial = (auth: HostAuth) =>
+  correlate([{ name: 'mx1', status: 'ok', auth, log: { files: [], lines: 0, since: '' } } as unknown as HostReport]).partial[0]?.why ?? '';
 
 const T = 1_800_000_000;
 const login = (authId: string, clientIp: string, time: number | null): Submission => ({
@@ -139,5 +152,22 @@ describe('failed logins from each MTA reach the tracker', () => {
     );
     expect(qmail.failures).toMatchObject([{ clientIp: '203.0.113.77', user: 'alice@example.com', authenticator: 'LOGIN' }]);
     expect(qmail.submissions).toEqual([]);
+  });
+});
+
+describe('host-wide budgets', () => {
+  it('names over all IPs and failure times over all pairs are bounded, and the report says so', () => {
+    const t = new AuthIpTracker({ failures: 5, seconds: 1e9 });
+    // 60 names on each of 1,000 IPs: past MAX_NAMES_TOTAL names are only counted.
+    for (let ip = 0; ip < 1000; ip++) for (let n = 0; n < 60; n++) t.failure(`u${n}@x.test`, `10.2.${ip >> 8}.${ip & 255}`, T + n);
+    expect(1000 * 60).toBeGreaterThan(MAX_NAMES_TOTAL);
+    // 150 unnamed failures from each of the same IPs: 60,000 + 150,000 failure times are more than the budget.
+    for (let ip = 0; ip < 1000; ip++) for (let n = 0; n < 150; n++) t.failure(undefined, `10.2.${ip >> 8}.${ip & 255}`, T + n);
+    expect(60_000 + 150_000).toBeGreaterThan(MAX_STORED_TIMES);
+    const auth = hostAuth([], t);
+    expect(auth.capped).toEqual({ names: 60_000 - MAX_NAMES_TOTAL, untimedFailures: true });
+    // The counts stay exact where names were kept: every IP saw 210 failures.
+    expect(auth.ips.every((x) => x.failures === 210)).toBe(true);
+    expect(correlatePartial(auth)).toMatch(/account name\(s\) only counted, some failures not timed for bursts/);
   });
 });

@@ -46,6 +46,18 @@ const report = (hosts: HostReport[]): ScanReport => ({
   hosts,
   summary: summarizeFleet(hosts),
 });
+const suspect = (authId: string) => ({
+  authId,
+  messages: 1,
+  recipients: 1,
+  queued: 0,
+  senderDomains: {},
+  clientIps: [],
+  senders: [],
+  rules: ['user-volume'],
+  score: 3,
+  sampleIds: [],
+});
 const acct = (authId: string, ip: string) => ({ authId, messages: 3, logins: 0, ips: 1, topIps: [ip] });
 
 // ESC (a colour change), a bidi override, a newline and Markdown link syntax in names from the log.
@@ -54,11 +66,15 @@ const EVIL_IP = '10.0.0.1\u001b]0;pwned\u0007';
 
 describe('hostile names', () => {
   const r = report([
-    host('mx1', {
-      accounts: [acct(EVIL, EVIL_IP)],
-      ips: [ipEntry(EVIL_IP, [EVIL, 'a@x.test'])],
-      bursts: [{ authId: EVIL, ip: EVIL_IP, failures: 7, firstFailure: T, lastFailure: T + 100, success: T + 120 }],
-    }),
+    host(
+      'mx1',
+      {
+        accounts: [acct(EVIL, EVIL_IP)],
+        ips: [ipEntry(EVIL_IP, [EVIL, 'a@x.test'])],
+        bursts: [{ authId: EVIL, ip: EVIL_IP, failures: 7, firstFailure: T, lastFailure: T + 100, success: T + 120 }],
+      },
+      { suspects: [suspect(EVIL)] },
+    ),
     host('mx2', { accounts: [acct(EVIL, '10.0.0.2')], ips: [ipEntry('10.0.0.2', [EVIL])] }),
   ]);
 
@@ -78,6 +94,7 @@ describe('hostile names', () => {
     const lines = correlationLines(r.summary.correlation, EVIL).join('\n');
     for (const out of [table, md, lines]) expect(out).not.toMatch(/[\u001b\u0007\u202e]/);
     expect(table).toContain('evil^[[31m<U+202E>@x.test^J');
+    expect(md).toMatch(/\(suspect\)\n/);
     for (const out of [table, lines]) expect(out).toContain('10.0.0.1^[]0;pwned^G');
     // The alert is about the account itself: its lines name the other hosts, the IP, the burst.
     expect(lines).toMatch(
@@ -88,6 +105,8 @@ describe('hostile names', () => {
     expect(table.split('\n').filter((l) => l.startsWith('  account '))).toHaveLength(1);
     expect(table).toContain('^J');
     expect(md).not.toContain('[click](');
+    // No link, HTML or code span can start in the Across hosts section.
+    expect(md.slice(md.indexOf('## Across hosts'))).not.toMatch(/(?<!\\)[[<`]/);
   });
 });
 
@@ -158,8 +177,8 @@ describe('what is and is not correlated', () => {
     expect(c.accounts).toHaveLength(MAX_CORRELATED);
     expect(c.omitted.accounts).toBe(20);
     expect(c.partial).toEqual([
-      { host: 'mx1', why: 'capped: 5 account(s), 9 IP(s) not tracked left out' },
-      { host: 'mx2', why: 'capped: 5 account(s), 9 IP(s) not tracked left out' },
+      { host: 'mx1', why: 'capped: 5 account(s) not listed, 9 IP(s) not tracked' },
+      { host: 'mx2', why: 'capped: 5 account(s) not listed, 9 IP(s) not tracked' },
     ]);
     const table = renderTable(report([many('mx1'), many('mx2')]));
     expect(table.split('\n').filter((l) => l.startsWith('  account '))).toHaveLength(10);

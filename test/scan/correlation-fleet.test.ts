@@ -162,7 +162,7 @@ describe('correlation across a fleet', () => {
   it('the table and Markdown say it in an "Across hosts" part', () => {
     const table = renderTable(report);
     expect(table).toMatch(
-      /\nAcross hosts:\n {2}account bob@example\.com logged in on 3 hosts \(mx1, mx2, mx3\): 4 message.* \[suspect\]\n/,
+      /\nAcross hosts:\n {2}account bob@example\.com logged in on 3 hosts \(mx1, mx2, mx3\): 4 message.* \(suspect\)\n/,
     );
     expect(table).toMatch(/\n {2}IP 198\.51\.100\.7: 4 account\(s\) on 2 host\(s\) \(mx1, mx2\)/);
     expect(table).toMatch(/\n {2}burst on mx3: frank@example\.net — 6 failed login\(s\) from 192\.0\.2\.66 within 4 min, then a login at /);
