@@ -171,3 +171,32 @@ describe('host-wide budgets', () => {
     expect(correlatePartial(auth)).toMatch(/account name\(s\) only counted, some failures not timed for bursts/);
   });
 });
+
+describe('from a postfix log, end to end', () => {
+  it("SASL failures naming no one, then bob's login from the same client: a burst for bob", () => {
+    const fail = (s: number) =>
+      `Nov 30 10:0${s}:00 mx postfix/smtpd[1]: warning: unknown[192.0.2.67]: SASL LOGIN authentication failed: UGFzc3dvcmQ6`;
+    const log = [
+      ...[0, 1, 2, 3, 4].map(fail),
+      'Nov 30 10:06:00 mx postfix/smtpd[1]: 4XyZ1: client=unknown[192.0.2.67], sasl_method=LOGIN, sasl_username=bob@example.com',
+      'Nov 30 10:06:01 mx postfix/qmgr[2]: 4XyZ1: from=<bob@example.com>, size=100, nrcpt=1 (queue active)',
+    ].join('\n');
+    const agg = new AuthAggregator();
+    const ev = parsePostfixLog(log, { year: 2026 });
+    for (const f of ev.failures) agg.addFailure(f);
+    for (const x of ev.submissions) agg.add(x);
+    const auth = hostAuth(agg.result(), agg.authIps);
+    const at = (hm: string) => Date.parse(`2026-11-30T${hm}:00Z`) / 1000;
+    expect(auth.bursts).toEqual([
+      {
+        authId: 'bob@example.com',
+        ip: '192.0.2.67',
+        failures: 5,
+        firstFailure: at('10:00'),
+        lastFailure: at('10:04'),
+        success: at('10:06'),
+      },
+    ]);
+    expect(auth.ips).toMatchObject([{ ip: '192.0.2.67', logins: 1, failures: 5, unnamedFailures: 5, accounts: ['bob@example.com'] }]);
+  });
+});
