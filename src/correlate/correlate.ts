@@ -12,6 +12,8 @@ export const MAX_SAMPLES = 10;
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const iso = (t: number | null) => (t === null ? null : new Date(t * 1000).toISOString());
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export const isLoopback = (ip: string): boolean => /^(?:::ffff:)?127\./i.test(ip) || ip === '::1';
 /** Accounts are compared without case (cPanel, dovecot and most SASL back ends do so too). */
 const fold = (s: string) => s.toLowerCase();
 
@@ -63,6 +65,8 @@ export function correlate(hosts: HostReport[]): Correlation {
       for (const ip of a.topIps) if (acc.ips.length < MAX_SAMPLES && !acc.ips.includes(ip)) acc.ips.push(ip);
     }
     for (const x of auth.ips) {
+      // The server itself (webmail, a local script): the same address on every host, never one client.
+      if (isLoopback(x.ip)) continue;
       const acc =
         ips.get(x.ip) ??
         ips

@@ -185,3 +185,15 @@ describe('what is and is not correlated', () => {
     expect(table).toContain('… and 110 more account(s) (--format json lists up to 100)');
   });
 });
+
+describe('loopback clients', () => {
+  it('are the server itself (webmail, local scripts): never one client across hosts or accounts', () => {
+    const c = correlate([
+      host('mx1', { ips: [ipEntry('127.0.0.1', ['a@x.test', 'b@x.test']), ipEntry('::1', ['a@x.test', 'c@x.test'])] }),
+      host('mx2', { ips: [ipEntry('127.0.0.1', ['d@x.test']), ipEntry('::ffff:127.0.0.2', ['d@x.test', 'e@x.test'])] }),
+      host('mx3', { ips: [ipEntry('203.0.113.9', ['a@x.test']), ipEntry('128.0.0.1', ['x@x.test'])] }),
+      host('mx4', { ips: [ipEntry('203.0.113.9', ['f@x.test']), ipEntry('128.0.0.1', ['y@x.test'])] }),
+    ]);
+    expect(c.ips.map((x) => x.ip).sort()).toEqual(['128.0.0.1', '203.0.113.9']);
+  });
+});
