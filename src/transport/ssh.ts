@@ -10,7 +10,9 @@ import { ignoreHostKeyAnnouncements } from './hostkeys-notice.js';
 import { loadPrivateKey } from './private-keys.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
+import type { KnownHostEntry } from './known-hosts-index.js';
 import { hostKeyAlgorithmsFor, hostLookupName, KnownHostsFile, keyTypesOf, verdictFor, type HostKeyVerdict } from './known-hosts.js';
+import { quote } from './quote.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
@@ -57,7 +59,30 @@ function knownAtText(lines: number[], files: string[] | undefined, fallback: str
   return [...byFile].map(([f, l]) => `${f} line ${l.join(',')}`).join('; ');
 }
 
-function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHostsPath: string): TransportError {
+type Changed = Extract<HostKeyVerdict, { kind: 'changed' }>;
+
+/**
+ * How to forget the stale key, as OpenSSH names it: `[host]:port` off port 22, the file it is in
+ * (not always ~/.ssh/known_hosts), one command per name that has a disagreeing line.
+ */
+export function forgetCommands(
+  v: Changed,
+  lookups: readonly string[],
+  entriesFor: (name: string) => readonly KnownHostEntry[],
+  knownHostsPath: string,
+): string {
+  const stale = v.knownAt.map((line, i) => `${v.knownIn?.[i] || knownHostsPath}\0${line}`);
+  const cmds = new Set<string>();
+  for (const name of lookups)
+    for (const e of entriesFor(name)) {
+      const file = e.file || knownHostsPath;
+      if (!e.marker && stale.includes(`${file}\0${e.line}`)) cmds.add(`ssh-keygen -f ${quote(file)} -R ${quote(name)}`);
+    }
+  if (!cmds.size) for (const name of lookups) cmds.add(`ssh-keygen -f ${quote(knownHostsPath)} -R ${quote(name)}`);
+  return [...cmds].join('; ');
+}
+
+function hostKeyError(v: HostKeyVerdict, where: string, forget: (v: Changed) => string, knownHostsPath: string): TransportError {
   if (v.kind === 'unknown')
     return new TransportError(
       'hostkey-unknown',
@@ -71,7 +96,7 @@ function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHosts
     return new TransportError(
       'hostkey-changed',
       `${where}: HOST KEY CHANGED: server offers ${v.keyType} ${v.fingerprint}, ${knownAtText(v.knownAt, v.knownIn, knownHostsPath)} has another. ` +
-        `Possible man-in-the-middle; if the server was reinstalled, remove the old line (ssh-keygen -R ${name})`,
+        `Possible man-in-the-middle; if the server was reinstalled, remove the old line (${forget(v)})`,
     );
   return new TransportError('error', `${where}: host key check failed`);
 }
@@ -142,7 +167,14 @@ export class SshTransport implements Transport {
         settled = true;
         client.end();
         if (verdict && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new'))
-          return reject(hostKeyError(verdict, where, names[0] ?? ep.host, this.opts.knownHosts.path));
+          return reject(
+            hostKeyError(
+              verdict,
+              where,
+              (changed) => forgetCommands(changed, lookups, (n) => index.match([n]), this.opts.knownHosts.path),
+              this.opts.knownHosts.path,
+            ),
+          );
         reject(classifySshError(err, where, timeout));
       });
       client.once('ready', () => {

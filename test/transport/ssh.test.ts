@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, startFakeHost, type KeyPair, type RunningFakeHost } from '../../src/demo/fake-host.js';
 import { TransportError } from '../../src/errors.js';
 import { KnownHostsFile } from '../../src/transport/known-hosts.js';
-import { SshTransport } from '../../src/transport/ssh.js';
+import { forgetCommands, SshTransport } from '../../src/transport/ssh.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ms-ssh-'));
 const client: KeyPair = generateKeyPair();
@@ -110,6 +110,17 @@ describe('SshTransport', () => {
     expect(e.message).toContain('line 2');
   });
 
+  it('the changed-key hint names the known_hosts file used and [host]:port off port 22, under the name that is stale', async () => {
+    const h = hosts.rekeyed!;
+    const kh = knownHosts([`[127.0.0.1]:${h.port} ${hosts.normal!.hostKey}`]);
+    const e = await failure(transport(h, kh).exec('true'));
+    expect(e.message).toContain(`remove the old line (ssh-keygen -f ${kh.path} -R '[127.0.0.1]:${h.port}')`);
+    // Known under its inventory name only: that is the entry to remove, not the address.
+    const byName = knownHosts([`[mx1.example.test]:${h.port} ${hosts.normal!.hostKey}`]);
+    const n = await failure(transport(h, byName, { name: 'mx1.example.test' }).exec('true'));
+    expect(n.message).toMatch(new RegExp(`\\(ssh-keygen -f \\S+ -R '\\[mx1\\.example\\.test\\]:${h.port}'\\)$`));
+  });
+
   it('classifies refused, silent, rejecting and garbage servers', async () => {
     const kh = (h: RunningFakeHost) => knownHosts([line(h)]);
     expect((await failure(transport(hosts.dead!, kh(hosts.dead!)).exec('true'))).kind).toBe('unreachable');
@@ -149,5 +160,29 @@ describe('SshTransport', () => {
     expect(r.code).toBe(127);
     expect(r.stderr).toMatch(/sudo/);
     await t.close();
+  });
+});
+
+describe('forgetCommands', () => {
+  const changed = { kind: 'changed' as const, fingerprint: 'SHA256:x', keyType: 'ssh-ed25519' };
+  const entry = (patterns: string, line: number, file?: string) => ({ patterns, keyType: 'ssh-ed25519', keyBase64: 'AAAA', line, file });
+
+  it('port 22: the bare name, in the file that holds the stale line (the system-wide one here)', () => {
+    const sys = '/etc/ssh/ssh_known_hosts';
+    const entries: Record<string, ReturnType<typeof entry>[]> = { 'mx1.example.net': [entry('mx1.example.net', 2, sys)], '192.0.2.1': [] };
+    expect(
+      forgetCommands({ ...changed, knownAt: [2], knownIn: [sys] }, ['mx1.example.net', '192.0.2.1'], (n) => entries[n] ?? [], '/home/a/kh'),
+    ).toBe('ssh-keygen -f /etc/ssh/ssh_known_hosts -R mx1.example.net');
+  });
+
+  it('both names stale: one command each; a file path with spaces is quoted', () => {
+    const f = '/home/a b/known_hosts';
+    const entries: Record<string, ReturnType<typeof entry>[]> = {
+      '[mx1]:2222': [entry('[mx1]:2222', 1, f)],
+      '[192.0.2.1]:2222': [entry('[192.0.2.1]:2222', 3, f)],
+    };
+    expect(
+      forgetCommands({ ...changed, knownAt: [1, 3], knownIn: [f, f] }, ['[mx1]:2222', '[192.0.2.1]:2222'], (n) => entries[n] ?? [], f),
+    ).toBe("ssh-keygen -f '/home/a b/known_hosts' -R '[mx1]:2222'; ssh-keygen -f '/home/a b/known_hosts' -R '[192.0.2.1]:2222'");
   });
 });
