@@ -1,13 +1,10 @@
 // SSH transport on ssh2: one lazily opened connection per host, reused for all its commands.
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+import { Client, type ConnectConfig } from 'ssh2';
 import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
 import { ignoreHostKeyAnnouncements } from './hostkeys-notice.js';
-import { loadPrivateKey } from './private-keys.js';
+import { authMethods, encryptedHint } from './ssh-auth.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
 import type { KnownHostEntry } from './known-hosts-index.js';
@@ -37,17 +34,7 @@ export interface SshOptions extends SshEndpoint {
   agentSocket?: string;
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const MAX_STDERR = 64 * 1024;
-
-/** Auth methods in OpenSSH's order: the agent first, then the configured (or default) key files. */
-async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Promise<Array<AgentAuthMethod | PublicKeyAuthMethod>> {
-  const methods: Array<AgentAuthMethod | PublicKeyAuthMethod> = [];
-  if (agentSocket) methods.push({ type: 'agent' as const, username: ep.user, agent: agentSocket });
-  const files = ep.privateKeyFile ? [ep.privateKeyFile] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
-  for (const f of files) methods.push({ type: 'publickey' as const, username: ep.user, key: await loadPrivateKey(f) });
-  return methods;
-}
 
 /** "FILE line 2,5" per file, in order (the user's file, then the system-wide one). */
 function knownAtText(lines: number[], files: string[] | undefined, fallback: string): string {
@@ -120,9 +107,16 @@ export class SshTransport implements Transport {
     const seen = index.size;
     const forHost = index.match(lookups);
     const types = keyTypesOf(forHost);
-    const methods = await authMethods(ep, this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    const agentSocket = this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK;
+    const { methods, encrypted, tried } = await authMethods(ep, agentSocket);
+    // Nothing that could log in: said before connecting, with what to do.
     if (methods.length === 0)
-      throw new TransportError('auth-failed', `${where}: no ssh-agent and no private key (set ansible_ssh_private_key_file)`);
+      throw new TransportError(
+        'auth-failed',
+        encrypted.length
+          ? `${where}: ${encryptedHint(encrypted, false)}`
+          : `${where}: no ssh-agent and no private key (set ansible_ssh_private_key_file)`,
+      );
     let verdict: HostKeyVerdict | null = null;
 
     const client = new Client();
@@ -175,7 +169,10 @@ export class SshTransport implements Transport {
               this.opts.knownHosts.path,
             ),
           );
-        reject(classifySshError(err, where, timeout));
+        const e = classifySshError(err, where, timeout);
+        if (e.kind !== 'auth-failed') return reject(e);
+        const hint = encrypted.length ? `; ${encryptedHint(encrypted, !!agentSocket)}` : '';
+        reject(new TransportError('auth-failed', `${e.message}; tried as ${ep.user}: ${tried}${hint}`));
       });
       client.once('ready', () => {
         settled = true;
