@@ -24,11 +24,12 @@ export const MAX_ACCOUNT = 80;
 export const MAX_DOMAIN = 60;
 
 /**
- * Server-supplied text for one line of a report: line breaks and tabs become spaces (a multi-line
- * reason stays one row), other controls, escapes and bidi are made visible, cut at `max`.
+ * Server-supplied text for one line of a report: line breaks (\n, \r\n) and tabs become spaces (a
+ * multi-line reason stays one row); every other control (a lone \r too), escape and bidi character
+ * is made visible; cut at `max`.
  */
 export function safeText(s: string, max = MAX_NOTE): string {
-  return printable(String(s).replace(/\r\n|[\r\n\t\v\f\u0085\u2028\u2029]/g, ' '), { max });
+  return printable(String(s).replace(/\r?\n|\t/g, ' '), { max });
 }
 
 /** Problems first: critical, warning, not scanned (any failure status), ok. */

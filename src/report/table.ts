@@ -3,11 +3,16 @@ import type { ScanReport } from '../scan/types.js';
 import { filterNote } from './problems.js';
 import { byProblem, hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_DOMAIN, safeText } from './format.js';
 
-/** A cell cut to its column's width, with an ellipsis (whole code points: no half a character). */
+/** A cell cut to its column's width, with an ellipsis (whole code points and tokens: no half a character). */
 function fit(cell: string, cap: number): string {
   if (cell.length <= cap) return cell;
   const chars = Array.from(cell);
-  return chars.length <= cap ? cell : `${chars.slice(0, cap - 1).join('')}…`;
+  if (chars.length <= cap) return cell;
+  // Never half a made-visible control: "<U+20…" or a lone "^" would read as something else.
+  return `${chars
+    .slice(0, cap - 1)
+    .join('')
+    .replace(/<U\+[0-9A-F]*$|\^$/, '')}…`;
 }
 
 /**

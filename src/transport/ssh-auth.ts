@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import type { AgentAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import { isEncryptedKey, loadPrivateKey } from './private-keys.js';
 import { quote } from './quote.js';
-import type { SshEndpoint } from './ssh.js';
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
@@ -19,7 +18,7 @@ export interface AuthPlan {
 }
 
 /** Auth methods in OpenSSH's order: the agent first, then the configured (or default) key files. */
-export async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Promise<AuthPlan> {
+export async function authMethods(ep: { user: string; privateKeyFile?: string }, agentSocket: string | undefined): Promise<AuthPlan> {
   const methods: Array<AgentAuthMethod | PublicKeyAuthMethod> = [];
   if (agentSocket) methods.push({ type: 'agent' as const, username: ep.user, agent: agentSocket });
   const files = ep.privateKeyFile ? [ep.privateKeyFile] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
