@@ -33,7 +33,7 @@ function columns(head: string[], rows: string[][], caps: number[]): string[] {
 /** Widest a cell may be, by column (names, accounts, domains, notes); numbers never get near. */
 const MAX_CELL = 40;
 const HOST_CAPS = [MAX_CELL, 16, 8, 10, 10, 10, 6, 120];
-const SUSPECT_CAPS = [MAX_CELL, MAX_CELL, 10, 10, 10, 6, 50, 40];
+const SUSPECT_CAPS = [MAX_CELL, MAX_CELL, 10, 10, 10, 6, 60, 100];
 
 const topDomains = (d: Record<string, number>, n = 3) =>
   Object.entries(d)
