@@ -39,6 +39,7 @@ export function buildProgram(): Command {
     .option('--deadline <duration>', 'answer by then; hosts not done are UNKNOWN (default 50s with --format nagios, else none)')
     .option('--perfdata <which>', 'nagios: per-host perfdata, all | worst:N (default worst:10); fleet totals always')
     .option('--messages', 'include every queued message in JSON output')
+    .option('--problems', 'list only hosts that are not OK (table, markdown, JSON hosts); the summary keeps fleet totals')
     .option('--since <when>', 'log window start: today (default, server time), yesterday, 24h, 7d, 2026-11-20')
     .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
     .option(

@@ -1,7 +1,7 @@
 // What `incident`, `contain` and `release` share: one host picked from the inventory, and a
 // playbook run on it through the incident engine — transport, journal, renderer, exit code.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ACTIONS, PREFLIGHT } from '../actions/index.js';
 import { incidentalSecrets } from '../actions/secrets.js';
 import { ConfigError, EXIT } from '../errors.js';
@@ -69,16 +69,23 @@ export interface HostRun {
   forced: Map<string, string>;
   answers?: Record<string, unknown>;
   skip?: Set<string>;
-  /** The words after `--resume RUN` in the printed resume command (e.g. `--auth-id …`). */
+  /** The command's own options in the printed resume command (e.g. `--auth-id …`), after the shared ones. */
   resumeArgs?: string[];
 }
 
-/** The resume command a stopped run prints: the same host, inventory, known_hosts and runs dir. */
-function resumeCommand(r: HostRun, o: HostRunCliOptions, runId: string): string {
-  const words = [r.cmd, r.host.name, ...(r.resumeArgs ?? []), '--resume', runId];
-  if (o.inventory) words.push('-i', o.inventory);
-  if (o.knownHosts) words.push('--known-hosts', o.knownHosts);
-  if (o.runsDir) words.push('--runs-dir', o.runsDir);
+/**
+ * The resume command a stopped run prints: every option the resumed run needs to behave as this
+ * one did (host, files as absolute paths, keys, journal, timeout, unattended), each word quoted.
+ */
+export function resumeCommand(r: Pick<HostRun, 'cmd' | 'host' | 'resumeArgs'>, o: HostRunCliOptions, runId: string): string {
+  const words = [r.cmd, r.host.name, '--resume', runId];
+  if (o.inventory) words.push('-i', resolve(o.inventory));
+  if (o.knownHosts) words.push('--known-hosts', resolve(o.knownHosts));
+  if (o.runsDir) words.push('--runs-dir', resolve(o.runsDir));
+  if (o.acceptNewHostkeys) words.push('--accept-new-hostkeys');
+  words.push('-t', o.timeout, ...(r.resumeArgs ?? []));
+  if (o.dryRun) words.push('--dry-run');
+  if (o.yes) words.push('--yes');
   return `mailsweep ${words.map((w) => quote(w)).join(' ')}`;
 }
 

@@ -1,12 +1,12 @@
 // `mailsweep incident HOST`: the hijacked-account playbook on one host, guided or unattended.
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { ACTION_NAMES } from '../actions/index.js';
 import { ConfigError } from '../errors.js';
 import { oneHost, runOnHost, type HostRunCliOptions } from './host-run.js';
+import { readAnswers } from '../playbook/answers.js';
 import { loadPlaybook } from '../playbook/load.js';
+import { didYouMean } from '../text/suggest.js';
 
 export const DEFAULT_PLAYBOOK = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'hijacked-account.yaml');
 
@@ -28,21 +28,20 @@ export interface IncidentCliOptions extends HostRunCliOptions {
   timeout: string;
 }
 
-async function readAnswers(file: string | undefined): Promise<Record<string, unknown>> {
-  if (!file) return {};
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`--answers ${file}: ${(e as Error).message}`);
-  }
-  const v = parseYaml(text) as unknown;
-  if (!v || typeof v !== 'object' || Array.isArray(v))
-    throw new ConfigError(`--answers ${file}: expected a mapping of question keys to answers`);
-  return v as Record<string, unknown>;
-}
-
 export { INCIDENT_EXIT } from './host-run.js';
+
+/** What `incident` adds to the printed resume command: the options that shape this playbook run. */
+export function incidentResumeArgs(o: IncidentCliOptions): string[] {
+  const words: string[] = [];
+  if (o.playbook) words.push('--playbook', resolve(o.playbook));
+  if (o.answers) words.push('--answers', resolve(o.answers));
+  if (o.authId) words.push('--auth-id', o.authId);
+  for (const kv of o.set ?? []) words.push('--set', kv);
+  if (o.hold) words.push('--hold');
+  if (o.skip) words.push('--skip', o.skip);
+  if (o.forceAccount) words.push('--force-account');
+  return words;
+}
 
 export async function runIncident(hostPattern: string, o: IncidentCliOptions): Promise<number> {
   const { host, timeoutS, tty } = await oneHost('incident', hostPattern, o);
@@ -54,7 +53,9 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
     const name = kv.slice(0, eq);
     // A misspelt name would otherwise change nothing, silently (suspend_logn=true).
     if (!Object.hasOwn(playbook.vars, name))
-      throw new ConfigError(`--set ${name}: the playbook has no such var (its vars: ${Object.keys(playbook.vars).join(', ') || 'none'})`);
+      throw new ConfigError(
+        `--set ${name}: the playbook has no such var${didYouMean(name, Object.keys(playbook.vars))} (its vars: ${Object.keys(playbook.vars).join(', ') || 'none'})`,
+      );
     vars[name] = kv.slice(eq + 1);
   }
   if (o.authId) vars.auth_id = o.authId;
@@ -77,8 +78,9 @@ export async function runIncident(hostPattern: string, o: IncidentCliOptions): P
       tty,
       vars,
       forced: new Map(o.forceAccount ? [['identify.unknown_account', '--force-account']] : []),
-      answers: await readAnswers(o.answers),
+      answers: await readAnswers(o.answers, playbook),
       skip,
+      resumeArgs: incidentResumeArgs(o),
     },
     o,
   );

@@ -13,6 +13,7 @@ import { hostState, safeText } from '../report/format.js';
 import { scanFleet, type FleetEvent, type FleetOptions } from '../scan/fleet.js';
 import { scanReportUntil } from '../scan/deadline.js';
 import { parsePerfdata } from '../report/nagios-perfdata.js';
+import { problemsOnly } from '../report/problems.js';
 import type { ScanReport } from '../scan/types.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { parseSince } from './since.js';
@@ -44,6 +45,8 @@ export interface ScanCliOptions {
   deadline?: string;
   /** nagios: all | worst:N per-host perfdata. */
   perfdata?: string;
+  /** Only hosts that are not OK in the host list (the summary keeps the fleet's totals). */
+  problems?: boolean;
 }
 
 export const DEFAULT_FORKS = 50;
@@ -170,7 +173,9 @@ export async function scanCommand(o: ScanCliOptions): Promise<{ code: number; ex
   history?.close();
   if (shard) report.shard = shard;
   const color = !o.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const text = FORMATS[format](report, { color, ...(perfdata ? { perfdata } : {}) });
+  // Nagios answers for the whole fleet (its perfdata too); the other formats may list problems only.
+  const shown = o.problems && format !== 'nagios' ? problemsOnly(report) : report;
+  const text = FORMATS[format](shown, { color, ...(perfdata ? { perfdata } : {}) });
   if (o.output) await writeFile(o.output, text);
   // Written out before the CLI may exit (a pipe to the monitoring server is asynchronous).
   else await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { closeNames, editDistance } from '../text/suggest.js';
 import type { HostSpec, Inventory } from './types.js';
 
 /**
@@ -87,7 +88,7 @@ function matchOne(inv: Inventory, element: string): string[] {
     // As Ansible: a plain name that is a group means the group; globs and regexes also match host names.
     if (groups.length === 0 || /^~|[.?*[]/.test(pattern)) for (const h of hostNames) if (re.test(h)) found.add(h);
     if (groups.length === 0 && found.size === 0) {
-      const close = closest(pattern, [...hostNames, ...Object.keys(inv.groups)]);
+      const close = closest(pattern, hostNames, Object.keys(inv.groups));
       throw new ConfigError(
         `host pattern ${JSON.stringify(element)} matches no host or group in ${inv.file}` +
           (close.length ? `; closest: ${close.join(', ')}` : ''),
@@ -147,23 +148,21 @@ function globToRegExpSource(glob: string): string {
   return out;
 }
 
-/** Up to three known names nearest to what was typed (edit distance), nearest first. */
-function closest(typed: string, names: string[]): string[] {
+/**
+ * Up to three known names the operator may have meant, best first. A host whose name starts with
+ * what was typed (`mx1` → `mx1.dc1.example.net`) wins over everything, and then no group is
+ * offered; else prefixes and near misses among hosts and groups; else the nearest there are.
+ */
+function closest(typed: string, hostNames: string[], groupNames: string[]): string[] {
   const t = typed.replace(/^~/, '').toLowerCase();
-  const ranked = [...new Set(names)].map((n) => ({ n, d: distance(t, n.toLowerCase()) })).sort((a, b) => a.d - b.d);
-  // Near misses only, when there are any; otherwise the best there is.
-  const near = ranked.filter((x) => x.d <= Math.max(2, Math.floor(t.length / 3)));
-  return (near.length ? near : ranked).slice(0, 3).map((x) => x.n);
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
+  const hosts = hostNames.filter((h) => t !== '' && h.toLowerCase().startsWith(t));
+  if (hosts.length) return closeNames(t, hosts);
+  const all = [...new Set([...hostNames, ...groupNames])];
+  const close = closeNames(t, all);
+  if (close.length) return close;
+  return all
+    .map((n) => ({ n, d: editDistance(t, n.toLowerCase()) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.n);
 }

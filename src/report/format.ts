@@ -23,9 +23,24 @@ export const MAX_NOTE = 300;
 export const MAX_ACCOUNT = 80;
 export const MAX_DOMAIN = 60;
 
-/** Server-supplied text for one line of a report: controls, escapes and bidi made visible, cut at `max`. */
+/**
+ * Server-supplied text for one line of a report: line breaks (\n, \r\n) and tabs become spaces (a
+ * multi-line reason stays one row); every other control (a lone \r too), escape and bidi character
+ * is made visible; cut at `max`.
+ */
 export function safeText(s: string, max = MAX_NOTE): string {
-  return printable(s, { max });
+  return printable(String(s).replace(/\r?\n|\t/g, ' '), { max });
+}
+
+/** Problems first: critical, warning, not scanned (any failure status), ok. */
+function rank(h: HostReport): number {
+  const s = hostState(h);
+  return s === 'CRITICAL' ? 0 : s === 'WARNING' ? 1 : s === 'OK' ? 3 : 2;
+}
+
+/** Report order for people: problems first, then the bigger queue, then the name. */
+export function byProblem(a: HostReport, b: HostReport): number {
+  return rank(a) - rank(b) || (b.queue?.total ?? -1) - (a.queue?.total ?? -1) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 /** One line per host: the reason it failed, or its most severe finding and how many more. */

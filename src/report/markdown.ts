@@ -1,8 +1,9 @@
 // Markdown table for tickets and chat.
 import type { ScanReport } from '../scan/types.js';
+import { filterNote } from './problems.js';
 import { markdownText } from '../text/printable.js';
 import { renderAcrossMarkdown } from './across.js';
-import { hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_NOTE } from './format.js';
+import { byProblem, hostNote, hostState, humanAge, MAX_ACCOUNT, MAX_NOTE } from './format.js';
 
 /** Server text as one table cell: no links, HTML, code or emphasis, no `|` or line break that splits the row. */
 const cell = (s: string, max = MAX_NOTE) => markdownText(s, { max });
@@ -14,10 +15,13 @@ export function renderMarkdown(r: ScanReport): string {
     '| Host | State | MTA | Queue | Frozen | Bounces | Oldest | Notes |',
     '|---|---|---|---:|---:|---:|---|---|',
   ];
-  for (const h of r.hosts)
+  // Problems first, as in the table; JSON keeps the inventory's order.
+  for (const h of [...r.hosts].sort(byProblem))
     lines.push(
       `| ${cell(h.name)} | ${hostState(h)} | ${h.mta ?? '-'} | ${h.queue?.total ?? '-'} | ${h.queue?.frozen ?? '-'} | ${h.queue?.bounces ?? '-'} | ${h.queue ? humanAge(h.queue.oldestSeconds) : '-'} | ${cell(hostNote(h), Infinity)} |`,
     );
+  const note = filterNote(r);
+  if (note) lines.push('', `_${note}_`);
   const s = r.summary;
   if (s.suspects.length) {
     lines.push(

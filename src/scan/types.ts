@@ -73,6 +73,8 @@ export interface ScanReport {
   shard?: { index: number; count: number };
   /** `mailsweep merge`: how many reports it combined; for sharded ones, the shard count and any missing. */
   merged?: { reports: number; shards?: { count: number; missing: number[] } };
+  /** `scan --problems`: `hosts` lists only the hosts that are not OK; `summary` still covers all. */
+  filter?: 'problems';
   hosts: HostReport[];
   summary: ScanSummary;
 }

@@ -59,3 +59,10 @@ export function loadPrivateKey(file: string): Promise<Buffer | ParsedKey> {
   }
   return p;
 }
+
+/** A key file ssh2 cannot use without its passphrase (mailsweep never asks for one). */
+export function isEncryptedKey(key: Buffer | ParsedKey): boolean {
+  if (!Buffer.isBuffer(key)) return false;
+  const parsed = ssh2.utils.parseKey(key);
+  return parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message);
+}

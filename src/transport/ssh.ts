@@ -1,16 +1,15 @@
 // SSH transport on ssh2: one lazily opened connection per host, reused for all its commands.
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Client, type AgentAuthMethod, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+import { Client, type ConnectConfig } from 'ssh2';
 import { wrapBecome } from './become.js';
 import { LineSplitter } from './lines.js';
 import { ignoreHostKeyAnnouncements } from './hostkeys-notice.js';
-import { loadPrivateKey } from './private-keys.js';
+import { authMethods, encryptedHint } from './ssh-auth.js';
 import { TransportError } from '../errors.js';
 import { classifySshError } from './errors.js';
+import type { KnownHostEntry } from './known-hosts-index.js';
 import { hostKeyAlgorithmsFor, hostLookupName, KnownHostsFile, keyTypesOf, verdictFor, type HostKeyVerdict } from './known-hosts.js';
+import { quote } from './quote.js';
 import type { ExecOptions, ExecResult, Transport } from './types.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
@@ -35,17 +34,7 @@ export interface SshOptions extends SshEndpoint {
   agentSocket?: string;
 }
 
-const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const MAX_STDERR = 64 * 1024;
-
-/** Auth methods in OpenSSH's order: the agent first, then the configured (or default) key files. */
-async function authMethods(ep: SshEndpoint, agentSocket: string | undefined): Promise<Array<AgentAuthMethod | PublicKeyAuthMethod>> {
-  const methods: Array<AgentAuthMethod | PublicKeyAuthMethod> = [];
-  if (agentSocket) methods.push({ type: 'agent' as const, username: ep.user, agent: agentSocket });
-  const files = ep.privateKeyFile ? [ep.privateKeyFile] : DEFAULT_KEYS.map((k) => join(homedir(), '.ssh', k)).filter((f) => existsSync(f));
-  for (const f of files) methods.push({ type: 'publickey' as const, username: ep.user, key: await loadPrivateKey(f) });
-  return methods;
-}
 
 /** "FILE line 2,5" per file, in order (the user's file, then the system-wide one). */
 function knownAtText(lines: number[], files: string[] | undefined, fallback: string): string {
@@ -57,7 +46,30 @@ function knownAtText(lines: number[], files: string[] | undefined, fallback: str
   return [...byFile].map(([f, l]) => `${f} line ${l.join(',')}`).join('; ');
 }
 
-function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHostsPath: string): TransportError {
+type Changed = Extract<HostKeyVerdict, { kind: 'changed' }>;
+
+/**
+ * How to forget the stale key, as OpenSSH names it: `[host]:port` off port 22, the file it is in
+ * (not always ~/.ssh/known_hosts), one command per name that has a disagreeing line.
+ */
+export function forgetCommands(
+  v: Changed,
+  lookups: readonly string[],
+  entriesFor: (name: string) => readonly KnownHostEntry[],
+  knownHostsPath: string,
+): string {
+  const stale = v.knownAt.map((line, i) => `${v.knownIn?.[i] || knownHostsPath}\0${line}`);
+  const cmds = new Set<string>();
+  for (const name of lookups)
+    for (const e of entriesFor(name)) {
+      const file = e.file || knownHostsPath;
+      if (!e.marker && stale.includes(`${file}\0${e.line}`)) cmds.add(`ssh-keygen -f ${quote(file)} -R ${quote(name)}`);
+    }
+  if (!cmds.size) for (const name of lookups) cmds.add(`ssh-keygen -f ${quote(knownHostsPath)} -R ${quote(name)}`);
+  return [...cmds].join('; ');
+}
+
+function hostKeyError(v: HostKeyVerdict, where: string, forget: (v: Changed) => string, knownHostsPath: string): TransportError {
   if (v.kind === 'unknown')
     return new TransportError(
       'hostkey-unknown',
@@ -71,7 +83,7 @@ function hostKeyError(v: HostKeyVerdict, where: string, name: string, knownHosts
     return new TransportError(
       'hostkey-changed',
       `${where}: HOST KEY CHANGED: server offers ${v.keyType} ${v.fingerprint}, ${knownAtText(v.knownAt, v.knownIn, knownHostsPath)} has another. ` +
-        `Possible man-in-the-middle; if the server was reinstalled, remove the old line (ssh-keygen -R ${name})`,
+        `Possible man-in-the-middle; if the server was reinstalled, remove the old line (${forget(v)})`,
     );
   return new TransportError('error', `${where}: host key check failed`);
 }
@@ -95,9 +107,16 @@ export class SshTransport implements Transport {
     const seen = index.size;
     const forHost = index.match(lookups);
     const types = keyTypesOf(forHost);
-    const methods = await authMethods(ep, this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK);
+    const agentSocket = this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK;
+    const { methods, encrypted, tried } = await authMethods(ep, agentSocket);
+    // Nothing that could log in: said before connecting, with what to do.
     if (methods.length === 0)
-      throw new TransportError('auth-failed', `${where}: no ssh-agent and no private key (set ansible_ssh_private_key_file)`);
+      throw new TransportError(
+        'auth-failed',
+        encrypted.length
+          ? `${where}: ${encryptedHint(encrypted, false)}`
+          : `${where}: no ssh-agent and no private key (set ansible_ssh_private_key_file)`,
+      );
     let verdict: HostKeyVerdict | null = null;
 
     const client = new Client();
@@ -142,8 +161,18 @@ export class SshTransport implements Transport {
         settled = true;
         client.end();
         if (verdict && verdict.kind !== 'match' && !(verdict.kind === 'unknown' && this.opts.hostKeyPolicy === 'accept-new'))
-          return reject(hostKeyError(verdict, where, names[0] ?? ep.host, this.opts.knownHosts.path));
-        reject(classifySshError(err, where, timeout));
+          return reject(
+            hostKeyError(
+              verdict,
+              where,
+              (changed) => forgetCommands(changed, lookups, (n) => index.match([n]), this.opts.knownHosts.path),
+              this.opts.knownHosts.path,
+            ),
+          );
+        const e = classifySshError(err, where, timeout);
+        if (e.kind !== 'auth-failed') return reject(e);
+        const hint = encrypted.length ? `; ${encryptedHint(encrypted, !!agentSocket)}` : '';
+        reject(new TransportError('auth-failed', `${e.message}; tried as ${ep.user}: ${tried}${hint}`));
       });
       client.once('ready', () => {
         settled = true;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { loadInventory } from '../../src/inventory/load.js';
 import { selectHosts, splitPattern } from '../../src/inventory/pattern.js';
+import type { Inventory } from '../../src/inventory/types.js';
 
 const inv = await loadInventory('test/fixtures/inventory/patterns.yaml');
 const names = (pattern: string | undefined): string[] => selectHosts(inv, pattern).map((h) => h.name);
@@ -64,6 +65,24 @@ describe('selectHosts', () => {
   it('@file: one pattern per line, comments and blanks skipped', () => {
     expect(names('@test/fixtures/inventory/limit.txt')).toEqual(['mx1', 'mx3']);
     expect(names('ungrouped:!@test/fixtures/inventory/limit.txt')).toEqual(['2001:db8::25']);
+  });
+
+  it('a short name suggests the host it starts (mx1 → mx1.dc1.example.net), never a group then', () => {
+    // mx1 is 2 edits from the group dc1 and 16 from the host: the host is what was meant.
+    const fleet: Inventory = {
+      file: 'fleet.yaml',
+      hosts: ['mx1.dc1.example.net', 'mx10.dc1.example.net', 'mx2.dc2.example.net'].map((name) => ({ ...inv.hosts[0]!, name })),
+      groups: {
+        all: ['mx1.dc1.example.net', 'mx10.dc1.example.net', 'mx2.dc2.example.net'],
+        ungrouped: [],
+        dc1: ['mx1.dc1.example.net', 'mx10.dc1.example.net'],
+        dc2: ['mx2.dc2.example.net'],
+        mx1x: [],
+      },
+    };
+    expect(() => selectHosts(fleet, 'mx1')).toThrow(/; closest: mx1\.dc1\.example\.net, mx10\.dc1\.example\.net$/);
+    // No host starts with it: near misses among hosts and groups, as before.
+    expect(() => selectHosts(fleet, 'dc3')).toThrow(/closest: dc1, dc2$/);
   });
 
   it('a name that matches nothing lists the closest names', () => {

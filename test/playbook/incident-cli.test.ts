@@ -107,7 +107,9 @@ describe('incident against a host that cannot be reached', () => {
       const runs = join(dir, `runs-${host}`);
       expect(r.stderr).toContain(`resume with: mailsweep incident ${host} --resume `);
       expect(r.stderr).toMatch(
-        new RegExp(`--resume \\S+ -i \\S+ --known-hosts \\S+ --runs-dir ${runs.replace(/[/.-]/g, (c) => `\\${c}`)}\n`),
+        new RegExp(
+          `--resume \\S+ -i \\S+ --known-hosts \\S+ --runs-dir ${runs.replace(/[/.-]/g, (c) => `\\${c}`)} -t 2 --auth-id bob@example\\.test --yes\n`,
+        ),
       );
       expect(r.events.at(-1)).toMatchObject({ t: 'run-end', status: 'failed', connection: status });
       expect(String(r.events.at(-1)!.error)).not.toBe('');
@@ -141,9 +143,27 @@ describe('incident --set', () => {
       join(dir, 'runs-set-typo'),
     );
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/--set suspend_logn: the playbook has no such var \(its vars: .*suspend_login/);
+    expect(r.stderr).toMatch(
+      /--set suspend_logn: the playbook has no such var; did you mean "suspend_login"\? \(its vars: .*suspend_login/,
+    );
     expect(r.events).toEqual([]);
   });
+
+  it('an answers key the playbook never asks, or a nested one, is refused (exit 3) with file, line and the near key', async () => {
+    const typo = join(dir, 'answers-typo.yaml');
+    writeFileSync(typo, 'identify.account: bob@example.test\nconfirm.purg: yes\n');
+    const r = await incident('mx1', ['--dry-run', '--answers', typo], join(dir, 'runs-answers-typo'));
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      `mailsweep: error: --answers ${typo}:2: no question "confirm.purg" in this playbook; did you mean "confirm.purge"?`,
+    );
+    expect(r.events).toEqual([]);
+    const nested = join(dir, 'answers-nested.yaml');
+    writeFileSync(nested, 'identify:\n  account: bob@example.test\n');
+    const n = await incident('mx1', ['--dry-run', '--answers', nested], join(dir, 'runs-answers-nested'));
+    expect(n.code, n.stderr).toBe(3);
+    expect(n.stderr).toMatch(/answers-nested\.yaml:1: "identify" is a nested mapping; .*\(write "identify\.account": …\)/);
+  }, 60_000);
 
   it('suspend_login reaches the reset step (the dry run shows the WHM call)', async () => {
     const r = await incident(

@@ -154,11 +154,11 @@ describe('hostile server text in every format', () => {
     expect(lines.find((l) => l.startsWith('mx9 '))!.indexOf('CRITICAL')).toBe(head.indexOf('STATE'));
   });
 
-  it('table: an endless auth id is cut in the table (the JSON keeps it whole)', () => {
+  it('table: an endless auth id is cut to its column with an ellipsis (the JSON keeps it whole)', () => {
     const long = 'a'.repeat(5000) + '@example.test';
     const rep = report([host('mx1', { ...crit, suspects: [{ ...crit.suspects![0]!, authId: long }] })]);
     const out = FORMATS.table(rep);
-    expect(out).toContain('… (5013 chars)');
+    expect(out).toContain(`mx1   ${'a'.repeat(39)}…  300`);
     expect(out.length).toBeLessThan(2000);
     expect((JSON.parse(FORMATS.json(rep)) as ScanReport).summary.suspects[0]!.authId).toBe(long);
   });
@@ -191,5 +191,72 @@ describe('hostile server text in every format', () => {
     expect(Object.keys(j.summary.suspects[0]!.senderDomains)).toEqual([domain]);
     expect(out).toContain('\\u001b[2J');
     expect(out).toContain('\\u009b31m\\u202eevil\\u2066');
+  });
+});
+
+describe('table layout', () => {
+  const ok = (name: string, total: number) => host(name, { queue: q(total) });
+  const warnAt = (name: string, total: number) =>
+    host(name, { queue: q(total), findings: [{ rule: 'queue-size', severity: 'warning', message: `${total} queued` }] });
+  const critAt = (name: string, total: number) =>
+    host(name, { queue: q(total), findings: [{ rule: 'queue-size', severity: 'critical', message: `${total} queued` }] });
+  const rowsOf = (out: string) =>
+    out
+      .split('\n')
+      .slice(1)
+      .filter((l) => /^\S+ +(OK|WARNING|CRITICAL|[A-Z-]+) /.test(l) && !l.startsWith('HOST'))
+      .map((l) => l.split(/ +/)[0]);
+
+  it('problems first: critical, warning, not scanned, ok; then the bigger queue, then the name', () => {
+    const hosts = [
+      ok('a-ok-big', 900),
+      ok('b-ok', 1),
+      host('c-down', { status: 'unreachable', reason: 'ECONNREFUSED', mta: null }),
+      warnAt('d-warn', 80),
+      critAt('e-crit', 150),
+      critAt('f-crit', 400),
+      critAt('a-crit', 150),
+      host('b-timeout', { status: 'timeout', reason: 'no answer', mta: null }),
+    ];
+    const order = rowsOf(FORMATS.table(report(hosts))).slice(0, hosts.length);
+    expect(order).toEqual(['f-crit', 'a-crit', 'e-crit', 'd-warn', 'b-timeout', 'c-down', 'a-ok-big', 'b-ok']);
+    // Markdown reads the same way; JSON keeps the inventory order.
+    const md = FORMATS.markdown(report(hosts))
+      .split('\n')
+      .filter((l) => /^\| [a-f]-/.test(l))
+      .map((l) => l.split(' | ')[0]!.slice(2));
+    expect(md).toEqual(order);
+    expect((JSON.parse(FORMATS.json(report(hosts))) as ScanReport).hosts.map((h) => h.name)).toEqual(hosts.map((h) => h.name));
+  });
+
+  it('one line per host: a multi-line, tabbed reason stays on its row', () => {
+    const out = FORMATS.table(
+      report([host('mx1', { status: 'error', reason: 'exim said:\nline two\r\n\tline three', mta: null }), ok('mx2', 3)]),
+    );
+    expect(out).toContain('exim said: line two  line three');
+    expect(out.split('\n').filter((l) => l.startsWith('mx'))).toHaveLength(2);
+  });
+
+  it('10,000-character names, accounts, domains and reasons: normal lines, columns aligned, output bounded', () => {
+    const huge = 'x'.repeat(10_000);
+    const susp = { ...crit.suspects![0]!, authId: `${huge}@example.test`, senderDomains: { [`${huge}.test`]: 3 }, rules: [huge] };
+    const hosts = [
+      host(`${huge}.example.net`, {
+        queue: q(500),
+        findings: [{ rule: 'queue-size', severity: 'critical', message: `${huge} queued` }],
+        suspects: [susp],
+      }),
+      host('dead', { status: 'error', reason: `${huge}\n${huge}`, mta: null }),
+      ...Array.from({ length: 100 }, (_, i) => ok(`mx${i}`, i)),
+    ];
+    const out = FORMATS.table(report(hosts));
+    const lines = out.split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(300);
+    expect(out.length).toBeLessThan(110 * 300);
+    // The long name did not widen the other rows: every STATE sits in the same column, near the left.
+    const head = lines.find((l) => l.startsWith('HOST '))!;
+    expect(head.indexOf('STATE')).toBeLessThanOrEqual(42);
+    expect(lines.find((l) => l.startsWith('mx7 '))!.indexOf('OK')).toBe(head.indexOf('STATE'));
+    expect(lines.find((l) => l.startsWith('xxx'))!).toMatch(/^x{39}…  CRITICAL/);
   });
 });

@@ -140,8 +140,9 @@ describe('scan of hosts serving hostile text, through the real CLI and real SSH'
     const out = outs.table.stdout;
     expect(out).toContain('bob^[[2J^G^M^@<U+009B>31m<U+202E>evil<U+2066>|[bank]');
     expect(out).toContain('promo^[]8;;http://evil.test^Gdeals<U+202E>[click]');
+    // The NOTES column is cut at 120 characters (the JSON keeps the whole reason), never inside a token.
     expect(out).toMatch(
-      /evilfail +ERROR .*exim queue command failed \(exit 1\): exim: spool read error \^\[\]8;;http:\/\/evil\.test\^G\^\[\[2J\^G\^M<U\+009B>0m<U\+202E>RTL<U\+2069>\^@ done/,
+      /evilfail +ERROR .*exim queue command failed \(exit 1\): exim: spool read error \^\[\]8;;http:\/\/evil\.test\^G\^\[\[2J\^G\^M<U\+009B>0m<U\+202E>RTL…\n/,
     );
     expect(out).toMatch(/evilgarbled +ERROR .*not understood/);
   });
