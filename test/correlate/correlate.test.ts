@@ -93,7 +93,9 @@ describe('hostile names', () => {
     const md = renderMarkdown(r);
     const lines = correlationLines(r.summary.correlation, EVIL).join('\n');
     for (const out of [table, md, lines]) expect(out).not.toMatch(/[\u001b\u0007\u202e]/);
-    expect(table).toContain('evil^[[31m<U+202E>@x.test^J');
+    // One line per entry in the table: the newline is a space there (the alert lines show it as ^J).
+    expect(table).toContain('evil^[[31m<U+202E>@x.test [click]');
+    expect(table).not.toContain('@x.test\n');
     expect(md).toMatch(/\(suspect\)\n/);
     for (const out of [table, lines]) expect(out).toContain('10.0.0.1^[]0;pwned^G');
     // The alert is about the account itself: its lines name the other hosts, the IP, the burst.
@@ -103,7 +105,6 @@ describe('hostile names', () => {
     expect(md).toContain('evil^\\[\\[31m\\<U+202E\\>@x.test^J\\[click\\](http://x)');
     // One line per finding: the newline in the name does not start a new one.
     expect(table.split('\n').filter((l) => l.startsWith('  account '))).toHaveLength(1);
-    expect(table).toContain('^J');
     expect(md).not.toContain('[click](');
     // No link, HTML or code span can start in the Across hosts section.
     expect(md.slice(md.indexOf('## Across hosts'))).not.toMatch(/(?<!\\)[[<`]/);
