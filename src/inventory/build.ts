@@ -186,9 +186,7 @@ function toHostSpec(h: RawHost, groups: string[], merged: Map<string, VarDef>, d
     bad(key)(`${JSON.stringify(address)} is not a host name or IP address${hint}`);
   }
   const keyVar = ['ansible_ssh_private_key_file', 'ansible_private_key_file'].find((k) => merged.has(k));
-  const keyFile = keyVar
-    ? expandPath(value<string>(keyVar)!, dirOf(keyVar))
-    : (defaults.privateKeyFile ?? ssh.identityFile);
+  const keyFile = keyVar ? expandPath(value<string>(keyVar)!, dirOf(keyVar)) : (defaults.privateKeyFile ?? ssh.identityFile);
 
   let jump: JumpHost | undefined;
   if (merged.has('mailsweep_jump')) {

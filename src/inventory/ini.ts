@@ -104,7 +104,10 @@ export function parseIniInventory(text: string, file: string): RawInventory {
     }
   });
   // Sections that only list hosts by position still exist when empty, as in Ansible; "ungrouped" only if used.
-  if (inv.groups.get('ungrouped')?.hosts.length === 0 && ![...inv.groups.values()].some((g) => g.children.some((c) => c.name === 'ungrouped')))
+  if (
+    inv.groups.get('ungrouped')?.hosts.length === 0 &&
+    ![...inv.groups.values()].some((g) => g.children.some((c) => c.name === 'ungrouped'))
+  )
     inv.groups.delete('ungrouped');
   return inv;
 }

@@ -59,7 +59,8 @@ export function openInventory(o: InventoryCliOptions, env: NodeJS.ProcessEnv = p
   const defaults: ConnectionDefaults = {};
   const user = o.user ?? settings.remoteUser;
   if (user !== undefined) {
-    if (!/^[^\s@/]+$/.test(user)) throw new ConfigError(`${o.user !== undefined ? '-u' : 'remote_user'}: ${JSON.stringify(user)} is not a user name`);
+    if (!/^[^\s@/]+$/.test(user))
+      throw new ConfigError(`${o.user !== undefined ? '-u' : 'remote_user'}: ${JSON.stringify(user)} is not a user name`);
     defaults.user = user;
   }
   const key = o.privateKey !== undefined ? expandPath(o.privateKey, cwd) : settings.privateKeyFile;

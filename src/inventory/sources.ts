@@ -25,7 +25,9 @@ export function sourceFiles(source: string): string[] {
     st = statSync(source);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${source}: cannot read inventory: ${code === 'ENOENT' ? 'no such file or directory' : (code ?? (e as Error).message)}`);
+    throw new ConfigError(
+      `${source}: cannot read inventory: ${code === 'ENOENT' ? 'no such file or directory' : (code ?? (e as Error).message)}`,
+    );
   }
   if (!st.isDirectory()) return [source];
   const out: string[] = [];
@@ -40,9 +42,19 @@ export function sourceFiles(source: string): string[] {
 export function parseInventoryFile(text: string, file: string, executable = false): RawInventory {
   const ext = extname(file).toLowerCase();
   if (text.startsWith('#!') && executable)
-    fail(file, 1, '', `a dynamic inventory script: mailsweep does not run it; save what it prints instead ("${file} --list > inventory.json") and give that`);
+    fail(
+      file,
+      1,
+      '',
+      `a dynamic inventory script: mailsweep does not run it; save what it prints instead ("${file} --list > inventory.json") and give that`,
+    );
   if (/^plugin:\s*\S/m.test(text) && (YAML_EXTS.includes(ext) || !ext))
-    fail(file, 1, '', 'an inventory plugin configuration (plugin: …): not supported; save its hosts with "ansible-inventory -i FILE --list -y > inventory.yaml" and give that');
+    fail(
+      file,
+      1,
+      '',
+      'an inventory plugin configuration (plugin: …): not supported; save its hosts with "ansible-inventory -i FILE --list -y > inventory.yaml" and give that',
+    );
   if (!YAML_EXTS.includes(ext) && looksLikeIni(text)) return parseIniInventory(text, file);
   return parseYamlInventory(text, file);
 }
@@ -53,7 +65,10 @@ function hostList(source: string): RawInventory {
   const inv: RawInventory = { file, groups: new Map(), hosts: new Map() };
   const g = { name: 'ungrouped', file, line: 1, vars: new Map(), hosts: [] as string[], children: [] };
   inv.groups.set('ungrouped', g);
-  for (const item of source.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of source
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let key;
     try {
       key = parseHostKey(item);

@@ -87,7 +87,8 @@ export const ANSIBLE_KEYS = [
 ];
 
 // Families of Ansible vars whose members differ by a letter or two among themselves.
-const ANSIBLE_FAMILIES = /^ansible_(?:\w+_interpreter|winrm_\w+|httpapi_\w+|netconf_\w+|paramiko_\w+|docker_\w+|kubectl_\w+|psrp_\w+|libssh_\w+|network_\w+|ssh_\w+_args)$/;
+const ANSIBLE_FAMILIES =
+  /^ansible_(?:\w+_interpreter|winrm_\w+|httpapi_\w+|netconf_\w+|paramiko_\w+|docker_\w+|kubectl_\w+|psrp_\w+|libssh_\w+|network_\w+|ssh_\w+_args)$/;
 
 /** Damerau–Levenshtein (optimal string alignment) distance, stopping early past `max`. */
 export function editDistance(a: string, b: string, max = 2): number {

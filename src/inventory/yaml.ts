@@ -98,7 +98,8 @@ export function parseVarsFile(text: string, file: string): Map<string, VarDef> {
     return at === undefined ? 1 : lc.linePos(at).line;
   };
   const err = doc.errors[0];
-  if (err) fail(file, err.linePos?.[0].line ?? 1, '', `YAML syntax error: ${err.message.split(/ at line \d+, column \d+/)[0] ?? err.message}`);
+  if (err)
+    fail(file, err.linePos?.[0].line ?? 1, '', `YAML syntax error: ${err.message.split(/ at line \d+, column \d+/)[0] ?? err.message}`);
   rejectDuplicateKeys(doc, file, lineAt);
   const out = new Map<string, VarDef>();
   const root = doc.contents;
