@@ -4,7 +4,8 @@
 // -b, the ANSIBLE_* variables, ansible.cfg and ~/.ssh/config.
 
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ansibleSettings, findAnsibleCfg, readAnsibleCfg, type AnsibleSettings } from './ansible-cfg.js';
 import { buildInventory } from './build.js';
@@ -36,12 +37,13 @@ export interface OpenedInventory {
 const FALLBACKS = ['inventory.yaml', 'inventory.yml', '/etc/mailsweep/inventory.yaml'];
 
 /** -i beats $MAILSWEEP_INVENTORY beats $ANSIBLE_INVENTORY beats ansible.cfg beats ./inventory.yaml. */
-export function inventorySources(o: InventoryCliOptions, settings: AnsibleSettings, env: NodeJS.ProcessEnv): string[] {
+export function inventorySources(o: InventoryCliOptions, settings: AnsibleSettings, env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
   const given = typeof o.inventory === 'string' ? [o.inventory] : (o.inventory ?? []);
   if (given.length) return given;
   if (env.MAILSWEEP_INVENTORY && existsSync(env.MAILSWEEP_INVENTORY)) return [env.MAILSWEEP_INVENTORY];
   if (settings.inventory?.length) return settings.inventory;
-  const found = FALLBACKS.find((c) => existsSync(c));
+  // Relative to the working directory given (tests), shown as written when it is the process's own.
+  const found = FALLBACKS.map((c) => (isAbsolute(c) || cwd === process.cwd() ? c : resolve(cwd, c))).find((c) => existsSync(c));
   if (!found)
     throw new ConfigError(
       'no inventory: pass -i FILE|DIR (or set MAILSWEEP_INVENTORY or ANSIBLE_INVENTORY, set inventory in ansible.cfg, or create ./inventory.yaml); see inventory.example.yaml',
@@ -50,9 +52,10 @@ export function inventorySources(o: InventoryCliOptions, settings: AnsibleSettin
 }
 
 export function openInventory(o: InventoryCliOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): OpenedInventory {
-  const cfgFile = findAnsibleCfg(env, cwd);
+  const home = env.HOME || homedir();
+  const cfgFile = findAnsibleCfg(env, cwd, home);
   const settings = ansibleSettings(cfgFile ? readAnsibleCfg(cfgFile) : undefined, env, cwd);
-  const sources = inventorySources(o, settings, env);
+  const sources = inventorySources(o, settings, env, cwd);
   const raw = mergeRaw(sources.flatMap(readSource));
   raw.file = sources.join(', ');
   const dirs = sources.filter((s) => !isHostList(s)).map((s) => (existsSync(s) && isDirectory(s) ? resolve(s) : dirname(resolve(s))));
@@ -69,7 +72,7 @@ export function openInventory(o: InventoryCliOptions, env: NodeJS.ProcessEnv = p
   if (become !== undefined) defaults.become = become;
   const becomeUser = o.becomeUser ?? settings.becomeUser;
   if (becomeUser) defaults.becomeUser = becomeUser;
-  const ssh = loadSshConfig(o.sshConfig);
+  const ssh = loadSshConfig(o.sshConfig, home);
   if (ssh) defaults.sshConfig = ssh;
   const inventory = buildInventory(raw, { extraVars: varsFilesLoader(dirs, [resolve(cwd)]), defaults });
   return { inventory, settings, sources };

@@ -13,17 +13,17 @@ import type { ConnectionDefaults, JumpHost, SshHostConfig } from './types.js';
 
 export type SshLookup = (host: string) => SshHostConfig;
 
-export function defaultSshConfigPath(): string {
-  return join(homedir(), '.ssh', 'config');
+export function defaultSshConfigPath(home = homedir()): string {
+  return join(home, '.ssh', 'config');
 }
 
 /**
  * The lookup for `file` ("none" disables it). A missing default file is fine (most machines have
  * none); a file named with --ssh-config must exist.
  */
-export function loadSshConfig(file: string | undefined): SshLookup | undefined {
+export function loadSshConfig(file: string | undefined, home = homedir()): SshLookup | undefined {
   if (file?.toLowerCase() === 'none') return undefined;
-  const path = file ?? defaultSshConfigPath();
+  const path = file === undefined ? defaultSshConfigPath(home) : expandPath(file, process.cwd());
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
