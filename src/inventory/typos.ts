@@ -113,19 +113,21 @@ export function editDistance(a: string, b: string, max = 2): number {
 }
 
 /**
- * The known key `key` is probably a misspelling of, or undefined. Short names allow one edit
- * (so "mx" or "os" are not taken for "mta"), longer ones two; case differences count as typos.
+ * The known key `key` is probably a misspelling of, or undefined. Keys of 10 characters or more
+ * allow two edits, shorter ones one; a known name under 5 characters (mta) only a swap of letters,
+ * so network vars such as mtu stay allowed. Case differences count as typos.
  */
 export function likelyTypo(key: string, known: Iterable<string>): string | undefined {
-  const k = key.toLowerCase();
   const all = [...known];
-  if (all.includes(key) || ANSIBLE_FAMILIES.test(key)) return undefined;
-  const max = k.length <= 4 ? 1 : 2;
-  if (k.length <= 2) return undefined;
+  if (all.includes(key) || ANSIBLE_FAMILIES.test(key) || key.length <= 2) return undefined;
+  const k = key.toLowerCase();
+  const max = k.length >= 10 ? 2 : 1;
+  const anagram = (a: string, b: string): boolean => [...a].sort().join('') === [...b].sort().join('');
   let best: { name: string; d: number } | undefined;
   for (const name of all) {
     const d = name === k ? 1 : editDistance(k, name, max);
-    if (d <= max && (!best || d < best.d)) best = { name, d };
+    if (d > max || (name.length < 5 && !anagram(k, name))) continue;
+    if (!best || d < best.d) best = { name, d };
   }
   return best?.name;
 }

@@ -135,6 +135,9 @@ describe('misspelled keys', () => {
       'ansible_perl_interpreter: /usr/bin/perl',
       'queue_threshold_note: x',
       'mta_version: 4.96',
+      'mtu: 1500',
+      'mail_to: ops@example.net',
+      'notify_cc: boss@example.net',
     ];
     for (const line of ok) expect(msg(`all:\n  hosts:\n    mx1:\n      ${line}\n`), line).toBe('no error');
   });
@@ -143,7 +146,9 @@ describe('misspelled keys', () => {
     expect(editDistance('ansible_hots', 'ansible_host')).toBe(1);
     expect(editDistance('quue_crit', 'queue_crit')).toBe(1);
     expect(editDistance('abcdef', 'uvwxyz')).toBe(3);
-    expect(likelyTypo('mtu', ['mta'])).toBe('mta');
+    expect(likelyTypo('mat', ['mta'])).toBe('mta');
+    expect(likelyTypo('mtu', ['mta'])).toBeUndefined();
+    expect(likelyTypo('mail_to', ['mail_log'])).toBeUndefined();
     expect(likelyTypo('db', ['mta'])).toBeUndefined();
   });
 });
