@@ -13,7 +13,18 @@ function iniValue(v: string): unknown {
   if (s === 'True' || s === 'False') return s === 'True';
   if (s === 'None') return null;
   const q = /^(['"])(.*)\1$/s.exec(s);
-  return q ? q[2] : s;
+  if (q) return q[2];
+  // Python list and dict literals ("['a.example', 'b.example']"), as far as JSON can read them.
+  if (/^[[{].*[\]}]$/s.test(s)) {
+    for (const t of [s, s.replace(/'/g, '"')]) {
+      try {
+        return JSON.parse(t) as unknown;
+      } catch {
+        // not JSON: try the next form, else it stays text, as in Ansible
+      }
+    }
+  }
+  return s;
 }
 
 /** shlex.split(line, comments=True): words, quotes removed, # starts a comment outside quotes. */
