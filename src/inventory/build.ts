@@ -94,7 +94,8 @@ export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inve
     // (inventory, then playbook dir), then group_vars/<group>; then the host's, then host_vars/<host>.
     const merged = new Map<string, VarDef>();
     const put = (m: Map<string, VarDef>): void => m.forEach((d, k) => merged.set(k, d));
-    for (const g of ordered) put(g.vars);
+    // An inventory's ansible_group_priority orders the groups; Ansible keeps it out of the vars.
+    for (const g of ordered) g.vars.forEach((d, k) => k !== 'ansible_group_priority' && merged.set(k, d));
     const x = opts.extraVars;
     if (x) {
       const named = ordered.filter((g) => g.name !== 'all').map((g) => g.name);

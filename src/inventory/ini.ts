@@ -8,8 +8,9 @@ import type { RawGroup, RawHost, RawInventory } from './yaml.js';
 /** Ansible's _parse_value (ast.literal_eval, else the text): numbers, True/False/None, quoted strings. */
 function iniValue(v: string): unknown {
   const s = v.trim();
-  if (/^[-+]?\d+$/.test(s)) return Number(s);
-  if (/^[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
+  // Python 3 has no leading-zero integers: "010" stays text.
+  if (/^[-+]?(?:0+|[1-9]\d*)$/.test(s)) return Number(s);
+  if (/^[-+]?(?:(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)$/.test(s)) return Number(s);
   if (s === 'True' || s === 'False') return s === 'True';
   if (s === 'None') return null;
   const q = /^(['"])(.*)\1$/s.exec(s);

@@ -61,4 +61,15 @@ describe.skipIf(!present)('same hosts and vars as ansible-inventory --list', () 
     expect([mx1.queueCrit, mx1.vars.level]).toEqual([77, 'dc2-play']);
     expect(ours.settings.forks?.value).toBe(7);
   });
+
+  it("an INI inventory's corners: ranges, ungrouped hosts, comments, quoting, priorities, leading zeros", () => {
+    const dir = resolve('test/fixtures/inventory/ansible-ini');
+    const theirs = JSON.parse(
+      execFileSync('ansible-inventory', ['--list', '-i', 'hosts'], { cwd: dir, env, encoding: 'utf8' }),
+    ) as typeof ansible;
+    const mine = openInventory({ inventory: join(dir, 'hosts'), sshConfig: 'none' }, env, dir).inventory;
+    expect(mine.hosts.map((h) => h.name).sort()).toEqual(Object.keys(theirs._meta.hostvars).sort());
+    for (const h of mine.hosts) expect({ host: h.name, vars: h.vars }).toEqual({ host: h.name, vars: theirs._meta.hostvars[h.name] });
+    expect(mine.hosts.find((h) => h.name === 'mxa.example.net')).toMatchObject({ become: true, queueCrit: 250 });
+  });
 });
