@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openInventory, type InventoryCliOptions } from '../../src/inventory/open.js';
 import type { HostSpec } from '../../src/inventory/types.js';
+import { fleetLimits } from '../../src/commands/scan.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -241,6 +242,23 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
     const syntax = tree({ 'ansible.cfg': '[defaults]\nthis is not ini\n', 'inventory.yaml': 'all:\n  hosts:\n    mx1:\n' });
     expect(error(() => open(syntax, {}))).toBe(
       `${join(syntax, 'ansible.cfg')}:2: expected "key = value" or "[section]", got "this is not ini"`,
+    );
+  });
+});
+
+describe('forks and connect timeout: flag, else ansible.cfg / ANSIBLE_*, else the default', () => {
+  const cfg = { forks: { value: 12, from: 'ansible.cfg:3: forks' }, timeout: { value: 4, from: 'ansible.cfg:4: timeout' } };
+
+  it('the flag wins; then the setting; then 50 and min(timeout, 10)', () => {
+    expect(fleetLimits({ forks: '3', connectTimeout: '2' }, cfg, 30)).toEqual({ forks: 3, connectS: 2 });
+    expect(fleetLimits({}, cfg, 30)).toEqual({ forks: 12, connectS: 4 });
+    expect(fleetLimits({}, {}, 30)).toEqual({ forks: 50, connectS: 10 });
+    expect(fleetLimits({}, {}, 5)).toEqual({ forks: 50, connectS: 5 });
+  });
+
+  it('an out-of-range setting names where it is written', () => {
+    expect(() => fleetLimits({}, { forks: { value: 5000, from: 'ansible.cfg:3: forks' } }, 30)).toThrow(
+      'ansible.cfg:3: forks: must be a whole number from 1 to 1000, got 5000',
     );
   });
 });
