@@ -88,7 +88,13 @@ function hostList(source: string): RawInventory {
 
 export function readSource(source: string): RawInventory[] {
   if (isHostList(source)) return [hostList(source)];
-  return sourceFiles(source).map((file) => {
+  const files = sourceFiles(source);
+  // A scan of nothing would look like an all-clear.
+  if (!files.length)
+    throw new ConfigError(
+      `${source}: no inventory file in this directory (hidden files, group_vars, host_vars, .ini, .cfg, .retry, .md, .txt … are not read)`,
+    );
+  return files.map((file) => {
     let text: string;
     let mode: number;
     try {

@@ -164,6 +164,8 @@ describe('Inventory directory and several sources (Ansible docs)', () => {
     expect(error(() => open(root, { inventory: join(root, 'nope') }))).toBe(
       `${join(root, 'nope')}: cannot read inventory: no such file or directory`,
     );
+    const empty = tree({ 'inv/README.md': 'x\n', 'inv/group_vars/all.yml': 'a: 1\n' });
+    expect(error(() => open(empty, { inventory: join(empty, 'inv') }))).toMatch(/inv: no inventory file in this directory/);
     const ini = tree({ hosts: '[web]\nweb1 ansible_port=22 broken\n' });
     expect(error(() => open(ini, { inventory: join(ini, 'hosts') }))).toBe(
       `${join(ini, 'hosts')}:2: host web1: expected key=value after the host name, got "broken"`,
