@@ -2,9 +2,9 @@
 // destination (Host aliases, HostName, User, Port, IdentityFile, ProxyJump). Inventory vars and
 // command-line options win, as the `-o` options Ansible passes beat the file for ssh.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { ConfigError } from '../errors.js';
 import { expandPath } from './paths.js';
@@ -33,7 +33,7 @@ export function loadSshConfig(file: string | undefined, home = homedir()): SshLo
   }
   let config: SSHConfig;
   try {
-    config = SSHConfig.parse(text);
+    config = SSHConfig.parse(inlineIncludes(text, dirname(path), home, 0));
   } catch (e) {
     throw new ConfigError(`${path}: cannot parse ssh config: ${(e as Error).message}`);
   }
@@ -43,6 +43,39 @@ export function loadSshConfig(file: string | undefined, home = homedir()): SshLo
     if (!r) cache.set(host, (r = compute(config, host, path)));
     return r;
   };
+}
+
+/**
+ * `Include` as ssh reads it, inlined where it stands (the parser does not follow it): relative
+ * paths are under ~/.ssh, `*` and `?` in the file name glob, in name order; missing files are fine.
+ */
+function inlineIncludes(text: string, dir: string, home: string, depth: number): string {
+  if (depth > 16) throw new ConfigError(`${dir}: ssh config Include nested more than 16 deep`);
+  return text.replace(/^[ \t]*include[ \t]+(.+)$/gim, (_, list: string) =>
+    list
+      .trim()
+      .split(/\s+/)
+      .flatMap((p) => {
+        const full = p.startsWith('~/') ? join(home, p.slice(2)) : isAbsolute(p) ? p : join(home, '.ssh', p);
+        const base = basename(full);
+        if (!/[*?]/.test(base)) return existsSync(full) ? [full] : [];
+        const re = new RegExp(
+          `^${base
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        );
+        let names: string[] = [];
+        try {
+          names = readdirSync(dirname(full)).filter((n) => re.test(n) && !n.startsWith('.'));
+        } catch {
+          // no such directory: nothing included, as ssh
+        }
+        return names.sort().map((n) => join(dirname(full), n));
+      })
+      .map((f) => inlineIncludes(readFileSync(f, 'utf8'), dirname(f), home, depth + 1))
+      .join('\n'),
+  );
 }
 
 function compute(config: SSHConfig, host: string, path: string): SshHostConfig {

@@ -17,9 +17,12 @@ const write = (p: string, text: string): string => {
 };
 const key = write('keys/mx', 'not a real key\n');
 const bastionKey = write('keys/bastion', 'not a real key\n');
+write('home/.ssh/config.d/10-lab.conf', 'Host included\n  HostName 192.0.2.77\n  User labuser\n');
+write('home/.ssh/config.d/.hidden.conf', 'Host included\n  HostName 192.0.2.66\n');
 const sshConfig = write(
   'home/.ssh/config',
   `# aliases as an admin writes them
+Include config.d/*.conf ~/.ssh/missing.conf
 Host mx1
   HostName 192.0.2.10
   User admin
@@ -58,6 +61,7 @@ const inv = write(
     db.internal:
     plain.example.org:
       mailsweep_jump: ops@203.0.113.5
+    included:
 `,
 );
 const open = (o: InventoryCliOptions = {}) => openInventory({ inventory: inv, ...o }, { HOME: join(root, 'home') }, root).inventory.hosts;
@@ -85,6 +89,10 @@ describe('~/.ssh/config', () => {
     expect(hosts[3]).toMatchObject({ address: 'plain.example.org', user: 'fallback', jump: { host: '203.0.113.5', user: 'ops' } });
     expect(hosts.some((h) => h.user === 'pwned')).toBe(false);
     expect(existsSync(join(root, 'pwned'))).toBe(false);
+  });
+
+  it('Include, relative to ~/.ssh, with globs (hidden files and missing ones passed over)', () => {
+    expect(open()[4]).toMatchObject({ name: 'included', address: '192.0.2.77', user: 'labuser' });
   });
 
   it('-u beats the ssh config User (Ansible passes it as -o User=)', () => {
