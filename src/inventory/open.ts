@@ -36,19 +36,22 @@ export interface OpenedInventory {
 
 const FALLBACKS = ['inventory.yaml', 'inventory.yml', '/etc/mailsweep/inventory.yaml'];
 
-/** -i beats $MAILSWEEP_INVENTORY beats $ANSIBLE_INVENTORY beats ansible.cfg beats ./inventory.yaml. */
+/**
+ * -i, then mailsweep's own defaults as before ($MAILSWEEP_INVENTORY, ./inventory.yaml|yml,
+ * /etc/mailsweep/inventory.yaml) so an existing setup never changes, then Ansible's
+ * ($ANSIBLE_INVENTORY, then ansible.cfg's inventory).
+ */
 export function inventorySources(o: InventoryCliOptions, settings: AnsibleSettings, env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
   const given = typeof o.inventory === 'string' ? [o.inventory] : (o.inventory ?? []);
   if (given.length) return given;
   if (env.MAILSWEEP_INVENTORY && existsSync(env.MAILSWEEP_INVENTORY)) return [env.MAILSWEEP_INVENTORY];
-  if (settings.inventory?.length) return settings.inventory;
   // Relative to the working directory given (tests), shown as written when it is the process's own.
   const found = FALLBACKS.map((c) => (isAbsolute(c) || cwd === process.cwd() ? c : resolve(cwd, c))).find((c) => existsSync(c));
-  if (!found)
-    throw new ConfigError(
-      'no inventory: pass -i FILE|DIR (or set MAILSWEEP_INVENTORY or ANSIBLE_INVENTORY, set inventory in ansible.cfg, or create ./inventory.yaml); see inventory.example.yaml',
-    );
-  return [found];
+  if (found) return [found];
+  if (settings.inventory?.length) return settings.inventory;
+  throw new ConfigError(
+    'no inventory: pass -i FILE|DIR (or set MAILSWEEP_INVENTORY or ANSIBLE_INVENTORY, set inventory in ansible.cfg, or create ./inventory.yaml); see inventory.example.yaml',
+  );
 }
 
 export function openInventory(o: InventoryCliOptions, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): OpenedInventory {

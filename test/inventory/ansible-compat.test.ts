@@ -179,7 +179,6 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
     'inv-env.yml': 'all:\n  hosts:\n    from-env:\n',
     'inv-ms.yml': 'all:\n  hosts:\n    from-mailsweep-env:\n',
     'inv-home.yml': 'all:\n  hosts:\n    from-home-cfg:\n',
-    'inventory.yaml': 'all:\n  hosts:\n    from-default:\n',
     'ansible.cfg':
       '[defaults]\ninventory = inv-cfg.yml\nforks = 12\ntimeout = 4\nremote_user = cfguser\nprivate_key_file = keys/id\n\n[privilege_escalation]\nbecome = True\n',
     'home/.ansible.cfg': '[defaults]\ninventory = ../inv-home.yml\nforks = 3\n',
@@ -189,7 +188,7 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
   const names = (env: NodeJS.ProcessEnv = {}, o: InventoryCliOptions = {}, cwd = root) =>
     openInventory({ sshConfig: 'none', ...o }, { HOME: join(root, 'home'), ...env }, cwd).inventory.hosts.map((h) => h.name);
 
-  it('sources: -i beats $MAILSWEEP_INVENTORY beats $ANSIBLE_INVENTORY beats ansible.cfg beats ./inventory.yaml', () => {
+  it("sources: -i, then mailsweep's own defaults ($MAILSWEEP_INVENTORY, ./inventory.yaml), then $ANSIBLE_INVENTORY, then ansible.cfg", () => {
     expect(names({}, { inventory: join(root, 'inv-env.yml') })).toEqual(['from-env']);
     expect(names({ MAILSWEEP_INVENTORY: join(root, 'inv-ms.yml'), ANSIBLE_INVENTORY: join(root, 'inv-env.yml') })).toEqual([
       'from-mailsweep-env',
@@ -199,6 +198,14 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
       'from-mailsweep-env',
     ]);
     expect(names()).toEqual(['from-cfg']);
+    // An existing mailsweep setup never changes: ./inventory.yaml still beats Ansible's settings.
+    const both = tree({
+      'ansible.cfg': '[defaults]\ninventory = a.yml\n',
+      'a.yml': 'all:\n  hosts:\n    from-cfg:\n',
+      'inventory.yaml': 'all:\n  hosts:\n    from-default:\n',
+    });
+    expect(open(both, {}).inventory.hosts.map((h) => h.name)).toEqual(['from-default']);
+    expect(open(both, {}, { ANSIBLE_INVENTORY: join(both, 'a.yml') }).inventory.hosts.map((h) => h.name)).toEqual(['from-default']);
   });
 
   it("the config file in Ansible's order: $ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg; paths relative to it", () => {
@@ -212,13 +219,10 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
   });
 
   it('./ansible.cfg in a world-writable directory is ignored, as Ansible does', () => {
-    const w = tree({
-      'ansible.cfg': '[defaults]\ninventory = a.yml\n',
-      'a.yml': 'all:\n  hosts:\n    planted:\n',
-      'inventory.yaml': 'all:\n  hosts:\n    mine:\n',
-    });
+    const w = tree({ 'ansible.cfg': '[defaults]\ninventory = a.yml\n', 'a.yml': 'all:\n  hosts:\n    planted:\n' });
+    expect(open(w, {}).inventory.hosts.map((h) => h.name)).toEqual(['planted']);
     chmodSync(w, 0o777);
-    expect(open(w, {}).inventory.hosts.map((h) => h.name)).toEqual(['mine']);
+    expect(error(() => open(w, {}))).toMatch(/^no inventory: pass -i/);
     chmodSync(w, 0o700);
   });
 
