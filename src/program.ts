@@ -1,7 +1,7 @@
 // The mailsweep command line's shape: every command, option and help text (commander). Actions
 // import their command module lazily, so `--help` stays fast; src/cli.ts runs it.
 import { readFileSync } from 'node:fs';
-import { Command, Option, type OptionValues } from 'commander';
+import { Command, InvalidArgumentError, Option, type OptionValues } from 'commander';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -65,6 +65,10 @@ export function buildProgram(): Command {
     .option('--list-hosts', 'print the hosts that would be scanned, one per line, and exit (as ansible --list-hosts)')
     .option('--vars', "with --list-hosts: each host's resolved connection and vars as JSON (secrets redacted)")
     .addOption(formatOption())
+    .option('-w, --warning <size>', "every host's queue warning threshold (over queue_warn): alert above N; N, ~:N or 0:N")
+    .option('-c, --critical <size>', "every host's queue critical threshold (over queue_crit): alert above N; N, ~:N or 0:N")
+    .option('--deadline <duration>', 'answer by then; hosts not done are UNKNOWN (default 50s with --format nagios, else none)')
+    .option('--perfdata <which>', 'nagios: per-host perfdata, all | worst:N (default worst:10); fleet totals always')
     .option('--messages', 'include every queued message in JSON output')
     .option('--since <when>', 'log window start: today (default, server time), yesterday, 24h, 7d, 2026-11-20')
     .option('--no-attribution', 'queue counts only: no spool/log attribution, no account rules')
@@ -77,9 +81,12 @@ export function buildProgram(): Command {
     .option('--no-progress', 'plain lines instead of the live progress view')
     .option('--shard <K/N>', 'scan only shard K of N of the selected hosts (by a hash of the name; $MAILSWEEP_SHARD)')
     .action(async (opts, cmd: Command) => {
-      const { runScan } = await import('./commands/scan.js');
+      const { scanCommand } = await import('./commands/scan.js');
       const verbose = cmd.optsWithGlobals().verbose === true;
-      process.exitCode = await runScan({ ...inventoryArgs(opts), verbose, progress: opts.progress === false ? false : undefined });
+      const r = await scanCommand({ ...inventoryArgs(opts), verbose, progress: opts.progress === false ? false : undefined });
+      process.exitCode = r.code;
+      // Hosts cut by the deadline may still hold sockets and timers: the check answers now, as promised.
+      if (r.exitNow) process.exit(r.code);
     });
 
   program
@@ -188,7 +195,16 @@ export function buildProgram(): Command {
     .addOption(formatOption())
     .option('--keep', 'keep the demo fleet running after the scan (Ctrl-C to stop)')
     .option('--dir <dir>', 'where to write the demo inventory, keys and known_hosts')
-    .action(async (opts) => {
+    .option('--incident', 'rehearse a whole incident on the hijacked demo host (fake WHM and SMTP sink on loopback)')
+    .action(async (opts, cmd: Command) => {
+      if (opts.incident) {
+        // The rehearsal prints its own plain text: a --format asked for would be silently ignored.
+        if (cmd.getOptionValueSource('format') === 'cli')
+          throw new InvalidArgumentError('--format is for the plain demo (a scan); --incident prints plain text');
+        const { runDemoIncident } = await import('./commands/demo-incident.js');
+        process.exitCode = await runDemoIncident(opts);
+        return;
+      }
       const { runDemo } = await import('./commands/demo.js');
       process.exitCode = await runDemo(opts);
     });

@@ -72,7 +72,7 @@ describe('--format nagios as a plugin', () => {
     try {
       const quiet = await scan();
       expect(quiet.code).toBe(3);
-      expect(quiet.stdout).toMatch(/^MAILSWEEP UNKNOWN - 0 critical, 0 warning, 1 unreachable\/failed of 2 hosts/);
+      expect(quiet.stdout).toMatch(/^MAILSWEEP UNKNOWN - 0 critical, 0 warning, 1 unknown of 2 hosts: mx2 UNKNOWN unreachable \| /);
       expect(quiet.stderr).toBe('');
       const verbose = await scan('--verbose');
       expect(verbose.stdout).toBe(quiet.stdout);

@@ -19,6 +19,8 @@ describe('mailsweep demo', () => {
     expect(report.hosts.find((h) => h.name === 'mx5.dc2.example.net')?.status).toBe('unreachable');
     expect(report.summary.exitCode).toBe(2);
     expect(r.stderr).toContain('would exit 2');
+    // The closing hint names the next step: the whole incident, rehearsed (test/demo-incident.test.ts).
+    expect(r.stderr).toContain("Run 'npm run demo -- --incident' to rehearse the whole incident on mx1.dc1.example.net");
   });
 });
 

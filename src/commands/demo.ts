@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeFleet, type FleetHostEntry } from '../demo/fleet.js';
+import { INCIDENT_HOST } from '../demo/incident-fakes.js';
 import { runScan } from './scan.js';
 
 export const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'demo');
@@ -42,7 +43,8 @@ export async function runDemo(o: { format: string; keep?: boolean; dir?: string 
       `\nA real 'mailsweep scan' would exit ${code} here (0 ok, 1 warning, 2 critical, 3 unknown).\n` +
         (o.keep
           ? `In another terminal: npx mailsweep scan -i ${fleet.inventoryPath} --known-hosts ${fleet.knownHostsPath} --format json\n`
-          : `Run 'npm run demo -- --keep' to keep the fleet up and scan it yourself (npx mailsweep scan -i …/inventory.yaml).\n`),
+          : `Run 'npm run demo -- --keep' to keep the fleet up and scan it yourself (npx mailsweep scan -i …/inventory.yaml).\n`) +
+        `Run 'npm run demo -- --incident' to rehearse the whole incident on ${INCIDENT_HOST}: reset, restart, purge, notify.\n`,
     );
     if (o.keep) {
       process.stderr.write('Demo fleet is running; press Ctrl-C to stop it.\n');

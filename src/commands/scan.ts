@@ -2,7 +2,6 @@
 import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { ConfigError } from '../errors.js';
 import type { AnsibleSettings } from '../inventory/ansible-cfg.js';
 import { listHosts } from '../inventory/list-hosts.js';
@@ -12,11 +11,13 @@ import { resolveShard, shardHosts } from '../inventory/shard.js';
 import type { HostSpec } from '../inventory/types.js';
 import { FORMATS, type FormatName } from '../report/index.js';
 import { hostState, safeText } from '../report/format.js';
-import { scanFleet, type FleetEvent } from '../scan/fleet.js';
+import { scanFleet, type FleetEvent, type FleetOptions } from '../scan/fleet.js';
+import { scanReportUntil } from '../scan/deadline.js';
+import { parsePerfdata } from '../report/nagios-perfdata.js';
 import type { ScanReport } from '../scan/types.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
-import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { parseSince } from './since.js';
+import { overrideThresholds, queueOverride, runDeadline } from './scan-plugin.js';
 
 export interface ScanCliOptions extends FleetInventoryOptions {
   limit?: string;
@@ -39,6 +40,13 @@ export interface ScanCliOptions extends FleetInventoryOptions {
   attribution?: boolean;
   history?: string | false;
   shard?: string;
+  /** -w/-c: every host's queue thresholds (a size N or the range ~:N / 0:N: alert above N). */
+  warning?: string;
+  critical?: string;
+  /** The run's deadline (default 50s with --format nagios, none otherwise). */
+  deadline?: string;
+  /** nagios: all | worst:N per-host perfdata. */
+  perfdata?: string;
 }
 
 export const DEFAULT_FORKS = 50;
@@ -102,6 +110,8 @@ async function withProgress(
         );
     });
   }
+  // Loaded only for the live view (and the history only when used): a cron job or a check starts faster.
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   let report!: ScanReport;
   const out = new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream);
   await new Listr(
@@ -132,50 +142,66 @@ async function withProgress(
 }
 
 export async function runScan(o: ScanCliOptions): Promise<number> {
+  return (await scanCommand(o)).code;
+}
+
+/** `exitNow`: a deadline was in force; hosts it cut may still hold sockets and timers, so the CLI exits. */
+export async function scanCommand(o: ScanCliOptions): Promise<{ code: number; exitNow: boolean }> {
   const format = parseFormat(o.format);
+  const deadline = runDeadline(o.deadline, format === 'nagios');
+  const thresholds = queueOverride(o.warning, o.critical);
+  const perfdata = o.perfdata === undefined ? undefined : parsePerfdata(o.perfdata);
+  if (perfdata && format !== 'nagios') throw new ConfigError(`--perfdata is for --format nagios (the ${format} report has every host)`);
   const timeoutS = positiveInt('--timeout', o.timeout, 3600);
   if (o.vars && !o.listHosts) throw new ConfigError('--vars: only with --list-hosts');
   const { inventory: inv, settings } = openFleet(o);
   const { forks, connectS } = fleetLimits(o, settings, timeoutS);
   const shard = resolveShard(o.shard, process.env);
   // An empty shard is a clean no-op: a worker whose slice holds no host reports none, exit 0.
-  const hosts = shardHosts(selectHosts(inv, o.limit), shard);
+  const hosts = overrideThresholds(shardHosts(selectHosts(inv, o.limit), shard), thresholds);
   if (o.listHosts) {
     process.stdout.write(listHosts(hosts, !!o.vars));
-    return 0;
+    return { code: 0, exitNow: false };
   }
   const knownHosts = new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'));
   // A Nagios/Icinga check shows stderr too: as a plugin, nothing there unless --verbose.
   const tty = format === 'nagios' && !o.verbose ? 'quiet' : (o.progress ?? (process.stderr.isTTY === true && !process.env.CI));
   const since = parseSince(o.since);
+  // null: no history this run; undefined: the default file.
+  const historyFile = o.history === false || o.attribution === false ? null : o.history;
   const history =
-    o.history === false || o.attribution === false ? undefined : new HistoryStore(o.history ?? defaultHistoryPath(), { lenient: true });
+    historyFile === null
+      ? undefined
+      : await import('../history/store.js').then(
+          ({ defaultHistoryPath, HistoryStore }) => new HistoryStore(historyFile ?? defaultHistoryPath(), { lenient: true }),
+        );
   // Never a reason to fail the scan (a check run as a user with no writable HOME): said, then each
   // host's baseline is judged without history (an info finding there says so).
   if (history?.unavailable && format !== 'nagios')
     process.stderr.write(
       `mailsweep: history ${safeText(history.path)} not usable (${safeText(history.unavailable)}): baselines judged without history\n`,
     );
+  const fleet: FleetOptions = {
+    attribution: o.attribution !== false,
+    since,
+    history,
+    forks,
+    commandTimeoutMs: timeoutS * 1000,
+    connectTimeoutMs: connectS * 1000,
+    knownHosts,
+    hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
+    perHostKnownHosts: !o.knownHosts,
+    includeMessages: !!o.messages,
+  };
   const report = await withProgress(hosts, tty, (onEvent) =>
-    scanFleet(hosts, {
-      attribution: o.attribution !== false,
-      since,
-      history,
-      forks,
-      commandTimeoutMs: timeoutS * 1000,
-      connectTimeoutMs: connectS * 1000,
-      knownHosts,
-      hostKeyPolicy: o.acceptNewHostkeys ? 'accept-new' : 'strict',
-      perHostKnownHosts: !o.knownHosts,
-      includeMessages: !!o.messages,
-      onEvent,
-    }),
+    deadline ? scanReportUntil(hosts, { ...fleet, onEvent }, deadline.cutAt, deadline.text) : scanFleet(hosts, { ...fleet, onEvent }),
   );
   history?.close();
   if (shard) report.shard = shard;
   const color = !o.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  const text = FORMATS[format](report, { color });
+  const text = FORMATS[format](report, { color, ...(perfdata ? { perfdata } : {}) });
   if (o.output) await writeFile(o.output, text);
-  else process.stdout.write(text);
-  return report.summary.exitCode;
+  // Written out before the CLI may exit (a pipe to the monitoring server is asynchronous).
+  else await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  return { code: report.summary.exitCode, exitNow: deadline !== null };
 }

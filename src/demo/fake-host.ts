@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import ssh2, { type ServerChannel } from 'ssh2';
 import { RC_MARKER } from '../mta/sections.js';
 import { DETECT_THEN_READ_TAIL } from '../scan/queue-read.js';
 
@@ -38,6 +38,13 @@ export interface StubTool {
   cases: Record<string, { file?: string; text?: string; code?: number; sleep?: number }>;
 }
 
+/** What a host answered in process (FakeHostSpec.answer): a command's output and exit code. */
+export interface CommandAnswer {
+  stdout: string;
+  stderr?: string;
+  code: number;
+}
+
 /** A whole command answered from a recording: the first entry whose `match` occurs in the command. */
 export interface ReplayEntry {
   match: string;
@@ -52,6 +59,12 @@ export interface FakeHostSpec {
   tools: StubTool[];
   /** Recorded outputs of mailsweep's own commands on a real server, tried before the shell. */
   replay?: ReplayEntry[];
+  /**
+   * A host that keeps state (src/demo/fake-exim.ts): every command and its whole stdin answered in
+   * process, before the recordings and instead of the shell. Detection then the command on stdin
+   * (the scan's one round trip) is two calls.
+   */
+  answer?: (command: string, stdin: string) => CommandAnswer;
   /** Run the shell as this user (the server process must be root): permission checks apply as on a server. */
   runAs?: { uid: number; gid: number };
 }
@@ -125,6 +138,41 @@ function trackSockets(server: NetServer): Set<Socket> {
     s.on('close', () => sockets.delete(s));
   });
   return sockets;
+}
+
+/** A stateful host's answer: the whole stdin first (a purge request comes on it), then one reply. */
+function answerInProcess(answer: NonNullable<FakeHostSpec['answer']>, command: string, stream: ServerChannel): void {
+  const chunks: Buffer[] = [];
+  stream.on('data', (d: Buffer) => void chunks.push(d));
+  // A bug in the fake is the fake's failure, said as a server would: never a hung channel.
+  const safely = (cmd: string, stdin: string): CommandAnswer => {
+    try {
+      return answer(cmd, stdin);
+    } catch (e) {
+      return { stdout: '', stderr: `fake host: ${(e as Error).message}\n`, code: 70 };
+    }
+  };
+  const send = (out: CommandAnswer) => {
+    if (out.stderr) stream.stderr.write(out.stderr);
+    stream.write(out.stdout);
+  };
+  const finish = (out: CommandAnswer) => {
+    send(out);
+    stream.exit(out.code);
+    stream.end();
+  };
+  const whenStdinEnds = (then: (stdin: string) => void) => {
+    const go = () => then(Buffer.concat(chunks).toString('utf8'));
+    if (stream.readableEnded) go();
+    else stream.once('end', go);
+  };
+  if (command.includes(DETECT_THEN_READ_TAIL)) {
+    // Detection first: the client picks the command it sends on stdin from what it detected.
+    const detect = safely(command, '');
+    send({ ...detect, stdout: `${detect.stdout}${RC_MARKER} detect ${detect.code}\n` });
+    return whenStdinEnds((next) => finish(next.trim() === '' ? { stdout: '', code: 0 } : safely(next, '')));
+  }
+  whenStdinEnds((stdin) => finish(safely(command, stdin)));
 }
 
 export async function startFakeHost(
@@ -209,6 +257,7 @@ export async function startFakeHost(
             stream.exit(code);
             stream.end();
           };
+          if (spec.answer) return answerInProcess(spec.answer, info.command, stream);
           const rec = recordingFor(info.command);
           if (rec && info.command.includes(DETECT_THEN_READ_TAIL)) {
             // Detection, then the command the client sends on stdin, as the real shell would run them.

@@ -49,12 +49,27 @@ export function recipientWhole(m: Pick<QueueMessage, 'truncatedRecipients'>, i: 
   return !m.truncatedRecipients?.includes(i);
 }
 
+/** The counts of messages a parser tallied instead of keeping (QueueSummary's part of them). */
+export interface QueueCounts {
+  total: number;
+  frozen: number;
+  bounces: number;
+  held: number;
+  /** Largest ageSeconds; null when no counted message had an age. */
+  oldestSeconds: number | null;
+}
+
 export interface QueueListing {
   messages: QueueMessage[];
   /** What the MTA itself says the total is (exim -bpc, postfix footer, sendmail "N requests"). */
   reportedTotal: number | null;
   /** Lines the parser did not understand, with line numbers: never silently dropped. */
   warnings: string[];
+  /**
+   * Messages read but not kept (a plain scan asked only for counts: see message-store.ts): the
+   * listing is `messages` plus these.
+   */
+  counts?: QueueCounts;
 }
 
 /** What the adapter knows of the host to build commands: its resolved MTA settings (host.ts). */
@@ -73,7 +88,12 @@ export interface ReadPlan<T> {
    * The same parse, fed line by line as the output arrives (no line ending; a trailing CR cut):
    * the scan holds only the parser's state, never the whole output. `parse` gives the same result.
    */
-  stream?(): LineSink<T>;
+  stream?(o?: StreamOptions): LineSink<T>;
+}
+
+export interface StreamOptions {
+  /** Keep no messages, only their counts (QueueListing.counts); plans that need messages ignore it. */
+  countsOnly?: boolean;
 }
 
 /** An incremental parser: `line` for every output line in order, then `end` once. */

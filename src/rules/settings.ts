@@ -38,7 +38,7 @@ export const RULE_VARS = {
   backscatter_min: { schema: int(1), expected: 'a whole number of bounces, at least 1', default: 10 },
   /** many-ips (seed 004): distinct client IPs for one account in the window. */
   many_ips: { schema: int(2), expected: 'a whole number of client IPs, at least 2', default: 5 },
-  /** auth-policy (seed 001): probe ports 25 and 587 with EHLO from the host itself. */
+  /** auth-policy (seed 001, #13): probe ports 25, 587 (with STARTTLS) and 465 from the host itself. */
   auth_policy: { schema: boolish, expected: 'a boolean (true/false, yes/no)', default: true },
   /** The host's own domains; default: the domains of its authenticated users. */
   local_domains: { schema: z.array(domain), expected: 'a list of domain names (e.g. [example.com, example.org])', default: [] as string[] },

@@ -16,6 +16,11 @@ export interface FleetOptions
   commandTimeoutMs: number;
   includeMessages: boolean;
   onEvent?: (e: FleetEvent) => void;
+  /**
+   * The whole run's deadline (scan --deadline): no host's own budget reaches past it, so a
+   * host still running then is reported (timeout, this reason) instead of holding the run.
+   */
+  runDeadline?: { at: number; reason: string };
 }
 
 /**
@@ -45,13 +50,15 @@ function emit(o: FleetOptions, e: FleetEvent): void {
 export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<ScanReport> {
   const startedAt = new Date().toISOString();
   const limit = pLimit(Math.max(1, o.forks));
-  const deadline = hostDeadlineMs(o);
   const reports = await Promise.all(
     hosts.map((host) =>
       limit(async () => {
         emit(o, { kind: 'host-start', host });
         const transport = transportFor(host, o);
         const started = Date.now();
+        const own = hostDeadlineMs(o);
+        const run = o.runDeadline ? Math.max(0, o.runDeadline.at - started) : Infinity;
+        const deadline = Math.min(own, run);
         const report = printableMessages(
           await withDeadline(
             scanHost(host, transport, {
@@ -69,7 +76,10 @@ export async function scanFleet(hosts: HostSpec[], o: FleetOptions): Promise<Sca
               name: host.name,
               address: host.address,
               status: 'timeout',
-              reason: new TransportError('timeout', `host did not finish within ${Math.round(deadline / 1000)}s`).message,
+              reason: new TransportError(
+                'timeout',
+                run < own ? o.runDeadline!.reason : `host did not finish within ${Math.round(deadline / 1000)}s`,
+              ).message,
               mta: host.mta ?? null,
               queue: null,
               thresholds: { warn: host.queueWarn, crit: host.queueCrit },

@@ -5,11 +5,12 @@ import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
+import { addCounts, countMessage, noCounts } from '../mta/message-store.js';
 import { subjectOf } from '../mta/subject.js';
 import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage, ReadPlan } from '../mta/types.js';
 import type { HistoryStore } from '../history/store.js';
 import { ACCOUNT_RULES, isWeekday } from '../rules/account-rules.js';
-import { authPolicyFindings, ehlo, type EhloResult } from '../rules/auth-policy.js';
+import { authPolicyFindings } from '../rules/auth-policy.js';
 import { backscatter } from '../rules/backscatter.js';
 import { queueSizeFinding } from '../rules/queue-size.js';
 import { ruleSettings } from '../rules/settings.js';
@@ -17,6 +18,7 @@ import { rankSuspects, type Suspect } from '../rules/suspects.js';
 import type { AccountFinding, HostEvidence } from '../rules/types.js';
 import type { UserStats } from '../logs/aggregate.js';
 import { localDay, readLogWindow, unreadWindow } from './logs.js';
+import { probeAuthPolicy, SMTP_REPLY_MS } from './auth-probe.js';
 import { detectAndReadQueue, readQueue } from './queue-read.js';
 import { oneLine, printable } from '../text/printable.js';
 import type { Transport } from '../transport/types.js';
@@ -64,63 +66,20 @@ export interface AccountWindow {
   failuresByUser: Record<string, number>;
 }
 
+/** The listing's counts: its kept messages and the ones its parser only counted. */
 export function summarize(listing: QueueListing): QueueSummary {
-  const m = listing.messages;
-  let oldest: number | null = null;
-  for (const x of m) if (x.ageSeconds !== null && (oldest === null || x.ageSeconds > oldest)) oldest = x.ageSeconds;
-  return {
-    total: m.length,
-    frozen: m.filter((x) => x.frozen).length,
-    bounces: m.filter((x) => x.bounce).length,
-    held: m.filter((x) => x.held).length,
-    oldestSeconds: oldest,
-    reportedTotal: listing.reportedTotal,
-  };
+  const c = addCounts(listing.counts ?? noCounts())!;
+  for (const m of listing.messages) countMessage(c, m);
+  return { ...c, reportedTotal: listing.reportedTotal };
 }
 
 /** Kept free before the caller's deadline, to finish the report. */
 const DEADLINE_MARGIN_MS = 1_000;
 /** A log read with less time than this is not started. */
 const MIN_LOG_MS = 1_000;
-/** Per SMTP reply of the auth-policy EHLO probe. */
-const EHLO_REPLY_MS = 10_000;
 
 function why(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** The probe's result, or a "no answer" one once `ms` has passed (a wedged channel cannot hold the host). */
-function within(p: Promise<EhloResult>, ms: number, port: number): Promise<EhloResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<EhloResult>((resolve) => {
-    timer = setTimeout(() => resolve({ port, banner: null, auth: null, error: `no answer within ${Math.round(ms / 100) / 10} s` }), ms);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}
-
-/** EHLO on 25 and 587 from the host itself; never throws (a socket error is an answer too). */
-async function probeAuthPolicy(transport: Transport, ms: number): Promise<[EhloResult, EhloResult]> {
-  const quiet: Transport = {
-    describe: transport.describe,
-    exec: (cmd, o) => transport.exec(cmd, o),
-    close: () => transport.close(),
-    ...(transport.openTcp
-      ? {
-          openTcp: async (port: number, host?: string) => {
-            const sock = await transport.openTcp!(port, host);
-            sock.on('error', () => {}); // a reset channel ends the probe, not the process
-            return sock;
-          },
-        }
-      : {}),
-  };
-  const one = (port: number) =>
-    within(
-      ehlo(quiet, port, Math.min(EHLO_REPLY_MS, ms)).catch((e: unknown): EhloResult => ({ port, banner: null, auth: null, error: why(e) })),
-      ms,
-      port,
-    );
-  return Promise.all([one(25), one(587)]);
 }
 
 /** One queued message's Subject for the top suspect's evidence; evidence is extra, so failure is silent. */
@@ -177,14 +136,14 @@ async function attribute(
   const since = opts.since ?? 'today';
   // Never the whole host budget: the log read times out on its own and degrades, before the fleet's deadline.
   const logMs = Math.min(opts.commandTimeoutMs, leftMs());
-  const probeMs = Math.min(2 * EHLO_REPLY_MS, leftMs());
+  const probeMs = Math.min(2 * SMTP_REPLY_MS, leftMs());
   if (settings.auth_policy && probeMs < MIN_LOG_MS) note("auth-policy probe skipped: the host's deadline was nearly spent");
-  // The log read and the EHLO probes use channels of their own: side by side, each within the budget.
+  // The log read and the SMTP probes use channels of their own: side by side, each within the budget.
   const [win, probes, localDomains] = await Promise.all([
     logMs >= MIN_LOG_MS
       ? readLogWindow(transport, mta, getAdapter(mta).logs, ctx.mailLog, since, logMs)
       : unreadWindow(since, "log not read: the host's deadline was nearly spent before it: attribution from the queue only"),
-    settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs) : null,
+    settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs, host.name) : null,
     // The MTA's own local domains: only bounces need them (is a recipient foreign?).
     queue.some((m) => m.bounce) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, ctx, logMs) : undefined,
   ]);
@@ -225,7 +184,7 @@ async function attribute(
     }
   }
   if (historyFailed) note(`history store unreadable (${historyFailed}): baseline judged without history`);
-  if (probes) findings.push(...authPolicyFindings(probes[0], probes[1]));
+  if (probes) findings.push(...authPolicyFindings(...probes));
   if (win.reason) findings.push({ rule: 'log', severity: 'info', message: win.reason });
   // With users null (log unread), suspects come from the queue's evidence alone.
   report.suspects = rankSuspects(findings, win.users, queue);
@@ -281,7 +240,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
   try {
     const attribution = opts.attribution !== false;
     const cap = opts.outputCapBytes ?? queueOutputCap(1);
-    const o = { timeoutMs: opts.commandTimeoutMs, maxBytes: cap };
+    // Nothing reads the messages themselves without attribution or --messages: only their counts are kept.
+    const o = { timeoutMs: opts.commandTimeoutMs, maxBytes: cap, countsOnly: !attribution && !opts.includeMessages };
     const known = opts.detected ?? (host.mta ? { mta: host.mta } : null);
     // MTA unknown: detection and the queue read in one command (queue-read.ts).
     const read = known
@@ -307,7 +267,8 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
         ]
       : [];
     if (listing.warnings.length) report.warnings = listing.warnings.slice(0, 50);
-    if (listing.messages.length === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
+    const parsed = listing.messages.length + (listing.counts?.total ?? 0);
+    if (parsed === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
       report.status = 'error';
       report.reason =
         res.code !== 0
@@ -318,12 +279,12 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     report.queue = summarize(listing);
     if (opts.includeMessages) report.messages = listing.messages;
     const findings: Finding[] = [...cut];
-    if (listing.reportedTotal !== null && listing.reportedTotal !== listing.messages.length)
+    if (listing.reportedTotal !== null && listing.reportedTotal !== parsed)
       findings.push({
         rule: 'queue-count',
         severity: 'warning',
-        message: `parsed ${listing.messages.length} messages but ${mta} reports ${listing.reportedTotal} (queue moving, or output not fully understood)`,
-        evidence: { parsed: listing.messages.length, reported: listing.reportedTotal },
+        message: `parsed ${parsed} messages but ${mta} reports ${listing.reportedTotal} (queue moving, or output not fully understood)`,
+        evidence: { parsed, reported: listing.reportedTotal },
       });
     const q = queueSizeFinding(
       { ...report.queue, total: Math.max(report.queue.total, listing.reportedTotal ?? 0) },

@@ -17,11 +17,13 @@ import type { ExecResult, StdinWriter, Transport } from '../transport/types.js';
 export interface QueueReadOptions {
   timeoutMs: number;
   maxBytes: number;
+  /** Keep no messages, only their counts (nothing will look at them: no attribution, no --messages). */
+  countsOnly?: boolean;
 }
 
 /** A LineSink over a plan: its streaming parser, or the lines kept for its batch `parse`. */
-function sinkOf(plan: ReadPlan<QueueListing>): LineSink<QueueListing> {
-  const streamed = plan.stream?.();
+function sinkOf(plan: ReadPlan<QueueListing>, countsOnly: boolean): LineSink<QueueListing> {
+  const streamed = plan.stream?.({ countsOnly });
   if (streamed) return streamed;
   const lines: string[] = [];
   return { line: (l) => void lines.push(l), end: (stderr, code) => plan.parse(lines.join('\n'), stderr, code) };
@@ -39,9 +41,9 @@ const HEAD_BYTES = 8 * 1024;
 export async function readQueue(
   transport: Transport,
   plan: ReadPlan<QueueListing>,
-  o: QueueReadOptions,
+  { countsOnly = false, ...o }: QueueReadOptions,
 ): Promise<{ res: ExecResult; listing: QueueListing }> {
-  const sink = plan.stream?.();
+  const sink = plan.stream?.({ countsOnly });
   if (!sink) {
     const res = await transport.exec(plan.command, { ...o, ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}) });
     return { res, listing: plan.parse(res.stdout, res.stderr, res.code) };
@@ -74,7 +76,7 @@ export async function detectAndReadQueue(
   transport: Transport,
   vars: Record<string, unknown>,
   attribution: boolean,
-  o: QueueReadOptions,
+  { countsOnly = false, ...o }: QueueReadOptions,
 ): Promise<DetectedRead> {
   const facts: string[] = [];
   let stdin: StdinWriter | null = null;
@@ -88,7 +90,7 @@ export async function detectAndReadQueue(
     if (d.mta) {
       const adapter = getAdapter(d.mta);
       const plan = attribution ? adapter.attributedQueue(mtaHost(d.binary, vars)) : adapter.queue(mtaHost(d.binary, vars));
-      chosen = { mta: d.mta, ...(d.binary ? { binary: d.binary } : {}), sink: sinkOf(plan) };
+      chosen = { mta: d.mta, ...(d.binary ? { binary: d.binary } : {}), sink: sinkOf(plan, countsOnly) };
       // Queue plans take no stdin (their data is the server's own): the command itself goes there.
       stdin?.write(`${plan.command}\n`);
     } else reason = `no MTA detected (${d.evidence.join('; ')})`;

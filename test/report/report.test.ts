@@ -64,14 +64,17 @@ describe('exit codes (Nagios)', () => {
 
 describe('formats', () => {
   const r = report([crit, warn, dead, evil]);
-  it('nagios: one line, state, top suspect, perfdata with each host’s thresholds', () => {
+  it('nagios: status line with state, hosts worst first, top suspect, perfdata; long text one line per host not OK', () => {
     const out = FORMATS.nagios(r);
-    expect(out.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(out).toMatch(
-      /^MAILSWEEP CRITICAL - 1 critical, 1 warning, 2 unreachable\/failed of 4 hosts: mx1 queue 339, mx2 queue 80, mx3 unreachable/,
-    );
-    expect(out).toContain("| queued=419 'mx1'=339;75;100;0 'mx2'=80;50;200;0");
-    expect(out).toContain('top suspect bob?x@example.test');
+    expect(out.split('\n')).toEqual([
+      'MAILSWEEP CRITICAL - 1 critical, 1 warning, 2 unknown of 4 hosts: mx1 CRITICAL queue 339, mx2 WARNING queue 80, mx3 UNKNOWN unreachable, mx4^[[2J UNKNOWN error; top suspect bob?x@example.test on mx1 (sender-mismatch)' +
+        " | 'queued'=419;;;0 'queue_max'=339;;;0 'hosts_ok'=0;;;0;4 'hosts_warning'=1;;;0;4 'hosts_critical'=1;;;0;4 'hosts_unknown'=2;;;0;4 'mx1'=339;75;100;0 'mx2'=80;50;200;0",
+      'mx1: CRITICAL - 339 messages queued (critical at 100); top suspect bob?x@example.test',
+      'mx2: WARNING - 80 messages queued (warning at 50)',
+      'mx3: UNKNOWN - unreachable: root@mx3:22: ECONNREFUSED',
+      'mx4^[[2J: UNKNOWN - error: exim said ^[]0;pwned^G hi',
+      '',
+    ]);
   });
   it('table: no terminal escape from server text reaches the screen', () => {
     const out = FORMATS.table(r);
@@ -171,12 +174,14 @@ describe('hostile server text in every format', () => {
     }
   });
 
-  it('nagios: one line, the perfdata still starts at the one `|`', () => {
+  it('nagios: the perfdata still starts at the one `|`; the long text holds none', () => {
     const out = FORMATS.nagios(r);
-    expect(out.split('\n').filter(Boolean)).toHaveLength(1);
     expect(out.split('|')).toHaveLength(2);
-    expect(out).toMatch(/\| queued=500 'mx9'=500;75;100;0\n$/);
-    expect(out).toContain('top suspect bob^[[2J^[]8;;http://evil.test^Gclick');
+    const [first, ...long] = out.split('\n');
+    expect(first).toMatch(/ \| 'queued'=500;;;0 .* 'mx9'=500;75;100;0$/);
+    expect(first).toContain('top suspect bob^[[2J^[]8;;http://evil.test^Gclick');
+    expect(long.filter(Boolean)).toHaveLength(2);
+    expect(long[1]).toMatch(/^mx10: UNKNOWN - error: exim queue command failed \(exit 1\): \^\[\[2J/);
   });
 
   it('json: the exact server text survives a round trip, and the output holds it only as escapes', () => {

@@ -110,7 +110,11 @@ describe('a log that cannot be read leaves the host ok and CRITICAL', () => {
       expect(h.status, `${h.name}: ${h.reason}`).toBe('ok');
       expect(h.reason).toBeUndefined();
       expect(h.queue).toMatchObject({ total: 339, reportedTotal: 339 });
-      expect(h.findings[0]).toMatchObject({ rule: 'queue-size', severity: 'critical', message: '339 messages queued (critical at 100)' });
+      expect(h.findings[0]).toMatchObject({
+        rule: 'queue-size',
+        severity: 'critical',
+        message: '339 messages queued (critical above 100)',
+      });
     }
     expect(report.summary).toMatchObject({ critical: 5, exitCode: 2, byStatus: { ok: 5, timeout: 0, error: 0 } });
   });
@@ -121,7 +125,7 @@ describe('a log that cannot be read leaves the host ok and CRITICAL', () => {
     expect(info(good, 'attribution')).toEqual([]);
     expect(good.log).toMatchObject({ files: [logOf('good')], lines: 7 });
     expect(good.suspects?.[0]).toMatchObject({ authId: 'bob@example.test', messages: 6, queued: 300 });
-    // The auth-policy probe went through the same SSH connection; the fake host refuses port 587: an info, not a failure.
+    // The auth-policy probe went through the same SSH connection; the fake host refuses 587 and 465: an info, not a failure.
     expect(good.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(
       /^nothing answers on port 587 \(.*cannot open 127\.0\.0\.1:587/,
     );
@@ -243,7 +247,7 @@ describe('other attribution failures', () => {
       expect(r.status).toBe('ok');
       expect(r.findings[0]).toMatchObject({ rule: 'queue-size', severity: 'critical' });
       expect(r.findings.find((f) => f.rule === 'auth-policy')?.message).toMatch(
-        /^nothing answers on port 587 \(no answer within \d(\.\d)? s\)$/,
+        /^nothing answers on port 587 \(no answer within \d(\.\d)? s\) nor on port 465 \(no answer within \d(\.\d)? s\): no submission port$/,
       );
       expect(r.suspects?.[0]).toMatchObject({ authId: 'bob@example.test', messages: 6 });
       expect(r.durationMs).toBeLessThan(4_000);
@@ -299,7 +303,7 @@ describe('through the CLI, as Nagios runs it', () => {
     );
     expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toMatch(
-      /^MAILSWEEP CRITICAL - 1 critical, 0 warning, 0 unreachable\/failed of 1 hosts: slow queue 339; top suspect bob@example\.test on slow /,
+      /^MAILSWEEP CRITICAL - 1 critical, 0 warning, 0 unknown of 1 hosts: slow CRITICAL queue 339; top suspect bob@example\.test on slow /,
     );
     // A plugin's stderr is shown by the monitoring server too: nothing there without --verbose.
     expect(r.stderr).toBe('');

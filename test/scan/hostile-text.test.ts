@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPLAY_KEYS } from '../../src/demo/replay.js';
 import { startFakeFleet, type FakeFleet, type FleetHostEntry } from '../../src/demo/fleet.js';
 import type { ScanReport } from '../../src/scan/types.js';
+import { parsePluginOutput } from './plugin-output.js';
 
 const run = promisify(execFile);
 const REC = 'test/fixtures/lab/bookworm-exim';
@@ -157,13 +158,14 @@ describe('scan of hosts serving hostile text, through the real CLI and real SSH'
     }
   });
 
-  it('nagios: one status line, the top suspect made visible, perfdata after the one `|`', () => {
+  it('nagios: a status line, the top suspect made visible, perfdata after the one `|`, long text without one', () => {
     const out = outs.nagios.stdout;
-    expect(out.split('\n').filter(Boolean)).toHaveLength(1);
+    const parsed = parsePluginOutput(out);
     expect(out.split('|')).toHaveLength(2);
-    expect(out).toMatch(/^MAILSWEEP CRITICAL - /);
-    expect(out).toContain('top suspect bob^[[2J^G^M^@<U+009B>31m<U+202E>evil<U+2066>?[bank]');
-    expect(out).toMatch(/\| queued=\d+ 'evil'=339;75;100;0\n$/);
+    expect(parsed.text).toMatch(/^MAILSWEEP CRITICAL - /);
+    expect(parsed.text).toContain('top suspect bob^[[2J^G^M^@<U+009B>31m<U+202E>evil<U+2066>?[bank]');
+    expect(parsed.perfdata.find((p) => p.label === 'evil')).toMatchObject({ value: 339, warn: '75', crit: '100', min: '0' });
+    for (const l of parsed.longText) expect(l).toMatch(/^[^:]+: (CRITICAL|WARNING|UNKNOWN) - /);
   });
 
   it('json: server strings only as \\u escapes, and it parses back to the exact bytes', () => {

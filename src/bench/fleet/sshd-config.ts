@@ -47,7 +47,7 @@ export function renderSshdConfig(c: SshdHostConfig): string {
     'MaxSessions 1000',
     'LoginGraceTime 120',
     `SetEnv PATH=${plain('stub bin', c.stubBin)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=${plain('home', c.home)}`,
-    // mailsweep's auth-policy probe (attribution) asks for a forward to port 25/587: refused here,
+    // mailsweep's auth-policy probe (attribution) asks for a forward to ports 25/587/465: refused here,
     // so it never reaches a real service of this machine.
     'AllowTcpForwarding no',
     'AllowAgentForwarding no',

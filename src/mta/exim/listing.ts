@@ -32,8 +32,9 @@ import {
   isSpoolDumpData,
   missingWarning,
 } from './attribution.js';
-import type { LineSink, MtaContext, QueueListing, QueueMessage } from '../types.js';
+import type { LineSink, MtaContext, QueueListing, QueueMessage, StreamOptions } from '../types.js';
 import { SectionStream } from '../sections.js';
+import { addCounts, MessageStore, type QueueCounts } from '../message-store.js';
 import { FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
 import { feedLines, feedSink } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, failureText, rcEcho } from '../util.js';
@@ -50,8 +51,10 @@ export interface EximQueueListing extends QueueListing {
  * whole output. Never throws. A message keeps its own copies of what it holds, never the line.
  */
 export class EximBpParser {
-  readonly messages: EximQueueMessage[] = [];
+  private readonly messages: MessageStore<EximQueueMessage>;
   readonly warnings: LineWarnings;
+  /** Recipients are kept (not when only counting). */
+  private readonly withRecipients: boolean;
   /** The message recipient lines now belong to (null after a blank line). */
   private current: EximQueueMessage | null = null;
   /** Its recipients so far: given to it as an exactly sized array when it ends (a growing array keeps spare room). */
@@ -60,10 +63,14 @@ export class EximBpParser {
   /** Copy what a message keeps (see own()): for lines cut from the transport's chunks, not from one whole text. */
   private readonly keep: (s: string) => string;
 
-  constructor(o: { maxWarnings?: number; copy?: boolean } = {}) {
+  constructor(o: { maxWarnings?: number; copy?: boolean; countsOnly?: boolean } = {}) {
     this.warnings = new LineWarnings(o.maxWarnings ?? 100);
-    this.keep = o.copy ? own : (s) => s;
-    this.keepSender = o.copy ? pooled(new Map()) : (s) => s;
+    this.messages = new MessageStore(o.countsOnly);
+    this.withRecipients = !o.countsOnly;
+    // Counted messages are dropped as soon as the next one starts: nothing of theirs to copy.
+    const copy = o.copy && !o.countsOnly;
+    this.keep = copy ? own : (s) => s;
+    this.keepSender = copy ? pooled(new Map()) : (s) => s;
   }
 
   /** Senders repeat (a hijacked account sends thousands): equal ones share one copy. */
@@ -81,10 +88,15 @@ export class EximBpParser {
     this.current = m;
   }
 
-  /** The messages, the last one's recipients given to it. */
+  /** The kept messages, the last one's recipients given to it. */
   finish(): EximQueueMessage[] {
     this.cur = null;
-    return this.messages;
+    return this.messages.list;
+  }
+
+  /** What was counted instead of kept (null when keeping); after finish(). */
+  counts(): QueueCounts | null {
+    return this.messages.counts();
   }
 
   line(line: string, n: number): void {
@@ -172,7 +184,7 @@ export class EximBpParser {
     if (cur && spaces >= 8 && line.length >= 11 && line.charCodeAt(9) === 32 && !LINE_BREAK.test(line)) {
       const mark = line.charCodeAt(8);
       if (mark === 32 || mark === 68) {
-        if (mark === 32) this.rcpts.push(this.keep(line.slice(10)));
+        if (mark === 32 && this.withRecipients) this.rcpts.push(this.keep(line.slice(10)));
         return;
       }
     }
@@ -180,7 +192,7 @@ export class EximBpParser {
     const loose = strict ?? RCPT_LOOSE.exec(line);
     if (loose && cur) {
       const mark = (loose[1] ?? ' ').trim();
-      if (mark === '') this.rcpts.push(this.keep(loose[2] ?? ''));
+      if (mark === '' && this.withRecipients) this.rcpts.push(this.keep(loose[2] ?? ''));
       return;
     }
     this.warnings.line(n, cur ? 'exim -bp: line not understood' : 'exim -bp: line outside any message', line);
@@ -220,12 +232,12 @@ class EximQueueSink implements LineSink<EximQueueListing> {
    * messages and warnings followed by the -bp section's. Only if the -bpc part left it inside a
    * message (not exim's output) does it read on, to the end.
    */
-  private readonly whole = new EximBpParser({ copy: true });
+  private readonly whole: EximBpParser;
   private wholeReads = true;
   private wholeToEnd = false;
   private readonly out = new FirstLines();
   private readonly bpc = new EximBpcParser();
-  private readonly bp = new EximBpParser({ copy: true });
+  private readonly bp: EximBpParser;
   /**
    * The -H dump: each envelope attributes its listed messages as it is parsed (the -bp section has
    * closed by then), so only which ids had one is kept, not the envelopes.
@@ -239,7 +251,14 @@ class EximQueueSink implements LineSink<EximQueueListing> {
   private readonly texts = new Map<string | null, FirstLines>();
   private readonly trailing = new TrailingText();
 
-  constructor(private readonly attributed: boolean) {
+  constructor(
+    private readonly attributed: boolean,
+    countsOnly = false,
+  ) {
+    // The attributed read attributes messages: it always keeps them.
+    const o = { copy: true, countsOnly: countsOnly && !attributed };
+    this.whole = new EximBpParser(o);
+    this.bp = new EximBpParser(o);
     const expected = attributed ? ['bpc', 'bp', 'spooldir', 'spool'] : ['bpc', 'bp'];
     for (const s of [...expected, null]) this.texts.set(s, new FirstLines());
     this.spool = attributed
@@ -306,14 +325,16 @@ class EximQueueSink implements LineSink<EximQueueListing> {
       const w = new LineWarnings();
       w.append(this.whole.warnings);
       if (!this.wholeToEnd && !this.wholeReads) w.append(this.bp.warnings);
-      const messages = this.wholeToEnd || this.wholeReads ? this.whole.finish() : [...this.whole.finish(), ...this.bp.finish()];
+      const both = !this.wholeToEnd && !this.wholeReads;
+      const messages = both ? [...this.whole.finish(), ...this.bp.finish()] : this.whole.finish();
+      const counts = addCounts(this.whole.counts(), both ? this.bp.counts() : null);
       warnings.push(`${COMMAND_FAILED} exim queue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || this.out.text)}`);
       warnings.push(...w.list());
       if (this.attributed) {
         warnings.push('messages not attributed: the queue listing itself is incomplete');
         return { messages, reportedTotal: null, warnings: capWarnings(warnings, 150) };
       }
-      return { messages, reportedTotal: null, warnings };
+      return { messages, reportedTotal: null, warnings, ...(counts ? { counts } : {}) };
     }
     let reportedTotal: number | null = null;
     if (bpc.rc !== 0) warnings.push(`${COMMAND_FAILED} exim -bpc exited ${bpc.rc}: ${failureText(this.text('bpc'))}`);
@@ -330,7 +351,8 @@ class EximQueueSink implements LineSink<EximQueueListing> {
     if (!this.attributed) {
       if (!this.trailing.blank) warnings.push(`unexpected output after the listing: ${this.trailing.printable()}`);
       if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
-      return { messages, reportedTotal, warnings };
+      const counts = addCounts(this.bp.counts());
+      return { messages, reportedTotal, warnings, ...(counts ? { counts } : {}) };
     }
     const dir = closed.get('spooldir');
     const spool = closed.get('spool');
@@ -359,8 +381,8 @@ class EximQueueSink implements LineSink<EximQueueListing> {
 }
 
 /** The streaming parser of the queue read (`eximQueueCommand`). */
-export function eximQueueSink(): LineSink<EximQueueListing> {
-  return new EximQueueSink(false);
+export function eximQueueSink(_now?: number, o: StreamOptions = {}): LineSink<EximQueueListing> {
+  return new EximQueueSink(false, o.countsOnly);
 }
 
 /** The streaming parser of the attributed read (`eximAttributedCommand`). */

@@ -17,7 +17,8 @@ export const postfix = {
   ops: postfixOps,
   logs: postfixLogFormat,
   localDomains: postfixLocalDomains,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(postfixQueueCommand(ctx), (now) => new PostfixListingStream(now)),
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(postfixQueueCommand(ctx), (now, o) => new PostfixListingStream(now, undefined, o.countsOnly)),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> =>
     streamingPlan(postfixAttributedCommand(ctx), (now) => new PostfixAttributedStream(now)),
   // postqueue -j (JSON lines) or postqueue -p / mailq.

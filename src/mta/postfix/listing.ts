@@ -4,6 +4,7 @@ import type { QueueListing, QueueMessage } from '../types.js';
 import { COMMAND_FAILED, ageFrom } from '../util.js';
 import { exact, feedLines, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
+import { MessageStore, type QueueCounts } from '../message-store.js';
 
 export interface PostfixQueueMessage extends QueueMessage {
   /** `#` in -p, forced_expire in -j (3.5+): will bounce at the next delivery attempt. */
@@ -39,9 +40,23 @@ const ALNUM_ID = /^[0-9A-Za-z]+$/;
  * that is not a usable record becomes a warning. `nowSeconds` (epoch) gives ageSeconds; without it null.
  */
 export class PostqueueJsonParser {
-  readonly messages: PostfixQueueMessage[] = [];
+  private readonly store: MessageStore<PostfixQueueMessage>;
   readonly warnings = new WarningList();
-  constructor(private readonly nowSeconds?: number) {}
+  constructor(
+    private readonly nowSeconds?: number,
+    countsOnly = false,
+  ) {
+    this.store = new MessageStore(countsOnly);
+  }
+
+  /** The kept messages (none when counting: see counts()). */
+  get messages(): PostfixQueueMessage[] {
+    return this.store.list;
+  }
+
+  counts(): QueueCounts | null {
+    return this.store.counts();
+  }
 
   line(line: string, n: number): void {
     // A record starts with "{" (the fast path); anything else is blank or not JSON.
@@ -90,7 +105,7 @@ export class PostqueueJsonParser {
     if (queue !== undefined) msg.queue = queue;
     if (reason !== undefined) msg.reason = reason;
     if (rec.forced_expire === true) msg.forcedExpire = true;
-    this.messages.push(msg);
+    this.store.push(msg);
   }
 }
 
@@ -121,6 +136,8 @@ export interface PostqueuePOptions {
   nowSeconds?: number;
   /** The server's UTC offset in seconds (arrival times are server-local). Default 0. */
   tzOffsetSeconds?: number;
+  /** Keep no messages, count them (see message-store.ts). */
+  countsOnly?: boolean;
 }
 
 const STATUS_QUEUE: Record<string, string> = { '*': 'active', '!': 'hold', '': 'deferred' };
@@ -138,13 +155,14 @@ function isAlnum(c: number): boolean {
  * footer counts too: queue 'maildrop', sender unknown ('', not a bounce), senderUid N.
  */
 export class PostqueuePParser {
-  readonly messages: PostfixQueueMessage[] = [];
+  private readonly store: MessageStore<PostfixQueueMessage>;
   readonly warnings = new WarningList();
   reportedTotal: number | null = null;
   private cur: PostfixQueueMessage | null = null;
   private readonly dates: YearlessClock | null;
 
   constructor(opts: PostqueuePOptions = {}) {
+    this.store = new MessageStore(opts.countsOnly);
     this.dates = opts.nowSeconds === undefined ? null : new YearlessClock(opts.nowSeconds, opts.tzOffsetSeconds ?? 0);
   }
 
@@ -187,7 +205,7 @@ export class PostqueuePParser {
         }
       } else if (P_REASON.test(line)) return;
       if (space && P_RECIPIENT.test(line)) {
-        cur.recipients.push(line.trim());
+        if (!this.store.counting) cur.recipients.push(line.trim());
         return;
       }
     }
@@ -196,14 +214,19 @@ export class PostqueuePParser {
 
   /** The messages, the last one's recipients held compactly too. */
   done(): PostfixQueueMessage[] {
-    const last = this.messages[this.messages.length - 1];
+    const last = this.store.last();
     if (last) last.recipients = exact(last.recipients);
-    return this.messages;
+    return this.store.list;
+  }
+
+  /** What was counted instead of kept (null when keeping). */
+  counts(): QueueCounts | null {
+    return this.store.counts();
   }
 
   private entry(e: RegExpExecArray, line: string, n: number): void {
     // The message before is complete: its recipients to an array of their own size.
-    const prev = this.messages[this.messages.length - 1];
+    const prev = this.store.last();
     if (prev) prev.recipients = exact(prev.recipients);
     const mark = e[2] ?? '';
     const rawSender = (e[6] ?? '').trim();
@@ -225,7 +248,7 @@ export class PostqueuePParser {
     };
     if (e[3] === '#') msg.forcedExpire = true;
     if (drop) msg.senderUid = Number(drop[1]);
-    this.messages.push(msg);
+    this.store.push(msg);
     this.cur = msg;
   }
 }

@@ -8,6 +8,7 @@ import type { MtaContext } from '../types.js';
 import { COMMAND_FAILED, capWarnings, failureText } from '../util.js';
 import { NOW_MARKER, RC_MARKER, SectionStream, type ClosedSection } from '../sections.js';
 import { feedSink } from '../stream-parts.js';
+import { withCounts } from '../message-store.js';
 import { FirstLines, TrailingText } from '../stream-text.js';
 import { PostqueueJsonParser, PostqueuePParser, type PostfixQueueListing } from './listing.js';
 
@@ -49,6 +50,8 @@ export class PostfixListingStream {
     private readonly localNowSeconds: number,
     /** Sections after the tail (attribution's), and who reads them; without it, they are trailing text. */
     private readonly more: { names: readonly string[]; after: AfterListing } | undefined = undefined,
+    /** Keep no messages, only their counts (a plain scan's read). */
+    private readonly countsOnly = false,
   ) {
     this.sections = new SectionStream(this.expected, (section, line, n) => this.data(section, line, n));
   }
@@ -73,8 +76,8 @@ export class PostfixListingStream {
   private clock(): this {
     if (this.now) return this;
     this.now = { seconds: this.sections.nowSeconds ?? this.localNowSeconds, tz: this.sections.tzOffsetSeconds ?? 0 };
-    this.json = new PostqueueJsonParser(this.now.seconds);
-    this.wholeAsP = new PostqueuePParser({ nowSeconds: this.now.seconds, tzOffsetSeconds: this.now.tz });
+    this.json = new PostqueueJsonParser(this.now.seconds, this.countsOnly);
+    this.wholeAsP = new PostqueuePParser({ nowSeconds: this.now.seconds, tzOffsetSeconds: this.now.tz, countsOnly: this.countsOnly });
     return this;
   }
 
@@ -86,7 +89,11 @@ export class PostfixListingStream {
     this.tailName = json.rc === 0 ? 'footer' : 'plain';
     this.expected.push(this.tailName, ...(this.more?.names ?? []));
     // The footer gives only the total; the plain listing is the queue (ages need the clock).
-    this.tail = new PostqueuePParser(this.tailName === 'plain' ? { nowSeconds: this.now!.seconds, tzOffsetSeconds: this.now!.tz } : {});
+    this.tail = new PostqueuePParser(
+      this.tailName === 'plain'
+        ? { nowSeconds: this.now!.seconds, tzOffsetSeconds: this.now!.tz, countsOnly: this.countsOnly }
+        : { countsOnly: this.countsOnly },
+    );
   }
 
   private data(section: string | null, line: string, n: number): void {
@@ -117,7 +124,7 @@ export class PostfixListingStream {
       warnings.push(
         `${COMMAND_FAILED} postqueue listing incomplete (exit ${code ?? 'none'}): ${stderr ? failureText(stderr) : failureText(this.wholeHead.text)}`,
       );
-      return { messages: p.done(), reportedTotal: null, warnings: [...warnings, ...p.warnings.list()] };
+      return withCounts({ messages: p.done(), reportedTotal: null, warnings: [...warnings, ...p.warnings.list()] }, p.counts());
     }
     const tail = s.closed.get(this.tailName!);
     const p = this.tail!;
@@ -129,7 +136,7 @@ export class PostfixListingStream {
         reportedTotal = p.reportedTotal;
         if (reportedTotal === null) warnings.push(`postqueue -p footer not understood: ${failureText(this.tailHead.text)}`);
       }
-      return { messages: this.json!.messages, reportedTotal, warnings };
+      return withCounts({ messages: this.json!.messages, reportedTotal, warnings }, this.json!.counts());
     }
     // -j failed: expected on postfix < 3.1 ("invalid option"); the full -p listing follows.
     if (!this.jsonSaysOld) warnings.push(`postqueue -j exited ${json.rc}: ${failureText(this.jsonHead.text)}`);
@@ -140,7 +147,7 @@ export class PostfixListingStream {
     if (tail.rc !== 0) warnings.push(`${COMMAND_FAILED} postqueue -p exited ${tail.rc}: ${failureText(this.tailHead.text)}`);
     warnings.push(...p.warnings.labelled('postqueue -p'));
     if (!this.trailing.blank) warnings.push(`unexpected output after the listing: ${this.trailing.printable()}`);
-    return { messages: p.done(), reportedTotal: tail.rc === 0 ? p.reportedTotal : null, warnings };
+    return withCounts({ messages: p.done(), reportedTotal: tail.rc === 0 ? p.reportedTotal : null, warnings }, p.counts());
   }
 }
 

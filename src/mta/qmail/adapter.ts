@@ -17,7 +17,8 @@ export const qmail = {
   ops: qmailOps,
   logs: qmailLogFormat,
   localDomains: qmailLocalDomains,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(qmailQueueCommand(ctx), (now) => new QmailQueueSink(now)),
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(qmailQueueCommand(ctx), (now, o) => new QmailQueueSink(now, null, o.countsOnly)),
   // qmail-qstat, qmailctl stat (service lines + counts), qmail-qread, or counts + listing.
   parseListing: (text: string, nowSeconds: number): QueueListing => parseQmailQueueText(text, nowSeconds),
   attributedQueue(ctx: MtaContext): ReadPlan<QueueListing> {

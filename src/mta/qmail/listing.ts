@@ -12,6 +12,7 @@
 import type { QueueListing, QueueMessage } from '../types.js';
 import { LineWarnings, own } from '../stream-text.js';
 import { feedLines } from '../stream-parts.js';
+import { MessageStore, type QueueCounts } from '../message-store.js';
 import { COMMAND_FAILED, capWarnings, ageFrom, monthIndex, printable, splitLines } from '../util.js';
 
 export interface QmailQueueMessage extends QueueMessage {
@@ -37,7 +38,7 @@ const REMOTE = 2;
  * (epoch, read when a message line arrives) gives ageSeconds; dates are printed in GMT.
  */
 export class QmailQreadParser {
-  readonly messages: QmailQueueMessage[] = [];
+  private readonly store: MessageStore<QmailQueueMessage>;
   readonly warnings: LineWarnings;
   cur: QmailQueueMessage | null = null;
   /** The channels of each message's pending recipients (LOCAL | REMOTE), by index. */
@@ -46,10 +47,12 @@ export class QmailQreadParser {
 
   constructor(
     private readonly now: () => number | undefined,
-    o: { copy?: boolean } = {},
+    o: { copy?: boolean; countsOnly?: boolean } = {},
   ) {
     this.warnings = new LineWarnings();
-    this.keep = o.copy ? own : (x) => x;
+    this.store = new MessageStore(o.countsOnly);
+    // Counted messages are dropped when the next one starts: nothing of theirs to copy or collect.
+    this.keep = o.copy && !o.countsOnly ? own : (x) => x;
   }
 
   line(line: string, n: number): void {
@@ -73,14 +76,15 @@ export class QmailQreadParser {
         msg.bouncing = true;
         msg.reason = 'bouncing';
       }
-      this.messages.push(msg);
-      this.channels.push(0);
+      this.store.push(msg);
+      if (!this.store.counting) this.channels.push(0);
       this.cur = msg;
       return;
     }
     const r = QREAD_RCPT.exec(line);
     const c = this.cur;
     if (r && c) {
+      if (this.store.counting) return;
       if (r[1]) (c.delivered ??= []).push(this.keep(r[3] ?? ''));
       else {
         c.recipients.push(this.keep(r[3] ?? ''));
@@ -98,14 +102,19 @@ export class QmailQreadParser {
 
   /** The messages, each with its queue (the channels its pending recipients wait in). */
   finish(): QmailQueueMessage[] {
-    this.messages.forEach((m, i) => {
+    this.store.list.forEach((m, i) => {
       const ch = this.channels[i] ?? 0;
       if (ch === LOCAL) m.queue = 'local';
       else if (ch === REMOTE) m.queue = 'remote';
       else if (ch !== 0) m.queue = 'local+remote';
     });
     this.channels.length = 0;
-    return this.messages;
+    return this.store.list;
+  }
+
+  /** What was counted instead of kept (null when keeping). */
+  counts(): QueueCounts | null {
+    return this.store.counts();
   }
 }
 

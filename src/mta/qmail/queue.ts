@@ -6,6 +6,7 @@ import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import { SectionStream, type ClosedSection } from '../sections.js';
 import { FirstLines, LineWarnings, TrailingText } from '../stream-text.js';
 import { feedLines } from '../stream-parts.js';
+import { addCounts } from '../message-store.js';
 import { COMMAND_FAILED, capWarnings, NOW_COMMAND, failureText, rcEcho } from '../util.js';
 import { QmailQreadParser, QmailQstatParser, type QmailQueueMessage, type QmailQueueListing } from './listing.js';
 
@@ -58,12 +59,15 @@ export class QmailQueueSink implements LineSink<QmailQueueListing> {
   constructor(
     private readonly localNowSeconds: number,
     private readonly tail: QmailListingTail | null = null,
+    /** Keep no messages, only their counts (a plain scan's read; the attributed one keeps them). */
+    countsOnly = false,
   ) {
     const expected = tail ? ['qstat', 'qread', 'mess'] : ['qstat', 'qread'];
     for (const x of [...expected, null]) this.texts.set(x, new FirstLines());
     const now = () => this.sections.nowSeconds ?? this.localNowSeconds;
-    this.whole = new QmailQreadParser(now, { copy: true });
-    this.qread = new QmailQreadParser(now, { copy: true });
+    const o = { copy: true, countsOnly: countsOnly && !tail };
+    this.whole = new QmailQreadParser(now, o);
+    this.qread = new QmailQreadParser(now, o);
     this.sections = new SectionStream(expected, (section, line, n) => this.route(section, line, n));
   }
 
@@ -100,13 +104,14 @@ export class QmailQueueSink implements LineSink<QmailQueueListing> {
       const both = !this.wholeToEnd && !this.wholeReads;
       if (both) w.append(this.qread.warnings);
       const messages = both ? [...this.whole.finish(), ...this.qread.finish()] : this.whole.finish();
+      const counts = addCounts(this.whole.counts(), both ? this.qread.counts() : null);
       warnings.push(`${COMMAND_FAILED} qmail queue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || this.out.text)}`);
       warnings.push(...w.list());
       if (this.tail) {
         warnings.push('messages not attributed: the queue listing itself is incomplete');
         return { messages, reportedTotal: null, warnings: capWarnings(warnings, 150) };
       }
-      return { messages, reportedTotal: null, warnings };
+      return { messages, reportedTotal: null, warnings, ...(counts ? { counts } : {}) };
     }
     let reportedTotal: number | null = null;
     const s = this.qstat;
@@ -126,7 +131,8 @@ export class QmailQueueSink implements LineSink<QmailQueueListing> {
     const messages = this.qread.finish();
     if (!this.tail) {
       if (!this.trailing.blank) warnings.push(`unexpected output after the listing: ${this.trailing.printable()}`);
-      return { messages, reportedTotal, warnings };
+      const counts = this.qread.counts();
+      return { messages, reportedTotal, warnings, ...(counts ? { counts } : {}) };
     }
     this.tail.finish({
       messages,

@@ -20,7 +20,8 @@ export const sendmail = {
   ops: sendmailOps,
   logs: sendmailLogFormat,
   localDomains: sendmailLocalDomains,
-  queue: (ctx: MtaContext): ReadPlan<QueueListing> => streamingPlan(sendmailQueueCommand(ctx), (now) => new SendmailListingStream(now)),
+  queue: (ctx: MtaContext): ReadPlan<QueueListing> =>
+    streamingPlan(sendmailQueueCommand(ctx), (now, o) => new SendmailListingStream(now, undefined, o.countsOnly)),
   attributedQueue: (ctx: MtaContext): ReadPlan<QueueListing> =>
     streamingPlan(sendmailAttributedCommand(ctx), (now) => new SendmailAttributedStream(now)),
   parseListing: (text: string, nowSeconds: number): QueueListing => parseMailq(text, { nowSeconds }),

@@ -28,6 +28,7 @@
 import { ageFrom, indentWidth } from '../util.js';
 import { exact, feedLines, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
+import { MessageStore, withCounts } from '../message-store.js';
 import type { QueueListing, QueueMessage } from '../types.js';
 import { isAlnum, unbracket, isNullSender, splitIdMark, plainAscii, decodeMailqAddress } from './mailq-address.js';
 export { unbracket, isNullSender, cleanAddress, decodeMailqAddress, type MailqAddress } from './mailq-address.js';
@@ -73,6 +74,8 @@ export interface MailqOptions {
   nowSeconds?: number;
   /** The server's UTC offset in seconds. Default 0. */
   tzOffsetSeconds?: number;
+  /** Keep no messages, count them (see message-store.ts). */
+  countsOnly?: boolean;
 }
 
 /** prtstr() output budgets of non-verbose mailq (queue.c print_single_queue). */
@@ -123,7 +126,7 @@ function isSpace(c: number): boolean {
  * else of the per-directory counts, else unknown; reportedTotal is that count less the transient entries.
  */
 export class MailqParser {
-  readonly messages: SendmailQueueMessage[] = [];
+  private readonly store: MessageStore<SendmailQueueMessage>;
   readonly warnings = new WarningList();
   readonly dirs: SendmailQueueDir[] = [];
   readonly totals: number[] = [];
@@ -137,6 +140,7 @@ export class MailqParser {
   private readonly dates: YearlessClock | null;
 
   constructor(opts: MailqOptions = {}) {
+    this.store = new MessageStore(opts.countsOnly);
     this.dates = opts.nowSeconds === undefined ? null : new YearlessClock(opts.nowSeconds, opts.tzOffsetSeconds ?? 0);
   }
 
@@ -218,7 +222,7 @@ export class MailqParser {
     if (c && space) {
       if (this.curEpoch && NO_CONTROL_FILE.test(line)) {
         // The qf had S/R lines but no T line: not a message yet (the suffix ends the entry).
-        this.messages.pop();
+        this.store.dropLast();
         this.setAside(c.id, 'no control file');
         return;
       }
@@ -263,7 +267,7 @@ export class MailqParser {
 
   private entry(e: RegExpExecArray, line: string, n: number): void {
     // The message before is complete: its recipients to an array of their own size.
-    const prev = this.messages[this.messages.length - 1];
+    const prev = this.store.last();
     if (prev) prev.recipients = exact(prev.recipients);
     this.skipping = false;
     const { id, mark } = splitIdMark(e[1] ?? '', e[2] ?? '');
@@ -298,27 +302,30 @@ export class MailqParser {
     if (mark !== '') msg.mark = mark;
     if (addr.truncated && sender !== '') msg.senderTruncated = true;
     if (rawSender === '') this.warnings.line(n, 'mailq: entry without sender', line);
-    this.messages.push(msg);
+    this.store.push(msg);
     this.cur = msg;
     this.curEpoch = epoch;
   }
 
   /** The listing so far; `first`: a warning to put before the parser's own. */
   result(first: Parameters<WarningList['list']>[0] = []): SendmailQueueListing {
-    const last = this.messages[this.messages.length - 1];
+    const last = this.store.last();
     if (last) last.recipients = exact(last.recipients);
     let counted: number | null = null;
     if (this.totals.length > 0) counted = this.totals.reduce((a, b) => a + b, 0);
     else if (this.dirs.length > 0) counted = this.dirs.reduce((a, d) => a + d.count, 0);
     const reportedTotal = counted === null ? null : Math.max(0, counted - this.transient.length);
-    return {
-      messages: this.messages,
-      reportedTotal,
-      warnings: this.warnings.list(first),
-      dirs: this.dirs,
-      totals: this.totals,
-      transient: this.transient,
-    };
+    return withCounts(
+      {
+        messages: this.store.list,
+        reportedTotal,
+        warnings: this.warnings.list(first),
+        dirs: this.dirs,
+        totals: this.totals,
+        transient: this.transient,
+      },
+      this.store.counts(),
+    );
   }
 }
 

@@ -14,6 +14,7 @@ import { COMMAND_FAILED, failureText } from '../util.js';
 import { NOW_MARKER, SectionStream, type ClosedSection } from '../sections.js';
 import { feedSink, WarningList } from '../stream-parts.js';
 import { FirstLines, TrailingText } from '../stream-text.js';
+import { withCounts } from '../message-store.js';
 import { MailqParser, type MailqOptions, type SendmailQueueListing } from './listing.js';
 
 export function sendmailQueueCommand(ctx: MtaContext): Sh {
@@ -45,6 +46,8 @@ export class SendmailListingStream {
   constructor(
     private readonly localNowSeconds: number,
     private readonly more: { names: readonly string[]; after: AfterListing } | undefined = undefined,
+    /** Keep no messages of the MTA queue, only their counts (a plain scan's read; the small MSP queue is kept). */
+    private readonly countsOnly = false,
   ) {
     this.sections = new SectionStream(['mta', 'msp', ...(more?.names ?? [])], (section, line, n) => this.data(section, line, n));
   }
@@ -63,7 +66,7 @@ export class SendmailListingStream {
   private clock(): { mta: MailqParser; msp: MailqParser } {
     if (!this.now) {
       this.now = { nowSeconds: this.sections.nowSeconds ?? this.localNowSeconds, tzOffsetSeconds: this.sections.tzOffsetSeconds ?? 0 };
-      this.mta = new MailqParser(this.now);
+      this.mta = new MailqParser({ ...this.now, countsOnly: this.countsOnly });
       this.msp = new MailqParser(this.now);
     }
     return { mta: this.mta!, msp: this.msp! };
@@ -132,7 +135,7 @@ export class SendmailListingStream {
     } else warnings.push('mailq -Ac section missing');
     const trailing = msp ? this.rest : this.mspText;
     if (!listingOnly && !trailing.blank) warnings.push(`unexpected output after the listing: ${trailing.printable()}`);
-    return { messages, reportedTotal, warnings, dirs, totals, transient };
+    return withCounts({ messages, reportedTotal, warnings, dirs, totals, transient }, main.counts ?? null);
   }
 }
 
