@@ -1,18 +1,48 @@
 // The mailsweep command line's shape: every command, option and help text (commander). Actions
 // import their command module lazily, so `--help` stays fast; src/cli.ts runs it.
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type OptionValues } from 'commander';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** What every command that connects to a fleet takes: parallelism, timeouts, host keys. */
 function fleetOptions(cmd: Command): Command {
   return cmd
-    .option('-f, --forks <n>', 'hosts scanned at once', '50')
-    .option('-t, --timeout <seconds>', 'per-command timeout', '30')
-    .option('--connect-timeout <seconds>', 'SSH connect + handshake timeout (default: min(timeout, 10))')
+    .option('-f, --forks <n>', 'hosts scanned at once (default 50, or ansible.cfg forks / $ANSIBLE_FORKS)')
+    .option('-t, --timeout <seconds>', "per-command timeout (not Ansible's -t: that is its --tags)", '30')
+    .option(
+      '-T, --connect-timeout <seconds>',
+      "SSH connect + handshake timeout, as Ansible's -T (default: ansible.cfg timeout / $ANSIBLE_TIMEOUT, else min(timeout, 10))",
+    )
     .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
     .option('--accept-new-hostkeys', 'record host keys seen for the first time (changed keys are still refused)');
+}
+
+const collect = (v: string, prev?: string[]): string[] => [...(prev ?? []), v];
+
+/** How a command finds its hosts and logs in, with Ansible's flags (src/inventory/open.ts). */
+function inventoryOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-i, --inventory <source>',
+      'Ansible inventory: YAML/JSON/INI file, directory or "h1,h2," list; repeat to merge (default: $MAILSWEEP_INVENTORY, $ANSIBLE_INVENTORY, ansible.cfg, ./inventory.yaml)',
+      collect,
+    )
+    .option('-u, --user <name>', 'SSH user where the inventory sets no ansible_user (as ansible -u)')
+    .option('--private-key <file>', 'SSH key where the inventory sets no ansible_ssh_private_key_file')
+    .option('-b, --become', 'sudo -n where the inventory sets no ansible_become')
+    .option('--become-user <name>', 'sudo to this user where the inventory sets no ansible_become_user')
+    .option(
+      '--ssh-config <file>',
+      'ssh client config for Host aliases, HostName, User, Port, IdentityFile, ProxyJump (default ~/.ssh/config; none)',
+    );
+}
+
+/** Several -i: loaded together; one is also what suggested commands repeat. */
+// `any`: commander's option values are untyped; each command's options interface types them.
+function inventoryArgs(opts: OptionValues): any {
+  const list = opts.inventory as string[] | undefined;
+  return { ...opts, inventory: list?.length === 1 ? list[0] : undefined, inventorySources: list };
 }
 
 function formatOption(): Option {
@@ -29,10 +59,11 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
 
-  fleetOptions(program.command('scan'))
+  inventoryOptions(fleetOptions(program.command('scan')))
     .description('scan every host in the inventory in parallel; exit 0 ok, 1 warning, 2 critical, 3 unknown')
-    .option('-i, --inventory <file>', 'Ansible-style YAML inventory (default: $MAILSWEEP_INVENTORY, ./inventory.yaml)')
     .option('-l, --limit <pattern>', "host pattern: names, groups, globs, 'a:b', '!excluded', '&both', '~regex', @file")
+    .option('--list-hosts', 'print the hosts that would be scanned, one per line, and exit (as ansible --list-hosts)')
+    .option('--vars', "with --list-hosts: each host's resolved connection and vars as JSON (secrets redacted)")
     .addOption(formatOption())
     .option('-w, --warning <size>', "every host's queue warning threshold (over queue_warn): alert above N; N, ~:N or 0:N")
     .option('-c, --critical <size>', "every host's queue critical threshold (over queue_crit): alert above N; N, ~:N or 0:N")
@@ -53,7 +84,7 @@ export function buildProgram(): Command {
     .action(async (opts, cmd: Command) => {
       const { scanCommand } = await import('./commands/scan.js');
       const verbose = cmd.optsWithGlobals().verbose === true;
-      const r = await scanCommand({ ...opts, verbose, progress: opts.progress === false ? false : undefined });
+      const r = await scanCommand({ ...inventoryArgs(opts), verbose, progress: opts.progress === false ? false : undefined });
       process.exitCode = r.code;
       // Hosts cut by the deadline may still hold sockets and timers: the check answers now, as promised.
       if (r.exitNow) process.exit(r.code);
@@ -71,12 +102,13 @@ export function buildProgram(): Command {
       process.exitCode = await runMerge(files, opts);
     });
 
-  fleetOptions(program.command('report'))
+  inventoryOptions(fleetOptions(program.command('report')))
     .description(
       'scheduled run (cron, systemd timer): scan, track incidents, notify channels; silent when nothing is new; exit 0 none open, 1 warning, 2 critical, 3 could not run',
     )
-    .option('-i, --inventory <file>', 'Ansible-style YAML inventory (as for scan)')
     .option('-l, --limit <pattern>', 'host pattern (as for scan)')
+    .option('--list-hosts', 'print the hosts the run would scan, one per line, and exit')
+    .option('--vars', "with --list-hosts: each host's resolved connection and vars as JSON (secrets redacted)")
     .option('--since <when>', 'log window start (as for scan; default today)')
     .option(
       '--config <file>',
@@ -115,7 +147,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--now <iso-time>', 'tests only: the run clock ($MAILSWEEP_NOW)').hideHelp())
     .action(async (opts) => {
       const { runReport } = await import('./commands/report.js');
-      const r = await runReport(opts);
+      const r = await runReport(inventoryArgs(opts));
       process.exitCode = r.code;
       // Scans cut by --deadline may still hold sockets open: the run ends now, as promised.
       if (r.unfinished.length) process.exit(r.code);
@@ -178,11 +210,9 @@ export function buildProgram(): Command {
       process.exitCode = await runDemo(opts);
     });
 
-  program
-    .command('incident')
+  inventoryOptions(program.command('incident'))
     .description('walk through the hijacked-account playbook on one host: identify, reset, restart, purge, notify')
     .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
-    .option('-i, --inventory <file>', 'inventory (as for scan)')
     .option('--playbook <file>', 'playbook YAML (default: playbooks/hijacked-account.yaml)')
     .option('--auth-id <id>', 'the hijacked account, when already known (required with --yes unless --answers gives it)')
     .option('--dry-run', 'print every command and API call it would make; change nothing')
@@ -202,16 +232,14 @@ export function buildProgram(): Command {
     .option('-t, --timeout <seconds>', 'per-command timeout', '120')
     .action(async (host, opts) => {
       const { runIncident } = await import('./commands/incident.js');
-      process.exitCode = await runIncident(host, opts);
+      process.exitCode = await runIncident(host, inventoryArgs(opts));
     });
 
-  program
-    .command('contain')
+  inventoryOptions(program.command('contain'))
     .description(
       'stop an account at once, reversibly: hold or suspend its outgoing mail, suspend its logins, end its IMAP/POP sessions; each journaled with its undo',
     )
     .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
-    .option('-i, --inventory <file>', 'inventory (as for scan)')
     .option('--auth-id <id>', 'the account (mailbox) to contain')
     .option('--hold', 'hold its outgoing mail in the queue (released, not lost, by `release`)')
     .option('--suspend-outgoing', 'reject its outgoing mail')
@@ -227,14 +255,12 @@ export function buildProgram(): Command {
     .option('-t, --timeout <seconds>', 'per-command timeout', '60')
     .action(async (host, opts) => {
       const { runContain } = await import('./commands/contain.js');
-      process.exitCode = await runContain(host, opts);
+      process.exitCode = await runContain(host, inventoryArgs(opts));
     });
 
-  program
-    .command('release')
+  inventoryOptions(program.command('release'))
     .description('undo what the latest (or the named) contain run put in place for an account, never what was in place before it')
     .argument('<host>', 'inventory host name (or a pattern matching exactly one host)')
-    .option('-i, --inventory <file>', 'inventory (as for scan)')
     .option('--auth-id <id>', 'the account (mailbox) to release')
     .option('--run <run-id>', 'the contain run to undo (default: the latest for this account on this host)')
     .option('--force', 'also lift measures whose state before the contain run could not be read')
@@ -247,7 +273,7 @@ export function buildProgram(): Command {
     .option('-t, --timeout <seconds>', 'per-command timeout', '60')
     .action(async (host, opts) => {
       const { runRelease } = await import('./commands/contain.js');
-      process.exitCode = await runRelease(host, opts);
+      process.exitCode = await runRelease(host, inventoryArgs(opts));
     });
 
   program

@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { ACTIONS, PREFLIGHT } from '../actions/index.js';
 import { incidentalSecrets } from '../actions/secrets.js';
 import { ConfigError, EXIT } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { HostSpec } from '../inventory/types.js';
 import { runPlaybook } from '../playbook/engine.js';
@@ -16,7 +15,7 @@ import type { Playbook } from '../playbook/schema.js';
 import { transportFor } from '../scan/connect.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
 import { quote } from '../transport/quote.js';
-import { defaultInventory, positiveInt } from './scan.js';
+import { openFleet, positiveInt, type FleetInventoryOptions } from './scan.js';
 
 /** Exit codes of `mailsweep incident`, `contain` and `release` (the README's incident table). */
 export const INCIDENT_EXIT = {
@@ -27,8 +26,7 @@ export const INCIDENT_EXIT = {
   aborted: EXIT.aborted,
 } as const;
 
-export interface HostRunCliOptions {
-  inventory?: string;
+export interface HostRunCliOptions extends FleetInventoryOptions {
   dryRun?: boolean;
   yes?: boolean;
   resume?: string;
@@ -49,7 +47,7 @@ export async function oneHost(
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (!tty && !o.yes && !o.dryRun)
     throw new ConfigError(`${cmd}: no terminal to ask questions on: run interactively, or unattended with --yes (or --dry-run)`);
-  const inv = await loadInventory(o.inventory ?? defaultInventory());
+  const inv = openFleet(o).inventory;
   const hosts = selectHosts(inv, pattern);
   if (hosts.length !== 1) {
     const some = hosts.slice(0, 5).map((h) => h.name);
@@ -75,11 +73,18 @@ export interface HostRun {
 
 /**
  * The resume command a stopped run prints: every option the resumed run needs to behave as this
- * one did (host, files as absolute paths, keys, journal, timeout, unattended), each word quoted.
+ * one did (host, inventories and files as absolute paths, login, keys, journal, timeout,
+ * unattended), each word quoted.
  */
 export function resumeCommand(r: Pick<HostRun, 'cmd' | 'host' | 'resumeArgs'>, o: HostRunCliOptions, runId: string): string {
   const words = [r.cmd, r.host.name, '--resume', runId];
-  if (o.inventory) words.push('-i', resolve(o.inventory));
+  // A host list ("a,b,") is not a path.
+  for (const i of o.inventorySources ?? (o.inventory ? [o.inventory] : [])) words.push('-i', i.includes(',') ? i : resolve(i));
+  if (o.user) words.push('-u', o.user);
+  if (o.privateKey) words.push('--private-key', resolve(o.privateKey));
+  if (o.become) words.push('-b');
+  if (o.becomeUser) words.push('--become-user', o.becomeUser);
+  if (o.sshConfig) words.push('--ssh-config', o.sshConfig.toLowerCase() === 'none' ? 'none' : resolve(o.sshConfig));
   if (o.knownHosts) words.push('--known-hosts', resolve(o.knownHosts));
   if (o.runsDir) words.push('--runs-dir', resolve(o.runsDir));
   if (o.acceptNewHostkeys) words.push('--accept-new-hostkeys');

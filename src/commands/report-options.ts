@@ -1,8 +1,11 @@
 // The flags of `mailsweep report` and its output seam, shared by the run, its digest and history.
 
-export interface ReportCliOptions {
-  inventory?: string;
+import type { FleetInventoryOptions } from './scan.js';
+
+export interface ReportCliOptions extends FleetInventoryOptions {
   limit?: string;
+  listHosts?: boolean;
+  vars?: boolean;
   since?: string;
   state?: string;
   config?: string;

@@ -20,7 +20,7 @@ import { ConfigError, ExitError } from '../errors.js';
 import { defaultHistoryPath, HistoryStore } from '../history/store.js';
 import { historyFromStore, prefetchSharedHistory } from '../history/shared.js';
 import { utcDay } from '../logs/time.js';
-import { loadInventory } from '../inventory/load.js';
+import { listHosts } from '../inventory/list-hosts.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { scanFleetUntil } from '../scan/deadline.js';
 import { prometheusText } from '../digest/prometheus.js';
@@ -29,7 +29,7 @@ import { recordDigestFigures, sendsToday } from '../digest/record.js';
 import type { AccountWindow } from '../scan/host.js';
 import { printable } from '../text/printable.js';
 import { KnownHostsFile } from '../transport/known-hosts.js';
-import { defaultInventory, positiveInt } from './scan.js';
+import { fleetLimits, openFleet, positiveInt } from './scan.js';
 import { buildHtml, htmlDays, writeAtomic } from './html.js';
 import type { ReportCliOptions, ReportIo } from './report-options.js';
 import { parseSince } from './since.js';
@@ -85,7 +85,7 @@ async function finishSweep(o: ReportCliOptions, cfg: ReportConfig, statePath: st
   const store = await openReportStore(statePath, { env: io.env, passwordFile: cfg.statePasswordFile });
   try {
     if (!isShared(store)) throw new ConfigError('--finish-sweep: only with a shared state (--state postgres://…)');
-    const hosts = o.inventory ? (await loadInventory(o.inventory)).hosts : [];
+    const hosts = o.inventory || o.inventorySources?.length ? openFleet(o).inventory.hosts : [];
     const r = await store.alerting(async (s) => {
       const round = await s.transaction(async () => {
         const claimed = await s.claimSweep(sweep, now);
@@ -129,9 +129,13 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
 
   const deadlineMs = durationFlag('--deadline', o.deadline ?? DEFAULT_DEADLINE);
   const keepMs = o.keep !== undefined ? durationFlag('--keep', o.keep) : (cfg.keepMs ?? parseDuration(DEFAULT_KEEP)!);
-  const forks = positiveInt('--forks', o.forks ?? '50', 1000);
   const timeoutS = positiveInt('--timeout', o.timeout ?? '30', 3600);
-  const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
+  if (o.vars && !o.listHosts) throw new ConfigError('--vars: only with --list-hosts');
+  if (o.listHosts && (o.fromScan?.length || o.finishSweep !== undefined))
+    throw new ConfigError('--list-hosts: lists the hosts a scan would reach; not with --from-scan or --finish-sweep');
+  // The inventory (and ansible.cfg's forks and timeout) when this run scans; -i alone otherwise.
+  const opened = o.fromScan?.length || o.finishSweep !== undefined ? undefined : openFleet(o);
+  const { forks, connectS } = fleetLimits(o, opened?.settings ?? {}, timeoutS);
   const since = parseSince(o.since);
   const pageDays = htmlDays(o.htmlDays, '--html-days');
   const shard = resolveShard(o.shard, io.env);
@@ -151,11 +155,15 @@ export async function runReport(o: ReportCliOptions, io: ReportIo = processIo): 
         `mailsweep: --from-scan: shard(s) ${missing.join(', ')} of ${given.merged!.shards!.count} missing: their hosts were not scanned\n`,
       );
     // The inventory is only needed for auto_contain (how to reach a host): -i when given.
-    hosts = o.inventory ? (await loadInventory(o.inventory)).hosts : [];
+    hosts = o.inventory || o.inventorySources?.length ? openFleet(o).inventory.hosts : [];
     allHosts = hosts;
   } else {
-    allHosts = o.finishSweep !== undefined ? [] : selectHosts(await loadInventory(o.inventory ?? defaultInventory()), o.limit);
+    allHosts = opened ? selectHosts(opened.inventory, o.limit) : [];
     hosts = shardHosts(allHosts, shard);
+    if (o.listHosts) {
+      io.stdout(listHosts(hosts, !!o.vars));
+      return { code: 0, notices: [], unfinished: [], channelErrors: {}, scanned: false };
+    }
   }
   const statePath = o.state ?? cfg.state ?? defaultReportStatePath(io.env);
   const shared = isPostgresUrl(statePath);

@@ -1,10 +1,11 @@
 // `mailsweep scan`: inventory → parallel SSH → queue per host → report + Nagios exit code.
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
+import type { AnsibleSettings } from '../inventory/ansible-cfg.js';
+import { listHosts } from '../inventory/list-hosts.js';
+import { openInventory, type InventoryCliOptions, type OpenedInventory } from '../inventory/open.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { resolveShard, shardHosts } from '../inventory/shard.js';
 import type { HostSpec } from '../inventory/types.js';
@@ -19,10 +20,12 @@ import { KnownHostsFile } from '../transport/known-hosts.js';
 import { parseSince } from './since.js';
 import { overrideThresholds, queueOverride, runDeadline } from './scan-plugin.js';
 
-export interface ScanCliOptions {
-  inventory?: string;
+export interface ScanCliOptions extends FleetInventoryOptions {
   limit?: string;
-  forks: string;
+  /** Default: ansible.cfg forks / $ANSIBLE_FORKS, else DEFAULT_FORKS. */
+  forks?: string;
+  listHosts?: boolean;
+  vars?: boolean;
   timeout: string;
   connectTimeout?: string;
   knownHosts?: string;
@@ -51,14 +54,36 @@ export interface ScanCliOptions {
 
 export const DEFAULT_FORKS = 50;
 
-export function defaultInventory(): string {
-  const candidates = [process.env.MAILSWEEP_INVENTORY, 'inventory.yaml', 'inventory.yml', '/etc/mailsweep/inventory.yaml'];
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found)
-    throw new ConfigError(
-      'no inventory: pass -i FILE (or set MAILSWEEP_INVENTORY, or create ./inventory.yaml); see inventory.example.yaml',
-    );
-  return found;
+/** The command line's inventory options: -i (several: inventorySources), -u, --private-key, -b, --ssh-config. */
+export interface FleetInventoryOptions extends Omit<InventoryCliOptions, 'inventory'> {
+  /** The one -i given (what suggested commands repeat). */
+  inventory?: string;
+  /** Every -i given (the command line sets it; programmatic callers may give `inventory` alone). */
+  inventorySources?: string[];
+}
+
+/** The inventory, ansible.cfg and ~/.ssh/config as the command line says (src/inventory/open.ts). */
+export function openFleet(o: FleetInventoryOptions): OpenedInventory {
+  return openInventory({ ...o, inventory: o.inventorySources ?? o.inventory });
+}
+
+/** --forks, else ansible.cfg forks / $ANSIBLE_FORKS, else the default; -T likewise with ansible.cfg timeout. */
+export function fleetLimits(
+  o: { forks?: string; connectTimeout?: string },
+  settings: AnsibleSettings,
+  timeoutS: number,
+): { forks: number; connectS: number } {
+  const cfgInt = (s: { value: number; from: string } | undefined, max: number): number | undefined => {
+    if (s && s.value > max) throw new ConfigError(`${s.from}: must be a whole number from 1 to ${max}, got ${s.value}`);
+    return s?.value;
+  };
+  return {
+    forks: o.forks !== undefined ? positiveInt('--forks', o.forks, 1000) : (cfgInt(settings.forks, 1000) ?? DEFAULT_FORKS),
+    connectS:
+      o.connectTimeout !== undefined
+        ? positiveInt('--connect-timeout', o.connectTimeout, 600)
+        : (cfgInt(settings.timeout, 600) ?? Math.min(timeoutS, 10)),
+  };
 }
 
 export function positiveInt(name: string, v: string, max: number): number {
@@ -130,13 +155,17 @@ export async function scanCommand(o: ScanCliOptions): Promise<{ code: number; ex
   const thresholds = queueOverride(o.warning, o.critical);
   const perfdata = o.perfdata === undefined ? undefined : parsePerfdata(o.perfdata);
   if (perfdata && format !== 'nagios') throw new ConfigError(`--perfdata is for --format nagios (the ${format} report has every host)`);
-  const forks = positiveInt('--forks', o.forks, 1000);
   const timeoutS = positiveInt('--timeout', o.timeout, 3600);
-  const connectS = o.connectTimeout ? positiveInt('--connect-timeout', o.connectTimeout, 600) : Math.min(timeoutS, 10);
-  const inv = await loadInventory(o.inventory ?? defaultInventory());
+  if (o.vars && !o.listHosts) throw new ConfigError('--vars: only with --list-hosts');
+  const { inventory: inv, settings } = openFleet(o);
+  const { forks, connectS } = fleetLimits(o, settings, timeoutS);
   const shard = resolveShard(o.shard, process.env);
   // An empty shard is a clean no-op: a worker whose slice holds no host reports none, exit 0.
   const hosts = overrideThresholds(shardHosts(selectHosts(inv, o.limit), shard), thresholds);
+  if (o.listHosts) {
+    process.stdout.write(listHosts(hosts, !!o.vars));
+    return { code: 0, exitNow: false };
+  }
   const knownHosts = new KnownHostsFile(o.knownHosts ?? join(homedir(), '.ssh', 'known_hosts'));
   // A Nagios/Icinga check shows stderr too: as a plugin, nothing there unless --verbose.
   const tty = format === 'nagios' && !o.verbose ? 'quiet' : (o.progress ?? (process.stderr.isTTY === true && !process.env.CI));

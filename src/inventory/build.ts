@@ -1,24 +1,34 @@
 // Raw groups and hosts → HostSpecs: group tree, Ansible var precedence, and the vars mailsweep interprets.
 
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { expandPath } from './paths.js';
 import type { MtaName } from '../mta/types.js';
 import { RULE_KEYS } from '../rules/settings.js';
 import { fail, seg } from './fail.js';
 import { jumpFromSshArgs, parseJump } from './jump.js';
-import type { HostSpec, Inventory, JumpHost } from './types.js';
-import { checkVar, isTemplate, rejectSecrets, render } from './vars.js';
-import type { RawGroup, RawInventory, VarDef } from './yaml.js';
+import { sshConfigJump } from './ssh-config.js';
+import type { ConnectionDefaults, HostSpec, Inventory, JumpHost } from './types.js';
+import { checkVar, checkWritten, isTemplate, render } from './vars.js';
+import type { RawGroup, RawHost, RawInventory, VarDef } from './yaml.js';
 
 export const DEFAULT_QUEUE_WARN = 75;
 export const DEFAULT_QUEUE_CRIT = 100;
 
-export function buildInventory(raw: RawInventory): Inventory {
+/** Vars for these groups or this host from group_vars/ and host_vars/ (vars-files.ts), beside the inventory or the playbook. */
+export type ExtraVars = (kind: 'group' | 'host', names: string[], where: 'inventory' | 'play') => Map<string, VarDef>;
+
+export interface BuildOptions {
+  extraVars?: ExtraVars;
+  /** What the inventory does not say: the command line, the environment, ansible.cfg, ~/.ssh/config. */
+  defaults?: ConnectionDefaults;
+}
+
+export function buildInventory(raw: RawInventory, opts: BuildOptions = {}): Inventory {
   const { file } = raw;
   const groups = raw.groups;
   const get = (name: string, line = 1): RawGroup => {
     let g = groups.get(name);
-    if (!g) groups.set(name, (g = { name, line, vars: new Map(), hosts: [], children: [] }));
+    if (!g) groups.set(name, (g = { name, file, line, vars: new Map(), hosts: [], children: [] }));
     return g;
   };
   const all = get('all');
@@ -26,27 +36,24 @@ export function buildInventory(raw: RawInventory): Inventory {
 
   // Vars as written are checked once, where they are written.
   for (const d of [...[...groups.values()].map((g) => g.vars), ...[...raw.hosts.values()].map((h) => h.vars)]) {
-    for (const [key, def] of d) {
-      rejectSecrets(file, def, key);
-      if (!isTemplate(def.value)) checkVar(file, key, def.value, def);
-    }
+    for (const [key, def] of d) checkWritten(key, def);
   }
 
   const parents = new Map<string, Set<string>>([...groups.keys()].map((n) => [n, new Set<string>()]));
   for (const g of groups.values()) {
     for (const c of g.children) {
-      if (c.name === 'all') fail(file, c.line, `groups.${seg(g.name)}.children`, '"all" cannot be a child group');
+      if (c.name === 'all') fail(c.file, c.line, `groups.${seg(g.name)}.children`, '"all" cannot be a child group');
       parents.get(c.name)?.add(g.name);
     }
   }
   // As Ansible does: a group nobody claims is a child of all.
   for (const g of groups.values()) {
     if (g.name !== 'all' && parents.get(g.name)?.size === 0) {
-      all.children.push({ name: g.name, line: g.line });
+      all.children.push({ name: g.name, file: g.file, line: g.line });
       parents.get(g.name)?.add('all');
     }
   }
-  rejectLoops(file, groups);
+  rejectLoops(groups);
 
   const depthMemo = new Map<string, number>();
   const depth = (name: string): number => {
@@ -65,7 +72,7 @@ export function buildInventory(raw: RawInventory): Inventory {
   };
   const priority = (g: RawGroup): number => {
     const def = g.vars.get('ansible_group_priority');
-    return def && !isTemplate(def.value) ? (checkVar(file, 'ansible_group_priority', def.value, def) as number) : 1;
+    return def && !isTemplate(def.value) ? (checkVar(def.file, 'ansible_group_priority', def.value, def) as number) : 1;
   };
 
   for (const h of raw.hosts.values()) {
@@ -83,16 +90,31 @@ export function buildInventory(raw: RawInventory): Inventory {
     const ordered = [...member]
       .map((n) => get(n))
       .sort((a, b) => depth(a.name) - depth(b.name) || priority(a) - priority(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Ansible's default VARIABLE_PRECEDENCE: the inventory's own group vars, then group_vars/all
+    // (inventory, then playbook dir), then group_vars/<group>; then the host's, then host_vars/<host>.
     const merged = new Map<string, VarDef>();
-    for (const g of ordered) for (const [k, d] of g.vars) merged.set(k, d);
-    for (const [k, d] of h.vars) merged.set(k, d);
+    const put = (m: Map<string, VarDef>): void => m.forEach((d, k) => merged.set(k, d));
+    // An inventory's ansible_group_priority orders the groups; Ansible keeps it out of the vars.
+    for (const g of ordered) g.vars.forEach((d, k) => k !== 'ansible_group_priority' && merged.set(k, d));
+    const x = opts.extraVars;
+    if (x) {
+      const named = ordered.filter((g) => g.name !== 'all').map((g) => g.name);
+      put(x('group', ['all'], 'inventory'));
+      put(x('group', ['all'], 'play'));
+      put(x('group', named, 'inventory'));
+      put(x('group', named, 'play'));
+    }
+    put(h.vars);
+    if (x) {
+      put(x('host', [h.name], 'inventory'));
+      put(x('host', [h.name], 'play'));
+    }
     hosts.push(
       toHostSpec(
-        file,
-        h.name,
-        h.line,
+        h,
         ordered.map((g) => g.name),
         merged,
+        opts.defaults ?? {},
       ),
     );
   }
@@ -105,14 +127,14 @@ export function buildInventory(raw: RawInventory): Inventory {
   return { file, hosts, groups: members };
 }
 
-function rejectLoops(file: string, groups: Map<string, RawGroup>): void {
+function rejectLoops(groups: Map<string, RawGroup>): void {
   const state = new Map<string, 'open' | 'done'>();
   const visitGroup = (name: string, trail: string[]): void => {
     state.set(name, 'open');
     for (const c of groups.get(name)?.children ?? []) {
       if (state.get(c.name) === 'open') {
         const loop = [...trail.slice(trail.indexOf(c.name)), name, c.name].join(' → ');
-        fail(file, c.line, `groups.${seg(name)}.children.${seg(c.name)}`, `group loop: ${loop}`);
+        fail(c.file, c.line, `groups.${seg(name)}.children.${seg(c.name)}`, `group loop: ${loop}`);
       }
       if (!state.has(c.name)) visitGroup(c.name, [...trail, name]);
     }
@@ -121,7 +143,8 @@ function rejectLoops(file: string, groups: Map<string, RawGroup>): void {
   for (const name of groups.keys()) if (!state.has(name)) visitGroup(name, []);
 }
 
-function toHostSpec(file: string, name: string, line: number, groups: string[], merged: Map<string, VarDef>): HostSpec {
+function toHostSpec(h: RawHost, groups: string[], merged: Map<string, VarDef>, defaults: ConnectionDefaults): HostSpec {
+  const { name, file, line } = h;
   const magic: Record<string, unknown> = {
     inventory_hostname: name,
     inventory_hostname_short: name.split('.')[0],
@@ -132,13 +155,13 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
   const lookup = (n: string): unknown => (n in magic ? magic[n] : merged.get(n)?.value);
   const where = (key: string): { file: string; line: number; path: string } => {
     const def = merged.get(key);
-    return { file, line: def?.line ?? line, path: def?.path ?? `hosts.${seg(name)}` };
+    return { file: def?.file ?? file, line: def?.line ?? line, path: def?.path ?? `hosts.${seg(name)}` };
   };
   // The value a known var ends with for this host, references resolved and checked.
   const value = <T>(...keys: string[]): T | undefined => {
     for (const key of keys) {
       const def = merged.get(key);
-      if (def) return checkVar(file, key, render(def.value, lookup, where(key)), where(key)) as T;
+      if (def) return checkVar(def.file, key, render(def.value, lookup, where(key)), where(key)) as T;
     }
     return undefined;
   };
@@ -148,18 +171,23 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
       const w = where(key);
       return fail(w.file, w.line, w.path, message);
     };
-  const invDir = dirname(resolve(file));
+  // Relative paths are relative to the file the var is written in.
+  const dirOf = (key: string): string => dirname(resolve(merged.get(key)?.file ?? file));
 
   // Where Ansible knows two spellings, the legacy ansible_ssh_* one wins (last in its vars list).
   const connection = value<'ssh' | 'local' | 'unsupported'>('ansible_connection') ?? 'ssh';
-  const address = value<string>('ansible_ssh_host', 'ansible_host') ?? name;
-  const user = value<string>('ansible_ssh_user', 'ansible_user') ?? 'root';
+  const destination = value<string>('ansible_ssh_host', 'ansible_host') ?? name;
+  // ssh reads its config for the destination it is given; what Ansible passes (-o User=, -p, -i) wins.
+  const ssh = connection === 'ssh' ? (defaults.sshConfig?.(destination) ?? {}) : {};
+  const address = ssh.hostname ?? destination;
+  const user = value<string>('ansible_ssh_user', 'ansible_user') ?? defaults.user ?? ssh.user ?? 'root';
   if (connection === 'ssh' && !/^[^\s@/]+$/.test(address)) {
     const key = merged.has('ansible_ssh_host') ? 'ansible_ssh_host' : merged.has('ansible_host') ? 'ansible_host' : '';
     const hint = address.includes('@') ? ' (set the login with ansible_user, not user@host)' : '';
     bad(key)(`${JSON.stringify(address)} is not a host name or IP address${hint}`);
   }
-  const keyFile = value<string>('ansible_ssh_private_key_file', 'ansible_private_key_file');
+  const keyVar = ['ansible_ssh_private_key_file', 'ansible_private_key_file'].find((k) => merged.has(k));
+  const keyFile = keyVar ? expandPath(value<string>(keyVar)!, dirOf(keyVar)) : (defaults.privateKeyFile ?? ssh.identityFile);
 
   let jump: JumpHost | undefined;
   if (merged.has('mailsweep_jump')) {
@@ -170,9 +198,11 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
       const args = value<string>(key);
       jump ??= args ? jumpFromSshArgs(args, user, bad(key)) : undefined;
     }
+    if (!jump && ssh.proxyJump) jump = sshConfigJump(ssh.proxyJump, defaults, bad(''));
   }
-  const jumpKey = value<string>('mailsweep_jump_key_file') ?? jump?.privateKeyFile;
-  if (jump && jumpKey) jump.privateKeyFile = expandPath(jumpKey, invDir);
+  const jumpKey = value<string>('mailsweep_jump_key_file');
+  if (jump && jumpKey) jump.privateKeyFile = expandPath(jumpKey, dirOf('mailsweep_jump_key_file'));
+  else if (jump?.privateKeyFile) jump.privateKeyFile = expandPath(jump.privateKeyFile, dirname(resolve(file)));
 
   const queueWarn = value<number>('queue_warn') ?? DEFAULT_QUEUE_WARN;
   const queueCrit = value<number>('queue_crit') ?? DEFAULT_QUEUE_CRIT;
@@ -200,12 +230,12 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
   return {
     name,
     address,
-    port: value<number>('ansible_ssh_port', 'ansible_port') ?? 22,
+    port: value<number>('ansible_ssh_port', 'ansible_port') ?? ssh.port ?? 22,
     user,
-    ...(keyFile ? { privateKeyFile: expandPath(keyFile, invDir) } : {}),
+    ...(keyFile ? { privateKeyFile: keyFile } : {}),
     connection,
-    become: value<boolean>('ansible_become', 'ansible_sudo') ?? false,
-    becomeUser: value<string>('ansible_become_user', 'ansible_sudo_user') ?? 'root',
+    become: value<boolean>('ansible_become', 'ansible_sudo') ?? defaults.become ?? false,
+    becomeUser: value<string>('ansible_become_user', 'ansible_sudo_user') ?? defaults.becomeUser ?? 'root',
     ...(jump ? { jump } : {}),
     ...(mta && mta !== 'auto' ? { mta: mta as MtaName } : {}),
     queueWarn,
@@ -214,12 +244,4 @@ function toHostSpec(file: string, name: string, line: number, groups: string[], 
     vars,
     source: { file, line },
   };
-}
-
-/** ~ is the home directory; relative paths are relative to the inventory file, not the working directory. */
-export function expandPath(p: string, baseDir: string): string {
-  if (p === '~') return homedir();
-  if (p.startsWith('~/')) return join(homedir(), p.slice(2));
-  if (p.startsWith('~')) return p; // ~otheruser: left for ssh
-  return isAbsolute(p) ? p : resolve(baseDir, p);
 }

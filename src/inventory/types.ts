@@ -49,3 +49,25 @@ export interface Inventory {
   /** Group → host names, children included recursively, in inventory order. Always has 'all' and 'ungrouped'. */
   groups: Record<string, string[]>;
 }
+
+/** What ~/.ssh/config says for one destination (ssh-config.ts); inventory vars win over it. */
+export interface SshHostConfig {
+  hostname?: string;
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  proxyJump?: string;
+}
+
+/**
+ * What a host's connection falls back to when its inventory vars do not say: the command line
+ * (-u, --private-key, -b), then the environment (ANSIBLE_*), then ansible.cfg — as Ansible, where
+ * ansible_user and friends beat -u — and last ~/.ssh/config.
+ */
+export interface ConnectionDefaults {
+  user?: string;
+  privateKeyFile?: string;
+  become?: boolean;
+  becomeUser?: string;
+  sshConfig?: (host: string) => SshHostConfig;
+}

@@ -7,6 +7,7 @@ import { RULE_VARS } from '../rules/settings.js';
 import { CONTAIN_VARS } from '../actions/contain-commands.js';
 import { fail, seg, show } from './fail.js';
 import { boolish, digits } from './scalars.js';
+import { ANSIBLE_KEYS, likelyTypo, MAILSWEEP_KEYS } from './typos.js';
 import { VaultValue, type VarDef } from './yaml.js';
 
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.trim().toLowerCase() : v);
@@ -60,6 +61,19 @@ export const KNOWN: Record<string, Known> = {
   // How a host without cPanel contains an account (src/actions/contain-commands.ts).
   ...CONTAIN_VARS,
 };
+
+const ALL_KNOWN = [...Object.keys(KNOWN), ...MAILSWEEP_KEYS, ...ANSIBLE_KEYS];
+
+/**
+ * A var where it is written (inventory, group_vars, host_vars): no literal secret, no misspelled
+ * key, and a known key's value valid (references are checked per host, once resolved).
+ */
+export function checkWritten(key: string, def: VarDef): void {
+  rejectSecrets(def.file, def, key);
+  const meant = likelyTypo(key, ALL_KNOWN);
+  if (meant) fail(def.file, def.line, def.path, `unknown key "${key}": did you mean ${meant}?`);
+  if (!isTemplate(def.value)) checkVar(def.file, key, def.value, def);
+}
 
 /** Checks a known var's value and returns it normalised; unknown keys pass through. */
 export function checkVar(file: string, key: string, value: unknown, def: Pick<VarDef, 'line' | 'path'>): unknown {

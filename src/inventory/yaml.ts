@@ -21,6 +21,8 @@ import { parseHostKey } from './host-range.js';
 /** One var as written: its value and where. */
 export interface VarDef {
   value: unknown;
+  /** The file it is written in (inventory, group_vars or host_vars file). */
+  file: string;
   line: number;
   /** Dotted path for messages: "hosts.mx1.ansible_port", "groups.dc1.vars.queue_warn". */
   path: string;
@@ -28,14 +30,16 @@ export interface VarDef {
 
 export interface RawGroup {
   name: string;
+  file: string;
   line: number;
   vars: Map<string, VarDef>;
   hosts: string[];
-  children: { name: string; line: number }[];
+  children: { name: string; file: string; line: number }[];
 }
 
 export interface RawHost {
   name: string;
+  file: string;
   line: number;
   vars: Map<string, VarDef>;
   /** Groups that list the host directly. */
@@ -76,14 +80,42 @@ const ANSIBLE_TAGS: ScalarTag[] = [
 
 type Kind = 'a mapping' | 'a list' | 'nothing' | string;
 
-export function parseYamlInventory(text: string, file: string): RawInventory {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, {
+function parseAnsibleYaml(text: string, lc: LineCounter): Document {
+  return parseDocument(text, {
     version: '1.1',
     lineCounter: lc,
     uniqueKeys: false,
     customTags: (tags) => [...pyyamlTags(tags), ...ANSIBLE_TAGS],
   });
+}
+
+/** A group_vars / host_vars file: a mapping of vars (YAML or JSON); empty is no vars, as Ansible reads it. */
+export function parseVarsFile(text: string, file: string): Map<string, VarDef> {
+  const lc = new LineCounter();
+  const doc = parseAnsibleYaml(text, lc);
+  const lineAt = (node: unknown): number => {
+    const at = (node as Node | null)?.range?.[0];
+    return at === undefined ? 1 : lc.linePos(at).line;
+  };
+  const err = doc.errors[0];
+  if (err)
+    fail(file, err.linePos?.[0].line ?? 1, '', `YAML syntax error: ${err.message.split(/ at line \d+, column \d+/)[0] ?? err.message}`);
+  rejectDuplicateKeys(doc, file, lineAt);
+  const out = new Map<string, VarDef>();
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) return out;
+  if (!isMap(root)) fail(file, lineAt(root), '', 'expected a mapping of variable names to values');
+  const lines = new Map<string, number>();
+  for (const p of root.items) if (isScalar(p.key)) lines.set(String(p.key.value), lineAt(p.key));
+  for (const [k, value] of Object.entries(root.toJS(doc) as Record<string, unknown>)) {
+    out.set(k, { value, file, line: lines.get(k) ?? lines.get('<<') ?? 1, path: seg(k) });
+  }
+  return out;
+}
+
+export function parseYamlInventory(text: string, file: string): RawInventory {
+  const lc = new LineCounter();
+  const doc = parseAnsibleYaml(text, lc);
   const lineAt = (offset: number | undefined): number => (offset === undefined ? 1 : lc.linePos(offset).line);
   const lineOf = (node: unknown): number => lineAt((node as Node | null)?.range?.[0]);
   const deref = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
@@ -135,13 +167,13 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
 
   function group(name: string, line: number): RawGroup {
     let g = inv.groups.get(name);
-    if (!g) inv.groups.set(name, (g = { name, line, vars: new Map(), hosts: [], children: [] }));
+    if (!g) inv.groups.set(name, (g = { name, file, line, vars: new Map(), hosts: [], children: [] }));
     return g;
   }
 
   function host(name: string, line: number): RawHost {
     let h = inv.hosts.get(name);
-    if (!h) inv.hosts.set(name, (h = { name, line, vars: new Map(), groups: [] }));
+    if (!h) inv.hosts.set(name, (h = { name, file, line, vars: new Map(), groups: [] }));
     return h;
   }
 
@@ -156,7 +188,7 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
     for (const [k, value] of Object.entries(obj)) {
       // Keys pulled in by a `<<: *anchor` merge are reported at the merge line.
       const line = lines.get(k) ?? lines.get('<<') ?? lineOf(node);
-      target.set(k, { value, line, path: `${prefix}.${seg(k)}` });
+      target.set(k, { value, file, line, path: `${prefix}.${seg(k)}` });
     }
   }
 
@@ -180,19 +212,19 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
         g.hosts.push(name);
       }
       const prefix = `hosts.${seg(name)}`;
-      if (parsed.port !== undefined) h.vars.set('ansible_port', { value: parsed.port, line, path: prefix });
+      if (parsed.port !== undefined) h.vars.set('ansible_port', { value: parsed.port, file, line, path: prefix });
       if (isMap(vars)) addVars(h.vars, vars, prefix);
     }
   }
 
-  function names(node: unknown, path: string, what: string): { name: string; line: number }[] {
+  function names(node: unknown, path: string, what: string): { name: string; file: string; line: number }[] {
     const n = deref(node);
     if (isNothing(n)) return [];
     if (!isSeq(n)) fail(file, lineOf(n), path, `expected a list of ${what} names, got ${kind(n)}`);
     return n.items.map((item) => {
       const it = deref(item);
       if (!isScalar(it) || it.value === null || it.value === '') fail(file, lineOf(it), path, `expected a ${what} name, got ${kind(it)}`);
-      return { name: String(it.value), line: lineOf(it) };
+      return { name: String(it.value), file, line: lineOf(it) };
     });
   }
 
@@ -258,7 +290,7 @@ export function parseYamlInventory(text: string, file: string): RawInventory {
           const cline = lineOf(cp.key ?? cp.value);
           if (cname === null || cname === '') fail(file, cline, kpath, 'a child group has no name');
           parseGroup(cname, cline, cp.value, `${kpath}.${seg(cname)}`);
-          g.children.push({ name: cname, line: cline });
+          g.children.push({ name: cname, file, line: cline });
         }
       } else {
         fail(
@@ -316,9 +348,9 @@ function rejectDuplicateKeys(doc: Document, file: string, lineOf: (n: unknown) =
 }
 
 const INI_HINT =
-  'this looks like an INI inventory; mailsweep reads YAML inventories: convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"';
+  'this looks like an INI inventory in a file named as YAML/JSON (Ansible reads such files only as YAML): rename it without the extension, or convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"';
 
-function looksLikeIni(text: string): boolean {
+export function looksLikeIni(text: string): boolean {
   const first = text.split('\n').find((l) => l.trim() && !/^\s*[#;]/.test(l));
   return first !== undefined && (/^\s*\[[\w.:-]+\]\s*$/.test(first) || /^\s*[^\s:#]+\s+\w+=/.test(first));
 }

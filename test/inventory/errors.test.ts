@@ -61,7 +61,7 @@ const cases: [string, string][] = [
   ['loop.yaml', '8: groups.b.children.a: group loop: a → b → a'],
   [
     'ini.yaml',
-    '1: this looks like an INI inventory; mailsweep reads YAML inventories: convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"',
+    '1: this looks like an INI inventory in a file named as YAML/JSON (Ansible reads such files only as YAML): rename it without the extension, or convert it with "ansible-inventory -i FILE --list -y > inventory.yaml"',
   ],
   [
     'bad-jump.yaml',
