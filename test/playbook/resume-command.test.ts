@@ -55,7 +55,7 @@ describe('incident resume command', () => {
     expect(h).toBe('mx1.dc1.example.net');
     expect(opts).toEqual({
       resume: 'R-2026',
-      inventory: resolve('inv dir/inventory.yaml'),
+      inventory: [resolve('inv dir/inventory.yaml')], // -i repeats (Ansible's several inventories)
       knownHosts: '/tmp/kh',
       runsDir: resolve('runs'),
       playbook: resolve("play'book.yaml"),
