@@ -25,7 +25,7 @@ function inventoryOptions(cmd: Command): Command {
   return cmd
     .option(
       '-i, --inventory <source>',
-      'Ansible inventory: YAML/JSON/INI file, directory or "h1,h2," list; repeat to merge (default: $MAILSWEEP_INVENTORY, $ANSIBLE_INVENTORY, ansible.cfg, ./inventory.yaml)',
+      'Ansible inventory: YAML/JSON/INI file, directory or "h1,h2," list; repeat to merge (default: $MAILSWEEP_INVENTORY, $ANSIBLE_INVENTORY, ./inventory.yaml, ansible.cfg)',
       collect,
     )
     .option('-u, --user <name>', 'SSH user where the inventory sets no ansible_user (as ansible -u)')

@@ -1,5 +1,5 @@
 // The inventory a command runs on, found and completed as Ansible would: sources from -i (repeatable),
-// $MAILSWEEP_INVENTORY, $ANSIBLE_INVENTORY / ansible.cfg, ./inventory.yaml; group_vars and
+// $MAILSWEEP_INVENTORY, $ANSIBLE_INVENTORY, ./inventory.yaml, ansible.cfg; group_vars and
 // host_vars beside them and in the working directory; connection defaults from -u, --private-key,
 // -b, the ANSIBLE_* variables, ansible.cfg and ~/.ssh/config.
 
@@ -37,18 +37,29 @@ export interface OpenedInventory {
 const FALLBACKS = ['inventory.yaml', 'inventory.yml', '/etc/mailsweep/inventory.yaml'];
 
 /**
- * -i, then mailsweep's own defaults as before ($MAILSWEEP_INVENTORY, ./inventory.yaml|yml,
- * /etc/mailsweep/inventory.yaml) so an existing setup never changes, then Ansible's
- * ($ANSIBLE_INVENTORY, then ansible.cfg's inventory).
+ * -i; then what the environment names ($MAILSWEEP_INVENTORY, then $ANSIBLE_INVENTORY: an explicit
+ * choice beats a file found by looking around; a named file that is missing is an error, never a
+ * fallback to another inventory); then ./inventory.yaml|yml (so an existing mailsweep setup never
+ * changes), ansible.cfg's inventory, /etc/mailsweep/inventory.yaml.
  */
 export function inventorySources(o: InventoryCliOptions, settings: AnsibleSettings, env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
   const given = typeof o.inventory === 'string' ? [o.inventory] : (o.inventory ?? []);
   if (given.length) return given;
-  if (env.MAILSWEEP_INVENTORY && existsSync(env.MAILSWEEP_INVENTORY)) return [env.MAILSWEEP_INVENTORY];
+  const named = env.MAILSWEEP_INVENTORY;
+  if (named) {
+    if (!existsSync(isAbsolute(named) ? named : resolve(cwd, named)))
+      throw new ConfigError(`$MAILSWEEP_INVENTORY: ${named}: no such file or directory`);
+    return [named];
+  }
+  if (env.ANSIBLE_INVENTORY && settings.inventory?.length) return settings.inventory;
   // Relative to the working directory given (tests), shown as written when it is the process's own.
-  const found = FALLBACKS.map((c) => (isAbsolute(c) || cwd === process.cwd() ? c : resolve(cwd, c))).find((c) => existsSync(c));
-  if (found) return [found];
+  const local = FALLBACKS.slice(0, 2)
+    .map((c) => (cwd === process.cwd() ? c : resolve(cwd, c)))
+    .find((c) => existsSync(c));
+  if (local) return [local];
   if (settings.inventory?.length) return settings.inventory;
+  const system = FALLBACKS[2]!;
+  if (existsSync(system)) return [system];
   throw new ConfigError(
     'no inventory: pass -i FILE|DIR (or set MAILSWEEP_INVENTORY or ANSIBLE_INVENTORY, set inventory in ansible.cfg, or create ./inventory.yaml); see inventory.example.yaml',
   );

@@ -188,7 +188,7 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
   const names = (env: NodeJS.ProcessEnv = {}, o: InventoryCliOptions = {}, cwd = root) =>
     openInventory({ sshConfig: 'none', ...o }, { HOME: join(root, 'home'), ...env }, cwd).inventory.hosts.map((h) => h.name);
 
-  it("sources: -i, then mailsweep's own defaults ($MAILSWEEP_INVENTORY, ./inventory.yaml), then $ANSIBLE_INVENTORY, then ansible.cfg", () => {
+  it('sources: -i, then $MAILSWEEP_INVENTORY, $ANSIBLE_INVENTORY, ./inventory.yaml, ansible.cfg', () => {
     expect(names({}, { inventory: join(root, 'inv-env.yml') })).toEqual(['from-env']);
     expect(names({ MAILSWEEP_INVENTORY: join(root, 'inv-ms.yml'), ANSIBLE_INVENTORY: join(root, 'inv-env.yml') })).toEqual([
       'from-mailsweep-env',
@@ -205,7 +205,12 @@ describe('ansible.cfg and ANSIBLE_* variables', () => {
       'inventory.yaml': 'all:\n  hosts:\n    from-default:\n',
     });
     expect(open(both, {}).inventory.hosts.map((h) => h.name)).toEqual(['from-default']);
-    expect(open(both, {}, { ANSIBLE_INVENTORY: join(both, 'a.yml') }).inventory.hosts.map((h) => h.name)).toEqual(['from-default']);
+    // An explicit $ANSIBLE_INVENTORY beats a file found by looking around.
+    expect(open(both, {}, { ANSIBLE_INVENTORY: join(both, 'a.yml') }).inventory.hosts.map((h) => h.name)).toEqual(['from-cfg']);
+    // A named inventory that is missing is an error, never another inventory scanned instead.
+    expect(() => open(both, {}, { MAILSWEEP_INVENTORY: join(both, 'typo.yaml') })).toThrow(
+      /\$MAILSWEEP_INVENTORY: .*typo\.yaml: no such file/,
+    );
   });
 
   it("the config file in Ansible's order: $ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg; paths relative to it", () => {
