@@ -1,6 +1,7 @@
 // Misspelled inventory keys: an unknown key one or two edits from a known one is almost surely a
 // typo (quue_crit, ansible_hots) that would otherwise be silently ignored. Other unknown keys stay
 // allowed: inventories carry every Ansible var of the playbooks they also serve.
+import { editDistance } from '../text/suggest.js';
 
 /** Keys mailsweep reads outside vars.ts' validated set (src/actions/integrations.ts, notify.ts, …). */
 export const MAILSWEEP_KEYS = [
@@ -89,28 +90,6 @@ export const ANSIBLE_KEYS = [
 // Families of Ansible vars whose members differ by a letter or two among themselves.
 const ANSIBLE_FAMILIES =
   /^ansible_(?:\w+_interpreter|winrm_\w+|httpapi_\w+|netconf_\w+|paramiko_\w+|docker_\w+|kubectl_\w+|psrp_\w+|libssh_\w+|network_\w+|ssh_\w+_args)$/;
-
-/** Damerau–Levenshtein (optimal string alignment) distance, stopping early past `max`. */
-export function editDistance(a: string, b: string, max = 2): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let prev2: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
-      cur.push(d);
-      rowMin = Math.min(rowMin, d);
-    }
-    if (rowMin > max) return max + 1;
-    prev2 = prev;
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
 
 /**
  * The known key `key` is probably a misspelling of, or undefined. Keys of 10 characters or more

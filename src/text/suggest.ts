@@ -1,16 +1,28 @@
 // "Did you mean …?" for names the operator typed: host patterns, --set vars, answers keys.
 
-/** Levenshtein distance (insert, delete, substitute: 1 each). */
-export function editDistance(a: string, b: string): number {
+/**
+ * Edit distance as typos happen: insert, delete, substitute or swap two neighbours, 1 each (optimal
+ * string alignment); past `max` it stops early and answers max + 1.
+ */
+export function editDistance(a: string, b: string, max = Infinity): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2]! + 1);
+      cur.push(d);
+      rowMin = Math.min(rowMin, d);
     }
+    if (rowMin > max) return max + 1;
+    prev2 = prev;
     prev = cur;
   }
-  return prev[b.length] ?? 0;
+  return prev[b.length]!;
 }
 
 /** How far a typo may be from the name it meant: 2 edits, more for long names. */

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openInventory, type InventoryCliOptions } from '../../src/inventory/open.js';
 import { parseInventory } from '../../src/inventory/load.js';
-import { editDistance, likelyTypo } from '../../src/inventory/typos.js';
+import { likelyTypo } from '../../src/inventory/typos.js';
+import { editDistance } from '../../src/text/suggest.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mailsweep-sshcfg-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -153,7 +154,7 @@ describe('misspelled keys', () => {
   it('edit distance counts a swap of neighbours as one', () => {
     expect(editDistance('ansible_hots', 'ansible_host')).toBe(1);
     expect(editDistance('quue_crit', 'queue_crit')).toBe(1);
-    expect(editDistance('abcdef', 'uvwxyz')).toBe(3);
+    expect(editDistance('abcdef', 'uvwxyz', 2)).toBe(3);
     expect(likelyTypo('mat', ['mta'])).toBe('mta');
     expect(likelyTypo('mtu', ['mta'])).toBeUndefined();
     expect(likelyTypo('mail_to', ['mail_log'])).toBeUndefined();

@@ -23,3 +23,11 @@ describe('closeNames / didYouMean', () => {
     expect(didYouMean('suspend_logn', ['suspend_login', 'suspend_outgoing'])).toBe('; did you mean "suspend_login"?');
   });
 });
+
+describe('editDistance counts a swap of neighbours as one typo', () => {
+  it('swap 1, unrelated all, and stops past max', () => {
+    expect(editDistance('ansilbe_host', 'ansible_host')).toBe(1);
+    expect(editDistance('abcdef', 'uvwxyz')).toBe(6);
+    expect(editDistance('abcdef', 'uvwxyz', 2)).toBe(3);
+  });
+});
