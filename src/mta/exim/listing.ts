@@ -18,8 +18,9 @@ import {
 } from './attribution.js';
 import type { LineSink, MtaContext, QueueListing, StreamOptions } from '../types.js';
 import { SectionStream } from '../sections.js';
+import { WholeOutputFallback } from '../whole-fallback.js';
 import { addCounts } from '../message-store.js';
-import { FirstLines, LineWarnings, own, TrailingText } from '../stream-text.js';
+import { FirstLines, own, TrailingText } from '../stream-text.js';
 import { feedLines, feedSink } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, failureText, rcEcho } from '../util.js';
 
@@ -41,16 +42,8 @@ export function parseEximBp(text: string): EximQueueListing {
 class EximQueueSink implements LineSink<EximQueueListing> {
   private n = 0;
   private readonly sections: SectionStream;
-  /**
-   * The whole output read as -bp, for when the command did not run as built (the old fallback).
-   * It reads only up to the end of the -bpc section (normally a count and the marker): from there
-   * the -bp section's parser sees the same lines in the same state, so the fallback is this one's
-   * messages and warnings followed by the -bp section's. Only if the -bpc part left it inside a
-   * message (not exim's output) does it read on, to the end.
-   */
-  private readonly whole: EximBpParser;
-  private wholeReads = true;
-  private wholeToEnd = false;
+  /** The whole output read as -bp, for when the command did not run as built. */
+  private readonly whole: WholeOutputFallback<EximQueueMessage>;
   private readonly out = new FirstLines();
   private readonly bpc = new EximBpcParser();
   private readonly bp: EximBpParser;
@@ -73,8 +66,8 @@ class EximQueueSink implements LineSink<EximQueueListing> {
   ) {
     // The attributed read attributes messages: it always keeps them.
     const o = { copy: true, countsOnly: countsOnly && !attributed };
-    this.whole = new EximBpParser(o);
     this.bp = new EximBpParser(o);
+    this.whole = new WholeOutputFallback(new EximBpParser(o), this.bp, 'bpc');
     const expected = attributed ? ['bpc', 'bp', 'spooldir', 'spool'] : ['bpc', 'bp'];
     for (const s of [...expected, null]) this.texts.set(s, new FirstLines());
     this.spool = attributed
@@ -97,12 +90,7 @@ class EximQueueSink implements LineSink<EximQueueListing> {
   line(text: string): void {
     const n = ++this.n;
     this.out.push(text);
-    if (this.wholeReads) this.whole.line(text, n);
-    this.sections.push(text);
-    if (this.wholeReads && !this.wholeToEnd && this.sections.closed.has('bpc')) {
-      if (this.whole.cur === null) this.wholeReads = false;
-      else this.wholeToEnd = true;
-    }
+    this.whole.line(text, n, this.sections);
   }
 
   private route(section: string | null, line: string, n: number): void {
@@ -138,14 +126,9 @@ class EximQueueSink implements LineSink<EximQueueListing> {
     const bp = closed.get('bp');
     if (!bpc || !bp) {
       // The command did not run as built (no shell, killed, or not our output at all): the whole output as -bp.
-      const w = new LineWarnings();
-      w.append(this.whole.warnings);
-      if (!this.wholeToEnd && !this.wholeReads) w.append(this.bp.warnings);
-      const both = !this.wholeToEnd && !this.wholeReads;
-      const messages = both ? [...this.whole.finish(), ...this.bp.finish()] : this.whole.finish();
-      const counts = addCounts(this.whole.counts(), both ? this.bp.counts() : null);
+      const { messages, counts, warnings: lines } = this.whole.result();
       warnings.push(`${COMMAND_FAILED} exim queue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || this.out.text)}`);
-      warnings.push(...w.list());
+      warnings.push(...lines);
       if (this.attributed) {
         warnings.push('messages not attributed: the queue listing itself is incomplete');
         return { messages, reportedTotal: null, warnings: capWarnings(warnings, 150) };

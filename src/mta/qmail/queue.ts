@@ -4,9 +4,9 @@ import { qmailBinDir } from './host.js';
 import type { LineSink, MtaContext } from '../types.js';
 import { raw, sh, shLines, type Sh } from '../../transport/quote.js';
 import { SectionStream, type ClosedSection } from '../sections.js';
-import { FirstLines, LineWarnings, TrailingText } from '../stream-text.js';
+import { WholeOutputFallback } from '../whole-fallback.js';
+import { FirstLines, TrailingText } from '../stream-text.js';
 import { feedLines } from '../stream-parts.js';
-import { addCounts } from '../message-store.js';
 import { COMMAND_FAILED, capWarnings, NOW_COMMAND, failureText, rcEcho } from '../util.js';
 import { QmailQreadParser, QmailQstatParser, type QmailQueueMessage, type QmailQueueListing } from './listing.js';
 
@@ -41,15 +41,8 @@ export interface QmailListingTail {
 export class QmailQueueSink implements LineSink<QmailQueueListing> {
   private n = 0;
   private readonly sections: SectionStream;
-  /**
-   * The whole output read as qmail-qread, for when the command did not run as built: it reads up
-   * to the end of the qstat section; from there the qread section's parser sees the same lines in
-   * the same state (outside any message), so the fallback is its messages then that parser's. If
-   * qstat's part left it inside a message (not qmail-qstat's output), it reads on to the end.
-   */
-  private readonly whole: QmailQreadParser;
-  private wholeReads = true;
-  private wholeToEnd = false;
+  /** The whole output read as qmail-qread, for when the command did not run as built. */
+  private readonly whole: WholeOutputFallback<QmailQueueMessage>;
   private readonly qstat = new QmailQstatParser();
   private readonly qread: QmailQreadParser;
   private readonly out = new FirstLines();
@@ -66,8 +59,8 @@ export class QmailQueueSink implements LineSink<QmailQueueListing> {
     for (const x of [...expected, null]) this.texts.set(x, new FirstLines());
     const now = () => this.sections.nowSeconds ?? this.localNowSeconds;
     const o = { copy: true, countsOnly: countsOnly && !tail };
-    this.whole = new QmailQreadParser(now, o);
     this.qread = new QmailQreadParser(now, o);
+    this.whole = new WholeOutputFallback(new QmailQreadParser(now, o), this.qread, 'qstat');
     this.sections = new SectionStream(expected, (section, line, n) => this.route(section, line, n));
   }
 
@@ -75,12 +68,7 @@ export class QmailQueueSink implements LineSink<QmailQueueListing> {
     const n = ++this.n;
     this.out.push(text);
     // The whole output as qmail-qread: its NOW line is a line like any other.
-    if (this.wholeReads) this.whole.line(text, n);
-    this.sections.push(text);
-    if (this.wholeReads && !this.wholeToEnd && this.sections.closed.has('qstat')) {
-      if (this.whole.cur === null) this.wholeReads = false;
-      else this.wholeToEnd = true;
-    }
+    this.whole.line(text, n, this.sections);
   }
 
   private route(section: string | null, line: string, n: number): void {
@@ -99,14 +87,9 @@ export class QmailQueueSink implements LineSink<QmailQueueListing> {
     const qstat = closed.get('qstat');
     const qread = closed.get('qread');
     if (!qstat || !qread) {
-      const w = new LineWarnings();
-      w.append(this.whole.warnings);
-      const both = !this.wholeToEnd && !this.wholeReads;
-      if (both) w.append(this.qread.warnings);
-      const messages = both ? [...this.whole.finish(), ...this.qread.finish()] : this.whole.finish();
-      const counts = addCounts(this.whole.counts(), both ? this.qread.counts() : null);
+      const { messages, counts, warnings: lines } = this.whole.result();
       warnings.push(`${COMMAND_FAILED} qmail queue listing incomplete (exit ${code ?? 'none'}): ${failureText(stderr || this.out.text)}`);
-      warnings.push(...w.list());
+      warnings.push(...lines);
       if (this.tail) {
         warnings.push('messages not attributed: the queue listing itself is incomplete');
         return { messages, reportedTotal: null, warnings: capWarnings(warnings, 150) };
