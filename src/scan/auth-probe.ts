@@ -10,7 +10,8 @@ export const SMTP_REPLY_MS = 10_000;
 /** The ports probed, in the order authPolicyFindings takes them: MX, submission, submissions. */
 export const AUTH_POLICY_PORTS = [25, 587, 465] as const;
 
-function silent(port: number, error: string): PortProbe {
+/** A port that gave no answer, and why. */
+export function silent(port: number, error: string): PortProbe {
   return {
     port,
     implicitTls: port === 465,

@@ -3,23 +3,13 @@
 // that sends ports 25/587/465 to them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authPolicyFindings, type PortProbe } from '../../src/rules/auth-policy.js';
-import { probeAuthPolicy } from '../../src/scan/auth-probe.js';
+import { probeAuthPolicy, silent } from '../../src/scan/auth-probe.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import type { Transport } from '../../src/transport/types.js';
 import { startFakeSmtpd, type FakeSmtpd, type FakeSmtpdOptions } from '../fakes/fake-smtpd.js';
 import { makeSelfSignedCert, type SelfSignedCert } from '../fakes/self-signed.js';
 
-const closed = (port: number): PortProbe => ({
-  port,
-  implicitTls: port === 465,
-  open: false,
-  banner: null,
-  authBeforeTls: null,
-  starttls: false,
-  tls: 'none',
-  authAfterTls: null,
-  error: `cannot open 127.0.0.1:${port}`,
-});
+const closed = (port: number): PortProbe => silent(port, `cannot open 127.0.0.1:${port}`);
 /** An answering port: plaintext EHLO (25/587) or TLS from the start (465), TLS certificate verified. */
 const up = (port: number, p: Partial<PortProbe> = {}): PortProbe => ({
   ...closed(port),
