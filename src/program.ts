@@ -1,9 +1,9 @@
 // The mailsweep command line's shape: every command, option and help text (commander). Actions
 // import their command module lazily, so `--help` stays fast; src/cli.ts runs it.
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option, type OptionValues } from 'commander';
+import { packageVersion } from './package-root.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = { version: packageVersion() };
 
 /** What every command that connects to a fleet takes: parallelism, timeouts, host keys. */
 function fleetOptions(cmd: Command): Command {

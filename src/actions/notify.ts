@@ -3,8 +3,8 @@
 // what the run really did (journal); the new password goes out only when the operator says so and
 // a reset really happened. The address comes from WHM or WHMCS, else notify_to, else a question.
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, resolve } from 'node:path';
+import { packagePath } from '../package-root.js';
 import { Liquid } from 'liquidjs';
 import { z } from 'zod';
 import type { Action, StepContext } from '../playbook/types.js';
@@ -17,7 +17,7 @@ import { resolveSecret, safeUrl } from './secrets.js';
 import { WhmClient } from './whm.js';
 import { WhmcsClient } from './whmcs.js';
 
-export const DEFAULT_NOTICE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'customer-notice.liquid');
+export const DEFAULT_NOTICE = packagePath('playbooks', 'customer-notice.liquid');
 
 const flag = z
   .union([z.boolean(), z.string()])

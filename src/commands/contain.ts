@@ -1,8 +1,8 @@
 // `mailsweep contain HOST --auth-id ID --hold …` and `mailsweep release HOST --auth-id ID [--run]`:
 // the built-in playbooks playbooks/contain.yaml and release.yaml on the incident engine, so the
 // journal, --resume, the renderers and the exit codes are the incident's.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from '../package-root.js';
 import { ACTION_NAMES } from '../actions/index.js';
 import { oneHost, runOnHost, type HostRunCliOptions } from './host-run.js';
 import { badAccount, containWays } from '../actions/contain.js';
@@ -13,7 +13,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { defaultRunsDir } from '../playbook/journal.js';
 import { loadPlaybook } from '../playbook/load.js';
 
-const PLAYBOOKS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks');
+const PLAYBOOKS = packagePath('playbooks');
 
 /** The built-in contain / release playbook's path (the report's auto_contain runs the same one). */
 export const builtinPlaybook = (name: 'contain' | 'release') => join(PLAYBOOKS, `${name}.yaml`);

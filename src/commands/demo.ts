@@ -2,13 +2,13 @@
 // recorded from real exim, postfix and sendmail servers (test/lab), scanned like a real fleet.
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join } from 'node:path';
+import { packagePath } from '../package-root.js';
 import { startFakeFleet, type FleetHostEntry } from '../demo/fleet.js';
 import { INCIDENT_HOST } from '../demo/incident-fakes.js';
 import { runScan } from './scan.js';
 
-export const DEMO_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'demo');
+export const DEMO_DIR = packagePath('fixtures', 'demo');
 
 /** The manifest names recorded files relative to fixtures/demo; make them absolute for the stubs. */
 export async function loadDemoFleet(dir = DEMO_DIR): Promise<FleetHostEntry[]> {

@@ -1,7 +1,8 @@
 // `mailsweep html -o FILE`: the HTML report from what `mailsweep report` recorded, without scanning
 // (cheap enough to run from a web server's cron, or by hand). `report --html FILE` writes the same
 // page at the end of each run.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { packageVersion } from '../package-root.js';
 import { openReportStore } from '../alerts/open-store.js';
 import { isPostgresUrl, isServerUrl } from '../alerts/state-url.js';
 import { defaultReportStatePath, type ReportStore } from '../alerts/store.js';
@@ -33,7 +34,7 @@ export const DEFAULT_HTML_DAYS = 14;
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return packageVersion();
   } catch {
     return '';
   }

@@ -1,6 +1,6 @@
 // `mailsweep incident HOST`: the hijacked-account playbook on one host, guided or unattended.
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packagePath } from '../package-root.js';
 import { ACTION_NAMES } from '../actions/index.js';
 import { ConfigError } from '../errors.js';
 import { oneHost, runOnHost, type HostRunCliOptions } from './host-run.js';
@@ -8,7 +8,7 @@ import { readAnswers } from '../playbook/answers.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { didYouMean } from '../text/suggest.js';
 
-export const DEFAULT_PLAYBOOK = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks', 'hijacked-account.yaml');
+export const DEFAULT_PLAYBOOK = packagePath('playbooks', 'hijacked-account.yaml');
 
 export interface IncidentCliOptions extends HostRunCliOptions {
   inventory?: string;

@@ -6,11 +6,14 @@
 //   # @include shared/scripts/stdin-request.sh      a line of its own: that file's text, here
 //
 // Paths are relative to src/mta. The files are read from the package's src/mta (shipped with it):
-// the same folder from src/mta/script.ts (tests) and from dist/mta/script.js (the built CLI).
+// found from the package root (src/package-root.ts), so the same folder from src/ (tests), from
+// tsc's dist/ and from the bundle (dist/cli.js and its chunks).
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { packagePath } from '../package-root.js';
 import { quote, type Sh } from '../transport/quote.js';
 
-const ROOT = new URL('../../src/mta/', import.meta.url);
+const ROOT = pathToFileURL(packagePath('src', 'mta') + '/');
 const INCLUDE = /^# @include (\S+)$/;
 const cache = new Map<string, string>();
 
