@@ -66,6 +66,7 @@ const result = await build({
   banner: { js: banner },
   define: { __filename: '__msFilename', __dirname: '__msDirname' },
   sourcemap: true,
+  sourcesContent: false, // the map only places a stack trace's lines; the sources are in the repository
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',

@@ -2,7 +2,7 @@
 // any working directory, finding the files it reads at run time (package.json, fixtures/demo,
 // playbooks, the server scripts under src/mta) and loading ssh2's native cipher binding.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -90,9 +90,23 @@ describe('the bundled CLI (dist/cli.js)', () => {
     expect(r.stderr).toContain('--set nosuch: the playbook has no such var (its vars: auth_id,');
   });
 
-  it('ships what it reads: package.json "files" covers dist (with its chunks), playbooks, fixtures and the scripts', () => {
-    const files = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] }).files;
-    expect(files).toEqual(expect.arrayContaining(['dist', 'playbooks', 'fixtures', 'src/mta/*/scripts/*']));
-    expect(existsSync(join(ROOT, 'playbooks', 'customer-notice.liquid'))).toBe(true);
+  it('ships what it reads: npm pack carries the bundle, its chunks, playbooks, the demo fixtures and the server scripts', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const packed = new Set((JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path));
+    const under = (dir: string) =>
+      (readdirSync(join(ROOT, dir), { recursive: true }) as string[])
+        .map((f) => `${dir}/${f}`)
+        .filter((f) => statSync(join(ROOT, f)).isFile());
+    const needed = [
+      'package.json',
+      'dist/cli.js',
+      ...under('dist/chunks').filter((f) => f.endsWith('.js')),
+      ...under('playbooks'),
+      ...under('fixtures/demo'),
+      ...under('src/mta').filter((f) => /^src\/mta\/[^/]+\/scripts\/[^/]+$/.test(f)),
+    ];
+    expect(needed.filter((f) => f.endsWith('.sh')).length).toBeGreaterThan(5);
+    expect(needed.filter((f) => !packed.has(f))).toEqual([]);
   });
 });
