@@ -84,6 +84,38 @@ export function feedSink<T>(sink: LineSink<T>, stdout: string, stderr: string, c
 }
 
 /**
+ * The recipients of the message being read, gathered in one reused array and handed over as an
+ * array of their own size when it is complete: one allocation per message instead of an array
+ * grown by push() and then its exact() copy (a big queue's kept messages are most of the garbage
+ * collector's work).
+ */
+export class ListBuilder<T> {
+  private readonly items: T[] = [];
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  add(item: T): void {
+    // Written over, not emptied: emptying would give the array up and the next message would grow a new one.
+    this.items[this.n++] = item;
+  }
+
+  /** The items added since the last take(), as a new array; the builder starts over. */
+  take(): T[] {
+    const out = this.n === 0 ? [] : this.items.slice(0, this.n);
+    this.n = 0;
+    return out;
+  }
+
+  /** Start over without the items. */
+  clear(): void {
+    this.n = 0;
+  }
+}
+
+/**
  * An array grown by push() keeps room for 17 (136 bytes for a message's 1-3 recipients): a kept
  * message gets a copy of its own size instead.
  */
