@@ -6,7 +6,7 @@ import { mtaHost } from '../mta/host.js';
 import { parsePostqueueJson, parsePostqueueP } from '../mta/postfix/listing.js';
 import { parseMailq } from '../mta/sendmail/listing.js';
 import type { MtaName, QueueListing } from '../mta/types.js';
-import { splitLines } from '../text/lines.js';
+import { LineSplitter } from '../transport/lines.js';
 
 const NOW = 1_795_408_471; // Mon Nov 23 2026 04:34:31 UTC
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -82,8 +82,10 @@ export function mailqListing(n: number): string {
 }
 
 /** The queue script's whole output: the clock line, then each section closed by its marker. */
-function scriptOutput(sections: [string, string][]): string {
-  return [`__MAILSWEEP_NOW__ ${NOW} +0000`, ...sections.flatMap(([name, text]) => [text, `__MAILSWEEP_RC__ ${name} 0`])].join('\n');
+function scriptOutput(sections: [string, string][]): Buffer {
+  return Buffer.from(
+    [`__MAILSWEEP_NOW__ ${NOW} +0000`, ...sections.flatMap(([name, text]) => [text, `__MAILSWEEP_RC__ ${name} 0`])].join('\n') + '\n',
+  );
 }
 
 /** The fastest of `runs` runs (the parser warm, as on every host after the first few of a scan). */
@@ -115,11 +117,13 @@ function check(label: string, listing: QueueListing, n: number): void {
     throw new Error(`${label}: parsed ${parsed} of ${n}, warnings: ${listing.warnings.slice(0, 3).join('; ')}`);
 }
 
-/** The adapter's streaming plan fed line by line (what the scan does with each arriving line). */
-function streamed(mta: MtaName, output: string, countsOnly = false): QueueListing {
+/** The adapter's streaming plan fed as the scan feeds it: the read's bytes in 32 KiB chunks through the transport's line splitter. */
+function streamed(mta: MtaName, output: Buffer, countsOnly = false): QueueListing {
   const plan = ADAPTERS[mta].queue(mtaHost(undefined));
   const sink = plan.stream!({ countsOnly });
-  for (const line of splitLines(output)) sink.line(line);
+  const split = new LineSplitter((line) => sink.line(line));
+  for (let at = 0; at < output.length; at += 32 * 1024) split.push(output.subarray(at, at + 32 * 1024));
+  split.end();
   return sink.end('', 0);
 }
 

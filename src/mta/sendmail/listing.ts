@@ -26,7 +26,7 @@
 // This file: the `mailq` listing parser alone (sendmail.ts re-exports it; split for size).
 
 import { ageFrom, indentWidth } from '../util.js';
-import { exact, feedLines, WarningList } from '../stream-parts.js';
+import { feedLines, ListBuilder, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
 import { MessageStore, withCounts } from '../message-store.js';
 import type { QueueListing, QueueMessage } from '../types.js';
@@ -91,6 +91,8 @@ const COLUMNS = /^-+Q-ID-+\s+--Size--\s+/;
 const ENTRY = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*(-?\d+)\s+((\w{3})\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d\d))\s?(.*)$/;
 const ENTRY_GONE = /^\s*([0-9A-Za-z]{6,20})([*X?\- ]?)\s*\(([^()]*)\)\s*$/;
 const BODY_REASON = /^\s*(?:([A-Z0-9]+)\s+)?\((.*)\)\s*$/;
+/** What '.' does not match: a reason with one of these is left to BODY_REASON. */
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 const BODY_ONLY = /^\s*(7BIT|8BITMIME|BINARYMIME)\s*$/;
 const BODY_TYPES = new Set(['7BIT', '8BITMIME', 'BINARYMIME']);
 const QUARANTINE = /^\s*QUARANTINE: (.*)$/;
@@ -133,6 +135,9 @@ export class MailqParser {
   readonly transient: SendmailTransientEntry[] = [];
   private dir: string | undefined;
   private cur: SendmailQueueMessage | null = null;
+  /** The recipients of the message read last, given to it when the next one starts (or at the end). */
+  private readonly recipients = new ListBuilder<string>();
+  private recipientsOf: SendmailQueueMessage | undefined;
   /** Q-Time of `cur` was ctime(0): its entry may end in " (no control file)". */
   private curEpoch = false;
   /** Continuation lines of an entry already set aside as transient. */
@@ -223,6 +228,8 @@ export class MailqParser {
       if (this.curEpoch && NO_CONTROL_FILE.test(line)) {
         // The qf had S/R lines but no T line: not a message yet (the suffix ends the entry).
         this.store.dropLast();
+        this.recipients.clear();
+        this.recipientsOf = undefined;
         this.setAside(c.id, 'no control file');
         return;
       }
@@ -234,6 +241,9 @@ export class MailqParser {
         return;
       }
       if (indent >= RECIPIENT_COLUMN) {
+        // Counting keeps no message, so no recipient either.
+        if (this.store.counting) return;
+        const rs = this.recipients;
         // The address, trimmed: the "\t\t\t\t\t " prefix is blank too, so it starts at i0.
         let b = line.length;
         while (b > i0 && isSpace(line.charCodeAt(b - 1))) b--;
@@ -241,13 +251,18 @@ export class MailqParser {
           // Decodes to itself (decodeMailqAddress's fast path), cut out of the line once.
           const bracketed = line.charCodeAt(i0) === 0x3c;
           const closed = bracketed && b - i0 >= 2 && line.charCodeAt(b - 1) === 0x3e;
-          if (!closed && (bracketed || b - i0 >= MAILQ_RECIPIENT_WIDTH - 4)) (c.truncatedRecipients ??= []).push(c.recipients.length);
-          c.recipients.push(closed ? line.slice(i0 + 1, b - 1) : line.slice(i0, b));
+          if (!closed && (bracketed || b - i0 >= MAILQ_RECIPIENT_WIDTH - 4)) (c.truncatedRecipients ??= []).push(rs.length);
+          rs.add(closed ? line.slice(i0 + 1, b - 1) : line.slice(i0, b));
           return;
         }
         const r = decodeMailqAddress(line.slice(i0, b), MAILQ_RECIPIENT_WIDTH);
-        if (r.truncated) (c.truncatedRecipients ??= []).push(c.recipients.length);
-        c.recipients.push(unbracket(r.text));
+        if (r.truncated) (c.truncatedRecipients ??= []).push(rs.length);
+        rs.add(unbracket(r.text));
+        return;
+      }
+      if (c0 === 0x28 /* ( */ && cEnd === 0x29 /* ) */ && e1 > i0 && !LINE_BREAK.test(line)) {
+        // BODY_REASON's "(reason)" with only blanks around it, without the pattern's captures.
+        if (c.quarantine === undefined || c.reason === undefined) c.reason = line.slice(i0 + 1, e1);
         return;
       }
       const br = c0 === 0x28 /* ( */ || (c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x30 && c0 <= 0x39) ? BODY_REASON.exec(line) : null;
@@ -266,9 +281,7 @@ export class MailqParser {
   }
 
   private entry(e: RegExpExecArray, line: string, n: number): void {
-    // The message before is complete: its recipients to an array of their own size.
-    const prev = this.store.last();
-    if (prev) prev.recipients = exact(prev.recipients);
+    this.closeRecipients();
     this.skipping = false;
     const { id, mark } = splitIdMark(e[1] ?? '', e[2] ?? '');
     const qtime = e[4] ?? '';
@@ -281,9 +294,11 @@ export class MailqParser {
     const rawSender = (e[10] ?? '').trim();
     const addr = decodeMailqAddress(rawSender, MAILQ_SENDER_WIDTH);
     const sender = isNullSender(rawSender) ? '' : unbracket(addr.text);
-    const when = this.dates === null ? null : this.dates.fromParts(e[5]!, e[6]!, e[7]!, e[8]!, e[9]!, undefined, qtime);
     const size = Number(e[3]);
-    const ageSeconds = this.dates === null ? null : ageFrom(when, this.dates.nowSeconds);
+    const ageSeconds =
+      this.dates === null
+        ? null
+        : ageFrom(this.dates.fromParts(e[5]!, e[6]!, e[7]!, e[8]!, e[9]!, undefined, qtime), this.dates.nowSeconds);
     // One literal each way (same key order): a message is born with its shape, no transition for `queue`.
     const msg: SendmailQueueMessage =
       this.dir === undefined
@@ -304,13 +319,19 @@ export class MailqParser {
     if (rawSender === '') this.warnings.line(n, 'mailq: entry without sender', line);
     this.store.push(msg);
     this.cur = msg;
+    this.recipientsOf = msg;
     this.curEpoch = epoch;
+  }
+
+  /** The message read last is complete: its recipients to an array of their own size. */
+  private closeRecipients(): void {
+    if (this.recipientsOf && this.recipients.length > 0) this.recipientsOf.recipients = this.recipients.take();
+    this.recipientsOf = undefined;
   }
 
   /** The listing so far; `first`: a warning to put before the parser's own. */
   result(first: Parameters<WarningList['list']>[0] = []): SendmailQueueListing {
-    const last = this.store.last();
-    if (last) last.recipients = exact(last.recipients);
+    this.closeRecipients();
     let counted: number | null = null;
     if (this.totals.length > 0) counted = this.totals.reduce((a, b) => a + b, 0);
     else if (this.dirs.length > 0) counted = this.dirs.reduce((a, d) => a + d.count, 0);
