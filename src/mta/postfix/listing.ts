@@ -2,7 +2,7 @@
 
 import type { QueueListing, QueueMessage } from '../types.js';
 import { COMMAND_FAILED, ageFrom } from '../util.js';
-import { exact, feedLines, WarningList } from '../stream-parts.js';
+import { exact, feedLines, ListBuilder, WarningList } from '../stream-parts.js';
 import { YearlessClock } from '../yearless.js';
 import { MessageStore, type QueueCounts } from '../message-store.js';
 
@@ -159,6 +159,9 @@ export class PostqueuePParser {
   readonly warnings = new WarningList();
   reportedTotal: number | null = null;
   private cur: PostfixQueueMessage | null = null;
+  /** The recipients of the message read last, given to it when the next one starts (or at the end). */
+  private readonly recipients = new ListBuilder<string>();
+  private recipientsOf: PostfixQueueMessage | undefined;
   private readonly dates: YearlessClock | null;
 
   constructor(opts: PostqueuePOptions = {}) {
@@ -205,18 +208,23 @@ export class PostqueuePParser {
         }
       } else if (P_REASON.test(line)) return;
       if (space && P_RECIPIENT.test(line)) {
-        if (!this.store.counting) cur.recipients.push(line.trim());
+        if (!this.store.counting) this.recipients.add(line.trim());
         return;
       }
     }
     this.warnings.line(n, cur ? 'postqueue -p: line not understood' : 'postqueue -p: line outside any message', line);
   }
 
-  /** The messages, the last one's recipients held compactly too. */
+  /** The messages (the last one given its recipients). */
   done(): PostfixQueueMessage[] {
-    const last = this.store.last();
-    if (last) last.recipients = exact(last.recipients);
+    this.closeRecipients();
     return this.store.list;
+  }
+
+  /** The message read last is complete: its recipients to an array of their own size. */
+  private closeRecipients(): void {
+    if (this.recipientsOf && this.recipients.length > 0) this.recipientsOf.recipients = this.recipients.take();
+    this.recipientsOf = undefined;
   }
 
   /** What was counted instead of kept (null when keeping). */
@@ -225,9 +233,7 @@ export class PostqueuePParser {
   }
 
   private entry(e: RegExpExecArray, line: string, n: number): void {
-    // The message before is complete: its recipients to an array of their own size.
-    const prev = this.store.last();
-    if (prev) prev.recipients = exact(prev.recipients);
+    this.closeRecipients();
     const mark = e[2] ?? '';
     const rawSender = (e[6] ?? '').trim();
     const drop = mark === '' && e[3] === '' && rawSender.charCodeAt(0) === 0x28 ? P_MAILDROP.exec(rawSender) : null;
@@ -250,6 +256,7 @@ export class PostqueuePParser {
     if (drop) msg.senderUid = Number(drop[1]);
     this.store.push(msg);
     this.cur = msg;
+    this.recipientsOf = msg;
   }
 }
 
