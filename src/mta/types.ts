@@ -2,6 +2,7 @@
 
 import type { MtaLogFormat } from '../logs/types.js';
 import type { Sh } from '../transport/quote.js';
+import type { CompactQueue } from './compact-queue.js';
 import type { MtaHost } from './host.js';
 import type { LocalDomainsSource } from './local-domains-source.js';
 
@@ -70,6 +71,11 @@ export interface QueueListing {
    * listing is `messages` plus these.
    */
   counts?: QueueCounts;
+  /**
+   * Messages kept compactly instead (StreamOptions.compact, compact-queue.ts): the listing is
+   * `messages`, then these.
+   */
+  compact?: CompactQueue;
 }
 
 /** What the adapter knows of the host to build commands: its resolved MTA settings (host.ts). */
@@ -94,6 +100,11 @@ export interface ReadPlan<T> {
 export interface StreamOptions {
   /** Keep no messages, only their counts (QueueListing.counts); plans that need messages ignore it. */
   countsOnly?: boolean;
+  /**
+   * Keep only what the scan's rules read, compactly (QueueListing.compact): for an attributed scan
+   * without --messages. Plans that do not support it keep their messages whole.
+   */
+  compact?: boolean;
 }
 
 /** An incremental parser: `line` for every output line in order, then `end` once. */
