@@ -1,13 +1,14 @@
 // The attributed scan's messages, kept compactly (issue #11: a 100k-message host within 100 MB).
-// The rules read of a message only its id, sender, authId, clientIp, how many recipients it has,
+// The rules read of a message only its id, sender, authId, clientIp, how many recipients it has
 // and its flags; the recipients themselves only of bounces (is each foreign, whose sender is it?).
-// So no object per message: ids in a few joined strings, repeated strings (senders, accounts,
-// client addresses) interned once and referenced by number, flags and numbers in typed arrays,
-// and only bounces kept whole. `--messages` keeps every message whole instead (MessageStore).
+// So no object per message: ids packed in byte pages, repeated strings (senders, accounts, client
+// addresses) interned once and referred to by number, numbers and flags in typed-array columns
+// (columns.ts), bounces packed whole (compact-bounces.ts). `--messages` keeps every message whole
+// instead (MessageStore), and the rules read either through a QueueReader.
 import { countMessage, noCounts } from './message-store.js';
 import { BounceColumns } from './compact-bounces.js';
 import { hash, Interner, NumberColumn, StringColumn } from './columns.js';
-import type { QueueCounts, QueueMessage } from './types.js';
+import type { QueueCounts, QueueListing, QueueMessage } from './types.js';
 
 /** What the rules read of a queue: a kept message list (arrayReader) or a CompactQueue. */
 export interface QueueReader {
@@ -61,6 +62,14 @@ export function concatReaders(a: QueueReader, b: QueueReader): QueueReader {
     bounce: at((r, i) => r.bounce(i)),
     whole: at((r, i) => r.whole(i)),
   };
+}
+
+/** A listing's messages as the rules read them: the kept ones, then the compact ones. */
+export function listingQueue(listing: QueueListing): QueueMessage[] | QueueReader {
+  const { messages, compact } = listing;
+  if (!compact) return messages;
+  if (messages.length === 0) return compact;
+  return concatReaders(arrayReader(messages), compact);
 }
 
 /** Whether any message is a bounce. */

@@ -5,7 +5,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
-import { anyBounce, arrayReader, concatReaders, readerOf, type QueueReader } from '../mta/compact-queue.js';
+import { anyBounce, listingQueue, readerOf, type QueueReader } from '../mta/compact-queue.js';
 import { addCounts, countMessage, noCounts } from '../mta/message-store.js';
 import { subjectOf } from '../mta/subject.js';
 import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage, ReadPlan } from '../mta/types.js';
@@ -72,14 +72,6 @@ export function summarize(listing: QueueListing): QueueSummary {
   const c = addCounts(listing.counts ?? noCounts(), listing.compact?.counts() ?? null)!;
   for (const m of listing.messages) countMessage(c, m);
   return { ...c, reportedTotal: listing.reportedTotal };
-}
-
-/** The listing's messages as the rules read them: the kept ones, then the compact ones. */
-function queueOf(listing: QueueListing): QueueMessage[] | QueueReader {
-  const { messages, compact } = listing;
-  if (!compact) return messages;
-  if (messages.length === 0) return compact;
-  return concatReaders(arrayReader(messages), compact);
 }
 
 /** Kept free before the caller's deadline, to finish the report. */
@@ -320,7 +312,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     if (q) findings.unshift(q);
     if (attribution) {
       try {
-        findings.push(...(await attribute(host, mta, ctx, transport, queueOf(listing), report, opts, leftMs)));
+        findings.push(...(await attribute(host, mta, ctx, transport, listingQueue(listing), report, opts, leftMs)));
       } catch (e) {
         // Attribution is extra: whatever breaks in it, the queue's findings and the host's status stand.
         const expected = e instanceof TransportError || e instanceof ConfigError;
@@ -334,7 +326,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     report.findings = findings;
     const top = report.suspects?.[0];
     if (top && leftMs() > 2000)
-      await addSampleSubject(top, adapter, ctx, transport, queueOf(listing), Math.min(opts.commandTimeoutMs, leftMs() - 1000));
+      await addSampleSubject(top, adapter, ctx, transport, listingQueue(listing), Math.min(opts.commandTimeoutMs, leftMs() - 1000));
     return done();
   } catch (e) {
     if (e instanceof TransportError) {
