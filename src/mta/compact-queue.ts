@@ -8,22 +8,9 @@
 import { countMessage, noCounts } from './message-store.js';
 import { BounceColumns } from './compact-bounces.js';
 import { hash, Interner, NumberColumn, StringColumn } from './columns.js';
-import type { QueueCounts, QueueListing, QueueMessage } from './types.js';
+import type { CompactMessages, QueueCounts, QueueListing, QueueMessage, QueueReader } from './types.js';
 
-/** What the rules read of a queue: a kept message list (arrayReader) or a CompactQueue. */
-export interface QueueReader {
-  readonly length: number;
-  id(i: number): string;
-  /** '' for the null sender. */
-  sender(i: number): string;
-  senderTruncated(i: number): boolean;
-  authId(i: number): string | undefined;
-  clientIp(i: number): string | undefined;
-  recipientCount(i: number): number;
-  bounce(i: number): boolean;
-  /** The whole message; only bounces are kept whole by a compact queue (others: null). */
-  whole(i: number): QueueMessage | null;
-}
+export type { QueueReader };
 
 /** A kept message list as a reader. */
 export function arrayReader(messages: readonly QueueMessage[]): QueueReader {
@@ -89,7 +76,7 @@ const SEEN = 16;
  * Messages pushed as the listing parser completes them (the last one pushed may still change: it is
  * stored when the next arrives, or at finish()). A message's attribution is set later by index.
  */
-export class CompactQueue implements QueueReader {
+export class CompactQueue implements CompactMessages {
   private readonly ids = new StringColumn();
   private readonly strings = new Interner();
   // Numbers of interned strings (0: none); the rules never read authSender (bounces keep theirs).

@@ -2,7 +2,6 @@
 
 import type { MtaLogFormat } from '../logs/types.js';
 import type { Sh } from '../transport/quote.js';
-import type { CompactQueue } from './compact-queue.js';
 import type { MtaHost } from './host.js';
 import type { LocalDomainsSource } from './local-domains-source.js';
 
@@ -75,7 +74,27 @@ export interface QueueListing {
    * Messages kept compactly instead (StreamOptions.compact, compact-queue.ts): the listing is
    * `messages`, then these.
    */
-  compact?: CompactQueue;
+  compact?: CompactMessages;
+}
+
+/** What the rules read of a queue: a kept message list (arrayReader) or a compact queue (compact-queue.ts). */
+export interface QueueReader {
+  readonly length: number;
+  id(i: number): string;
+  /** '' for the null sender. */
+  sender(i: number): string;
+  senderTruncated(i: number): boolean;
+  authId(i: number): string | undefined;
+  clientIp(i: number): string | undefined;
+  recipientCount(i: number): number;
+  bounce(i: number): boolean;
+  /** The whole message; only bounces are kept whole by a compact queue (others: null). */
+  whole(i: number): QueueMessage | null;
+}
+
+/** Messages kept compactly (CompactQueue): readable as the rules read them, and counted. */
+export interface CompactMessages extends QueueReader {
+  counts(): QueueCounts;
 }
 
 /** What the adapter knows of the host to build commands: its resolved MTA settings (host.ts). */
