@@ -22,12 +22,12 @@ import { SectionStream } from '../sections.js';
 import { WholeOutputFallback } from '../whole-fallback.js';
 import { addCounts } from '../message-store.js';
 import { CompactQueue } from '../compact-queue.js';
-
-/** What a -H envelope gives its message (eximAttribution). */
-type Attribution = ReturnType<typeof eximAttribution>;
 import { FirstLines, own, TrailingText } from '../stream-text.js';
 import { feedLines, feedSink } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, failureText, rcEcho } from '../util.js';
+
+/** What a -H envelope gives its message (eximAttribution). */
+type Attribution = ReturnType<typeof eximAttribution>;
 
 export interface EximQueueListing extends QueueListing {
   messages: EximQueueMessage[];
