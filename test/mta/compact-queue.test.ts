@@ -22,7 +22,17 @@ import { HOSTILE_INPUTS, fixture } from './helpers.js';
 describe('columns', () => {
   it('StringColumn gives back every string: packed, empty, long, past Latin-1, across pages', () => {
     const c = new StringColumn();
-    const xs = ['1xAbCd-0123456789A-0aZ9', '', 'ä-latin1-ÿ', 'x'.repeat(255), 'y'.repeat(256), 'ünï €uro', '\u{1F600}', 'lone \ud800 surrogate', 'a\u0000b'];
+    const xs = [
+      '1xAbCd-0123456789A-0aZ9',
+      '',
+      'ä-latin1-ÿ',
+      'x'.repeat(255),
+      'y'.repeat(256),
+      'ünï €uro',
+      '\u{1F600}',
+      'lone \ud800 surrogate',
+      'a\u0000b',
+    ];
     for (let i = 0; i < 3000; i++) xs.push(`id-${i}-${'z'.repeat(i % 40)}`);
     for (const x of xs) c.push(x);
     expect(c.length).toBe(xs.length);
