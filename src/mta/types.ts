@@ -70,6 +70,31 @@ export interface QueueListing {
    * listing is `messages` plus these.
    */
   counts?: QueueCounts;
+  /**
+   * Messages kept compactly instead (StreamOptions.compact, compact-queue.ts): the listing is
+   * `messages`, then these.
+   */
+  compact?: CompactMessages;
+}
+
+/** What the rules read of a queue: a kept message list (arrayReader) or a compact queue (compact-queue.ts). */
+export interface QueueReader {
+  readonly length: number;
+  id(i: number): string;
+  /** '' for the null sender. */
+  sender(i: number): string;
+  senderTruncated(i: number): boolean;
+  authId(i: number): string | undefined;
+  clientIp(i: number): string | undefined;
+  recipientCount(i: number): number;
+  bounce(i: number): boolean;
+  /** The whole message; only bounces are kept whole by a compact queue (others: null). */
+  whole(i: number): QueueMessage | null;
+}
+
+/** Messages kept compactly (CompactQueue): readable as the rules read them, and counted. */
+export interface CompactMessages extends QueueReader {
+  counts(): QueueCounts;
 }
 
 /** What the adapter knows of the host to build commands: its resolved MTA settings (host.ts). */
@@ -94,6 +119,11 @@ export interface ReadPlan<T> {
 export interface StreamOptions {
   /** Keep no messages, only their counts (QueueListing.counts); plans that need messages ignore it. */
   countsOnly?: boolean;
+  /**
+   * Keep only what the scan's rules read, compactly (QueueListing.compact): for an attributed scan
+   * without --messages. Plans that do not support it keep their messages whole.
+   */
+  compact?: boolean;
 }
 
 /** An incremental parser: `line` for every output line in order, then `end` once. */

@@ -42,9 +42,14 @@ export class WholeOutputFallback<M extends QueueMessage> {
     }
   }
 
+  /** Whether the result includes the listing parser's messages (after the whole-output parser's). */
+  get listingUsed(): boolean {
+    return !this.toEnd && !this.reads;
+  }
+
   /** The listing as the whole output reads: messages, what was counted instead, line warnings. */
   result(): { messages: M[]; counts: QueueCounts | undefined; warnings: string[] } {
-    const both = !this.toEnd && !this.reads;
+    const both = this.listingUsed;
     const w = new LineWarnings();
     w.append(this.whole.warnings);
     if (both) w.append(this.listing.warnings);

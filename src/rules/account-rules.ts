@@ -1,13 +1,17 @@
 // The per-account detection rules (seeds 001–004). Each is a pure function of the evidence.
+import { readerOf, type QueueReader } from '../mta/compact-queue.js';
 import type { AccountFinding, HostEvidence, Rule } from './types.js';
 import { domainOf } from './types.js';
 
 const sample = <T>(xs: T[], n = 5) => xs.slice(0, n);
 
-/** Queued messages per account (the queue is what an admin sees first). */
-function queuedBy(e: HostEvidence) {
-  const by = new Map<string, typeof e.queue>();
-  for (const m of e.queue) if (m.authId) (by.get(m.authId) ?? by.set(m.authId, []).get(m.authId)!).push(m);
+/** Queued messages per account, as indexes in listing order (the queue is what an admin sees first). */
+function queuedBy(q: QueueReader): Map<string, number[]> {
+  const by = new Map<string, number[]>();
+  for (let i = 0; i < q.length; i++) {
+    const a = q.authId(i);
+    if (a) (by.get(a) ?? by.set(a, []).get(a)!).push(i);
+  }
   return by;
 }
 
@@ -61,17 +65,20 @@ export const senderMismatch: Rule = (e) => {
   };
   for (const u of e.users ?? []) consider(u.authId, u.senderDomains, u.sampleQueueIds);
   // Queue-only view (no readable log): count queued senders.
-  for (const [authId, msgs] of queuedBy(e)) {
+  const q = readerOf(e.queue);
+  for (const [authId, msgs] of queuedBy(q)) {
     const domains: Record<string, number> = {};
-    for (const m of msgs) {
-      if (!m.sender || m.senderTruncated) continue; // a cut-short sender has no known domain
-      const d = domainOf(m.sender) ?? '(none)';
+    for (const i of msgs) {
+      const sender = q.sender(i);
+      if (!sender || q.senderTruncated(i)) continue; // a cut-short sender has no known domain
+      const d = domainOf(sender) ?? '(none)';
       domains[d] = (domains[d] ?? 0) + 1;
     }
+    // Only the first ids are shown (sample).
     consider(
       authId,
       domains,
-      msgs.map((m) => m.id),
+      sample(msgs).map((i) => q.id(i)),
     );
   }
   return out;
@@ -124,18 +131,20 @@ export const baseline: Rule = (e) => {
 /** mass-recipients (seed 003): messages with a huge recipient list, per account. */
 export const massRecipients: Rule = (e) => {
   const out: AccountFinding[] = [];
-  for (const [authId, msgs] of queuedBy(e)) {
-    const big = msgs.filter((m) => m.recipients.length >= e.settings.mass_recipients);
+  const q = readerOf(e.queue);
+  for (const [authId, msgs] of queuedBy(q)) {
+    const big = msgs.filter((i) => q.recipientCount(i) >= e.settings.mass_recipients);
     if (!big.length) continue;
+    const largest = big.reduce((n, i) => Math.max(n, q.recipientCount(i)), -Infinity);
     out.push({
       rule: 'mass-recipients',
       severity: big.length >= 5 ? 'critical' : 'warning',
       authId,
-      message: `${authId}: ${big.length} queued message(s) with ${e.settings.mass_recipients}+ recipients (largest ${Math.max(...big.map((m) => m.recipients.length))})`,
+      message: `${authId}: ${big.length} queued message(s) with ${e.settings.mass_recipients}+ recipients (largest ${largest})`,
       evidence: {
         messages: big.length,
-        largest: Math.max(...big.map((m) => m.recipients.length)),
-        sampleIds: sample(big.map((m) => m.id)),
+        largest,
+        sampleIds: sample(big).map((i) => q.id(i)),
       },
     });
   }

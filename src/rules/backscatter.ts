@@ -4,6 +4,7 @@
 // may remove — and nothing else.
 import type { UserStats } from '../logs/aggregate.js';
 import { addDomains, emptyLocalDomains, isLocalDomain, provenForeign, type LocalDomains } from '../mta/local-domains.js';
+import { readerOf, type QueueReader } from '../mta/compact-queue.js';
 import type { QueueMessage } from '../mta/types.js';
 import { recipientWhole } from '../mta/types.js';
 import type { RuleSettings } from './settings.js';
@@ -19,7 +20,7 @@ export function hostLocalDomains(
   configured: LocalDomains | null | undefined,
   settings: Pick<RuleSettings, 'local_domains'>,
   users: UserStats[] | null,
-  queue: QueueMessage[],
+  queue: QueueMessage[] | QueueReader,
 ): LocalDomains {
   const ld: LocalDomains = configured
     ? {
@@ -32,7 +33,11 @@ export function hostLocalDomains(
   addDomains(ld, settings.local_domains, 'inventory local_domains');
   const accounts = new Set<string>();
   for (const u of users ?? []) accounts.add(u.authId);
-  for (const m of queue) if (m.authId) accounts.add(m.authId);
+  const q = readerOf(queue);
+  for (let i = 0; i < q.length; i++) {
+    const a = q.authId(i);
+    if (a) accounts.add(a);
+  }
   addDomains(
     ld,
     [...accounts].map((a) => domainOf(a)).filter((d): d is string => d !== null),
@@ -42,13 +47,18 @@ export function hostLocalDomains(
 }
 
 /** Which account(s) used each envelope sender (lower-case): the queue's attributed mail and the log window. */
-export function senderOwners(queue: QueueMessage[], users: UserStats[] | null): Map<string, Set<string>> {
+export function senderOwners(queue: QueueMessage[] | QueueReader, users: UserStats[] | null): Map<string, Set<string>> {
   const owners = new Map<string, Set<string>>();
   const add = (sender: string, authId: string) => {
     const k = sender.toLowerCase();
     (owners.get(k) ?? owners.set(k, new Set()).get(k)!).add(authId);
   };
-  for (const m of queue) if (m.authId && m.sender && !m.senderTruncated) add(m.sender, m.authId);
+  const q = readerOf(queue);
+  for (let i = 0; i < q.length; i++) {
+    const a = q.authId(i);
+    const sender = q.sender(i);
+    if (a && sender && !q.senderTruncated(i)) add(sender, a);
+  }
   for (const u of users ?? []) for (const s of u.senders ?? []) add(s, u.authId);
   return owners;
 }
@@ -67,7 +77,7 @@ export interface BounceVerdict {
  * local-domain lookup could not be listed — the finding then says so.
  */
 export function classifyBounces(
-  queue: QueueMessage[],
+  queue: QueueMessage[] | QueueReader,
   local: LocalDomains,
   owners: Map<string, Set<string>>,
   strict = true,
@@ -75,8 +85,11 @@ export function classifyBounces(
   const foreignDomain = (d: string | null) =>
     strict ? provenForeign(local, d) : d !== null && !d.startsWith('[') && !isLocalDomain(local, d);
   const out: BounceVerdict[] = [];
-  for (const m of queue) {
-    if (!m.bounce) continue;
+  const q = readerOf(queue);
+  for (let i = 0; i < q.length; i++) {
+    // A compact queue keeps bounces whole.
+    const m = q.bounce(i) ? q.whole(i) : null;
+    if (!m) continue;
     const foreign = m.recipients.length > 0 && m.recipients.every((r, i) => recipientWhole(m, i) && foreignDomain(domainOf(r)));
     let owner: string | null = null;
     for (const r of m.recipients) {

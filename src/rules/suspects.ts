@@ -1,5 +1,6 @@
 // Rank the accounts the rules point at: most likely hijacked first, with the numbers behind it.
 import type { UserStats } from '../logs/aggregate.js';
+import { readerOf, type QueueReader } from '../mta/compact-queue.js';
 import type { QueueMessage } from '../mta/types.js';
 import type { AccountFinding } from './types.js';
 import { domainOf } from './types.js';
@@ -33,18 +34,22 @@ const WEIGHT: Record<string, number> = {
 export const MAX_SUSPECT_SENDERS = 10_000;
 const SEVERITY_BONUS = { critical: 1, warning: 0, info: 0 } as const;
 
-export function rankSuspects(findings: AccountFinding[], users: UserStats[] | null, queue: QueueMessage[]): Suspect[] {
+export function rankSuspects(findings: AccountFinding[], users: UserStats[] | null, queue: QueueMessage[] | QueueReader): Suspect[] {
+  const q = readerOf(queue);
   const byUser = new Map((users ?? []).map((u) => [u.authId, u]));
   const accounts = new Map<string, AccountFinding[]>();
   for (const f of findings) if (f.authId) (accounts.get(f.authId) ?? accounts.set(f.authId, []).get(f.authId)!).push(f);
   const out: Suspect[] = [];
   for (const [authId, fs] of accounts) {
     const u = byUser.get(authId);
-    const mine = queue.filter((m) => m.authId === authId);
+    // The account's queued messages, as indexes in listing order.
+    const mine: number[] = [];
+    for (let i = 0; i < q.length; i++) if (q.authId(i) === authId) mine.push(i);
     const queuedDomains: Record<string, number> = {};
-    for (const m of mine) {
+    for (const i of mine) {
       // A sender the listing cut short has no known domain: counted apart, never as a domain.
-      const d = m.senderTruncated ? '(cut short)' : m.sender ? (domainOf(m.sender) ?? '(none)') : '(null)';
+      const sender = q.sender(i);
+      const d = q.senderTruncated(i) ? '(cut short)' : sender ? (domainOf(sender) ?? '(none)') : '(null)';
       queuedDomains[d] = (queuedDomains[d] ?? 0) + 1;
     }
     const rules = [...new Set(fs.map((f) => f.rule))];
@@ -54,17 +59,20 @@ export function rankSuspects(findings: AccountFinding[], users: UserStats[] | nu
       // exim logs recipients only with +received_recipients: the queue then knows more.
       recipients: Math.max(
         u?.recipients ?? 0,
-        mine.reduce((n, m) => n + m.recipients.length, 0),
+        mine.reduce((n, i) => n + q.recipientCount(i), 0),
       ),
       queued: mine.length,
       senderDomains: u?.senderDomains ?? queuedDomains,
-      clientIps: u?.clientIps.slice(0, 50) ?? [...new Set(mine.map((m) => m.clientIp).filter((x): x is string => !!x))],
+      clientIps: u?.clientIps.slice(0, 50) ?? [...new Set(mine.map((i) => q.clientIp(i)).filter((x): x is string => !!x))],
       senders: [
-        ...new Set([...(u?.senders ?? []), ...mine.filter((m) => m.sender && !m.senderTruncated).map((m) => m.sender.toLowerCase())]),
+        ...new Set([
+          ...(u?.senders ?? []),
+          ...mine.filter((i) => q.sender(i) && !q.senderTruncated(i)).map((i) => q.sender(i).toLowerCase()),
+        ]),
       ].slice(0, MAX_SUSPECT_SENDERS),
       rules,
       score: rules.reduce((s, r) => s + (WEIGHT[r] ?? 1), 0) + fs.reduce((s, f) => s + SEVERITY_BONUS[f.severity], 0),
-      sampleIds: [...new Set([...mine.slice(0, 5).map((m) => m.id), ...(u?.sampleQueueIds ?? [])])].slice(0, 10),
+      sampleIds: [...new Set([...mine.slice(0, 5).map((i) => q.id(i)), ...(u?.sampleQueueIds ?? [])])].slice(0, 10),
     });
   }
   return out.sort((a, b) => b.score - a.score || b.messages - a.messages || a.authId.localeCompare(b.authId));

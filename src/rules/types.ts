@@ -1,6 +1,7 @@
 // What the rules look at, and what they say: findings and their severity (the scan report carries them).
 import type { UserStats } from '../logs/aggregate.js';
 import type { LocalDomains } from '../mta/local-domains.js';
+import type { QueueReader } from '../mta/compact-queue.js';
 import type { QueueMessage } from '../mta/types.js';
 import type { RuleSettings } from './settings.js';
 
@@ -18,8 +19,8 @@ export interface Finding {
 
 export interface HostEvidence {
   host: string;
-  /** Queued messages, with authId where attribution found one. */
-  queue: QueueMessage[];
+  /** Queued messages, with authId where attribution found one (kept whole, or compactly: compact-queue.ts). */
+  queue: QueueMessage[] | QueueReader;
   /** Per-account totals from the log window; null when the log could not be read. */
   users: UserStats[] | null;
   /** The local day the window ends on (YYYY-MM-DD). */

@@ -5,6 +5,7 @@ import type { HostSpec } from '../inventory/types.js';
 import { getAdapter } from '../mta/index.js';
 import { readLocalDomains, type LocalDomains } from '../mta/local-domains.js';
 import { mtaHost } from '../mta/host.js';
+import { anyBounce, listingQueue, readerOf, type QueueReader } from '../mta/compact-queue.js';
 import { addCounts, countMessage, noCounts } from '../mta/message-store.js';
 import { subjectOf } from '../mta/subject.js';
 import type { MtaAdapter, MtaContext, MtaName, QueueListing, QueueMessage, ReadPlan } from '../mta/types.js';
@@ -66,9 +67,9 @@ export interface AccountWindow {
   failuresByUser: Record<string, number>;
 }
 
-/** The listing's counts: its kept messages and the ones its parser only counted. */
+/** The listing's counts: its kept messages, its compact ones and the ones its parser only counted. */
 export function summarize(listing: QueueListing): QueueSummary {
-  const c = addCounts(listing.counts ?? noCounts())!;
+  const c = addCounts(listing.counts ?? noCounts(), listing.compact?.counts() ?? null)!;
   for (const m of listing.messages) countMessage(c, m);
   return { ...c, reportedTotal: listing.reportedTotal };
 }
@@ -88,11 +89,19 @@ async function addSampleSubject(
   adapter: MtaAdapter,
   ctx: MtaContext,
   transport: Transport,
-  queue: QueueMessage[],
+  queue: QueueMessage[] | QueueReader,
   timeoutMs: number,
 ): Promise<void> {
-  const mine = queue.filter((m) => m.authId === s.authId);
-  const sample = mine.find((m) => m.recipients.length > 1) ?? mine[0];
+  const q = readerOf(queue);
+  let first: number | undefined;
+  let many: number | undefined;
+  for (let i = 0; i < q.length && many === undefined; i++) {
+    if (q.authId(i) !== s.authId) continue;
+    first ??= i;
+    if (q.recipientCount(i) > 1) many = i;
+  }
+  const at = many ?? first;
+  const sample = at === undefined ? undefined : { id: q.id(at) };
   const cmd = sample ? adapter.headersCommand(ctx, sample.id) : null;
   if (!sample || !cmd) return;
   try {
@@ -125,7 +134,7 @@ async function attribute(
   mta: MtaName,
   ctx: MtaContext,
   transport: Transport,
-  queue: QueueMessage[],
+  queue: QueueMessage[] | QueueReader,
   report: HostReport,
   opts: HostScanOptions,
   leftMs: () => number,
@@ -148,7 +157,7 @@ async function attribute(
       : unreadWindow(since, "log not read: the host's deadline was nearly spent before it: attribution from the queue only"),
     settings.auth_policy && probeMs >= MIN_LOG_MS ? probeAuthPolicy(transport, probeMs, host.name) : null,
     // The MTA's own local domains: only bounces need them (is a recipient foreign?).
-    queue.some((m) => m.bounce) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, ctx, logMs) : undefined,
+    anyBounce(readerOf(queue)) && logMs >= MIN_LOG_MS ? readLocalDomainsOf(transport, mta, ctx, logMs) : undefined,
   ]);
   const nowSeconds = win.nowSeconds ?? Math.floor(Date.now() / 1000);
   const today = localDay(nowSeconds, win.tzOffsetMinutes);
@@ -245,7 +254,13 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     const attribution = opts.attribution !== false;
     const cap = opts.outputCapBytes ?? queueOutputCap(1);
     // Nothing reads the messages themselves without attribution or --messages: only their counts are kept.
-    const o = { timeoutMs: opts.commandTimeoutMs, maxBytes: cap, countsOnly: !attribution && !opts.includeMessages };
+    // Attribution without --messages: kept compactly, only what the rules read (compact-queue.ts).
+    const o = {
+      timeoutMs: opts.commandTimeoutMs,
+      maxBytes: cap,
+      countsOnly: !attribution && !opts.includeMessages,
+      compact: attribution && !opts.includeMessages,
+    };
     const known = opts.detected ?? (host.mta ? { mta: host.mta } : null);
     // MTA unknown: detection and the queue read in one command (queue-read.ts).
     const read = known
@@ -271,7 +286,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
         ]
       : [];
     if (listing.warnings.length) report.warnings = listing.warnings.slice(0, 50);
-    const parsed = listing.messages.length + (listing.counts?.total ?? 0);
+    const parsed = listing.messages.length + (listing.counts?.total ?? 0) + (listing.compact?.length ?? 0);
     if (parsed === 0 && listing.reportedTotal === null && (res.code !== 0 || listing.warnings.length)) {
       report.status = 'error';
       report.reason =
@@ -297,7 +312,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     if (q) findings.unshift(q);
     if (attribution) {
       try {
-        findings.push(...(await attribute(host, mta, ctx, transport, listing.messages, report, opts, leftMs)));
+        findings.push(...(await attribute(host, mta, ctx, transport, listingQueue(listing), report, opts, leftMs)));
       } catch (e) {
         // Attribution is extra: whatever breaks in it, the queue's findings and the host's status stand.
         const expected = e instanceof TransportError || e instanceof ConfigError;
@@ -311,7 +326,7 @@ export async function scanHost(host: HostSpec, transport: Transport, opts: HostS
     report.findings = findings;
     const top = report.suspects?.[0];
     if (top && leftMs() > 2000)
-      await addSampleSubject(top, adapter, ctx, transport, listing.messages, Math.min(opts.commandTimeoutMs, leftMs() - 1000));
+      await addSampleSubject(top, adapter, ctx, transport, listingQueue(listing), Math.min(opts.commandTimeoutMs, leftMs() - 1000));
     return done();
   } catch (e) {
     if (e instanceof TransportError) {

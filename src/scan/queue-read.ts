@@ -8,7 +8,7 @@ import { mtaHost } from '../mta/host.js';
 import { getAdapter } from '../mta/index.js';
 import { RC_MARKER } from '../mta/sections.js';
 import { TrailingText } from '../mta/stream-text.js';
-import type { LineSink, MtaName, QueueListing, ReadPlan } from '../mta/types.js';
+import type { LineSink, MtaName, QueueListing, ReadPlan, StreamOptions } from '../mta/types.js';
 import { rcEcho } from '../mta/util.js';
 import { oneLine } from '../text/printable.js';
 import { sh, shLines, type Sh } from '../transport/quote.js';
@@ -19,11 +19,13 @@ export interface QueueReadOptions {
   maxBytes: number;
   /** Keep no messages, only their counts (nothing will look at them: no attribution, no --messages). */
   countsOnly?: boolean;
+  /** Keep messages compactly (nothing needs them whole: an attributed scan without --messages). */
+  compact?: boolean;
 }
 
 /** A LineSink over a plan: its streaming parser, or the lines kept for its batch `parse`. */
-function sinkOf(plan: ReadPlan<QueueListing>, countsOnly: boolean): LineSink<QueueListing> {
-  const streamed = plan.stream?.({ countsOnly });
+function sinkOf(plan: ReadPlan<QueueListing>, so: StreamOptions): LineSink<QueueListing> {
+  const streamed = plan.stream?.(so);
   if (streamed) return streamed;
   const lines: string[] = [];
   return { line: (l) => void lines.push(l), end: (stderr, code) => plan.parse(lines.join('\n'), stderr, code) };
@@ -41,9 +43,9 @@ const HEAD_BYTES = 8 * 1024;
 export async function readQueue(
   transport: Transport,
   plan: ReadPlan<QueueListing>,
-  { countsOnly = false, ...o }: QueueReadOptions,
+  { countsOnly = false, compact = false, ...o }: QueueReadOptions,
 ): Promise<{ res: ExecResult; listing: QueueListing }> {
-  const sink = plan.stream?.({ countsOnly });
+  const sink = plan.stream?.({ countsOnly, compact });
   if (!sink) {
     const res = await transport.exec(plan.command, { ...o, ...(plan.stdin !== undefined ? { stdin: plan.stdin } : {}) });
     return { res, listing: plan.parse(res.stdout, res.stderr, res.code) };
@@ -76,7 +78,7 @@ export async function detectAndReadQueue(
   transport: Transport,
   vars: Record<string, unknown>,
   attribution: boolean,
-  { countsOnly = false, ...o }: QueueReadOptions,
+  { countsOnly = false, compact = false, ...o }: QueueReadOptions,
 ): Promise<DetectedRead> {
   const facts: string[] = [];
   let stdin: StdinWriter | null = null;
@@ -90,7 +92,7 @@ export async function detectAndReadQueue(
     if (d.mta) {
       const adapter = getAdapter(d.mta);
       const plan = attribution ? adapter.attributedQueue(mtaHost(d.binary, vars)) : adapter.queue(mtaHost(d.binary, vars));
-      chosen = { mta: d.mta, ...(d.binary ? { binary: d.binary } : {}), sink: sinkOf(plan, countsOnly) };
+      chosen = { mta: d.mta, ...(d.binary ? { binary: d.binary } : {}), sink: sinkOf(plan, { countsOnly, compact }) };
       // Queue plans take no stdin (their data is the server's own): the command itself goes there.
       stdin?.write(`${plan.command}\n`);
     } else reason = `no MTA detected (${d.evidence.join('; ')})`;

@@ -74,6 +74,12 @@ export function attributionHeader(h: EximSpoolHeader, pool?: Map<string, string>
  * proof, fed line by line with each line's number in the whole output; `keep` says what of each
  * parsed envelope is kept. Never throws. Only the current file's lines are held.
  */
+/** Where the dump parser keeps what it took of each envelope, by id (a Map by default). */
+export interface SpoolHeaderStore<H> {
+  has(id: string): boolean;
+  set(id: string, h: H): void;
+}
+
 export class EximSpoolDumpParser<H> {
   readonly headers = new Map<string, H>();
   readonly warnings = new LineWarnings();
@@ -89,14 +95,19 @@ export class EximSpoolDumpParser<H> {
   constructor(
     private readonly keep: (h: EximSpoolHeader) => H,
     private readonly intern: (id: string) => string = own,
+    /** Instead of `headers` (which then stays empty). */
+    private readonly store?: SpoolHeaderStore<H>,
   ) {}
 
   line(line: string, n: number): void {
-    const data = DUMP_LINE.exec(line);
-    if (data) {
-      // "%" + "|" or "+" + hex: a line ending in CR, which a line split would lose.
-      const t = data[1] === '%' ? Buffer.from(data[3] ?? '', 'hex').toString('utf8') : (data[3] ?? '');
-      if (this.curId !== null) this.buf.push({ text: t, acl: data[2] === '+', no: ++this.fileLine });
+    // DUMP_LINE, read without a match object (this runs for every line of every -H file).
+    const hex = line.charCodeAt(0) === 37; // "%"
+    const kind = line.charCodeAt(hex ? 1 : 0);
+    if (kind === 124 || kind === 43) {
+      // "|" or "+"; after "%", hex: a line ending in CR, which a line split would lose.
+      const rest = line.slice(hex ? 2 : 1);
+      const t = hex ? Buffer.from(rest, 'hex').toString('utf8') : rest;
+      if (this.curId !== null) this.buf.push({ text: t, acl: kind === 43, no: ++this.fileLine });
       return;
     }
     if (line.startsWith(`${SPOOL_MARKER} `)) {
@@ -116,10 +127,11 @@ export class EximSpoolDumpParser<H> {
     if (id === null) return;
     const h = parseEximSpoolHeader(this.buf);
     const at = this.curLine;
+    const store = this.store ?? this.headers;
     if (h.id !== id) this.warnings.note(at, `spool file ${id}-H starts with "${printable(h.id || '?')}": not used`);
-    else if (this.headers.has(id)) this.warnings.note(at, `spool file ${id}-H seen twice: first kept`);
+    else if (store.has(id)) this.warnings.note(at, `spool file ${id}-H seen twice: first kept`);
     else {
-      this.headers.set(id, this.keep(h));
+      store.set(id, this.keep(h));
       for (const w of h.warnings.slice(0, 3)) this.warnings.note(at, `${id}-H: ${w}`);
     }
     this.curId = null;
@@ -161,11 +173,18 @@ export function attributeEximMessages(messages: QueueMessage[], headers: Readonl
 
 /** One message's authId / authSender / clientIp from its -H envelope (the strings are kept as they are). */
 export function attributeEximMessage(m: QueueMessage, h: EximAttributionHeader): void {
-  if (h.hostAddress !== undefined && h.hostAddress !== '') m.clientIp = h.hostAddress;
+  Object.assign(m, eximAttribution(h));
+}
+
+/** What a -H envelope attributes to its message (fields absent when it tells nothing). */
+export function eximAttribution(h: EximAttributionHeader): Pick<QueueMessage, 'clientIp' | 'authId' | 'authSender'> {
+  const a: Pick<QueueMessage, 'clientIp' | 'authId' | 'authSender'> = {};
+  if (h.hostAddress !== undefined && h.hostAddress !== '') a.clientIp = h.hostAddress;
   if (smtpAuthenticated(h)) {
-    if (h.authId !== undefined && h.authId !== '') m.authId = h.authId;
-    if (h.authSender !== undefined && h.authSender !== '') m.authSender = h.authSender;
+    if (h.authId !== undefined && h.authId !== '') a.authId = h.authId;
+    if (h.authSender !== undefined && h.authSender !== '') a.authSender = h.authSender;
   }
+  return a;
 }
 
 /** The warning for messages without a usable -H file (ids in listing order). */

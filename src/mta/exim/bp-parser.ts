@@ -18,6 +18,7 @@ import {
   headSize,
   headStart,
 } from './bp-line.js';
+import type { CompactQueue } from '../compact-queue.js';
 import { MessageStore, type QueueCounts } from '../message-store.js';
 import { LineWarnings, own } from '../stream-text.js';
 import type { QueueMessage } from '../types.js';
@@ -30,7 +31,7 @@ export type EximQueueMessage = QueueMessage;
  * whole output. Never throws. A message keeps its own copies of what it holds, never the line.
  */
 export class EximBpParser {
-  private readonly messages: MessageStore<EximQueueMessage>;
+  private readonly messages: MessageStore<EximQueueMessage> | CompactQueue;
   readonly warnings: LineWarnings;
   /** Recipients are kept (not when only counting). */
   private readonly withRecipients: boolean;
@@ -42,12 +43,13 @@ export class EximBpParser {
   /** Copy what a message keeps (see own()): for lines cut from the transport's chunks, not from one whole text. */
   private readonly keep: (s: string) => string;
 
-  constructor(o: { maxWarnings?: number; copy?: boolean; countsOnly?: boolean } = {}) {
+  /** `compact`: the messages go there (it keeps its own copies); finish() then returns none. */
+  constructor(o: { maxWarnings?: number; copy?: boolean; countsOnly?: boolean; compact?: CompactQueue } = {}) {
     this.warnings = new LineWarnings(o.maxWarnings ?? 100);
-    this.messages = new MessageStore(o.countsOnly);
+    this.messages = o.compact ?? new MessageStore(o.countsOnly);
     this.withRecipients = !o.countsOnly;
     // Counted messages are dropped as soon as the next one starts: nothing of theirs to copy.
-    const copy = o.copy && !o.countsOnly;
+    const copy = o.copy && !o.countsOnly && !o.compact;
     this.keep = copy ? own : (s) => s;
     this.keepSender = copy ? pooled(new Map()) : (s) => s;
   }
@@ -70,12 +72,14 @@ export class EximBpParser {
   /** The kept messages, the last one's recipients given to it. */
   finish(): EximQueueMessage[] {
     this.cur = null;
-    return this.messages.list;
+    if (this.messages instanceof MessageStore) return this.messages.list;
+    this.messages.finish();
+    return [];
   }
 
   /** What was counted instead of kept (null when keeping); after finish(). */
   counts(): QueueCounts | null {
-    return this.messages.counts();
+    return this.messages instanceof MessageStore ? this.messages.counts() : null;
   }
 
   line(line: string, n: number): void {
@@ -117,8 +121,9 @@ export class EximBpParser {
         held: false,
         bounce: sender === '',
       };
-      this.messages.push(msg);
+      // The one before gets its recipients first (the cur setter), then the store may take it.
       this.cur = msg;
+      this.messages.push(msg);
       return true;
     }
     const h = f === HEAD ? { id: line.slice(headStart, e), age: headAge, size: headSize, rest: line.slice(e) } : parseHeadLineSlow(line);
@@ -137,8 +142,8 @@ export class EximBpParser {
     };
     if (sp?.login !== undefined) msg.localLogin = this.keep(sp.login);
     if (sp && sp.sender === null) msg.reason = 'envelope not readable';
-    this.messages.push(msg);
     this.cur = msg;
+    this.messages.push(msg);
     return true;
   }
 

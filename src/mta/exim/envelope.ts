@@ -178,6 +178,9 @@ function applyHyphenLine(out: EximSpoolHeader, line: string): void {
  * attributed queue's dump, where the server counted the bytes). Never throws; anything odd is a
  * warning. Lines end at "\n" only: a CR is part of the line, as it is for exim.
  */
+/** Line 1: "<id>-H" (compiled once: this runs for every -H file of a queue). */
+const ID_LINE = new RegExp(`^(${EXIM_ID.source})-H$`);
+
 export function parseEximSpoolHeader(input: string | Uint8Array | readonly SpoolLine[]): EximSpoolHeader {
   const lines = typeof input === 'string' || input instanceof Uint8Array ? eximSpoolLines(input) : input;
   const warnings: string[] = [];
@@ -208,7 +211,7 @@ export function parseEximSpoolHeader(input: string | Uint8Array | readonly Spool
   };
 
   const first = nextLine();
-  const idm = first === null ? null : new RegExp(`^(${EXIM_ID.source})-H$`).exec(first);
+  const idm = first === null ? null : ID_LINE.exec(first);
   if (!idm) {
     warnings.push(first === null ? 'spool header: empty input' : lineWarning(1, 'spool header: first line is not "<id>-H"', first));
     if (first === null) return out;

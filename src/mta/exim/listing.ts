@@ -11,6 +11,7 @@ export { parseEximAge, parseEximBpc, parseEximSize, parseHeadLine } from './bp-l
 import {
   attributeEximMessage,
   attributionHeader,
+  eximAttribution,
   EximSpoolDumpParser,
   eximSpoolDumpScript,
   isSpoolDumpData,
@@ -20,9 +21,13 @@ import type { LineSink, MtaContext, QueueListing, StreamOptions } from '../types
 import { SectionStream } from '../sections.js';
 import { WholeOutputFallback } from '../whole-fallback.js';
 import { addCounts } from '../message-store.js';
+import { CompactQueue } from '../compact-queue.js';
 import { FirstLines, own, TrailingText } from '../stream-text.js';
 import { feedLines, feedSink } from '../stream-parts.js';
 import { COMMAND_FAILED, capWarnings, failureText, rcEcho } from '../util.js';
+
+/** What a -H envelope gives its message (eximAttribution). */
+type Attribution = ReturnType<typeof eximAttribution>;
 
 export interface EximQueueListing extends QueueListing {
   messages: EximQueueMessage[];
@@ -51,7 +56,7 @@ class EximQueueSink implements LineSink<EximQueueListing> {
    * The -H dump: each envelope attributes its listed messages as it is parsed (the -bp section has
    * closed by then), so only which ids had one is kept, not the envelopes.
    */
-  private readonly spool: EximSpoolDumpParser<true> | null;
+  private readonly spool: EximSpoolDumpParser<true> | EximSpoolDumpParser<Attribution> | null;
   /** Attribution strings shared between messages (attributionHeader). */
   private readonly pool = new Map<string, string>();
   /** The listing's messages by id, built when the dump starts. */
@@ -60,31 +65,62 @@ class EximQueueSink implements LineSink<EximQueueListing> {
   private readonly texts = new Map<string | null, FirstLines>();
   private readonly trailing = new TrailingText();
 
+  /** The attributed read's messages, when kept compactly (StreamOptions.compact). */
+  private readonly compact: CompactQueue | null;
+
   constructor(
     private readonly attributed: boolean,
     countsOnly = false,
+    compact = false,
   ) {
-    // The attributed read attributes messages: it always keeps them.
+    // The attributed read attributes messages: it always keeps them (whole, or compactly).
     const o = { copy: true, countsOnly: countsOnly && !attributed };
-    this.bp = new EximBpParser(o);
+    this.compact = attributed && compact ? new CompactQueue() : null;
+    this.bp = new EximBpParser(this.compact ? { ...o, compact: this.compact } : o);
     this.whole = new WholeOutputFallback(new EximBpParser(o), this.bp, 'bpc');
     const expected = attributed ? ['bpc', 'bp', 'spooldir', 'spool'] : ['bpc', 'bp'];
     for (const s of [...expected, null]) this.texts.set(s, new FirstLines());
-    this.spool = attributed
-      ? new EximSpoolDumpParser(
-          (h) => {
-            const m = this.index().get(h.id);
-            const a = m && attributionHeader(h, this.pool);
-            if (a) for (const x of Array.isArray(m) ? m : [m]) attributeEximMessage(x, a);
-            return true as const;
-          },
-          (id) => {
-            const m = this.index().get(id);
-            return m ? (Array.isArray(m) ? m[0]! : m).id : own(id);
-          },
-        )
-      : null;
+    this.spool = !attributed ? null : this.compact ? this.compactSpool(this.compact) : this.keptSpool();
     this.sections = new SectionStream(expected, (section, line, n) => this.route(section, line, n));
+  }
+
+  /** The -H dump attributing the compact queue's messages: which were seen is a flag of theirs. */
+  private compactSpool(q: CompactQueue): EximSpoolDumpParser<Attribution> {
+    /** Envelopes of messages the listing does not show (arrived after it). */
+    const unlisted = new Set<string>();
+    const listed = (id: string) => {
+      this.bp.finish();
+      return q.find(id);
+    };
+    return new EximSpoolDumpParser(eximAttribution, (id) => id, {
+      has: (id) => {
+        const at = listed(id);
+        return at.length ? q.seen(at[0]!) : unlisted.has(id);
+      },
+      set: (id, a) => {
+        const at = listed(id);
+        if (!at.length) unlisted.add(own(id));
+        for (const i of at) {
+          q.markSeen(i);
+          q.attribute(i, a);
+        }
+      },
+    });
+  }
+
+  private keptSpool(): EximSpoolDumpParser<true> {
+    return new EximSpoolDumpParser(
+      (h) => {
+        const m = this.index().get(h.id);
+        const a = m && attributionHeader(h, this.pool);
+        if (a) for (const x of Array.isArray(m) ? m : [m]) attributeEximMessage(x, a);
+        return true as const;
+      },
+      (id) => {
+        const m = this.index().get(id);
+        return m ? (Array.isArray(m) ? m[0]! : m).id : own(id);
+      },
+    );
   }
 
   line(text: string): void {
@@ -131,7 +167,9 @@ class EximQueueSink implements LineSink<EximQueueListing> {
       warnings.push(...lines);
       if (this.attributed) {
         warnings.push('messages not attributed: the queue listing itself is incomplete');
-        return { messages, reportedTotal: null, warnings: capWarnings(warnings, 150) };
+        const rest = this.compact && this.whole.listingUsed ? this.compact.finish() : null;
+        rest?.clearAttribution();
+        return { messages, reportedTotal: null, warnings: capWarnings(warnings, 150), ...(rest ? { compact: rest } : {}) };
       }
       return { messages, reportedTotal: null, warnings, ...(counts ? { counts } : {}) };
     }
@@ -165,18 +203,28 @@ class EximQueueSink implements LineSink<EximQueueListing> {
         delete m.authId;
         delete m.authSender;
       }
+      this.compact?.clearAttribution();
     } else {
       if (dir.rc !== 0) warnings.push(`${COMMAND_FAILED} exim -bP spool_directory exited ${dir.rc}: ${failureText(this.text('spooldir'))}`);
-      const dump = (this.spool as EximSpoolDumpParser<true>).end();
+      const dump = this.spool!.end();
       // Only the diagnostics (awk/find errors), not the envelope data, go into the message.
       if (spool.rc !== 0) warnings.push(`${COMMAND_FAILED} exim spool read exited ${spool.rc}: ${failureText(this.spoolDiag.text)}`);
       warnings.push(...dump.warnings.list('exim spool'));
-      warnings.push(...missingWarning(messages.filter((m) => !dump.headers.has(m.id)).map((m) => m.id)));
+      warnings.push(
+        ...missingWarning(this.compact ? unseen(this.compact) : messages.filter((m) => !dump.headers.has(m.id)).map((m) => m.id)),
+      );
       if (!this.trailing.blank) warnings.push(`unexpected output after the spool: ${this.trailing.printable()}`);
     }
     if (stderr.trim() !== '') warnings.push(`stderr: ${failureText(stderr)}`);
-    return { messages, reportedTotal, warnings: capWarnings(warnings, 150) };
+    return { messages, reportedTotal, warnings: capWarnings(warnings, 150), ...(this.compact ? { compact: this.compact.finish() } : {}) };
   }
+}
+
+/** The ids of the compact queue's messages whose -H envelope was not read, in listing order. */
+function unseen(q: CompactQueue): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < q.length; i++) if (!q.seen(i)) out.push(q.id(i));
+  return out;
 }
 
 /** The streaming parser of the queue read (`eximQueueCommand`). */
@@ -185,8 +233,8 @@ export function eximQueueSink(_now?: number, o: StreamOptions = {}): LineSink<Ex
 }
 
 /** The streaming parser of the attributed read (`eximAttributedCommand`). */
-export function eximAttributedSink(): LineSink<EximQueueListing> {
-  return new EximQueueSink(true);
+export function eximAttributedSink(_now?: number, o: StreamOptions = {}): LineSink<EximQueueListing> {
+  return new EximQueueSink(true, false, o.compact);
 }
 
 /** Combine the -bpc and -bp sections of the adapter's command into one listing. */
