@@ -20,6 +20,7 @@ import {
 } from './bp-line.js';
 import type { CompactQueue } from '../compact-queue.js';
 import { MessageStore, type QueueCounts } from '../message-store.js';
+import { ListBuilder } from '../stream-parts.js';
 import { LineWarnings, own } from '../stream-text.js';
 import type { QueueMessage } from '../types.js';
 
@@ -38,7 +39,7 @@ export class EximBpParser {
   /** The message recipient lines now belong to (null after a blank line). */
   private current: EximQueueMessage | null = null;
   /** Its recipients so far: given to it as an exactly sized array when it ends (a growing array keeps spare room). */
-  private readonly rcpts: string[] = [];
+  private readonly rcpts = new ListBuilder<string>();
 
   /** Copy what a message keeps (see own()): for lines cut from the transport's chunks, not from one whole text. */
   private readonly keep: (s: string) => string;
@@ -62,10 +63,7 @@ export class EximBpParser {
   }
 
   private set cur(m: EximQueueMessage | null) {
-    if (this.current && this.rcpts.length) {
-      this.current.recipients = this.rcpts.slice();
-      this.rcpts.length = 0;
-    }
+    if (this.current && this.rcpts.length) this.current.recipients = this.rcpts.take();
     this.current = m;
   }
 
@@ -168,7 +166,7 @@ export class EximBpParser {
     if (cur && spaces >= 8 && line.length >= 11 && line.charCodeAt(9) === 32 && !LINE_BREAK.test(line)) {
       const mark = line.charCodeAt(8);
       if (mark === 32 || mark === 68) {
-        if (mark === 32 && this.withRecipients) this.rcpts.push(this.keep(line.slice(10)));
+        if (mark === 32 && this.withRecipients) this.rcpts.add(this.keep(line.slice(10)));
         return;
       }
     }
@@ -176,7 +174,7 @@ export class EximBpParser {
     const loose = strict ?? RCPT_LOOSE.exec(line);
     if (loose && cur) {
       const mark = (loose[1] ?? ' ').trim();
-      if (mark === '' && this.withRecipients) this.rcpts.push(this.keep(loose[2] ?? ''));
+      if (mark === '' && this.withRecipients) this.rcpts.add(this.keep(loose[2] ?? ''));
       return;
     }
     this.warnings.line(n, cur ? 'exim -bp: line not understood' : 'exim -bp: line outside any message', line);
