@@ -299,34 +299,21 @@ export class MailqParser {
       this.dates === null
         ? null
         : ageFrom(this.dates.fromParts(e[5]!, e[6]!, e[7]!, e[8]!, e[9]!, undefined, qtime), this.dates.nowSeconds);
-    // One literal each way (same key order): a message is born with its shape, no transition for
-    // `queue`, and a slot for the reason most entries get from the next line (a property added later
-    // would cost every message a property store of its own). JSON leaves an undefined reason out.
-    const msg: SendmailQueueMessage =
-      this.dir === undefined
-        ? {
-            id,
-            sender,
-            recipients: [],
-            size: size >= 0 ? size : null,
-            ageSeconds,
-            frozen: false,
-            held: false,
-            bounce: sender === '',
-            reason: undefined,
-          }
-        : {
-            id,
-            sender,
-            recipients: [],
-            size: size >= 0 ? size : null,
-            ageSeconds,
-            frozen: false,
-            held: false,
-            bounce: sender === '',
-            queue: this.dir,
-            reason: undefined,
-          };
+    // Born with its whole shape: `queue` (undefined without a directory line) and a slot for the
+    // reason most entries get from the next line; a property added later would cost every message a
+    // property store of its own. JSON leaves undefined fields out.
+    const msg: SendmailQueueMessage = {
+      id,
+      sender,
+      recipients: [],
+      size: size >= 0 ? size : null,
+      ageSeconds,
+      frozen: false,
+      held: false,
+      bounce: sender === '',
+      queue: this.dir,
+      reason: undefined,
+    };
     if (mark !== '') msg.mark = mark;
     if (addr.truncated && sender !== '') msg.senderTruncated = true;
     if (rawSender === '') this.warnings.line(n, 'mailq: entry without sender', line);
