@@ -144,20 +144,7 @@ describe('what is and is not correlated', () => {
         'mx1',
         { ips: [wide, ipEntry('192.0.2.2', ['bob@x.test', 'c@x.test'])] },
         {
-          suspects: [
-            {
-              authId: 'bob@x.test',
-              messages: 1,
-              recipients: 1,
-              queued: 0,
-              senderDomains: {},
-              clientIps: [],
-              senders: [],
-              rules: ['user-volume'],
-              score: 3,
-              sampleIds: [],
-            },
-          ],
+          suspects: [suspect('bob@x.test')],
         },
       ),
     ]);

@@ -17,7 +17,7 @@ import type { HostEvidence } from '../../src/rules/types.js';
 import { summarize } from '../../src/scan/host.js';
 import { LineSplitter } from '../../src/transport/lines.js';
 import { generatedEximRead as generated } from './exim-generated.js';
-import { HOSTILE_INPUTS, fixture } from './helpers.js';
+import { HOSTILE_INPUTS, fixture, queueMessage } from './helpers.js';
 
 describe('columns', () => {
   it('StringColumn gives back every string: packed, empty, long, past Latin-1, across pages', () => {
@@ -77,17 +77,7 @@ describe('columns', () => {
   });
 });
 
-const msg = (over: Partial<QueueMessage>): QueueMessage => ({
-  id: 'x',
-  sender: 's@example.test',
-  recipients: ['r@remote.test'],
-  size: 100,
-  ageSeconds: 60,
-  frozen: false,
-  held: false,
-  bounce: false,
-  ...over,
-});
+const msg = queueMessage;
 
 /** Every field the rules read, per message. */
 function view(q: QueueReader): unknown[] {

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ReadPlan } from '../../src/mta/types.js';
+import type { QueueMessage, ReadPlan } from '../../src/mta/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -79,4 +79,19 @@ export function runPlan<T>(plan: ReadPlan<T>, cwd: string, bin: string): { resul
     code = err.status ?? null;
   }
   return { result: plan.parse(stdout, stderr, code), stdout };
+}
+
+/** A queued message with plain defaults (one remote recipient, 100 bytes, a minute old): `over` sets the rest. */
+export function queueMessage(over: Partial<QueueMessage> = {}): QueueMessage {
+  return {
+    id: 'x',
+    sender: 'x@example.test',
+    recipients: ['r@remote.test'],
+    size: 100,
+    ageSeconds: 60,
+    frozen: false,
+    held: false,
+    bounce: false,
+    ...over,
+  };
 }

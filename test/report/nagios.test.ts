@@ -7,7 +7,7 @@ import { parseQueueThreshold } from '../../src/report/plugin-range.js';
 import { queueSizeFinding } from '../../src/rules/queue-size.js';
 import { summarizeFleet } from '../../src/scan/fleet.js';
 import type { HostReport, ScanReport } from '../../src/scan/types.js';
-import { parsePerfItem, parsePluginOutput } from '../scan/plugin-output.js';
+import { FLEET_PERFDATA_LABELS, parsePerfItem, parsePluginOutput } from '../scan/plugin-output.js';
 
 const q = (total: number) => ({ total, frozen: 0, bounces: 0, held: 0, oldestSeconds: 60, reportedTotal: total });
 
@@ -197,14 +197,7 @@ describe('the 8 KB plugin output limit, whatever the fleet', () => {
     expect(out.text).toMatch(
       /^MAILSWEEP CRITICAL - 10000 critical, 0 warning, 0 unknown of 10000 hosts: mx9999\.very-long-[^,]+… \(122 chars\) CRITICAL queue 10100, /,
     );
-    expect(out.perfdata.slice(0, 6).map((p) => p.label)).toEqual([
-      'queued',
-      'queue_max',
-      'hosts_ok',
-      'hosts_warning',
-      'hosts_critical',
-      'hosts_unknown',
-    ]);
+    expect(out.perfdata.slice(0, 6).map((p) => p.label)).toEqual(FLEET_PERFDATA_LABELS);
     // Per-host perfdata first in the budget, the worst kept: the biggest queues, biggest first.
     const kept = out.perfdata.slice(6).map((p) => p.value);
     expect(kept.length).toBeGreaterThan(30);

@@ -15,6 +15,7 @@ import { ruleSettings } from '../../src/rules/settings.js';
 import { rankSuspects } from '../../src/rules/suspects.js';
 import type { HostEvidence } from '../../src/rules/types.js';
 import { HistoryStore } from '../../src/history/store.js';
+import { queueMessage } from '../mta/helpers.js';
 
 function user(authId: string, over: Partial<UserStats> = {}): UserStats {
   return {
@@ -35,17 +36,7 @@ function user(authId: string, over: Partial<UserStats> = {}): UserStats {
   };
 }
 function msg(id: string, over: Partial<QueueMessage> = {}): QueueMessage {
-  return {
-    id,
-    sender: 'x@example.test',
-    recipients: ['r@remote.test'],
-    size: 100,
-    ageSeconds: 60,
-    frozen: false,
-    held: false,
-    bounce: false,
-    ...over,
-  };
+  return queueMessage({ id, ...over });
 }
 function evidence(over: Partial<HostEvidence> = {}): HostEvidence {
   return { host: 'mx1', queue: [], users: [], today: '2026-11-23', history: null, settings: ruleSettings({}), ...over };

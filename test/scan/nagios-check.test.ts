@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeFleet, type FakeFleet, type FleetHostEntry } from '../../src/demo/fleet.js';
 import { replayFrom } from '../../src/demo/replay.js';
-import { parsePluginOutput } from './plugin-output.js';
+import { FLEET_PERFDATA_LABELS, parsePluginOutput } from './plugin-output.js';
 
 const QUIET = ['bookworm-exim-quiet', 'bookworm-postfix-quiet', 'bookworm-sendmail-quiet'];
 const entries: FleetHostEntry[] = [
@@ -96,14 +96,7 @@ describe('a 300-host check with one hung host', () => {
   it('perfdata per the guideline: fleet totals that add up, the worst hosts with -w/-c as their thresholds', () => {
     const out = parsePluginOutput(run.stdout);
     const byLabel = new Map(out.perfdata.map((p) => [p.label, p]));
-    expect(out.perfdata.slice(0, 6).map((p) => p.label)).toEqual([
-      'queued',
-      'queue_max',
-      'hosts_ok',
-      'hosts_warning',
-      'hosts_critical',
-      'hosts_unknown',
-    ]);
+    expect(out.perfdata.slice(0, 6).map((p) => p.label)).toEqual(FLEET_PERFDATA_LABELS);
     expect(byLabel.get('queue_max')).toEqual({ label: 'queue_max', value: 339, uom: '', warn: '100', crit: '300', min: '0', max: '' });
     const count = (l: string) => byLabel.get(l)!.value;
     expect(count('hosts_ok') + count('hosts_warning') + count('hosts_critical') + count('hosts_unknown')).toBe(300);

@@ -75,6 +75,9 @@ export function parsePerfItem(item: string): PerfItem {
   return { label, value: Number(v[1]), uom: v[2]!, warn, crit, min, max };
 }
 
+/** The fleet totals every mailsweep plugin output starts its perfdata with, in this order. */
+export const FLEET_PERFDATA_LABELS = ['queued', 'queue_max', 'hosts_ok', 'hosts_warning', 'hosts_critical', 'hosts_unknown'];
+
 export function parsePluginOutput(out: string): PluginOutput {
   if (!out.endsWith('\n')) throw new Error('output does not end with a newline');
   const [first = '', ...rest] = out.slice(0, -1).split('\n');
