@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { makeSelfSignedCert } from './self-signed.js';
+import { startLoopbackHttps } from './self-signed.js';
 
 export interface FakeWhmOptions {
   /** WHM user the token belongs to; default root. */
@@ -116,13 +116,9 @@ export class FakeWhm {
   }
 
   static async start(opts: FakeWhmOptions): Promise<FakeWhm> {
-    const { key, cert } = makeSelfSignedCert();
     let fake: FakeWhm | undefined;
-    const server = https.createServer({ key, cert }, (req, res) => {
-      void fake?.handle(req, res);
-    });
+    const { server, cert } = await startLoopbackHttps((req, res) => void fake?.handle(req, res));
     fake = new FakeWhm(server, cert, opts);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
 

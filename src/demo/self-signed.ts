@@ -3,6 +3,8 @@
 // so this runs `openssl req -x509` into a temp dir.
 
 import { execFileSync } from 'node:child_process';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,16 @@ export function makeSelfSignedCert(cn = '127.0.0.1'): SelfSignedCert {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An HTTPS server with a fresh self-signed certificate, listening on 127.0.0.1 at a free port. */
+export async function startLoopbackHttps(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: https.Server; cert: string }> {
+  const { key, cert } = makeSelfSignedCert();
+  const server = https.createServer({ key, cert }, handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, cert };
 }
 
 function openssl(dir: string, cn: string): void {

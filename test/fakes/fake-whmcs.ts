@@ -19,7 +19,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { phpUnserialize } from './php-unserialize.js';
-import { makeSelfSignedCert } from './self-signed.js';
+import { startLoopbackHttps } from './self-signed.js';
 
 export interface FakeWhmcsClient {
   id: number;
@@ -95,13 +95,9 @@ export class FakeWhmcs {
   }
 
   static async start(opts: FakeWhmcsOptions): Promise<FakeWhmcs> {
-    const { key, cert } = makeSelfSignedCert();
     let fake: FakeWhmcs | undefined;
-    const server = https.createServer({ key, cert }, (req, res) => {
-      void fake?.handle(req, res);
-    });
+    const { server, cert } = await startLoopbackHttps((req, res) => void fake?.handle(req, res));
     fake = new FakeWhmcs(server, cert, opts);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
 
