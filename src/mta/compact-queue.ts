@@ -59,6 +59,16 @@ export function listingQueue(listing: QueueListing): QueueMessage[] | QueueReade
   return concatReaders(arrayReader(messages), compact);
 }
 
+/** Each account's queued messages, as indexes in listing order (messages without one left out). */
+export function indexesByAccount(q: QueueReader): Map<string, number[]> {
+  const by = new Map<string, number[]>();
+  for (let i = 0; i < q.length; i++) {
+    const a = q.authId(i);
+    if (a) (by.get(a) ?? by.set(a, []).get(a)!).push(i);
+  }
+  return by;
+}
+
 /** Whether any message is a bounce. */
 export function anyBounce(q: QueueReader): boolean {
   for (let i = 0; i < q.length; i++) if (q.bounce(i)) return true;

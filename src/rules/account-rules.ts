@@ -1,19 +1,9 @@
 // The per-account detection rules (seeds 001–004). Each is a pure function of the evidence.
-import { readerOf, type QueueReader } from '../mta/compact-queue.js';
+import { indexesByAccount, readerOf } from '../mta/compact-queue.js';
 import type { AccountFinding, HostEvidence, Rule } from './types.js';
 import { domainOf } from './types.js';
 
 const sample = <T>(xs: T[], n = 5) => xs.slice(0, n);
-
-/** Queued messages per account, as indexes in listing order (the queue is what an admin sees first). */
-function queuedBy(q: QueueReader): Map<string, number[]> {
-  const by = new Map<string, number[]>();
-  for (let i = 0; i < q.length; i++) {
-    const a = q.authId(i);
-    if (a) (by.get(a) ?? by.set(a, []).get(a)!).push(i);
-  }
-  return by;
-}
 
 /** user-volume (seed 001): more than N messages in the window from one account. */
 export const userVolume: Rule = (e) =>
@@ -66,7 +56,7 @@ export const senderMismatch: Rule = (e) => {
   for (const u of e.users ?? []) consider(u.authId, u.senderDomains, u.sampleQueueIds);
   // Queue-only view (no readable log): count queued senders.
   const q = readerOf(e.queue);
-  for (const [authId, msgs] of queuedBy(q)) {
+  for (const [authId, msgs] of indexesByAccount(q)) {
     const domains: Record<string, number> = {};
     for (const i of msgs) {
       const sender = q.sender(i);
@@ -132,7 +122,7 @@ export const baseline: Rule = (e) => {
 export const massRecipients: Rule = (e) => {
   const out: AccountFinding[] = [];
   const q = readerOf(e.queue);
-  for (const [authId, msgs] of queuedBy(q)) {
+  for (const [authId, msgs] of indexesByAccount(q)) {
     const big = msgs.filter((i) => q.recipientCount(i) >= e.settings.mass_recipients);
     if (!big.length) continue;
     const largest = big.reduce((n, i) => Math.max(n, q.recipientCount(i)), -Infinity);

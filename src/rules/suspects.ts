@@ -1,6 +1,6 @@
 // Rank the accounts the rules point at: most likely hijacked first, with the numbers behind it.
 import type { UserStats } from '../logs/aggregate.js';
-import { readerOf, type QueueReader } from '../mta/compact-queue.js';
+import { indexesByAccount, readerOf, type QueueReader } from '../mta/compact-queue.js';
 import type { QueueMessage } from '../mta/types.js';
 import type { AccountFinding } from './types.js';
 import { domainOf } from './types.js';
@@ -40,11 +40,11 @@ export function rankSuspects(findings: AccountFinding[], users: UserStats[] | nu
   const accounts = new Map<string, AccountFinding[]>();
   for (const f of findings) if (f.authId) (accounts.get(f.authId) ?? accounts.set(f.authId, []).get(f.authId)!).push(f);
   const out: Suspect[] = [];
+  // One pass over the queue for every account (a big queue times many accounts otherwise).
+  const queued = indexesByAccount(q);
   for (const [authId, fs] of accounts) {
     const u = byUser.get(authId);
-    // The account's queued messages, as indexes in listing order.
-    const mine: number[] = [];
-    for (let i = 0; i < q.length; i++) if (q.authId(i) === authId) mine.push(i);
+    const mine = queued.get(authId) ?? [];
     const queuedDomains: Record<string, number> = {};
     for (const i of mine) {
       // A sender the listing cut short has no known domain: counted apart, never as a domain.
